@@ -1,0 +1,117 @@
+// Package messaging is the port to the providers that reach customers:
+// messaging/twilio for texts and messaging/sendgrid for email. Jobs see only
+// the types here and decide what to do next from a SendError's Class.
+package messaging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// SMS is one text to send.
+type SMS struct {
+	To string // E.164
+	// From or MessagingServiceSID identifies the sender; one must be set.
+	From                string
+	MessagingServiceSID string
+	Body                string
+	// StatusCallback is the public URL Twilio posts delivery updates to
+	// (optional).
+	StatusCallback string
+}
+
+// Email is one email to send.
+type Email struct {
+	To       string
+	ToName   string
+	From     string
+	FromName string
+	Subject  string
+	Text     string
+	HTML     string
+	// CustomArgs travel with the message and come back on every event
+	// webhook: put tenant, lead and message ids here.
+	CustomArgs map[string]string
+}
+
+// SMSSender sends texts.
+type SMSSender interface {
+	SendSMS(ctx context.Context, m SMS) (providerID string, err error)
+	// FindSMS looks for a message already accepted by the provider with
+	// this To and Body, created at or after since. It is how a retry after
+	// an ambiguous failure learns whether the first try went out.
+	FindSMS(ctx context.Context, to, body string, since time.Time) (providerID string, found bool, err error)
+}
+
+// EmailSender sends emails.
+type EmailSender interface {
+	SendEmail(ctx context.Context, m Email) (providerID string, err error)
+}
+
+// Class says what a failed send means for the message and what to do next.
+type Class int
+
+const (
+	// ClassRetry: the provider did not process the request (429,
+	// connection refused, bad gateway before it was read). Trying again is
+	// safe and cannot send twice.
+	ClassRetry Class = iota + 1
+	// ClassPermanent: the provider refused this message for good (invalid
+	// number, bad request, bad credentials). Do not try again.
+	ClassPermanent
+	// ClassOptedOut: the recipient has opted out at the provider (Twilio
+	// 21610). Suppress the address and do not try again.
+	ClassOptedOut
+	// ClassAmbiguous: the request may have been processed (5xx, timeout
+	// after the request was sent). Trying again blindly could send twice:
+	// reconcile first.
+	ClassAmbiguous
+)
+
+func (c Class) String() string {
+	switch c {
+	case ClassRetry:
+		return "retry"
+	case ClassPermanent:
+		return "permanent"
+	case ClassOptedOut:
+		return "opted_out"
+	case ClassAmbiguous:
+		return "ambiguous"
+	}
+	return fmt.Sprintf("Class(%d)", int(c))
+}
+
+// SendError is the only error type senders return from a send.
+type SendError struct {
+	Class Class
+	// Code is the provider's error code when it gave one (Twilio 21610),
+	// else the HTTP status, else 0.
+	Code int
+	// RetryAfter is how long the provider asked us to wait (429), zero if
+	// it did not say.
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *SendError) Error() string {
+	if e.Code != 0 {
+		return fmt.Sprintf("send failed (%s, code %d): %v", e.Class, e.Code, e.Err)
+	}
+	return fmt.Sprintf("send failed (%s): %v", e.Class, e.Err)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// ClassOf returns the class of a send error. Errors that are not a
+// *SendError are ambiguous: not knowing what happened is the one case that
+// must never lead to a blind resend.
+func ClassOf(err error) Class {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.Class
+	}
+	return ClassAmbiguous
+}
