@@ -1,0 +1,5 @@
+DROP TABLE IF EXISTS job_executions;
+DROP TABLE IF EXISTS suppressions;
+DROP TABLE IF EXISTS messages;
+DROP TABLE IF EXISTS leads;
+DROP TABLE IF EXISTS tenants;

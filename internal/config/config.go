@@ -1,0 +1,273 @@
+// Package config is the one typed, validated configuration of the Lead
+// Orchestrator. It is read from config.yaml, overridden key by key from
+// LEADORCH_* environment variables, and checked at start-up with every problem
+// reported at once, so an operator fixes a bad deployment in one round trip
+// instead of one error per restart.
+//
+// Every key of config.yaml maps to one field of Config through its mapstructure
+// tag, and to one environment variable: LEADORCH_ followed by the dotted key in
+// upper case with dots turned into underscores (queues.sms.max_workers is
+// LEADORCH_QUEUES_SMS_MAX_WORKERS). Fields tagged secret are never printed:
+// fmt, slog and encoding/json all see the masked form that Redacted returns.
+package config
+
+import (
+	"io"
+	"log/slog"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a worker or CLI process. Build one with
+// Load; Default gives the values used for every key the file and the
+// environment leave out.
+type Config struct {
+	Database   DatabaseConfig   `mapstructure:"database"`
+	HTTP       HTTPConfig       `mapstructure:"http"`
+	RiverUI    RiverUIConfig    `mapstructure:"riverui"`
+	River      RiverConfig      `mapstructure:"river"`
+	Queues     QueuesConfig     `mapstructure:"queues"`
+	Poll       PollConfig       `mapstructure:"poll"`
+	ShopMonkey ShopMonkeyConfig `mapstructure:"shopmonkey"`
+	Twilio     TwilioConfig     `mapstructure:"twilio"`
+	SendGrid   SendGridConfig   `mapstructure:"sendgrid"`
+	Templates  TemplatesConfig  `mapstructure:"templates"`
+	Log        LogConfig        `mapstructure:"log"`
+}
+
+// DatabaseConfig is the Postgres that holds both the app's tables and River's.
+type DatabaseConfig struct {
+	// URL must be a postgres:// URL (pgx also takes key=value strings, but only
+	// in a URL can the password be found and masked reliably). Only its
+	// password is secret: host and database stay visible when printed, because
+	// they are what an operator needs to see to debug a connection.
+	URL string `mapstructure:"url" secret:"url"`
+
+	// MaxConns is the pgx pool size. River's producers and every running job
+	// share it, so it bounds how much work one replica does against Postgres.
+	MaxConns int `mapstructure:"max_conns"`
+}
+
+// HTTPConfig is the worker's HTTP server: health, readiness, River UI and
+// provider webhooks.
+type HTTPConfig struct {
+	Addr string `mapstructure:"addr"`
+
+	// PublicURL is this service's base URL as providers see it, used to build
+	// callback URLs (Twilio status callbacks). Empty means no callbacks are
+	// requested.
+	PublicURL string `mapstructure:"public_url"`
+
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// RiverUIConfig holds the basic-auth credentials of the River UI. The UI can
+// cancel and retry any tenant's jobs, so the worker refuses to serve it
+// without a password (see ValidateForWorker).
+type RiverUIConfig struct {
+	Username string `mapstructure:"username"`
+	Password string `mapstructure:"password" secret:"true"`
+}
+
+// RiverConfig tunes the River client shared by every queue.
+type RiverConfig struct {
+	FetchCooldown     time.Duration `mapstructure:"fetch_cooldown"`
+	FetchPollInterval time.Duration `mapstructure:"fetch_poll_interval"`
+
+	// SoftStopTimeout is how long, on SIGTERM, running jobs may finish before
+	// they are cancelled and handed back to the queue for another replica.
+	SoftStopTimeout time.Duration `mapstructure:"soft_stop_timeout"`
+
+	JobTimeout time.Duration `mapstructure:"job_timeout"`
+
+	// ScheduleInterval is how often the elected leader looks for tenants due
+	// a poll.
+	ScheduleInterval time.Duration `mapstructure:"schedule_interval"`
+}
+
+// QueuesConfig gives each concern its own queue and concurrency, so that a
+// slow CRM cannot hold back texts.
+type QueuesConfig struct {
+	CRM         QueueConfig `mapstructure:"crm"`
+	SMS         QueueConfig `mapstructure:"sms"`
+	Email       QueueConfig `mapstructure:"email"`
+	Bookkeeping QueueConfig `mapstructure:"bookkeeping"`
+}
+
+// QueueConfig is one River queue.
+type QueueConfig struct {
+	MaxWorkers int `mapstructure:"max_workers"`
+}
+
+// PollConfig shapes the time windows that poll_crm jobs list.
+type PollConfig struct {
+	// Overlap makes each window start this far before the previous one ended,
+	// so a lead written late (CRM write lag) or stamped by a skewed clock
+	// still falls inside some window. Ingestion is idempotent, so the
+	// re-listed leads cost a lookup, not a duplicate.
+	Overlap time.Duration `mapstructure:"overlap"`
+
+	// MaxWindow is the longest window one poll_crm job covers; a longer gap
+	// (an outage, a new tenant) is split into several jobs.
+	MaxWindow time.Duration `mapstructure:"max_window"`
+}
+
+// ShopMonkeyConfig is the ShopMonkey API client. An empty BaseURL means the
+// real service; tests and the demo point it at cmd/sandbox.
+type ShopMonkeyConfig struct {
+	BaseURL string        `mapstructure:"base_url"`
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// TwilioConfig is the Twilio client used to send texts. An empty BaseURL
+// means the real service.
+type TwilioConfig struct {
+	BaseURL    string        `mapstructure:"base_url"`
+	AccountSID string        `mapstructure:"account_sid"`
+	AuthToken  string        `mapstructure:"auth_token" secret:"true"`
+	Timeout    time.Duration `mapstructure:"timeout"`
+}
+
+// SendGridConfig is the SendGrid client used to send email. An empty BaseURL
+// means the real service.
+type SendGridConfig struct {
+	BaseURL string        `mapstructure:"base_url"`
+	APIKey  string        `mapstructure:"api_key" secret:"true"`
+	Timeout time.Duration `mapstructure:"timeout"`
+
+	// SandboxMode asks SendGrid to validate each email without delivering it.
+	SandboxMode bool `mapstructure:"sandbox_mode"`
+}
+
+// TemplatesConfig holds the text/template sources of the first messages sent
+// to a lead. Validate checks that they parse; the data they are executed with
+// is defined by the messaging code.
+type TemplatesConfig struct {
+	SMS          string `mapstructure:"sms"`
+	EmailSubject string `mapstructure:"email_subject"`
+	EmailText    string `mapstructure:"email_text"`
+}
+
+// LogConfig chooses the level and format of the process's structured log.
+type LogConfig struct {
+	Level  string `mapstructure:"level"`
+	Format string `mapstructure:"format"`
+}
+
+// NewLogger returns a logger writing to w at the configured level and format.
+// Values that Validate would reject fall back to info and JSON rather than
+// failing, so that the error explaining them can still be logged.
+func (c LogConfig) NewLogger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(c.Format, "text") {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// Default returns the configuration used for every key that neither the file
+// nor the environment sets. It passes Validate but not ValidateForWorker: the
+// provider credentials and the River UI password have no safe default.
+func Default() Config {
+	return Config{
+		Database: DatabaseConfig{
+			URL:      "postgres://postgres@127.0.0.1:5432/leadorch?sslmode=disable",
+			MaxConns: 20,
+		},
+		HTTP: HTTPConfig{
+			Addr:            ":8080",
+			ShutdownTimeout: 10 * time.Second,
+		},
+		RiverUI: RiverUIConfig{
+			Username: "admin",
+		},
+		River: RiverConfig{
+			FetchCooldown:     20 * time.Millisecond,
+			FetchPollInterval: 500 * time.Millisecond,
+			SoftStopTimeout:   15 * time.Second,
+			JobTimeout:        60 * time.Second,
+			ScheduleInterval:  5 * time.Second,
+		},
+		Queues: QueuesConfig{
+			CRM:         QueueConfig{MaxWorkers: 20},
+			SMS:         QueueConfig{MaxWorkers: 50},
+			Email:       QueueConfig{MaxWorkers: 50},
+			Bookkeeping: QueueConfig{MaxWorkers: 50},
+		},
+		Poll: PollConfig{
+			Overlap:   2 * time.Minute,
+			MaxWindow: 24 * time.Hour,
+		},
+		ShopMonkey: ShopMonkeyConfig{Timeout: 15 * time.Second},
+		Twilio:     TwilioConfig{Timeout: 10 * time.Second},
+		SendGrid:   SendGridConfig{Timeout: 10 * time.Second},
+		Templates: TemplatesConfig{
+			SMS:          "Hi {{.Lead.FirstName}}, this is {{.Shop.Name}}. We got your request about your {{.Vehicle.Name}} and will text you shortly with next steps. Reply STOP to opt out.",
+			EmailSubject: "{{.Shop.Name}} received your request",
+			EmailText:    defaultEmailText,
+		},
+		Log: LogConfig{
+			Level:  "info",
+			Format: "json",
+		},
+	}
+}
+
+const defaultEmailText = `Hi {{.Lead.FirstName}},
+
+Thanks for contacting {{.Shop.Name}} about your {{.Vehicle.Name}}. We received your request:
+
+{{.Lead.Summary}}
+
+Someone from our team will get back to you shortly with next steps. If you would rather talk now, just reply to this email.
+
+{{.Shop.Name}}
+`
+
+// leaf is one key of the configuration. Defaults, environment overrides, the
+// unknown-key check and masking all walk the leaves of Config found by
+// reflection, so a field added to the struct gets all four without a second
+// list to keep in step.
+type leaf struct {
+	key    string // dotted, e.g. "queues.sms.max_workers"
+	index  []int  // for reflect.Value.FieldByIndex
+	secret string // the field's secret tag: "" (not secret), "url" or anything else (mask all)
+}
+
+// leavesOf returns the leaves of struct type t in declaration order, their keys
+// starting with prefix. Nested structs are sections; every other field is a
+// leaf.
+func leavesOf(t reflect.Type, prefix string, index []int) []leaf {
+	var leaves []leaf
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("mapstructure")
+		if name == "" || name == "-" {
+			continue
+		}
+		key := prefix + name
+		idx := append(append([]int(nil), index...), i)
+		if f.Type.Kind() == reflect.Struct {
+			leaves = append(leaves, leavesOf(f.Type, key+".", idx)...)
+			continue
+		}
+		leaves = append(leaves, leaf{key: key, index: idx, secret: f.Tag.Get("secret")})
+	}
+	return leaves
+}
+
+func configLeaves() []leaf {
+	return leavesOf(reflect.TypeFor[Config](), "", nil)
+}
+
+// envVar returns the environment variable that overrides key.
+func envVar(key string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+const envPrefix = "LEADORCH_"

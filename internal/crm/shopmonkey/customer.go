@@ -1,0 +1,135 @@
+package shopmonkey
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
+
+// GetCustomer fetches a customer with every phone and email. ShopMonkey keeps
+// phones and emails as separate records, and whether a customer read embeds
+// them is unverified: embedded phoneNumbers/emails arrays are used when they
+// hold something, otherwise the customer's phone_number and email lists are
+// fetched. Phone numbers are returned as ShopMonkey wrote them
+// ("(555) 201-3344"); lead.NewLead normalises them.
+func (a *Adapter) GetCustomer(ctx context.Context, customerID string) (lead.Customer, error) {
+	path := "/v3/customer/" + url.PathEscape(customerID)
+	env, err := a.do(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return lead.Customer{}, fmt.Errorf("error fetching customer %s: %w", customerID, err)
+	}
+
+	d := newRecordDecoder("customer", env.Data)
+	c := lead.Customer{
+		ExternalID:       d.requiredText("id"),
+		FirstName:        d.text("firstName"),
+		LastName:         d.text("lastName"),
+		CompanyName:      d.text("companyName"),
+		MarketingOptIn:   d.boolean("marketingOptIn"),
+		PreferredContact: d.text("preferredContactMethod"),
+	}
+	locations := d.textList("locationIds")
+	phones, _ := d.objects("phoneNumbers")
+	emails, _ := d.objects("emails")
+	for i, raw := range phones {
+		item := d.object("phoneNumbers["+strconv.Itoa(i)+"]", raw)
+		c.Phones = append(c.Phones, decodePhone(item))
+		d.merge(item)
+	}
+	for i, raw := range emails {
+		item := d.object("emails["+strconv.Itoa(i)+"]", raw)
+		c.Emails = append(c.Emails, decodeEmail(item))
+		d.merge(item)
+	}
+	if err := d.problem(); err != nil {
+		return lead.Customer{}, fmt.Errorf("error fetching customer %s: %w", customerID, err)
+	}
+	if len(locations) > 0 && !slices.Contains(locations, a.locationID) {
+		return lead.Customer{}, fmt.Errorf("error fetching customer %s: not a customer of this location: %w", customerID, crm.ErrNotFound)
+	}
+
+	if len(phones) == 0 {
+		rows, _, err := a.list(ctx, path+"/phone_number", nil, 0)
+		if err != nil {
+			return lead.Customer{}, fmt.Errorf("error fetching phone numbers of customer %s: %w", customerID, err)
+		}
+		for _, raw := range rows {
+			pd := newRecordDecoder("phone number", raw)
+			p := decodePhone(pd)
+			if err := pd.problem(); err != nil {
+				return lead.Customer{}, fmt.Errorf("error fetching phone numbers of customer %s: %w", customerID, err)
+			}
+			c.Phones = append(c.Phones, p)
+		}
+	}
+	if len(emails) == 0 {
+		rows, _, err := a.list(ctx, path+"/email", nil, 0)
+		if err != nil {
+			return lead.Customer{}, fmt.Errorf("error fetching emails of customer %s: %w", customerID, err)
+		}
+		for _, raw := range rows {
+			ed := newRecordDecoder("email", raw)
+			e := decodeEmail(ed)
+			if err := ed.problem(); err != nil {
+				return lead.Customer{}, fmt.Errorf("error fetching emails of customer %s: %w", customerID, err)
+			}
+			c.Emails = append(c.Emails, e)
+		}
+	}
+	return c, nil
+}
+
+// decodePhone reads a phone record; d may be nil when the embedded item was
+// not an object (its parent decoder has the error).
+func decodePhone(d *recordDecoder) lead.CustomerPhone {
+	if d == nil {
+		return lead.CustomerPhone{}
+	}
+	return lead.CustomerPhone{
+		Number:  d.text("number"),
+		Type:    d.text("type"),
+		Primary: d.boolean("primary"),
+		OptIn:   d.boolean("optIn"),
+	}
+}
+
+// decodeEmail reads an email record; d may be nil as for decodePhone.
+func decodeEmail(d *recordDecoder) lead.CustomerEmail {
+	if d == nil {
+		return lead.CustomerEmail{}
+	}
+	return lead.CustomerEmail{
+		Address:    d.text("email"),
+		Primary:    d.boolean("primary"),
+		Subscribed: d.boolean("subscribed"),
+	}
+}
+
+// GetVehicle fetches a vehicle. year may come as a number or a numeric
+// string; anything else is a *crm.InvalidRecordError on "year".
+func (a *Adapter) GetVehicle(ctx context.Context, vehicleID string) (lead.Vehicle, error) {
+	env, err := a.do(ctx, http.MethodGet, "/v3/vehicle/"+url.PathEscape(vehicleID), nil, nil)
+	if err != nil {
+		return lead.Vehicle{}, fmt.Errorf("error fetching vehicle %s: %w", vehicleID, err)
+	}
+	d := newRecordDecoder("vehicle", env.Data)
+	v := lead.Vehicle{
+		ExternalID:   d.requiredText("id"),
+		Year:         int(d.integer("year")),
+		Make:         d.text("make"),
+		Model:        d.text("model"),
+		Submodel:     d.text("submodel"),
+		VIN:          d.text("vin"),
+		LicensePlate: d.text("licensePlate"),
+	}
+	if err := d.problem(); err != nil {
+		return lead.Vehicle{}, fmt.Errorf("error fetching vehicle %s: %w", vehicleID, err)
+	}
+	return v, nil
+}

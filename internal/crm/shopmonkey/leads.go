@@ -1,0 +1,203 @@
+package shopmonkey
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
+
+// Statuses and sources that make a ShopMonkey record a lead: an estimate, or
+// a booking the customer made ("Manual" appointments are staff-made).
+const (
+	statusEstimate          = "Estimate"
+	sourceWorkRequestForm   = "WorkRequestForm"
+	sourceAppointmentBooker = "AppointmentScheduler"
+)
+
+// order is the part of a ShopMonkey order the orchestrator reads. "number"
+// (a string or an integer depending on the record) is not read at all, so
+// neither shape can fail a poll.
+type order struct {
+	ID         string
+	Status     string
+	LocationID string
+	CustomerID string
+	VehicleID  string
+	Complaint  string
+	Authorized bool
+	Archived   bool
+	Deleted    bool
+	Created    time.Time
+	Updated    time.Time
+	Version    int64
+}
+
+func decodeOrder(raw json.RawMessage) (order, error) {
+	d := newRecordDecoder("order", raw)
+	o := order{
+		ID:         d.requiredText("id"),
+		Status:     d.requiredText("status"),
+		LocationID: d.requiredText("locationId"),
+		CustomerID: d.requiredText("customerId"),
+		VehicleID:  d.text("vehicleId"),
+		Complaint:  d.text("complaint"),
+		Authorized: d.boolean("authorized"),
+		Archived:   d.boolean("archived"),
+		Deleted:    d.boolean("deleted"),
+		Created:    d.timestamp("createdDate"),
+		Updated:    d.timestamp("updatedDate"),
+	}
+	o.Version = d.version(o.Updated)
+	return o, d.problem()
+}
+
+func (o order) inquiry() lead.Inquiry {
+	return lead.Inquiry{
+		ExternalID: "order:" + o.ID,
+		Source:     lead.SourceEstimate,
+		CustomerID: o.CustomerID,
+		VehicleID:  o.VehicleID,
+		Summary:    o.Complaint,
+		CreatedAt:  o.Created,
+		UpdatedAt:  o.Updated,
+		Version:    o.Version,
+		Booked:     o.Authorized,
+	}
+}
+
+// appointment is the part of a ShopMonkey appointment the orchestrator reads.
+type appointment struct {
+	ID                string
+	LocationID        string
+	CustomerID        string
+	VehicleID         string
+	Name              string
+	AttributionSource string
+	Confirmed         bool
+	Created           time.Time
+	Updated           time.Time
+	Version           int64
+}
+
+func decodeAppointment(raw json.RawMessage) (appointment, error) {
+	d := newRecordDecoder("appointment", raw)
+	a := appointment{
+		ID:                d.requiredText("id"),
+		LocationID:        d.requiredText("locationId"),
+		CustomerID:        d.requiredText("customerId"),
+		VehicleID:         d.text("vehicleId"),
+		Name:              d.text("name"),
+		AttributionSource: d.text("attributionSource"),
+		Confirmed:         d.boolean("confirmed"),
+		Created:           d.timestamp("createdDate"),
+		Updated:           d.timestamp("updatedDate"),
+	}
+	a.Version = d.version(a.Updated)
+	return a, d.problem()
+}
+
+func (a appointment) inquiry() lead.Inquiry {
+	return lead.Inquiry{
+		ExternalID: "appointment:" + a.ID,
+		Source:     lead.SourceAppointment,
+		CustomerID: a.CustomerID,
+		VehicleID:  a.VehicleID,
+		Summary:    a.Name,
+		CreatedAt:  a.Created,
+		UpdatedAt:  a.Updated,
+		Version:    a.Version,
+		Booked:     a.Confirmed,
+	}
+}
+
+// FetchNewLeads lists the estimates and customer-made appointments of the
+// location updated in [since, until). It makes two sets of list calls,
+// orders with status Estimate and appointments from the web form or the
+// scheduler, and re-checks every condition on each row, because the live API
+// drops filters it does not understand without an error. A malformed lead
+// record fails the whole poll with a *crm.InvalidRecordError, so that it is
+// fixed rather than silently never contacted.
+func (a *Adapter) FetchNewLeads(ctx context.Context, since, until time.Time) ([]lead.Inquiry, error) {
+	if !until.After(since) {
+		return nil, fmt.Errorf("error fetching leads: window [%s, %s) is empty", since.Format(time.RFC3339Nano), until.Format(time.RFC3339Nano))
+	}
+	inWindow := func(t time.Time) bool { return !t.Before(since) && t.Before(until) }
+	var out []lead.Inquiry
+
+	orders, err := a.listUpdated(ctx, "/v3/order", map[string]any{"status": statusEstimate}, since, until)
+	if err != nil {
+		return nil, fmt.Errorf("error listing orders: %w", err)
+	}
+	for _, raw := range orders {
+		o, err := decodeOrder(raw)
+		if err != nil {
+			return nil, fmt.Errorf("error listing orders: %w", err)
+		}
+		if o.Status == statusEstimate && o.LocationID == a.locationID && !o.Archived && !o.Deleted && inWindow(o.Updated) {
+			out = append(out, o.inquiry())
+		}
+	}
+
+	sources := []string{sourceWorkRequestForm, sourceAppointmentBooker}
+	appts, err := a.listUpdated(ctx, "/v3/appointment", map[string]any{"attributionSource": map[string]any{"in": sources}}, since, until)
+	if err != nil {
+		return nil, fmt.Errorf("error listing appointments: %w", err)
+	}
+	for _, raw := range appts {
+		ap, err := decodeAppointment(raw)
+		if err != nil {
+			return nil, fmt.Errorf("error listing appointments: %w", err)
+		}
+		if slices.Contains(sources, ap.AttributionSource) && ap.LocationID == a.locationID && inWindow(ap.Updated) {
+			out = append(out, ap.inquiry())
+		}
+	}
+
+	slices.SortFunc(out, func(x, y lead.Inquiry) int {
+		return cmp.Or(x.UpdatedAt.Compare(y.UpdatedAt), strings.Compare(x.ExternalID, y.ExternalID))
+	})
+	return out, nil
+}
+
+// GetLead fetches one order or appointment by the ExternalID FetchNewLeads
+// gave it. A record of another location, or an archived or deleted order,
+// is crm.ErrNotFound: for the orchestrator it is gone.
+func (a *Adapter) GetLead(ctx context.Context, externalID string) (lead.Inquiry, error) {
+	kind, id, _ := strings.Cut(externalID, ":")
+	if id == "" || (kind != "order" && kind != "appointment") {
+		return lead.Inquiry{}, fmt.Errorf("error fetching lead %q: want order:<id> or appointment:<id>: %w", externalID, crm.ErrNotFound)
+	}
+	env, err := a.do(ctx, http.MethodGet, "/v3/"+kind+"/"+url.PathEscape(id), nil, nil)
+	if err != nil {
+		return lead.Inquiry{}, fmt.Errorf("error fetching %s %s: %w", kind, id, err)
+	}
+	if kind == "order" {
+		o, err := decodeOrder(env.Data)
+		switch {
+		case err != nil:
+			return lead.Inquiry{}, fmt.Errorf("error fetching order %s: %w", id, err)
+		case o.LocationID != a.locationID:
+			return lead.Inquiry{}, fmt.Errorf("error fetching order %s: it belongs to another location: %w", id, crm.ErrNotFound)
+		case o.Archived || o.Deleted:
+			return lead.Inquiry{}, fmt.Errorf("error fetching order %s: it is archived or deleted: %w", id, crm.ErrNotFound)
+		}
+		return o.inquiry(), nil
+	}
+	ap, err := decodeAppointment(env.Data)
+	switch {
+	case err != nil:
+		return lead.Inquiry{}, fmt.Errorf("error fetching appointment %s: %w", id, err)
+	case ap.LocationID != a.locationID:
+		return lead.Inquiry{}, fmt.Errorf("error fetching appointment %s: it belongs to another location: %w", id, crm.ErrNotFound)
+	}
+	return ap.inquiry(), nil
+}

@@ -1,0 +1,100 @@
+// Package shopmonkey is the crm.Adapter for ShopMonkey API v3.
+//
+// The live API has quirks that shape this package: list calls cap limit at
+// 100 without saying so, ignore orderBy on the date fields, silently drop
+// Mongo-style "$gte" filters, and return shifting pages when paged with
+// skip. So polls ask for small time windows with bare operators, split a
+// window that comes back full instead of paging, re-check every filter on
+// the client and dedupe by id.
+package shopmonkey
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+)
+
+// Kind is the CRM name tenants and leads are recorded with.
+const Kind = "shopmonkey"
+
+// DefaultBaseURL is ShopMonkey's only host; there is no sandbox host, which
+// is why internal/sandbox fakes it.
+const DefaultBaseURL = "https://api.shopmonkey.cloud"
+
+// DefaultTimeout bounds one HTTP call when Opts.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// Opts configures an Adapter for one tenant: one shop location and the API
+// key an admin of that shop created.
+type Opts struct {
+	// BaseURL is the API host, optionally with a path prefix
+	// ("http://127.0.0.1:8080/shopmonkey"); empty means DefaultBaseURL. A
+	// trailing "/v3" is accepted too, since ShopMonkey's docs give the base
+	// with it.
+	BaseURL string
+	// APIKey is sent as a Bearer token and never appears in errors.
+	APIKey string
+	// LocationID is the shop; a key may see several locations, so every
+	// list is filtered by it and every record checked against it.
+	LocationID string
+	// HTTPClient defaults to a new http.Client.
+	HTTPClient *http.Client
+	// Timeout bounds each HTTP call; zero means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Adapter talks to ShopMonkey for one tenant. It is safe for concurrent use.
+type Adapter struct {
+	baseURL    string
+	apiKey     string
+	locationID string
+	client     *http.Client
+	timeout    time.Duration
+}
+
+var _ crm.Adapter = (*Adapter)(nil)
+
+// New checks opts and returns an Adapter. Every invalid field is reported at
+// once, each error naming the field.
+func New(opts Opts) (*Adapter, error) {
+	var errs []error
+	base := strings.TrimRight(opts.BaseURL, "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	base = strings.TrimSuffix(base, "/v3")
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		errs = append(errs, fmt.Errorf("shopmonkey: BaseURL %q must be an absolute http or https URL without a query", opts.BaseURL))
+	}
+	if strings.TrimSpace(opts.APIKey) == "" {
+		errs = append(errs, errors.New("shopmonkey: APIKey is required"))
+	}
+	if strings.TrimSpace(opts.LocationID) == "" {
+		errs = append(errs, errors.New("shopmonkey: LocationID is required"))
+	}
+	if opts.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("shopmonkey: Timeout must not be negative, got %s", opts.Timeout))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	a := &Adapter{
+		baseURL:    base,
+		apiKey:     opts.APIKey,
+		locationID: opts.LocationID,
+		client:     opts.HTTPClient,
+		timeout:    opts.Timeout,
+	}
+	if a.client == nil {
+		a.client = &http.Client{}
+	}
+	if a.timeout == 0 {
+		a.timeout = DefaultTimeout
+	}
+	return a, nil
+}

@@ -1,0 +1,843 @@
+package shopmonkey_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+)
+
+const (
+	testKey      = "sm-key-a-SECRET"
+	testLocation = "loc-a"
+)
+
+type testBundle struct {
+	fake    *sandbox.ShopMonkey
+	adapter *shopmonkey.Adapter
+	// baseURL is the fake mounted under /shopmonkey, as cmd/sandbox serves
+	// it, which proves the adapter keeps a BaseURL's path.
+	baseURL string
+	since   time.Time
+	until   time.Time
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	fake := sandbox.NewShopMonkey()
+	fake.AddLocation(testKey, testLocation)
+	mux := http.NewServeMux()
+	mux.Handle("/shopmonkey/", http.StripPrefix("/shopmonkey", fake))
+	server := httptest.NewServer(mux)
+	t.Cleanup(server.Close)
+
+	b := &testBundle{
+		fake:    fake,
+		baseURL: server.URL + "/shopmonkey",
+		since:   time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC),
+	}
+	b.until = b.since.Add(time.Hour)
+	b.adapter = b.newAdapter(t, testKey, testLocation)
+	return b
+}
+
+func (b *testBundle) newAdapter(t *testing.T, key, location string) *shopmonkey.Adapter {
+	t.Helper()
+	a, err := shopmonkey.New(shopmonkey.Opts{BaseURL: b.baseURL, APIKey: key, LocationID: location, Timeout: 10 * time.Second})
+	require.NoError(t, err)
+	return a
+}
+
+// adapterThrough returns an adapter whose list queries pass through rewrite
+// before reaching the fake, to play an API misbehaving in one precise way.
+func (b *testBundle) adapterThrough(t *testing.T, rewrite func(q url.Values)) *shopmonkey.Adapter {
+	t.Helper()
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		rewrite(q)
+		r.URL.RawQuery = q.Encode()
+		b.fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(server.Close)
+	a, err := shopmonkey.New(shopmonkey.Opts{BaseURL: server.URL, APIKey: testKey, LocationID: testLocation})
+	require.NoError(t, err)
+	return a
+}
+
+func (b *testBundle) addLead(t *testing.T, spec sandbox.LeadSpec) sandbox.LeadRef {
+	t.Helper()
+	ref, err := b.fake.AddLead(testLocation, spec)
+	require.NoError(t, err)
+	return ref
+}
+
+func (b *testBundle) addRaw(t *testing.T, table sandbox.ShopMonkeyTable, raw string) string {
+	t.Helper()
+	id, err := b.fake.AddRaw(testLocation, table, json.RawMessage(raw))
+	require.NoError(t, err)
+	return id
+}
+
+// at is a time inside the test window.
+func (b *testBundle) at(d time.Duration) time.Time { return b.since.Add(d) }
+
+// queries returns the parsed query of every request the fake got for path.
+func (b *testBundle) queries(t *testing.T, path string) []url.Values {
+	t.Helper()
+	var out []url.Values
+	for _, r := range b.fake.Requests() {
+		if r.Path == path {
+			q, err := url.ParseQuery(r.RawQuery)
+			require.NoError(t, err)
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func externalIDs(ins []lead.Inquiry) []string {
+	ids := make([]string, 0, len(ins))
+	for _, in := range ins {
+		ids = append(ids, in.ExternalID)
+	}
+	return ids
+}
+
+func refIDs(refs ...sandbox.LeadRef) []string {
+	ids := make([]string, 0, len(refs))
+	for _, r := range refs {
+		ids = append(ids, r.ExternalID)
+	}
+	return ids
+}
+
+func requireInvalidRecord(t *testing.T, err error, record, field string) {
+	t.Helper()
+	var invalid *crm.InvalidRecordError
+	require.ErrorAs(t, err, &invalid)
+	require.Equal(t, field, invalid.Field, "error: %v", err)
+	require.Equal(t, record, invalid.Record, "error: %v", err)
+}
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+
+	t.Run("NamesEveryInvalidField", func(t *testing.T) {
+		t.Parallel()
+		_, err := shopmonkey.New(shopmonkey.Opts{BaseURL: "ftp://x", Timeout: -time.Second})
+		require.Error(t, err)
+		for _, field := range []string{"BaseURL", "APIKey", "LocationID", "Timeout"} {
+			require.Contains(t, err.Error(), field)
+		}
+	})
+	t.Run("DefaultBaseURL", func(t *testing.T) {
+		t.Parallel()
+		var got []string
+		client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			got = append(got, r.URL.String())
+			require.Equal(t, "Bearer k", r.Header.Get("Authorization"))
+			return &http.Response{
+				StatusCode: http.StatusOK,
+				Header:     http.Header{"Content-Type": {"application/json"}},
+				Body:       io.NopCloser(strings.NewReader(`{"success":true,"data":{"id":"v1","year":2019}}`)),
+			}, nil
+		})}
+		for _, base := range []string{"", "https://api.shopmonkey.cloud/v3/"} {
+			a, err := shopmonkey.New(shopmonkey.Opts{BaseURL: base, APIKey: "k", LocationID: "l", HTTPClient: client})
+			require.NoError(t, err)
+			v, err := a.GetVehicle(t.Context(), "v1")
+			require.NoError(t, err)
+			require.Equal(t, 2019, v.Year)
+		}
+		require.Equal(t, []string{"https://api.shopmonkey.cloud/v3/vehicle/v1", "https://api.shopmonkey.cloud/v3/vehicle/v1"}, got)
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestFetchNewLeads(t *testing.T) {
+	t.Parallel()
+
+	t.Run("SplitsFullWindowsInsteadOfPaging", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		var want []string
+		for i := range 250 {
+			want = append(want, b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
+		}
+
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, want, externalIDs(got), "all 250, once each, sorted by UpdatedAt")
+		require.True(t, slices.IsSortedFunc(got, func(x, y lead.Inquiry) int { return x.UpdatedAt.Compare(y.UpdatedAt) }))
+
+		calls := b.queries(t, "/v3/order")
+		require.Greater(t, len(calls), 3, "a full window must be split")
+		windows := map[string]bool{}
+		for _, q := range calls {
+			limit, err := strconv.Atoi(q.Get("limit"))
+			require.NoError(t, err)
+			require.LessOrEqual(t, limit, 100)
+			require.Empty(t, q.Get("skip"), "windows are split, never paged with skip")
+			require.Equal(t, "id", q.Get("orderBy"))
+			windows[q.Get("where")] = true
+		}
+		require.Len(t, windows, len(calls), "every call asks for a different window")
+	})
+	t.Run("UnstableSkipLosesNothing", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.SetUnstableSkip(true)
+		var want []string
+		for i := range 250 {
+			want = append(want, b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
+		}
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, want, externalIDs(got))
+	})
+	t.Run("SameSecondBurstFallsBackToSkipPaging", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.SetUnstableSkip(true)
+		var want []string
+		for range 150 {
+			want = append(want, b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)}).ExternalID)
+		}
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.ElementsMatch(t, want, externalIDs(got))
+		require.Len(t, got, 150, "no duplicates")
+
+		skipped := false
+		for _, q := range b.queries(t, "/v3/order") {
+			skipped = skipped || q.Get("skip") != ""
+		}
+		require.True(t, skipped, "a window of one second can only be paged")
+	})
+	// shiftSkip moves the skip of list calls by delta, for the calls that
+	// pass onlyWhile, as the live API's unstable paging does at random.
+	shiftSkip := func(delta int, onlyWhile func(call int) bool) func(url.Values) {
+		var mu sync.Mutex
+		calls := 0
+		return func(q url.Values) {
+			skip, _ := strconv.Atoi(q.Get("skip"))
+			if skip == 0 {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if onlyWhile(calls) {
+				q.Set("skip", strconv.Itoa(skip+delta))
+			}
+		}
+	}
+	burst := func(t *testing.T, b *testBundle) []string {
+		t.Helper()
+		var want []string
+		for range 150 {
+			want = append(want, b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)}).ExternalID)
+		}
+		return want
+	}
+	t.Run("OverlappingSkipPagesAreDeduped", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		want := burst(t, b)
+		got, err := b.adapterThrough(t, shiftSkip(-10, func(int) bool { return true })).FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.ElementsMatch(t, want, externalIDs(got))
+		require.Len(t, got, 150)
+	})
+	t.Run("SkippedRowsAreFoundByAnotherPass", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		want := burst(t, b)
+		got, err := b.adapterThrough(t, shiftSkip(10, func(call int) bool { return call == 1 })).FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.ElementsMatch(t, want, externalIDs(got))
+	})
+	t.Run("RowsSkipPagingNeverReachesAreAnError", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		burst(t, b)
+		_, err := b.adapterThrough(t, shiftSkip(10, func(int) bool { return true })).FetchNewLeads(t.Context(), b.since, b.until)
+		require.ErrorContains(t, err, "140 of 150")
+	})
+	t.Run("BareOperatorsBecauseMongoOperatorsAreIgnored", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		before := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.since.Add(-time.Minute)})
+		first := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.since})
+		last := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.until.Add(-time.Millisecond)})
+		after := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.until})
+
+		// The fake, like the live API, drops "$gte" without an error.
+		where, err := json.Marshal(map[string]any{"updatedDate": map[string]string{"$gte": b.since.Format(time.RFC3339), "$lt": b.until.Format(time.RFC3339)}})
+		require.NoError(t, err)
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, b.baseURL+"/v3/order?where="+url.QueryEscape(string(where)), nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var answer struct {
+			Data []struct{ ID string } `json:"data"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
+		require.Len(t, answer.Data, 4, "rows outside the $gte/$lt range come back")
+
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, refIDs(first, last), externalIDs(got))
+		require.NotContains(t, externalIDs(got), before.ExternalID)
+		require.NotContains(t, externalIDs(got), after.ExternalID)
+
+		for _, q := range b.queries(t, "/v3/order")[1:] {
+			var w map[string]any
+			require.NoError(t, json.Unmarshal([]byte(q.Get("where")), &w))
+			require.Equal(t, map[string]any{"gte": b.since.Format(time.RFC3339Nano), "lt": b.until.Format(time.RFC3339Nano)}, w["updatedDate"])
+			require.Equal(t, testLocation, w["locationId"])
+			require.Equal(t, "Estimate", w["status"])
+			require.NotContains(t, q.Get("where"), "$")
+		}
+	})
+	t.Run("OnlyEstimatesAndCustomerBookings", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		estimate := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(1 * time.Minute), Complaint: "Brakes squeal", Authorized: true})
+		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(2 * time.Minute), Status: "RepairOrder"})
+		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(3 * time.Minute), Status: "Invoice"})
+		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(4 * time.Minute), Archived: true})
+		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(5 * time.Minute), Deleted: true})
+		form := b.addLead(t, sandbox.LeadSpec{Kind: "appointment", CreatedAt: b.at(6 * time.Minute), AttributionSource: "WorkRequestForm", Complaint: "Oil change"})
+		booker := b.addLead(t, sandbox.LeadSpec{Kind: "appointment", CreatedAt: b.at(7 * time.Minute), AttributionSource: "AppointmentScheduler", Confirmed: true})
+		b.addLead(t, sandbox.LeadSpec{Kind: "appointment", CreatedAt: b.at(8 * time.Minute), AttributionSource: "Manual"})
+
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, refIDs(estimate, form, booker), externalIDs(got))
+
+		require.Equal(t, lead.Inquiry{
+			ExternalID: estimate.ExternalID,
+			Source:     lead.SourceEstimate,
+			CustomerID: estimate.CustomerID,
+			VehicleID:  estimate.VehicleID,
+			Summary:    "Brakes squeal",
+			CreatedAt:  b.at(time.Minute),
+			UpdatedAt:  b.at(time.Minute),
+			Version:    1,
+			Booked:     true,
+		}, got[0])
+		require.Equal(t, lead.SourceAppointment, got[1].Source)
+		require.Equal(t, "Oil change", got[1].Summary)
+		require.False(t, got[1].Booked)
+		require.True(t, got[2].Booked, "a confirmed appointment is booked")
+
+		var w map[string]any
+		appts := b.queries(t, "/v3/appointment")
+		require.NotEmpty(t, appts)
+		require.NoError(t, json.Unmarshal([]byte(appts[0].Get("where")), &w))
+		require.Equal(t, map[string]any{"in": []any{"WorkRequestForm", "AppointmentScheduler"}}, w["attributionSource"])
+	})
+	t.Run("ChecksEveryFilterItself", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		keep := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)})
+		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.since.Add(-time.Hour)})
+		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(2 * time.Minute), Status: "Invoice"})
+		b.addLead(t, sandbox.LeadSpec{Kind: "appointment", CreatedAt: b.at(3 * time.Minute), AttributionSource: "Manual"})
+		b.addRaw(t, sandbox.ShopMonkeyOrder, fmt.Sprintf(`{"id":"elsewhere","status":"Estimate","locationId":"loc-z","customerId":"c","createdDate":%q,"updatedDate":%q}`,
+			b.at(time.Minute).Format(time.RFC3339), b.at(time.Minute).Format(time.RFC3339)))
+
+		// An API that ignores the whole where filter, as it ignores "$gte".
+		a := b.adapterThrough(t, func(q url.Values) { q.Del("where") })
+		got, err := a.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, refIDs(keep), externalIDs(got))
+	})
+	t.Run("LocationIsolation", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.AddLocation("sm-key-b", "loc-b")
+		mine := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)})
+		theirs, err := b.fake.AddLead("loc-b", sandbox.LeadSpec{CreatedAt: b.at(time.Minute)})
+		require.NoError(t, err)
+
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, refIDs(mine), externalIDs(got))
+
+		got, err = b.newAdapter(t, "sm-key-b", "loc-b").FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, refIDs(theirs), externalIDs(got))
+
+		_, err = b.adapter.GetLead(t.Context(), theirs.ExternalID)
+		require.ErrorIs(t, err, crm.ErrNotFound)
+		_, err = b.adapter.GetCustomer(t.Context(), theirs.CustomerID)
+		require.ErrorIs(t, err, crm.ErrNotFound)
+	})
+	t.Run("ChangedRecordComesBackWithHigherVersion", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.SetClock(func() time.Time { return b.at(30 * time.Minute) })
+		ref := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Empty(t, got)
+
+		require.NoError(t, b.fake.Touch(testLocation, ref.ID))
+		got, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, int64(2), got[0].Version)
+		require.Equal(t, b.at(30*time.Minute), got[0].UpdatedAt)
+		require.Equal(t, b.since.Add(-24*time.Hour), got[0].CreatedAt)
+	})
+	t.Run("EmptyWindowIsAnError", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		_, err := b.adapter.FetchNewLeads(t.Context(), b.until, b.since)
+		require.Error(t, err)
+		require.Empty(t, b.fake.Requests())
+	})
+}
+
+func TestGetLead(t *testing.T) {
+	t.Parallel()
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		order := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)})
+		appt := b.addLead(t, sandbox.LeadSpec{Kind: "appointment", CreatedAt: b.at(2 * time.Minute)})
+		polled, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Len(t, polled, 2)
+
+		for i, ref := range []sandbox.LeadRef{order, appt} {
+			got, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
+			require.NoError(t, err)
+			require.Equal(t, polled[i], got)
+		}
+		require.Equal(t, "/v3/appointment/"+appt.ID, b.fake.Requests()[len(b.fake.Requests())-1].Path)
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		archived := b.addLead(t, sandbox.LeadSpec{Archived: true})
+		for _, id := range []string{"order:" + uuid.NewString(), "appointment:nope", "invoice:1", "order:", "12345", archived.ExternalID} {
+			_, err := b.adapter.GetLead(t.Context(), id)
+			require.ErrorIs(t, err, crm.ErrNotFound, id)
+		}
+	})
+}
+
+func TestGetCustomer(t *testing.T) {
+	t.Parallel()
+
+	for _, embed := range []bool{true, false} {
+		t.Run("EmbeddedContacts="+strconv.FormatBool(embed), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			b.fake.SetEmbedContacts(embed)
+			ref := b.addLead(t, sandbox.LeadSpec{
+				FirstName: "Ann", LastName: "Lee", Phone: "(555) 201-3344", Email: "Ann@Example.com",
+				OptIn: new(false), Subscribed: new(true), MarketingOptIn: new(false), PreferredContactMethod: "Email",
+			})
+
+			c, err := b.adapter.GetCustomer(t.Context(), ref.CustomerID)
+			require.NoError(t, err)
+			require.Equal(t, lead.Customer{
+				ExternalID:       ref.CustomerID,
+				FirstName:        "Ann",
+				LastName:         "Lee",
+				Phones:           []lead.CustomerPhone{{Number: "(555) 201-3344", Type: "Mobile", Primary: true, OptIn: false}},
+				Emails:           []lead.CustomerEmail{{Address: "Ann@Example.com", Primary: true, Subscribed: true}},
+				MarketingOptIn:   false,
+				PreferredContact: "Email",
+			}, c)
+
+			listed := 0
+			for _, r := range b.fake.Requests() {
+				if strings.HasSuffix(r.Path, "/phone_number") || strings.HasSuffix(r.Path, "/email") {
+					listed++
+				}
+			}
+			if embed {
+				require.Zero(t, listed, "embedded contacts need no more calls")
+			} else {
+				require.Equal(t, 2, listed)
+			}
+
+			in, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
+			require.NoError(t, err)
+			v, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
+			require.NoError(t, err)
+			l, err := lead.NewLead(uuid.New(), shopmonkey.Kind, in, c, v)
+			require.NoError(t, err)
+			require.Equal(t, lead.PhoneNumber("+15552013344"), l.Phone)
+			require.Equal(t, lead.Consent{SMS: false, Email: true, Marketing: false}, l.Consent)
+		})
+	}
+	t.Run("EmptyEmbeddedListsAreFetched", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		id := b.addRaw(t, sandbox.ShopMonkeyCustomer, `{"id":"c1","firstName":"Bo","phoneNumbers":[],"emails":null}`)
+		b.addRaw(t, sandbox.ShopMonkeyPhoneNumber, `{"id":"p1","customerId":"c1","number":"555-201-0000","type":"Home","primary":true,"optIn":true}`)
+		c, err := b.adapter.GetCustomer(t.Context(), id)
+		require.NoError(t, err)
+		require.Equal(t, []lead.CustomerPhone{{Number: "555-201-0000", Type: "Home", Primary: true, OptIn: true}}, c.Phones)
+		require.Empty(t, c.Emails)
+	})
+	t.Run("UnusablePhoneIsKeptForNewLeadToRefuse", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ref := b.addLead(t, sandbox.LeadSpec{Phone: "call me maybe"})
+		c, err := b.adapter.GetCustomer(t.Context(), ref.CustomerID)
+		require.NoError(t, err)
+		require.Equal(t, "call me maybe", c.Phones[0].Number)
+		in, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
+		require.NoError(t, err)
+		_, err = lead.NewLead(uuid.New(), shopmonkey.Kind, in, c, lead.Vehicle{})
+		var invalid *lead.ValidationError
+		require.ErrorAs(t, err, &invalid)
+		require.Equal(t, "customer.phone", invalid.Field)
+	})
+	t.Run("MalformedEmbeddedPhone", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		id := b.addRaw(t, sandbox.ShopMonkeyCustomer, `{"id":"c2","phoneNumbers":[{"number":5552013344}]}`)
+		_, err := b.adapter.GetCustomer(t.Context(), id)
+		requireInvalidRecord(t, err, "customer c2", "phoneNumbers[0].number")
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		_, err := b.adapter.GetCustomer(t.Context(), "nobody")
+		require.ErrorIs(t, err, crm.ErrNotFound)
+	})
+}
+
+func TestGetVehicle(t *testing.T) {
+	t.Parallel()
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ref := b.addLead(t, sandbox.LeadSpec{Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"})
+		v, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
+		require.NoError(t, err)
+		require.Equal(t, lead.Vehicle{ExternalID: ref.VehicleID, Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"}, v)
+		require.Equal(t, "2019 Honda Civic EX", v.Name())
+	})
+	t.Run("YearAsString", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		id := b.addRaw(t, sandbox.ShopMonkeyVehicle, `{"id":"v1","year":"2012","make":"Ford"}`)
+		v, err := b.adapter.GetVehicle(t.Context(), id)
+		require.NoError(t, err)
+		require.Equal(t, 2012, v.Year)
+	})
+	t.Run("YearNotANumber", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		id := b.addRaw(t, sandbox.ShopMonkeyVehicle, `{"id":"v2","year":"unknown"}`)
+		_, err := b.adapter.GetVehicle(t.Context(), id)
+		requireInvalidRecord(t, err, "vehicle v2", "year")
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		_, err := b.adapter.GetVehicle(t.Context(), "nothing")
+		require.ErrorIs(t, err, crm.ErrNotFound)
+	})
+}
+
+func TestCreateAppointment(t *testing.T) {
+	t.Parallel()
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.SetClock(func() time.Time { return b.at(10 * time.Minute) })
+		ref := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)})
+		start := time.Date(2025, 3, 12, 9, 0, 0, 0, time.FixedZone("EDT", -4*3600))
+
+		id, err := b.adapter.CreateAppointment(t.Context(), crm.Appointment{
+			CustomerID: ref.CustomerID, VehicleID: ref.VehicleID, Title: "Brake inspection", Start: start, End: start.Add(time.Hour),
+		})
+		require.NoError(t, err)
+		require.NotEmpty(t, id)
+
+		raw, ok := b.fake.Record(testLocation, sandbox.ShopMonkeyAppointment, id)
+		require.True(t, ok)
+		var got map[string]any
+		require.NoError(t, json.Unmarshal(raw, &got))
+		require.Equal(t, ref.CustomerID, got["customerId"])
+		require.Equal(t, ref.VehicleID, got["vehicleId"])
+		require.Equal(t, "Brake inspection", got["name"])
+		require.Equal(t, "blue", got["color"])
+		require.Equal(t, testLocation, got["locationId"])
+		require.Equal(t, "2025-03-12T13:00:00.000Z", got["startDate"])
+		require.Equal(t, "2025-03-12T14:00:00.000Z", got["endDate"])
+
+		polled, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, refIDs(ref), externalIDs(polled), "our own booking is not a new lead")
+	})
+	t.Run("InvalidIsRefusedBeforeAnyCall", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		start := b.at(0)
+		for field, appt := range map[string]crm.Appointment{
+			"appointment.customer_id": {Title: "x", Start: start, End: start.Add(time.Hour)},
+			"appointment.title":       {CustomerID: "c", Start: start, End: start.Add(time.Hour)},
+			"appointment.start":       {CustomerID: "c", Title: "x", End: start},
+			"appointment.end":         {CustomerID: "c", Title: "x", Start: start, End: start},
+		} {
+			_, err := b.adapter.CreateAppointment(t.Context(), appt)
+			var invalid *lead.ValidationError
+			require.ErrorAs(t, err, &invalid)
+			require.Equal(t, field, invalid.Field)
+		}
+		require.Empty(t, b.fake.Requests())
+	})
+	t.Run("UnknownCustomer", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		_, err := b.adapter.CreateAppointment(t.Context(), crm.Appointment{CustomerID: "nobody", Title: "x", Start: b.since, End: b.until})
+		var status *crm.StatusError
+		require.ErrorAs(t, err, &status)
+		require.Equal(t, http.StatusBadRequest, status.StatusCode)
+		require.Equal(t, "VALIDATION_ERROR", status.Code)
+		require.False(t, status.Temporary())
+	})
+}
+
+func TestErrors(t *testing.T) {
+	t.Parallel()
+
+	t.Run("Unauthorized", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		wrong := b.newAdapter(t, "sm-wrong-key-SECRET", testLocation)
+		_, err := wrong.FetchNewLeads(t.Context(), b.since, b.until)
+		require.ErrorIs(t, err, crm.ErrUnauthorized)
+		require.NotContains(t, err.Error(), "SECRET")
+		_, err = wrong.GetLead(t.Context(), "order:x")
+		require.ErrorIs(t, err, crm.ErrUnauthorized)
+	})
+	t.Run("Forbidden", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.Forbid(testKey)
+		_, err := b.adapter.GetCustomer(t.Context(), "c")
+		require.ErrorIs(t, err, crm.ErrUnauthorized)
+		require.Contains(t, err.Error(), "403")
+		require.NotContains(t, err.Error(), testKey)
+	})
+	t.Run("RateLimited", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
+		_, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		var limited *crm.RateLimitedError
+		require.ErrorAs(t, err, &limited)
+		require.Equal(t, 7*time.Second, limited.RetryAfter)
+
+		_, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err, "the fault is spent")
+	})
+	t.Run("RateLimitedWithoutRetryAfter", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, EmptyBody: true, Count: 1})
+		_, err := b.adapter.GetVehicle(t.Context(), "v")
+		var limited *crm.RateLimitedError
+		require.ErrorAs(t, err, &limited)
+		require.Equal(t, time.Minute, limited.RetryAfter)
+	})
+	t.Run("ServerError", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError, Count: 1})
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true, Count: 1})
+		var status *crm.StatusError
+		_, err := b.adapter.GetLead(t.Context(), "order:x")
+		require.ErrorAs(t, err, &status)
+		require.Equal(t, http.StatusInternalServerError, status.StatusCode)
+		require.Equal(t, "INTERNAL_ERROR", status.Code)
+		require.True(t, status.Temporary())
+
+		_, err = b.adapter.GetLead(t.Context(), "order:x")
+		require.ErrorAs(t, err, &status)
+		require.Equal(t, http.StatusServiceUnavailable, status.StatusCode)
+		require.Empty(t, status.Code)
+		require.True(t, status.Temporary())
+	})
+	t.Run("BadRequestFromFake", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		// The adapter never sends "orderby"; prove the fake would refuse it,
+		// so the camelCase spelling the adapter uses is the one that matters.
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, b.baseURL+"/v3/order?orderby=id", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+
+		_, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		for _, q := range b.queries(t, "/v3/order")[1:] {
+			require.Contains(t, q, "orderBy")
+			require.NotContains(t, q, "orderby")
+		}
+	})
+}
+
+func TestInvalidRecords(t *testing.T) {
+	t.Parallel()
+
+	// order is a valid raw order inside the window with fields replaced or
+	// removed (a nil value removes the field).
+	order := func(b *testBundle, id string, change map[string]any) string {
+		m := map[string]any{
+			"id": id, "number": 1001, "status": "Estimate", "locationId": testLocation, "customerId": "c", "vehicleId": "v",
+			"complaint": "Noise", "authorized": false, "archived": false, "deleted": false,
+			"createdDate": b.at(time.Minute).Format(time.RFC3339), "updatedDate": b.at(time.Minute).Format(time.RFC3339),
+			"meta": map[string]any{"version": 3},
+		}
+		for k, v := range change {
+			if v == nil {
+				delete(m, k)
+				continue
+			}
+			m[k] = v
+		}
+		raw, _ := json.Marshal(m)
+		return string(raw)
+	}
+
+	t.Run("NumberAsStringOrInteger", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", map[string]any{"number": "1001"}))
+		b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o2", map[string]any{"number": 1002}))
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, []string{"order:o1", "order:o2"}, externalIDs(got))
+		require.Equal(t, int64(3), got[0].Version)
+	})
+	t.Run("MissingVersionFallsBackToUpdatedDate", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", map[string]any{"meta": nil}))
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, b.at(time.Minute).UnixMilli(), got[0].Version)
+	})
+
+	for name, tc := range map[string]struct {
+		change map[string]any
+		record string
+		field  string
+	}{
+		"MissingCustomerID":  {map[string]any{"customerId": nil}, "order o1", "customerId"},
+		"EmptyCustomerID":    {map[string]any{"customerId": ""}, "order o1", "customerId"},
+		"MissingID":          {map[string]any{"id": nil}, "order", "id"},
+		"CreatedDateNotTime": {map[string]any{"createdDate": "03/10/2025"}, "order o1", "createdDate"},
+		"AuthorizedNotBool":  {map[string]any{"authorized": "yes"}, "order o1", "authorized"},
+		"VersionNotNumber":   {map[string]any{"meta": map[string]any{"version": "v3"}}, "order o1", "meta.version"},
+		"ComplaintNotString": {map[string]any{"complaint": []string{"noise"}}, "order o1", "complaint"},
+	} {
+		t.Run("FetchNewLeads"+name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(2 * time.Minute)})
+			b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", tc.change))
+			_, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+			requireInvalidRecord(t, err, tc.record, tc.field)
+		})
+	}
+	t.Run("GetLeadUpdatedDateNotTime", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", map[string]any{"updatedDate": "last tuesday"}))
+		_, err := b.adapter.GetLead(t.Context(), "order:o1")
+		requireInvalidRecord(t, err, "order o1", "updatedDate")
+		require.Contains(t, err.Error(), "last tuesday")
+	})
+	t.Run("GetLeadAppointmentWithoutCustomer", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ts := b.at(time.Minute).Format(time.RFC3339)
+		b.addRaw(t, sandbox.ShopMonkeyAppointment, fmt.Sprintf(`{"id":"a1","locationId":%q,"attributionSource":"WorkRequestForm","createdDate":%q,"updatedDate":%q}`, testLocation, ts, ts))
+		_, err := b.adapter.GetLead(t.Context(), "appointment:a1")
+		requireInvalidRecord(t, err, "appointment a1", "customerId")
+		_, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		requireInvalidRecord(t, err, "appointment a1", "customerId")
+	})
+	t.Run("IsNotRetryable", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", map[string]any{"customerId": nil}))
+		_, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.Error(t, err)
+		require.False(t, errors.Is(err, crm.ErrNotFound) || errors.Is(err, crm.ErrUnauthorized))
+		require.Contains(t, err.Error(), "customerId")
+	})
+}
+
+// ExampleAdapter_FetchNewLeads polls the ShopMonkey fake for the estimates
+// and booking requests of one hour.
+func ExampleAdapter_FetchNewLeads() {
+	fake := sandbox.NewShopMonkey()
+	fake.AddLocation("example-key", "shop-1")
+	since := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
+	_, _ = fake.AddLead("shop-1", sandbox.LeadSpec{Complaint: "Brakes squeal when stopping", CreatedAt: since.Add(5 * time.Minute)})
+	_, _ = fake.AddLead("shop-1", sandbox.LeadSpec{Kind: "appointment", Complaint: "Oil change", CreatedAt: since.Add(20 * time.Minute)})
+	server := httptest.NewServer(fake)
+	defer server.Close()
+
+	adapter, err := shopmonkey.New(shopmonkey.Opts{BaseURL: server.URL, APIKey: "example-key", LocationID: "shop-1"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	leads, err := adapter.FetchNewLeads(context.Background(), since, since.Add(time.Hour))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, l := range leads {
+		fmt.Println(l.Source, l.UpdatedAt.Format(time.Kitchen), l.Summary)
+	}
+	// Output:
+	// estimate 12:05PM Brakes squeal when stopping
+	// appointment 12:20PM Oil change
+}

@@ -1,0 +1,85 @@
+package lead
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Tenant is one shop: which CRM it uses, how to reach it, how often to poll
+// it and who its messages come from.
+type Tenant struct {
+	ID            uuid.UUID
+	Name          string
+	CRMKind       string
+	CRMLocationID string
+	CRMAPIKey     Secret
+	// TimeZone is an IANA name ("America/Chicago"); times are shown to the
+	// shop and its customers in it.
+	TimeZone     string
+	PollInterval time.Duration
+	// PollCursor: every CRM change before it has been listed by a completed
+	// live poll.
+	PollCursor time.Time
+	NextPollAt time.Time
+
+	// SMSFrom or MessagingServiceSID is the sender of texts; US traffic
+	// needs a registered Messaging Service, so it wins when both are set.
+	SMSFrom             string
+	MessagingServiceSID string
+	EmailFrom           string
+	EmailFromName       string
+
+	Templates Templates
+	Enabled   bool
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Templates are a tenant's own message templates; an empty field means the
+// fleet default from config.
+type Templates struct {
+	SMS          string `json:"sms,omitempty"`
+	EmailSubject string `json:"email_subject,omitempty"`
+	EmailText    string `json:"email_text,omitempty"`
+}
+
+// Or returns t with every empty field taken from def.
+func (t Templates) Or(def Templates) Templates {
+	if t.SMS == "" {
+		t.SMS = def.SMS
+	}
+	if t.EmailSubject == "" {
+		t.EmailSubject = def.EmailSubject
+	}
+	if t.EmailText == "" {
+		t.EmailText = def.EmailText
+	}
+	return t
+}
+
+// Secret is a credential. It prints and logs as "****" so that a tenant
+// passed to a logger or a format verb by mistake leaks nothing; Reveal is
+// the one way to read it, and it is greppable.
+type Secret string
+
+// Reveal returns the secret itself, for the one call that needs it.
+func (s Secret) Reveal() string { return string(s) }
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "****"
+}
+
+// GoString keeps %#v from printing the secret.
+func (s Secret) GoString() string { return s.String() }
+
+// LogValue keeps slog from printing the secret.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText keeps encoders (JSON logs, config dumps) from printing it.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }

@@ -1,0 +1,655 @@
+package sandbox_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+)
+
+// shopMonkeyBundle is what every ShopMonkey fake test gets. (Named for the
+// fake because the Twilio and SendGrid tests share this package.)
+type shopMonkeyBundle struct {
+	fake   *sandbox.ShopMonkey
+	server *httptest.Server
+	key    string
+	loc    string
+	base   time.Time
+}
+
+func setupShopMonkey(t *testing.T) *shopMonkeyBundle {
+	t.Helper()
+	fake := sandbox.NewShopMonkey()
+	fake.AddLocation("key-a", "loc-a")
+	server := httptest.NewServer(fake)
+	t.Cleanup(server.Close)
+	return &shopMonkeyBundle{
+		fake:   fake,
+		server: server,
+		key:    "key-a",
+		loc:    "loc-a",
+		base:   time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC),
+	}
+}
+
+// smAnswer is a decoded ShopMonkey envelope, kept loose so tests see exactly
+// which keys the fake sent.
+type smAnswer struct {
+	status int
+	header http.Header
+	raw    []byte
+	body   map[string]any
+}
+
+func (a smAnswer) rows(t *testing.T) []map[string]any {
+	t.Helper()
+	list, ok := a.body["data"].([]any)
+	require.True(t, ok, "data is not a list: %s", a.raw)
+	out := make([]map[string]any, 0, len(list))
+	for _, r := range list {
+		out = append(out, r.(map[string]any))
+	}
+	return out
+}
+
+func (a smAnswer) ids(t *testing.T) []string {
+	t.Helper()
+	var ids []string
+	for _, r := range a.rows(t) {
+		ids = append(ids, r["id"].(string))
+	}
+	return ids
+}
+
+func (a smAnswer) meta(t *testing.T) (hasMore bool, total int) {
+	t.Helper()
+	m, ok := a.body["meta"].(map[string]any)
+	require.True(t, ok, "no meta: %s", a.raw)
+	return m["hasMore"].(bool), int(m["total"].(float64))
+}
+
+func (b *shopMonkeyBundle) do(t *testing.T, method, key, path string, query url.Values, body string) smAnswer {
+	t.Helper()
+	u := b.server.URL + path
+	if query != nil {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, u, strings.NewReader(body))
+	require.NoError(t, err)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	a := smAnswer{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if len(raw) > 0 {
+		require.NoError(t, json.Unmarshal(raw, &a.body), "body: %s", raw)
+	}
+	return a
+}
+
+func (b *shopMonkeyBundle) get(t *testing.T, path string, query url.Values) smAnswer {
+	t.Helper()
+	return b.do(t, http.MethodGet, b.key, path, query, "")
+}
+
+func (b *shopMonkeyBundle) addLead(t *testing.T, spec sandbox.LeadSpec) sandbox.LeadRef {
+	t.Helper()
+	ref, err := b.fake.AddLead(b.loc, spec)
+	require.NoError(t, err)
+	return ref
+}
+
+func requireSMError(t *testing.T, a smAnswer, status int, code string) {
+	t.Helper()
+	require.Equal(t, status, a.status, "body: %s", a.raw)
+	require.Equal(t, false, a.body["success"])
+	require.Equal(t, code, a.body["code"])
+	require.NotEmpty(t, a.body["message"])
+	require.True(t, strings.HasPrefix(a.body["documentation_url"].(string), "https://shopmonkey.dev/"))
+	require.Len(t, a.body, 4, "error envelope has exactly success, code, message, documentation_url")
+}
+
+func TestShopMonkeyAuth(t *testing.T) {
+	t.Parallel()
+
+	t.Run("MissingKey", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		requireSMError(t, b.do(t, http.MethodGet, "", "/v3/order", nil, ""), http.StatusUnauthorized, "UNAUTHORIZED")
+	})
+	t.Run("UnknownKey", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		requireSMError(t, b.do(t, http.MethodGet, "nope", "/v3/order", nil, ""), http.StatusUnauthorized, "UNAUTHORIZED")
+	})
+	t.Run("ForbiddenKey", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		b.fake.Forbid(b.key)
+		requireSMError(t, b.get(t, "/v3/order", nil), http.StatusForbidden, "FORBIDDEN")
+	})
+	t.Run("UnknownIDIs404", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		for _, p := range []string{"/v3/order/x", "/v3/appointment/x", "/v3/customer/x", "/v3/vehicle/x", "/v3/customer/x/phone_number", "/v3/nothing"} {
+			requireSMError(t, b.get(t, p, nil), http.StatusNotFound, "NOT_FOUND")
+		}
+	})
+}
+
+func TestShopMonkeyListEnvelope(t *testing.T) {
+	t.Parallel()
+
+	t.Run("LimitSilentlyCappedAt100", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		for range 150 {
+			b.addLead(t, sandbox.LeadSpec{})
+		}
+		a := b.get(t, "/v3/order", url.Values{"limit": {"500"}})
+		require.Equal(t, http.StatusOK, a.status)
+		require.Equal(t, true, a.body["success"])
+		require.Len(t, a.rows(t), 100)
+		hasMore, total := a.meta(t)
+		require.True(t, hasMore)
+		require.Equal(t, 150, total)
+
+		a = b.get(t, "/v3/order", nil)
+		require.Len(t, a.rows(t), 100, "default limit is 100")
+
+		a = b.get(t, "/v3/order", url.Values{"limit": {"100"}, "skip": {"100"}})
+		require.Len(t, a.rows(t), 50)
+		hasMore, _ = a.meta(t)
+		require.False(t, hasMore)
+	})
+	t.Run("BadLimitIs400", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		requireSMError(t, b.get(t, "/v3/order", url.Values{"limit": {"ten"}}), http.StatusBadRequest, "BAD_REQUEST")
+		requireSMError(t, b.get(t, "/v3/order", url.Values{"skip": {"-1"}}), http.StatusBadRequest, "BAD_REQUEST")
+	})
+	t.Run("EmptyListIsAnArray", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		a := b.get(t, "/v3/appointment", nil)
+		require.Equal(t, http.StatusOK, a.status)
+		require.Empty(t, a.rows(t))
+		_, total := a.meta(t)
+		require.Zero(t, total)
+	})
+}
+
+func TestShopMonkeyWhere(t *testing.T) {
+	t.Parallel()
+
+	// seed puts one order per hour from b.base-2h to b.base+2h.
+	seed := func(t *testing.T, b *shopMonkeyBundle) map[string]time.Time {
+		t.Helper()
+		at := map[string]time.Time{}
+		for h := -2; h <= 2; h++ {
+			ts := b.base.Add(time.Duration(h) * time.Hour)
+			ref := b.addLead(t, sandbox.LeadSpec{CreatedAt: ts})
+			at[ref.ID] = ts
+		}
+		return at
+	}
+	where := func(v any) url.Values {
+		raw, _ := json.Marshal(v)
+		return url.Values{"where": {string(raw)}}
+	}
+
+	t.Run("BareOperators", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		at := seed(t, b)
+		a := b.get(t, "/v3/order", where(map[string]any{"updatedDate": map[string]string{
+			"gte": b.base.Add(-time.Hour).Format(time.RFC3339), "lt": b.base.Add(time.Hour).Format(time.RFC3339),
+		}}))
+		require.Len(t, a.ids(t), 2)
+		for _, id := range a.ids(t) {
+			require.True(t, !at[id].Before(b.base.Add(-time.Hour)) && at[id].Before(b.base.Add(time.Hour)))
+		}
+		a = b.get(t, "/v3/order", where(map[string]any{"updatedDate": map[string]string{
+			"gt": b.base.Add(-time.Hour).Format(time.RFC3339), "lte": b.base.Add(time.Hour).Format(time.RFC3339),
+		}}))
+		require.Len(t, a.ids(t), 2)
+		a = b.get(t, "/v3/order", where(map[string]any{"updatedDate": map[string]string{"eq": b.base.Format(time.RFC3339)}}))
+		require.Len(t, a.ids(t), 1)
+	})
+	t.Run("MongoOperatorsSilentlyIgnored", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		seed(t, b)
+		a := b.get(t, "/v3/order", where(map[string]any{"updatedDate": map[string]string{"$gte": b.base.Format(time.RFC3339)}}))
+		require.Equal(t, http.StatusOK, a.status)
+		require.Len(t, a.ids(t), 5, "the $gte condition is dropped, so rows before it come back")
+	})
+	t.Run("EqualityAndIn", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		b.addLead(t, sandbox.LeadSpec{})
+		b.addLead(t, sandbox.LeadSpec{Status: "Invoice"})
+		b.addLead(t, sandbox.LeadSpec{Kind: "appointment", AttributionSource: "WorkRequestForm"})
+		b.addLead(t, sandbox.LeadSpec{Kind: "appointment", AttributionSource: "AppointmentScheduler"})
+		b.addLead(t, sandbox.LeadSpec{Kind: "appointment", AttributionSource: "Manual"})
+
+		a := b.get(t, "/v3/order", where(map[string]any{"status": "Estimate"}))
+		require.Len(t, a.rows(t), 1)
+		require.Equal(t, "Estimate", a.rows(t)[0]["status"])
+
+		a = b.get(t, "/v3/appointment", where(map[string]any{"attributionSource": map[string]any{"in": []string{"WorkRequestForm", "AppointmentScheduler"}}}))
+		require.Len(t, a.rows(t), 2)
+		for _, r := range a.rows(t) {
+			require.NotEqual(t, "Manual", r["attributionSource"])
+		}
+	})
+	t.Run("BadWhereIs400", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		requireSMError(t, b.get(t, "/v3/order", url.Values{"where": {"{not json"}}), http.StatusBadRequest, "BAD_REQUEST")
+		requireSMError(t, b.get(t, "/v3/order", where(map[string]any{"updatedDate": map[string]string{"after": "x"}})), http.StatusBadRequest, "BAD_REQUEST")
+	})
+}
+
+func TestShopMonkeyOrderBy(t *testing.T) {
+	t.Parallel()
+
+	seed := func(t *testing.T, b *shopMonkeyBundle) []string {
+		t.Helper()
+		var ids []string
+		for i := range 20 {
+			ids = append(ids, b.addLead(t, sandbox.LeadSpec{CreatedAt: b.base.Add(time.Duration(i) * time.Minute)}).ID)
+		}
+		return ids
+	}
+
+	t.Run("LowercaseOrderbyIs400", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		requireSMError(t, b.get(t, "/v3/order", url.Values{"orderby": {"id"}}), http.StatusBadRequest, "BAD_REQUEST")
+	})
+	t.Run("DateOrderIgnored", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		byTime := seed(t, b)
+		byID := slices.Sorted(slices.Values(byTime))
+		require.NotEqual(t, byTime, byID, "random ids make id order differ from time order")
+		for _, ob := range []string{"updatedDate", "-createdDate", `{"updatedDate":"asc"}`} {
+			require.Equal(t, byID, b.get(t, "/v3/order", url.Values{"orderBy": {ob}}).ids(t), ob)
+		}
+	})
+	t.Run("IDOrder", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		byID := slices.Sorted(slices.Values(seed(t, b)))
+		require.Equal(t, byID, b.get(t, "/v3/order", url.Values{"orderBy": {"id"}}).ids(t))
+		desc := slices.Clone(byID)
+		slices.Reverse(desc)
+		require.Equal(t, desc, b.get(t, "/v3/order", url.Values{"orderBy": {"-id"}}).ids(t))
+		require.Equal(t, desc, b.get(t, "/v3/order", url.Values{"orderBy": {`{"id":"desc"}`}}).ids(t))
+	})
+}
+
+func TestShopMonkeyUnstableSkip(t *testing.T) {
+	t.Parallel()
+
+	// pageThrough pages all orders with skip and reports the distinct ids
+	// and how many rows came back in all.
+	pageThrough := func(t *testing.T, b *shopMonkeyBundle) (distinct, rows int) {
+		t.Helper()
+		seen := map[string]bool{}
+		for skip := 0; skip < 250; skip += 100 {
+			for _, id := range b.get(t, "/v3/order", url.Values{"orderBy": {"id"}, "skip": {strconv.Itoa(skip)}}).ids(t) {
+				seen[id] = true
+				rows++
+			}
+		}
+		return len(seen), rows
+	}
+
+	t.Run("StableByDefault", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		for range 250 {
+			b.addLead(t, sandbox.LeadSpec{})
+		}
+		distinct, rows := pageThrough(t, b)
+		require.Equal(t, 250, distinct)
+		require.Equal(t, 250, rows)
+	})
+	t.Run("ShiftsPages", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		for range 250 {
+			b.addLead(t, sandbox.LeadSpec{})
+		}
+		b.fake.SetUnstableSkip(true)
+		broken := 0
+		for range 10 {
+			if distinct, rows := pageThrough(t, b); distinct != 250 || rows != 250 {
+				broken++
+			}
+		}
+		require.Positive(t, broken, "skip paging must lose or repeat rows at least once in 10 tries")
+		require.Len(t, b.get(t, "/v3/order", nil).ids(t), 100, "the first page does not move")
+	})
+}
+
+func TestShopMonkeyLocationIsolation(t *testing.T) {
+	t.Parallel()
+	b := setupShopMonkey(t)
+	b.fake.AddLocation("key-b", "loc-b")
+	mine := b.addLead(t, sandbox.LeadSpec{})
+	theirs, err := b.fake.AddLead("loc-b", sandbox.LeadSpec{})
+	require.NoError(t, err)
+
+	require.Equal(t, []string{mine.ID}, b.get(t, "/v3/order", nil).ids(t))
+	for _, p := range []string{"/v3/order/" + theirs.ID, "/v3/customer/" + theirs.CustomerID, "/v3/vehicle/" + theirs.VehicleID, "/v3/customer/" + theirs.CustomerID + "/email"} {
+		requireSMError(t, b.get(t, p, nil), http.StatusNotFound, "NOT_FOUND")
+	}
+	other := b.do(t, http.MethodGet, "key-b", "/v3/order/"+theirs.ID, nil, "")
+	require.Equal(t, http.StatusOK, other.status)
+	require.Equal(t, []sandbox.LeadRef{theirs}, b.fake.Leads("loc-b"))
+	require.Equal(t, sandbox.ShopMonkeyCounts{Orders: 1, Customers: 1, Vehicles: 1}, b.fake.Counts("loc-a"))
+}
+
+func TestShopMonkeyRecords(t *testing.T) {
+	t.Parallel()
+
+	t.Run("Order", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		ref := b.addLead(t, sandbox.LeadSpec{FirstName: "Ann", LastName: "Lee", Year: 2019, Make: "Honda", Model: "Civic", Complaint: "Brakes", CreatedAt: b.base})
+		require.Equal(t, "order:"+ref.ID, ref.ExternalID)
+		a := b.get(t, "/v3/order/"+ref.ID, nil)
+		require.Equal(t, http.StatusOK, a.status)
+		require.Equal(t, true, a.body["success"])
+		o := a.body["data"].(map[string]any)
+		for _, f := range []string{"id", "number", "status", "locationId", "customerId", "vehicleId", "generatedCustomerName", "generatedVehicleName", "complaint", "totalCostCents", "authorized", "archived", "deleted", "createdDate", "updatedDate", "phoneNumberId", "emailId", "meta"} {
+			require.Contains(t, o, f)
+		}
+		require.Equal(t, "Estimate", o["status"])
+		require.Equal(t, "loc-a", o["locationId"])
+		require.Equal(t, ref.CustomerID, o["customerId"])
+		require.Equal(t, "Ann Lee", o["generatedCustomerName"])
+		require.Equal(t, "2019 Honda Civic", o["generatedVehicleName"])
+		require.Equal(t, "2025-03-10T12:00:00.000Z", o["createdDate"])
+		require.Equal(t, o["createdDate"], o["updatedDate"])
+		require.Equal(t, float64(1), o["meta"].(map[string]any)["version"])
+		require.IsType(t, float64(0), o["number"])
+	})
+	t.Run("Appointment", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		ref := b.addLead(t, sandbox.LeadSpec{Kind: "appointment", Complaint: "Oil change"})
+		require.Equal(t, "appointment:"+ref.ID, ref.ExternalID)
+		ap := b.get(t, "/v3/appointment/"+ref.ID, nil).body["data"].(map[string]any)
+		for _, f := range []string{"id", "locationId", "customerId", "vehicleId", "name", "startDate", "endDate", "color", "attributionSource", "confirmed", "createdDate", "updatedDate", "meta"} {
+			require.Contains(t, ap, f)
+		}
+		require.Equal(t, "WorkRequestForm", ap["attributionSource"])
+		require.Equal(t, "Oil change", ap["name"])
+	})
+	t.Run("CustomerEmbedsContacts", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		ref := b.addLead(t, sandbox.LeadSpec{OptIn: new(false)})
+		c := b.get(t, "/v3/customer/"+ref.CustomerID, nil).body["data"].(map[string]any)
+		for _, f := range []string{"id", "firstName", "lastName", "companyName", "marketingOptIn", "preferredContactMethod", "locationIds", "phoneNumbers", "emails"} {
+			require.Contains(t, c, f)
+		}
+		phones := c["phoneNumbers"].([]any)
+		require.Len(t, phones, 1)
+		p := phones[0].(map[string]any)
+		require.Regexp(t, regexp.MustCompile(`^\(555\) \d{3}-\d{4}$`), p["number"])
+		require.Equal(t, false, p["optIn"])
+		require.Equal(t, true, p["primary"])
+		require.Len(t, c["emails"].([]any), 1)
+		require.Equal(t, true, c["emails"].([]any)[0].(map[string]any)["subscribed"])
+	})
+	t.Run("CustomerWithoutEmbeddedContacts", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		b.fake.SetEmbedContacts(false)
+		ref := b.addLead(t, sandbox.LeadSpec{Phone: "555.201.3344", Email: "ann@example.com"})
+		c := b.get(t, "/v3/customer/"+ref.CustomerID, nil).body["data"].(map[string]any)
+		require.NotContains(t, c, "phoneNumbers")
+		require.NotContains(t, c, "emails")
+		phones := b.get(t, "/v3/customer/"+ref.CustomerID+"/phone_number", nil).rows(t)
+		require.Len(t, phones, 1)
+		require.Equal(t, "555.201.3344", phones[0]["number"])
+		emails := b.get(t, "/v3/customer/"+ref.CustomerID+"/email", nil).rows(t)
+		require.Len(t, emails, 1)
+		require.Equal(t, "ann@example.com", emails[0]["email"])
+	})
+	t.Run("Vehicle", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		ref := b.addLead(t, sandbox.LeadSpec{})
+		v := b.get(t, "/v3/vehicle/"+ref.VehicleID, nil).body["data"].(map[string]any)
+		for _, f := range []string{"id", "year", "make", "model", "submodel", "vin", "licensePlate"} {
+			require.Contains(t, v, f)
+		}
+		require.Len(t, v["vin"], 17)
+	})
+	t.Run("ReturningCustomer", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		first := b.addLead(t, sandbox.LeadSpec{})
+		second := b.addLead(t, sandbox.LeadSpec{CustomerID: first.CustomerID, VehicleID: first.VehicleID})
+		require.Equal(t, first.CustomerID, second.CustomerID)
+		require.Equal(t, 1, b.fake.Counts(b.loc).Customers)
+		_, err := b.fake.AddLead(b.loc, sandbox.LeadSpec{CustomerID: "nobody"})
+		require.Error(t, err)
+		_, err = b.fake.AddLead(b.loc, sandbox.LeadSpec{Kind: "invoice"})
+		require.Error(t, err)
+	})
+	t.Run("SeedIsDeterministic", func(t *testing.T) {
+		t.Parallel()
+		x, y := sandbox.NewShopMonkey(), sandbox.NewShopMonkey()
+		rx, err := x.AddLead("l", sandbox.LeadSpec{})
+		require.NoError(t, err)
+		ry, err := y.AddLead("l", sandbox.LeadSpec{})
+		require.NoError(t, err)
+		require.Equal(t, rx, ry)
+		y.Seed(42)
+		rz, err := y.AddLead("l", sandbox.LeadSpec{})
+		require.NoError(t, err)
+		require.NotEqual(t, rx.ID, rz.ID)
+	})
+}
+
+func TestShopMonkeySeedingControls(t *testing.T) {
+	t.Parallel()
+
+	t.Run("TouchAndSetOrderStatus", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		now := b.base
+		b.fake.SetClock(func() time.Time { return now })
+		ref := b.addLead(t, sandbox.LeadSpec{})
+		require.NoError(t, b.fake.Touch(b.loc, ref.ID))
+		o := b.get(t, "/v3/order/"+ref.ID, nil).body["data"].(map[string]any)
+		require.Equal(t, float64(2), o["meta"].(map[string]any)["version"])
+		require.Equal(t, "2025-03-10T12:00:00.001Z", o["updatedDate"], "a touch always moves updatedDate forward")
+
+		require.NoError(t, b.fake.SetOrderStatus(b.loc, ref.ID, "RepairOrder"))
+		o = b.get(t, "/v3/order/"+ref.ID, nil).body["data"].(map[string]any)
+		require.Equal(t, "RepairOrder", o["status"])
+		require.Equal(t, float64(3), o["meta"].(map[string]any)["version"])
+		require.Error(t, b.fake.Touch(b.loc, "nope"))
+	})
+	t.Run("AddRawAndMutate", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		id, err := b.fake.AddRaw(b.loc, sandbox.ShopMonkeyOrder, json.RawMessage(`{"id":"raw-1","status":"Estimate","number":"A-17","updatedDate":"last tuesday"}`))
+		require.NoError(t, err)
+		require.Equal(t, "raw-1", id)
+		o := b.get(t, "/v3/order/raw-1", nil).body["data"].(map[string]any)
+		require.Equal(t, "last tuesday", o["updatedDate"])
+		require.Equal(t, "A-17", o["number"])
+		require.Equal(t, []sandbox.LeadRef{{Kind: "order", ID: "raw-1", ExternalID: "order:raw-1", LocationID: b.loc}}, b.fake.Leads(b.loc))
+
+		require.NoError(t, b.fake.Mutate(b.loc, sandbox.ShopMonkeyOrder, id, func(r map[string]any) { delete(r, "number"); r["archived"] = true }))
+		raw, ok := b.fake.Record(b.loc, sandbox.ShopMonkeyOrder, id)
+		require.True(t, ok)
+		require.JSONEq(t, `{"id":"raw-1","status":"Estimate","updatedDate":"last tuesday","archived":true}`, string(raw))
+
+		key, err := b.fake.AddRaw(b.loc, sandbox.ShopMonkeyOrder, json.RawMessage(`{"status":"Estimate"}`))
+		require.NoError(t, err)
+		rows := b.get(t, "/v3/order", nil).rows(t)
+		require.Len(t, rows, 2)
+		raw, ok = b.fake.Record(b.loc, sandbox.ShopMonkeyOrder, key)
+		require.True(t, ok)
+		require.JSONEq(t, `{"status":"Estimate"}`, string(raw), "a planted row without id stays without one")
+
+		_, err = b.fake.AddRaw(b.loc, sandbox.ShopMonkeyOrder, json.RawMessage(`[1]`))
+		require.Error(t, err)
+		_, err = b.fake.AddRaw(b.loc, "invoice", json.RawMessage(`{}`))
+		require.Error(t, err)
+	})
+	t.Run("Requests", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		b.get(t, "/v3/order", url.Values{"limit": {"5"}})
+		b.do(t, http.MethodGet, "", "/v3/vehicle/x", nil, "")
+		reqs := b.fake.Requests()
+		require.Equal(t, []sandbox.ShopMonkeyRequest{
+			{Method: "GET", Path: "/v3/order", RawQuery: "limit=5"},
+			{Method: "GET", Path: "/v3/vehicle/x"},
+		}, reqs)
+	})
+}
+
+func TestShopMonkeyCreateAppointment(t *testing.T) {
+	t.Parallel()
+
+	body := func(ref sandbox.LeadRef, extra map[string]any) string {
+		m := map[string]any{
+			"customerId": ref.CustomerID, "vehicleId": ref.VehicleID, "name": "Brake job",
+			"startDate": "2025-03-12T15:00:00Z", "endDate": "2025-03-12T16:00:00Z", "color": "blue", "locationId": "loc-a",
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		raw, _ := json.Marshal(m)
+		return string(raw)
+	}
+
+	t.Run("Created", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		ref := b.addLead(t, sandbox.LeadSpec{})
+		a := b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, nil))
+		require.Equal(t, http.StatusOK, a.status, "body: %s", a.raw)
+		id := a.body["data"].(map[string]any)["id"].(string)
+		raw, ok := b.fake.Record(b.loc, sandbox.ShopMonkeyAppointment, id)
+		require.True(t, ok)
+		var ap map[string]any
+		require.NoError(t, json.Unmarshal(raw, &ap))
+		require.Equal(t, "Manual", ap["attributionSource"], "API bookings are not customer leads")
+		require.Equal(t, "2025-03-12T15:00:00.000Z", ap["startDate"])
+		require.Equal(t, ref.CustomerID, ap["customerId"])
+		require.Equal(t, 1, b.fake.Counts(b.loc).Appointments)
+	})
+	for name, extra := range map[string]map[string]any{
+		"UnknownColor":    {"color": "teal"},
+		"NoCustomer":      {"customerId": nil},
+		"UnknownCustomer": {"customerId": "nobody"},
+		"EndBeforeStart":  {"endDate": "2025-03-12T14:00:00Z"},
+		"StartNotISO":     {"startDate": "tomorrow"},
+		"UnknownVehicle":  {"vehicleId": "nothing"},
+		"EmptyName":       {"name": ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setupShopMonkey(t)
+			ref := b.addLead(t, sandbox.LeadSpec{})
+			requireSMError(t, b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, extra)), http.StatusBadRequest, "VALIDATION_ERROR")
+			require.Zero(t, b.fake.Counts(b.loc).Appointments)
+		})
+	}
+	t.Run("OtherLocation", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		ref := b.addLead(t, sandbox.LeadSpec{})
+		requireSMError(t, b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, map[string]any{"locationId": "loc-b"})), http.StatusForbidden, "FORBIDDEN")
+		require.Zero(t, b.fake.Counts(b.loc).Appointments)
+	})
+}
+
+func TestShopMonkeyFaults(t *testing.T) {
+	t.Parallel()
+
+	t.Run("RateLimit", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
+		a := b.get(t, "/v3/order", nil)
+		requireSMError(t, a, http.StatusTooManyRequests, "RATE_LIMIT")
+		require.Equal(t, "7", a.header.Get("Retry-After"))
+		require.Equal(t, http.StatusOK, b.get(t, "/v3/order", nil).status, "Count 1 clears after one request")
+	})
+	t.Run("EmptyBodyBeforeAuth", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
+		a := b.do(t, http.MethodGet, "", "/v3/order", nil, "")
+		require.Equal(t, http.StatusServiceUnavailable, a.status)
+		require.Empty(t, a.raw)
+		require.Empty(t, a.header.Get("Retry-After"))
+		require.Equal(t, http.StatusServiceUnavailable, b.get(t, "/v3/order", nil).status, "Count 0 lasts until ClearFaults")
+		b.fake.ClearFaults()
+		require.Equal(t, http.StatusOK, b.get(t, "/v3/order", nil).status)
+	})
+	t.Run("ServerError", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError, Count: 1})
+		requireSMError(t, b.get(t, "/v3/order", nil), http.StatusInternalServerError, "INTERNAL_ERROR")
+	})
+}
+
+func TestShopMonkeyConcurrentUse(t *testing.T) {
+	t.Parallel()
+	b := setupShopMonkey(t)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 10 {
+				ref, err := b.fake.AddLead(b.loc, sandbox.LeadSpec{})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if err := b.fake.Touch(b.loc, ref.ID); err != nil {
+					t.Error(err)
+				}
+				resp, err := http.Get(b.server.URL + "/v3/order/" + ref.ID)
+				if err == nil {
+					resp.Body.Close()
+				}
+				_ = b.fake.Requests()
+			}
+		})
+	}
+	wg.Wait()
+	require.Len(t, b.fake.Leads(b.loc), 80)
+	require.Len(t, b.get(t, "/v3/order", url.Values{"limit": {"100"}}).ids(t), 80)
+}

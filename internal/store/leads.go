@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
+
+const leadColumns = `id, tenant_id, crm, external_id, source, status, customer_external_id,
+	vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
+	consent_sms, consent_email, consent_marketing, coalesce(crm_created_at, created_at),
+	coalesce(crm_updated_at, created_at), crm_version, created_at, updated_at`
+
+func scanLead(row pgx.Row) (lead.Lead, error) {
+	var (
+		l            lead.Lead
+		phone, email string
+		vehicle      []byte
+	)
+	err := row.Scan(&l.ID, &l.TenantID, &l.CRM, &l.ExternalID, &l.Source, &l.Status,
+		&l.CustomerExternalID, &l.VehicleExternalID, &l.FirstName, &l.LastName, &phone, &email,
+		&vehicle, &l.Summary, &l.Consent.SMS, &l.Consent.Email, &l.Consent.Marketing,
+		&l.CRMCreatedAt, &l.CRMUpdatedAt, &l.CRMVersion, &l.CreatedAt, &l.UpdatedAt)
+	if err != nil {
+		return lead.Lead{}, err
+	}
+	l.Phone, l.Email = lead.PhoneNumber(phone), lead.Email(email)
+	if err := json.Unmarshal(vehicle, &l.Vehicle); err != nil {
+		return lead.Lead{}, fmt.Errorf("error decoding vehicle of lead %s: %w", l.ID, err)
+	}
+	return l, nil
+}
+
+// UpsertLead stores a lead once per (tenant, CRM, external id). A newer CRM
+// version updates the stored copy; an older or equal one (a repeated poll,
+// a late webhook) changes nothing. inserted reports whether this call
+// created the row: only the call that creates a lead schedules its
+// messages, which is what keeps overlapping polls from texting twice.
+func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead, backfilled bool) (id uuid.UUID, inserted bool, err error) {
+	vehicle, err := json.Marshal(l.Vehicle)
+	if err != nil {
+		return uuid.Nil, false, err
+	}
+	args := []any{tenantID, l.CRM, l.ExternalID, l.Source, l.Status, l.CustomerExternalID,
+		l.VehicleExternalID, l.FirstName, l.LastName, string(l.Phone), string(l.Email), vehicle,
+		l.Summary, l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, backfilled,
+		nullTime(l.CRMCreatedAt), nullTime(l.CRMUpdatedAt), l.CRMVersion}
+	err = s.db.QueryRow(ctx, `
+		INSERT INTO leads (tenant_id, crm, external_id, source, status, customer_external_id,
+			vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
+			consent_sms, consent_email, consent_marketing, backfilled, crm_created_at,
+			crm_updated_at, crm_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+		ON CONFLICT (tenant_id, crm, external_id) DO NOTHING
+		RETURNING id`, args...).Scan(&id)
+	if err == nil {
+		return id, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, false, fmt.Errorf("error inserting lead %s: %w", l.ExternalID, err)
+	}
+	// The lead exists. Refresh what the CRM owns (contact details, consent,
+	// vehicle) when this version is newer; the status is ours and stays,
+	// except that a booking seen in the CRM moves an open lead to booked.
+	err = s.db.QueryRow(ctx, `
+		UPDATE leads SET customer_external_id = $5, vehicle_external_id = $6, first_name = $7,
+			last_name = $8, phone = $9, email = $10, vehicle = $11, summary = $12,
+			consent_sms = $13, consent_email = $14, consent_marketing = $15,
+			crm_updated_at = $16, crm_version = $17, updated_at = now(),
+			status = CASE WHEN $4 = 'booked' AND status IN ('new', 'contacted') THEN 'booked' ELSE status END
+		WHERE tenant_id = $1 AND crm = $2 AND external_id = $3 AND crm_version < $17
+		RETURNING id`,
+		tenantID, l.CRM, l.ExternalID, string(l.Status), l.CustomerExternalID, l.VehicleExternalID,
+		l.FirstName, l.LastName, string(l.Phone), string(l.Email), vehicle, l.Summary,
+		l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, nullTime(l.CRMUpdatedAt), l.CRMVersion).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Same or older version: nothing to refresh.
+		err = s.db.QueryRow(ctx, `SELECT id FROM leads WHERE tenant_id = $1 AND crm = $2 AND external_id = $3`,
+			tenantID, l.CRM, l.ExternalID).Scan(&id)
+	}
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("error updating lead %s: %w", l.ExternalID, err)
+	}
+	return id, false, nil
+}
+
+// GetLead returns one of the tenant's leads.
+func (s *Store) GetLead(ctx context.Context, tenantID, leadID uuid.UUID) (lead.Lead, error) {
+	l, err := scanLead(s.db.QueryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE tenant_id = $1 AND id = $2`, tenantID, leadID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return lead.Lead{}, fmt.Errorf("lead %s: %w", leadID, ErrNotFound)
+	}
+	if err != nil {
+		return lead.Lead{}, fmt.Errorf("error fetching lead %s: %w", leadID, err)
+	}
+	return l, nil
+}
+
+// MarkLeadContacted moves a new lead to contacted after its first message
+// went out. Other statuses (replied, booked, opted out) say more and stay.
+func (s *Store) MarkLeadContacted(ctx context.Context, tenantID, leadID uuid.UUID) error {
+	_, err := s.db.Exec(ctx, `
+		UPDATE leads SET status = 'contacted', updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 AND status = 'new'`, tenantID, leadID)
+	if err != nil {
+		return fmt.Errorf("error marking lead %s contacted: %w", leadID, err)
+	}
+	return nil
+}
+
+// CountLeads returns how many leads the tenant has.
+func (s *Store) CountLeads(ctx context.Context, tenantID uuid.UUID) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM leads WHERE tenant_id = $1`, tenantID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("error counting leads: %w", err)
+	}
+	return n, nil
+}

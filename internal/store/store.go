@@ -1,0 +1,82 @@
+// Package store is the orchestrator's Postgres: the pool, the migrations
+// and the tenant-scoped repositories. Every repository method that touches a
+// tenant's rows takes the tenant id first; the few fleet-wide methods (the
+// poll scheduler, the operator's tenant list) say so in their names.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// DBTX is what repositories run on: a pool for single statements or a
+// transaction shared with River (so a step's writes, the jobs it inserts and
+// its completion commit together).
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Store runs the repositories on one DBTX.
+type Store struct {
+	db DBTX
+}
+
+// New returns a Store on db: store.New(pool) for single statements,
+// store.New(tx) inside a job's transaction.
+func New(db DBTX) *Store { return &Store{db: db} }
+
+// ErrNotFound is returned when a row the caller named does not exist for
+// the tenant given. It is the same error whether the row is missing or
+// belongs to another tenant, so callers cannot probe other tenants' ids.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write would break a uniqueness rule (a
+// tenant name in use, say).
+var ErrConflict = errors.New("conflict")
+
+// NewPool opens a pgx pool and checks that the database answers.
+func NewPool(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		// pgx's parse error can quote the URL, password included.
+		return nil, errors.New("error parsing database.url: not a valid Postgres URL or DSN")
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("error opening database pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("error connecting to database %s: %w", redactedTarget(cfg.ConnConfig), err)
+	}
+	return pool, nil
+}
+
+func redactedTarget(c *pgx.ConnConfig) string {
+	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// nullTime stores the zero time as NULL: a CRM that did not say when is
+// not the year 1.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
