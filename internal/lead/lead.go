@@ -52,6 +52,11 @@ type Inquiry struct {
 	// Booked is true when the CRM shows the customer has committed (an
 	// authorized estimate or a confirmed appointment).
 	Booked bool
+	// Problem is set when the CRM listed the record but a field of it is
+	// malformed. A poll still passes such an inquiry on (when it has an
+	// ExternalID), so that its own ingest job fails with the field named and
+	// the rest of the window is not held up by one bad record.
+	Problem error
 }
 
 // Customer is a CRM customer with every address the CRM holds for them.

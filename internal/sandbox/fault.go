@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -22,6 +24,39 @@ type Fault struct {
 	// Count is how many requests fail before the fault clears itself; zero
 	// means every request until ClearFaults.
 	Count int
+}
+
+// UnmarshalJSON reads a fault as the control API takes it:
+// {"status": 429, "code": 20429, "retry_after": "5s", "empty_body": true, "count": 3}.
+func (f *Fault) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Status     int    `json:"status"`
+		Code       int    `json:"code"`
+		RetryAfter string `json:"retry_after"`
+		EmptyBody  bool   `json:"empty_body"`
+		Count      int    `json:"count"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*f = Fault{Status: raw.Status, Code: raw.Code, EmptyBody: raw.EmptyBody, Count: raw.Count}
+	if raw.RetryAfter != "" {
+		d, err := time.ParseDuration(raw.RetryAfter)
+		if err != nil {
+			return fmt.Errorf("retry_after: %w", err)
+		}
+		f.RetryAfter = d
+	}
+	return nil
+}
+
+// MarshalJSON writes a fault in the shape UnmarshalJSON reads.
+func (f Fault) MarshalJSON() ([]byte, error) {
+	raw := map[string]any{"status": f.Status, "code": f.Code, "empty_body": f.EmptyBody, "count": f.Count}
+	if f.RetryAfter > 0 {
+		raw["retry_after"] = f.RetryAfter.String()
+	}
+	return json.Marshal(raw)
 }
 
 // faults is the queue of injected faults of one fake. It is safe for

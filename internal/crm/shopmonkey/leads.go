@@ -124,8 +124,10 @@ func (a appointment) inquiry() lead.Inquiry {
 // orders with status Estimate and appointments from the web form or the
 // scheduler, and re-checks every condition on each row, because the live API
 // drops filters it does not understand without an error. A malformed lead
-// record fails the whole poll with a *crm.InvalidRecordError, so that it is
-// fixed rather than silently never contacted.
+// record does not fail the poll: it is returned with Problem set (a
+// *crm.InvalidRecordError naming the field), so that the other leads of the
+// window go on and the bad one fails in its own ingest job, where an
+// operator sees it.
 func (a *Adapter) FetchNewLeads(ctx context.Context, since, until time.Time) ([]lead.Inquiry, error) {
 	if !until.After(since) {
 		return nil, fmt.Errorf("error fetching leads: window [%s, %s) is empty", since.Format(time.RFC3339Nano), until.Format(time.RFC3339Nano))
@@ -140,7 +142,8 @@ func (a *Adapter) FetchNewLeads(ctx context.Context, since, until time.Time) ([]
 	for _, raw := range orders {
 		o, err := decodeOrder(raw)
 		if err != nil {
-			return nil, fmt.Errorf("error listing orders: %w", err)
+			out = append(out, invalidInquiry("order:", lead.SourceEstimate, o.ID, err))
+			continue
 		}
 		if o.Status == statusEstimate && o.LocationID == a.locationID && !o.Archived && !o.Deleted && inWindow(o.Updated) {
 			out = append(out, o.inquiry())
@@ -155,7 +158,8 @@ func (a *Adapter) FetchNewLeads(ctx context.Context, since, until time.Time) ([]
 	for _, raw := range appts {
 		ap, err := decodeAppointment(raw)
 		if err != nil {
-			return nil, fmt.Errorf("error listing appointments: %w", err)
+			out = append(out, invalidInquiry("appointment:", lead.SourceAppointment, ap.ID, err))
+			continue
 		}
 		if slices.Contains(sources, ap.AttributionSource) && ap.LocationID == a.locationID && inWindow(ap.Updated) {
 			out = append(out, ap.inquiry())
@@ -166,6 +170,16 @@ func (a *Adapter) FetchNewLeads(ctx context.Context, since, until time.Time) ([]
 		return cmp.Or(x.UpdatedAt.Compare(y.UpdatedAt), strings.Compare(x.ExternalID, y.ExternalID))
 	})
 	return out, nil
+}
+
+// invalidInquiry stands for a listed record that could not be decoded. It
+// has no ExternalID when even the id was unreadable.
+func invalidInquiry(prefix string, source lead.Source, id string, problem error) lead.Inquiry {
+	in := lead.Inquiry{Source: source, Problem: problem}
+	if id != "" {
+		in.ExternalID = prefix + id
+	}
+	return in
 }
 
 // GetLead fetches one order or appointment by the ExternalID FetchNewLeads

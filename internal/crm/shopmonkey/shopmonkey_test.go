@@ -780,8 +780,24 @@ func TestInvalidRecords(t *testing.T) {
 			b := setup(t)
 			b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(2 * time.Minute)})
 			b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", tc.change))
-			_, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-			requireInvalidRecord(t, err, tc.record, tc.field)
+			// One bad record must not hold up the window: the good lead
+			// comes back, and so does the bad one, carrying its problem.
+			got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+			require.NoError(t, err)
+			require.Len(t, got, 2)
+			var bad []lead.Inquiry
+			for _, in := range got {
+				if in.Problem != nil {
+					bad = append(bad, in)
+				}
+			}
+			require.Len(t, bad, 1)
+			requireInvalidRecord(t, bad[0].Problem, tc.record, tc.field)
+			if tc.field != "id" {
+				require.Equal(t, "order:o1", bad[0].ExternalID)
+			} else {
+				require.Empty(t, bad[0].ExternalID)
+			}
 		})
 	}
 	t.Run("GetLeadUpdatedDateNotTime", func(t *testing.T) {
@@ -799,14 +815,17 @@ func TestInvalidRecords(t *testing.T) {
 		b.addRaw(t, sandbox.ShopMonkeyAppointment, fmt.Sprintf(`{"id":"a1","locationId":%q,"attributionSource":"WorkRequestForm","createdDate":%q,"updatedDate":%q}`, testLocation, ts, ts))
 		_, err := b.adapter.GetLead(t.Context(), "appointment:a1")
 		requireInvalidRecord(t, err, "appointment a1", "customerId")
-		_, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		requireInvalidRecord(t, err, "appointment a1", "customerId")
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, "appointment:a1", got[0].ExternalID)
+		requireInvalidRecord(t, got[0].Problem, "appointment a1", "customerId")
 	})
 	t.Run("IsNotRetryable", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", map[string]any{"customerId": nil}))
-		_, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		_, err := b.adapter.GetLead(t.Context(), "order:o1")
 		require.Error(t, err)
 		require.False(t, errors.Is(err, crm.ErrNotFound) || errors.Is(err, crm.ErrUnauthorized))
 		require.Contains(t, err.Error(), "customerId")

@@ -1,0 +1,290 @@
+// Command worker is one member of the fleet: it runs the River client that
+// works every queue, and the HTTP server with /healthz, /readyz and River UI.
+// `worker migrate` applies the schema; `worker config` prints the effective
+// configuration with secrets masked.
+//
+// Any number of replicas can run against one Postgres; they share nothing
+// else.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"riverqueue.com/riverui"
+
+	"github.com/leadorch/lead-orchestrator/internal/config"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
+	"github.com/leadorch/lead-orchestrator/internal/httpapi"
+	"github.com/leadorch/lead-orchestrator/internal/jobs"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
+	"github.com/leadorch/lead-orchestrator/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: worker [-config FILE] [run | migrate | config]
+
+  run       work every queue and serve HTTP (the default)
+  migrate   apply the app's and River's schema, then exit (safe to run from
+            several replicas at once)
+  config    print the effective configuration, secrets masked
+
+The configuration is config.yaml (or -config FILE, or LEADORCH_CONFIG)
+overridden by LEADORCH_* environment variables.
+`
+
+// run is the whole program; main only adds the process's signals,
+// environment and exit code, so tests can run several workers in one
+// process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	configPath := fs.String("config", "", "configuration file")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("%w\n%s", err, usage)
+	}
+	cmd := "run"
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		cmd = fs.Arg(0)
+	default:
+		return fmt.Errorf("too many arguments: %v\n%s", fs.Args(), usage)
+	}
+	cfg, err := config.Load(resolveConfigPath(*configPath, getenv), getenv)
+	if err != nil {
+		return err
+	}
+	logger := cfg.Log.NewLogger(stdout)
+
+	switch cmd {
+	case "run":
+		if err := cfg.ValidateForWorker(); err != nil {
+			return err
+		}
+		return serve(ctx, cfg, logger)
+	case "migrate":
+		return migrate(ctx, cfg, logger)
+	case "config":
+		_, err := fmt.Fprintln(stdout, cfg.String())
+		return err
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+// resolveConfigPath picks the file: -config, else LEADORCH_CONFIG, else
+// config.yaml when it exists in the working directory, else none (defaults
+// and environment only).
+func resolveConfigPath(flagValue string, getenv func(string) string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if p := getenv("LEADORCH_CONFIG"); p != "" {
+		return p
+	}
+	if _, err := os.Stat("config.yaml"); err == nil {
+		return "config.yaml"
+	}
+	return ""
+}
+
+func migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	pool, err := store.NewPool(ctx, cfg.Database.URL, int32(cfg.Database.MaxConns))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool, logger); err != nil {
+		return err
+	}
+	version, _, err := store.AppSchemaVersion(pool)
+	if err != nil {
+		return err
+	}
+	logger.InfoContext(ctx, "database is up to date", slog.Uint64("app_schema_version", uint64(version)))
+	return nil
+}
+
+// serve runs the replica until ctx is done, then stops in order: refuse new
+// HTTP work (readiness goes false first), let running jobs finish for
+// river.soft_stop_timeout, cancel the rest (River hands them back to the
+// queue), close the pool last.
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	logger.InfoContext(ctx, "starting worker", slog.Any("config", cfg))
+	pool, err := store.NewPool(ctx, cfg.Database.URL, int32(cfg.Database.MaxConns))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, dirty, err := store.AppSchemaVersion(pool); err != nil || dirty {
+		return fmt.Errorf("database schema is not ready (run `worker migrate`): dirty=%v err=%v", dirty, err)
+	}
+
+	deps, err := newDeps(cfg, pool, logger)
+	if err != nil {
+		return err
+	}
+	client, err := jobs.NewClient(deps, jobs.ClientOpts{
+		MaxWorkers: map[string]int{
+			jobs.QueueCRM:         cfg.Queues.CRM.MaxWorkers,
+			jobs.QueueSMS:         cfg.Queues.SMS.MaxWorkers,
+			jobs.QueueEmail:       cfg.Queues.Email.MaxWorkers,
+			jobs.QueueBookkeeping: cfg.Queues.Bookkeeping.MaxWorkers,
+		},
+		FetchCooldown:     cfg.River.FetchCooldown,
+		FetchPollInterval: cfg.River.FetchPollInterval,
+		JobTimeout:        cfg.River.JobTimeout,
+		ScheduleInterval:  cfg.River.ScheduleInterval,
+	})
+	if err != nil {
+		return fmt.Errorf("error building River client: %w", err)
+	}
+
+	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(client, nil),
+		Logger:    logger,
+		Prefix:    "/riverui",
+	})
+	if err != nil {
+		return fmt.Errorf("error building River UI: %w", err)
+	}
+	var started, stopping atomic.Bool
+	handler, err := httpapi.NewHandler(httpapi.Opts{
+		Logger:          logger,
+		Ready:           readiness(pool, &started, &stopping),
+		RiverUI:         ui,
+		RiverUIUsername: cfg.RiverUI.Username,
+		RiverUIPassword: cfg.RiverUI.Password,
+	})
+	if err != nil {
+		return err
+	}
+
+	// River's and the UI's background work must outlive ctx (the signal)
+	// until their own orderly stop below.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	if err := ui.Start(workCtx); err != nil {
+		return fmt.Errorf("error starting River UI: %w", err)
+	}
+	if err := client.Start(workCtx); err != nil {
+		return fmt.Errorf("error starting River client: %w", err)
+	}
+	started.Store(true)
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("error listening on http.addr %s: %w", cfg.HTTP.Addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(ln) }()
+	logger.InfoContext(ctx, "worker ready", slog.String("http", ln.Addr().String()),
+		slog.String("riverui", "http://"+ln.Addr().String()+"/riverui/"))
+
+	select {
+	case <-ctx.Done():
+		logger.InfoContext(ctx, "stopping: finishing running jobs", slog.Duration("soft_stop_timeout", cfg.River.SoftStopTimeout))
+	case err := <-httpErr:
+		logger.ErrorContext(ctx, "http server failed; stopping", slog.String("error", err.Error()))
+	}
+	stopping.Store(true)
+
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("http server did not stop cleanly", slog.String("error", err.Error()))
+	}
+
+	softCtx, cancelSoft := context.WithTimeout(context.Background(), cfg.River.SoftStopTimeout)
+	defer cancelSoft()
+	if err := client.Stop(softCtx); err != nil {
+		logger.Warn("jobs still running after the soft stop timeout; cancelling them (they go back to the queue)")
+		hardCtx, cancelHard := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancelHard()
+		if err := client.StopAndCancel(hardCtx); err != nil {
+			return fmt.Errorf("error stopping River client: %w", err)
+		}
+	}
+	logger.Info("worker stopped")
+	return nil
+}
+
+func readiness(pool *pgxpool.Pool, started, stopping *atomic.Bool) func(*http.Request) error {
+	return func(r *http.Request) error {
+		if stopping.Load() {
+			return errors.New("shutting down")
+		}
+		if !started.Load() {
+			return errors.New("job client not started")
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := pool.Ping(ctx); err != nil {
+			return errors.New("database unreachable")
+		}
+		return nil
+	}
+}
+
+// newDeps builds the providers and the jobs' dependencies from config.
+func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs.Deps, error) {
+	sms, err := twilio.NewSender(twilio.SenderOpts{
+		AccountSID: cfg.Twilio.AccountSID,
+		AuthToken:  cfg.Twilio.AuthToken,
+		BaseURL:    cfg.Twilio.BaseURL,
+		Timeout:    cfg.Twilio.Timeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	email, err := sendgrid.NewSender(sendgrid.SenderOpts{
+		APIKey:      cfg.SendGrid.APIKey,
+		BaseURL:     cfg.SendGrid.BaseURL,
+		Timeout:     cfg.SendGrid.Timeout,
+		SandboxMode: cfg.SendGrid.SandboxMode,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &jobs.Deps{
+		Pool:  pool,
+		CRM:   crmset.NewRegistry(crmset.Opts{ShopMonkeyBaseURL: cfg.ShopMonkey.BaseURL, ShopMonkeyTimeout: cfg.ShopMonkey.Timeout}),
+		SMS:   sms,
+		Email: email,
+		Templates: lead.Templates{
+			SMS:          cfg.Templates.SMS,
+			EmailSubject: cfg.Templates.EmailSubject,
+			EmailText:    cfg.Templates.EmailText,
+		},
+		// Status callbacks need the signed webhook routes (issue 5); until
+		// they exist none are requested.
+		StatusCallbackURL: "",
+		PollOverlap:       cfg.Poll.Overlap,
+		PollMaxWindow:     cfg.Poll.MaxWindow,
+		ReconcileAfter:    2 * cfg.Twilio.Timeout,
+		Logger:            logger,
+	}, nil
+}

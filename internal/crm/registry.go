@@ -1,0 +1,53 @@
+package crm
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
+
+// NewAdapterFunc builds the adapter of one tenant from its settings.
+type NewAdapterFunc func(t lead.Tenant) (Adapter, error)
+
+// Registry maps a tenant's CRM kind to the constructor of its adapter, so
+// that jobs never name a CRM: adding one is a new package and one Register
+// call where the registry is built.
+type Registry struct {
+	kinds map[string]NewAdapterFunc
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{kinds: map[string]NewAdapterFunc{}} }
+
+// Register makes kind available. Registering a kind twice is a programming
+// error and panics at start-up.
+func (r *Registry) Register(kind string, fn NewAdapterFunc) {
+	if _, ok := r.kinds[kind]; ok {
+		panic("crm: kind registered twice: " + kind)
+	}
+	r.kinds[kind] = fn
+}
+
+// Kinds lists the registered kinds, sorted.
+func (r *Registry) Kinds() []string {
+	out := make([]string, 0, len(r.kinds))
+	for k := range r.kinds {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Adapter builds the adapter for tenant t.
+func (r *Registry) Adapter(t lead.Tenant) (Adapter, error) {
+	fn, ok := r.kinds[t.CRMKind]
+	if !ok {
+		return nil, fmt.Errorf("tenant %s uses CRM kind %q, which this build does not know (known: %v)", t.Name, t.CRMKind, r.Kinds())
+	}
+	a, err := fn(t)
+	if err != nil {
+		return nil, fmt.Errorf("error building %s adapter for tenant %s: %w", t.CRMKind, t.Name, err)
+	}
+	return a, nil
+}

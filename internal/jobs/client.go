@@ -1,0 +1,91 @@
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// ClientOpts are the River settings of one worker replica.
+type ClientOpts struct {
+	// MaxWorkers per queue (QueueCRM, QueueSMS, QueueEmail,
+	// QueueBookkeeping); a queue left out is not worked by this client.
+	MaxWorkers map[string]int
+	// FetchCooldown and FetchPollInterval tune how fast idle queues notice
+	// new jobs; zero keeps River's defaults.
+	FetchCooldown     time.Duration
+	FetchPollInterval time.Duration
+	// JobTimeout bounds one run; zero keeps River's default (1 minute).
+	JobTimeout time.Duration
+	// ScheduleInterval is how often the leader looks for due polls; zero
+	// disables the scheduler (tests that drive polls by hand).
+	ScheduleInterval time.Duration
+	// RescueStuckJobsAfter hands a job whose worker vanished to another
+	// replica after this long; zero keeps River's default (1 hour).
+	RescueStuckJobsAfter time.Duration
+	// ID names the client in River's tables and logs; empty lets River pick.
+	ID string
+}
+
+// NewWorkers registers every job kind's worker.
+func NewWorkers(deps *Deps) *river.Workers {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, NewSchedulePollsWorker(deps))
+	river.AddWorker(workers, NewPollCRMWorker(deps))
+	river.AddWorker(workers, NewIngestLeadWorker(deps))
+	river.AddWorker(workers, NewSendSMSWorker(deps))
+	river.AddWorker(workers, NewSendEmailWorker(deps))
+	river.AddWorker(workers, NewRecordJobExecutionWorker(deps))
+	return workers
+}
+
+// NewClient builds the River client of one replica: the queues, every
+// worker, the execution recorder and the periodic scheduler.
+func NewClient(deps *Deps, opts ClientOpts) (*river.Client[pgx.Tx], error) {
+	queues := map[string]river.QueueConfig{}
+	for name, n := range opts.MaxWorkers {
+		queues[name] = river.QueueConfig{MaxWorkers: n}
+	}
+	cfg := &river.Config{
+		ID:                   opts.ID,
+		Queues:               queues,
+		Workers:              NewWorkers(deps),
+		Middleware:           []rivertype.Middleware{NewExecutionRecorder(deps)},
+		FetchCooldown:        opts.FetchCooldown,
+		FetchPollInterval:    opts.FetchPollInterval,
+		JobTimeout:           opts.JobTimeout,
+		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
+		Logger:               deps.Logger,
+		ErrorHandler:         &errorHandler{logger: deps.Logger},
+	}
+	if opts.ScheduleInterval > 0 {
+		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
+			river.PeriodicInterval(opts.ScheduleInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return SchedulePollsArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "schedule_polls", RunOnStart: true},
+		)}
+	}
+	return river.NewClient(riverpgxv5.New(deps.Pool), cfg)
+}
+
+// errorHandler logs failed runs with what an operator needs to find them.
+type errorHandler struct {
+	logger *slog.Logger
+}
+
+func (h *errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	h.logger.WarnContext(ctx, "job failed", slog.String("kind", job.Kind), slog.Int64("job_id", job.ID),
+		slog.Int("attempt", job.Attempt), slog.Int("max_attempts", job.MaxAttempts), slog.String("error", err.Error()))
+	return nil
+}
+
+func (h *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
+	h.logger.ErrorContext(ctx, "job panicked", slog.String("kind", job.Kind), slog.Int64("job_id", job.ID),
+		slog.Int("attempt", job.Attempt), slog.Any("panic", panicVal), slog.String("trace", trace))
+	return nil
+}

@@ -1,0 +1,193 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/leadorch/lead-orchestrator/internal/store"
+)
+
+type riverpgxv5Driver = riverpgxv5.Driver
+
+// ExecutionRecorder is River middleware that gives every run of every job
+// (success, error, panic, cancel, snooze, timeout) exactly one
+// job_executions row, written by a record_job_execution job:
+//
+//   - a run that completes through completeTx inserts its record job in
+//     the step's own transaction, so the record and the completion commit
+//     together;
+//   - any other run inserts it after the work returns;
+//   - a run whose process died left no record; the next run of the same
+//     job notices the gap in run numbers and records it as abandoned.
+//
+// Runs are numbered attempt + snoozes: River gives a snoozed job its
+// attempt back, so the attempt alone repeats.
+type ExecutionRecorder struct {
+	river.MiddlewareDefaults
+	deps *Deps
+}
+
+// NewExecutionRecorder returns the middleware.
+func NewExecutionRecorder(deps *Deps) *ExecutionRecorder { return &ExecutionRecorder{deps: deps} }
+
+type executionKey struct{}
+
+// execution is the run in progress, carried in the work context so that
+// completeTx can record it in the step's transaction.
+type execution struct {
+	args       RecordJobExecutionArgs
+	recordedTx bool
+}
+
+// Work wraps one run.
+func (r *ExecutionRecorder) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) (err error) {
+	if job.Kind == (RecordJobExecutionArgs{}).Kind() {
+		return doInner(ctx)
+	}
+	ids := jobSubject(job.EncodedArgs)
+	exec := &execution{args: RecordJobExecutionArgs{
+		JobID: job.ID, Run: runNumber(job), Attempt: job.Attempt, JobKind: job.Kind, Queue: job.Queue,
+		TenantID: ids.TenantID, LeadID: ids.LeadID, StartedAt: r.deps.now(),
+	}}
+	if exec.args.Run > 1 {
+		r.recordAbandoned(ctx, job, exec.args)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.record(ctx, exec.args, store.OutcomePanic, fmt.Sprint(p))
+			panic(p)
+		}
+	}()
+	err = doInner(context.WithValue(ctx, executionKey{}, exec))
+	if err == nil && exec.recordedTx {
+		return nil
+	}
+	outcome, msg := outcomeOf(ctx, err)
+	r.record(ctx, exec.args, outcome, msg)
+	return err
+}
+
+func outcomeOf(ctx context.Context, err error) (string, string) {
+	var (
+		cancel *rivertype.JobCancelError
+		snooze *rivertype.JobSnoozeError
+	)
+	switch {
+	case err == nil:
+		return store.OutcomeCompleted, ""
+	case errors.As(err, &snooze):
+		return store.OutcomeSnoozed, fmt.Sprintf("snoozed for %s", snooze.Duration)
+	case errors.As(err, &cancel):
+		return store.OutcomeCancelled, err.Error()
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return store.OutcomeTimeout, err.Error()
+	}
+	return store.OutcomeError, err.Error()
+}
+
+// record inserts the record job outside any transaction. It never fails the
+// step: a failure is logged and the run stays unrecorded until the next run
+// of the job notices (or an operator reads the log).
+func (r *ExecutionRecorder) record(ctx context.Context, a RecordJobExecutionArgs, outcome, msg string) {
+	a.Outcome, a.Error, a.FinishedAt = outcome, truncate(msg, 2000), r.deps.now()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err == nil {
+		_, err = client.Insert(ctx, a, nil)
+	}
+	if err != nil {
+		r.deps.Logger.ErrorContext(ctx, "error recording job execution",
+			slog.Int64("job_id", a.JobID), slog.Int("run", a.Run), slog.String("kind", a.JobKind), slog.String("error", err.Error()))
+	}
+}
+
+// recordAbandoned records the earlier runs of job that have no row. Their
+// record may still be queued; RecordExecution lets a real outcome replace
+// the placeholder, whichever lands first.
+func (r *ExecutionRecorder) recordAbandoned(ctx context.Context, job *rivertype.JobRow, cur RecordJobExecutionArgs) {
+	seen, err := store.New(r.deps.Pool).FleetRecordedRuns(ctx, job.ID)
+	if err != nil {
+		r.deps.Logger.WarnContext(ctx, "error checking earlier runs", slog.Int64("job_id", job.ID), slog.String("error", err.Error()))
+		return
+	}
+	for run := 1; run < cur.Run; run++ {
+		if seen[run] {
+			continue
+		}
+		a := cur
+		a.Run, a.Attempt = run, 0
+		a.StartedAt = job.CreatedAt
+		msg := "the run left no record: its worker stopped without finishing it"
+		for _, e := range job.Errors {
+			if e.Attempt == run {
+				msg = e.Error
+			}
+		}
+		r.record(ctx, a, store.OutcomeAbandoned, msg)
+	}
+}
+
+// completeTx completes job in tx and inserts its execution record in the
+// same transaction. Every worker ends its successful path with it.
+func completeTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, job *river.Job[T]) error {
+	if exec, ok := ctx.Value(executionKey{}).(*execution); ok {
+		a := exec.args
+		a.Outcome, a.FinishedAt = store.OutcomeCompleted, time.Now()
+		client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := client.InsertTx(ctx, tx, a, nil); err != nil {
+			return fmt.Errorf("error inserting execution record: %w", err)
+		}
+		exec.recordedTx = true
+	}
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return fmt.Errorf("error completing job: %w", err)
+	}
+	return nil
+}
+
+// runNumber numbers a job's runs 1, 2, 3...: River decrements attempt on a
+// snooze and counts snoozes in metadata, so their sum grows by one per run.
+func runNumber(job *rivertype.JobRow) int {
+	var meta struct {
+		Snoozes int `json:"snoozes"`
+	}
+	_ = json.Unmarshal(job.Metadata, &meta)
+	return job.Attempt + meta.Snoozes
+}
+
+// jobSubject reads the tenant and lead a job is about from its args; every
+// args type of ours names them tenant_id and lead_id.
+func jobSubject(encoded []byte) (ids struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	LeadID   uuid.UUID `json:"lead_id"`
+}) {
+	var raw struct {
+		TenantID string `json:"tenant_id"`
+		LeadID   string `json:"lead_id"`
+	}
+	_ = json.Unmarshal(encoded, &raw)
+	ids.TenantID, _ = uuid.Parse(raw.TenantID)
+	ids.LeadID, _ = uuid.Parse(raw.LeadID)
+	return ids
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,112 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/store"
+)
+
+// IngestLeadArgs fetches one CRM record with its customer and vehicle and
+// stores it as a lead.
+type IngestLeadArgs struct {
+	TenantID   uuid.UUID `json:"tenant_id" river:"unique"`
+	ExternalID string    `json:"external_id" river:"unique"`
+	// Version is the CRM's version of the record when it was listed; a
+	// newer version is a new job, a repeat of the same one is not.
+	Version      int64 `json:"version" river:"unique"`
+	SendMessages bool  `json:"send_messages"`
+}
+
+// Kind is the River job kind.
+func (IngestLeadArgs) Kind() string { return "ingest_lead" }
+
+// InsertOpts makes ingest unique per tenant, record and version, in every
+// state River keeps (completed included), so overlapping polls and repeated
+// webhooks ingest a version once.
+func (IngestLeadArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueCRM, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// IngestLeadWorker runs ingest_lead.
+type IngestLeadWorker struct {
+	river.WorkerDefaults[IngestLeadArgs]
+	deps *Deps
+}
+
+// NewIngestLeadWorker returns the worker.
+func NewIngestLeadWorker(deps *Deps) *IngestLeadWorker { return &IngestLeadWorker{deps: deps} }
+
+// freshLeadAge bounds how old a CRM record may be and still be texted when
+// it is first seen. A months-old estimate that staff edit today shows up in
+// a live poll; texting its customer "we got your request" would be wrong.
+const freshLeadAge = 72 * time.Hour
+
+// Work fetches, validates and upserts the lead; when this call created it,
+// it also inserts the lead's first messages. A malformed record cancels
+// the job with the field named: retrying cannot fix data.
+func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadArgs]) error {
+	a := job.Args
+	tenant, err := store.New(w.deps.Pool).GetTenant(ctx, a.TenantID)
+	if err != nil {
+		return cancelIfNotFound(err)
+	}
+	if !tenant.Enabled {
+		return river.JobCancel(fmt.Errorf("tenant %s is disabled", tenant.Name))
+	}
+	adapter, err := w.deps.CRM.Adapter(tenant)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	in, err := adapter.GetLead(ctx, a.ExternalID)
+	if err != nil {
+		return crmError("error fetching lead "+a.ExternalID, err)
+	}
+	customer, err := adapter.GetCustomer(ctx, in.CustomerID)
+	if err != nil {
+		return crmError(fmt.Sprintf("error fetching customer %s of lead %s", in.CustomerID, a.ExternalID), err)
+	}
+	var vehicle lead.Vehicle
+	if in.VehicleID != "" {
+		if vehicle, err = adapter.GetVehicle(ctx, in.VehicleID); err != nil {
+			return crmError(fmt.Sprintf("error fetching vehicle %s of lead %s", in.VehicleID, a.ExternalID), err)
+		}
+	}
+	l, err := lead.NewLead(tenant.ID, tenant.CRMKind, in, customer, vehicle)
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("lead %s: %w", a.ExternalID, err))
+	}
+
+	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
+		id, inserted, err := store.New(tx).UpsertLead(ctx, tenant.ID, l, !a.SendMessages)
+		if err != nil {
+			return err
+		}
+		fresh := l.CRMCreatedAt.IsZero() || w.deps.now().Sub(l.CRMCreatedAt) < freshLeadAge
+		if inserted && a.SendMessages && fresh && l.Status == lead.StatusNew {
+			var params []river.InsertManyParams
+			if l.Phone != "" {
+				params = append(params, river.InsertManyParams{Args: SendSMSArgs{TenantID: tenant.ID, LeadID: id, Step: StepInitial}})
+			}
+			if l.Email != "" {
+				params = append(params, river.InsertManyParams{Args: SendEmailArgs{TenantID: tenant.ID, LeadID: id, Step: StepInitial}})
+			}
+			if len(params) > 0 {
+				client := river.ClientFromContext[pgx.Tx](ctx)
+				if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+					return fmt.Errorf("error inserting send jobs: %w", err)
+				}
+			}
+		}
+		return completeTx(ctx, tx, job)
+	})
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -1,0 +1,246 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/store"
+)
+
+// channel is what differs between a text and an email; deliver is the
+// outbox logic they share.
+type channel struct {
+	kind lead.Channel
+	// compose renders the message of one step for a lead.
+	compose func(t lead.Tenant, l lead.Lead, step string) (lead.Message, error)
+	// send hands the message to the provider and returns its id.
+	send func(ctx context.Context, t lead.Tenant, m lead.Message) (string, error)
+	// find asks the provider whether it already has m (sent since the
+	// claim); nil when the provider cannot be asked.
+	find func(ctx context.Context, m lead.Message) (providerID string, found bool, err error)
+}
+
+// decision is what the claim transaction found the send must do.
+type decision int
+
+const (
+	decideDone decision = iota
+	decideSend
+	decideReconcile
+)
+
+// deliver sends one step of one lead on one channel, at most once at the
+// provider:
+//
+//  1. claim: lock the outbox row (creating it with the rendered body), check
+//     the guards, move pending to sending and commit, before any provider
+//     call;
+//  2. call the provider;
+//  3. record the provider id (sent) and complete the job in one
+//     transaction.
+//
+// A retry that finds the row sent completes at once. One that finds it
+// sending (the previous attempt died or got an ambiguous answer) asks the
+// provider before sending again; when the provider cannot be asked, the row
+// becomes ambiguous and waits for an operator instead of risking a second
+// text.
+func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID, leadID uuid.UUID, step string, ch channel) error {
+	tenant, err := store.New(d.Pool).GetTenant(ctx, tenantID)
+	if err != nil {
+		return cancelIfNotFound(err)
+	}
+	if !tenant.Enabled {
+		return river.JobCancel(fmt.Errorf("tenant %s is disabled", tenant.Name))
+	}
+	l, err := store.New(d.Pool).GetLead(ctx, tenantID, leadID)
+	if err != nil {
+		return cancelIfNotFound(err)
+	}
+	draft, err := ch.compose(tenant, l, step)
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("error composing %s %s for lead %s: %w", step, ch.kind, leadID, err))
+	}
+
+	var (
+		msg  lead.Message
+		what decision
+	)
+	if err := d.inTx(ctx, func(tx pgx.Tx) error {
+		st := store.New(tx)
+		if msg, err = st.LockMessage(ctx, tenantID, draft); err != nil {
+			return err
+		}
+		switch {
+		case msg.Status.Done():
+			what = decideDone
+			return completeTx(ctx, tx, job)
+		case msg.Status == lead.MessageSending:
+			what = decideReconcile
+			return nil // nothing to commit; reconcile outside the lock
+		}
+		suppressed, err := st.IsSuppressed(ctx, tenantID, ch.kind, msg.To)
+		if err != nil {
+			return err
+		}
+		if reason := lead.SkipReason(l, ch.kind, suppressed); reason != "" {
+			status := lead.MessageSkipped
+			if suppressed {
+				status = lead.MessageSuppressed
+			}
+			if err := st.SetMessageStatus(ctx, tenantID, msg.ID, status, reason); err != nil {
+				return err
+			}
+			what = decideDone
+			return completeTx(ctx, tx, job)
+		}
+		what = decideSend
+		return st.MarkMessageSending(ctx, tenantID, msg.ID, d.now())
+	}); err != nil {
+		return err
+	}
+
+	switch what {
+	case decideDone:
+		return nil
+	case decideReconcile:
+		resend, err := reconcile(ctx, d, job, tenantID, msg, ch)
+		if err != nil || !resend {
+			return err
+		}
+	}
+
+	providerID, sendErr := ch.send(ctx, tenant, msg)
+	var next error
+	err = d.inTx(ctx, func(tx pgx.Tx) error {
+		st := store.New(tx)
+		if sendErr != nil {
+			if messaging.ClassOf(sendErr) == messaging.ClassOptedOut {
+				if err := st.Suppress(ctx, tenantID, ch.kind, msg.To, sendErr.Error(), "provider"); err != nil {
+					return err
+				}
+			}
+			next = afterSendFailed(msg, ch, sendErr)
+			return st.SetMessageStatus(ctx, tenantID, msg.ID, failedStatus(sendErr), sendErr.Error())
+		}
+		if err := st.MarkMessageSent(ctx, tenantID, msg.ID, providerID, d.now()); err != nil {
+			return err
+		}
+		if err := st.MarkLeadContacted(ctx, tenantID, leadID); err != nil {
+			return err
+		}
+		return completeTx(ctx, tx, job)
+	})
+	if err != nil {
+		return err
+	}
+	return next
+}
+
+// failedStatus is where a failed send leaves its outbox row: pending when
+// the provider certainly did not process it (the retry sends without
+// asking), sending when it may have (the retry asks first), suppressed or
+// failed when no retry will come.
+func failedStatus(sendErr error) lead.MessageStatus {
+	switch messaging.ClassOf(sendErr) {
+	case messaging.ClassRetry:
+		return lead.MessagePending
+	case messaging.ClassOptedOut:
+		return lead.MessageSuppressed
+	case messaging.ClassPermanent:
+		return lead.MessageFailed
+	}
+	return lead.MessageSending
+}
+
+// afterSendFailed says what the job does next after a failed provider call,
+// by the failure's class. The caller records the message's status
+// (failedStatus) and suppresses an address that opted out.
+func afterSendFailed(msg lead.Message, ch channel, sendErr error) error {
+	var se *messaging.SendError
+	errors.As(sendErr, &se)
+	switch messaging.ClassOf(sendErr) {
+	case messaging.ClassRetry:
+		if se != nil && se.RetryAfter > 0 {
+			return river.JobSnooze(se.RetryAfter)
+		}
+		return sendErr
+	case messaging.ClassOptedOut:
+		return river.JobCancel(fmt.Errorf("%s to lead %s: recipient opted out: %w", ch.kind, msg.LeadID, sendErr))
+	case messaging.ClassPermanent:
+		return river.JobCancel(fmt.Errorf("%s to lead %s failed for good: %w", ch.kind, msg.LeadID, sendErr))
+	}
+	return fmt.Errorf("%s to lead %s may or may not have been sent; the next attempt checks: %w", ch.kind, msg.LeadID, sendErr)
+}
+
+// reconcile decides what to do with a message left in sending. It returns
+// resend true (with the row claimed again) only when the provider says it
+// does not have the message.
+func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, msg lead.Message, ch channel) (resend bool, err error) {
+	if wait := d.ReconcileAfter - d.now().Sub(msg.SendingAt); wait > 0 {
+		// The claim is recent: its provider call may still be in flight
+		// (a rescued duplicate of this job). Look again later.
+		return false, river.JobSnooze(wait)
+	}
+	if ch.find == nil {
+		return false, markAmbiguous(ctx, d, job, tenantID, msg, ch,
+			"the provider cannot be asked whether an interrupted send went out")
+	}
+	providerID, found, findErr := ch.find(ctx, msg)
+	if findErr != nil {
+		if job.Attempt >= job.MaxAttempts {
+			return false, markAmbiguous(ctx, d, job, tenantID, msg, ch, "could not ask the provider: "+findErr.Error())
+		}
+		return false, fmt.Errorf("error checking whether %s %s went out: %w", ch.kind, msg.ID, findErr)
+	}
+	err = d.inTx(ctx, func(tx pgx.Tx) error {
+		st := store.New(tx)
+		cur, err := st.LockMessage(ctx, tenantID, msg)
+		if err != nil {
+			return err
+		}
+		if cur.Status != lead.MessageSending || !cur.SendingAt.Equal(msg.SendingAt) {
+			// Someone else moved it on while we asked; their outcome
+			// stands.
+			return completeTx(ctx, tx, job)
+		}
+		if found {
+			if err := st.MarkMessageSent(ctx, tenantID, msg.ID, providerID, d.now()); err != nil {
+				return err
+			}
+			if err := st.MarkLeadContacted(ctx, tenantID, msg.LeadID); err != nil {
+				return err
+			}
+			return completeTx(ctx, tx, job)
+		}
+		resend = true
+		return st.MarkMessageSending(ctx, tenantID, msg.ID, d.now())
+	})
+	if err != nil {
+		return false, err
+	}
+	if found {
+		d.Logger.InfoContext(ctx, "interrupted send had gone out; recorded it",
+			slog.String("channel", string(ch.kind)), slog.String("message_id", msg.ID.String()))
+	}
+	return resend, nil
+}
+
+func markAmbiguous[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, msg lead.Message, ch channel, reason string) error {
+	d.Logger.WarnContext(ctx, "message outcome unknown; marked ambiguous for an operator",
+		slog.String("channel", string(ch.kind)), slog.String("tenant_id", tenantID.String()),
+		slog.String("message_id", msg.ID.String()), slog.String("reason", reason))
+	return d.inTx(ctx, func(tx pgx.Tx) error {
+		if err := store.New(tx).SetMessageStatus(ctx, tenantID, msg.ID, lead.MessageAmbiguous, reason); err != nil {
+			return err
+		}
+		return completeTx(ctx, tx, job)
+	})
+}

@@ -1,0 +1,74 @@
+package jobs
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
+)
+
+// SendEmailArgs emails one step of one lead.
+type SendEmailArgs struct {
+	TenantID uuid.UUID `json:"tenant_id" river:"unique"`
+	LeadID   uuid.UUID `json:"lead_id" river:"unique"`
+	Step     string    `json:"step" river:"unique"`
+}
+
+// Kind is the River job kind.
+func (SendEmailArgs) Kind() string { return "send_email" }
+
+// InsertOpts: one job per lead and step, ever.
+func (SendEmailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueEmail, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// SendEmailWorker runs send_email.
+type SendEmailWorker struct {
+	river.WorkerDefaults[SendEmailArgs]
+	deps *Deps
+	ch   channel
+}
+
+// NewSendEmailWorker returns the worker.
+func NewSendEmailWorker(deps *Deps) *SendEmailWorker {
+	w := &SendEmailWorker{deps: deps}
+	w.ch = channel{
+		kind: lead.ChannelEmail,
+		compose: func(t lead.Tenant, l lead.Lead, step string) (lead.Message, error) {
+			tmpl := t.Templates.Or(deps.Templates)
+			data := lead.NewMessageData(t, l)
+			subject, err := lead.RenderTemplate("email_subject", tmpl.EmailSubject, data)
+			if err != nil {
+				return lead.Message{}, err
+			}
+			body, err := lead.RenderTemplate("email_text", tmpl.EmailText, data)
+			if err != nil {
+				return lead.Message{}, err
+			}
+			return lead.Message{LeadID: l.ID, Step: step, Channel: lead.ChannelEmail, To: string(l.Email),
+				From: t.EmailFrom, Subject: subject, Body: body}, nil
+		},
+		send: func(ctx context.Context, t lead.Tenant, m lead.Message) (string, error) {
+			return deps.Email.SendEmail(ctx, messaging.Email{
+				To: m.To, From: t.EmailFrom, FromName: t.EmailFromName, Subject: m.Subject, Text: m.Body,
+				// Events come back with these, which is how a bounce or
+				// an unsubscribe finds its message and tenant.
+				CustomArgs: map[string]string{
+					"tenant_id": t.ID.String(), "lead_id": m.LeadID.String(), "message_id": m.ID.String(),
+				},
+			})
+		},
+		// SendGrid has no lookup by our ids without the paid Email
+		// Activity API: an interrupted email becomes ambiguous.
+		find: nil,
+	}
+	return w
+}
+
+// Work delivers the email through the outbox.
+func (w *SendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs]) error {
+	return deliver(ctx, w.deps, job, job.Args.TenantID, job.Args.LeadID, job.Args.Step, w.ch)
+}

@@ -1,0 +1,69 @@
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
+)
+
+// SendSMSArgs texts one step of one lead.
+type SendSMSArgs struct {
+	TenantID uuid.UUID `json:"tenant_id" river:"unique"`
+	LeadID   uuid.UUID `json:"lead_id" river:"unique"`
+	Step     string    `json:"step" river:"unique"`
+}
+
+// Kind is the River job kind.
+func (SendSMSArgs) Kind() string { return "send_sms" }
+
+// InsertOpts: one job per lead and step, ever.
+func (SendSMSArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueSMS, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// SendSMSWorker runs send_sms.
+type SendSMSWorker struct {
+	river.WorkerDefaults[SendSMSArgs]
+	deps *Deps
+	ch   channel
+}
+
+// NewSendSMSWorker returns the worker.
+func NewSendSMSWorker(deps *Deps) *SendSMSWorker {
+	w := &SendSMSWorker{deps: deps}
+	w.ch = channel{
+		kind: lead.ChannelSMS,
+		compose: func(t lead.Tenant, l lead.Lead, step string) (lead.Message, error) {
+			tmpl := t.Templates.Or(deps.Templates)
+			body, err := lead.RenderTemplate("sms", tmpl.SMS, lead.NewMessageData(t, l))
+			if err != nil {
+				return lead.Message{}, err
+			}
+			from := t.SMSFrom
+			if t.MessagingServiceSID != "" {
+				from = t.MessagingServiceSID
+			}
+			return lead.Message{LeadID: l.ID, Step: step, Channel: lead.ChannelSMS, To: string(l.Phone), From: from, Body: body}, nil
+		},
+		send: func(ctx context.Context, t lead.Tenant, m lead.Message) (string, error) {
+			return deps.SMS.SendSMS(ctx, messaging.SMS{
+				To: m.To, From: t.SMSFrom, MessagingServiceSID: t.MessagingServiceSID, Body: m.Body,
+				StatusCallback: deps.StatusCallbackURL,
+			})
+		},
+		find: func(ctx context.Context, m lead.Message) (string, bool, error) {
+			return deps.SMS.FindSMS(ctx, m.To, m.Body, m.SendingAt.Add(-time.Minute))
+		},
+	}
+	return w
+}
+
+// Work delivers the text through the outbox.
+func (w *SendSMSWorker) Work(ctx context.Context, job *river.Job[SendSMSArgs]) error {
+	return deliver(ctx, w.deps, job, job.Args.TenantID, job.Args.LeadID, job.Args.Step, w.ch)
+}

@@ -1,0 +1,142 @@
+package jobs_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
+	"github.com/leadorch/lead-orchestrator/internal/jobs"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/store"
+	"github.com/leadorch/lead-orchestrator/internal/testdb"
+)
+
+// testBundle is one isolated world: a fresh database, the provider fakes
+// on a real HTTP server, and the real adapters and senders pointed at them.
+type testBundle struct {
+	pool    *pgxpool.Pool
+	sandbox *sandbox.Server
+	deps    *jobs.Deps
+	store   *store.Store
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	pool, _ := testdb.New(t)
+	sb := sandbox.NewServer(sandbox.ServerOpts{})
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	urls := sandbox.URLs(srv.URL)
+
+	sms, err := twilio.NewSender(twilio.SenderOpts{
+		AccountSID: sandbox.DefaultTwilioAccountSID, AuthToken: sandbox.DefaultTwilioAuthToken,
+		BaseURL: urls.Twilio, Timeout: 5 * time.Second,
+	})
+	require.NoError(t, err)
+	email, err := sendgrid.NewSender(sendgrid.SenderOpts{
+		APIKey: sandbox.DefaultSendGridAPIKey, BaseURL: urls.SendGrid, Timeout: 5 * time.Second,
+	})
+	require.NoError(t, err)
+
+	level := slog.LevelWarn
+	if os.Getenv("TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	deps := &jobs.Deps{
+		Pool:  pool,
+		CRM:   crmset.NewRegistry(crmset.Opts{ShopMonkeyBaseURL: urls.ShopMonkey, ShopMonkeyTimeout: 5 * time.Second}),
+		SMS:   sms,
+		Email: email,
+		Templates: lead.Templates{
+			SMS:          "Hi {{.Lead.FirstName}}, {{.Shop.Name}} got your request about your {{.Vehicle.Name}}. Reply STOP to opt out.",
+			EmailSubject: "{{.Shop.Name}} received your request",
+			EmailText:    "Hi {{.Lead.FirstName}},\nWe got your request: {{.Lead.Summary}}.\n{{.Shop.Name}}",
+		},
+		PollOverlap:    time.Minute,
+		PollMaxWindow:  24 * time.Hour,
+		ReconcileAfter: time.Second,
+		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	}
+	return &testBundle{pool: pool, sandbox: sb, deps: deps, store: store.New(pool)}
+}
+
+// addShop creates a ShopMonkey location in the fake and its tenant.
+func (b *testBundle) addShop(t *testing.T, name string) lead.Tenant {
+	t.Helper()
+	key, loc := "sm_key_"+name, "loc-"+name
+	b.sandbox.ShopMonkey.AddLocation(key, loc)
+	tenant, err := b.store.CreateTenant(context.Background(), lead.Tenant{
+		Name: name, CRMKind: "shopmonkey", CRMLocationID: loc, CRMAPIKey: lead.Secret(key),
+		TimeZone: "America/Chicago", PollInterval: 5 * time.Second,
+		SMSFrom: "+15005550006", EmailFrom: "service@" + name + ".example.com", EmailFromName: name, Enabled: true,
+	})
+	require.NoError(t, err)
+	return tenant
+}
+
+// addLeads adds n leads created just now to the tenant's fake location.
+func (b *testBundle) addLeads(t *testing.T, tenant lead.Tenant, n int) []sandbox.LeadRef {
+	t.Helper()
+	refs := make([]sandbox.LeadRef, 0, n)
+	for range n {
+		ref, err := b.sandbox.ShopMonkey.AddLead(tenant.CRMLocationID, sandbox.LeadSpec{})
+		require.NoError(t, err)
+		refs = append(refs, ref)
+	}
+	return refs
+}
+
+// startClient starts one River client (one "replica") and stops it at
+// cleanup.
+func (b *testBundle) startClient(t *testing.T, opts jobs.ClientOpts) *river.Client[pgx.Tx] {
+	t.Helper()
+	if opts.MaxWorkers == nil {
+		opts.MaxWorkers = map[string]int{jobs.QueueCRM: 10, jobs.QueueSMS: 10, jobs.QueueEmail: 10, jobs.QueueBookkeeping: 10}
+	}
+	if opts.FetchCooldown == 0 {
+		opts.FetchCooldown = 10 * time.Millisecond
+		opts.FetchPollInterval = 50 * time.Millisecond
+	}
+	client, err := jobs.NewClient(b.deps, opts)
+	require.NoError(t, err)
+	require.NoError(t, client.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = client.StopAndCancel(ctx)
+	})
+	return client
+}
+
+// unrecordedRuns counts finished jobs whose job_executions rows do not
+// match their runs (attempt + snoozes): zero means every run of every
+// finished job has exactly one row.
+func (b *testBundle) unrecordedRuns(t *testing.T) int {
+	t.Helper()
+	var n int
+	require.NoError(t, b.pool.QueryRow(context.Background(), `
+		SELECT count(*) FROM river_job j
+		WHERE j.state IN ('completed', 'cancelled', 'discarded')
+		AND (SELECT count(*) FROM job_executions e WHERE e.job_id = j.id)
+			<> j.attempt + coalesce((j.metadata->>'snoozes')::int, 0)`).Scan(&n))
+	return n
+}
+
+func (b *testBundle) count(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, b.pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	return n
+}
