@@ -129,6 +129,9 @@ func (s *Sender) SendEmail(ctx context.Context, m messaging.Email) (string, erro
 	// non-canonical key, so it never finds it, and sleeps ignoring ctx.
 	resp, err := (&rest.Client{HTTPClient: s.httpClient}).SendWithContext(ctx, req)
 	if resp == nil || resp.StatusCode == 0 {
+		if err == nil {
+			err = errors.New("no answer")
+		}
 		class := messaging.ClassAmbiguous
 		if !wrote.Load() {
 			class = messaging.ClassRetry

@@ -1,0 +1,112 @@
+// Command sandbox serves fakes of ShopMonkey, Twilio and SendGrid on
+// loopback, seeded with demo shops and leads, for `make demo`, the
+// benchmark and the fault harness. It never talks to the internet.
+//
+// Point a worker at it with the base URLs it prints; see what the providers
+// received at GET /_sandbox/messages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:9090", "listen address (loopback)")
+	seed := fs.Int("leads", 5, "leads to seed per demo shop, created a minute ago")
+	rate := fs.Float64("rate", 0, "new leads per second to add across the demo shops (0 = none)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *seed < 0 || *seed > 100000 {
+		return fmt.Errorf("-leads must be between 0 and 100000, got %d", *seed)
+	}
+	if *rate < 0 || *rate > 10000 || math.IsNaN(*rate) {
+		return fmt.Errorf("-rate must be between 0 and 10000, got %v", *rate)
+	}
+
+	srv := sandbox.NewServer(sandbox.ServerOpts{})
+	for _, s := range sandbox.DemoShops() {
+		srv.ShopMonkey.AddLocation(s.APIKey, s.LocationID)
+		for range *seed {
+			if _, err := srv.ShopMonkey.AddLead(s.LocationID, sandbox.LeadSpec{CreatedAt: time.Now().Add(-time.Minute)}); err != nil {
+				return err
+			}
+		}
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("error listening on -addr %s: %w", *addr, err)
+	}
+	base := "http://" + ln.Addr().String()
+	urls := sandbox.URLs(base)
+	fmt.Fprintf(stdout, "sandbox listening on %s\n", base)
+	fmt.Fprintf(stdout, "  LEADORCH_SHOPMONKEY_BASE_URL=%s\n  LEADORCH_TWILIO_BASE_URL=%s\n  LEADORCH_SENDGRID_BASE_URL=%s\n", urls.ShopMonkey, urls.Twilio, urls.SendGrid)
+	fmt.Fprintf(stdout, "  LEADORCH_TWILIO_ACCOUNT_SID=%s\n  LEADORCH_TWILIO_AUTH_TOKEN=%s\n  LEADORCH_SENDGRID_API_KEY=%s\n",
+		sandbox.DefaultTwilioAccountSID, sandbox.DefaultTwilioAuthToken, sandbox.DefaultSendGridAPIKey)
+	for _, s := range sandbox.DemoShops() {
+		fmt.Fprintf(stdout, "  shop %q: location %s, API key %s (%d leads seeded)\n", s.Name, s.LocationID, s.APIKey, *seed)
+	}
+
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	if *rate > 0 {
+		go addLeads(ctx, srv, *rate)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// addLeads adds new leads at rate per second, round-robin over the shops,
+// as customers filling in web forms would.
+func addLeads(ctx context.Context, srv *sandbox.Server, rate float64) {
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	shops := sandbox.DemoShops()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			s := shops[i%len(shops)]
+			spec := sandbox.LeadSpec{}
+			if i%3 == 2 {
+				spec.Kind = "appointment"
+			}
+			_, _ = srv.ShopMonkey.AddLead(s.LocationID, spec)
+		}
+	}
+}
