@@ -327,4 +327,3 @@ func redactURL(u string) string {
 	}
 	return u
 }
-
