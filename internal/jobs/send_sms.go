@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
@@ -57,7 +56,7 @@ func NewSendSMSWorker(deps *Deps) *SendSMSWorker {
 			})
 		},
 		find: func(ctx context.Context, m lead.Message) (string, bool, error) {
-			return deps.SMS.FindSMS(ctx, m.To, m.Body, m.SendingAt.Add(-time.Minute))
+			return deps.SMS.FindSMS(ctx, m.To, m.Body, m.SendingAt)
 		},
 	}
 	return w

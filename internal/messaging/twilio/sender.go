@@ -143,20 +143,20 @@ func (s *Sender) SendSMS(ctx context.Context, m messaging.SMS) (string, error) {
 
 // FindSMS looks for an outbound message to `to` with exactly this body,
 // created at or after since (less a minute of clock slack), and returns the
-// newest such message's SID. It lists with To and DateSent> like Twilio's
-// docs suggest and filters again on date_created, because Twilio may apply
-// DateSent at day granularity.
+// newest such message's SID. It lists by To only and checks date_created
+// itself: a message still queued at Twilio has no date_sent yet, so a
+// DateSent> filter could hide exactly the message a reconcile looks for.
+// Twilio lists newest first, so the most recent 200 are plenty.
 func (s *Sender) FindSMS(ctx context.Context, to, body string, since time.Time) (string, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	api, _ := s.service(ctx)
 
 	params := &openapi.ListMessageParams{}
-	params.SetTo(to).SetPageSize(100)
+	params.SetTo(to).SetPageSize(100).SetLimit(200)
 	var after time.Time
 	if !since.IsZero() {
 		after = since.Add(-clockSlack).UTC().Truncate(time.Second)
-		params.SetDateSentAfter(after)
 	}
 
 	// ListMessage, not StreamMessage: abandoning a stream early would leave

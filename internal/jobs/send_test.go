@@ -1,0 +1,310 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/jobs"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+)
+
+// newLead stores a consenting lead with a phone and an email.
+func (b *testBundle) newLead(t *testing.T, tenant lead.Tenant, n int) uuid.UUID {
+	t.Helper()
+	id, inserted, err := b.store.UpsertLead(context.Background(), tenant.ID, lead.Lead{
+		CRM: "shopmonkey", ExternalID: fmt.Sprintf("order:o%d", n), Source: lead.SourceEstimate, Status: lead.StatusNew,
+		FirstName: "Ann", LastName: "Lee", Phone: lead.PhoneNumber(fmt.Sprintf("+1512555%04d", n)),
+		Email: lead.Email(fmt.Sprintf("ann%d@example.com", n)), Consent: lead.Consent{SMS: true, Email: true},
+		Vehicle: lead.Vehicle{Year: 2019, Make: "Honda", Model: "Civic"}, Summary: "Brakes squeal",
+	}, false)
+	require.NoError(t, err)
+	require.True(t, inserted)
+	return id
+}
+
+// waitFinal waits for a job to reach a final state and returns it.
+func waitFinal(t *testing.T, client *river.Client[pgx.Tx], id int64) *rivertype.JobRow {
+	t.Helper()
+	var job *rivertype.JobRow
+	require.Eventually(t, func() bool {
+		var err error
+		job, err = client.JobGet(context.Background(), id)
+		require.NoError(t, err)
+		return job.FinalizedAt != nil
+	}, 30*time.Second, 20*time.Millisecond)
+	return job
+}
+
+func (b *testBundle) message(t *testing.T, tenantID, leadID uuid.UUID, ch lead.Channel) lead.Message {
+	t.Helper()
+	msgs, err := b.store.ListLeadMessages(context.Background(), tenantID, leadID)
+	require.NoError(t, err)
+	for _, m := range msgs {
+		if m.Channel == ch {
+			return m
+		}
+	}
+	t.Fatalf("no %s message for lead %s", ch, leadID)
+	return lead.Message{}
+}
+
+func (b *testBundle) outcomes(t *testing.T, jobID int64) []string {
+	t.Helper()
+	rows, err := b.pool.Query(context.Background(), `SELECT outcome FROM job_executions WHERE job_id = $1 ORDER BY run`, jobID)
+	require.NoError(t, err)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return out
+}
+
+func TestSendSMS(t *testing.T) {
+	t.Parallel()
+
+	send := func(t *testing.T, b *testBundle, client *river.Client[pgx.Tx], tenant lead.Tenant, leadID uuid.UUID) *rivertype.JobRow {
+		t.Helper()
+		res, err := client.Insert(context.Background(), jobs.SendSMSArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
+		require.NoError(t, err)
+		return waitFinal(t, client, res.Job.ID)
+	}
+
+	t.Run("Sent", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "sent")
+		leadID := b.newLead(t, tenant, 1)
+		client := b.startClient(t, jobs.ClientOpts{})
+
+		job := send(t, b, client, tenant, leadID)
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		msgs := b.sandbox.Twilio.Messages()
+		require.Len(t, msgs, 1)
+		m := b.message(t, tenant.ID, leadID, lead.ChannelSMS)
+		require.Equal(t, lead.MessageSent, m.Status)
+		require.Equal(t, msgs[0].Sid, m.ProviderID)
+		require.Equal(t, "+15125550001", msgs[0].To)
+		require.Contains(t, msgs[0].Body, "Hi Ann, sent got your request about your 2019 Honda Civic")
+
+		// A rescued or repeated run of the same job finds the row sent and
+		// does not call Twilio again.
+		_, err := b.pool.Exec(context.Background(), `UPDATE river_job SET state = 'available', finalized_at = NULL, scheduled_at = now() WHERE id = $1`, job.ID)
+		require.NoError(t, err)
+		job = waitFinal(t, client, job.ID)
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		require.Equal(t, 2, job.Attempt)
+		require.Len(t, b.sandbox.Twilio.Messages(), 1, "a retry must never re-send a sent message")
+		require.Eventually(t, func() bool { return len(b.outcomes(t, job.ID)) == 2 }, 5*time.Second, 20*time.Millisecond)
+	})
+
+	t.Run("OptedOutAtTwilio", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "optout")
+		leadID := b.newLead(t, tenant, 2)
+		b.sandbox.Twilio.OptOut("+15125550002")
+		client := b.startClient(t, jobs.ClientOpts{})
+
+		job := send(t, b, client, tenant, leadID)
+		require.Equal(t, rivertype.JobStateCancelled, job.State)
+		require.Empty(t, b.sandbox.Twilio.Messages())
+		require.Equal(t, lead.MessageSuppressed, b.message(t, tenant.ID, leadID, lead.ChannelSMS).Status)
+		suppressed, err := b.store.IsSuppressed(context.Background(), tenant.ID, lead.ChannelSMS, "+15125550002")
+		require.NoError(t, err)
+		require.True(t, suppressed)
+		require.Eventually(t, func() bool { return fmt.Sprint(b.outcomes(t, job.ID)) == "[cancelled]" }, 5*time.Second, 20*time.Millisecond)
+	})
+
+	t.Run("PermanentFailure", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "permanent")
+		leadID := b.newLead(t, tenant, 3)
+		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 400, Code: 21614})
+		client := b.startClient(t, jobs.ClientOpts{})
+
+		job := send(t, b, client, tenant, leadID)
+		require.Equal(t, rivertype.JobStateCancelled, job.State)
+		require.Equal(t, 1, job.Attempt, "a permanent failure is not retried")
+		m := b.message(t, tenant.ID, leadID, lead.ChannelSMS)
+		require.Equal(t, lead.MessageFailed, m.Status)
+		require.Contains(t, m.LastError, "21614")
+	})
+
+	t.Run("RateLimitedSnoozes", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "ratelimited")
+		leadID := b.newLead(t, tenant, 4)
+		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 429, RetryAfter: time.Second, EmptyBody: true, Count: 1})
+		client := b.startClient(t, jobs.ClientOpts{})
+
+		job := send(t, b, client, tenant, leadID)
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		require.Len(t, b.sandbox.Twilio.Messages(), 1)
+		// The snooze gave the attempt back: one attempt, two runs.
+		require.Equal(t, 1, job.Attempt)
+		require.Eventually(t, func() bool { return fmt.Sprint(b.outcomes(t, job.ID)) == "[snoozed completed]" }, 5*time.Second, 20*time.Millisecond)
+	})
+
+	t.Run("AmbiguousNotProcessedIsResentOnce", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "ambiguous1")
+		leadID := b.newLead(t, tenant, 5)
+		// A 500 before Twilio stored anything: the retry asks, finds
+		// nothing, and sends once.
+		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 500, Count: 1})
+		client := b.startClient(t, jobs.ClientOpts{})
+
+		job := send(t, b, client, tenant, leadID)
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		require.Len(t, b.sandbox.Twilio.Messages(), 1)
+		m := b.message(t, tenant.ID, leadID, lead.ChannelSMS)
+		require.Equal(t, lead.MessageSent, m.Status)
+		require.Equal(t, 2, m.Attempts)
+	})
+
+	t.Run("AmbiguousProcessedIsReconciledNotResent", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "ambiguous2")
+		leadID := b.newLead(t, tenant, 6)
+		// Twilio creates the message, then the answer is lost (a 502 from
+		// a proxy on the way back). The retry must find it, not resend.
+		lose := newAnswerLoser(b.sandbox.Twilio, 1)
+		srv := httptest.NewServer(http.StripPrefix("/twilio", lose))
+		t.Cleanup(srv.Close)
+		sms, err := twilio.NewSender(twilio.SenderOpts{AccountSID: sandbox.DefaultTwilioAccountSID, AuthToken: sandbox.DefaultTwilioAuthToken, BaseURL: srv.URL + "/twilio"})
+		require.NoError(t, err)
+		b.deps.SMS = sms
+		client := b.startClient(t, jobs.ClientOpts{})
+
+		job := send(t, b, client, tenant, leadID)
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		msgs := b.sandbox.Twilio.Messages()
+		require.Len(t, msgs, 1, "the customer must get one text, not two")
+		m := b.message(t, tenant.ID, leadID, lead.ChannelSMS)
+		require.Equal(t, lead.MessageSent, m.Status)
+		require.Equal(t, msgs[0].Sid, m.ProviderID)
+		require.Equal(t, 1, m.Attempts, "reconciled, not sent again")
+		require.Eventually(t, func() bool { return fmt.Sprint(b.outcomes(t, job.ID)) == "[error completed]" }, 5*time.Second, 20*time.Millisecond)
+	})
+}
+
+// answerLoser passes message creates through to the fake, then throws the
+// answer away and says 502, n times.
+type answerLoser struct {
+	next http.Handler
+	left chan struct{}
+}
+
+func newAnswerLoser(next http.Handler, n int) *answerLoser {
+	l := &answerLoser{next: next, left: make(chan struct{}, n)}
+	for range n {
+		l.left <- struct{}{}
+	}
+	return l
+}
+
+func (l *answerLoser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		select {
+		case <-l.left:
+			rec := httptest.NewRecorder()
+			l.next.ServeHTTP(rec, r)
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = io.WriteString(w, "<html>502 Bad Gateway</html>")
+			return
+		default:
+		}
+	}
+	l.next.ServeHTTP(w, r)
+}
+
+func TestSendEmail(t *testing.T) {
+	t.Parallel()
+
+	send := func(t *testing.T, client *river.Client[pgx.Tx], tenant lead.Tenant, leadID uuid.UUID) *rivertype.JobRow {
+		t.Helper()
+		res, err := client.Insert(context.Background(), jobs.SendEmailArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
+		require.NoError(t, err)
+		return waitFinal(t, client, res.Job.ID)
+	}
+
+	t.Run("Sent", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "esent")
+		leadID := b.newLead(t, tenant, 1)
+		client := b.startClient(t, jobs.ClientOpts{})
+
+		job := send(t, client, tenant, leadID)
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		emails := b.sandbox.SendGrid.Emails()
+		require.Len(t, emails, 1)
+		m := b.message(t, tenant.ID, leadID, lead.ChannelEmail)
+		require.Equal(t, lead.MessageSent, m.Status)
+		require.Equal(t, emails[0].MessageID, m.ProviderID)
+		require.Equal(t, "esent received your request", emails[0].Subject)
+		require.Equal(t, m.ID.String(), emails[0].CustomArgs["message_id"])
+		require.Equal(t, leadID.String(), emails[0].CustomArgs["lead_id"])
+	})
+
+	t.Run("BadRequestIsPermanent", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "ebad")
+		leadID := b.newLead(t, tenant, 2)
+		b.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 400})
+		client := b.startClient(t, jobs.ClientOpts{})
+
+		job := send(t, client, tenant, leadID)
+		require.Equal(t, rivertype.JobStateCancelled, job.State)
+		require.Equal(t, lead.MessageFailed, b.message(t, tenant.ID, leadID, lead.ChannelEmail).Status)
+	})
+
+	t.Run("RateLimitedSnoozesUntilReset", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "elimited")
+		leadID := b.newLead(t, tenant, 3)
+		b.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 429, RetryAfter: time.Second, Count: 1})
+		client := b.startClient(t, jobs.ClientOpts{})
+
+		job := send(t, client, tenant, leadID)
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		require.Len(t, b.sandbox.SendGrid.Emails(), 1)
+		require.Eventually(t, func() bool { return fmt.Sprint(b.outcomes(t, job.ID)) == "[snoozed completed]" }, 5*time.Second, 20*time.Millisecond)
+	})
+
+	t.Run("ServerErrorIsAmbiguousNotResent", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "eambiguous")
+		leadID := b.newLead(t, tenant, 4)
+		b.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 503, EmptyBody: true, Count: 1})
+		client := b.startClient(t, jobs.ClientOpts{})
+
+		job := send(t, client, tenant, leadID)
+		// SendGrid cannot be asked whether it has the email: the outbox
+		// says ambiguous and the job ends, rather than risk a second email.
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		require.Equal(t, 2, job.Attempt)
+		require.Empty(t, b.sandbox.SendGrid.Emails())
+		m := b.message(t, tenant.ID, leadID, lead.ChannelEmail)
+		require.Equal(t, lead.MessageAmbiguous, m.Status)
+		require.Equal(t, 1, m.Attempts)
+	})
+}
