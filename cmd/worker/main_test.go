@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/testdb"
+)
+
+// syncBuffer is a bytes.Buffer safe for the worker's log writes and the
+// test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Secrets the tests configure; none may ever appear in the output.
+const (
+	twilioToken    = "tokentokentoken1234567890abcdef"
+	sendgridKey    = "SG.secret-sendgrid-key-42"
+	riverUIPass    = "river-ui-password-99"
+	databasePasswd = "db-password-77"
+)
+
+type testBundle struct {
+	env map[string]string
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	_, dbURL := testdb.New(t)
+	u, err := url.Parse(dbURL)
+	require.NoError(t, err)
+	// The test server trusts local connections, so a password is accepted
+	// and ignored: it is here to prove it is never printed.
+	u.User = url.UserPassword(u.User.Username(), databasePasswd)
+	return &testBundle{env: map[string]string{
+		"LEADORCH_DATABASE_URL":            u.String(),
+		"LEADORCH_HTTP_ADDR":               freeAddr(t),
+		"LEADORCH_TWILIO_ACCOUNT_SID":      "ACtest",
+		"LEADORCH_TWILIO_AUTH_TOKEN":       twilioToken,
+		"LEADORCH_TWILIO_BASE_URL":         "http://127.0.0.1:1/twilio",
+		"LEADORCH_SENDGRID_API_KEY":        sendgridKey,
+		"LEADORCH_SENDGRID_BASE_URL":       "http://127.0.0.1:1/sendgrid",
+		"LEADORCH_SHOPMONKEY_BASE_URL":     "http://127.0.0.1:1/shopmonkey",
+		"LEADORCH_RIVERUI_USERNAME":        "admin",
+		"LEADORCH_RIVERUI_PASSWORD":        riverUIPass,
+		"LEADORCH_RIVER_SOFT_STOP_TIMEOUT": "2s",
+		"LEADORCH_LOG_LEVEL":               "debug",
+	}}
+}
+
+func (b *testBundle) getenv(k string) string { return b.env[k] }
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func requireNoSecrets(t *testing.T, out string) {
+	t.Helper()
+	for _, s := range []string{twilioToken, sendgridKey, riverUIPass, databasePasswd} {
+		require.NotContains(t, out, s)
+	}
+}
+
+func TestWorkerRun(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var out syncBuffer
+	require.NoError(t, run(context.Background(), []string{"worker", "migrate"}, b.getenv, &out))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"worker", "run"}, b.getenv, &out) }()
+	base := "http://" + b.env["LEADORCH_HTTP_ADDR"]
+
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 50*time.Millisecond, "worker never became ready; output:\n%s", &out)
+
+	resp, err := http.Get(base + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	get := func(path, user, pass, accept string) int {
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
+		require.NoError(t, err)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// River UI is never served without the configured credentials.
+	require.Equal(t, http.StatusUnauthorized, get("/riverui/", "", "", "text/html"))
+	require.Equal(t, http.StatusUnauthorized, get("/riverui/", "admin", "wrong", "text/html"))
+	require.Equal(t, http.StatusUnauthorized, get("/riverui/api/jobs?state=available", "", "", ""))
+	require.Equal(t, http.StatusOK, get("/riverui/", "admin", riverUIPass, "text/html"))
+	require.Equal(t, http.StatusOK, get("/riverui/api/jobs?state=available", "admin", riverUIPass, ""))
+
+	// SIGTERM's stand-in: run returns cleanly.
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("worker did not stop")
+	}
+	logs := out.String()
+	require.Contains(t, logs, "worker stopped")
+	requireNoSecrets(t, logs)
+}
+
+func TestWorkerMigrateConcurrently(t *testing.T) {
+	t.Parallel()
+	_, dbURL := testdb.NewEmpty(t)
+	env := map[string]string{"LEADORCH_DATABASE_URL": dbURL}
+	getenv := func(k string) string { return env[k] }
+
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			var out syncBuffer
+			errs <- run(context.Background(), []string{"worker", "migrate"}, getenv, &out)
+		}()
+	}
+	for range 2 {
+		require.NoError(t, <-errs)
+	}
+	var out syncBuffer
+	require.NoError(t, run(context.Background(), []string{"worker", "migrate"}, getenv, &out))
+	require.Contains(t, out.String(), "database is up to date")
+}
+
+func TestWorkerConfigErrors(t *testing.T) {
+	t.Parallel()
+
+	t.Run("RunNeedsProviderCredentials", func(t *testing.T) {
+		t.Parallel()
+		var out syncBuffer
+		err := run(context.Background(), []string{"worker", "run"}, func(string) string { return "" }, &out)
+		require.Error(t, err)
+		for _, key := range []string{"twilio.account_sid", "twilio.auth_token", "sendgrid.api_key", "riverui.password"} {
+			require.Contains(t, err.Error(), key)
+		}
+	})
+
+	t.Run("BadValueNamesTheKey", func(t *testing.T) {
+		t.Parallel()
+		var out syncBuffer
+		env := map[string]string{"LEADORCH_QUEUES_SMS_MAX_WORKERS": "0"}
+		err := run(context.Background(), []string{"worker", "migrate"}, func(k string) string { return env[k] }, &out)
+		require.ErrorContains(t, err, "queues.sms.max_workers")
+	})
+
+	t.Run("UnknownCommand", func(t *testing.T) {
+		t.Parallel()
+		var out syncBuffer
+		err := run(context.Background(), []string{"worker", "dance"}, func(string) string { return "" }, &out)
+		require.ErrorContains(t, err, `unknown command "dance"`)
+	})
+
+	t.Run("ConfigIsPrintedMasked", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		var out syncBuffer
+		require.NoError(t, run(context.Background(), []string{"worker", "config"}, b.getenv, &out))
+		requireNoSecrets(t, out.String())
+		require.True(t, strings.Contains(out.String(), "ACtest"), out.String())
+	})
+}
