@@ -1,0 +1,116 @@
+package jobs_test
+
+import (
+	"encoding/json"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/jobs"
+)
+
+// scriptArgs is a job that behaves as its script says on each run, so the
+// recorder can be seen on every outcome.
+type scriptArgs struct {
+	Script []string `json:"script"`
+}
+
+func (scriptArgs) Kind() string { return "test_script" }
+
+type scriptWorker struct {
+	river.WorkerDefaults[scriptArgs]
+}
+
+func (w *scriptWorker) Timeout(*river.Job[scriptArgs]) time.Duration { return 200 * time.Millisecond }
+
+func (w *scriptWorker) NextRetry(*river.Job[scriptArgs]) time.Time { return time.Now() }
+
+func (w *scriptWorker) Work(ctx context.Context, job *river.Job[scriptArgs]) error {
+	var meta struct {
+		Snoozes int `json:"snoozes"`
+	}
+	_ = json.Unmarshal(job.Metadata, &meta)
+	step := job.Args.Script[job.Attempt+meta.Snoozes-1]
+	switch step {
+	case "panic":
+		panic("boom")
+	case "error":
+		return errors.New("transient trouble")
+	case "snooze":
+		return river.JobSnooze(10 * time.Millisecond)
+	case "cancel":
+		return river.JobCancel(errors.New("bad input: field x is empty"))
+	case "timeout":
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+func TestExecutionRecorder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	workers := jobs.NewWorkers(b.deps)
+	river.AddWorker(workers, &scriptWorker{})
+	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 5}, jobs.QueueBookkeeping: {MaxWorkers: 5}},
+		Workers:           workers,
+		Middleware:        []rivertype.Middleware{jobs.NewExecutionRecorder(b.deps)},
+		FetchCooldown:     10 * time.Millisecond,
+		FetchPollInterval: 50 * time.Millisecond,
+		Logger:            b.deps.Logger,
+	})
+	require.NoError(t, err)
+	require.NoError(t, client.Start(context.Background()))
+	t.Cleanup(func() { _ = client.StopAndCancel(context.Background()) })
+
+	for _, tc := range []struct {
+		script []string
+		want   string
+	}{
+		{[]string{"ok"}, "[completed]"},
+		{[]string{"error", "ok"}, "[error completed]"},
+		{[]string{"panic", "ok"}, "[panic completed]"},
+		{[]string{"snooze", "snooze", "ok"}, "[snoozed snoozed completed]"},
+		{[]string{"cancel"}, "[cancelled]"},
+		{[]string{"timeout", "ok"}, "[timeout completed]"},
+	} {
+		t.Run(fmt.Sprint(tc.script), func(t *testing.T) {
+			t.Parallel()
+			res, err := client.Insert(context.Background(), scriptArgs{Script: tc.script}, &river.InsertOpts{MaxAttempts: 5})
+			require.NoError(t, err)
+			waitFinal(t, client, res.Job.ID)
+			require.Eventually(t, func() bool { return fmt.Sprint(b.outcomes(t, res.Job.ID)) == tc.want },
+				10*time.Second, 20*time.Millisecond, "got %v", b.outcomes(t, res.Job.ID))
+		})
+	}
+
+	t.Run("AbandonedRunIsRecordedByTheNext", func(t *testing.T) {
+		t.Parallel()
+		// A run whose process died: the job was fetched (attempt 1) and
+		// never finished. Simulate it by inserting the job as River leaves
+		// it after a rescue: attempt 1 spent, available again.
+		var id int64
+		require.NoError(t, b.pool.QueryRow(context.Background(), `
+			INSERT INTO river_job (args, kind, max_attempts, queue, state, attempt, priority, errors)
+			VALUES ('{"script":["ok","ok"]}', 'test_script', 5, 'default', 'available', 1, 1,
+				ARRAY['{"at":"2026-01-01T00:00:00Z","attempt":1,"error":"Stuck job rescued by Rescuer","trace":""}'::jsonb])
+			RETURNING id`).Scan(&id))
+		waitFinal(t, client, id)
+		require.Eventually(t, func() bool { return fmt.Sprint(b.outcomes(t, id)) == "[abandoned completed]" },
+			10*time.Second, 20*time.Millisecond, "got %v", b.outcomes(t, id))
+		var msg string
+		require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT error FROM job_executions WHERE job_id = $1 AND run = 1`, id).Scan(&msg))
+		require.Contains(t, msg, "rescued")
+	})
+
+	require.Eventually(t, func() bool { return b.unrecordedRuns(t) == 0 }, 10*time.Second, 20*time.Millisecond)
+}
