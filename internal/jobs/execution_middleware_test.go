@@ -1,8 +1,8 @@
 package jobs_test
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
