@@ -1,0 +1,151 @@
+package lead_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
+
+func TestParsePhoneNumber(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"(555) 201-3344":    "+15552013344",
+		"555.201.3344":      "+15552013344",
+		"1-555-201-3344":    "+15552013344",
+		"+1 555 201 3344":   "+15552013344",
+		" 5552013344 ":      "+15552013344",
+		"+44 20 7946 0958":  "+442079460958",
+		"+52 55 1234 5678 ": "+525512345678",
+	} {
+		t.Run(raw, func(t *testing.T) {
+			t.Parallel()
+			got, err := lead.ParsePhoneNumber(raw)
+			require.NoError(t, err)
+			require.Equal(t, lead.PhoneNumber(want), got)
+		})
+	}
+	for _, raw := range []string{"", "call me maybe", "555-1234", "+1 555 201 334", "123456789012", "(155) 201-3344", "+0 555"} {
+		t.Run("Invalid/"+raw, func(t *testing.T) {
+			t.Parallel()
+			_, err := lead.ParsePhoneNumber(raw)
+			require.Error(t, err)
+		})
+	}
+}
+
+func TestParseEmail(t *testing.T) {
+	t.Parallel()
+	got, err := lead.ParseEmail(" Ann.Lee@Example.COM ")
+	require.NoError(t, err)
+	require.Equal(t, lead.Email("Ann.Lee@example.com"), got)
+	for _, raw := range []string{"", "ann", "ann@", "Ann <ann@example.com>", "ann@localhost", "a b@example.com"} {
+		_, err := lead.ParseEmail(raw)
+		require.Error(t, err, raw)
+	}
+}
+
+func TestNewLead(t *testing.T) {
+	t.Parallel()
+	tenant := uuid.New()
+	in := lead.Inquiry{ExternalID: "order:1", Source: lead.SourceEstimate, CustomerID: "c1", VehicleID: "v1", Summary: "Brakes", Version: 3}
+	customer := lead.Customer{
+		FirstName: "Ann", LastName: "Lee", MarketingOptIn: true,
+		Phones: []lead.CustomerPhone{{Number: "(555) 000-1111", OptIn: false}, {Number: "(555) 201-3344", Primary: true, OptIn: true}},
+		Emails: []lead.CustomerEmail{{Address: "ann@example.com", Subscribed: true}},
+	}
+	vehicle := lead.Vehicle{Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX"}
+
+	t.Run("PicksPrimaryAndConsent", func(t *testing.T) {
+		t.Parallel()
+		l, err := lead.NewLead(tenant, "shopmonkey", in, customer, vehicle)
+		require.NoError(t, err)
+		require.Equal(t, lead.PhoneNumber("+15552013344"), l.Phone)
+		require.Equal(t, lead.Email("ann@example.com"), l.Email)
+		require.Equal(t, lead.Consent{SMS: true, Email: true, Marketing: true}, l.Consent)
+		require.Equal(t, lead.StatusNew, l.Status)
+		require.Equal(t, "2019 Honda Civic EX", l.Vehicle.Name())
+	})
+	t.Run("BookedInquiry", func(t *testing.T) {
+		t.Parallel()
+		booked := in
+		booked.Booked = true
+		l, err := lead.NewLead(tenant, "shopmonkey", booked, customer, vehicle)
+		require.NoError(t, err)
+		require.Equal(t, lead.StatusBooked, l.Status)
+	})
+	for name, tc := range map[string]struct {
+		mutate func(*lead.Inquiry, *lead.Customer)
+		field  string
+	}{
+		"BadPhone":      {func(_ *lead.Inquiry, c *lead.Customer) { c.Phones = []lead.CustomerPhone{{Number: "call me maybe"}} }, "customer.phone"},
+		"BadEmail":      {func(_ *lead.Inquiry, c *lead.Customer) { c.Emails = []lead.CustomerEmail{{Address: "ann@"}} }, "customer.email"},
+		"NoAddress":     {func(_ *lead.Inquiry, c *lead.Customer) { c.Phones, c.Emails = nil, nil }, "customer"},
+		"NoExternalID":  {func(i *lead.Inquiry, _ *lead.Customer) { i.ExternalID = "" }, "external_id"},
+		"UnknownSource": {func(i *lead.Inquiry, _ *lead.Customer) { i.Source = "fax" }, "source"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			i, c := in, customer
+			tc.mutate(&i, &c)
+			_, err := lead.NewLead(tenant, "shopmonkey", i, c, vehicle)
+			var vErr *lead.ValidationError
+			require.True(t, errors.As(err, &vErr), "%v", err)
+			require.Equal(t, tc.field, vErr.Field)
+		})
+	}
+}
+
+func TestRenderTemplate(t *testing.T) {
+	t.Parallel()
+	data := lead.MessageData{Lead: lead.Lead{FirstName: "Ann"}, Vehicle: lead.Vehicle{Year: 2019, Make: "Honda", Model: "Civic"}, Shop: lead.Shop{Name: "Maple"}}
+	got, err := lead.RenderTemplate("sms", "Hi {{.Lead.FirstName}}, {{.Shop.Name}} here about your {{.Vehicle.Name}}.", data)
+	require.NoError(t, err)
+	require.Equal(t, "Hi Ann, Maple here about your 2019 Honda Civic.", got)
+
+	_, err = lead.RenderTemplate("sms", "Hi {{.Lead.Nickname}}", data)
+	require.ErrorContains(t, err, "template sms")
+	require.ErrorContains(t, err, "Nickname")
+	_, err = lead.RenderTemplate("email_subject", "Hi {{.Lead.FirstName", data)
+	require.ErrorContains(t, err, "template email_subject")
+
+	require.ErrorContains(t, lead.CheckTemplates(lead.Templates{EmailText: "{{.Shop.Owner}}"}), "email_text")
+	require.NoError(t, lead.CheckTemplates(lead.Templates{SMS: "{{.Lead.FirstName}} {{.Vehicle.Name}} {{.Shop.TimeZone}}"}))
+}
+
+func TestSkipReason(t *testing.T) {
+	t.Parallel()
+	ok := lead.Lead{Status: lead.StatusNew, Phone: "+15552013344", Email: "a@example.com", Consent: lead.Consent{SMS: true, Email: true}}
+	require.Empty(t, lead.SkipReason(ok, lead.ChannelSMS, false))
+	require.Empty(t, lead.SkipReason(ok, lead.ChannelEmail, false))
+	require.NotEmpty(t, lead.SkipReason(ok, lead.ChannelSMS, true))
+	for _, st := range []lead.Status{lead.StatusReplied, lead.StatusBooked, lead.StatusOptedOut, lead.StatusClosed} {
+		l := ok
+		l.Status = st
+		require.NotEmpty(t, lead.SkipReason(l, lead.ChannelSMS, false), st)
+	}
+	noConsent := ok
+	noConsent.Consent = lead.Consent{}
+	require.Contains(t, lead.SkipReason(noConsent, lead.ChannelSMS, false), "consented")
+	require.Contains(t, lead.SkipReason(noConsent, lead.ChannelEmail, false), "consented")
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	t.Parallel()
+	tenant := lead.Tenant{Name: "Maple", CRMAPIKey: lead.Secret("sm_live_supersecret")}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("tenant", slog.Any("tenant", tenant), slog.Any("key", tenant.CRMAPIKey))
+	js, err := json.Marshal(tenant)
+	require.NoError(t, err)
+	for _, out := range []string{fmt.Sprint(tenant), fmt.Sprintf("%+v", tenant), fmt.Sprintf("%#v", tenant), buf.String(), string(js)} {
+		require.NotContains(t, out, "supersecret")
+	}
+	require.Equal(t, "sm_live_supersecret", tenant.CRMAPIKey.Reveal())
+}
