@@ -1,0 +1,194 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/store"
+	"github.com/leadorch/lead-orchestrator/internal/testdb"
+)
+
+type testBundle struct {
+	store *store.Store
+	a, b  lead.Tenant
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	pool, _ := testdb.New(t)
+	st := store.New(pool)
+	mk := func(name string) lead.Tenant {
+		tn, err := st.CreateTenant(context.Background(), lead.Tenant{Name: name, CRMKind: "shopmonkey", CRMLocationID: "loc-" + name,
+			CRMAPIKey: "key-" + lead.Secret(name), TimeZone: "America/Chicago", PollInterval: time.Minute, SMSFrom: "+15125550100", Enabled: true})
+		require.NoError(t, err)
+		return tn
+	}
+	return &testBundle{store: st, a: mk("a"), b: mk("b")}
+}
+
+func sampleLead(ext string) lead.Lead {
+	return lead.Lead{CRM: "shopmonkey", ExternalID: ext, Source: lead.SourceEstimate, Status: lead.StatusNew,
+		FirstName: "Ann", Phone: "+15552013344", Email: "ann@example.com", CRMVersion: 1, Consent: lead.Consent{SMS: true}}
+}
+
+func TestTenants(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("NameIsUnique", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		_, err := b.store.CreateTenant(ctx, lead.Tenant{Name: "a", CRMKind: "shopmonkey", TimeZone: "UTC", PollInterval: time.Minute})
+		require.ErrorIs(t, err, store.ErrConflict)
+	})
+	t.Run("FindByNameOrID", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		byName, err := b.store.FleetFindTenant(ctx, "b")
+		require.NoError(t, err)
+		require.Equal(t, b.b.ID, byName.ID)
+		require.Equal(t, "key-b", byName.CRMAPIKey.Reveal())
+		byID, err := b.store.FleetFindTenant(ctx, b.b.ID.String())
+		require.NoError(t, err)
+		require.Equal(t, "b", byID.Name)
+		_, err = b.store.FleetFindTenant(ctx, "nobody")
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+	t.Run("ClaimDuePollsOncePerInterval", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		now := time.Now().Add(time.Second)
+		due, err := b.store.FleetClaimDuePolls(ctx, now, 100)
+		require.NoError(t, err)
+		require.Len(t, due, 2)
+		again, err := b.store.FleetClaimDuePolls(ctx, now, 100)
+		require.NoError(t, err)
+		require.Empty(t, again, "claimed tenants are not due again until their interval passes")
+		later, err := b.store.FleetClaimDuePolls(ctx, now.Add(time.Minute), 100)
+		require.NoError(t, err)
+		require.Len(t, later, 2)
+
+		require.NoError(t, b.store.SetTenantEnabled(ctx, b.a.ID, false))
+		muchLater, err := b.store.FleetClaimDuePolls(ctx, now.Add(10*time.Minute), 100)
+		require.NoError(t, err)
+		require.Len(t, muchLater, 1, "a disabled tenant is not polled")
+	})
+	t.Run("CursorOnlyMovesForward", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		later := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+		require.NoError(t, b.store.AdvancePollCursor(ctx, b.a.ID, later))
+		require.NoError(t, b.store.AdvancePollCursor(ctx, b.a.ID, later.Add(-30*time.Minute)))
+		got, err := b.store.GetTenant(ctx, b.a.ID)
+		require.NoError(t, err)
+		require.True(t, got.PollCursor.Equal(later))
+	})
+}
+
+func TestLeads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("UpsertIsIdempotentAndVersioned", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		id, inserted, err := b.store.UpsertLead(ctx, b.a.ID, sampleLead("order:1"), false)
+		require.NoError(t, err)
+		require.True(t, inserted)
+		id2, inserted, err := b.store.UpsertLead(ctx, b.a.ID, sampleLead("order:1"), false)
+		require.NoError(t, err)
+		require.False(t, inserted)
+		require.Equal(t, id, id2)
+
+		newer := sampleLead("order:1")
+		newer.CRMVersion, newer.FirstName = 2, "Anne"
+		_, inserted, err = b.store.UpsertLead(ctx, b.a.ID, newer, false)
+		require.NoError(t, err)
+		require.False(t, inserted)
+		older := sampleLead("order:1")
+		older.FirstName = "Stale"
+		_, _, err = b.store.UpsertLead(ctx, b.a.ID, older, false)
+		require.NoError(t, err)
+		got, err := b.store.GetLead(ctx, b.a.ID, id)
+		require.NoError(t, err)
+		require.Equal(t, "Anne", got.FirstName, "an older version never overwrites a newer one")
+		n, err := b.store.CountLeads(ctx, b.a.ID)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+	})
+	t.Run("TenantScoped", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		id, _, err := b.store.UpsertLead(ctx, b.a.ID, sampleLead("order:1"), false)
+		require.NoError(t, err)
+		// The same external id in another shop is another lead.
+		idB, inserted, err := b.store.UpsertLead(ctx, b.b.ID, sampleLead("order:1"), false)
+		require.NoError(t, err)
+		require.True(t, inserted)
+		require.NotEqual(t, id, idB)
+
+		_, err = b.store.GetLead(ctx, b.b.ID, id)
+		require.ErrorIs(t, err, store.ErrNotFound, "tenant b cannot read tenant a's lead")
+		require.NoError(t, b.store.MarkLeadContacted(ctx, b.b.ID, id))
+		got, err := b.store.GetLead(ctx, b.a.ID, id)
+		require.NoError(t, err)
+		require.Equal(t, lead.StatusNew, got.Status, "tenant b cannot update tenant a's lead")
+
+		msg, err := b.store.LockMessage(ctx, b.a.ID, lead.Message{LeadID: id, Step: "initial", Channel: lead.ChannelSMS, To: "+15552013344", Body: "hi"})
+		require.NoError(t, err)
+		err = b.store.SetMessageStatus(ctx, b.b.ID, msg.ID, lead.MessageSent, "")
+		require.True(t, errors.Is(err, store.ErrNotFound), "tenant b cannot touch tenant a's message")
+		_, err = b.store.GetMessage(ctx, b.b.ID, msg.ID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+
+		require.NoError(t, b.store.Suppress(ctx, b.a.ID, lead.ChannelSMS, "+15552013344", "STOP", "test"))
+		sa, err := b.store.IsSuppressed(ctx, b.a.ID, lead.ChannelSMS, "+15552013344")
+		require.NoError(t, err)
+		sb, err := b.store.IsSuppressed(ctx, b.b.ID, lead.ChannelSMS, "+15552013344")
+		require.NoError(t, err)
+		require.True(t, sa)
+		require.False(t, sb, "a suppression belongs to one shop")
+	})
+	t.Run("OutboxRowIsCreatedOnceWithItsFirstBody", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		id, _, err := b.store.UpsertLead(ctx, b.a.ID, sampleLead("order:1"), false)
+		require.NoError(t, err)
+		first, err := b.store.LockMessage(ctx, b.a.ID, lead.Message{LeadID: id, Step: "initial", Channel: lead.ChannelSMS, To: "+15552013344", Body: "first"})
+		require.NoError(t, err)
+		require.Equal(t, lead.MessagePending, first.Status)
+		require.NoError(t, b.store.MarkMessageSending(ctx, b.a.ID, first.ID, time.Now()))
+		again, err := b.store.LockMessage(ctx, b.a.ID, lead.Message{LeadID: id, Step: "initial", Channel: lead.ChannelSMS, To: "+15552013344", Body: "second"})
+		require.NoError(t, err)
+		require.Equal(t, first.ID, again.ID)
+		require.Equal(t, "first", again.Body, "a retry sends what the first attempt rendered")
+		require.Equal(t, lead.MessageSending, again.Status)
+		require.Equal(t, 1, again.Attempts)
+	})
+}
+
+func TestExecutions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	e := store.Execution{JobID: 42, Run: 1, Attempt: 1, Kind: "send_sms", Queue: "sms", Outcome: store.OutcomeAbandoned, StartedAt: time.Now(), FinishedAt: time.Now()}
+	require.NoError(t, b.store.RecordExecution(ctx, b.a.ID, e))
+	e.Outcome = store.OutcomeError
+	require.NoError(t, b.store.RecordExecution(ctx, b.a.ID, e))
+	e.Outcome = store.OutcomeAbandoned
+	require.NoError(t, b.store.RecordExecution(ctx, b.a.ID, e))
+	e.Outcome = store.OutcomeCompleted
+	require.NoError(t, b.store.RecordExecution(ctx, b.a.ID, e))
+	rows, err := b.store.ListExecutions(ctx, b.a.ID)
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.Equal(t, store.OutcomeError, rows[0].Outcome, "a real outcome replaces a placeholder, and stays")
+	other, err := b.store.ListExecutions(ctx, b.b.ID)
+	require.NoError(t, err)
+	require.Empty(t, other)
+}
