@@ -1,0 +1,321 @@
+// Command enqueue is the operator's CLI: it backfills a date range, polls a
+// tenant now, ingests one CRM record, and adds, lists, disables and enables
+// tenants. It inserts River jobs with an insert-only client (no queues, no
+// workers): the fleet's workers run them.
+//
+// Every argument is checked before anything touches the database, and a bad
+// one is named in the error; exit status is 2 for a usage error and 1 for
+// any other failure.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/leadorch/lead-orchestrator/internal/config"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "enqueue:", err)
+	var uErr *usageError
+	if errors.As(err, &uErr) {
+		os.Exit(2)
+	}
+	os.Exit(1)
+}
+
+const (
+	backfillSynopsis = "backfill --tenant T --since DATE [--until DATE] [--window 24h] [--dry-run] [--send-messages]"
+	pollSynopsis     = "poll --tenant T"
+	ingestSynopsis   = "ingest --tenant T --external-id ID [--send-messages]"
+	tenantAddSyn     = `tenant add --name N --location-id L (--api-key-env VAR | --api-key-file F)
+           [--crm shopmonkey] [--time-zone America/New_York] [--poll-interval 60s]
+           [--sms-from +1...] [--messaging-service-sid MG...] [--email-from a@b]
+           [--email-from-name X] [--sms-template T] [--email-subject-template T]
+           [--email-text-template T] [--disabled]`
+	tenantListSyn    = "tenant list"
+	tenantDisableSyn = "tenant disable --tenant T"
+	tenantEnableSyn  = "tenant enable --tenant T"
+)
+
+func usage() string {
+	return `usage: enqueue [-config FILE] COMMAND [flags]
+
+commands:
+  ` + backfillSynopsis + `
+        insert one historic poll_crm job per window of [since, until). DATE is
+        RFC 3339 or YYYY-MM-DD (midnight in the tenant's time zone); --until
+        defaults to now; --window is 1m to 744h; at most 5 years. Leads found
+        are ingested but not messaged unless --send-messages (and even then
+        ingest skips leads too old to text). --dry-run shows the windows and
+        inserts nothing.
+  ` + pollSynopsis + `
+        insert a live poll now, from the tenant's poll cursor (less
+        poll.overlap) to now (at most poll.max_window).
+  ` + ingestSynopsis + `
+        ingest one CRM record now, even one ingested before. ID is
+        order:<id> or appointment:<id> (a bare id means order:<id>). A lead
+        new to the orchestrator is messaged only with --send-messages.
+  ` + tenantAddSyn + `
+        add a shop. The CRM API key is read from the environment variable or
+        the file named, never from the command line. --sms-from or
+        --messaging-service-sid is required.
+  ` + tenantListSyn + `
+        list the tenants (never their secrets).
+  ` + tenantDisableSyn + `
+  ` + tenantEnableSyn + `
+        stop or resume a tenant's polls and messages.
+  help
+        print this text.
+
+T is a tenant's name or id. The configuration is config.yaml (or -config
+FILE, or LEADORCH_CONFIG) overridden by LEADORCH_* environment variables;
+enqueue uses database.url and poll.*.
+`
+}
+
+// usageError is a bad command line: what is wrong, naming the flag, and the
+// synopsis of the command. main exits 2 on it.
+type usageError struct {
+	msg      string
+	synopsis string
+}
+
+func (e *usageError) Error() string {
+	if e.synopsis == "" {
+		return e.msg
+	}
+	return e.msg + "\nusage: enqueue " + e.synopsis
+}
+
+func usageErrorf(synopsis, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), synopsis: synopsis}
+}
+
+// errHelp asks run to print help and succeed.
+var errHelp = errors.New("help requested")
+
+// command is one thing enqueue does. parseArgs checks the command line
+// before anything connects to the database, so a typo costs nothing;
+// run then does the work.
+type command interface {
+	parseArgs(args []string, getenv func(string) string) error
+	run(ctx context.Context, d *deps) error
+}
+
+// deps is what commands work with, built once by run.
+type deps struct {
+	cfg    *config.Config
+	pool   *pgxpool.Pool
+	store  *store.Store
+	river  *river.Client[pgx.Tx]
+	stdout io.Writer
+	stderr io.Writer
+	now    func() time.Time
+}
+
+// run is the whole program; main only adds the process's signals,
+// environment and exit code, so tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("enqueue")
+	configPath := fs.String("config", "", "configuration file")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			_, err := io.WriteString(stdout, usage())
+			return err
+		}
+		return &usageError{msg: err.Error() + "\n" + usage()}
+	}
+	cmd, synopsis, rest, err := newCommand(fs.Args())
+	if err != nil {
+		return err
+	}
+	if cmd == nil {
+		_, err := io.WriteString(stdout, usage())
+		return err
+	}
+	if err := cmd.parseArgs(rest, getenv); err != nil {
+		if errors.Is(err, errHelp) {
+			_, err := fmt.Fprintln(stdout, "usage: enqueue "+synopsis)
+			return err
+		}
+		return err
+	}
+
+	cfg, err := config.Load(resolveConfigPath(*configPath, getenv), getenv)
+	if err != nil {
+		return err
+	}
+	pool, err := store.NewPool(ctx, cfg.Database.URL, 4)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	// Insert-only: no queues and no workers, so this client never fetches
+	// or runs a job, and inserting a kind it has no worker for is fine.
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return fmt.Errorf("error building River client: %w", err)
+	}
+	return cmd.run(ctx, &deps{
+		cfg:    cfg,
+		pool:   pool,
+		store:  store.New(pool),
+		river:  client,
+		stdout: stdout,
+		stderr: stderr,
+		now:    time.Now,
+	})
+}
+
+// newCommand picks the command named by words and returns it with its
+// synopsis and its own arguments; a nil command means "print the help".
+func newCommand(words []string) (command, string, []string, error) {
+	if len(words) == 0 {
+		return nil, "", nil, &usageError{msg: "no command given\n" + usage()}
+	}
+	switch words[0] {
+	case "help":
+		return nil, "", nil, nil
+	case "backfill":
+		return &backfillCmd{}, backfillSynopsis, words[1:], nil
+	case "poll":
+		return &pollCmd{}, pollSynopsis, words[1:], nil
+	case "ingest":
+		return &ingestCmd{}, ingestSynopsis, words[1:], nil
+	case "tenant":
+		if len(words) < 2 {
+			return nil, "", nil, &usageError{msg: "tenant needs a subcommand: add, list, disable or enable\n" + usage()}
+		}
+		switch words[1] {
+		case "-h", "-help", "--help", "help":
+			return nil, "", nil, nil
+		case "add":
+			return &tenantAddCmd{}, tenantAddSyn, words[2:], nil
+		case "list":
+			return &tenantListCmd{}, tenantListSyn, words[2:], nil
+		case "disable":
+			return &tenantSetEnabledCmd{enabled: false}, tenantDisableSyn, words[2:], nil
+		case "enable":
+			return &tenantSetEnabledCmd{enabled: true}, tenantEnableSyn, words[2:], nil
+		}
+		return nil, "", nil, &usageError{msg: fmt.Sprintf("unknown tenant subcommand %q (want add, list, disable or enable)\n%s", words[1], usage())}
+	}
+	return nil, "", nil, &usageError{msg: fmt.Sprintf("unknown command %q\n%s", words[0], usage())}
+}
+
+// resolveConfigPath picks the file as the worker does: -config, else
+// LEADORCH_CONFIG, else config.yaml when it exists in the working directory,
+// else none (defaults and environment only).
+func resolveConfigPath(flagValue string, getenv func(string) string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if p := getenv("LEADORCH_CONFIG"); p != "" {
+		return p
+	}
+	if _, err := os.Stat("config.yaml"); err == nil {
+		return "config.yaml"
+	}
+	return ""
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	// Errors are returned, with the synopsis, by parseFlags; the flag
+	// package must not print its own.
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseFlags parses one command's flags; name is the command as typed
+// ("tenant add"). Positional arguments are refused: every input has a
+// flag, so none is silently ignored.
+func parseFlags(fs *flag.FlagSet, name, synopsis string, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageErrorf(synopsis, "%s: %v", name, err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf(synopsis, "%s: unexpected argument %q (every value needs its flag)", name, fs.Arg(0))
+	}
+	return nil
+}
+
+// requireFlags reports the first of flags (name, value pairs) left empty.
+func requireFlags(name, synopsis string, flags ...string) error {
+	for i := 0; i+1 < len(flags); i += 2 {
+		if strings.TrimSpace(flags[i+1]) == "" {
+			return usageErrorf(synopsis, "%s: --%s is required", name, flags[i])
+		}
+	}
+	return nil
+}
+
+// findTenant resolves a --tenant value (a name or an id).
+func (d *deps) findTenant(ctx context.Context, nameOrID string) (lead.Tenant, error) {
+	t, err := d.store.FleetFindTenant(ctx, nameOrID)
+	if errors.Is(err, store.ErrNotFound) {
+		return lead.Tenant{}, fmt.Errorf("--tenant %q: no tenant has this name or id (see `enqueue tenant list`)", nameOrID)
+	}
+	return t, err
+}
+
+// findEnabledTenant resolves a --tenant value for a command that inserts
+// jobs: jobs of a disabled tenant cancel themselves, so inserting them
+// would only look like work.
+func (d *deps) findEnabledTenant(ctx context.Context, nameOrID string) (lead.Tenant, error) {
+	t, err := d.findTenant(ctx, nameOrID)
+	if err != nil {
+		return lead.Tenant{}, err
+	}
+	if !t.Enabled {
+		return lead.Tenant{}, fmt.Errorf("--tenant %q: tenant %s is disabled; run `enqueue tenant enable --tenant %s` first", nameOrID, t.Name, t.ID)
+	}
+	return t, nil
+}
+
+// tenantLocation is the tenant's time zone. Validate checks it when the
+// tenant is added, so an error here means a row edited by hand.
+func tenantLocation(t lead.Tenant) (*time.Location, error) {
+	loc, err := time.LoadLocation(t.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s has time zone %q, which does not load: %w", t.Name, t.TimeZone, err)
+	}
+	return loc, nil
+}
+
+// inTenantZone formats ts in the tenant's time zone (UTC if it does not
+// load): times are shown as the shop sees them.
+func inTenantZone(t lead.Tenant, ts time.Time) string {
+	if loc, err := tenantLocation(t); err == nil {
+		ts = ts.In(loc)
+	}
+	return ts.Format(time.RFC3339)
+}

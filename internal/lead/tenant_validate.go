@@ -1,0 +1,126 @@
+package lead
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Limits of a tenant's settings. The poll interval bounds match the
+// database's CHECK on tenants.poll_interval_seconds, so a tenant that passes
+// Validate is never refused by the insert.
+const (
+	MaxTenantNameLen = 100
+	MinPollInterval  = 5 * time.Second
+	MaxPollInterval  = 24 * time.Hour
+)
+
+// Validate checks a tenant before it is saved and returns every problem at
+// once, as errors.Join of *ValidationError (one per field), so that an
+// operator fixes them all in one go. knownCRMKinds are the CRM kinds this
+// build supports; they come from the CRM registry, which lead must not
+// import. No message ever contains the API key.
+func (t Tenant) Validate(knownCRMKinds []string) error {
+	var errs []error
+	bad := func(field, reason string) {
+		errs = append(errs, &ValidationError{Field: field, Reason: reason})
+	}
+
+	switch {
+	case strings.TrimSpace(t.Name) == "":
+		bad("name", "is required")
+	case utf8.RuneCountInString(t.Name) > MaxTenantNameLen:
+		bad("name", fmt.Sprintf("is %d characters long, at most %d allowed", utf8.RuneCountInString(t.Name), MaxTenantNameLen))
+	case strings.TrimSpace(t.Name) != t.Name:
+		bad("name", "must not start or end with spaces")
+	default:
+		// Operators name a tenant by its id or its name, ids first; a name
+		// that is a UUID could never be found by name.
+		if _, err := uuid.Parse(t.Name); err == nil {
+			bad("name", "must not be a UUID")
+		}
+	}
+
+	if !slices.Contains(knownCRMKinds, t.CRMKind) {
+		bad("crm_kind", fmt.Sprintf("%s is not a known CRM (known: %s)", quote(t.CRMKind), strings.Join(knownCRMKinds, ", ")))
+	}
+	if strings.TrimSpace(t.CRMLocationID) == "" {
+		bad("crm_location_id", "is required")
+	}
+	if strings.TrimSpace(t.CRMAPIKey.Reveal()) == "" {
+		bad("crm_api_key", "is required")
+	}
+
+	switch t.TimeZone {
+	case "":
+		bad("time_zone", "is required (an IANA name such as America/New_York)")
+	case "Local":
+		// "Local" is whatever machine runs the worker, not the shop.
+		bad("time_zone", `must be an IANA name such as America/New_York, not "Local"`)
+	default:
+		if _, err := time.LoadLocation(t.TimeZone); err != nil {
+			bad("time_zone", quote(t.TimeZone)+" is not a known IANA time zone (such as America/New_York)")
+		}
+	}
+
+	switch {
+	case t.PollInterval < MinPollInterval || t.PollInterval > MaxPollInterval:
+		bad("poll_interval", fmt.Sprintf("is %s, must be between %s and %s", t.PollInterval, MinPollInterval, MaxPollInterval))
+	case t.PollInterval%time.Second != 0:
+		bad("poll_interval", fmt.Sprintf("is %s, must be whole seconds (it is stored in seconds)", t.PollInterval))
+	}
+
+	if t.SMSFrom != "" {
+		if p, err := ParsePhoneNumber(t.SMSFrom); err != nil {
+			bad("sms_from", err.Error())
+		} else if string(p) != t.SMSFrom {
+			bad("sms_from", "must be in E.164 form ("+string(p)+")")
+		}
+	}
+	if t.MessagingServiceSID != "" && !isMessagingServiceSID(t.MessagingServiceSID) {
+		bad("messaging_service_sid", `must be "MG" followed by 32 hex digits`)
+	}
+	if t.SMSFrom == "" && t.MessagingServiceSID == "" {
+		bad("sms_from", "or messaging_service_sid is required: texts need a sender")
+	}
+	if t.EmailFrom != "" {
+		if _, err := ParseEmail(t.EmailFrom); err != nil {
+			bad("email_from", err.Error())
+		}
+	}
+
+	// One template at a time, so a broken subject does not hide a broken
+	// body.
+	for _, tc := range []struct {
+		field string
+		tmpl  Templates
+	}{
+		{"templates.sms", Templates{SMS: t.Templates.SMS}},
+		{"templates.email_subject", Templates{EmailSubject: t.Templates.EmailSubject}},
+		{"templates.email_text", Templates{EmailText: t.Templates.EmailText}},
+	} {
+		if err := CheckTemplates(tc.tmpl); err != nil {
+			bad(tc.field, err.Error())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// isMessagingServiceSID reports whether s looks like a Twilio Messaging
+// Service SID: "MG" and 32 hex digits.
+func isMessagingServiceSID(s string) bool {
+	if len(s) != 34 || !strings.HasPrefix(s, "MG") {
+		return false
+	}
+	for _, c := range s[2:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
