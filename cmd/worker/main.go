@@ -30,6 +30,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/store"
@@ -153,10 +154,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 			jobs.QueueEmail:       cfg.Queues.Email.MaxWorkers,
 			jobs.QueueBookkeeping: cfg.Queues.Bookkeeping.MaxWorkers,
 		},
-		FetchCooldown:     cfg.River.FetchCooldown,
-		FetchPollInterval: cfg.River.FetchPollInterval,
-		JobTimeout:        cfg.River.JobTimeout,
-		ScheduleInterval:  cfg.River.ScheduleInterval,
+		FetchCooldown:        cfg.River.FetchCooldown,
+		FetchPollInterval:    cfg.River.FetchPollInterval,
+		JobTimeout:           cfg.River.JobTimeout,
+		ScheduleInterval:     cfg.River.ScheduleInterval,
+		RescueStuckJobsAfter: cfg.River.RescueStuckJobsAfter,
 	})
 	if err != nil {
 		return fmt.Errorf("error building River client: %w", err)
@@ -171,13 +173,24 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("error building River UI: %w", err)
 	}
 	var started, stopping atomic.Bool
-	handler, err := httpapi.NewHandler(httpapi.Opts{
+	httpOpts := httpapi.Opts{
 		Logger:          logger,
 		Ready:           readiness(pool, &started, &stopping),
 		RiverUI:         ui,
 		RiverUIUsername: cfg.RiverUI.Username,
 		RiverUIPassword: cfg.RiverUI.Password,
-	})
+	}
+	if cfg.SendGrid.WebhookPublicKey != "" {
+		key, err := config.ParseECDSAPublicKey(cfg.SendGrid.WebhookPublicKey)
+		if err != nil {
+			return fmt.Errorf("sendgrid.webhook_public_key: %w", err)
+		}
+		httpOpts.SendGridEvents = sendgrid.NewEventVerifier(key)
+		httpOpts.EnqueueEmailEvents = func(ctx context.Context, events []messaging.EmailEvent) error {
+			return jobs.EnqueueEmailEvents(ctx, client, events)
+		}
+	}
+	handler, err := httpapi.NewHandler(httpOpts)
 	if err != nil {
 		return err
 	}
@@ -284,7 +297,12 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs
 		StatusCallbackURL: "",
 		PollOverlap:       cfg.Poll.Overlap,
 		PollMaxWindow:     cfg.Poll.MaxWindow,
-		ReconcileAfter:    2 * cfg.Twilio.Timeout,
-		Logger:            logger,
+		ReconcileAfter:    2 * max(cfg.Twilio.Timeout, cfg.SendGrid.Timeout),
+		ConfirmWait:       cfg.SendGrid.ConfirmWait,
+		// SendGrid posts events in batches within seconds; a send claimed a
+		// minute after ours whose event has arrived shows ours would have too.
+		EmailEventsEnabled: cfg.SendGrid.WebhookPublicKey != "",
+		EmailWitnessGap:    time.Minute,
+		Logger:             logger,
 	}, nil
 }

@@ -84,6 +84,11 @@ type RiverConfig struct {
 	// ScheduleInterval is how often the elected leader looks for tenants due
 	// a poll.
 	ScheduleInterval time.Duration `mapstructure:"schedule_interval"`
+
+	// RescueStuckJobsAfter is how long a job may stay running before River
+	// assumes its worker died and hands it to another replica. It must
+	// exceed JobTimeout, or a job still running would be run twice.
+	RescueStuckJobsAfter time.Duration `mapstructure:"rescue_stuck_jobs_after"`
 }
 
 // QueuesConfig gives each concern its own queue and concurrency, so that a
@@ -138,6 +143,15 @@ type SendGridConfig struct {
 
 	// SandboxMode asks SendGrid to validate each email without delivering it.
 	SandboxMode bool `mapstructure:"sandbox_mode"`
+
+	// WebhookPublicKey is the base64 ECDSA public key of SendGrid's signed
+	// event webhook. Empty disables the event route, and with it the
+	// confirmation of interrupted sends.
+	WebhookPublicKey string `mapstructure:"webhook_public_key"`
+
+	// ConfirmWait bounds how long an interrupted send waits for SendGrid's
+	// "processed" event before it is resent or marked ambiguous.
+	ConfirmWait time.Duration `mapstructure:"confirm_wait"`
 }
 
 // TemplatesConfig holds the text/template sources of the first messages sent
@@ -192,6 +206,8 @@ func Default() Config {
 			SoftStopTimeout:   15 * time.Second,
 			JobTimeout:        60 * time.Second,
 			ScheduleInterval:  5 * time.Second,
+			// River's own default.
+			RescueStuckJobsAfter: time.Hour,
 		},
 		Queues: QueuesConfig{
 			CRM:         QueueConfig{MaxWorkers: 20},
@@ -205,7 +221,7 @@ func Default() Config {
 		},
 		ShopMonkey: ShopMonkeyConfig{Timeout: 15 * time.Second},
 		Twilio:     TwilioConfig{Timeout: 10 * time.Second},
-		SendGrid:   SendGridConfig{Timeout: 10 * time.Second},
+		SendGrid:   SendGridConfig{Timeout: 10 * time.Second, ConfirmWait: 10 * time.Minute},
 		Templates: TemplatesConfig{
 			SMS:          "Hi {{.Lead.FirstName}}, this is {{.Shop.Name}}. We got your request about your {{.Vehicle.Name}} and will text you shortly with next steps. Reply STOP to opt out.",
 			EmailSubject: "{{.Shop.Name}} received your request",

@@ -116,8 +116,12 @@ func (c *Config) problems() []FieldError {
 		check.add("river.fetch_poll_interval", fmt.Sprintf("must be longer than river.fetch_cooldown (%s), got %s", c.River.FetchCooldown, c.River.FetchPollInterval))
 	}
 	check.durationBetween("river.soft_stop_timeout", c.River.SoftStopTimeout, time.Millisecond, time.Hour)
-	check.durationBetween("river.job_timeout", c.River.JobTimeout, time.Millisecond, 24*time.Hour)
+	jobTimeoutOK := check.durationBetween("river.job_timeout", c.River.JobTimeout, time.Millisecond, 24*time.Hour)
 	check.durationBetween("river.schedule_interval", c.River.ScheduleInterval, time.Second, time.Hour)
+	rescueOK := check.durationBetween("river.rescue_stuck_jobs_after", c.River.RescueStuckJobsAfter, time.Second, 24*time.Hour)
+	if jobTimeoutOK && rescueOK && c.River.RescueStuckJobsAfter <= c.River.JobTimeout {
+		check.add("river.rescue_stuck_jobs_after", fmt.Sprintf("must be longer than river.job_timeout (%s) or running jobs are run twice, got %s", c.River.JobTimeout, c.River.RescueStuckJobsAfter))
+	}
 
 	// River's own limit on workers per queue.
 	const maxWorkers = 10_000
@@ -150,6 +154,12 @@ func (c *Config) problems() []FieldError {
 		check.add("sendgrid.api_key", "must not contain whitespace (a trailing newline from a secrets file is the usual cause)")
 	}
 	check.durationBetween("sendgrid.timeout", c.SendGrid.Timeout, time.Millisecond, 5*time.Minute)
+	check.durationBetween("sendgrid.confirm_wait", c.SendGrid.ConfirmWait, time.Second, 24*time.Hour)
+	if c.SendGrid.WebhookPublicKey != "" {
+		if _, err := ParseECDSAPublicKey(c.SendGrid.WebhookPublicKey); err != nil {
+			check.add("sendgrid.webhook_public_key", err.Error())
+		}
+	}
 
 	check.template("templates.sms", c.Templates.SMS)
 	check.template("templates.email_subject", c.Templates.EmailSubject)

@@ -3,8 +3,13 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"time"
+
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 )
 
 // Opts is what the routes need.
@@ -21,6 +26,16 @@ type Opts struct {
 	// delete jobs and pause queues.
 	RiverUIUsername string
 	RiverUIPassword string
+
+	// SendGridEvents verifies SendGrid's signed event webhook; nil serves no
+	// event route. EnqueueEmailEvents stores verified events as a job, in
+	// one transaction, so the handler answers in milliseconds and a
+	// failure makes SendGrid redeliver.
+	SendGridEvents     *sendgrid.EventVerifier
+	EnqueueEmailEvents func(ctx context.Context, events []messaging.EmailEvent) error
+
+	// Now is the clock (webhook freshness checks); nil means time.Now.
+	Now func() time.Time
 }
 
 // NewHandler returns the worker's HTTP handler.
@@ -36,5 +51,15 @@ func NewHandler(opts Opts) (http.Handler, error) {
 		mux.Handle("/riverui/", auth(opts.RiverUI))
 		mux.Handle("GET /riverui", http.RedirectHandler("/riverui/", http.StatusMovedPermanently))
 	}
+	if opts.SendGridEvents != nil {
+		mux.Handle("POST /webhooks/sendgrid/events", handleSendGridEvents(opts.Logger, opts.SendGridEvents, opts.EnqueueEmailEvents, clock(opts.Now)))
+	}
 	return recoverPanics(opts.Logger, mux), nil
+}
+
+func clock(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
 }

@@ -41,6 +41,7 @@ func NewWorkers(deps *Deps) *river.Workers {
 	river.AddWorker(workers, NewSendSMSWorker(deps))
 	river.AddWorker(workers, NewSendEmailWorker(deps))
 	river.AddWorker(workers, NewRecordJobExecutionWorker(deps))
+	river.AddWorker(workers, NewRecordEmailEventsWorker(deps))
 	return workers
 }
 

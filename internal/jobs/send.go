@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -23,10 +24,22 @@ type channel struct {
 	compose func(t lead.Tenant, l lead.Lead, step string) (lead.Message, error)
 	// send hands the message to the provider and returns its id.
 	send func(ctx context.Context, t lead.Tenant, m lead.Message) (string, error)
-	// find asks the provider whether it already has m (sent since the
-	// claim); nil when the provider cannot be asked.
-	find func(ctx context.Context, m lead.Message) (providerID string, found bool, err error)
+	// find asks whether the provider already has m (sent since the
+	// claim): found, absent (safe to send again) or unknown.
+	find func(ctx context.Context, m lead.Message) (providerID string, v verdict, err error)
 }
+
+// verdict is what a reconcile learned about an interrupted send.
+type verdict int
+
+const (
+	// verdictUnknown: nothing proves either way (yet).
+	verdictUnknown verdict = iota
+	// verdictFound: the provider has the message; record it as sent.
+	verdictFound
+	// verdictAbsent: the provider certainly does not have it; send again.
+	verdictAbsent
+)
 
 // decision is what the claim transaction found the send must do.
 type decision int
@@ -181,24 +194,30 @@ func afterSendFailed(msg lead.Message, ch channel, sendErr error) error {
 }
 
 // reconcile decides what to do with a message left in sending. It returns
-// resend true (with the row claimed again) only when the provider says it
-// does not have the message.
+// resend true (with the row claimed again) only when the provider is known
+// not to have the message. When nothing can tell, it waits (snoozes) up to
+// ConfirmWait after the claim, then marks the message ambiguous for an
+// operator.
 func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, msg lead.Message, ch channel) (resend bool, err error) {
-	if wait := d.ReconcileAfter - d.now().Sub(msg.SendingAt); wait > 0 {
+	since := d.now().Sub(msg.SendingAt)
+	if wait := d.ReconcileAfter - since; wait > 0 {
 		// The claim is recent: its provider call may still be in flight
 		// (a rescued duplicate of this job). Look again later.
 		return false, river.JobSnooze(wait)
 	}
-	if ch.find == nil {
-		return false, markAmbiguous(ctx, d, job, tenantID, msg, ch,
-			"the provider cannot be asked whether an interrupted send went out")
-	}
-	providerID, found, findErr := ch.find(ctx, msg)
+	providerID, v, findErr := ch.find(ctx, msg)
 	if findErr != nil {
 		if job.Attempt >= job.MaxAttempts {
 			return false, markAmbiguous(ctx, d, job, tenantID, msg, ch, "could not ask the provider: "+findErr.Error())
 		}
 		return false, fmt.Errorf("error checking whether %s %s went out: %w", ch.kind, msg.ID, findErr)
+	}
+	if v == verdictUnknown {
+		if remaining := d.ConfirmWait - since; remaining > 0 {
+			return false, river.JobSnooze(min(remaining, confirmPoll))
+		}
+		return false, markAmbiguous(ctx, d, job, tenantID, msg, ch,
+			fmt.Sprintf("no confirmation from the provider within %s of an interrupted send", d.ConfirmWait))
 	}
 	err = d.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
@@ -211,7 +230,7 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 			// stands.
 			return completeTx(ctx, tx, job)
 		}
-		if found {
+		if v == verdictFound {
 			if err := st.MarkMessageSent(ctx, tenantID, msg.ID, providerID, d.now()); err != nil {
 				return err
 			}
@@ -226,12 +245,18 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 	if err != nil {
 		return false, err
 	}
-	if found {
+	if v == verdictFound {
 		d.Logger.InfoContext(ctx, "interrupted send had gone out; recorded it",
+			slog.String("channel", string(ch.kind)), slog.String("message_id", msg.ID.String()))
+	} else {
+		d.Logger.InfoContext(ctx, "interrupted send had not gone out; sending again",
 			slog.String("channel", string(ch.kind)), slog.String("message_id", msg.ID.String()))
 	}
 	return resend, nil
 }
+
+// confirmPoll is how often a send waiting for confirmation looks again.
+const confirmPoll = 15 * time.Second
 
 func markAmbiguous[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, msg lead.Message, ch channel, reason string) error {
 	d.Logger.WarnContext(ctx, "message outcome unknown; marked ambiguous for an operator",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
 // SendEmailArgs emails one step of one lead.
@@ -61,11 +62,44 @@ func NewSendEmailWorker(deps *Deps) *SendEmailWorker {
 				},
 			})
 		},
-		// SendGrid has no lookup by our ids without the paid Email
-		// Activity API: an interrupted email becomes ambiguous.
-		find: nil,
+		find: func(ctx context.Context, m lead.Message) (string, verdict, error) {
+			return confirmEmail(ctx, deps, m)
+		},
 	}
 	return w
+}
+
+// confirmEmail reconciles an interrupted email. SendGrid has no lookup by
+// our ids (short of the paid Email Activity API), but every accepted email
+// produces a "processed" event carrying our message id in its custom args:
+//
+//   - that event arrived: the email went out (found);
+//   - a processed event arrived for a message claimed EmailWitnessGap or
+//     more after this one: the event stream is flowing past this send, so
+//     SendGrid never accepted it (absent, send again);
+//   - neither: unknown; the caller waits up to ConfirmWait, then marks
+//     the message ambiguous. Without the event webhook configured it is
+//     always unknown.
+func confirmEmail(ctx context.Context, deps *Deps, m lead.Message) (string, verdict, error) {
+	st := store.New(deps.Pool)
+	id, found, err := st.ProcessedEvent(ctx, m.TenantID, m.ID)
+	if err != nil {
+		return "", verdictUnknown, err
+	}
+	if found {
+		return id, verdictFound, nil
+	}
+	if !deps.EmailEventsEnabled {
+		return "", verdictUnknown, nil
+	}
+	witness, err := st.FleetProcessedEventsAfter(ctx, "sendgrid", m.SendingAt.Add(deps.EmailWitnessGap))
+	if err != nil {
+		return "", verdictUnknown, err
+	}
+	if witness {
+		return "", verdictAbsent, nil
+	}
+	return "", verdictUnknown, nil
 }
 
 // Work delivers the email through the outbox.

@@ -55,8 +55,17 @@ func NewSendSMSWorker(deps *Deps) *SendSMSWorker {
 				StatusCallback: deps.StatusCallbackURL,
 			})
 		},
-		find: func(ctx context.Context, m lead.Message) (string, bool, error) {
-			return deps.SMS.FindSMS(ctx, m.To, m.Body, m.SendingAt)
+		// Twilio's message list is the record of what it accepted: a
+		// message to this number with this body since the claim is ours.
+		find: func(ctx context.Context, m lead.Message) (string, verdict, error) {
+			id, found, err := deps.SMS.FindSMS(ctx, m.To, m.Body, m.SendingAt)
+			switch {
+			case err != nil:
+				return "", verdictUnknown, err
+			case found:
+				return id, verdictFound, nil
+			}
+			return "", verdictAbsent, nil
 		},
 	}
 	return w

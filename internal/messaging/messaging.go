@@ -115,3 +115,19 @@ func ClassOf(err error) Class {
 	}
 	return ClassAmbiguous
 }
+
+// EmailEvent is a provider's report about one of our emails, mapped back to
+// our tenant and message through the custom args the send attached.
+type EmailEvent struct {
+	TenantID  string `json:"tenant_id"`
+	MessageID string `json:"message_id"`
+	// Event is the provider's event name: processed, delivered, deferred,
+	// bounce, dropped, spamreport, unsubscribe, group_unsubscribe, ...
+	Event string `json:"event"`
+	// Email is the recipient the event is about.
+	Email string `json:"email"`
+	// ProviderMessageID is the id the send returned (X-Message-Id).
+	ProviderMessageID string    `json:"provider_message_id,omitempty"`
+	Reason            string    `json:"reason,omitempty"`
+	OccurredAt        time.Time `json:"occurred_at"`
+}
