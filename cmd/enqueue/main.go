@@ -78,6 +78,12 @@ commands:
         ingest one CRM record now, even one ingested before. ID is
         order:<id> or appointment:<id> (a bare id means order:<id>). A lead
         new to the orchestrator is messaged only with --send-messages.
+  ` + messagesSynopsis + `
+        list the tenant's messages in a status (default ambiguous: sends
+        whose outcome the provider could not confirm, held for an operator).
+  ` + resendSynopsis + `
+        send an ambiguous message again. Nothing else ever resends one:
+        the customer may already have it.
   ` + tenantAddSyn + `
         add a shop. The CRM API key is read from the environment variable or
         the file named, never from the command line. --sms-from or
@@ -207,6 +213,10 @@ func newCommand(words []string) (command, string, []string, error) {
 		return &pollCmd{}, pollSynopsis, words[1:], nil
 	case "ingest":
 		return &ingestCmd{}, ingestSynopsis, words[1:], nil
+	case "messages":
+		return &messagesCmd{}, messagesSynopsis, words[1:], nil
+	case "resend":
+		return &resendCmd{}, resendSynopsis, words[1:], nil
 	case "tenant":
 		if len(words) < 2 {
 			return nil, "", nil, &usageError{msg: "tenant needs a subcommand: add, list, disable or enable\n" + usage()}

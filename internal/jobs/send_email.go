@@ -16,6 +16,10 @@ type SendEmailArgs struct {
 	TenantID uuid.UUID `json:"tenant_id" river:"unique"`
 	LeadID   uuid.UUID `json:"lead_id" river:"unique"`
 	Step     string    `json:"step" river:"unique"`
+	// Resend is zero for the scheduled send; an operator's resend of an
+	// ambiguous message (`enqueue resend`) sets it to the message's attempt
+	// count, so it is a new job, and asking twice queues it once.
+	Resend int `json:"resend,omitempty" river:"unique"`
 }
 
 // Kind is the River job kind.

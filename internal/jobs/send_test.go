@@ -50,15 +50,25 @@ func waitFinal(t *testing.T, client *river.Client[pgx.Tx], id int64) *rivertype.
 
 func (b *testBundle) message(t *testing.T, tenantID, leadID uuid.UUID, ch lead.Channel) lead.Message {
 	t.Helper()
+	m, ok := b.findMessage(t, tenantID, leadID, ch)
+	if !ok {
+		t.Fatalf("no %s message for lead %s", ch, leadID)
+	}
+	return m
+}
+
+// findMessage is message for polling: it reports a missing row instead of
+// failing.
+func (b *testBundle) findMessage(t *testing.T, tenantID, leadID uuid.UUID, ch lead.Channel) (lead.Message, bool) {
+	t.Helper()
 	msgs, err := b.store.ListLeadMessages(context.Background(), tenantID, leadID)
 	require.NoError(t, err)
 	for _, m := range msgs {
 		if m.Channel == ch {
-			return m
+			return m, true
 		}
 	}
-	t.Fatalf("no %s message for lead %s", ch, leadID)
-	return lead.Message{}
+	return lead.Message{}, false
 }
 
 func (b *testBundle) outcomes(t *testing.T, jobID int64) []string {

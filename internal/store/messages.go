@@ -156,3 +156,14 @@ func (s *Store) IsSuppressed(ctx context.Context, tenantID uuid.UUID, channel le
 	}
 	return ok, nil
 }
+
+// ListMessagesByStatus returns up to limit of the tenant's messages in
+// status, oldest first: what an operator reviews (ambiguous ones, say).
+func (s *Store) ListMessagesByStatus(ctx context.Context, tenantID uuid.UUID, status lead.MessageStatus, limit int) ([]lead.Message, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE tenant_id = $1 AND status = $2
+		ORDER BY created_at LIMIT $3`, tenantID, status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("error listing %s messages: %w", status, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (lead.Message, error) { return scanMessage(r) })
+}

@@ -1,0 +1,234 @@
+package jobs_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/config"
+	"github.com/leadorch/lead-orchestrator/internal/httpapi"
+	"github.com/leadorch/lead-orchestrator/internal/jobs"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+)
+
+// emailWorld is a bundle whose SendGrid events reach a real webhook route
+// that feeds record_email_events, as in production.
+type emailWorld struct {
+	*testBundle
+	client  *river.Client[pgx.Tx]
+	poster  *sandbox.EventPoster
+	hookURL string
+}
+
+// newEmailWorld wires the SendGrid fake behind an optional answer loser,
+// the event webhook and a client. lose > 0 makes the first lose sends be
+// processed and their answer lost.
+func newEmailWorld(t *testing.T, lose int) *emailWorld {
+	t.Helper()
+	b := setup(t)
+	b.deps.EmailEventsEnabled = true
+	b.deps.ConfirmWait = 20 * time.Second
+	b.deps.EmailWitnessGap = 0
+
+	var handler http.Handler = b.sandbox.SendGrid
+	if lose > 0 {
+		handler = newAnswerLoser(b.sandbox.SendGrid, lose)
+	}
+	sgSrv := httptest.NewServer(http.StripPrefix("/sendgrid", handler))
+	t.Cleanup(sgSrv.Close)
+	email, err := sendgrid.NewSender(sendgrid.SenderOpts{APIKey: sandbox.DefaultSendGridAPIKey, BaseURL: sgSrv.URL + "/sendgrid"})
+	require.NoError(t, err)
+	b.deps.Email = email
+
+	client := b.startClient(t, jobs.ClientOpts{})
+	key, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
+	require.NoError(t, err)
+	api, err := httpapi.NewHandler(httpapi.Opts{
+		Logger:         b.deps.Logger,
+		SendGridEvents: sendgrid.NewEventVerifier(key),
+		EnqueueEmailEvents: func(ctx context.Context, events []messaging.EmailEvent) error {
+			return jobs.EnqueueEmailEvents(ctx, client, events)
+		},
+	})
+	require.NoError(t, err)
+	apiSrv := httptest.NewServer(api)
+	t.Cleanup(apiSrv.Close)
+	hook := apiSrv.URL + "/webhooks/sendgrid/events"
+	return &emailWorld{testBundle: b, client: client, poster: sandbox.NewEventPoster(b.sandbox.SendGrid, hook), hookURL: hook}
+}
+
+func (w *emailWorld) sendEmail(t *testing.T, tenant lead.Tenant, leadID uuid.UUID) int64 {
+	t.Helper()
+	res, err := w.client.Insert(context.Background(), jobs.SendEmailArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
+	require.NoError(t, err)
+	return res.Job.ID
+}
+
+func TestEmailConfirmation(t *testing.T) {
+	t.Parallel()
+
+	t.Run("LostAnswerConfirmedByProcessedEvent", func(t *testing.T) {
+		t.Parallel()
+		w := newEmailWorld(t, 1)
+		tenant := w.addShop(t, "confirm")
+		leadID := w.newLead(t, tenant, 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go w.poster.Run(ctx, 100*time.Millisecond)
+
+		job := waitFinal(t, w.client, w.sendEmail(t, tenant, leadID))
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		require.Len(t, w.sandbox.SendGrid.Emails(), 1, "accepted once, never resent")
+		require.Eventually(t, func() bool {
+			m, ok := w.findMessage(t, tenant.ID, leadID, lead.ChannelEmail)
+			return ok && (m.Status == lead.MessageSent || m.Status == lead.MessageDelivered)
+		}, 10*time.Second, 20*time.Millisecond)
+		m := w.message(t, tenant.ID, leadID, lead.ChannelEmail)
+		require.Equal(t, w.sandbox.SendGrid.Emails()[0].MessageID, m.ProviderID)
+		require.Equal(t, 1, m.Attempts)
+	})
+
+	t.Run("NotProcessedResentOnceWitnessArrives", func(t *testing.T) {
+		t.Parallel()
+		w := newEmailWorld(t, 0)
+		tenant := w.addShop(t, "witness")
+		first := w.newLead(t, tenant, 1)
+		second := w.newLead(t, tenant, 2)
+		// The first send dies before SendGrid stores anything.
+		w.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 503, EmptyBody: true, Count: 1})
+		firstJob := w.sendEmail(t, tenant, first)
+		require.Eventually(t, func() bool {
+			m, ok := w.findMessage(t, tenant.ID, first, lead.ChannelEmail)
+			return ok && m.Status == lead.MessageSending && m.LastError != ""
+		}, 10*time.Second, 20*time.Millisecond)
+		// A later send goes through and its processed event arrives: the
+		// stream has moved past the first, which SendGrid never accepted.
+		waitFinal(t, w.client, w.sendEmail(t, tenant, second))
+		w.poster.Flush(context.Background())
+
+		job := waitFinal(t, w.client, firstJob)
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		m := w.message(t, tenant.ID, first, lead.ChannelEmail)
+		require.Equal(t, lead.MessageSent, m.Status)
+		require.Equal(t, 2, m.Attempts)
+		perLead := map[string]int{}
+		for _, e := range w.sandbox.SendGrid.Emails() {
+			perLead[e.CustomArgs["lead_id"]]++
+		}
+		require.Equal(t, map[string]int{first.String(): 1, second.String(): 1}, perLead)
+	})
+
+	t.Run("NoProofBecomesAmbiguousAfterConfirmWait", func(t *testing.T) {
+		t.Parallel()
+		w := newEmailWorld(t, 0)
+		w.deps.ConfirmWait = 2 * time.Second
+		tenant := w.addShop(t, "noproof")
+		leadID := w.newLead(t, tenant, 1)
+		w.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 500, Count: 1})
+
+		job := waitFinal(t, w.client, w.sendEmail(t, tenant, leadID))
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		require.Empty(t, w.sandbox.SendGrid.Emails())
+		m := w.message(t, tenant.ID, leadID, lead.ChannelEmail)
+		require.Equal(t, lead.MessageAmbiguous, m.Status)
+		require.Contains(t, m.LastError, "no confirmation")
+
+		// Only an operator's resend (what `enqueue resend` does) sends it.
+		require.NoError(t, w.store.SetMessageStatus(context.Background(), tenant.ID, m.ID, lead.MessagePending, "operator"))
+		res, err := w.client.Insert(context.Background(), jobs.SendEmailArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial, Resend: 1}, nil)
+		require.NoError(t, err)
+		require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, w.client, res.Job.ID).State)
+		require.Len(t, w.sandbox.SendGrid.Emails(), 1)
+		require.Equal(t, lead.MessageSent, w.message(t, tenant.ID, leadID, lead.ChannelEmail).Status)
+	})
+
+	t.Run("BounceSuppressesTheAddress", func(t *testing.T) {
+		t.Parallel()
+		w := newEmailWorld(t, 0)
+		tenant := w.addShop(t, "bounce")
+		leadID := w.newLead(t, tenant, 1)
+		waitFinal(t, w.client, w.sendEmail(t, tenant, leadID))
+		sent := w.sandbox.SendGrid.Emails()[0]
+		body := mustJSON(t, []sandbox.SendGridEvent{sandbox.NewSendGridEvent(sent, "bounce", time.Now())})
+		require.Equal(t, http.StatusOK, w.post(t, body, time.Now(), true))
+		require.Eventually(t, func() bool {
+			ok, err := w.store.IsSuppressed(context.Background(), tenant.ID, lead.ChannelEmail, sent.To)
+			require.NoError(t, err)
+			return ok
+		}, 10*time.Second, 20*time.Millisecond)
+		require.Equal(t, lead.MessageFailed, w.message(t, tenant.ID, leadID, lead.ChannelEmail).Status)
+	})
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
+
+// post sends body to the event webhook, signed (or not) at ts.
+func (w *emailWorld) post(t *testing.T, body []byte, ts time.Time, sign bool) int {
+	t.Helper()
+	stamp := strconv.FormatInt(ts.Unix(), 10)
+	req, err := http.NewRequest(http.MethodPost, w.hookURL, bytes.NewReader(body))
+	require.NoError(t, err)
+	if sign {
+		sig, err := sandbox.SignSendGridEvents(body, stamp)
+		require.NoError(t, err)
+		req.Header.Set(sendgrid.SignatureHeader, sig)
+	} else {
+		forged, err := sandbox.SignSendGridEvents([]byte("something else"), stamp)
+		require.NoError(t, err)
+		req.Header.Set(sendgrid.SignatureHeader, forged)
+	}
+	req.Header.Set(sendgrid.TimestampHeader, stamp)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestSendGridEventWebhook(t *testing.T) {
+	t.Parallel()
+	w := newEmailWorld(t, 0)
+	tenant := w.addShop(t, "hook")
+	leadID := w.newLead(t, tenant, 1)
+	waitFinal(t, w.client, w.sendEmail(t, tenant, leadID))
+	sent := w.sandbox.SendGrid.Emails()[0]
+	body := mustJSON(t, []sandbox.SendGridEvent{sandbox.NewSendGridEvent(sent, "spamreport", time.Now())})
+	eventJobs := func() int {
+		return w.count(t, `SELECT count(*) FROM river_job WHERE kind = 'record_email_events'`)
+	}
+
+	require.Equal(t, http.StatusUnauthorized, w.post(t, body, time.Now(), false), "bad signature")
+	require.Equal(t, http.StatusUnauthorized, w.post(t, body, time.Now().Add(-10*time.Minute), true), "stale timestamp (replay)")
+	require.Equal(t, http.StatusBadRequest, w.post(t, []byte(`{"not":"an array"}`), time.Now(), true))
+	require.Equal(t, http.StatusBadRequest, w.post(t, []byte(`[{"tenant_id":"x","message_id":"y","event":"processed","timestamp":1}]`), time.Now(), true))
+	require.Equal(t, http.StatusRequestEntityTooLarge, w.post(t, bytes.Repeat([]byte(" "), 5<<20), time.Now(), true))
+	require.Zero(t, eventJobs(), "nothing rejected was enqueued")
+
+	require.Equal(t, http.StatusOK, w.post(t, body, time.Now(), true))
+	require.Equal(t, 1, eventJobs())
+	require.Eventually(t, func() bool {
+		ok, err := w.store.IsSuppressed(context.Background(), tenant.ID, lead.ChannelEmail, sent.To)
+		require.NoError(t, err)
+		return ok
+	}, 10*time.Second, 20*time.Millisecond)
+}
