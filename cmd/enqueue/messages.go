@@ -157,4 +157,3 @@ func (c *resendCmd) run(ctx context.Context, d *deps) error {
 	_, err = fmt.Fprintf(d.stdout, "queued resend of %s %s to %s (job %d)\n", m.Channel, id, m.To, res.Job.ID)
 	return err
 }
-
