@@ -298,11 +298,19 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs
 		PollOverlap:       cfg.Poll.Overlap,
 		PollMaxWindow:     cfg.Poll.MaxWindow,
 		ReconcileAfter:    2 * max(cfg.Twilio.Timeout, cfg.SendGrid.Timeout),
-		ConfirmWait:       cfg.SendGrid.ConfirmWait,
-		// SendGrid posts events in batches within seconds; a send claimed a
-		// minute after ours whose event has arrived shows ours would have too.
-		EmailEventsEnabled: cfg.SendGrid.WebhookPublicKey != "",
-		EmailWitnessGap:    time.Minute,
-		Logger:             logger,
+		// Without the event webhook nothing can confirm an interrupted
+		// email, so waiting would only delay the operator's view.
+		ConfirmWait: confirmWait(cfg),
+		Logger:      logger,
 	}, nil
+}
+
+// confirmWait is how long an interrupted send waits for confirmation:
+// sendgrid.confirm_wait with the event webhook, else only as long as it
+// takes to reconcile at all.
+func confirmWait(cfg *config.Config) time.Duration {
+	if cfg.SendGrid.WebhookPublicKey == "" {
+		return 0
+	}
+	return cfg.SendGrid.ConfirmWait
 }

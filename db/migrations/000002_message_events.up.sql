@@ -18,3 +18,13 @@ CREATE TABLE message_events (
 );
 
 CREATE INDEX message_events_processed_idx ON message_events (received_at) WHERE event = 'processed';
+
+-- A run cut short by a worker's shutdown is "interrupted": River hands the
+-- job back without spending an attempt.
+ALTER TABLE job_executions DROP CONSTRAINT job_executions_outcome_check;
+ALTER TABLE job_executions ADD CONSTRAINT job_executions_outcome_check
+    CHECK (outcome IN ('completed', 'error', 'panic', 'cancelled', 'snoozed', 'timeout', 'interrupted', 'abandoned'));
+
+-- What was wrong with a lead's contact details in the CRM (a phone number
+-- that is not one, say). The lead is kept and reached on what is valid.
+ALTER TABLE leads ADD COLUMN contact_problem text NOT NULL DEFAULT '';

@@ -72,9 +72,24 @@ func (r *ExecutionRecorder) Work(ctx context.Context, job *rivertype.JobRow, doI
 	if err == nil && exec.recordedTx {
 		return nil
 	}
+	if interrupted(ctx, err) {
+		// The worker is shutting down (or the job was cancelled from
+		// outside, which River records as cancelled whatever we return).
+		// River would hand the job back with its attempt restored, so the
+		// next run would repeat this run's number; a zero snooze hands it
+		// back the same way and counts the run.
+		r.record(ctx, exec.args, store.OutcomeInterrupted, err.Error())
+		return river.JobSnooze(0)
+	}
 	outcome, msg := outcomeOf(ctx, err)
 	r.record(ctx, exec.args, outcome, msg)
 	return err
+}
+
+// interrupted reports whether a run ended because its context was
+// cancelled (not timed out): a client stopping, or a remote cancel.
+func interrupted(ctx context.Context, err error) bool {
+	return err != nil && errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled)
 }
 
 func outcomeOf(ctx context.Context, err error) (string, string) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
@@ -47,17 +48,16 @@ func (w *scriptWorker) Work(ctx context.Context, job *river.Job[scriptArgs]) err
 		return river.JobSnooze(10 * time.Millisecond)
 	case "cancel":
 		return river.JobCancel(errors.New("bad input: field x is empty"))
-	case "timeout":
+	case "timeout", "block":
 		<-ctx.Done()
 		return ctx.Err()
 	}
 	return nil
 }
 
-func TestExecutionRecorder(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-
+// scriptClient starts a client with the script worker and the recorder.
+func scriptClient(t *testing.T, b *testBundle) *river.Client[pgx.Tx] {
+	t.Helper()
 	workers := jobs.NewWorkers(b.deps)
 	river.AddWorker(workers, &scriptWorker{})
 	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
@@ -71,6 +71,13 @@ func TestExecutionRecorder(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, client.Start(context.Background()))
 	t.Cleanup(func() { _ = client.StopAndCancel(context.Background()) })
+	return client
+}
+
+func TestExecutionRecorder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	client := scriptClient(t, b)
 
 	for _, tc := range []struct {
 		script []string
@@ -112,5 +119,33 @@ func TestExecutionRecorder(t *testing.T) {
 		require.Contains(t, msg, "rescued")
 	})
 
+	require.Eventually(t, func() bool { return b.unrecordedRuns(t) == 0 }, 10*time.Second, 20*time.Millisecond)
+}
+
+// TestExecutionRecorderInterrupted: a run cut short by its replica's
+// shutdown is recorded as interrupted, and the run that finishes the job on
+// another replica gets its own row (River hands an interrupted job back
+// with its attempt restored, so the attempt alone would repeat).
+func TestExecutionRecorderInterrupted(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	first := scriptClient(t, b)
+	res, err := first.Insert(context.Background(), scriptArgs{Script: []string{"block", "ok"}}, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		job, err := first.JobGet(context.Background(), res.Job.ID)
+		require.NoError(t, err)
+		return job.State == rivertype.JobStateRunning
+	}, 10*time.Second, 10*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, first.StopAndCancel(ctx))
+
+	second := scriptClient(t, b)
+	job := waitFinal(t, second, res.Job.ID)
+	require.Equal(t, rivertype.JobStateCompleted, job.State)
+	require.Equal(t, 1, job.Attempt, "the interruption did not spend an attempt")
+	require.Eventually(t, func() bool { return fmt.Sprint(b.outcomes(t, res.Job.ID)) == "[interrupted completed]" },
+		10*time.Second, 20*time.Millisecond, "got %v", b.outcomes(t, res.Job.ID))
 	require.Eventually(t, func() bool { return b.unrecordedRuns(t) == 0 }, 10*time.Second, 20*time.Millisecond)
 }

@@ -21,8 +21,11 @@ type IngestLeadArgs struct {
 	ExternalID string    `json:"external_id" river:"unique"`
 	// Version is the CRM's version of the record when it was listed; a
 	// newer version is a new job, a repeat of the same one is not.
-	Version      int64 `json:"version" river:"unique"`
-	SendMessages bool  `json:"send_messages"`
+	Version int64 `json:"version" river:"unique"`
+	// SendMessages is part of the unique key: a backfill's ingest (false)
+	// of a version must not stop a live poll's ingest (true) of the same
+	// version, which is the one that answers the customer.
+	SendMessages bool `json:"send_messages" river:"unique"`
 }
 
 // Kind is the River job kind.
@@ -85,12 +88,22 @@ func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadAr
 	}
 
 	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
-		id, inserted, err := store.New(tx).UpsertLead(ctx, tenant.ID, l, !a.SendMessages)
+		st := store.New(tx)
+		id, inserted, err := st.UpsertLead(ctx, tenant.ID, l, !a.SendMessages)
 		if err != nil {
 			return err
 		}
+		// Only the ingest that creates a lead schedules its messages, so
+		// overlapping polls never message twice; a lead a backfill created
+		// silently is claimed once by the first live ingest instead.
+		schedule := inserted
+		if !inserted && a.SendMessages {
+			if schedule, err = st.ClaimBackfilledLead(ctx, tenant.ID, id); err != nil {
+				return err
+			}
+		}
 		fresh := l.CRMCreatedAt.IsZero() || w.deps.now().Sub(l.CRMCreatedAt) < freshLeadAge
-		if inserted && a.SendMessages && fresh && l.Status == lead.StatusNew {
+		if schedule && a.SendMessages && fresh && l.Status == lead.StatusNew {
 			var params []river.InsertManyParams
 			if l.Phone != "" {
 				params = append(params, river.InsertManyParams{Args: SendSMSArgs{TenantID: tenant.ID, LeadID: id, Step: StepInitial}})

@@ -64,12 +64,6 @@ type Deps struct {
 	// ConfirmWait bounds how long an interrupted send whose fate is unknown
 	// waits for proof either way before it is marked ambiguous.
 	ConfirmWait time.Duration
-	// EmailEventsEnabled says SendGrid's event webhook is configured, so
-	// "processed" events can confirm interrupted emails; EmailWitnessGap is
-	// how much later another send must have been claimed for its event to
-	// prove that the stream has moved past this one.
-	EmailEventsEnabled bool
-	EmailWitnessGap    time.Duration
 
 	// Now is the clock; tests set it.
 	Now    func() time.Time

@@ -2,6 +2,8 @@ package jobs_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -79,13 +81,17 @@ func TestPipeline(t *testing.T) {
 }
 
 // TestMalformedRecord: one bad record cancels its own ingest job with the
-// field named in the execution row; the other leads of the window go on.
+// record and field named in the execution row; the other leads of the
+// window go on.
 func TestMalformedRecord(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	shop := b.addShop(t, "oak")
 	b.addLeads(t, shop, 3)
-	bad, err := b.sandbox.ShopMonkey.AddLead(shop.CRMLocationID, sandbox.LeadSpec{Phone: "call me maybe"})
+	now := time.Now().UTC().Format(time.RFC3339)
+	badID, err := b.sandbox.ShopMonkey.AddRaw(shop.CRMLocationID, sandbox.ShopMonkeyOrder, json.RawMessage(fmt.Sprintf(
+		`{"id":"o-bad","status":"Estimate","locationId":%q,"createdDate":%q,"updatedDate":%q,"meta":{"version":1}}`,
+		shop.CRMLocationID, now, now)))
 	require.NoError(t, err)
 
 	b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Second})
@@ -98,13 +104,31 @@ func TestMalformedRecord(t *testing.T) {
 	var errText string
 	require.NoError(t, b.pool.QueryRow(context.Background(),
 		`SELECT error FROM job_executions WHERE kind = 'ingest_lead' AND outcome = 'cancelled'`).Scan(&errText))
-	require.Contains(t, errText, bad.ExternalID)
-	require.Contains(t, errText, "customer.phone")
+	require.Contains(t, errText, "order "+badID)
+	require.Contains(t, errText, "customerId")
 	require.Equal(t, 3, b.count(t, `SELECT count(*) FROM leads WHERE tenant_id = $1`, shop.ID))
-	// Cancelled, not retried: exactly one run.
 	// Cancelled, not retried: exactly one run. (River marks the state
 	// just after the run returns, so wait for it.)
 	require.Eventually(t, func() bool {
 		return b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'ingest_lead' AND state = 'cancelled' AND attempt = 1`) == 1
 	}, 5*time.Second, 20*time.Millisecond)
+}
+
+// TestBadPhoneNumber: a lead whose phone number is not one is kept, named
+// in contact_problem, emailed and not texted.
+func TestBadPhoneNumber(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	shop := b.addShop(t, "elm")
+	ref, err := b.sandbox.ShopMonkey.AddLead(shop.CRMLocationID, sandbox.LeadSpec{Phone: "call me maybe", Email: "pat@example.com"})
+	require.NoError(t, err)
+	b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Second})
+
+	require.Eventually(t, func() bool { return b.sandbox.Stats().Emails == 1 }, 30*time.Second, 50*time.Millisecond)
+	var problem, phone string
+	require.NoError(t, b.pool.QueryRow(context.Background(),
+		`SELECT contact_problem, phone FROM leads WHERE tenant_id = $1 AND external_id = $2`, shop.ID, ref.ExternalID).Scan(&problem, &phone))
+	require.Contains(t, problem, "customer.phone")
+	require.Empty(t, phone)
+	require.Empty(t, b.sandbox.Twilio.Messages())
 }

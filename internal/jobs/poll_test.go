@@ -88,6 +88,25 @@ func TestPollCRM(t *testing.T) {
 		require.Empty(t, b.sandbox.Twilio.Messages())
 	})
 
+	t.Run("LivePollMessagesALeadABackfillFoundFirst", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "race")
+		b.addLeads(t, tenant, 2)
+
+		poll(t, b, tenant, jobs.PollCRMArgs{Live: false, SendMessages: false})
+		require.Eventually(t, func() bool { return b.count(t, `SELECT count(*) FROM leads WHERE backfilled`) == 2 }, 10*time.Second, 20*time.Millisecond)
+		require.Empty(t, b.sandbox.Twilio.Messages())
+
+		// The same fresh leads, seen by a live poll: answered, once.
+		poll(t, b, tenant, jobs.PollCRMArgs{Live: true, SendMessages: true})
+		require.Eventually(t, func() bool { st := b.sandbox.Stats(); return st.SMS == 2 && st.Emails == 2 }, 10*time.Second, 20*time.Millisecond)
+		poll(t, b, tenant, jobs.PollCRMArgs{Live: true, SendMessages: true, Since: time.Now().Add(-2 * time.Hour), Until: time.Now().Add(time.Minute)})
+		time.Sleep(500 * time.Millisecond)
+		require.Equal(t, 2, b.sandbox.Stats().SMS)
+		require.Zero(t, b.count(t, `SELECT count(*) FROM leads WHERE backfilled`))
+	})
+
 	t.Run("DisabledTenantIsCancelled", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

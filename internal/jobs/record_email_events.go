@@ -118,7 +118,17 @@ func (w *RecordEmailEventsWorker) apply(ctx context.Context, st *store.Store, te
 			return st.MarkLeadContacted(ctx, tenantID, m.LeadID)
 		}
 	case "delivered":
-		if m.Status == lead.MessageSent {
+		// Events are not ordered: a delivered may beat its processed.
+		switch m.Status {
+		case lead.MessageSending, lead.MessageAmbiguous:
+			if err := st.MarkMessageSent(ctx, tenantID, msgID, e.ProviderMessageID, e.OccurredAt); err != nil {
+				return err
+			}
+			if err := st.MarkLeadContacted(ctx, tenantID, m.LeadID); err != nil {
+				return err
+			}
+			fallthrough
+		case lead.MessageSent:
 			return st.SetMessageStatus(ctx, tenantID, msgID, lead.MessageDelivered, "")
 		}
 	case "bounce", "dropped":

@@ -56,15 +56,16 @@ func NewRecordJobExecutionWorker(deps *Deps) *RecordJobExecutionWorker {
 func (w *RecordJobExecutionWorker) Work(ctx context.Context, job *river.Job[RecordJobExecutionArgs]) error {
 	started := w.deps.now()
 	a := job.Args
+	tenantID := a.TenantID
 	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
-		if err := st.RecordExecution(ctx, a.TenantID, store.Execution{
+		if err := st.RecordExecution(ctx, tenantID, store.Execution{
 			JobID: a.JobID, Run: a.Run, Attempt: a.Attempt, Kind: a.JobKind, Queue: a.Queue, LeadID: a.LeadID,
 			Outcome: a.Outcome, Error: a.Error, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt,
 		}); err != nil {
 			return err
 		}
-		if err := st.RecordExecution(ctx, a.TenantID, store.Execution{
+		if err := st.RecordExecution(ctx, tenantID, store.Execution{
 			JobID: job.ID, Run: runNumber(job.JobRow), Attempt: job.Attempt, Kind: job.Kind, Queue: job.Queue,
 			Outcome: store.OutcomeCompleted, StartedAt: started, FinishedAt: w.deps.now(),
 		}); err != nil {

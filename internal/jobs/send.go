@@ -26,7 +26,7 @@ type channel struct {
 	send func(ctx context.Context, t lead.Tenant, m lead.Message) (string, error)
 	// find asks whether the provider already has m (sent since the
 	// claim): found, absent (safe to send again) or unknown.
-	find func(ctx context.Context, m lead.Message) (providerID string, v verdict, err error)
+	find func(ctx context.Context, t lead.Tenant, m lead.Message) (providerID string, v verdict, err error)
 }
 
 // verdict is what a reconcile learned about an interrupted send.
@@ -41,7 +41,7 @@ const (
 	verdictAbsent
 )
 
-// decision is what the claim transaction found the send must do.
+// decision is what a claim transaction found the send must do next.
 type decision int
 
 const (
@@ -50,21 +50,27 @@ const (
 	decideReconcile
 )
 
+// resultTimeout bounds the transaction that records a provider's answer.
+// It runs even when the job's context has ended (a timeout or a shutdown
+// just after the provider accepted): losing the provider id would turn a
+// sent message into one that has to be reconciled.
+const resultTimeout = 10 * time.Second
+
 // deliver sends one step of one lead on one channel, at most once at the
 // provider:
 //
-//  1. claim: lock the outbox row (creating it with the rendered body), check
-//     the guards, move pending to sending and commit, before any provider
-//     call;
+//  1. claim: lock the outbox row (creating it with the rendered body),
+//     re-read the lead and the suppression list inside that transaction and
+//     check every guard, move pending to sending and commit, all before any
+//     provider call;
 //  2. call the provider;
 //  3. record the provider id (sent) and complete the job in one
 //     transaction.
 //
 // A retry that finds the row sent completes at once. One that finds it
 // sending (the previous attempt died or got an ambiguous answer) asks the
-// provider before sending again; when the provider cannot be asked, the row
-// becomes ambiguous and waits for an operator instead of risking a second
-// text.
+// provider before sending again; when nothing can tell, the row becomes
+// ambiguous and waits for an operator instead of risking a second message.
 func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID, leadID uuid.UUID, step string, ch channel) error {
 	tenant, err := store.New(d.Pool).GetTenant(ctx, tenantID)
 	if err != nil {
@@ -73,6 +79,8 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 	if !tenant.Enabled {
 		return river.JobCancel(fmt.Errorf("tenant %s is disabled", tenant.Name))
 	}
+	// The lead is read here only to render the body; the guards read it
+	// again under the row lock.
 	l, err := store.New(d.Pool).GetLead(ctx, tenantID, leadID)
 	if err != nil {
 		return cancelIfNotFound(err)
@@ -99,19 +107,12 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 			what = decideReconcile
 			return nil // nothing to commit; reconcile outside the lock
 		}
-		suppressed, err := st.IsSuppressed(ctx, tenantID, ch.kind, msg.To)
-		if err != nil {
-			return err
-		}
-		if reason := lead.SkipReason(l, ch.kind, suppressed); reason != "" {
-			status := lead.MessageSkipped
-			if suppressed {
-				status = lead.MessageSuppressed
-			}
-			if err := st.SetMessageStatus(ctx, tenantID, msg.ID, status, reason); err != nil {
+		stopped, err := applyGuards(ctx, st, tenantID, msg, ch)
+		if err != nil || stopped {
+			what = decideDone
+			if err != nil {
 				return err
 			}
-			what = decideDone
 			return completeTx(ctx, tx, job)
 		}
 		what = decideSend
@@ -124,37 +125,93 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 	case decideDone:
 		return nil
 	case decideReconcile:
-		resend, err := reconcile(ctx, d, job, tenantID, msg, ch)
+		resend, err := reconcile(ctx, d, job, tenant, msg, ch)
 		if err != nil || !resend {
 			return err
 		}
 	}
 
 	providerID, sendErr := ch.send(ctx, tenant, msg)
+	return recordResult(ctx, d, job, tenantID, msg, ch, providerID, sendErr)
+}
+
+// applyGuards checks, inside the claim transaction, whether the message may
+// still go out: the lead has not replied, booked or opted out, the address
+// is not suppressed and the customer consented. When a guard says no it
+// records why on the message (skipped or suppressed) and reports stopped.
+func applyGuards(ctx context.Context, st *store.Store, tenantID uuid.UUID, msg lead.Message, ch channel) (stopped bool, err error) {
+	l, err := st.GetLead(ctx, tenantID, msg.LeadID)
+	if err != nil {
+		return false, err
+	}
+	suppressed, err := st.IsSuppressed(ctx, tenantID, ch.kind, msg.To)
+	if err != nil {
+		return false, err
+	}
+	reason := lead.SkipReason(l, ch.kind, suppressed)
+	if reason == "" {
+		return false, nil
+	}
+	status := lead.MessageSkipped
+	if suppressed {
+		status = lead.MessageSuppressed
+	}
+	return true, st.SetMessageStatus(ctx, tenantID, msg.ID, status, reason)
+}
+
+// recordResult writes the provider's answer and says what the job does
+// next. It runs on a context that survives the job's own (see
+// resultTimeout).
+func recordResult[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, msg lead.Message, ch channel, providerID string, sendErr error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultTimeout)
+	defer cancel()
 	var next error
-	err = d.inTx(ctx, func(tx pgx.Tx) error {
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
-		if sendErr != nil {
-			if messaging.ClassOf(sendErr) == messaging.ClassOptedOut {
-				if err := st.Suppress(ctx, tenantID, ch.kind, msg.To, sendErr.Error(), "provider"); err != nil {
-					return err
-				}
+		if sendErr == nil {
+			if err := st.MarkMessageSent(ctx, tenantID, msg.ID, providerID, d.now()); err != nil {
+				return err
 			}
-			next = afterSendFailed(msg, ch, sendErr)
-			return st.SetMessageStatus(ctx, tenantID, msg.ID, failedStatus(sendErr), sendErr.Error())
+			if err := st.MarkLeadContacted(ctx, tenantID, msg.LeadID); err != nil {
+				return err
+			}
+			return completeTx(ctx, tx, job)
 		}
-		if err := st.MarkMessageSent(ctx, tenantID, msg.ID, providerID, d.now()); err != nil {
-			return err
+		if messaging.ClassOf(sendErr) == messaging.ClassOptedOut {
+			if err := st.Suppress(ctx, tenantID, ch.kind, msg.To, sendErr.Error(), "provider"); err != nil {
+				return err
+			}
 		}
-		if err := st.MarkLeadContacted(ctx, tenantID, leadID); err != nil {
-			return err
+		status, reason := failedStatus(sendErr), sendErr.Error()
+		next = afterSendFailed(msg, ch, sendErr)
+		if lastAttempt(job, next) {
+			// No retry will come to resolve a pending or sending row:
+			// say so now, so an operator sees it.
+			switch status {
+			case lead.MessageSending:
+				status, reason = lead.MessageAmbiguous, "gave up after the last attempt; the provider may have it: "+reason
+			case lead.MessagePending:
+				status, reason = lead.MessageFailed, "gave up after the last attempt: "+reason
+			}
 		}
-		return completeTx(ctx, tx, job)
+		return st.SetMessageStatus(ctx, tenantID, msg.ID, status, reason)
 	})
 	if err != nil {
 		return err
 	}
 	return next
+}
+
+// lastAttempt reports whether next (an error to retry) would end the job
+// for good because its attempts are spent. Snoozes and cancels are not
+// retries.
+func lastAttempt[T river.JobArgs](job *river.Job[T], next error) bool {
+	var snooze *river.JobSnoozeError
+	var cancel *river.JobCancelError
+	if next == nil || errors.As(next, &snooze) || errors.As(next, &cancel) {
+		return false
+	}
+	return job.Attempt >= job.MaxAttempts
 }
 
 // failedStatus is where a failed send leaves its outbox row: pending when
@@ -174,8 +231,7 @@ func failedStatus(sendErr error) lead.MessageStatus {
 }
 
 // afterSendFailed says what the job does next after a failed provider call,
-// by the failure's class. The caller records the message's status
-// (failedStatus) and suppresses an address that opted out.
+// by the failure's class.
 func afterSendFailed(msg lead.Message, ch channel, sendErr error) error {
 	var se *messaging.SendError
 	errors.As(sendErr, &se)
@@ -195,20 +251,20 @@ func afterSendFailed(msg lead.Message, ch channel, sendErr error) error {
 
 // reconcile decides what to do with a message left in sending. It returns
 // resend true (with the row claimed again) only when the provider is known
-// not to have the message. When nothing can tell, it waits (snoozes) up to
-// ConfirmWait after the claim, then marks the message ambiguous for an
-// operator.
-func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, msg lead.Message, ch channel) (resend bool, err error) {
+// not to have the message and every guard still allows it. When nothing
+// can tell, it waits (snoozes) up to ConfirmWait after the claim, then
+// marks the message ambiguous for an operator.
+func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenant lead.Tenant, msg lead.Message, ch channel) (resend bool, err error) {
 	since := d.now().Sub(msg.SendingAt)
 	if wait := d.ReconcileAfter - since; wait > 0 {
 		// The claim is recent: its provider call may still be in flight
 		// (a rescued duplicate of this job). Look again later.
 		return false, river.JobSnooze(wait)
 	}
-	providerID, v, findErr := ch.find(ctx, msg)
+	providerID, v, findErr := ch.find(ctx, tenant, msg)
 	if findErr != nil {
 		if job.Attempt >= job.MaxAttempts {
-			return false, markAmbiguous(ctx, d, job, tenantID, msg, ch, "could not ask the provider: "+findErr.Error())
+			return false, markAmbiguous(ctx, d, job, tenant.ID, msg, ch, "could not ask the provider: "+findErr.Error())
 		}
 		return false, fmt.Errorf("error checking whether %s %s went out: %w", ch.kind, msg.ID, findErr)
 	}
@@ -216,12 +272,12 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 		if remaining := d.ConfirmWait - since; remaining > 0 {
 			return false, river.JobSnooze(min(remaining, confirmPoll))
 		}
-		return false, markAmbiguous(ctx, d, job, tenantID, msg, ch,
+		return false, markAmbiguous(ctx, d, job, tenant.ID, msg, ch,
 			fmt.Sprintf("no confirmation from the provider within %s of an interrupted send", d.ConfirmWait))
 	}
 	err = d.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
-		cur, err := st.LockMessage(ctx, tenantID, msg)
+		cur, err := st.LockMessage(ctx, tenant.ID, msg)
 		if err != nil {
 			return err
 		}
@@ -231,24 +287,34 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 			return completeTx(ctx, tx, job)
 		}
 		if v == verdictFound {
-			if err := st.MarkMessageSent(ctx, tenantID, msg.ID, providerID, d.now()); err != nil {
+			if err := st.MarkMessageSent(ctx, tenant.ID, msg.ID, providerID, d.now()); err != nil {
 				return err
 			}
-			if err := st.MarkLeadContacted(ctx, tenantID, msg.LeadID); err != nil {
+			if err := st.MarkLeadContacted(ctx, tenant.ID, msg.LeadID); err != nil {
 				return err
 			}
 			return completeTx(ctx, tx, job)
 		}
+		// Not sent: it may go out only if it still may go out at all (the
+		// customer may have replied or opted out since the first try).
+		stopped, err := applyGuards(ctx, st, tenant.ID, msg, ch)
+		if err != nil {
+			return err
+		}
+		if stopped {
+			return completeTx(ctx, tx, job)
+		}
 		resend = true
-		return st.MarkMessageSending(ctx, tenantID, msg.ID, d.now())
+		return st.MarkMessageSending(ctx, tenant.ID, msg.ID, d.now())
 	})
 	if err != nil {
 		return false, err
 	}
-	if v == verdictFound {
+	switch {
+	case v == verdictFound:
 		d.Logger.InfoContext(ctx, "interrupted send had gone out; recorded it",
 			slog.String("channel", string(ch.kind)), slog.String("message_id", msg.ID.String()))
-	} else {
+	case resend:
 		d.Logger.InfoContext(ctx, "interrupted send had not gone out; sending again",
 			slog.String("channel", string(ch.kind)), slog.String("message_id", msg.ID.String()))
 	}
@@ -259,7 +325,7 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 const confirmPoll = 15 * time.Second
 
 func markAmbiguous[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, msg lead.Message, ch channel, reason string) error {
-	d.Logger.WarnContext(ctx, "message outcome unknown; marked ambiguous for an operator",
+	d.Logger.WarnContext(ctx, "message outcome unknown; marked ambiguous for an operator (enqueue messages / enqueue resend)",
 		slog.String("channel", string(ch.kind)), slog.String("tenant_id", tenantID.String()),
 		slog.String("message_id", msg.ID.String()), slog.String("reason", reason))
 	return d.inTx(ctx, func(tx pgx.Tx) error {

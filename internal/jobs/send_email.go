@@ -66,7 +66,7 @@ func NewSendEmailWorker(deps *Deps) *SendEmailWorker {
 				},
 			})
 		},
-		find: func(ctx context.Context, m lead.Message) (string, verdict, error) {
+		find: func(ctx context.Context, _ lead.Tenant, m lead.Message) (string, verdict, error) {
 			return confirmEmail(ctx, deps, m)
 		},
 	}
@@ -74,34 +74,21 @@ func NewSendEmailWorker(deps *Deps) *SendEmailWorker {
 }
 
 // confirmEmail reconciles an interrupted email. SendGrid has no lookup by
-// our ids (short of the paid Email Activity API), but every accepted email
-// produces a "processed" event carrying our message id in its custom args:
-//
-//   - that event arrived: the email went out (found);
-//   - a processed event arrived for a message claimed EmailWitnessGap or
-//     more after this one: the event stream is flowing past this send, so
-//     SendGrid never accepted it (absent, send again);
-//   - neither: unknown; the caller waits up to ConfirmWait, then marks
-//     the message ambiguous. Without the event webhook configured it is
-//     always unknown.
+// our ids (short of the paid Email Activity API), but every email it
+// accepts produces a "processed" event carrying our message id in its
+// custom args. That event arriving proves the email went out (found). Its
+// absence proves nothing: SendGrid neither orders its events nor redelivers
+// a rejected batch promptly, so a later send's event can arrive long before
+// this one's. So without the event the verdict stays unknown; the caller
+// waits up to ConfirmWait and then marks the message ambiguous for an
+// operator. An event that arrives later still marks it sent.
 func confirmEmail(ctx context.Context, deps *Deps, m lead.Message) (string, verdict, error) {
-	st := store.New(deps.Pool)
-	id, found, err := st.ProcessedEvent(ctx, m.TenantID, m.ID)
+	id, found, err := store.New(deps.Pool).ProcessedEvent(ctx, m.TenantID, m.ID)
 	if err != nil {
 		return "", verdictUnknown, err
 	}
 	if found {
 		return id, verdictFound, nil
-	}
-	if !deps.EmailEventsEnabled {
-		return "", verdictUnknown, nil
-	}
-	witness, err := st.FleetProcessedEventsAfter(ctx, "sendgrid", m.SendingAt.Add(deps.EmailWitnessGap))
-	if err != nil {
-		return "", verdictUnknown, err
-	}
-	if witness {
-		return "", verdictAbsent, nil
 	}
 	return "", verdictUnknown, nil
 }

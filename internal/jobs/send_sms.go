@@ -8,6 +8,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
 // SendSMSArgs texts one step of one lead.
@@ -59,20 +60,37 @@ func NewSendSMSWorker(deps *Deps) *SendSMSWorker {
 				StatusCallback: deps.StatusCallbackURL,
 			})
 		},
-		// Twilio's message list is the record of what it accepted: a
-		// message to this number with this body since the claim is ours.
-		find: func(ctx context.Context, m lead.Message) (string, verdict, error) {
-			id, found, err := deps.SMS.FindSMS(ctx, m.To, m.Body, m.SendingAt)
-			switch {
-			case err != nil:
-				return "", verdictUnknown, err
-			case found:
-				return id, verdictFound, nil
-			}
-			return "", verdictAbsent, nil
+		find: func(ctx context.Context, t lead.Tenant, m lead.Message) (string, verdict, error) {
+			return findSMS(ctx, deps, t, m)
 		},
 	}
 	return w
+}
+
+// findSMS reconciles an interrupted text with Twilio's message list, the
+// record of what it accepted: a message from the shop to this number with
+// exactly this body, created since the claim and not already recorded as
+// another message of ours, is this one.
+func findSMS(ctx context.Context, deps *Deps, t lead.Tenant, m lead.Message) (string, verdict, error) {
+	sids, err := deps.SMS.FindSMS(ctx, messaging.SMS{
+		To: m.To, From: t.SMSFrom, MessagingServiceSID: t.MessagingServiceSID, Body: m.Body,
+	}, m.SendingAt)
+	if err != nil {
+		return "", verdictUnknown, err
+	}
+	if len(sids) == 0 {
+		return "", verdictAbsent, nil
+	}
+	taken, err := store.New(deps.Pool).RecordedProviderIDs(ctx, t.ID, sids)
+	if err != nil {
+		return "", verdictUnknown, err
+	}
+	for _, sid := range sids {
+		if !taken[sid] {
+			return sid, verdictFound, nil
+		}
+	}
+	return "", verdictAbsent, nil
 }
 
 // Work delivers the text through the outbox.

@@ -148,6 +148,10 @@ type Lead struct {
 	Vehicle   Vehicle
 	Summary   string
 	Consent   Consent
+	// ContactProblem says what was wrong with a phone number or email the
+	// CRM holds ("customer.phone: has 7 digits, ..."). The lead is kept
+	// and reached on what is valid; the shop sees what to fix.
+	ContactProblem string
 
 	CRMCreatedAt time.Time
 	CRMUpdatedAt time.Time
@@ -158,10 +162,11 @@ type Lead struct {
 }
 
 // NewLead joins an inquiry with its customer and vehicle, choosing the
-// customer's primary (else first valid) phone and email. A phone or email
-// that is present but malformed is an error naming the field, because
-// texting a guessed number is worse than not texting; a customer with no
-// phone and no email at all is an error too, since nobody could be reached.
+// customer's primary (else first) phone and email. A phone or email that is
+// present but malformed is dropped and named in ContactProblem, because
+// texting a guessed number is worse than not texting, while the other
+// channel still reaches the customer. A customer with no usable phone and no
+// usable email is an error naming the field, since nobody could be reached.
 func NewLead(tenantID uuid.UUID, crmKind string, in Inquiry, c Customer, v Vehicle) (Lead, error) {
 	l := Lead{
 		TenantID:           tenantID,
@@ -193,24 +198,34 @@ func NewLead(tenantID uuid.UUID, crmKind string, in Inquiry, c Customer, v Vehic
 		l.FirstName = c.CompanyName
 	}
 
+	var problems []*ValidationError
 	if p, ok := pickPhone(c.Phones); ok {
-		num, err := ParsePhoneNumber(p.Number)
-		if err != nil {
-			return Lead{}, &ValidationError{Field: "customer.phone", Reason: err.Error()}
+		if num, err := ParsePhoneNumber(p.Number); err != nil {
+			problems = append(problems, &ValidationError{Field: "customer.phone", Reason: err.Error()})
+		} else {
+			l.Phone = num
+			l.Consent.SMS = p.OptIn
 		}
-		l.Phone = num
-		l.Consent.SMS = p.OptIn
 	}
 	if e, ok := pickEmail(c.Emails); ok {
-		addr, err := ParseEmail(e.Address)
-		if err != nil {
-			return Lead{}, &ValidationError{Field: "customer.email", Reason: err.Error()}
+		if addr, err := ParseEmail(e.Address); err != nil {
+			problems = append(problems, &ValidationError{Field: "customer.email", Reason: err.Error()})
+		} else {
+			l.Email = addr
+			l.Consent.Email = e.Subscribed
 		}
-		l.Email = addr
-		l.Consent.Email = e.Subscribed
 	}
 	if l.Phone == "" && l.Email == "" {
+		if len(problems) > 0 {
+			return Lead{}, problems[0]
+		}
 		return Lead{}, &ValidationError{Field: "customer", Reason: "has neither a phone number nor an email address"}
+	}
+	for i, p := range problems {
+		if i > 0 {
+			l.ContactProblem += "; "
+		}
+		l.ContactProblem += p.Error()
 	}
 	return l, nil
 }

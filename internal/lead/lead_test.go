@@ -73,6 +73,17 @@ func TestNewLead(t *testing.T) {
 		require.Equal(t, lead.StatusNew, l.Status)
 		require.Equal(t, "2019 Honda Civic EX", l.Vehicle.Name())
 	})
+	t.Run("BadPhoneKeepsTheLeadOnEmail", func(t *testing.T) {
+		t.Parallel()
+		c := customer
+		c.Phones = []lead.CustomerPhone{{Number: "call me maybe", Primary: true, OptIn: true}}
+		l, err := lead.NewLead(tenant, "shopmonkey", in, c, vehicle)
+		require.NoError(t, err)
+		require.Empty(t, l.Phone)
+		require.False(t, l.Consent.SMS)
+		require.Equal(t, lead.Email("ann@example.com"), l.Email)
+		require.Contains(t, l.ContactProblem, "customer.phone")
+	})
 	t.Run("BookedInquiry", func(t *testing.T) {
 		t.Parallel()
 		booked := in
@@ -85,8 +96,12 @@ func TestNewLead(t *testing.T) {
 		mutate func(*lead.Inquiry, *lead.Customer)
 		field  string
 	}{
-		"BadPhone":      {func(_ *lead.Inquiry, c *lead.Customer) { c.Phones = []lead.CustomerPhone{{Number: "call me maybe"}} }, "customer.phone"},
-		"BadEmail":      {func(_ *lead.Inquiry, c *lead.Customer) { c.Emails = []lead.CustomerEmail{{Address: "ann@"}} }, "customer.email"},
+		"OnlyBadPhone": {func(_ *lead.Inquiry, c *lead.Customer) {
+			c.Phones, c.Emails = []lead.CustomerPhone{{Number: "call me maybe"}}, nil
+		}, "customer.phone"},
+		"OnlyBadEmail": {func(_ *lead.Inquiry, c *lead.Customer) {
+			c.Phones, c.Emails = nil, []lead.CustomerEmail{{Address: "ann@"}}
+		}, "customer.email"},
 		"NoAddress":     {func(_ *lead.Inquiry, c *lead.Customer) { c.Phones, c.Emails = nil, nil }, "customer"},
 		"NoExternalID":  {func(i *lead.Inquiry, _ *lead.Customer) { i.ExternalID = "" }, "external_id"},
 		"UnknownSource": {func(i *lead.Inquiry, _ *lead.Customer) { i.Source = "fax" }, "source"},

@@ -39,10 +39,11 @@ type Email struct {
 // SMSSender sends texts.
 type SMSSender interface {
 	SendSMS(ctx context.Context, m SMS) (providerID string, err error)
-	// FindSMS looks for a message already accepted by the provider with
-	// this To and Body, created at or after since. It is how a retry after
-	// an ambiguous failure learns whether the first try went out.
-	FindSMS(ctx context.Context, to, body string, since time.Time) (providerID string, found bool, err error)
+	// FindSMS lists the ids, newest first, of messages the provider holds
+	// with m's To, sender and Body, created at or after since. It is how a
+	// retry after an ambiguous failure learns whether the first try went
+	// out.
+	FindSMS(ctx context.Context, m SMS, since time.Time) (providerIDs []string, err error)
 }
 
 // EmailSender sends emails.

@@ -57,22 +57,3 @@ func (s *Store) ProcessedEvent(ctx context.Context, tenantID, messageID uuid.UUI
 	}
 	return "", false, rows.Err()
 }
-
-// FleetProcessedEventsAfter reports whether a "processed" event has arrived
-// for any message, of any tenant, claimed for sending after claimedAfter.
-// It is the witness that the provider's event stream is flowing past a
-// moment: if a later send's event arrived and this one's did not, the
-// provider never accepted this one. It reads no tenant's data, only
-// whether such a row exists.
-func (s *Store) FleetProcessedEventsAfter(ctx context.Context, provider string, claimedAfter time.Time) (bool, error) {
-	var ok bool
-	err := s.db.QueryRow(ctx, `
-		SELECT EXISTS (
-			SELECT 1 FROM message_events e JOIN messages m ON m.id = e.message_id AND m.tenant_id = e.tenant_id
-			WHERE e.event = 'processed' AND e.provider = $1 AND e.received_at > $2 AND m.sending_at > $2
-		)`, provider, claimedAfter).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("error checking %s event stream: %w", provider, err)
-	}
-	return ok, nil
-}

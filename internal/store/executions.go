@@ -31,6 +31,9 @@ const (
 	OutcomeCancelled = "cancelled"
 	OutcomeSnoozed   = "snoozed"
 	OutcomeTimeout   = "timeout"
+	// OutcomeInterrupted is a run cut short by its worker's shutdown; the
+	// job goes back to the queue without spending an attempt.
+	OutcomeInterrupted = "interrupted"
 	// OutcomeAbandoned is written for a run that left no record of its own
 	// (its process died): a later run of the job notices the gap.
 	OutcomeAbandoned = "abandoned"
@@ -43,9 +46,11 @@ const (
 func (s *Store) RecordExecution(ctx context.Context, tenantID uuid.UUID, e Execution) error {
 	_, err := s.db.Exec(ctx, `
 		INSERT INTO job_executions (job_id, run, attempt, kind, queue, tenant_id, lead_id, outcome, error, started_at, finished_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (job_id, run) DO UPDATE SET outcome = EXCLUDED.outcome, error = EXCLUDED.error,
-			started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at
+		-- A tenant deleted since the run leaves the row without one rather
+		-- than failing the record forever on the foreign key.
+		VALUES ($1, $2, $3, $4, $5, (SELECT id FROM tenants WHERE id = $6), $7, $8, $9, $10, $11)
+		ON CONFLICT (job_id, run) DO UPDATE SET attempt = EXCLUDED.attempt, outcome = EXCLUDED.outcome,
+			error = EXCLUDED.error, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at
 		WHERE job_executions.outcome = 'abandoned' AND EXCLUDED.outcome <> 'abandoned'`,
 		e.JobID, e.Run, e.Attempt, e.Kind, e.Queue, nullUUID(tenantID), nullUUID(e.LeadID),
 		e.Outcome, e.Error, e.StartedAt, e.FinishedAt)

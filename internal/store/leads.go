@@ -14,7 +14,7 @@ import (
 
 const leadColumns = `id, tenant_id, crm, external_id, source, status, customer_external_id,
 	vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
-	consent_sms, consent_email, consent_marketing, coalesce(crm_created_at, created_at),
+	consent_sms, consent_email, consent_marketing, contact_problem, coalesce(crm_created_at, created_at),
 	coalesce(crm_updated_at, created_at), crm_version, created_at, updated_at`
 
 func scanLead(row pgx.Row) (lead.Lead, error) {
@@ -25,7 +25,7 @@ func scanLead(row pgx.Row) (lead.Lead, error) {
 	)
 	err := row.Scan(&l.ID, &l.TenantID, &l.CRM, &l.ExternalID, &l.Source, &l.Status,
 		&l.CustomerExternalID, &l.VehicleExternalID, &l.FirstName, &l.LastName, &phone, &email,
-		&vehicle, &l.Summary, &l.Consent.SMS, &l.Consent.Email, &l.Consent.Marketing,
+		&vehicle, &l.Summary, &l.Consent.SMS, &l.Consent.Email, &l.Consent.Marketing, &l.ContactProblem,
 		&l.CRMCreatedAt, &l.CRMUpdatedAt, &l.CRMVersion, &l.CreatedAt, &l.UpdatedAt)
 	if err != nil {
 		return lead.Lead{}, err
@@ -50,13 +50,13 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 	args := []any{tenantID, l.CRM, l.ExternalID, l.Source, l.Status, l.CustomerExternalID,
 		l.VehicleExternalID, l.FirstName, l.LastName, string(l.Phone), string(l.Email), vehicle,
 		l.Summary, l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, backfilled,
-		nullTime(l.CRMCreatedAt), nullTime(l.CRMUpdatedAt), l.CRMVersion}
+		nullTime(l.CRMCreatedAt), nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem}
 	err = s.db.QueryRow(ctx, `
 		INSERT INTO leads (tenant_id, crm, external_id, source, status, customer_external_id,
 			vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
 			consent_sms, consent_email, consent_marketing, backfilled, crm_created_at,
-			crm_updated_at, crm_version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+			crm_updated_at, crm_version, contact_problem)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 		ON CONFLICT (tenant_id, crm, external_id) DO NOTHING
 		RETURNING id`, args...).Scan(&id)
 	if err == nil {
@@ -72,13 +72,13 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 		UPDATE leads SET customer_external_id = $5, vehicle_external_id = $6, first_name = $7,
 			last_name = $8, phone = $9, email = $10, vehicle = $11, summary = $12,
 			consent_sms = $13, consent_email = $14, consent_marketing = $15,
-			crm_updated_at = $16, crm_version = $17, updated_at = now(),
+			crm_updated_at = $16, crm_version = $17, contact_problem = $18, updated_at = now(),
 			status = CASE WHEN $4 = 'booked' AND status IN ('new', 'contacted') THEN 'booked' ELSE status END
 		WHERE tenant_id = $1 AND crm = $2 AND external_id = $3 AND crm_version < $17
 		RETURNING id`,
 		tenantID, l.CRM, l.ExternalID, string(l.Status), l.CustomerExternalID, l.VehicleExternalID,
 		l.FirstName, l.LastName, string(l.Phone), string(l.Email), vehicle, l.Summary,
-		l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, nullTime(l.CRMUpdatedAt), l.CRMVersion).Scan(&id)
+		l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Same or older version: nothing to refresh.
 		err = s.db.QueryRow(ctx, `SELECT id FROM leads WHERE tenant_id = $1 AND crm = $2 AND external_id = $3`,
@@ -122,4 +122,17 @@ func (s *Store) CountLeads(ctx context.Context, tenantID uuid.UUID) (int, error)
 		return 0, fmt.Errorf("error counting leads: %w", err)
 	}
 	return n, nil
+}
+
+// ClaimBackfilledLead hands a lead that a backfill ingested without
+// messages over to live messaging, once: it clears the backfilled flag and
+// reports whether this call did. A live poll that meets a fresh lead a
+// backfill got to first uses it, so the customer is still answered.
+func (s *Store) ClaimBackfilledLead(ctx context.Context, tenantID, leadID uuid.UUID) (bool, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE leads SET backfilled = false, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 AND backfilled`, tenantID, leadID)
+	if err != nil {
+		return false, fmt.Errorf("error claiming backfilled lead %s: %w", leadID, err)
+	}
+	return tag.RowsAffected() == 1, nil
 }

@@ -167,3 +167,24 @@ func (s *Store) ListMessagesByStatus(ctx context.Context, tenantID uuid.UUID, st
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (lead.Message, error) { return scanMessage(r) })
 }
+
+// RecordedProviderIDs reports which of ids the tenant's outbox already
+// holds as some message's provider id. A reconcile uses it so that another
+// message's text, identical and to the same number, is never taken for
+// this one.
+func (s *Store) RecordedProviderIDs(ctx context.Context, tenantID uuid.UUID, ids []string) (map[string]bool, error) {
+	rows, err := s.db.Query(ctx, `SELECT provider_id FROM messages WHERE tenant_id = $1 AND provider_id = ANY($2)`, tenantID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("error checking provider ids: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}

@@ -19,7 +19,10 @@ import (
 //
 //   - 429: retry once X-RateLimit-Reset (epoch seconds) has passed;
 //     SendGrid did nothing.
-//   - other 4xx (400 validation, 401/403 credentials, 413 size): permanent.
+//   - 401, 403: the fleet's API key is wrong or lacks the mail.send scope.
+//     Nothing was sent and the message is fine: retry (with backoff) so
+//     that fixing the key delivers it.
+//   - other 4xx (400 validation, 413 size): permanent.
 //     The text names the fields SendGrid complained about.
 //   - 5xx and anything else: ambiguous; the mail may be queued and SendGrid
 //     has no idempotency key.
@@ -33,6 +36,8 @@ func classify(resp *rest.Response, to string, now time.Time) *messaging.SendErro
 	case resp.StatusCode == http.StatusTooManyRequests:
 		se.Class = messaging.ClassRetry
 		se.RetryAfter = retryAfter(http.Header(resp.Headers), now)
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		se.Class = messaging.ClassRetry
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
 		se.Class = messaging.ClassPermanent
 	}

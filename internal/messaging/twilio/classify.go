@@ -11,16 +11,16 @@ import (
 
 // Twilio error codes that decide a class on their own.
 const (
-	codeOptedOut  = 21610 // the recipient texted STOP
-	codeRateLimit = 20429
+	codeOptedOut   = 21610 // the recipient texted STOP
+	codeRateLimit  = 20429
+	codeAuthFailed = 20003
 )
 
 // permanentCode reports whether code refuses this message in a way no
 // retry can change.
 func permanentCode(code int) bool {
 	switch code {
-	case 20003, // authentication failed
-		21211, // invalid To
+	case 21211, // invalid To
 		21212, // invalid From
 		21408, // region not enabled for the account
 		21602, // no body
@@ -42,6 +42,10 @@ func permanentCode(code int) bool {
 //
 //   - 21610: opted out.
 //   - 20429 or HTTP 429: retry after Retry-After; Twilio did nothing.
+//   - 20003, HTTP 401, 403, 404: the fleet's credentials, account SID or
+//     base URL are wrong. Nothing was sent and the message is fine: retry
+//     (with backoff) so that fixing the configuration delivers it, rather
+//     than failing every message in flight during a key rotation.
 //   - the codes in permanentCode, and any other 4xx (Twilio validates
 //     before it creates anything, so a 4xx message does not exist):
 //     permanent.
@@ -81,6 +85,8 @@ func classOf(code, status int) messaging.Class {
 	case code == codeOptedOut:
 		return messaging.ClassOptedOut
 	case code == codeRateLimit, status == http.StatusTooManyRequests:
+		return messaging.ClassRetry
+	case code == codeAuthFailed, status == http.StatusUnauthorized, status == http.StatusForbidden, status == http.StatusNotFound:
 		return messaging.ClassRetry
 	case permanentCode(code):
 		return messaging.ClassPermanent

@@ -141,19 +141,22 @@ func (s *Sender) SendSMS(ctx context.Context, m messaging.SMS) (string, error) {
 	return *msg.Sid, nil
 }
 
-// FindSMS looks for an outbound message to `to` with exactly this body,
-// created at or after since (less a minute of clock slack), and returns the
-// newest such message's SID. It lists by To only and checks date_created
+// FindSMS lists the SIDs, newest first, of the outbound messages Twilio
+// holds that match m (same To, same sender — From number or Messaging
+// Service — and exactly the same Body) created at or after since (less a
+// minute of clock slack). It lists by To only and checks date_created
 // itself: a message still queued at Twilio has no date_sent yet, so a
 // DateSent> filter could hide exactly the message a reconcile looks for.
-// Twilio lists newest first, so the most recent 200 are plenty.
-func (s *Sender) FindSMS(ctx context.Context, to, body string, since time.Time) (string, bool, error) {
+// Twilio lists newest first, so the most recent 200 are plenty. Which of
+// several matches is ours is the caller's call (it knows which SIDs it
+// already recorded).
+func (s *Sender) FindSMS(ctx context.Context, m messaging.SMS, since time.Time) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	api, _ := s.service(ctx)
 
 	params := &openapi.ListMessageParams{}
-	params.SetTo(to).SetPageSize(100).SetLimit(200)
+	params.SetTo(m.To).SetPageSize(100).SetLimit(200)
 	var after time.Time
 	if !since.IsZero() {
 		after = since.Add(-clockSlack).UTC().Truncate(time.Second)
@@ -163,18 +166,25 @@ func (s *Sender) FindSMS(ctx context.Context, to, body string, since time.Time) 
 	// the SDK's paging goroutine blocked forever.
 	msgs, err := api.ListMessage(params)
 	if err != nil {
-		return "", false, fmt.Errorf("error finding sms to %s: %w", to, err)
+		return nil, fmt.Errorf("error finding sms to %s: %w", m.To, err)
 	}
-	for _, m := range msgs {
-		if deref(m.To) != to || deref(m.Body) != body || deref(m.Sid) == "" {
+	var sids []string
+	for _, got := range msgs {
+		if deref(got.To) != m.To || deref(got.Body) != m.Body || deref(got.Sid) == "" {
 			continue
 		}
-		if created, err := time.Parse(time.RFC1123Z, deref(m.DateCreated)); err == nil && created.Before(after) {
+		if m.MessagingServiceSID != "" && deref(got.MessagingServiceSid) != m.MessagingServiceSID {
 			continue
 		}
-		return *m.Sid, true, nil
+		if m.MessagingServiceSID == "" && m.From != "" && deref(got.From) != m.From {
+			continue
+		}
+		if created, err := time.Parse(time.RFC1123Z, deref(got.DateCreated)); err == nil && created.Before(after) {
+			continue
+		}
+		sids = append(sids, *got.Sid)
 	}
-	return "", false, nil
+	return sids, nil
 }
 
 // service builds the SDK service for one call: its HTTP client carries ctx

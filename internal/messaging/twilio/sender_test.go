@@ -203,7 +203,9 @@ func TestSendSMS_BadCredentials(t *testing.T) {
 	b := setupWith(t, fake, http.StripPrefix("/twilio", fake), twilio.SenderOpts{AuthToken: "wrongtoken42"})
 
 	_, err := b.sender.SendSMS(context.Background(), text("+15551230001", "x"))
-	requireSendError(t, err, messaging.ClassPermanent, 20003)
+	// Wrong credentials fail every text until they are fixed, and no text
+	// is at fault: retry, so fixing them delivers the texts.
+	requireSendError(t, err, messaging.ClassRetry, 20003)
 	require.NotContains(t, err.Error(), "wrongtoken42")
 	require.Empty(t, fake.Messages())
 }
@@ -308,10 +310,9 @@ func TestSendSMS_AmbiguousThenReconciled(t *testing.T) {
 	msgs := fake.Messages()
 	require.Len(t, msgs, 1, "the fake created the message before stalling")
 
-	sid, found, err := b.sender.FindSMS(context.Background(), "+15551230001", "Your car is ready", since)
+	sids, err := b.sender.FindSMS(context.Background(), text("+15551230001", "Your car is ready"), since)
 	require.NoError(t, err)
-	require.True(t, found)
-	require.Equal(t, msgs[0].Sid, sid)
+	require.Equal(t, []string{msgs[0].Sid}, sids)
 }
 
 func TestFindSMS(t *testing.T) {
@@ -329,18 +330,23 @@ func TestFindSMS(t *testing.T) {
 		_, err = b.sender.SendSMS(context.Background(), text("+15551230002", "Quote ready!"))
 		require.NoError(t, err)
 
-		sid, found, err := b.sender.FindSMS(context.Background(), "+15551230001", "Quote ready", since)
+		sids, err := b.sender.FindSMS(context.Background(), text("+15551230001", "Quote ready"), since)
 		require.NoError(t, err)
-		require.True(t, found)
-		require.Equal(t, sidA, sid)
+		require.Equal(t, []string{sidA}, sids)
 
-		_, found, err = b.sender.FindSMS(context.Background(), "+15551230001", "Quote ready!", since)
+		sids, err = b.sender.FindSMS(context.Background(), text("+15551230001", "Quote ready!"), since)
 		require.NoError(t, err)
-		require.False(t, found, "a different body is a different message")
+		require.Empty(t, sids, "a different body is a different message")
 
-		_, found, err = b.sender.FindSMS(context.Background(), "+15551230002", "Quote ready", since)
+		sids, err = b.sender.FindSMS(context.Background(), text("+15551230002", "Quote ready"), since)
 		require.NoError(t, err)
-		require.False(t, found, "the same body to another number is a different message")
+		require.Empty(t, sids, "the same body to another number is a different message")
+
+		other := text("+15551230001", "Quote ready")
+		other.From = "+15005550009"
+		sids, err = b.sender.FindSMS(context.Background(), other, since)
+		require.NoError(t, err)
+		require.Empty(t, sids, "the same text from another sender is another shop's message")
 	})
 
 	t.Run("IgnoresMessagesBeforeSince", func(t *testing.T) {
@@ -351,9 +357,9 @@ func TestFindSMS(t *testing.T) {
 		_, err := b.sender.SendSMS(context.Background(), text("+15551230001", "See you soon"))
 		require.NoError(t, err)
 
-		_, found, err := b.sender.FindSMS(context.Background(), "+15551230001", "See you soon", time.Now())
+		sids, err := b.sender.FindSMS(context.Background(), text("+15551230001", "See you soon"), time.Now())
 		require.NoError(t, err)
-		require.False(t, found)
+		require.Empty(t, sids)
 	})
 
 	t.Run("AllowsClockSlack", func(t *testing.T) {
@@ -364,10 +370,9 @@ func TestFindSMS(t *testing.T) {
 		sid, err := b.sender.SendSMS(context.Background(), text("+15551230001", "See you soon"))
 		require.NoError(t, err)
 
-		got, found, err := b.sender.FindSMS(context.Background(), "+15551230001", "See you soon", time.Now())
+		sids, err := b.sender.FindSMS(context.Background(), text("+15551230001", "See you soon"), time.Now())
 		require.NoError(t, err)
-		require.True(t, found)
-		require.Equal(t, sid, got)
+		require.Equal(t, []string{sid}, sids)
 	})
 
 	t.Run("PagesThroughManyMessages", func(t *testing.T) {
@@ -381,10 +386,9 @@ func TestFindSMS(t *testing.T) {
 			require.NoError(t, err)
 		}
 
-		sid, found, err := b.sender.FindSMS(context.Background(), "+15551230001", "first", since)
+		sids, err := b.sender.FindSMS(context.Background(), text("+15551230001", "first"), since)
 		require.NoError(t, err)
-		require.True(t, found)
-		require.Equal(t, first, sid)
+		require.Equal(t, []string{first}, sids)
 	})
 
 	t.Run("ProviderError", func(t *testing.T) {
@@ -392,9 +396,9 @@ func TestFindSMS(t *testing.T) {
 		b := setup(t)
 		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError})
 
-		_, found, err := b.sender.FindSMS(context.Background(), "+15551230001", "x", time.Now())
+		sids, err := b.sender.FindSMS(context.Background(), text("+15551230001", "x"), time.Now())
 		require.Error(t, err)
-		require.False(t, found)
+		require.Empty(t, sids)
 		require.ErrorContains(t, err, "error finding sms to +15551230001")
 	})
 }
