@@ -50,9 +50,10 @@ func NewRecordJobExecutionWorker(deps *Deps) *RecordJobExecutionWorker {
 }
 
 // Work writes the recorded run and, in the same transaction as its own
-// completion, the row of this recording run itself: the recorder is not
-// wrapped by the recording middleware (that would recurse), so it records
-// itself.
+// completion, the rows of this recording job's own runs: the recorder is
+// not wrapped by the recording middleware (that would recurse), so it
+// records itself, its failed earlier runs included (from River's error
+// list; it never snoozes, so its runs are its attempts).
 func (w *RecordJobExecutionWorker) Work(ctx context.Context, job *river.Job[RecordJobExecutionArgs]) error {
 	started := w.deps.now()
 	a := job.Args
@@ -65,8 +66,22 @@ func (w *RecordJobExecutionWorker) Work(ctx context.Context, job *river.Job[Reco
 		}); err != nil {
 			return err
 		}
+		run := runNumber(job.JobRow)
+		for earlier := 1; earlier < run; earlier++ {
+			e := store.Execution{JobID: job.ID, Run: earlier, Attempt: earlier, Kind: job.Kind, Queue: job.Queue,
+				Outcome: store.OutcomeAbandoned, Error: "the run left no record: its worker stopped without finishing it",
+				StartedAt: job.CreatedAt, FinishedAt: job.CreatedAt}
+			for _, je := range job.Errors {
+				if je.Attempt == earlier {
+					e.Outcome, e.Error, e.StartedAt, e.FinishedAt = store.OutcomeError, je.Error, je.At, je.At
+				}
+			}
+			if err := st.RecordExecution(ctx, tenantID, e); err != nil {
+				return err
+			}
+		}
 		if err := st.RecordExecution(ctx, tenantID, store.Execution{
-			JobID: job.ID, Run: runNumber(job.JobRow), Attempt: job.Attempt, Kind: job.Kind, Queue: job.Queue,
+			JobID: job.ID, Run: run, Attempt: job.Attempt, Kind: job.Kind, Queue: job.Queue,
 			Outcome: store.OutcomeCompleted, StartedAt: started, FinishedAt: w.deps.now(),
 		}); err != nil {
 			return err
