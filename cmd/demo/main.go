@@ -94,13 +94,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	say("database: %s", redactURL(dbURL))
 
-	// 2. The provider sandbox.
+	// 2. The provider sandbox, posting SendGrid's signed events to the
+	// replicas (their addresses are chosen now, before they start).
 	sandboxAddr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	sb, err := start(ctx, filepath.Join(*binDir, "sandbox"), filepath.Join(logDir, "sandbox.log"), nil,
-		"-addr", sandboxAddr, "-leads", "5", "-rate", strconv.FormatFloat(*rate, 'f', -1, 64))
+	workerAddrs := make([]string, *replicas)
+	sbArgs := []string{"-addr", sandboxAddr, "-leads", "5", "-rate", strconv.FormatFloat(*rate, 'f', -1, 64)}
+	for i := range workerAddrs {
+		if workerAddrs[i], err = freeAddr(); err != nil {
+			return err
+		}
+		sbArgs = append(sbArgs, "-sendgrid-webhook", "http://"+workerAddrs[i]+"/webhooks/sendgrid/events")
+	}
+	sb, err := start(ctx, filepath.Join(*binDir, "sandbox"), filepath.Join(logDir, "sandbox.log"), nil, sbArgs...)
 	if err != nil {
 		return err
 	}
@@ -120,6 +128,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		"LEADORCH_TWILIO_AUTH_TOKEN=" + sandbox.DefaultTwilioAuthToken,
 		"LEADORCH_SENDGRID_BASE_URL=" + urls.SendGrid,
 		"LEADORCH_SENDGRID_API_KEY=" + sandbox.DefaultSendGridAPIKey,
+		"LEADORCH_SENDGRID_WEBHOOK_PUBLIC_KEY=" + sandbox.SendGridWebhookPublicKey,
 		"LEADORCH_RIVERUI_USERNAME=demo",
 		"LEADORCH_RIVERUI_PASSWORD=" + password,
 		"LEADORCH_RIVER_SCHEDULE_INTERVAL=1s",
@@ -152,10 +161,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// 5. Worker replicas.
 	var uiURL string
 	for i := 1; i <= *replicas; i++ {
-		addr, err := freeAddr()
-		if err != nil {
-			return err
-		}
+		addr := workerAddrs[i-1]
 		if i == 1 {
 			uiURL = "http://" + addr + "/riverui/"
 		}
@@ -225,8 +231,10 @@ func counts(ctx context.Context, pool *pgxpool.Pool, tenants []lead.Tenant, base
 		}
 		pending += m[lead.MessagePending] + m[lead.MessageSending]
 	}
-	_ = pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE channel = 'sms'), count(*) FILTER (WHERE channel = 'email')
-		FROM messages WHERE status IN ('sent', 'delivered')`).Scan(&texts, &emails)
+	var delivered int
+	_ = pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE channel = 'sms'), count(*) FILTER (WHERE channel = 'email'),
+		count(*) FILTER (WHERE status = 'delivered')
+		FROM messages WHERE status IN ('sent', 'delivered')`).Scan(&texts, &emails, &delivered)
 	var jobsRun int
 	_ = pool.QueryRow(ctx, `SELECT count(*) FROM job_executions`).Scan(&jobsRun)
 	received := "?"
@@ -235,8 +243,8 @@ func counts(ctx context.Context, pool *pgxpool.Pool, tenants []lead.Tenant, base
 		resp.Body.Close()
 		received = strings.TrimSpace(string(b))
 	}
-	return fmt.Sprintf("%s  leads ingested: %d | texts sent: %d | emails sent: %d | in flight: %d | job runs recorded: %d | providers received: %s",
-		time.Now().Format("15:04:05"), leads, texts, emails, pending, jobsRun, received)
+	return fmt.Sprintf("%s  leads ingested: %d | texts sent: %d | emails sent: %d (%d delivered) | in flight: %d | job runs recorded: %d | providers received: %s",
+		time.Now().Format("15:04:05"), leads, texts, emails, delivered, pending, jobsRun, received)
 }
 
 // child is a process the demo started.

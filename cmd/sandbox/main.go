@@ -37,6 +37,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:9090", "listen address (loopback)")
 	seed := fs.Int("leads", 5, "leads to seed per demo shop, created a minute ago")
 	rate := fs.Float64("rate", 0, "new leads per second to add across the demo shops (0 = none)")
+	var webhooks stringList
+	fs.Var(&webhooks, "sendgrid-webhook", "URL to post signed SendGrid events to (repeatable: tried in turn, as a load balancer would)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -48,6 +50,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	srv := sandbox.NewServer(sandbox.ServerOpts{})
+	// Fresh ids every start: a demo restarted on the same database must not
+	// hand out the ids its last run's leads had.
+	srv.ShopMonkey.Seed(time.Now().UnixNano())
 	for _, s := range sandbox.DemoShops() {
 		srv.ShopMonkey.AddLocation(s.APIKey, s.LocationID)
 		for range *seed {
@@ -76,6 +81,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	go func() { errc <- httpSrv.Serve(ln) }()
 	if *rate > 0 {
 		go addLeads(ctx, srv, *rate)
+	}
+	if len(webhooks) > 0 {
+		fmt.Fprintf(stdout, "  posting SendGrid events to %v; LEADORCH_SENDGRID_WEBHOOK_PUBLIC_KEY=%s\n", []string(webhooks), sandbox.SendGridWebhookPublicKey)
+		go sandbox.NewEventPoster(srv.SendGrid, webhooks...).Run(ctx, time.Second)
 	}
 	select {
 	case <-ctx.Done():
@@ -109,4 +118,14 @@ func addLeads(ctx context.Context, srv *sandbox.Server, rate float64) {
 			_, _ = srv.ShopMonkey.AddLead(s.LocationID, spec)
 		}
 	}
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return fmt.Sprint([]string(*l)) }
+
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }
