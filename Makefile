@@ -11,9 +11,11 @@ PKGS      := ./...
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+DURATION  ?= 60s
+
 .PHONY: build
-build: ## build bin/worker, bin/enqueue, bin/sandbox and bin/demo
-	$(GO) build -o $(BIN)/ ./cmd/worker ./cmd/enqueue ./cmd/sandbox ./cmd/demo
+build: ## build bin/worker, bin/enqueue, bin/sandbox, bin/demo and bin/chaos
+	$(GO) build -o $(BIN)/ ./cmd/worker ./cmd/enqueue ./cmd/sandbox ./cmd/demo ./cmd/chaos
 
 .PHONY: demo
 demo: build ## run everything locally: private Postgres, sandbox providers, two workers (Ctrl-C stops)
@@ -33,6 +35,10 @@ test: ## gofmt, go vet and every test with the race detector, against a real Pos
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) test $(TEST_FLAGS) $(PKGS)
+
+.PHONY: chaos
+chaos: build ## kill replicas and crash Postgres under provider faults, then check every invariant (DURATION=10m for the long form)
+	$(BIN)/chaos -bin $(BIN) -duration $(DURATION)
 
 .PHONY: clean
 clean: ## remove binaries (and, with CLEAN_DATA=1, the demo's private Postgres under .data)

@@ -68,12 +68,24 @@ func (s *SendGrid) SetClock(now func() time.Time) {
 	s.now = now
 }
 
-// AddFault queues f: the next matching requests are answered with it before
-// any processing, so nothing is recorded for them.
+// AddFault queues f after the faults already queued. The matching requests
+// are answered with it before any processing, so nothing is recorded for
+// them, unless f.After says to accept the mail first.
 func (s *SendGrid) AddFault(f Fault) { s.faults.add(f) }
 
 // ClearFaults removes every queued fault.
 func (s *SendGrid) ClearFaults() { s.faults.clear() }
+
+// Faults returns the queued faults, each Count showing the uses left.
+func (s *SendGrid) Faults() []Fault { return s.faults.active() }
+
+// FaultTally counts what the faults did so far; with Emails it tells what
+// SendGrid accepted from what the client was told.
+func (s *SendGrid) FaultTally() FaultTally { return s.faults.counts() }
+
+// SeedFaults resets the generator Fault.Rate draws from (DefaultFaultSeed
+// at first), so a chaos run can be replayed.
+func (s *SendGrid) SeedFaults(seed int64) { s.faults.seed(seed) }
 
 // Emails returns a deep copy of every accepted recipient in arrival order.
 func (s *SendGrid) Emails() []SendGridEmail {
@@ -88,12 +100,13 @@ func (s *SendGrid) Emails() []SendGridEmail {
 	return out
 }
 
-// ServeHTTP serves POST /v3/mail/send.
+// ServeHTTP serves POST /v3/mail/send with the queued faults.
 func (s *SendGrid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if f, ok := s.faults.next(); ok {
-		s.writeFault(w, f)
-		return
-	}
+	s.faults.serve(w, r, s.serve, s.writeFault)
+}
+
+// serve answers a request the faults let through.
+func (s *SendGrid) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/v3/mail/send" {
 		s.writeErrors(w, http.StatusNotFound, sendGridNoHelp("not found"))
 		return

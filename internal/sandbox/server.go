@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -23,9 +24,25 @@ type ServerOpts struct {
 	SendGridAPIKey   string
 }
 
+// Providers name the fakes in the fault control API and in SetFaults.
+const (
+	ProviderShopMonkey = "shopmonkey"
+	ProviderTwilio     = "twilio"
+	ProviderSendGrid   = "sendgrid"
+)
+
 // Server serves every fake on one listener: ShopMonkey under /shopmonkey,
 // Twilio under /twilio, SendGrid under /sendgrid, and the control API under
 // /_sandbox (seed leads, inject faults, see what was received).
+//
+// The fault routes let a chaos harness switch faults per run over HTTP:
+//
+//	POST   /_sandbox/faults/{provider}   add one Fault (JSON, see Fault.UnmarshalJSON)
+//	PUT    /_sandbox/faults/{provider}   replace the provider's faults with a JSON list
+//	GET    /_sandbox/faults              the active faults, quirks and tallies (ActiveFaults)
+//	DELETE /_sandbox/faults              clear every fault and ShopMonkey's list quirks
+//	POST   /_sandbox/faults/seed         {"seed": 42}: reseed the fault and quirk draws
+//	POST   /_sandbox/shopmonkey/quirks   set the fields given of ShopMonkeyQuirks
 type Server struct {
 	ShopMonkey *ShopMonkey
 	Twilio     *Twilio
@@ -58,7 +75,11 @@ func NewServer(opts ServerOpts) *Server {
 	s.mux.HandleFunc("POST /_sandbox/shopmonkey/locations", s.handleAddLocation)
 	s.mux.HandleFunc("POST /_sandbox/shopmonkey/locations/{location}/leads", s.handleAddLead)
 	s.mux.HandleFunc("POST /_sandbox/faults/{provider}", s.handleAddFault)
+	s.mux.HandleFunc("PUT /_sandbox/faults/{provider}", s.handleSetFaults)
+	s.mux.HandleFunc("GET /_sandbox/faults", s.handleFaults)
 	s.mux.HandleFunc("DELETE /_sandbox/faults", s.handleClearFaults)
+	s.mux.HandleFunc("POST /_sandbox/faults/seed", s.handleSeedFaults)
+	s.mux.HandleFunc("POST /_sandbox/shopmonkey/quirks", s.handleSetQuirks)
 	s.mux.HandleFunc("POST /_sandbox/twilio/opt-out", s.handleOptOut)
 	return s
 }
@@ -86,6 +107,105 @@ type Stats struct {
 // Stats returns the counts now.
 func (s *Server) Stats() Stats {
 	return Stats{SMS: len(s.Twilio.Messages()), Emails: len(s.SendGrid.Emails())}
+}
+
+// AddFault checks f and queues it after provider's faults.
+func (s *Server) AddFault(provider string, f Fault) error {
+	q, err := s.faultsOf(provider)
+	if err != nil {
+		return err
+	}
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("invalid fault for %s: %w", provider, err)
+	}
+	q.add(f)
+	return nil
+}
+
+// SetFaults replaces provider's faults with fs (none clears them). Every
+// fault is checked first, so a run's fault plan is switched in one step and
+// a plan with a mistake changes nothing.
+func (s *Server) SetFaults(provider string, fs ...Fault) error {
+	q, err := s.faultsOf(provider)
+	if err != nil {
+		return err
+	}
+	for i, f := range fs {
+		if err := f.Validate(); err != nil {
+			return fmt.Errorf("invalid fault %d for %s: %w", i, provider, err)
+		}
+	}
+	q.set(fs)
+	return nil
+}
+
+// ClearFaults removes every fault of every fake and turns ShopMonkey's list
+// quirks off, so the next run starts clean. Seeds and tallies stay.
+func (s *Server) ClearFaults() {
+	s.ShopMonkey.ClearFaults()
+	s.Twilio.ClearFaults()
+	s.SendGrid.ClearFaults()
+	s.ShopMonkey.SetUnstableSkip(false)
+	s.ShopMonkey.SetDuplicatePageRate(0)
+	s.ShopMonkey.SetDropRecordRate(0)
+}
+
+// SeedFaults reseeds every fake's fault and quirk draws, so that a run
+// sending the same requests in the same order meets the same faults.
+func (s *Server) SeedFaults(seed int64) {
+	s.ShopMonkey.SeedFaults(seed)
+	s.Twilio.SeedFaults(seed)
+	s.SendGrid.SeedFaults(seed)
+}
+
+// ActiveFaults is what the fakes are doing to requests now, as GET
+// /_sandbox/faults answers it.
+type ActiveFaults struct {
+	ShopMonkey       []Fault          `json:"shopmonkey"`
+	Twilio           []Fault          `json:"twilio"`
+	SendGrid         []Fault          `json:"sendgrid"`
+	ShopMonkeyQuirks ShopMonkeyQuirks `json:"shopmonkey_quirks"`
+	Tally            FaultTallies     `json:"tally"`
+}
+
+// FaultTallies are the fakes' FaultTally side by side.
+type FaultTallies struct {
+	ShopMonkey FaultTally `json:"shopmonkey"`
+	Twilio     FaultTally `json:"twilio"`
+	SendGrid   FaultTally `json:"sendgrid"`
+}
+
+// Faults returns the queued faults (Counts showing the uses left), the list
+// quirks and what the faults did so far.
+func (s *Server) Faults() ActiveFaults {
+	return ActiveFaults{
+		ShopMonkey:       s.ShopMonkey.Faults(),
+		Twilio:           s.Twilio.Faults(),
+		SendGrid:         s.SendGrid.Faults(),
+		ShopMonkeyQuirks: s.ShopMonkey.Quirks(),
+		Tally: FaultTallies{
+			ShopMonkey: s.ShopMonkey.FaultTally(),
+			Twilio:     s.Twilio.FaultTally(),
+			SendGrid:   s.SendGrid.FaultTally(),
+		},
+	}
+}
+
+// errUnknownProvider is what the fault methods return for a provider name
+// that is not a fake.
+var errUnknownProvider = errors.New("provider must be shopmonkey, twilio or sendgrid")
+
+// faultsOf returns the fault queue of the named fake.
+func (s *Server) faultsOf(provider string) (*faults, error) {
+	switch provider {
+	case ProviderShopMonkey:
+		return &s.ShopMonkey.faults, nil
+	case ProviderTwilio:
+		return &s.Twilio.faults, nil
+	case ProviderSendGrid:
+		return &s.SendGrid.faults, nil
+	}
+	return nil, fmt.Errorf("unknown provider %q: %w", provider, errUnknownProvider)
 }
 
 func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
@@ -170,29 +290,101 @@ func (s *Server) handleAddLead(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleAddFault(w http.ResponseWriter, r *http.Request) {
 	var f Fault
-	if err := json.NewDecoder(r.Body).Decode(&f); err != nil || f.Status < 400 {
-		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON fault with status >= 400"})
+	if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
+		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON fault: " + err.Error()})
 		return
 	}
-	switch r.PathValue("provider") {
-	case "shopmonkey":
-		s.ShopMonkey.AddFault(f)
-	case "twilio":
-		s.Twilio.AddFault(f)
-	case "sendgrid":
-		s.SendGrid.AddFault(f)
-	default:
-		writeControlJSON(w, http.StatusNotFound, map[string]string{"error": "provider must be shopmonkey, twilio or sendgrid"})
+	if err := s.AddFault(r.PathValue("provider"), f); err != nil {
+		writeFaultError(w, err)
 		return
 	}
 	writeControlJSON(w, http.StatusCreated, f)
 }
 
+func (s *Server) handleSetFaults(w http.ResponseWriter, r *http.Request) {
+	var fs []Fault
+	if err := json.NewDecoder(r.Body).Decode(&fs); err != nil {
+		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON list of faults: " + err.Error()})
+		return
+	}
+	if err := s.SetFaults(r.PathValue("provider"), fs...); err != nil {
+		writeFaultError(w, err)
+		return
+	}
+	if fs == nil {
+		fs = []Fault{}
+	}
+	writeControlJSON(w, http.StatusOK, fs)
+}
+
+// writeFaultError answers an AddFault or SetFaults error: 404 for an
+// unknown provider, 400 for an invalid fault.
+func writeFaultError(w http.ResponseWriter, err error) {
+	status := http.StatusBadRequest
+	if errors.Is(err, errUnknownProvider) {
+		status = http.StatusNotFound
+	}
+	writeControlJSON(w, status, map[string]string{"error": err.Error()})
+}
+
+func (s *Server) handleFaults(w http.ResponseWriter, r *http.Request) {
+	writeControlJSON(w, http.StatusOK, s.Faults())
+}
+
 func (s *Server) handleClearFaults(w http.ResponseWriter, r *http.Request) {
-	s.ShopMonkey.ClearFaults()
-	s.Twilio.ClearFaults()
-	s.SendGrid.ClearFaults()
+	s.ClearFaults()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleSeedFaults(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Seed *int64 `json:"seed"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Seed == nil {
+		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": "want JSON {\"seed\": 42}"})
+		return
+	}
+	s.SeedFaults(*body.Seed)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleSetQuirks sets the quirks the body names and leaves the others, so
+// a harness can turn one on without restating the rest.
+func (s *Server) handleSetQuirks(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		UnstableSkip      *bool    `json:"unstable_skip"`
+		DuplicatePageRate *float64 `json:"duplicate_page_rate"`
+		DropRecordRate    *float64 `json:"drop_record_rate"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": "want JSON {\"unstable_skip\": bool, \"duplicate_page_rate\": p, \"drop_record_rate\": p}: " + err.Error()})
+		return
+	}
+	var errs []error
+	for _, p := range []struct {
+		name string
+		v    *float64
+	}{{"duplicate_page_rate", body.DuplicatePageRate}, {"drop_record_rate", body.DropRecordRate}} {
+		if p.v != nil && (*p.v < 0 || *p.v > 1) {
+			errs = append(errs, fmt.Errorf("%s must be in [0, 1], got %g", p.name, *p.v))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	if body.UnstableSkip != nil {
+		s.ShopMonkey.SetUnstableSkip(*body.UnstableSkip)
+	}
+	if body.DuplicatePageRate != nil {
+		s.ShopMonkey.SetDuplicatePageRate(*body.DuplicatePageRate)
+	}
+	if body.DropRecordRate != nil {
+		s.ShopMonkey.SetDropRecordRate(*body.DropRecordRate)
+	}
+	writeControlJSON(w, http.StatusOK, s.ShopMonkey.Quirks())
 }
 
 func (s *Server) handleOptOut(w http.ResponseWriter, r *http.Request) {
@@ -210,5 +402,7 @@ func (s *Server) handleOptOut(w http.ResponseWriter, r *http.Request) {
 func writeControlJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // errors say "status >= 400", not "status \u003e= 400"
+	_ = enc.Encode(v)
 }

@@ -28,7 +28,12 @@ import (
 //   - where operators are bare ({"updatedDate":{"gte":...}}); Mongo-style
 //     "$gte" is silently dropped, so the filter matches more than asked;
 //   - with SetUnstableSkip, paging with skip returns shifted, overlapping
-//     pages, as the live API does for the same call made twice.
+//     pages, as the live API does for the same call made twice;
+//   - with SetDuplicatePageRate, an order or appointment list sometimes
+//     repeats rows within one page, and with SetDropRecordRate it sometimes
+//     leaves a row out while meta.total still counts it; a row left out is
+//     back on the next page that covers it, so overlapping poll windows
+//     find it.
 //
 // Each API key belongs to one location and sees only that location's rows.
 // Rows are kept as JSON objects, so tests can plant malformed records with
@@ -47,6 +52,12 @@ type ShopMonkey struct {
 	requests      []ShopMonkeyRequest
 	faults        faults
 	mux           *http.ServeMux
+
+	// quirkRNG draws the list quirks, apart from rng so that turning them on
+	// does not change the ids and names seeded afterwards.
+	quirkRNG          *rand.Rand
+	duplicatePageRate float64
+	dropRecordRate    float64
 }
 
 // ShopMonkeyDefaultSeed seeds the random values of a new ShopMonkey, so that
@@ -63,6 +74,7 @@ func NewShopMonkey() *ShopMonkey {
 		leads:         map[string][]LeadRef{},
 		nextNumber:    1001,
 		embedContacts: true,
+		quirkRNG:      newFaultRand(DefaultFaultSeed),
 	}
 	s.Seed(ShopMonkeyDefaultSeed)
 	for _, t := range []ShopMonkeyTable{ShopMonkeyOrder, ShopMonkeyAppointment, ShopMonkeyCustomer, ShopMonkeyVehicle, ShopMonkeyPhoneNumber, ShopMonkeyEmail} {
@@ -194,6 +206,9 @@ type smRow struct {
 	loc  string
 	seq  int
 	data map[string]any
+	// dropped says the drop-record quirk left the row out of the last page
+	// that covered it, so the next one must show it.
+	dropped bool
 }
 
 // Seed resets the random generator, so that what is seeded next is
@@ -252,12 +267,65 @@ func (s *ShopMonkey) Forbid(apiKey string) {
 	s.keys[apiKey] = &smKey{forbidden: true}
 }
 
-// AddFault queues a failure for the next requests, before authentication,
-// as a gateway or rate limiter would answer.
+// SetDuplicatePageRate makes an order or appointment list call, with
+// probability p, repeat the tail of its page within data, as the live API's
+// unstable paging does; the adapter must dedupe by id. Zero turns it off.
+func (s *ShopMonkey) SetDuplicatePageRate(p float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.duplicatePageRate = p
+}
+
+// SetDropRecordRate makes an order or appointment list call, with
+// probability p, silently leave one random row out of its page while
+// meta.total still counts it. The row is not deleted, and the next page that
+// covers it always shows it, so overlapping poll windows still find it. Zero
+// turns it off.
+func (s *ShopMonkey) SetDropRecordRate(p float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropRecordRate = p
+}
+
+// ShopMonkeyQuirks are the list quirks a ShopMonkey fake is reproducing, as
+// the control API reads and sets them.
+type ShopMonkeyQuirks struct {
+	UnstableSkip      bool    `json:"unstable_skip"`
+	DuplicatePageRate float64 `json:"duplicate_page_rate"`
+	DropRecordRate    float64 `json:"drop_record_rate"`
+}
+
+// Quirks returns the list quirks in force.
+func (s *ShopMonkey) Quirks() ShopMonkeyQuirks {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ShopMonkeyQuirks{UnstableSkip: s.unstableSkip, DuplicatePageRate: s.duplicatePageRate, DropRecordRate: s.dropRecordRate}
+}
+
+// AddFault queues f after the faults already queued. The matching requests
+// fail before authentication, as a gateway or rate limiter would answer,
+// unless f.After says to serve them first (an appointment is then booked).
+// Requests records them either way.
 func (s *ShopMonkey) AddFault(f Fault) { s.faults.add(f) }
 
-// ClearFaults removes every queued fault.
+// ClearFaults removes every queued fault; the list quirks stay.
 func (s *ShopMonkey) ClearFaults() { s.faults.clear() }
+
+// Faults returns the queued faults, each Count showing the uses left.
+func (s *ShopMonkey) Faults() []Fault { return s.faults.active() }
+
+// FaultTally counts what the faults did so far.
+func (s *ShopMonkey) FaultTally() FaultTally { return s.faults.counts() }
+
+// SeedFaults resets the generators Fault.Rate and the list quirks draw from
+// (DefaultFaultSeed at first), so a chaos run can be replayed. The records'
+// generator is Seed's.
+func (s *ShopMonkey) SeedFaults(seed int64) {
+	s.faults.seed(seed)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.quirkRNG = newFaultRand(seed)
+}
 
 // Requests returns a copy of every request received so far, in order.
 func (s *ShopMonkey) Requests() []ShopMonkeyRequest {
@@ -674,8 +742,8 @@ func (s *ShopMonkey) complaint() string {
 	)
 }
 
-// ServeHTTP logs the request, applies a queued fault if there is one, then
-// authenticates and routes it.
+// ServeHTTP logs the request, then authenticates and routes it under the
+// queued faults.
 func (s *ShopMonkey) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
@@ -687,11 +755,7 @@ func (s *ShopMonkey) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, ShopMonkeyRequest{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: string(body)})
 	s.mu.Unlock()
 
-	if f, ok := s.faults.next(); ok {
-		smWriteFault(w, f)
-		return
-	}
-	s.mux.ServeHTTP(w, r)
+	s.faults.serve(w, r, s.mux.ServeHTTP, smWriteFault)
 }
 
 // authed resolves the Bearer key to its location: 401 for a missing or
@@ -815,8 +879,14 @@ func (s *ShopMonkey) serveList(w http.ResponseWriter, r *http.Request, loc strin
 	}
 	off = min(off, total)
 	end := min(off+limit, total)
-	page := make([]map[string]any, 0, end-off)
-	for _, row := range rows[off:end] {
+	served := rows[off:end]
+	if scope == nil {
+		// Contact lists are spared: a customer's phone left out would
+		// look like a customer without one, which no poll window repairs.
+		served = s.listQuirks(served)
+	}
+	page := make([]map[string]any, 0, len(served))
+	for _, row := range served {
 		page = append(page, row.data)
 	}
 	smWriteJSON(w, http.StatusOK, map[string]any{
@@ -824,6 +894,32 @@ func (s *ShopMonkey) serveList(w http.ResponseWriter, r *http.Request, loc strin
 		"data":    page,
 		"meta":    map[string]any{"hasMore": end < total, "total": total},
 	})
+}
+
+// listQuirks applies the drop-record and duplicate-page quirks to the rows
+// of one page. s.mu must be held.
+func (s *ShopMonkey) listQuirks(page []*smRow) []*smRow {
+	page = slices.Clone(page)
+	if s.dropRecordRate > 0 && len(page) > 0 && s.quirkRNG.Float64() < s.dropRecordRate {
+		var candidates []int
+		for i, row := range page {
+			if !row.dropped {
+				candidates = append(candidates, i)
+			}
+		}
+		if len(candidates) > 0 {
+			i := candidates[s.quirkRNG.IntN(len(candidates))]
+			page[i].dropped = true
+			page = slices.Delete(page, i, i+1)
+		}
+	}
+	for _, row := range page {
+		row.dropped = false
+	}
+	if s.duplicatePageRate > 0 && len(page) > 0 && s.quirkRNG.Float64() < s.duplicatePageRate {
+		page = append(page, page[s.quirkRNG.IntN(len(page)):]...)
+	}
+	return page
 }
 
 // handleCreateAppointment books an appointment. Appointments made through

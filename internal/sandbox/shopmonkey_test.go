@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -652,4 +653,145 @@ func TestShopMonkeyConcurrentUse(t *testing.T) {
 	wg.Wait()
 	require.Len(t, b.fake.Leads(b.loc), 80)
 	require.Len(t, b.get(t, "/v3/order", url.Values{"limit": {"100"}}).ids(t), 80)
+}
+
+func TestShopMonkeyListQuirks(t *testing.T) {
+	t.Parallel()
+
+	// seed adds n orders and returns their ids.
+	seed := func(t *testing.T, b *shopMonkeyBundle, n int) []string {
+		t.Helper()
+		var ids []string
+		for range n {
+			ids = append(ids, b.addLead(t, sandbox.LeadSpec{}).ID)
+		}
+		return ids
+	}
+	// counts returns how often each id came back.
+	counts := func(ids []string) map[string]int {
+		m := map[string]int{}
+		for _, id := range ids {
+			m[id]++
+		}
+		return m
+	}
+
+	t.Run("DuplicatePage", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		ids := seed(t, b, 5)
+		b.fake.SetDuplicatePageRate(1)
+
+		a := b.get(t, "/v3/order", nil)
+		got := a.ids(t)
+		require.Greater(t, len(got), 5, "rows repeat within data")
+		seen := counts(got)
+		require.ElementsMatch(t, ids, slices.Collect(maps.Keys(seen)))
+		require.Contains(t, slices.Collect(maps.Values(seen)), 2, "some id comes back twice")
+		hasMore, total := a.meta(t)
+		require.False(t, hasMore)
+		require.Equal(t, 5, total, "meta counts each record once")
+	})
+	t.Run("DuplicatePageRate", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		seed(t, b, 3)
+		b.fake.SetDuplicatePageRate(0.3)
+		duplicated := 0
+		for range 100 {
+			if len(b.get(t, "/v3/order", nil).ids(t)) > 3 {
+				duplicated++
+			}
+		}
+		require.GreaterOrEqual(t, duplicated, 15)
+		require.LessOrEqual(t, duplicated, 45)
+	})
+	t.Run("DropRecord", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		ids := seed(t, b, 5)
+		b.fake.SetDropRecordRate(1)
+
+		union := map[string]bool{}
+		var previous string
+		for call := range 5 {
+			a := b.get(t, "/v3/order", nil)
+			got := a.ids(t)
+			require.Len(t, got, 4, "one row is left out")
+			_, total := a.meta(t)
+			require.Equal(t, 5, total, "meta.total still counts it")
+			var missing string
+			for _, id := range ids {
+				if !slices.Contains(got, id) {
+					missing = id
+				}
+			}
+			if call > 0 {
+				require.Contains(t, got, previous, "a row left out is back on the next call")
+			}
+			_, ok := b.fake.Record(b.loc, sandbox.ShopMonkeyOrder, missing)
+			require.True(t, ok, "a row left out is not deleted")
+			previous = missing
+			for _, id := range got {
+				union[id] = true
+			}
+		}
+		require.Len(t, union, 5)
+	})
+	t.Run("DropRecordRate", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		seed(t, b, 3)
+		b.fake.SetDropRecordRate(0.2)
+		dropped := 0
+		for range 100 {
+			if len(b.get(t, "/v3/order", nil).ids(t)) < 3 {
+				dropped++
+			}
+		}
+		require.GreaterOrEqual(t, dropped, 8)
+		require.LessOrEqual(t, dropped, 35)
+	})
+	t.Run("Appointments", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		for range 4 {
+			b.addLead(t, sandbox.LeadSpec{Kind: "appointment"})
+		}
+		b.fake.SetDropRecordRate(1)
+		require.Len(t, b.get(t, "/v3/appointment", nil).ids(t), 3)
+	})
+	t.Run("ContactListsSpared", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		ref := b.addLead(t, sandbox.LeadSpec{Phone: "(555) 201-3344"})
+		b.fake.SetDropRecordRate(1)
+		b.fake.SetDuplicatePageRate(1)
+		require.Len(t, b.get(t, "/v3/customer/"+ref.CustomerID+"/phone_number", nil).rows(t), 1)
+	})
+	t.Run("Quirks", func(t *testing.T) {
+		t.Parallel()
+		b := setupShopMonkey(t)
+		require.Equal(t, sandbox.ShopMonkeyQuirks{}, b.fake.Quirks())
+		b.fake.SetUnstableSkip(true)
+		b.fake.SetDuplicatePageRate(0.2)
+		b.fake.SetDropRecordRate(0.1)
+		require.Equal(t, sandbox.ShopMonkeyQuirks{UnstableSkip: true, DuplicatePageRate: 0.2, DropRecordRate: 0.1}, b.fake.Quirks())
+	})
+	t.Run("SeededDraws", func(t *testing.T) {
+		t.Parallel()
+		lengths := func() []int {
+			b := setupShopMonkey(t)
+			seed(t, b, 4)
+			b.fake.SeedFaults(99)
+			b.fake.SetDropRecordRate(0.5)
+			b.fake.SetDuplicatePageRate(0.5)
+			var out []int
+			for range 20 {
+				out = append(out, len(b.get(t, "/v3/order", nil).ids(t)))
+			}
+			return out
+		}
+		require.Equal(t, lengths(), lengths())
+	})
 }

@@ -96,12 +96,24 @@ func (t *Twilio) SetClock(now func() time.Time) {
 	t.now = now
 }
 
-// AddFault queues f: the next matching requests are answered with it before
-// any processing, so nothing is recorded for them.
+// AddFault queues f after the faults already queued. The matching requests
+// are answered with it before any processing, so nothing is recorded for
+// them, unless f.After says to create the message first.
 func (t *Twilio) AddFault(f Fault) { t.faults.add(f) }
 
 // ClearFaults removes every queued fault.
 func (t *Twilio) ClearFaults() { t.faults.clear() }
+
+// Faults returns the queued faults, each Count showing the uses left.
+func (t *Twilio) Faults() []Fault { return t.faults.active() }
+
+// FaultTally counts what the faults did so far; with Messages it tells
+// what Twilio created from what the client was told.
+func (t *Twilio) FaultTally() FaultTally { return t.faults.counts() }
+
+// SeedFaults resets the generator Fault.Rate draws from (DefaultFaultSeed
+// at first), so a chaos run can be replayed.
+func (t *Twilio) SeedFaults(seed int64) { t.faults.seed(seed) }
 
 // OptOut records that number texted STOP: Twilio then refuses every message
 // to it with 21610 until it opts back in.
@@ -129,13 +141,14 @@ func (t *Twilio) Messages() []TwilioMessage {
 	return out
 }
 
-// ServeHTTP serves the Messages resource under Twilio's real paths.
+// ServeHTTP serves the Messages resource under Twilio's real paths, with
+// the queued faults.
 func (t *Twilio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if f, ok := t.faults.next(); ok {
-		t.writeFault(w, f)
-		return
-	}
+	t.faults.serve(w, r, t.serve, t.writeFault)
+}
 
+// serve routes a request the faults let through.
+func (t *Twilio) serve(w http.ResponseWriter, r *http.Request) {
 	const prefix = "/2010-04-01/Accounts/"
 	rest, ok := strings.CutPrefix(r.URL.Path, prefix)
 	if !ok {

@@ -512,14 +512,24 @@ func TestGetCustomer(t *testing.T) {
 		require.Equal(t, []lead.CustomerPhone{{Number: "555-201-0000", Type: "Home", Primary: true, OptIn: true}}, c.Phones)
 		require.Empty(t, c.Emails)
 	})
-	t.Run("UnusablePhoneIsKeptForNewLeadToRefuse", func(t *testing.T) {
+	t.Run("UnusablePhoneIsKeptForNewLeadToJudge", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		ref := b.addLead(t, sandbox.LeadSpec{Phone: "call me maybe"})
-		c, err := b.adapter.GetCustomer(t.Context(), ref.CustomerID)
+		// The adapter passes the phone on as written; NewLead decides.
+		withEmail := b.addLead(t, sandbox.LeadSpec{Phone: "call me maybe"})
+		c, err := b.adapter.GetCustomer(t.Context(), withEmail.CustomerID)
 		require.NoError(t, err)
 		require.Equal(t, "call me maybe", c.Phones[0].Number)
-		in, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
+		in, err := b.adapter.GetLead(t.Context(), withEmail.ExternalID)
+		require.NoError(t, err)
+		l, err := lead.NewLead(uuid.New(), shopmonkey.Kind, in, c, lead.Vehicle{})
+		require.NoError(t, err, "the email still reaches the customer")
+		require.Contains(t, l.ContactProblem, "customer.phone")
+
+		phoneOnly := b.addLead(t, sandbox.LeadSpec{Phone: "call me maybe", NoEmail: true})
+		c, err = b.adapter.GetCustomer(t.Context(), phoneOnly.CustomerID)
+		require.NoError(t, err)
+		in, err = b.adapter.GetLead(t.Context(), phoneOnly.ExternalID)
 		require.NoError(t, err)
 		_, err = lead.NewLead(uuid.New(), shopmonkey.Kind, in, c, lead.Vehicle{})
 		var invalid *lead.ValidationError

@@ -301,7 +301,7 @@ func TestSendSMS_AmbiguousThenReconciled(t *testing.T) {
 			api.ServeHTTP(w, r)
 		}
 	})
-	b := setupWith(t, fake, h, twilio.SenderOpts{Timeout: 200 * time.Millisecond})
+	b := setupWith(t, fake, h, twilio.SenderOpts{Timeout: time.Second})
 
 	since := time.Now()
 	_, err := b.sender.SendSMS(context.Background(), text("+15551230001", "Your car is ready"))

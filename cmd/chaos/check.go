@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+)
+
+// report is what a run found, invariant by invariant (DESIGN.md section 5).
+type report struct {
+	leadsCreated, leadsIngested, leadsDuplicated, leadsLost int
+
+	texts, emails channelReport
+
+	jobRuns, executionRows, runsUnrecorded int
+	// unrecordedSamples describes a few of the jobs counted in
+	// runsUnrecorded, for the operator reading a failed run.
+	unrecordedSamples []string
+
+	kills, pgRestarts int
+	drained           bool
+}
+
+// channelReport counts one channel's messages.
+type channelReport struct {
+	// due: leads that should get this message (an address and consent).
+	due int
+	// sent: distinct messages the provider accepted.
+	sent int
+	// sentTwice: messages the provider accepted more than once.
+	sentTwice int
+	// ambiguous: held for an operator, the provider's answer unknown.
+	ambiguous int
+	// undelivered: due but neither sent nor ambiguous (lost, stuck,
+	// failed).
+	undelivered int
+	// unrecorded: accepted by the provider but not recorded as sent (a
+	// sent message the outbox does not know about).
+	unrecorded int
+}
+
+// check counts everything after the drain.
+func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants []lead.Tenant) (*report, error) {
+	r := &report{}
+
+	// Leads: every CRM lead has exactly one row.
+	rows := map[string]int{}
+	q, err := pool.Query(ctx, `SELECT l.external_id, t.crm_location_id FROM leads l JOIN tenants t ON t.id = l.tenant_id`)
+	if err != nil {
+		return nil, err
+	}
+	for q.Next() {
+		var ext, loc string
+		if err := q.Scan(&ext, &loc); err != nil {
+			return nil, err
+		}
+		rows[loc+"/"+ext]++
+	}
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
+	for _, t := range tenants {
+		for _, ref := range sb.ShopMonkey.Leads(t.CRMLocationID) {
+			r.leadsCreated++
+			switch n := rows[t.CRMLocationID+"/"+ref.ExternalID]; {
+			case n == 0:
+				r.leadsLost++
+			case n > 1:
+				r.leadsDuplicated += n - 1
+			}
+		}
+	}
+	for _, n := range rows {
+		r.leadsIngested += n
+	}
+
+	// Texts: one per lead with a consenting number, at most once at Twilio.
+	textStatus, err := messageStatuses(ctx, pool, lead.ChannelSMS)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]int{}
+	bySid := map[string]bool{}
+	for _, m := range sb.Twilio.Messages() {
+		seen[m.To+"\x00"+m.Body]++
+		bySid[m.Sid] = true
+	}
+	r.texts, err = channelCounts(ctx, pool, lead.ChannelSMS, `consent_sms AND phone <> ''`, textStatus, len(seen), seen, bySid)
+	if err != nil {
+		return nil, err
+	}
+
+	// Emails: one per lead with a subscribed address, at most once at
+	// SendGrid (keyed by our message id, which travels in custom args).
+	seen = map[string]int{}
+	byID := map[string]bool{}
+	for _, e := range sb.SendGrid.Emails() {
+		seen[e.CustomArgs["message_id"]]++
+		byID[e.MessageID] = true
+	}
+	emailStatus, err := messageStatuses(ctx, pool, lead.ChannelEmail)
+	if err != nil {
+		return nil, err
+	}
+	r.emails, err = channelCounts(ctx, pool, lead.ChannelEmail, `consent_email AND email <> ''`, emailStatus, len(seen), seen, byID)
+	if err != nil {
+		return nil, err
+	}
+
+	// Every run of every finished job has exactly one execution row. Jobs
+	// finished in the last seconds may still have their record queued.
+	err = pool.QueryRow(ctx, `
+		SELECT coalesce(sum(j.attempt + coalesce((j.metadata->>'snoozes')::int, 0)), 0),
+			(SELECT count(*) FROM job_executions e JOIN river_job j2 ON j2.id = e.job_id
+				WHERE j2.state IN ('completed', 'cancelled', 'discarded') AND j2.finalized_at < now() - interval '2 seconds'),
+			count(*) FILTER (WHERE (SELECT count(*) FROM job_executions e WHERE e.job_id = j.id)
+				<> j.attempt + coalesce((j.metadata->>'snoozes')::int, 0))
+		FROM river_job j
+		WHERE j.state IN ('completed', 'cancelled', 'discarded') AND j.finalized_at < now() - interval '2 seconds'`).
+		Scan(&r.jobRuns, &r.executionRows, &r.runsUnrecorded)
+	if err != nil {
+		return nil, err
+	}
+	if r.runsUnrecorded > 0 {
+		q, err := pool.Query(ctx, `
+			SELECT format('job %s %s (%s): attempt %s, snoozes %s, rows %s: %s; errors %s', j.id, j.kind, j.state, j.attempt,
+				coalesce(j.metadata->>'snoozes', '0'),
+				(SELECT string_agg(e.run || '=' || e.outcome, ',' ORDER BY e.run) FROM job_executions e WHERE e.job_id = j.id),
+				(SELECT count(*) FROM job_executions e WHERE e.job_id = j.id), coalesce(array_to_string(j.errors, ' | '), ''))
+			FROM river_job j
+			WHERE j.state IN ('completed', 'cancelled', 'discarded') AND j.finalized_at < now() - interval '2 seconds'
+			AND (SELECT count(*) FROM job_executions e WHERE e.job_id = j.id) <> j.attempt + coalesce((j.metadata->>'snoozes')::int, 0)
+			LIMIT 5`)
+		if err != nil {
+			return nil, err
+		}
+		for q.Next() {
+			var s string
+			if err := q.Scan(&s); err != nil {
+				return nil, err
+			}
+			r.unrecordedSamples = append(r.unrecordedSamples, s)
+		}
+		if err := q.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// messageStatuses maps each lead's message on ch to its status.
+func messageStatuses(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel) (map[string]messageRow, error) {
+	rows, err := pool.Query(ctx, `SELECT lead_id::text, id::text, status, coalesce(provider_id, '') FROM messages WHERE channel = $1`, ch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]messageRow{}
+	for rows.Next() {
+		var leadID string
+		var m messageRow
+		if err := rows.Scan(&leadID, &m.id, &m.status, &m.providerID); err != nil {
+			return nil, err
+		}
+		out[leadID] = m
+	}
+	return out, rows.Err()
+}
+
+type messageRow struct {
+	id, status, providerID string
+}
+
+// channelCounts compares what was due with what the outbox says and what
+// the provider got.
+func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, dueWhere string, status map[string]messageRow,
+	distinctSent int, perKey map[string]int, providerIDs map[string]bool) (channelReport, error) {
+	var c channelReport
+	c.sent = distinctSent
+	for _, n := range perKey {
+		if n > 1 {
+			c.sentTwice += n - 1
+		}
+	}
+	rows, err := pool.Query(ctx, `SELECT id::text FROM leads WHERE `+dueWhere)
+	if err != nil {
+		return c, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var leadID string
+		if err := rows.Scan(&leadID); err != nil {
+			return c, err
+		}
+		c.due++
+		m, ok := status[leadID]
+		switch {
+		case !ok:
+			c.undelivered++
+		case m.status == string(lead.MessageAmbiguous):
+			c.ambiguous++
+		case m.status == string(lead.MessageSent) || m.status == string(lead.MessageDelivered):
+			if !providerIDs[m.providerID] {
+				// Recorded as sent under an id the provider never gave.
+				c.undelivered++
+			}
+		default:
+			c.undelivered++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return c, err
+	}
+	// Accepted by the provider but not recorded as sent: sent behind the
+	// outbox's back, or the record was lost.
+	recorded := 0
+	for _, m := range status {
+		if (m.status == string(lead.MessageSent) || m.status == string(lead.MessageDelivered)) && providerIDs[m.providerID] {
+			recorded++
+		}
+	}
+	ambiguousAtProvider := 0
+	for _, m := range status {
+		if m.status == string(lead.MessageAmbiguous) {
+			ambiguousAtProvider++ // may or may not be among the provider's
+		}
+	}
+	if d := distinctSent - recorded - ambiguousAtProvider; d > 0 {
+		c.unrecorded = d
+	}
+	_ = ch
+	return c, nil
+}
+
+func (r *report) violations() int {
+	n := 0
+	for _, bad := range []bool{
+		r.leadsLost > 0, r.leadsDuplicated > 0,
+		r.texts.sentTwice > 0, r.texts.undelivered > 0, r.texts.unrecorded > 0,
+		r.emails.sentTwice > 0, r.emails.undelivered > 0, r.emails.unrecorded > 0,
+		r.runsUnrecorded > 0, !r.drained,
+	} {
+		if bad {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *report) print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	row := func(name string, v any, ok bool) {
+		mark := "ok"
+		if !ok {
+			mark = "VIOLATION"
+		}
+		fmt.Fprintf(tw, "%s\t%v\t%s\t\n", name, v, mark)
+	}
+	info := func(name string, v any) { fmt.Fprintf(tw, "%s\t%v\t\t\n", name, v) }
+	fmt.Fprintln(w)
+	info("replicas SIGKILLed", r.kills)
+	info("Postgres crash restarts", r.pgRestarts)
+	row("fleet drained", r.drained, r.drained)
+	info("leads created in the CRM", r.leadsCreated)
+	info("leads ingested", r.leadsIngested)
+	row("leads duplicated", r.leadsDuplicated, r.leadsDuplicated == 0)
+	row("leads lost", r.leadsLost, r.leadsLost == 0)
+	for _, c := range []struct {
+		name string
+		c    channelReport
+	}{{"texts", r.texts}, {"emails", r.emails}} {
+		info(c.name+" due", c.c.due)
+		info(c.name+" sent (distinct at the provider)", c.c.sent)
+		row(c.name+" sent twice", c.c.sentTwice, c.c.sentTwice == 0)
+		info(c.name+" ambiguous (held for an operator)", c.c.ambiguous)
+		row(c.name+" due but not sent or held", c.c.undelivered, c.c.undelivered == 0)
+		row(c.name+" sent but not recorded", c.c.unrecorded, c.c.unrecorded == 0)
+	}
+	info("texts sent in quiet hours", "n/a (quiet hours not built yet)")
+	info("job runs (attempt + snoozes, finished jobs)", r.jobRuns)
+	info("execution rows of those jobs", r.executionRows)
+	row("runs without exactly one row", r.runsUnrecorded, r.runsUnrecorded == 0)
+	tw.Flush()
+	for _, s := range r.unrecordedSamples {
+		fmt.Fprintln(w, "  ", s)
+	}
+}

@@ -1,0 +1,517 @@
+// Command chaos is `make chaos`: it runs a fleet under fire and then checks
+// every invariant the orchestrator promises.
+//
+// It starts a private Postgres, the provider sandbox with faults on (errors
+// before and after processing, 429s with and without Retry-After, dropped
+// connections, timeouts, latency, a CRM that repeats and drops rows), and
+// several worker replicas as separate processes, while leads arrive at a
+// steady rate. For -duration it SIGKILLs a random replica every few seconds
+// and starts it again, and restarts Postgres once in immediate (crash)
+// mode. Then it clears the faults, lets the fleet drain, and prints one
+// table: leads created, ingested, duplicated, lost; texts and emails due,
+// sent, sent twice, ambiguous, undelivered; job runs against execution rows.
+// It exits non-zero on any violation.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/leadorch/lead-orchestrator/internal/devpg"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code, err := run(ctx, os.Args, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		os.Exit(2)
+	}
+	os.Exit(code)
+}
+
+// opts are the knobs of one run.
+type opts struct {
+	duration     time.Duration
+	rate         float64
+	replicas     int
+	shops        int
+	killEvery    time.Duration
+	drainTimeout time.Duration
+	seed         uint64
+	bin          string
+	data         string
+}
+
+func parseOpts(args []string) (opts, error) {
+	var o opts
+	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
+	fs.DurationVar(&o.duration, "duration", time.Minute, "how long faults, kills and new leads go on")
+	fs.Float64Var(&o.rate, "rate", 5, "new leads per second")
+	fs.IntVar(&o.replicas, "replicas", 3, "worker replicas")
+	fs.IntVar(&o.shops, "shops", 3, "tenants (ShopMonkey locations)")
+	fs.DurationVar(&o.killEvery, "kill-every", 5*time.Second, "mean time between SIGKILLs of a random replica")
+	fs.DurationVar(&o.drainTimeout, "drain-timeout", 3*time.Minute, "longest wait for the fleet to finish its work after the faults stop")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the fault and kill schedule")
+	fs.StringVar(&o.bin, "bin", "bin", "folder of the worker binary")
+	fs.StringVar(&o.data, "data", ".data/chaos", "folder for the private Postgres and the logs (wiped at start)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return o, err
+	}
+	switch {
+	case o.duration < 10*time.Second:
+		return o, fmt.Errorf("-duration must be at least 10s, got %s", o.duration)
+	case o.rate <= 0 || o.rate > 200:
+		return o, fmt.Errorf("-rate must be in (0, 200], got %v", o.rate)
+	case o.replicas < 2 || o.replicas > 8:
+		return o, fmt.Errorf("-replicas must be 2..8 (one is always up while another is killed), got %d", o.replicas)
+	case o.shops < 1 || o.shops > 50:
+		return o, fmt.Errorf("-shops must be 1..50, got %d", o.shops)
+	case o.killEvery < time.Second:
+		return o, fmt.Errorf("-kill-every must be at least 1s, got %s", o.killEvery)
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
+	o, err := parseOpts(args)
+	if err != nil {
+		return 0, err
+	}
+	say := func(format string, a ...any) {
+		fmt.Fprintf(stdout, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+	}
+	if err := os.RemoveAll(o.data); err != nil {
+		return 0, err
+	}
+	logDir := filepath.Join(o.data, "logs")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return 0, err
+	}
+
+	// Postgres, the one shared thing, restarted once mid-run.
+	cluster, err := devpg.Start(ctx, filepath.Join(o.data, "pg"))
+	if err != nil {
+		return 0, err
+	}
+	defer cluster.Stop("fast") //nolint:errcheck
+	if err := cluster.CreateDatabase(ctx, "chaos"); err != nil {
+		return 0, err
+	}
+	dbURL := cluster.URL("chaos")
+
+	// The providers, in-process so the harness sees everything they got.
+	sb := sandbox.NewServer(sandbox.ServerOpts{})
+	sb.SeedFaults(int64(o.seed))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	sbSrv := &http.Server{Handler: sb, ReadHeaderTimeout: 5 * time.Second}
+	go sbSrv.Serve(ln) //nolint:errcheck
+	defer sbSrv.Close()
+	urls := sandbox.URLs("http://" + ln.Addr().String())
+
+	f := &fleet{bin: o.bin, logDir: logDir, env: []string{
+		"LEADORCH_DATABASE_URL=" + dbURL,
+		"LEADORCH_DATABASE_MAX_CONNS=12",
+		"LEADORCH_SHOPMONKEY_BASE_URL=" + urls.ShopMonkey,
+		"LEADORCH_SHOPMONKEY_TIMEOUT=3s",
+		"LEADORCH_TWILIO_BASE_URL=" + urls.Twilio,
+		"LEADORCH_TWILIO_ACCOUNT_SID=" + sandbox.DefaultTwilioAccountSID,
+		"LEADORCH_TWILIO_AUTH_TOKEN=" + sandbox.DefaultTwilioAuthToken,
+		"LEADORCH_TWILIO_TIMEOUT=2s",
+		"LEADORCH_SENDGRID_BASE_URL=" + urls.SendGrid,
+		"LEADORCH_SENDGRID_API_KEY=" + sandbox.DefaultSendGridAPIKey,
+		"LEADORCH_SENDGRID_TIMEOUT=2s",
+		"LEADORCH_SENDGRID_WEBHOOK_PUBLIC_KEY=" + sandbox.SendGridWebhookPublicKey,
+		"LEADORCH_SENDGRID_CONFIRM_WAIT=30s",
+		"LEADORCH_RIVERUI_USERNAME=chaos",
+		"LEADORCH_RIVERUI_PASSWORD=chaos-password-not-secret",
+		"LEADORCH_RIVER_SCHEDULE_INTERVAL=1s",
+		"LEADORCH_RIVER_JOB_TIMEOUT=10s",
+		"LEADORCH_RIVER_RESCUE_STUCK_JOBS_AFTER=15s",
+		"LEADORCH_RIVER_SOFT_STOP_TIMEOUT=2s",
+		"LEADORCH_LOG_LEVEL=warn",
+	}}
+	if err := f.migrate(ctx); err != nil {
+		return 0, err
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		return 0, err
+	}
+	defer pool.Close()
+
+	// Tenants, each a ShopMonkey location of the sandbox.
+	var tenants []lead.Tenant
+	for i := range o.shops {
+		name := fmt.Sprintf("chaos-shop-%d", i+1)
+		key, loc := "sm_chaos_"+strconv.Itoa(i+1), "loc-chaos-"+strconv.Itoa(i+1)
+		sb.ShopMonkey.AddLocation(key, loc)
+		t, err := store.New(pool).CreateTenant(ctx, lead.Tenant{
+			Name: name, CRMKind: "shopmonkey", CRMLocationID: loc, CRMAPIKey: lead.Secret(key),
+			TimeZone: "America/Chicago", PollInterval: 5 * time.Second,
+			SMSFrom: fmt.Sprintf("+1512555%04d", 200+i), EmailFrom: fmt.Sprintf("service@shop%d.example.com", i+1),
+			EmailFromName: name, Enabled: true,
+		})
+		if err != nil {
+			return 0, err
+		}
+		tenants = append(tenants, t)
+	}
+
+	for i := range o.replicas {
+		if err := f.start(i); err != nil {
+			return 0, err
+		}
+	}
+	defer f.stopAll()
+	for i := range o.replicas {
+		if err := waitReady(ctx, f.replica(i).addr); err != nil {
+			return 0, fmt.Errorf("replica %d did not become ready (see %s): %w", i+1, logDir, err)
+		}
+	}
+	poster := sandbox.NewEventPoster(sb.SendGrid, f.webhookURLs()...)
+	posterCtx, stopPoster := context.WithCancel(ctx)
+	defer stopPoster()
+	go poster.Run(posterCtx, 500*time.Millisecond)
+
+	if err := injectFaults(sb); err != nil {
+		return 0, err
+	}
+	say("fleet up: %d replicas, %d shops, %.1f leads/s, faults on; chaos for %s (seed %d)", o.replicas, o.shops, o.rate, o.duration, o.seed)
+
+	// Under fire: leads arrive, replicas die, Postgres crashes once.
+	chaosCtx, stopChaos := context.WithTimeout(ctx, o.duration)
+	var wg sync.WaitGroup
+	wg.Go(func() { addLeads(chaosCtx, sb, tenants, o.rate) })
+	var kills, pgRestarts int
+	wg.Go(func() {
+		kills, pgRestarts = f.wreak(chaosCtx, cluster, o, say)
+	})
+	wg.Wait()
+	stopChaos()
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+
+	// Drain: faults off, every replica up, wait for the work to finish.
+	sb.ClearFaults()
+	for i := range o.replicas {
+		if !f.replica(i).alive() {
+			if err := f.start(i); err != nil {
+				return 0, err
+			}
+		}
+	}
+	say("chaos over (%d kills, %d Postgres restarts); faults cleared, draining (at most %s)", kills, pgRestarts, o.drainTimeout)
+	drained := drain(ctx, pool, sb, tenants, o.drainTimeout, say)
+
+	// Stop new polls so the last records settle, then count.
+	if _, err := pool.Exec(ctx, `UPDATE tenants SET enabled = false`); err != nil {
+		return 0, err
+	}
+	time.Sleep(3 * time.Second)
+	r, err := check(ctx, pool, sb, tenants)
+	if err != nil {
+		return 0, err
+	}
+	r.kills, r.pgRestarts, r.drained = kills, pgRestarts, drained
+	r.print(stdout)
+	if n := r.violations(); n > 0 {
+		fmt.Fprintf(stdout, "\nFAIL: %d invariant(s) violated (logs in %s)\n", n, logDir)
+		return 1, nil
+	}
+	fmt.Fprintln(stdout, "\nPASS: every invariant held")
+	return 0, nil
+}
+
+// injectFaults turns on the run's provider faults. Each applies to a share
+// of requests (Rate) so that work still gets through between them.
+func injectFaults(sb *sandbox.Server) error {
+	post := "POST"
+	twilio := []sandbox.Fault{
+		{Latency: 20 * time.Millisecond, Rate: 0.3},
+		{Status: 500, Rate: 0.04, Method: post},                               // refused before processing
+		{Status: 500, After: true, Rate: 0.04, Method: post},                  // created, answer lost
+		{Hang: 5 * time.Second, After: true, Rate: 0.02, Method: post},        // created, client times out
+		{Reset: true, Rate: 0.02},                                             // connection reset
+		{Status: 429, RetryAfter: time.Second, Rate: 0.03, Method: post},      // rate limited, says when
+		{Status: 429, EmptyBody: true, Rate: 0.02, Method: post},              // rate limited, says nothing
+		{Status: 503, EmptyBody: true, After: true, Rate: 0.02, Method: post}, // gateway after processing
+	}
+	sendgrid := []sandbox.Fault{
+		{Latency: 20 * time.Millisecond, Rate: 0.3},
+		{Status: 500, After: true, Rate: 0.05},
+		{Hang: 5 * time.Second, After: true, Rate: 0.02},
+		{Reset: true, After: true, Rate: 0.02},
+		{Status: 429, RetryAfter: time.Second, Rate: 0.03},
+		{Status: 429, EmptyBody: true, Rate: 0.02},
+		{Reset: true, Rate: 0.02},
+	}
+	shopmonkey := []sandbox.Fault{
+		{Latency: 10 * time.Millisecond, Rate: 0.3},
+		{Status: 429, RetryAfter: time.Second, Rate: 0.04},
+		{Status: 500, Rate: 0.03},
+		{Reset: true, Rate: 0.01},
+	}
+	for provider, fs := range map[string][]sandbox.Fault{"twilio": twilio, "sendgrid": sendgrid, "shopmonkey": shopmonkey} {
+		if err := sb.SetFaults(provider, fs...); err != nil {
+			return err
+		}
+	}
+	sb.ShopMonkey.SetDuplicatePageRate(0.2)
+	sb.ShopMonkey.SetDropRecordRate(0.1)
+	return nil
+}
+
+// addLeads adds leads at rate per second, round-robin over the shops.
+func addLeads(ctx context.Context, sb *sandbox.Server, tenants []lead.Tenant, rate float64) {
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			spec := sandbox.LeadSpec{}
+			if i%4 == 3 {
+				spec.Kind = "appointment"
+			}
+			_, _ = sb.ShopMonkey.AddLead(tenants[i%len(tenants)].CRMLocationID, spec)
+		}
+	}
+}
+
+// fleet is the worker replicas, each a separate process.
+type fleet struct {
+	bin    string
+	logDir string
+	env    []string
+
+	mu       sync.Mutex
+	replicas []*replica
+}
+
+type replica struct {
+	index int
+	addr  string
+	cmd   *exec.Cmd
+	done  chan struct{}
+}
+
+func (r *replica) alive() bool {
+	select {
+	case <-r.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func (f *fleet) replica(i int) *replica {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.replicas[i]
+}
+
+func (f *fleet) migrate(ctx context.Context) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(f.bin, "worker"), "migrate")
+	cmd.Env = append(os.Environ(), f.env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("worker migrate: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// start (re)starts replica i on its own fixed address, so the webhook URLs
+// stay valid across restarts.
+func (f *fleet) start(i int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for len(f.replicas) <= i {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		f.replicas = append(f.replicas, &replica{index: len(f.replicas), addr: addr, done: closedChan()})
+	}
+	r := f.replicas[i]
+	logFile, err := os.OpenFile(filepath.Join(f.logDir, fmt.Sprintf("worker-%d.log", i+1)), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(filepath.Join(f.bin, "worker"), "run")
+	cmd.Env = append(append(os.Environ(), f.env...), "LEADORCH_HTTP_ADDR="+r.addr)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("error starting replica %d: %w", i+1, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); logFile.Close(); close(done) }()
+	r.cmd, r.done = cmd, done
+	return nil
+}
+
+func (f *fleet) kill(i int) {
+	r := f.replica(i)
+	if r.alive() {
+		_ = r.cmd.Process.Signal(syscall.SIGKILL)
+		<-r.done
+	}
+}
+
+func (f *fleet) stopAll() {
+	f.mu.Lock()
+	rs := append([]*replica(nil), f.replicas...)
+	f.mu.Unlock()
+	for _, r := range rs {
+		if r.alive() {
+			_ = r.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	for _, r := range rs {
+		select {
+		case <-r.done:
+		case <-time.After(20 * time.Second):
+			_ = r.cmd.Process.Kill()
+		}
+	}
+}
+
+func (f *fleet) webhookURLs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, 0, len(f.replicas))
+	for _, r := range f.replicas {
+		out = append(out, "http://"+r.addr+"/webhooks/sendgrid/events")
+	}
+	return out
+}
+
+// wreak kills a random replica every killEvery (±50%) and starts it again a
+// moment later, and crashes Postgres once half way through.
+func (f *fleet) wreak(ctx context.Context, cluster *devpg.Cluster, o opts, say func(string, ...any)) (kills, pgRestarts int) {
+	rng := rand.New(rand.NewPCG(o.seed, o.seed^0x5eed))
+	pgAt := time.Now().Add(o.duration / 2)
+	for {
+		wait := time.Duration(float64(o.killEvery) * (0.5 + rng.Float64()))
+		select {
+		case <-ctx.Done():
+			return kills, pgRestarts
+		case <-time.After(wait):
+		}
+		if pgRestarts == 0 && time.Now().After(pgAt) {
+			say("crashing Postgres (immediate stop)")
+			if err := cluster.Stop("immediate"); err != nil {
+				say("error stopping Postgres: %v", err)
+			}
+			time.Sleep(2 * time.Second)
+			if err := cluster.Restart(context.Background()); err != nil {
+				say("error restarting Postgres: %v", err)
+			}
+			pgRestarts++
+			say("Postgres back")
+			continue
+		}
+		i := rng.IntN(o.replicas)
+		f.kill(i)
+		kills++
+		time.Sleep(time.Duration(300+rng.IntN(1500)) * time.Millisecond)
+		if err := f.start(i); err != nil {
+			say("error restarting replica %d: %v", i+1, err)
+		}
+	}
+}
+
+// drain waits until every lead the CRM has is ingested, every message due
+// is final (or ambiguous), and no lead or message job is left to run.
+func drain(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants []lead.Tenant, timeout time.Duration, say func(string, ...any)) bool {
+	deadline := time.Now().Add(timeout)
+	crmLeads := 0
+	for _, t := range tenants {
+		crmLeads += len(sb.ShopMonkey.Leads(t.CRMLocationID))
+	}
+	last := time.Time{}
+	for {
+		var ingested, open, jobs int
+		err := pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM leads),
+			(SELECT count(*) FROM messages WHERE status IN ('pending', 'sending')),
+			(SELECT count(*) FROM river_job WHERE kind IN ('ingest_lead', 'send_sms', 'send_email', 'record_email_events')
+				AND state NOT IN ('completed', 'cancelled', 'discarded'))`).Scan(&ingested, &open, &jobs)
+		if err == nil && ingested >= crmLeads && open == 0 && jobs == 0 {
+			say("drained: %d leads ingested, no message or job left open", ingested)
+			return true
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			say("drain timed out: %d/%d leads ingested, %d messages open, %d jobs open (err %v)", ingested, crmLeads, open, jobs, err)
+			return false
+		}
+		if time.Since(last) > 10*time.Second {
+			say("draining: %d/%d leads ingested, %d messages open, %d jobs open", ingested, crmLeads, open, jobs)
+			last = time.Now()
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func waitReady(ctx context.Context, addr string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = errors.New(resp.Status)
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}

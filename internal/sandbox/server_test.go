@@ -1,0 +1,222 @@
+package sandbox_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+)
+
+type serverBundle struct {
+	sandbox *sandbox.Server
+	server  *httptest.Server
+}
+
+func setupServer(t *testing.T) *serverBundle {
+	t.Helper()
+	srv := sandbox.NewServer(sandbox.ServerOpts{})
+	server := httptest.NewServer(srv)
+	t.Cleanup(server.Close)
+	return &serverBundle{sandbox: srv, server: server}
+}
+
+// control calls the control API and returns the status and raw body.
+func (b *serverBundle) control(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, b.server.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(raw)
+}
+
+// active reads GET /_sandbox/faults.
+func (b *serverBundle) active(t *testing.T) sandbox.ActiveFaults {
+	t.Helper()
+	status, raw := b.control(t, http.MethodGet, "/_sandbox/faults", "")
+	require.Equal(t, http.StatusOK, status, raw)
+	var a sandbox.ActiveFaults
+	require.NoError(t, json.Unmarshal([]byte(raw), &a))
+	return a
+}
+
+// sendSMS posts a text to the mounted Twilio fake.
+func (b *serverBundle) sendSMS(t *testing.T) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost,
+		sandbox.URLs(b.server.URL).Twilio+"/2010-04-01/Accounts/"+sandbox.DefaultTwilioAccountSID+"/Messages.json",
+		strings.NewReader(sms("+15551230001", "+15559870000", "hi").Encode()))
+	require.NoError(t, err)
+	req.SetBasicAuth(sandbox.DefaultTwilioAccountSID, sandbox.DefaultTwilioAuthToken)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, _ := do(t, req)
+	return resp.StatusCode
+}
+
+func TestServerFaultControl(t *testing.T) {
+	t.Parallel()
+
+	t.Run("AddOverHTTP", func(t *testing.T) {
+		t.Parallel()
+		b := setupServer(t)
+		status, raw := b.control(t, http.MethodPost, "/_sandbox/faults/twilio",
+			`{"status": 500, "after": true, "path": "/Messages.json", "method": "POST", "count": 1}`)
+		require.Equal(t, http.StatusCreated, status, raw)
+		require.JSONEq(t, `{"status":500,"code":0,"empty_body":false,"count":1,"after":true,"paths":["/Messages.json"],"method":"POST"}`, raw)
+
+		a := b.active(t)
+		require.Equal(t, []sandbox.Fault{{Status: 500, After: true, Paths: []string{"/Messages.json"}, Method: "POST", Count: 1}}, a.Twilio)
+		require.Empty(t, a.SendGrid)
+		require.Empty(t, a.ShopMonkey)
+
+		require.Equal(t, http.StatusInternalServerError, b.sendSMS(t))
+		require.Equal(t, 1, b.sandbox.Stats().SMS, "an After fault lets the message through")
+		require.Equal(t, http.StatusCreated, b.sendSMS(t))
+
+		a = b.active(t)
+		require.Empty(t, a.Twilio, "Count 1 is spent")
+		require.Equal(t, sandbox.FaultTally{Requests: 2, FaultedAfter: 1}, a.Tally.Twilio)
+	})
+	t.Run("PureLatencyAccepted", func(t *testing.T) {
+		t.Parallel()
+		b := setupServer(t)
+		status, raw := b.control(t, http.MethodPost, "/_sandbox/faults/sendgrid", `{"latency": "50ms", "rate": 0.5}`)
+		require.Equal(t, http.StatusCreated, status, raw)
+		require.Equal(t, []sandbox.Fault{{Latency: 50 * time.Millisecond, Rate: 0.5}}, b.active(t).SendGrid)
+	})
+	t.Run("Rejects", func(t *testing.T) {
+		t.Parallel()
+		b := setupServer(t)
+		for _, tt := range []struct {
+			path, body string
+			status     int
+			contains   string
+		}{
+			{"/_sandbox/faults/twilio", `{"status": 200}`, http.StatusBadRequest, "status must be 0 or 400-599"},
+			{"/_sandbox/faults/twilio", `{}`, http.StatusBadRequest, "needs status >= 400, latency, reset or hang"},
+			{"/_sandbox/faults/twilio", `{"reset": true, "status": 500}`, http.StatusBadRequest, "reset and hang answer nothing"},
+			{"/_sandbox/faults/twilio", `{"status": 500, "retryAfter": "5s"}`, http.StatusBadRequest, "retryAfter"},
+			{"/_sandbox/faults/twilio", `{"status": 500, "rate": 2}`, http.StatusBadRequest, "rate must be in [0, 1]"},
+			{"/_sandbox/faults/tekmetric", `{"status": 500}`, http.StatusNotFound, "provider must be shopmonkey, twilio or sendgrid"},
+		} {
+			status, raw := b.control(t, http.MethodPost, tt.path, tt.body)
+			require.Equal(t, tt.status, status, "%s %s: %s", tt.path, tt.body, raw)
+			require.Contains(t, raw, tt.contains)
+		}
+		require.Empty(t, b.active(t).Twilio)
+	})
+	t.Run("PutReplaces", func(t *testing.T) {
+		t.Parallel()
+		b := setupServer(t)
+		require.NoError(t, b.sandbox.AddFault(sandbox.ProviderShopMonkey, sandbox.Fault{Status: 429}))
+
+		status, raw := b.control(t, http.MethodPut, "/_sandbox/faults/shopmonkey",
+			`[{"latency": "10ms"}, {"status": 503, "empty_body": true, "rate": 0.1, "paths": ["/v3/order"]}]`)
+		require.Equal(t, http.StatusOK, status, raw)
+		require.Equal(t, []sandbox.Fault{
+			{Latency: 10 * time.Millisecond},
+			{Status: 503, EmptyBody: true, Rate: 0.1, Paths: []string{"/v3/order"}},
+		}, b.active(t).ShopMonkey)
+
+		status, raw = b.control(t, http.MethodPut, "/_sandbox/faults/shopmonkey", `[{"status": 500}, {"hang": "1s", "status": 500}]`)
+		require.Equal(t, http.StatusBadRequest, status, raw)
+		require.Contains(t, raw, "invalid fault 1 for shopmonkey")
+		require.Len(t, b.active(t).ShopMonkey, 2, "a plan with a mistake changes nothing")
+
+		status, raw = b.control(t, http.MethodPut, "/_sandbox/faults/shopmonkey", `[]`)
+		require.Equal(t, http.StatusOK, status, raw)
+		require.Empty(t, b.active(t).ShopMonkey)
+	})
+	t.Run("QuirksMerge", func(t *testing.T) {
+		t.Parallel()
+		b := setupServer(t)
+		status, raw := b.control(t, http.MethodPost, "/_sandbox/shopmonkey/quirks", `{"duplicate_page_rate": 0.2, "drop_record_rate": 0.1}`)
+		require.Equal(t, http.StatusOK, status, raw)
+		require.JSONEq(t, `{"unstable_skip": false, "duplicate_page_rate": 0.2, "drop_record_rate": 0.1}`, raw)
+
+		status, raw = b.control(t, http.MethodPost, "/_sandbox/shopmonkey/quirks", `{"unstable_skip": true}`)
+		require.Equal(t, http.StatusOK, status, raw)
+		require.Equal(t, sandbox.ShopMonkeyQuirks{UnstableSkip: true, DuplicatePageRate: 0.2, DropRecordRate: 0.1}, b.sandbox.ShopMonkey.Quirks())
+		require.Equal(t, b.sandbox.ShopMonkey.Quirks(), b.active(t).ShopMonkeyQuirks)
+
+		for _, body := range []string{`{"drop_record_rate": 1.5}`, `{"drop_rate": 0.1}`, `nope`} {
+			status, raw = b.control(t, http.MethodPost, "/_sandbox/shopmonkey/quirks", body)
+			require.Equal(t, http.StatusBadRequest, status, "%s: %s", body, raw)
+		}
+		require.Equal(t, 0.1, b.sandbox.ShopMonkey.Quirks().DropRecordRate)
+	})
+	t.Run("DeleteClearsEverything", func(t *testing.T) {
+		t.Parallel()
+		b := setupServer(t)
+		for _, p := range []string{sandbox.ProviderShopMonkey, sandbox.ProviderTwilio, sandbox.ProviderSendGrid} {
+			require.NoError(t, b.sandbox.SetFaults(p, sandbox.Fault{Status: 500, Rate: 0.5}, sandbox.Fault{Reset: true, Method: "POST"}))
+		}
+		b.sandbox.ShopMonkey.SetUnstableSkip(true)
+		b.sandbox.ShopMonkey.SetDuplicatePageRate(0.2)
+		b.sandbox.ShopMonkey.SetDropRecordRate(0.1)
+
+		status, raw := b.control(t, http.MethodDelete, "/_sandbox/faults", "")
+		require.Equal(t, http.StatusNoContent, status, raw)
+		status, raw = b.control(t, http.MethodGet, "/_sandbox/faults", "")
+		require.Equal(t, http.StatusOK, status)
+		require.JSONEq(t, `{
+			"shopmonkey": [], "twilio": [], "sendgrid": [],
+			"shopmonkey_quirks": {"unstable_skip": false, "duplicate_page_rate": 0, "drop_record_rate": 0},
+			"tally": {
+				"shopmonkey": {"requests": 0, "delayed": 0, "faulted_before": 0, "faulted_after": 0},
+				"twilio": {"requests": 0, "delayed": 0, "faulted_before": 0, "faulted_after": 0},
+				"sendgrid": {"requests": 0, "delayed": 0, "faulted_before": 0, "faulted_after": 0}
+			}
+		}`, raw)
+	})
+	t.Run("Seed", func(t *testing.T) {
+		t.Parallel()
+		b := setupServer(t)
+		// pattern sends 30 texts under a 50% fault after seeding and says
+		// which failed.
+		pattern := func(seed string) []bool {
+			status, raw := b.control(t, http.MethodPost, "/_sandbox/faults/seed", `{"seed": `+seed+`}`)
+			require.Equal(t, http.StatusNoContent, status, raw)
+			require.NoError(t, b.sandbox.SetFaults(sandbox.ProviderTwilio, sandbox.Fault{Status: 503, Rate: 0.5}))
+			var out []bool
+			for range 30 {
+				out = append(out, b.sendSMS(t) == http.StatusServiceUnavailable)
+			}
+			return out
+		}
+		first := pattern("42")
+		require.Contains(t, first, true)
+		require.Contains(t, first, false)
+		require.Equal(t, first, pattern("42"))
+		require.NotEqual(t, first, pattern("43"))
+
+		status, raw := b.control(t, http.MethodPost, "/_sandbox/faults/seed", `{}`)
+		require.Equal(t, http.StatusBadRequest, status, raw)
+	})
+	t.Run("InProcess", func(t *testing.T) {
+		t.Parallel()
+		b := setupServer(t)
+		require.ErrorContains(t, b.sandbox.SetFaults("tekmetric", sandbox.Fault{Status: 500}), "unknown provider")
+		require.ErrorContains(t, b.sandbox.AddFault(sandbox.ProviderTwilio, sandbox.Fault{}), "needs status >= 400")
+		require.NoError(t, b.sandbox.SetFaults(sandbox.ProviderTwilio, sandbox.Fault{Status: 503, Count: 2}))
+		require.NoError(t, b.sandbox.AddFault(sandbox.ProviderTwilio, sandbox.Fault{Status: 429}))
+		require.Equal(t, []sandbox.Fault{{Status: 503, Count: 2}, {Status: 429}}, b.sandbox.Twilio.Faults())
+
+		require.Equal(t, http.StatusServiceUnavailable, b.sendSMS(t))
+		require.Equal(t, []sandbox.Fault{{Status: 503, Count: 1}, {Status: 429}}, b.sandbox.Faults().Twilio, "Count shows the uses left")
+
+		require.NoError(t, b.sandbox.SetFaults(sandbox.ProviderTwilio))
+		require.Empty(t, b.sandbox.Twilio.Faults())
+		require.Equal(t, http.StatusCreated, b.sendSMS(t))
+	})
+}
