@@ -14,8 +14,8 @@ help: ## list the targets
 DURATION  ?= 60s
 
 .PHONY: build
-build: ## build bin/worker, bin/enqueue, bin/sandbox, bin/demo and bin/chaos
-	$(GO) build -o $(BIN)/ ./cmd/worker ./cmd/enqueue ./cmd/sandbox ./cmd/demo ./cmd/chaos
+build: ## build bin/worker, bin/enqueue, bin/sandbox, bin/demo, bin/chaos and bin/bench
+	$(GO) build -o $(BIN)/ ./cmd/worker ./cmd/enqueue ./cmd/sandbox ./cmd/demo ./cmd/chaos ./cmd/bench
 
 .PHONY: demo
 demo: build ## run everything locally: private Postgres, sandbox providers, two workers (Ctrl-C stops)
@@ -39,6 +39,10 @@ test: ## gofmt, go vet and every test with the race detector, against a real Pos
 .PHONY: chaos
 chaos: build ## kill replicas and crash Postgres under provider faults, then check every invariant (DURATION=10m for the long form)
 	$(BIN)/chaos -bin $(BIN) -duration $(DURATION)
+
+.PHONY: bench
+bench: build ## measure throughput, latency, poll lag, bulk enqueue and memory; table on stdout, JSON in bench-results.json (BENCH_FLAGS=-quick for a smoke run)
+	$(BIN)/bench -bin $(BIN) $(BENCH_FLAGS)
 
 .PHONY: clean
 clean: ## remove binaries (and, with CLEAN_DATA=1, the demo's private Postgres under .data)
