@@ -30,8 +30,8 @@ type riverpgxv5Driver = riverpgxv5.Driver
 //   - a run whose process died left no record; the next run of the same
 //     job notices the gap in run numbers and records it as abandoned.
 //
-// Runs are numbered attempt + snoozes: River gives a snoozed job its
-// attempt back, so the attempt alone repeats.
+// Runs are numbered by runNumber, not by attempt: River gives a snoozed or
+// interrupted job its attempt back, so the attempt alone repeats.
 type ExecutionRecorder struct {
 	river.MiddlewareDefaults
 	deps *Deps
@@ -175,13 +175,19 @@ func completeTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, job *river.Job[
 }
 
 // runNumber numbers a job's runs 1, 2, 3...: River decrements attempt on a
-// snooze and counts snoozes in metadata, so their sum grows by one per run.
+// snooze and counts snoozes in metadata, so their sum grows by one per run;
+// and River appends the fetching client to attempted_by on every fetch, so
+// its length is the number of runs so far. Either alone can stall: the
+// list stops growing at River's cap of 100, and the sum stops matching when
+// River's completer re-applies a stale state update after a database crash
+// (seen in `make chaos`: a snooze's metadata kept, its attempt decrement
+// lost). Their maximum still grows with every run.
 func runNumber(job *rivertype.JobRow) int {
 	var meta struct {
 		Snoozes int `json:"snoozes"`
 	}
 	_ = json.Unmarshal(job.Metadata, &meta)
-	return job.Attempt + meta.Snoozes
+	return max(job.Attempt+meta.Snoozes, len(job.AttemptedBy))
 }
 
 // jobSubject reads the tenant and lead a job is about from its args; every
