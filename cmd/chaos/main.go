@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,6 +32,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leadorch/lead-orchestrator/internal/devnet"
 	"github.com/leadorch/lead-orchestrator/internal/devpg"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
@@ -188,7 +188,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	}
 	defer f.stopAll()
 	for i := range o.replicas {
-		if err := waitReady(ctx, f.replica(i).addr); err != nil {
+		if err := devnet.WaitOK(ctx, "http://"+f.replica(i).addr+"/readyz", time.Minute, f.replica(i).done); err != nil {
 			return 0, fmt.Errorf("replica %d did not become ready (see %s): %w", i+1, logDir, err)
 		}
 	}
@@ -351,7 +351,7 @@ func (f *fleet) start(i int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for len(f.replicas) <= i {
-		addr, err := freeAddr()
+		addr, err := devnet.FreeAddr()
 		if err != nil {
 			return err
 		}
@@ -477,37 +477,6 @@ func drain(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-}
-
-func waitReady(ctx context.Context, addr string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = errors.New(resp.Status)
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 func closedChan() chan struct{} {

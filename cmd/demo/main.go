@@ -15,7 +15,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leadorch/lead-orchestrator/internal/devnet"
 	"github.com/leadorch/lead-orchestrator/internal/devpg"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
@@ -96,14 +96,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	// 2. The provider sandbox, posting SendGrid's signed events to the
 	// replicas (their addresses are chosen now, before they start).
-	sandboxAddr, err := freeAddr()
+	sandboxAddr, err := devnet.FreeAddr()
 	if err != nil {
 		return err
 	}
 	workerAddrs := make([]string, *replicas)
 	sbArgs := []string{"-addr", sandboxAddr, "-leads", "5", "-rate", strconv.FormatFloat(*rate, 'f', -1, 64)}
 	for i := range workerAddrs {
-		if workerAddrs[i], err = freeAddr(); err != nil {
+		if workerAddrs[i], err = devnet.FreeAddr(); err != nil {
 			return err
 		}
 		sbArgs = append(sbArgs, "-sendgrid-webhook", "http://"+workerAddrs[i]+"/webhooks/sendgrid/events")
@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer stopProcess(sb)
 	base := "http://" + sandboxAddr
-	if err := waitHTTP(ctx, base+"/_sandbox/stats"); err != nil {
+	if err := devnet.WaitOK(ctx, base+"/_sandbox/stats", time.Minute, nil); err != nil {
 		return fmt.Errorf("sandbox did not start (see %s): %w", filepath.Join(logDir, "sandbox.log"), err)
 	}
 	urls := sandbox.URLs(base)
@@ -171,7 +171,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 		defer stopProcess(w)
-		if err := waitHTTP(ctx, "http://"+addr+"/readyz"); err != nil {
+		if err := devnet.WaitOK(ctx, "http://"+addr+"/readyz", time.Minute, nil); err != nil {
 			return fmt.Errorf("worker %d did not become ready (see %s/worker-%d.log): %w", i, logDir, i, err)
 		}
 	}
@@ -286,37 +286,6 @@ func stopProcess(c *child) {
 		_ = c.cmd.Process.Kill()
 		<-c.done
 	}
-}
-
-func waitHTTP(ctx context.Context, url string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("%s answered %s", url, resp.Status)
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 func randomPassword() string {
