@@ -15,8 +15,8 @@ import (
 // Limits of a backfill. A window under a minute makes millions of jobs for
 // nothing; one over a month makes a single job list a month of CRM records.
 // Five years of one-minute windows is about 2.6 million jobs, which the
-// batched COPY below inserts in about two minutes (some 20,000 jobs/s on a
-// laptop) in under 40 MB.
+// batched COPY below inserts in about a minute and a half (make bench: 24-27k
+// jobs/s on 2 cores, 130 MB peak for a million).
 const (
 	minBackfillWindow = time.Minute
 	maxBackfillWindow = 744 * time.Hour
