@@ -62,7 +62,8 @@ func TestTenants(t *testing.T) {
 	t.Run("ClaimDuePollsOncePerInterval", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		now := time.Now().Add(time.Second)
+		// A new tenant's first poll is due within its first interval.
+		now := time.Now().Add(time.Minute + time.Second)
 		due, err := b.store.FleetClaimDuePolls(ctx, now, 100)
 		require.NoError(t, err)
 		require.Len(t, due, 2)

@@ -48,8 +48,11 @@ func (s *Store) CreateTenant(ctx context.Context, t lead.Tenant) (lead.Tenant, e
 	row := s.db.QueryRow(ctx, `
 		INSERT INTO tenants (name, crm_kind, crm_location_id, crm_api_key, time_zone,
 			poll_interval_seconds, sms_from, messaging_service_sid, email_from, email_from_name,
-			templates, enabled)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			templates, enabled, next_poll_at)
+		-- The first poll is due at a random point of the first interval, so
+		-- tenants added together (an import) do not poll in step forever.
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+			now() + random() * make_interval(secs => $6::integer))
 		RETURNING `+tenantColumns,
 		t.Name, t.CRMKind, t.CRMLocationID, t.CRMAPIKey.Reveal(), t.TimeZone,
 		int(t.PollInterval/time.Second), t.SMSFrom, t.MessagingServiceSID, t.EmailFrom, t.EmailFromName,

@@ -25,8 +25,10 @@ type Opts struct {
 func NewRegistry(opts Opts) *crm.Registry {
 	hc := opts.HTTPClient
 	if hc == nil {
+		// Go's default keeps two idle connections per host: every
+		// concurrent CRM call beyond that would reconnect.
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 64
+		tr.MaxIdleConnsPerHost = 256
 		hc = &http.Client{Transport: tr}
 	}
 	reg := crm.NewRegistry()

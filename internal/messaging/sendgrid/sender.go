@@ -88,9 +88,11 @@ func NewSender(opts SenderOpts) (*Sender, error) {
 		return nil, fmt.Errorf("error configuring sendgrid sender: %w", errors.Join(errs...))
 	}
 
-	hc := &http.Client{Timeout: opts.Timeout}
+	hc := &http.Client{Timeout: opts.Timeout, Transport: messaging.NewTransport()}
 	if opts.HTTPClient != nil {
-		hc.Transport = opts.HTTPClient.Transport
+		if opts.HTTPClient.Transport != nil {
+			hc.Transport = opts.HTTPClient.Transport
+		}
 		hc.CheckRedirect = opts.HTTPClient.CheckRedirect
 		if hc.Timeout == 0 {
 			hc.Timeout = opts.HTTPClient.Timeout

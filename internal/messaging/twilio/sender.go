@@ -91,7 +91,7 @@ func NewSender(opts SenderOpts) (*Sender, error) {
 		authToken:  opts.AuthToken,
 		baseURL:    base,
 		timeout:    opts.Timeout,
-		transport:  http.DefaultTransport,
+		transport:  messaging.NewTransport(),
 	}
 	if opts.HTTPClient != nil {
 		if opts.HTTPClient.Transport != nil {
