@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/leadorch/lead-orchestrator/internal/devnet"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 )
 
@@ -56,28 +55,22 @@ func (w workerSettings) largestQueue() int {
 
 // env is the environment of one replica.
 func (w workerSettings) env(dbURL string, urls sandbox.BaseURLs, httpAddr string, scheduleInterval time.Duration) []string {
-	env := []string{
-		"LEADORCH_DATABASE_URL=" + dbURL,
-		"LEADORCH_DATABASE_MAX_CONNS=" + strconv.Itoa(w.MaxConns),
-		"LEADORCH_HTTP_ADDR=" + httpAddr,
+	env := append(urls.WorkerEnv(),
+		"LEADORCH_DATABASE_URL="+dbURL,
+		"LEADORCH_DATABASE_MAX_CONNS="+strconv.Itoa(w.MaxConns),
+		"LEADORCH_HTTP_ADDR="+httpAddr,
 		"LEADORCH_RIVERUI_USERNAME=bench",
 		"LEADORCH_RIVERUI_PASSWORD=bench-password-not-secret",
-		"LEADORCH_SHOPMONKEY_BASE_URL=" + urls.ShopMonkey,
-		"LEADORCH_TWILIO_BASE_URL=" + urls.Twilio,
-		"LEADORCH_TWILIO_ACCOUNT_SID=" + sandbox.DefaultTwilioAccountSID,
-		"LEADORCH_TWILIO_AUTH_TOKEN=" + sandbox.DefaultTwilioAuthToken,
-		"LEADORCH_SENDGRID_BASE_URL=" + urls.SendGrid,
-		"LEADORCH_SENDGRID_API_KEY=" + sandbox.DefaultSendGridAPIKey,
-		"LEADORCH_QUEUES_CRM_MAX_WORKERS=" + strconv.Itoa(w.CRMWorkers),
-		"LEADORCH_QUEUES_SMS_MAX_WORKERS=" + strconv.Itoa(w.SMSWorkers),
-		"LEADORCH_QUEUES_EMAIL_MAX_WORKERS=" + strconv.Itoa(w.EmailWorkers),
-		"LEADORCH_QUEUES_BOOKKEEPING_MAX_WORKERS=" + strconv.Itoa(w.BookkeepingWorkers),
-		"LEADORCH_RIVER_FETCH_COOLDOWN=" + w.FetchCooldown.String(),
-		"LEADORCH_RIVER_FETCH_POLL_INTERVAL=" + w.FetchPollInterval.String(),
-		"LEADORCH_RIVER_SCHEDULE_INTERVAL=" + scheduleInterval.String(),
+		"LEADORCH_QUEUES_CRM_MAX_WORKERS="+strconv.Itoa(w.CRMWorkers),
+		"LEADORCH_QUEUES_SMS_MAX_WORKERS="+strconv.Itoa(w.SMSWorkers),
+		"LEADORCH_QUEUES_EMAIL_MAX_WORKERS="+strconv.Itoa(w.EmailWorkers),
+		"LEADORCH_QUEUES_BOOKKEEPING_MAX_WORKERS="+strconv.Itoa(w.BookkeepingWorkers),
+		"LEADORCH_RIVER_FETCH_COOLDOWN="+w.FetchCooldown.String(),
+		"LEADORCH_RIVER_FETCH_POLL_INTERVAL="+w.FetchPollInterval.String(),
+		"LEADORCH_RIVER_SCHEDULE_INTERVAL="+scheduleInterval.String(),
 		"LEADORCH_LOG_LEVEL=warn",
 		"LEADORCH_LOG_FORMAT=json",
-	}
+	)
 	return append(env, w.Extra...)
 }
 
@@ -127,7 +120,7 @@ type fleet struct {
 func (b *bench) startFleet(ctx context.Context, n int, name string, env func(httpAddr string) []string) (*fleet, error) {
 	f := &fleet{}
 	for i := 1; i <= n; i++ {
-		addr, err := freeAddr()
+		addr, err := devnet.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +130,7 @@ func (b *bench) startFleet(ctx context.Context, n int, name string, env func(htt
 			return nil, err
 		}
 		f.workers = append(f.workers, c)
-		if err := waitReady(ctx, "http://"+addr+"/readyz", c); err != nil {
+		if err := devnet.WaitOK(ctx, "http://"+addr+"/readyz", time.Minute, c.done); err != nil {
 			f.stop(b.procs)
 			return nil, fmt.Errorf("worker %d did not become ready (see %s): %w", i, c.logPath, err)
 		}
@@ -174,43 +167,6 @@ func (f *fleet) pids() []int {
 		out = append(out, w.cmd.Process.Pid)
 	}
 	return out
-}
-
-func waitReady(ctx context.Context, url string, c *child) error {
-	deadline := time.Now().Add(60 * time.Second)
-	client := &http.Client{Timeout: 2 * time.Second}
-	for {
-		resp, err := client.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("%s answered %s", url, resp.Status)
-		}
-		select {
-		case <-c.done:
-			return fmt.Errorf("the process exited: %v", c.cmd.ProcessState)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // goBuild builds the worker and enqueue binaries of this checkout into dir.

@@ -132,19 +132,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	defer sbSrv.Close()
 	urls := sandbox.URLs("http://" + ln.Addr().String())
 
-	f := &fleet{bin: o.bin, logDir: logDir, env: []string{
-		"LEADORCH_DATABASE_URL=" + dbURL,
+	f := &fleet{bin: o.bin, logDir: logDir, env: append(urls.WorkerEnv(),
+		"LEADORCH_DATABASE_URL="+dbURL,
 		"LEADORCH_DATABASE_MAX_CONNS=12",
-		"LEADORCH_SHOPMONKEY_BASE_URL=" + urls.ShopMonkey,
 		"LEADORCH_SHOPMONKEY_TIMEOUT=3s",
-		"LEADORCH_TWILIO_BASE_URL=" + urls.Twilio,
-		"LEADORCH_TWILIO_ACCOUNT_SID=" + sandbox.DefaultTwilioAccountSID,
-		"LEADORCH_TWILIO_AUTH_TOKEN=" + sandbox.DefaultTwilioAuthToken,
 		"LEADORCH_TWILIO_TIMEOUT=2s",
-		"LEADORCH_SENDGRID_BASE_URL=" + urls.SendGrid,
-		"LEADORCH_SENDGRID_API_KEY=" + sandbox.DefaultSendGridAPIKey,
 		"LEADORCH_SENDGRID_TIMEOUT=2s",
-		"LEADORCH_SENDGRID_WEBHOOK_PUBLIC_KEY=" + sandbox.SendGridWebhookPublicKey,
 		"LEADORCH_SENDGRID_CONFIRM_WAIT=30s",
 		"LEADORCH_RIVERUI_USERNAME=chaos",
 		"LEADORCH_RIVERUI_PASSWORD=chaos-password-not-secret",
@@ -153,7 +146,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		"LEADORCH_RIVER_RESCUE_STUCK_JOBS_AFTER=15s",
 		"LEADORCH_RIVER_SOFT_STOP_TIMEOUT=2s",
 		"LEADORCH_LOG_LEVEL=warn",
-	}}
+	)}
 	if err := f.migrate(ctx); err != nil {
 		return 0, err
 	}

@@ -120,20 +120,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	urls := sandbox.URLs(base)
 
 	password := randomPassword()
-	env := []string{
-		"LEADORCH_DATABASE_URL=" + dbURL,
-		"LEADORCH_SHOPMONKEY_BASE_URL=" + urls.ShopMonkey,
-		"LEADORCH_TWILIO_BASE_URL=" + urls.Twilio,
-		"LEADORCH_TWILIO_ACCOUNT_SID=" + sandbox.DefaultTwilioAccountSID,
-		"LEADORCH_TWILIO_AUTH_TOKEN=" + sandbox.DefaultTwilioAuthToken,
-		"LEADORCH_SENDGRID_BASE_URL=" + urls.SendGrid,
-		"LEADORCH_SENDGRID_API_KEY=" + sandbox.DefaultSendGridAPIKey,
-		"LEADORCH_SENDGRID_WEBHOOK_PUBLIC_KEY=" + sandbox.SendGridWebhookPublicKey,
+	env := append(urls.WorkerEnv(),
+		"LEADORCH_DATABASE_URL="+dbURL,
 		"LEADORCH_RIVERUI_USERNAME=demo",
-		"LEADORCH_RIVERUI_PASSWORD=" + password,
+		"LEADORCH_RIVERUI_PASSWORD="+password,
 		"LEADORCH_RIVER_SCHEDULE_INTERVAL=1s",
 		"LEADORCH_LOG_LEVEL=info",
-	}
+	)
 
 	// 3. Schema.
 	say("migrating ...")

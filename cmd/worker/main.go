@@ -139,8 +139,8 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
-	if _, dirty, err := store.AppSchemaVersion(pool); err != nil || dirty {
-		return fmt.Errorf("database schema is not ready (run `worker migrate`): dirty=%v err=%v", dirty, err)
+	if version, dirty, err := store.AppSchemaVersion(pool); err != nil || dirty || version == 0 {
+		return fmt.Errorf("database schema is not ready (run `worker migrate`): version=%d dirty=%v err=%v", version, dirty, err)
 	}
 
 	deps, err := newDeps(cfg, pool, logger)

@@ -189,6 +189,16 @@ func TestWorkerConfigErrors(t *testing.T) {
 		require.ErrorContains(t, err, "queues.sms.max_workers")
 	})
 
+	t.Run("RunRefusesAnUnmigratedDatabase", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		_, emptyURL := testdb.NewEmpty(t)
+		b.env["LEADORCH_DATABASE_URL"] = emptyURL
+		var out syncBuffer
+		err := run(context.Background(), []string{"worker", "run"}, b.getenv, &out)
+		require.ErrorContains(t, err, "run `worker migrate`")
+	})
+
 	t.Run("UnknownCommand", func(t *testing.T) {
 		t.Parallel()
 		var out syncBuffer

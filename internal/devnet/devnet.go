@@ -25,8 +25,10 @@ func FreeAddr() (string, error) {
 // exited (if not nil) is closed: a process that died will never be ready.
 func WaitOK(ctx context.Context, url string, timeout time.Duration, exited <-chan struct{}) error {
 	deadline := time.Now().Add(timeout)
+	// A replica that accepts connections but hangs must not hang the wait.
+	client := &http.Client{Timeout: 2 * time.Second}
 	for {
-		resp, err := http.Get(url)
+		resp, err := client.Get(url)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -37,11 +37,3 @@ func SkipReason(l Lead, ch Channel, suppressed bool) string {
 	}
 	return ""
 }
-
-// Address is the lead's address on ch.
-func (l Lead) Address(ch Channel) string {
-	if ch == ChannelSMS {
-		return string(l.Phone)
-	}
-	return string(l.Email)
-}

@@ -98,6 +98,22 @@ func URLs(base string) BaseURLs {
 	return BaseURLs{ShopMonkey: base + "/shopmonkey", Twilio: base + "/twilio", SendGrid: base + "/sendgrid"}
 }
 
+// WorkerEnv is the environment that points a worker at a Server with these
+// base URLs: the providers' URLs and the sandbox's (not secret) credentials
+// and event-webhook key. The demo, the fault harness and the benchmark all
+// start workers with it.
+func (u BaseURLs) WorkerEnv() []string {
+	return []string{
+		"LEADORCH_SHOPMONKEY_BASE_URL=" + u.ShopMonkey,
+		"LEADORCH_TWILIO_BASE_URL=" + u.Twilio,
+		"LEADORCH_TWILIO_ACCOUNT_SID=" + DefaultTwilioAccountSID,
+		"LEADORCH_TWILIO_AUTH_TOKEN=" + DefaultTwilioAuthToken,
+		"LEADORCH_SENDGRID_BASE_URL=" + u.SendGrid,
+		"LEADORCH_SENDGRID_API_KEY=" + DefaultSendGridAPIKey,
+		"LEADORCH_SENDGRID_WEBHOOK_PUBLIC_KEY=" + SendGridWebhookPublicKey,
+	}
+}
+
 // Stats counts what the fakes received.
 type Stats struct {
 	SMS    int `json:"sms"`

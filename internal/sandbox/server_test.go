@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/config"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 )
 
@@ -219,4 +220,23 @@ func TestServerFaultControl(t *testing.T) {
 		require.Empty(t, b.sandbox.Twilio.Faults())
 		require.Equal(t, http.StatusCreated, b.sendSMS(t))
 	})
+}
+
+// TestWorkerEnv: the environment the harnesses give workers names real
+// keys, and with a River UI password it is a complete worker config.
+func TestWorkerEnv(t *testing.T) {
+	t.Parallel()
+	urls := sandbox.URLs("http://127.0.0.1:9090")
+	env := map[string]string{"LEADORCH_RIVERUI_PASSWORD": "a-long-enough-password"}
+	for _, kv := range urls.WorkerEnv() {
+		k, v, ok := strings.Cut(kv, "=")
+		require.True(t, ok, kv)
+		env[k] = v
+	}
+	cfg, err := config.Load("", func(k string) string { return env[k] })
+	require.NoError(t, err)
+	require.NoError(t, cfg.ValidateForWorker())
+	require.Equal(t, urls.Twilio, cfg.Twilio.BaseURL)
+	require.Equal(t, urls.ShopMonkey, cfg.ShopMonkey.BaseURL)
+	require.Equal(t, sandbox.SendGridWebhookPublicKey, cfg.SendGrid.WebhookPublicKey)
 }
