@@ -1,8 +1,9 @@
 // Package jobs is the path of a lead as River jobs, one file per kind:
 // schedule_polls finds tenants due a poll, poll_crm lists what changed in a
 // window, ingest_lead stores one lead and schedules its messages, send_sms
-// and send_email deliver them through the outbox, and record_job_execution
-// writes one job_executions row for every run of every job.
+// and send_email deliver them through the outbox. Every run of every job
+// gets one job_executions row: a completed run writes it in its own
+// transaction, any other run through a record_job_execution job.
 //
 // Each step's writes, the jobs it inserts and its own completion commit in
 // one transaction (river.JobCompleteTx), so a crash at any point leaves
