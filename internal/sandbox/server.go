@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,13 +28,22 @@ type ServerOpts struct {
 // Providers name the fakes in the fault control API and in SetFaults.
 const (
 	ProviderShopMonkey = "shopmonkey"
+	ProviderTekmetric  = "tekmetric"
 	ProviderTwilio     = "twilio"
 	ProviderSendGrid   = "sendgrid"
 )
 
 // Server serves every fake on one listener: ShopMonkey under /shopmonkey,
-// Twilio under /twilio, SendGrid under /sendgrid, and the control API under
-// /_sandbox (seed leads, inject faults, see what was received).
+// Tekmetric under /tekmetric, Twilio under /twilio, SendGrid under
+// /sendgrid, and the control API under /_sandbox (seed leads, inject
+// faults, see what was received).
+//
+// The Tekmetric routes add shops and leads and drive its auth and limits:
+//
+//	POST   /_sandbox/tekmetric/shops                     {"shop_id": 3, "time_zone": "America/Chicago", "client_id": ..., "client_secret": ...}
+//	POST   /_sandbox/tekmetric/shops/{shop}/leads        one lead (body: a TekmetricLeadSpec), or ?count=N random ones
+//	POST   /_sandbox/tekmetric/clients/{client}/revoke   revoke the application's token: its next call is a 401
+//	POST   /_sandbox/tekmetric/rate-limit                {"requests_per_minute": 300}; 0 turns the limit off
 //
 // The fault routes let a chaos harness switch faults per run over HTTP:
 //
@@ -45,6 +55,7 @@ const (
 //	POST   /_sandbox/shopmonkey/quirks   set the fields given of ShopMonkeyQuirks
 type Server struct {
 	ShopMonkey *ShopMonkey
+	Tekmetric  *Tekmetric
 	Twilio     *Twilio
 	SendGrid   *SendGrid
 	mux        *http.ServeMux
@@ -63,17 +74,23 @@ func NewServer(opts ServerOpts) *Server {
 	}
 	s := &Server{
 		ShopMonkey: NewShopMonkey(),
+		Tekmetric:  NewTekmetric(),
 		Twilio:     NewTwilio(opts.TwilioAccountSID, opts.TwilioAuthToken),
 		SendGrid:   NewSendGrid(opts.SendGridAPIKey),
 		mux:        http.NewServeMux(),
 	}
 	s.mux.Handle("/shopmonkey/", http.StripPrefix("/shopmonkey", s.ShopMonkey))
+	s.mux.Handle("/tekmetric/", http.StripPrefix("/tekmetric", s.Tekmetric))
 	s.mux.Handle("/twilio/", http.StripPrefix("/twilio", s.Twilio))
 	s.mux.Handle("/sendgrid/", http.StripPrefix("/sendgrid", s.SendGrid))
 	s.mux.HandleFunc("GET /_sandbox/messages", s.handleMessages)
 	s.mux.HandleFunc("GET /_sandbox/stats", s.handleStats)
 	s.mux.HandleFunc("POST /_sandbox/shopmonkey/locations", s.handleAddLocation)
 	s.mux.HandleFunc("POST /_sandbox/shopmonkey/locations/{location}/leads", s.handleAddLead)
+	s.mux.HandleFunc("POST /_sandbox/tekmetric/shops", s.handleAddTekmetricShop)
+	s.mux.HandleFunc("POST /_sandbox/tekmetric/shops/{shop}/leads", s.handleAddTekmetricLead)
+	s.mux.HandleFunc("POST /_sandbox/tekmetric/clients/{client}/revoke", s.handleRevokeTekmetricTokens)
+	s.mux.HandleFunc("POST /_sandbox/tekmetric/rate-limit", s.handleSetTekmetricRateLimit)
 	s.mux.HandleFunc("POST /_sandbox/faults/{provider}", s.handleAddFault)
 	s.mux.HandleFunc("PUT /_sandbox/faults/{provider}", s.handleSetFaults)
 	s.mux.HandleFunc("GET /_sandbox/faults", s.handleFaults)
@@ -89,13 +106,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // BaseURLs are what a worker's config points at for this server at base
 // (for example "http://127.0.0.1:9090").
 type BaseURLs struct {
-	ShopMonkey, Twilio, SendGrid string
+	ShopMonkey, Tekmetric, Twilio, SendGrid string
 }
 
 // URLs returns the provider base URLs of a Server listening at base.
 func URLs(base string) BaseURLs {
 	base = strings.TrimRight(base, "/")
-	return BaseURLs{ShopMonkey: base + "/shopmonkey", Twilio: base + "/twilio", SendGrid: base + "/sendgrid"}
+	return BaseURLs{ShopMonkey: base + "/shopmonkey", Tekmetric: base + "/tekmetric", Twilio: base + "/twilio", SendGrid: base + "/sendgrid"}
 }
 
 // WorkerEnv is the environment that points a worker at a Server with these
@@ -105,6 +122,8 @@ func URLs(base string) BaseURLs {
 func (u BaseURLs) WorkerEnv() []string {
 	return []string{
 		"LEADORCH_SHOPMONKEY_BASE_URL=" + u.ShopMonkey,
+		"LEADORCH_TEKMETRIC_BASE_URL=" + u.Tekmetric,
+		"LEADORCH_CREDENTIALS_KEYS=" + DevCredentialsKeys,
 		"LEADORCH_TWILIO_BASE_URL=" + u.Twilio,
 		"LEADORCH_TWILIO_ACCOUNT_SID=" + DefaultTwilioAccountSID,
 		"LEADORCH_TWILIO_AUTH_TOKEN=" + DefaultTwilioAuthToken,
@@ -159,6 +178,7 @@ func (s *Server) SetFaults(provider string, fs ...Fault) error {
 // quirks off, so the next run starts clean. Seeds and tallies stay.
 func (s *Server) ClearFaults() {
 	s.ShopMonkey.ClearFaults()
+	s.Tekmetric.ClearFaults()
 	s.Twilio.ClearFaults()
 	s.SendGrid.ClearFaults()
 	s.ShopMonkey.SetUnstableSkip(false)
@@ -170,6 +190,7 @@ func (s *Server) ClearFaults() {
 // sending the same requests in the same order meets the same faults.
 func (s *Server) SeedFaults(seed int64) {
 	s.ShopMonkey.SeedFaults(seed)
+	s.Tekmetric.SeedFaults(seed)
 	s.Twilio.SeedFaults(seed)
 	s.SendGrid.SeedFaults(seed)
 }
@@ -178,6 +199,7 @@ func (s *Server) SeedFaults(seed int64) {
 // /_sandbox/faults answers it.
 type ActiveFaults struct {
 	ShopMonkey       []Fault          `json:"shopmonkey"`
+	Tekmetric        []Fault          `json:"tekmetric"`
 	Twilio           []Fault          `json:"twilio"`
 	SendGrid         []Fault          `json:"sendgrid"`
 	ShopMonkeyQuirks ShopMonkeyQuirks `json:"shopmonkey_quirks"`
@@ -187,6 +209,7 @@ type ActiveFaults struct {
 // FaultTallies are the fakes' FaultTally side by side.
 type FaultTallies struct {
 	ShopMonkey FaultTally `json:"shopmonkey"`
+	Tekmetric  FaultTally `json:"tekmetric"`
 	Twilio     FaultTally `json:"twilio"`
 	SendGrid   FaultTally `json:"sendgrid"`
 }
@@ -196,11 +219,13 @@ type FaultTallies struct {
 func (s *Server) Faults() ActiveFaults {
 	return ActiveFaults{
 		ShopMonkey:       s.ShopMonkey.Faults(),
+		Tekmetric:        s.Tekmetric.Faults(),
 		Twilio:           s.Twilio.Faults(),
 		SendGrid:         s.SendGrid.Faults(),
 		ShopMonkeyQuirks: s.ShopMonkey.Quirks(),
 		Tally: FaultTallies{
 			ShopMonkey: s.ShopMonkey.FaultTally(),
+			Tekmetric:  s.Tekmetric.FaultTally(),
 			Twilio:     s.Twilio.FaultTally(),
 			SendGrid:   s.SendGrid.FaultTally(),
 		},
@@ -209,13 +234,15 @@ func (s *Server) Faults() ActiveFaults {
 
 // errUnknownProvider is what the fault methods return for a provider name
 // that is not a fake.
-var errUnknownProvider = errors.New("provider must be shopmonkey, twilio or sendgrid")
+var errUnknownProvider = errors.New("provider must be shopmonkey, tekmetric, twilio or sendgrid")
 
 // faultsOf returns the fault queue of the named fake.
 func (s *Server) faultsOf(provider string) (*faults, error) {
 	switch provider {
 	case ProviderShopMonkey:
 		return &s.ShopMonkey.faults, nil
+	case ProviderTekmetric:
+		return &s.Tekmetric.faults, nil
 	case ProviderTwilio:
 		return &s.Twilio.faults, nil
 	case ProviderSendGrid:
@@ -274,10 +301,17 @@ func (s *Server) handleAddLocation(w http.ResponseWriter, r *http.Request) {
 	writeControlJSON(w, http.StatusCreated, body)
 }
 
-// handleAddLead adds one lead (body: a LeadSpec) or, with ?count=N, N
-// random ones.
+// handleAddLead adds one ShopMonkey lead (body: a LeadSpec) or, with
+// ?count=N, N random ones.
 func (s *Server) handleAddLead(w http.ResponseWriter, r *http.Request) {
 	loc := r.PathValue("location")
+	addLeads(w, r, func(spec LeadSpec) (LeadRef, error) { return s.ShopMonkey.AddLead(loc, spec) })
+}
+
+// addLeads answers a lead-seeding request: the body, when there is one, is
+// the spec (S is the fake's spec type); with ?count=N the spec is seeded N
+// times.
+func addLeads[S any](w http.ResponseWriter, r *http.Request, add func(S) (LeadRef, error)) {
 	n := 1
 	if c := r.URL.Query().Get("count"); c != "" {
 		if _, err := fmt.Sscanf(c, "%d", &n); err != nil || n < 1 || n > 10000 {
@@ -285,7 +319,7 @@ func (s *Server) handleAddLead(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var spec LeadSpec
+	var spec S
 	if r.ContentLength != 0 {
 		if err := json.NewDecoder(r.Body).Decode(&spec); err != nil {
 			writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid lead spec: " + err.Error()})
@@ -294,7 +328,7 @@ func (s *Server) handleAddLead(w http.ResponseWriter, r *http.Request) {
 	}
 	refs := make([]LeadRef, 0, n)
 	for range n {
-		ref, err := s.ShopMonkey.AddLead(loc, spec)
+		ref, err := add(spec)
 		if err != nil {
 			writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
@@ -302,6 +336,52 @@ func (s *Server) handleAddLead(w http.ResponseWriter, r *http.Request) {
 		refs = append(refs, ref)
 	}
 	writeControlJSON(w, http.StatusCreated, refs)
+}
+
+func (s *Server) handleAddTekmetricShop(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		ShopID       int64  `json:"shop_id"`
+		TimeZone     string `json:"time_zone"`
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": `want JSON {"shop_id": 3, "time_zone": "America/Chicago", "client_id": ..., "client_secret": ...}`})
+		return
+	}
+	if err := s.Tekmetric.AddShop(body.ShopID, body.TimeZone, body.ClientID, body.ClientSecret); err != nil {
+		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	body.ClientSecret = "" // the answer need not repeat it
+	writeControlJSON(w, http.StatusCreated, body)
+}
+
+// handleAddTekmetricLead adds one Tekmetric lead (body: a
+// TekmetricLeadSpec) or, with ?count=N, N random ones.
+func (s *Server) handleAddTekmetricLead(w http.ResponseWriter, r *http.Request) {
+	shop, err := strconv.ParseInt(r.PathValue("shop"), 10, 64)
+	if err != nil {
+		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": "shop must be an integer id"})
+		return
+	}
+	addLeads(w, r, func(spec TekmetricLeadSpec) (LeadRef, error) { return s.Tekmetric.AddLead(shop, spec) })
+}
+
+func (s *Server) handleRevokeTekmetricTokens(w http.ResponseWriter, r *http.Request) {
+	writeControlJSON(w, http.StatusOK, map[string]int{"revoked": s.Tekmetric.RevokeTokens(r.PathValue("client"))})
+}
+
+func (s *Server) handleSetTekmetricRateLimit(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		RequestsPerMinute *int `json:"requests_per_minute"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.RequestsPerMinute == nil || *body.RequestsPerMinute < 0 {
+		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": `want JSON {"requests_per_minute": 300} (0 turns the limit off)`})
+		return
+	}
+	s.Tekmetric.SetRateLimit(*body.RequestsPerMinute)
+	writeControlJSON(w, http.StatusOK, map[string]int{"requests_per_minute": s.Tekmetric.RateLimit()})
 }
 
 func (s *Server) handleAddFault(w http.ResponseWriter, r *http.Request) {

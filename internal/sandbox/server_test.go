@@ -108,7 +108,7 @@ func TestServerFaultControl(t *testing.T) {
 			{"/_sandbox/faults/twilio", `{"reset": true, "status": 500}`, http.StatusBadRequest, "reset and hang answer nothing"},
 			{"/_sandbox/faults/twilio", `{"status": 500, "retryAfter": "5s"}`, http.StatusBadRequest, "retryAfter"},
 			{"/_sandbox/faults/twilio", `{"status": 500, "rate": 2}`, http.StatusBadRequest, "rate must be in [0, 1]"},
-			{"/_sandbox/faults/tekmetric", `{"status": 500}`, http.StatusNotFound, "provider must be shopmonkey, twilio or sendgrid"},
+			{"/_sandbox/faults/dealerbox", `{"status": 500}`, http.StatusNotFound, "provider must be shopmonkey, tekmetric, twilio or sendgrid"},
 		} {
 			status, raw := b.control(t, http.MethodPost, tt.path, tt.body)
 			require.Equal(t, tt.status, status, "%s %s: %s", tt.path, tt.body, raw)
@@ -159,7 +159,7 @@ func TestServerFaultControl(t *testing.T) {
 	t.Run("DeleteClearsEverything", func(t *testing.T) {
 		t.Parallel()
 		b := setupServer(t)
-		for _, p := range []string{sandbox.ProviderShopMonkey, sandbox.ProviderTwilio, sandbox.ProviderSendGrid} {
+		for _, p := range []string{sandbox.ProviderShopMonkey, sandbox.ProviderTekmetric, sandbox.ProviderTwilio, sandbox.ProviderSendGrid} {
 			require.NoError(t, b.sandbox.SetFaults(p, sandbox.Fault{Status: 500, Rate: 0.5}, sandbox.Fault{Reset: true, Method: "POST"}))
 		}
 		b.sandbox.ShopMonkey.SetUnstableSkip(true)
@@ -171,10 +171,11 @@ func TestServerFaultControl(t *testing.T) {
 		status, raw = b.control(t, http.MethodGet, "/_sandbox/faults", "")
 		require.Equal(t, http.StatusOK, status)
 		require.JSONEq(t, `{
-			"shopmonkey": [], "twilio": [], "sendgrid": [],
+			"shopmonkey": [], "tekmetric": [], "twilio": [], "sendgrid": [],
 			"shopmonkey_quirks": {"unstable_skip": false, "duplicate_page_rate": 0, "drop_record_rate": 0},
 			"tally": {
 				"shopmonkey": {"requests": 0, "delayed": 0, "faulted_before": 0, "faulted_after": 0},
+				"tekmetric": {"requests": 0, "delayed": 0, "faulted_before": 0, "faulted_after": 0},
 				"twilio": {"requests": 0, "delayed": 0, "faulted_before": 0, "faulted_after": 0},
 				"sendgrid": {"requests": 0, "delayed": 0, "faulted_before": 0, "faulted_after": 0}
 			}
@@ -207,7 +208,7 @@ func TestServerFaultControl(t *testing.T) {
 	t.Run("InProcess", func(t *testing.T) {
 		t.Parallel()
 		b := setupServer(t)
-		require.ErrorContains(t, b.sandbox.SetFaults("tekmetric", sandbox.Fault{Status: 500}), "unknown provider")
+		require.ErrorContains(t, b.sandbox.SetFaults("dealerbox", sandbox.Fault{Status: 500}), "unknown provider")
 		require.ErrorContains(t, b.sandbox.AddFault(sandbox.ProviderTwilio, sandbox.Fault{}), "needs status >= 400")
 		require.NoError(t, b.sandbox.SetFaults(sandbox.ProviderTwilio, sandbox.Fault{Status: 503, Count: 2}))
 		require.NoError(t, b.sandbox.AddFault(sandbox.ProviderTwilio, sandbox.Fault{Status: 429}))

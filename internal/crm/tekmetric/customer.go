@@ -1,0 +1,198 @@
+package tekmetric
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
+
+// customerTypeBusiness is customerType.id of a business customer, whose
+// firstName is the business and whose contact person has fields of its own.
+const customerTypeBusiness = 2
+
+// GetCustomer fetches a customer with their phones and email.
+//
+// okForMarketing is the only consent flag Tekmetric has, so it is the
+// customer's MarketingOptIn and also every phone's OptIn and the email's
+// Subscribed: a customer the shop did not mark OK for marketing gets no
+// automated text or email. Phone numbers are returned as Tekmetric wrote
+// them ("111-111-1111"); lead.NewLead normalises them.
+func (c *Client) GetCustomer(ctx context.Context, customerID string) (lead.Customer, error) {
+	id, err := parseID(customerID)
+	if err != nil {
+		return lead.Customer{}, fmt.Errorf("error fetching customer %q: %w", customerID, err)
+	}
+	fail := func(err error) (lead.Customer, error) {
+		return lead.Customer{}, fmt.Errorf("error fetching customer %d for shop %d: %w", id, c.shopID, err)
+	}
+	raw, err := c.do(ctx, http.MethodGet, "/api/v1/customers/"+strconv.FormatInt(id, 10), nil, nil)
+	if err != nil {
+		return fail(err)
+	}
+	type phone struct {
+		Number  string `json:"number"`
+		Type    string `json:"type"`
+		Primary bool   `json:"primary"`
+	}
+	var v struct {
+		ID               int64           `json:"id"`
+		ShopID           int64           `json:"shopId"`
+		FirstName        string          `json:"firstName"`
+		LastName         string          `json:"lastName"`
+		ContactFirstName string          `json:"contactFirstName"`
+		ContactLastName  string          `json:"contactLastName"`
+		Email            json.RawMessage `json:"email"`
+		Phone            []phone         `json:"phone"`
+		// Phones is how a customer is written (create and update); a read
+		// is documented with "phone", and either is accepted.
+		Phones         []phone `json:"phones"`
+		OKForMarketing *bool   `json:"okForMarketing"`
+		CustomerType   *struct {
+			ID int64 `json:"id"`
+		} `json:"customerType"`
+		DeletedDate string `json:"deletedDate"`
+	}
+	chk := decodeRecord("customer", raw, &v)
+	emails := decodeEmails(chk, v.Email)
+	deleted := !chk.time("deletedDate", v.DeletedDate, c.location, false).IsZero()
+	if err := chk.problem(); err != nil {
+		return fail(err)
+	}
+	switch {
+	case v.ShopID != 0 && v.ShopID != c.shopID:
+		return fail(fmt.Errorf("it is a customer of shop %d: %w", v.ShopID, crm.ErrNotFound))
+	case deleted:
+		return fail(fmt.Errorf("it is deleted: %w", crm.ErrNotFound))
+	}
+
+	consent := v.OKForMarketing != nil && *v.OKForMarketing
+	cust := lead.Customer{
+		ExternalID:     strconv.FormatInt(v.ID, 10),
+		FirstName:      strings.TrimSpace(v.FirstName),
+		LastName:       strings.TrimSpace(v.LastName),
+		MarketingOptIn: consent,
+	}
+	if v.CustomerType != nil && v.CustomerType.ID == customerTypeBusiness {
+		cust.CompanyName = strings.TrimSpace(v.FirstName + " " + v.LastName)
+		cust.FirstName = strings.TrimSpace(v.ContactFirstName)
+		cust.LastName = strings.TrimSpace(v.ContactLastName)
+	}
+	phones := v.Phone
+	if len(phones) == 0 {
+		phones = v.Phones
+	}
+	for _, p := range phones {
+		cust.Phones = append(cust.Phones, lead.CustomerPhone{Number: strings.TrimSpace(p.Number), Type: p.Type, Primary: p.Primary, OptIn: consent})
+	}
+	for i, e := range emails {
+		cust.Emails = append(cust.Emails, lead.CustomerEmail{Address: e, Primary: i == 0, Subscribed: consent})
+	}
+	return cust, nil
+}
+
+// decodeEmails reads a customer's email: a string on read, as documented,
+// or an array of strings, as customers are written. Empty entries are
+// dropped.
+func decodeEmails(chk *recordCheck, raw json.RawMessage) []string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var list []string
+	if raw[0] == '"' {
+		var one string
+		if err := json.Unmarshal(raw, &one); err == nil {
+			list = []string{one}
+		}
+	} else if err := json.Unmarshal(raw, &list); err != nil {
+		list = nil
+	}
+	if list == nil {
+		chk.fail("email", "is not a string or an array of strings")
+		return nil
+	}
+	var out []string
+	for _, e := range list {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// GetVehicle fetches a vehicle. Tekmetric writes year as an integer but
+// takes it as a string on update, so a numeric string is accepted too.
+func (c *Client) GetVehicle(ctx context.Context, vehicleID string) (lead.Vehicle, error) {
+	id, err := parseID(vehicleID)
+	if err != nil {
+		return lead.Vehicle{}, fmt.Errorf("error fetching vehicle %q: %w", vehicleID, err)
+	}
+	raw, err := c.do(ctx, http.MethodGet, "/api/v1/vehicles/"+strconv.FormatInt(id, 10), nil, nil)
+	if err != nil {
+		return lead.Vehicle{}, fmt.Errorf("error fetching vehicle %d for shop %d: %w", id, c.shopID, err)
+	}
+	var v struct {
+		ID           int64           `json:"id"`
+		Year         json.RawMessage `json:"year"`
+		Make         string          `json:"make"`
+		Model        string          `json:"model"`
+		SubModel     string          `json:"subModel"`
+		VIN          string          `json:"vin"`
+		LicensePlate string          `json:"licensePlate"`
+	}
+	chk := decodeRecord("vehicle", raw, &v)
+	year := decodeYear(chk, v.Year)
+	if err := chk.problem(); err != nil {
+		return lead.Vehicle{}, fmt.Errorf("error fetching vehicle %d for shop %d: %w", id, c.shopID, err)
+	}
+	return lead.Vehicle{
+		ExternalID:   strconv.FormatInt(v.ID, 10),
+		Year:         year,
+		Make:         strings.TrimSpace(v.Make),
+		Model:        strings.TrimSpace(v.Model),
+		Submodel:     strings.TrimSpace(v.SubModel),
+		VIN:          strings.TrimSpace(v.VIN),
+		LicensePlate: strings.TrimSpace(v.LicensePlate),
+	}, nil
+}
+
+// decodeYear reads an optional year written as a number or a numeric
+// string.
+func decodeYear(chk *recordCheck, raw json.RawMessage) int {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0
+	}
+	text := string(raw)
+	if raw[0] == '"' {
+		if err := json.Unmarshal(raw, &text); err != nil {
+			text = "?"
+		}
+		if text = strings.TrimSpace(text); text == "" {
+			return 0
+		}
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil || n < 0 {
+		chk.fail("year", "is not a year: "+string(raw))
+		return 0
+	}
+	return n
+}
+
+// parseID reads a Tekmetric id as the orchestrator passes it around. Ids
+// are positive integers, so anything else cannot name a record.
+func parseID(s string) (int64, error) {
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("not a Tekmetric id: %w", crm.ErrNotFound)
+	}
+	return id, nil
+}

@@ -1,0 +1,145 @@
+// Package tekmetric is the crm.Adapter for Tekmetric API v1.
+//
+// Tekmetric differs from ShopMonkey in ways that shape this package:
+//
+//   - Access is OAuth2 client credentials per partner application. A token
+//     lasts until revoked and its scope lists the shops it may read, so one
+//     token serves every tenant of the same application: tokens live in a
+//     TokenCache shared by all adapters of the process, and a 401 drops the
+//     cached token and fetches a new one once.
+//   - Lists are Spring pages (page from 0, size capped at 100 without a
+//     word) that are paged to the end; updatedDateEnd is inclusive, so the
+//     window is re-checked on the client.
+//   - Ids are integers; ExternalIDs are "repair-order:123" and
+//     "appointment:456".
+//   - Some times (appointment times, a job's authorizedDate) come back
+//     without a zone offset. They are the shop's wall-clock time and are
+//     read in Opts.Location.
+//   - A 429 has an empty body and no Retry-After: the caller must back off
+//     exponentially (RateLimitedError.RetryAfter is then 0).
+//   - There is no version counter: the updatedDate, in milliseconds, is the
+//     Version, since it rises with every change Tekmetric records.
+package tekmetric
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+)
+
+// Kind is the CRM name tenants and leads are recorded with.
+const Kind = "tekmetric"
+
+// DefaultBaseURL is Tekmetric's production host. Its sandbox host is
+// https://sandbox.tekmetric.com, for partner applications in development.
+const DefaultBaseURL = "https://shop.tekmetric.com"
+
+// DefaultTimeout bounds one HTTP call when Opts.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// Opts configures a Client for one tenant: one Tekmetric shop and the
+// credentials of the partner application the shop granted access to.
+type Opts struct {
+	// BaseURL is the API host, optionally with a path prefix
+	// ("http://127.0.0.1:9090/tekmetric"); empty means DefaultBaseURL. A
+	// trailing "/api/v1" is accepted too.
+	BaseURL string
+	// ClientID and ClientSecret are the partner application's OAuth2
+	// client credentials. The secret never appears in errors.
+	ClientID     string
+	ClientSecret string
+	// ShopID is the Tekmetric shop; every list is filtered by it and every
+	// record checked against it, since one token may read many shops.
+	ShopID int64
+	// Location is the shop's time zone. Tekmetric writes some times
+	// without a zone offset, in the shop's wall-clock time; they are read
+	// in Location. Nil means UTC.
+	Location *time.Location
+	// HTTPClient defaults to a new http.Client.
+	HTTPClient *http.Client
+	// Timeout bounds each HTTP call, token requests included; zero means
+	// DefaultTimeout.
+	Timeout time.Duration
+	// Tokens caches access tokens. Pass the process's one shared cache, so
+	// that adapters built per job reuse a token instead of asking for one
+	// per call; nil means a cache of this Client's own.
+	Tokens *TokenCache
+}
+
+// Client talks to Tekmetric for one tenant. It implements crm.Adapter and
+// is safe for concurrent use.
+type Client struct {
+	baseURL  string
+	clientID string
+	secret   string
+	shopID   int64
+	location *time.Location
+	client   *http.Client
+	timeout  time.Duration
+	tokens   *TokenCache
+	tokenKey string
+}
+
+var _ crm.Adapter = (*Client)(nil)
+
+// New checks opts and returns a Client. Every invalid field is reported at
+// once, each error naming the field. New makes no request: the token is
+// fetched on first use.
+func New(opts Opts) (*Client, error) {
+	var errs []error
+	base := strings.TrimRight(opts.BaseURL, "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	base = strings.TrimSuffix(base, "/api/v1")
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		errs = append(errs, fmt.Errorf("tekmetric: BaseURL %q must be an absolute http or https URL without a query", opts.BaseURL))
+	}
+	if strings.TrimSpace(opts.ClientID) == "" {
+		errs = append(errs, errors.New("tekmetric: ClientID is required"))
+	}
+	if strings.Contains(opts.ClientID, ":") {
+		errs = append(errs, errors.New("tekmetric: ClientID must not contain a colon (it is sent with HTTP Basic auth)"))
+	}
+	if strings.TrimSpace(opts.ClientSecret) == "" {
+		errs = append(errs, errors.New("tekmetric: ClientSecret is required"))
+	}
+	if opts.ShopID <= 0 {
+		errs = append(errs, fmt.Errorf("tekmetric: ShopID must be a positive Tekmetric shop id, got %d", opts.ShopID))
+	}
+	if opts.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("tekmetric: Timeout must not be negative, got %s", opts.Timeout))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	c := &Client{
+		baseURL:  base,
+		clientID: opts.ClientID,
+		secret:   opts.ClientSecret,
+		shopID:   opts.ShopID,
+		location: opts.Location,
+		client:   opts.HTTPClient,
+		timeout:  opts.Timeout,
+		tokens:   opts.Tokens,
+	}
+	if c.location == nil {
+		c.location = time.UTC
+	}
+	if c.client == nil {
+		c.client = &http.Client{}
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.tokens == nil {
+		c.tokens = NewTokenCache()
+	}
+	c.tokenKey = tokenKey(base, opts.ClientID, opts.ClientSecret)
+	return c, nil
+}

@@ -1,0 +1,1028 @@
+package tekmetric_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/tekmetric"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+)
+
+const (
+	testShop     = 3
+	testClient   = "app-a"
+	testSecret   = "tm-secret-a-SECRET"
+	testTimeZone = "America/Chicago"
+)
+
+type testBundle struct {
+	fake *sandbox.Tekmetric
+	// baseURL is the fake mounted under /tekmetric, as cmd/sandbox serves
+	// it, which proves the adapter keeps a BaseURL's path.
+	baseURL string
+	tokens  *tekmetric.TokenCache
+	adapter *tekmetric.Client
+	chicago *time.Location
+	// since is a Wednesday afternoon in November: Chicago is on CST
+	// (UTC-6), so a zone mix-up moves a time by six hours.
+	since time.Time
+	until time.Time
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	fake := sandbox.NewTekmetric()
+	require.NoError(t, fake.AddShop(testShop, testTimeZone, testClient, testSecret))
+	b := &testBundle{fake: fake, tokens: tekmetric.NewTokenCache(), since: time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)}
+	b.baseURL = b.serve(t, fake) + "/tekmetric"
+	b.until = b.since.Add(time.Hour)
+	var err error
+	b.chicago, err = time.LoadLocation(testTimeZone)
+	require.NoError(t, err)
+	b.adapter = b.newAdapter(t, nil)
+	return b
+}
+
+// serve mounts h under /tekmetric on a new test server.
+func (b *testBundle) serve(t *testing.T, h http.Handler) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/tekmetric/", http.StripPrefix("/tekmetric", h))
+	server := httptest.NewServer(mux)
+	t.Cleanup(server.Close)
+	return server.URL
+}
+
+// newAdapter returns an adapter of the test shop sharing the bundle's token
+// cache; change, when set, adjusts its options.
+func (b *testBundle) newAdapter(t *testing.T, change func(*tekmetric.Opts)) *tekmetric.Client {
+	t.Helper()
+	opts := tekmetric.Opts{
+		BaseURL: b.baseURL, ClientID: testClient, ClientSecret: testSecret, ShopID: testShop,
+		Location: b.chicago, Timeout: 10 * time.Second, Tokens: b.tokens,
+	}
+	if change != nil {
+		change(&opts)
+	}
+	a, err := tekmetric.New(opts)
+	require.NoError(t, err)
+	return a
+}
+
+// adapterThrough returns an adapter whose requests pass through wrap before
+// reaching the fake, to play an API misbehaving in one precise way.
+func (b *testBundle) adapterThrough(t *testing.T, wrap func(w http.ResponseWriter, r *http.Request, next http.Handler)) *tekmetric.Client {
+	t.Helper()
+	base := b.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { wrap(w, r, b.fake) }))
+	return b.newAdapter(t, func(o *tekmetric.Opts) { o.BaseURL = base + "/tekmetric"; o.Tokens = nil })
+}
+
+func (b *testBundle) addLead(t *testing.T, spec sandbox.TekmetricLeadSpec) sandbox.LeadRef {
+	t.Helper()
+	ref, err := b.fake.AddLead(testShop, spec)
+	require.NoError(t, err)
+	return ref
+}
+
+func (b *testBundle) addRaw(t *testing.T, table sandbox.TekmetricTable, raw string) int64 {
+	t.Helper()
+	id, err := b.fake.AddRaw(testShop, table, json.RawMessage(raw))
+	require.NoError(t, err)
+	return id
+}
+
+// at is a time inside the test window.
+func (b *testBundle) at(d time.Duration) time.Time { return b.since.Add(d) }
+
+// requests returns the requests the fake got for path, and tokenRequests
+// how many tokens were asked for.
+func (b *testBundle) requests(path string) []sandbox.TekmetricRequest {
+	var out []sandbox.TekmetricRequest
+	for _, r := range b.fake.Requests() {
+		if r.Path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (b *testBundle) tokenRequests() int { return len(b.requests("/api/v1/oauth/token")) }
+
+func (b *testBundle) queries(t *testing.T, path string) []url.Values {
+	t.Helper()
+	var out []url.Values
+	for _, r := range b.requests(path) {
+		q, err := url.ParseQuery(r.RawQuery)
+		require.NoError(t, err)
+		out = append(out, q)
+	}
+	return out
+}
+
+func externalIDs(ins []lead.Inquiry) []string {
+	ids := make([]string, 0, len(ins))
+	for _, in := range ins {
+		ids = append(ids, in.ExternalID)
+	}
+	return ids
+}
+
+func refIDs(refs ...sandbox.LeadRef) []string {
+	ids := make([]string, 0, len(refs))
+	for _, r := range refs {
+		ids = append(ids, r.ExternalID)
+	}
+	return ids
+}
+
+func numericID(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	require.NoError(t, err)
+	return n
+}
+
+func requireInvalidRecord(t *testing.T, err error, record, field string) {
+	t.Helper()
+	var invalid *crm.InvalidRecordError
+	require.ErrorAs(t, err, &invalid)
+	require.Equal(t, field, invalid.Field, "error: %v", err)
+	require.Equal(t, record, invalid.Record, "error: %v", err)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+
+	t.Run("NamesEveryInvalidField", func(t *testing.T) {
+		t.Parallel()
+		_, err := tekmetric.New(tekmetric.Opts{BaseURL: "ftp://x", Timeout: -time.Second})
+		require.Error(t, err)
+		for _, field := range []string{"BaseURL", "ClientID", "ClientSecret", "ShopID", "Timeout"} {
+			require.Contains(t, err.Error(), field)
+		}
+		_, err = tekmetric.New(tekmetric.Opts{ClientID: "a:b", ClientSecret: "s", ShopID: 1})
+		require.ErrorContains(t, err, "ClientID must not contain a colon")
+	})
+	t.Run("DefaultBaseURL", func(t *testing.T) {
+		t.Parallel()
+		// The transport records what it saw; the token is fetched on a
+		// goroutine of its own, where require cannot stop the test.
+		var mu sync.Mutex
+		var got []string
+		client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			body := `{"id": 5, "year": 2019}`
+			seen := r.Method + " " + r.URL.String() + " " + r.Header.Get("Authorization")
+			if r.URL.Path == "/api/v1/oauth/token" {
+				raw, _ := io.ReadAll(r.Body)
+				seen += " " + string(raw)
+				body = `{"access_token": "tok", "token_type": "bearer", "scope": "1"}`
+			}
+			mu.Lock()
+			got = append(got, seen)
+			mu.Unlock()
+			return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body))}, nil
+		})}
+		for _, base := range []string{"", "https://shop.tekmetric.com/api/v1/"} {
+			a, err := tekmetric.New(tekmetric.Opts{BaseURL: base, ClientID: "k", ClientSecret: "s", ShopID: 1, HTTPClient: client})
+			require.NoError(t, err)
+			v, err := a.GetVehicle(t.Context(), "5")
+			require.NoError(t, err)
+			require.Equal(t, 2019, v.Year)
+		}
+		token := "POST https://shop.tekmetric.com/api/v1/oauth/token Basic azpz grant_type=client_credentials" // base64("k:s")
+		vehicle := "GET https://shop.tekmetric.com/api/v1/vehicles/5 Bearer tok"
+		require.Equal(t, []string{token, vehicle, token, vehicle}, got, "each adapter without a shared cache fetches its own token")
+	})
+}
+
+func TestToken(t *testing.T) {
+	t.Parallel()
+
+	t.Run("CachedAcrossCallsAndAdapters", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ref := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Minute)})
+		other := b.newAdapter(t, nil)
+		var wg sync.WaitGroup
+		for i := range 16 {
+			a := b.adapter
+			if i%2 == 1 {
+				a = other
+			}
+			wg.Go(func() {
+				_, err1 := a.FetchNewLeads(t.Context(), b.since, b.until)
+				_, err2 := a.GetCustomer(t.Context(), ref.CustomerID)
+				_, err3 := a.GetVehicle(t.Context(), ref.VehicleID)
+				if err := errors.Join(err1, err2, err3); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		require.Equal(t, 1, b.tokenRequests(), "one token for 16 concurrent callers of two adapters")
+		require.Len(t, b.requests("/api/v1/repair-orders"), 16)
+	})
+	t.Run("RefetchedAfterRevocation", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ref := b.addLead(t, sandbox.TekmetricLeadSpec{})
+		_, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
+		require.NoError(t, err)
+		require.Equal(t, 1, b.fake.RevokeTokens(testClient))
+
+		c, err := b.adapter.GetCustomer(t.Context(), ref.CustomerID)
+		require.NoError(t, err, "a 401 drops the token, fetches another and retries once")
+		require.Equal(t, ref.CustomerID, c.ExternalID)
+		require.Equal(t, 2, b.tokenRequests())
+		require.Len(t, b.requests("/api/v1/customers/"+ref.CustomerID), 2, "the refused call and its retry")
+
+		_, err = b.newAdapter(t, nil).GetVehicle(t.Context(), ref.VehicleID)
+		require.NoError(t, err)
+		require.Equal(t, 2, b.tokenRequests(), "the new token is shared too")
+	})
+	t.Run("StillRefusedAfterRefetch", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusUnauthorized, EmptyBody: true, Paths: []string{"/api/v1/vehicles/"}, Count: 2})
+		_, err := b.adapter.GetVehicle(t.Context(), "1")
+		require.ErrorIs(t, err, crm.ErrUnauthorized)
+		require.ErrorContains(t, err, "freshly fetched token")
+		require.ErrorContains(t, err, "error fetching vehicle 1 for shop 3")
+		require.Equal(t, 2, b.tokenRequests(), "exactly one retry")
+	})
+	t.Run("RotatedSecretGetsItsOwnToken", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ref := b.addLead(t, sandbox.TekmetricLeadSpec{})
+		_, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
+		require.NoError(t, err)
+
+		require.NoError(t, b.fake.RotateSecret(testClient, "tm-secret-a2-SECRET"))
+		rotated := b.newAdapter(t, func(o *tekmetric.Opts) { o.ClientSecret = "tm-secret-a2-SECRET" })
+		_, err = rotated.GetVehicle(t.Context(), ref.VehicleID)
+		require.NoError(t, err)
+		require.Equal(t, 2, b.tokenRequests(), "a new secret is a new cache key")
+
+		_, err = b.adapter.GetVehicle(t.Context(), ref.VehicleID)
+		require.NoError(t, err, "the old secret's token lives until revoked")
+		require.Equal(t, 2, b.tokenRequests())
+	})
+	t.Run("WrongSecret", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		wrong := b.newAdapter(t, func(o *tekmetric.Opts) { o.ClientSecret = "wrong-SECRET" })
+		_, err := wrong.FetchNewLeads(t.Context(), b.since, b.until)
+		require.ErrorIs(t, err, crm.ErrUnauthorized)
+		require.ErrorContains(t, err, "error listing repair orders for shop 3")
+		require.ErrorContains(t, err, "client credentials of application app-a")
+		require.NotContains(t, err.Error(), "SECRET")
+
+		_, err = wrong.GetLead(t.Context(), "repair-order:1")
+		require.ErrorIs(t, err, crm.ErrUnauthorized)
+		require.Equal(t, 2, b.tokenRequests(), "a refused fetch is not cached")
+	})
+	t.Run("ScopeWithoutTheShop", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		require.NoError(t, b.fake.AddShop(4, "UTC", testClient, testSecret))
+		require.NoError(t, b.fake.AddShop(9, "UTC", "app-b", "secret-b"))
+		elsewhere := b.newAdapter(t, func(o *tekmetric.Opts) { o.ShopID = 9 })
+
+		_, err := elsewhere.FetchNewLeads(t.Context(), b.since, b.until)
+		require.ErrorIs(t, err, crm.ErrUnauthorized)
+		require.ErrorContains(t, err, "error listing repair orders for shop 9: the token's scope (shops 3 4) does not include shop 9: grant this application access to the shop in Tekmetric")
+		require.Empty(t, b.requests("/api/v1/repair-orders"), "no API call for a shop outside the scope")
+
+		// Once the shop grants access, the same token covers it: the
+		// adapter asks for the token again rather than trusting the scope
+		// it cached.
+		require.NoError(t, b.fake.AddShop(9, "UTC", testClient, testSecret))
+		_, err = elsewhere.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+	})
+	t.Run("SecretAndTokenNeverInErrors", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		// A gateway that echoes the request's credentials in its error page.
+		echo := b.adapterThrough(t, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+			if strings.HasPrefix(r.URL.Path, "/api/v1/vehicles/") {
+				http.Error(w, "upstream refused "+r.Header.Get("Authorization")+" for "+testSecret, http.StatusBadGateway)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+		_, err := echo.GetVehicle(t.Context(), "1")
+		var status *crm.StatusError
+		require.ErrorAs(t, err, &status)
+		require.Equal(t, http.StatusBadGateway, status.StatusCode)
+		require.Contains(t, err.Error(), "upstream refused Bearer [redacted]")
+
+		for _, tok := range []string{testSecret, "SECRET", tokenOf(t, b)} {
+			require.NotContains(t, err.Error(), tok)
+		}
+	})
+}
+
+// tokenOf returns the live token of the test application, as the fake
+// hands it out.
+func tokenOf(t *testing.T, b *testBundle) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, b.baseURL+"/api/v1/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	require.NoError(t, err)
+	req.SetBasicAuth(testClient, testSecret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	require.NotEmpty(t, body.AccessToken)
+	return body.AccessToken
+}
+
+func TestFetchNewLeads(t *testing.T) {
+	t.Parallel()
+
+	t.Run("PagesThroughMoreThan100Rows", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		var want []string
+		for i := range 250 {
+			want = append(want, b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
+		}
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, want, externalIDs(got), "all 250, once each, sorted by UpdatedAt")
+
+		calls := b.queries(t, "/api/v1/repair-orders")
+		require.Len(t, calls, 3, "pages 0, 1 and 2 of 100")
+		for i, q := range calls {
+			require.Equal(t, strconv.Itoa(i), q.Get("page"))
+			require.Equal(t, "100", q.Get("size"))
+			require.Equal(t, "3", q.Get("shop"))
+			require.Equal(t, "1", q.Get("repairOrderStatusId"))
+			require.Equal(t, "2026-11-25T15:00:00Z", q.Get("updatedDateStart"))
+			require.Equal(t, "2026-11-25T16:00:00Z", q.Get("updatedDateEnd"))
+			require.Empty(t, q.Get("deletedDateStart"), "deleted filters would turn the list into deleted records only")
+		}
+		appts := b.queries(t, "/api/v1/appointments")
+		require.Len(t, appts, 1)
+		require.Equal(t, "false", appts[0].Get("includeDeleted"))
+	})
+	t.Run("SmallerPagesThanAskedAreFollowed", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		var want []string
+		for i := range 35 {
+			want = append(want, b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Duration(i) * time.Minute)}).ExternalID)
+		}
+		// An API capping size lower than documented: 10 a page.
+		a := b.adapterThrough(t, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+			q := r.URL.Query()
+			if q.Has("size") {
+				q.Set("size", "10")
+				r.URL.RawQuery = q.Encode()
+			}
+			next.ServeHTTP(w, r)
+		})
+		got, err := a.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, want, externalIDs(got))
+		require.Len(t, b.requests("/api/v1/repair-orders"), 4)
+	})
+	t.Run("ListChangingWhilePagedIsPagedAgain", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.SetClock(func() time.Time { return b.until.Add(time.Hour) })
+		var refs []sandbox.LeadRef
+		for i := range 150 {
+			refs = append(refs, b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Duration(i) * 20 * time.Second)}))
+		}
+		// Staff edit the first estimate while page 1 is being asked for: it
+		// leaves the window and every row after it moves up a page, so row
+		// 100 is now on page 0, which was already read.
+		first := numericID(t, refs[0].ID)
+		var edited atomic.Bool
+		a := b.adapterThrough(t, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+			if r.URL.Path == "/api/v1/repair-orders" && r.URL.Query().Get("page") == "1" && edited.CompareAndSwap(false, true) {
+				if err := b.fake.Touch(testShop, sandbox.TekmetricRepairOrders, first); err != nil {
+					t.Error(err)
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+		got, err := a.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, refIDs(refs...), externalIDs(got), "nothing lost, the edited row from before its edit")
+		require.Len(t, b.requests("/api/v1/repair-orders"), 4, "page 0 and 1, then a second pass of pages 0 and 1")
+	})
+	t.Run("OnlyEstimatesAndCustomerBookings", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		estimate := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(1 * time.Minute), Concern: "Brakes squeal", Authorized: true})
+		b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(2 * time.Minute), StatusID: 2})
+		b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(3 * time.Minute), StatusID: 4})
+		b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(4 * time.Minute), DeletedAt: b.at(5 * time.Minute)})
+		web := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(6 * time.Minute), Concern: "Oil change"})
+		arrived := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(7 * time.Minute), LeadSource: "Google", Arrived: true, AppointmentStatus: "ARRIVED"})
+		b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(8 * time.Minute), NoLeadSource: true})
+		b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(9 * time.Minute), DeletedAt: b.at(10 * time.Minute)})
+
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, refIDs(estimate, web, arrived), externalIDs(got))
+		require.Equal(t, lead.Inquiry{
+			ExternalID: estimate.ExternalID,
+			Source:     lead.SourceEstimate,
+			CustomerID: estimate.CustomerID,
+			VehicleID:  estimate.VehicleID,
+			Summary:    "Brakes squeal",
+			CreatedAt:  b.at(time.Minute),
+			UpdatedAt:  b.at(time.Minute),
+			Version:    b.at(time.Minute).UnixMilli(),
+			Booked:     true,
+		}, got[0], "an authorized job is a commitment")
+		require.Equal(t, lead.SourceAppointment, got[1].Source)
+		require.Equal(t, "Oil change", got[1].Summary, "the description, not the title")
+		require.False(t, got[1].Booked, "a booking request is not yet a commitment")
+		require.True(t, got[2].Booked, "a customer who arrived is")
+	})
+	t.Run("ZonelessTimesAreReadInTheShopZone", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		appt := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(30 * time.Minute)})
+		planted := b.addRaw(t, sandbox.TekmetricAppointments,
+			`{"id": 555, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "createdDate": null, "updatedDate": "2026-11-25T09:45:00"}`)
+		require.Equal(t, int64(555), planted)
+		// Offsets are taken as written, Java's "-0600" included.
+		b.addRaw(t, sandbox.TekmetricAppointments,
+			`{"id": 556, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "createdDate": "2026-11-25T09:50:00.000-0600", "updatedDate": "2026-11-25T09:50:00.000-0600"}`)
+		b.addRaw(t, sandbox.TekmetricAppointments,
+			`{"id": 557, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "updatedDate": "2026-11-25T15:55:00+00:00"}`)
+
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, []string{appt.ExternalID, "appointment:555", "appointment:556", "appointment:557"}, externalIDs(got))
+		require.Equal(t, time.Date(2026, 11, 25, 15, 30, 0, 0, time.UTC), got[0].UpdatedAt, "09:30 in Chicago is 15:30 UTC")
+		require.Equal(t, time.Date(2026, 11, 25, 15, 45, 0, 0, time.UTC), got[1].UpdatedAt)
+		require.True(t, got[1].CreatedAt.IsZero(), "createdDate may be null")
+		require.Equal(t, time.Date(2026, 11, 25, 15, 50, 0, 0, time.UTC), got[2].UpdatedAt)
+		require.Equal(t, time.Date(2026, 11, 25, 15, 55, 0, 0, time.UTC), got[3].UpdatedAt)
+
+		// Read in the wrong zone the same rows fall outside the window.
+		utc := b.newAdapter(t, func(o *tekmetric.Opts) { o.Location = nil })
+		got, err = utc.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, []string{"appointment:556", "appointment:557"}, externalIDs(got), "only the times with an offset")
+	})
+	t.Run("WindowIsHalfOpen", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.since.Add(-time.Millisecond)})
+		first := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.since})
+		last := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.until.Add(-time.Millisecond)})
+		b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.until})
+		// The API's updatedDateEnd is inclusive, and the adapter asks in
+		// whole seconds: the API sends back more than the window.
+		var served atomic.Int64
+		a := b.adapterThrough(t, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			if r.URL.Path == "/api/v1/repair-orders" {
+				var p struct{ TotalElements int64 }
+				_ = json.Unmarshal(rec.Body.Bytes(), &p)
+				served.Store(p.TotalElements)
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+		})
+		got, err := a.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, int64(3), served.Load(), "the API includes the row at until")
+		require.Equal(t, refIDs(first, last), externalIDs(got))
+
+		// A window inside one second is asked for as that whole second.
+		_, err = b.adapter.FetchNewLeads(t.Context(), b.since.Add(300*time.Millisecond), b.since.Add(600*time.Millisecond))
+		require.NoError(t, err)
+		q := b.queries(t, "/api/v1/repair-orders")
+		require.Equal(t, "2026-11-25T15:00:00Z", q[len(q)-1].Get("updatedDateStart"))
+		require.Equal(t, "2026-11-25T15:00:01Z", q[len(q)-1].Get("updatedDateEnd"))
+	})
+	t.Run("ChangedRecordComesBackWithHigherVersion", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.SetClock(func() time.Time { return b.at(30 * time.Minute) })
+		ref := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Empty(t, got)
+
+		require.NoError(t, b.fake.Touch(testShop, sandbox.TekmetricRepairOrders, numericID(t, ref.ID)))
+		got, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, b.at(30*time.Minute).UnixMilli(), got[0].Version)
+		require.Equal(t, b.since.Add(-24*time.Hour), got[0].CreatedAt)
+	})
+	t.Run("ShopIsolation", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		require.NoError(t, b.fake.AddShop(4, "UTC", testClient, testSecret))
+		mine := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Minute)})
+		theirs, err := b.fake.AddLead(4, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Minute)})
+		require.NoError(t, err)
+
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, refIDs(mine), externalIDs(got))
+
+		// The token reads shop 4 too, so the adapter checks every record.
+		_, err = b.adapter.GetLead(t.Context(), theirs.ExternalID)
+		require.ErrorIs(t, err, crm.ErrNotFound)
+		_, err = b.adapter.GetCustomer(t.Context(), theirs.CustomerID)
+		require.ErrorIs(t, err, crm.ErrNotFound)
+		require.ErrorContains(t, err, "it is a customer of shop 4")
+	})
+	t.Run("EmptyWindowIsAnError", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		_, err := b.adapter.FetchNewLeads(t.Context(), b.until, b.since)
+		require.Error(t, err)
+		require.Empty(t, b.fake.Requests())
+	})
+}
+
+func TestInvalidRecords(t *testing.T) {
+	t.Parallel()
+
+	// order is a valid raw repair order inside the window with fields
+	// replaced or removed (a nil value removes the field).
+	order := func(b *testBundle, id any, change map[string]any) string {
+		m := map[string]any{
+			"id": id, "shopId": testShop, "repairOrderStatus": map[string]any{"id": 1, "code": "ESTIMATE", "name": "Estimate"},
+			"customerId": 11, "vehicleId": 12, "customerConcerns": []any{map[string]any{"concern": "Noise"}},
+			"createdDate": b.at(time.Minute).Format(time.RFC3339), "updatedDate": b.at(time.Minute).Format(time.RFC3339),
+		}
+		for k, v := range change {
+			if v == nil {
+				delete(m, k)
+				continue
+			}
+			m[k] = v
+		}
+		raw, _ := json.Marshal(m)
+		return string(raw)
+	}
+
+	for name, tc := range map[string]struct {
+		id     any
+		change map[string]any
+		record string
+		field  string
+	}{
+		"IDNotAnInteger":        {"ro-1", nil, "repair order", "id"},
+		"MissingID":             {nil, nil, "repair order", "id"},
+		"MissingCustomerID":     {71, map[string]any{"customerId": nil}, "repair order 71", "customerId"},
+		"CustomerIDAsString":    {71, map[string]any{"customerId": "11"}, "repair order 71", "customerId"},
+		"CreatedDateNotTime":    {71, map[string]any{"createdDate": "25/11/2026"}, "repair order 71", "createdDate"},
+		"ConcernNotString":      {71, map[string]any{"customerConcerns": []any{map[string]any{"concern": 5}}}, "repair order 71", "customerConcerns.concern"},
+		"VehicleIDNotAnInteger": {71, map[string]any{"vehicleId": "v12"}, "repair order 71", "vehicleId"},
+		"JobAuthorizedNotABool": {71, map[string]any{"jobs": []any{map[string]any{"authorized": "yes"}}}, "repair order 71", "jobs.authorized"},
+	} {
+		t.Run("FetchNewLeads"+name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			good := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(2 * time.Minute)})
+			if tc.id == nil {
+				b.addRaw(t, sandbox.TekmetricRepairOrders, order(b, 0, map[string]any{"id": nil}))
+			} else {
+				b.addRaw(t, sandbox.TekmetricRepairOrders, order(b, tc.id, tc.change))
+			}
+			// One bad record must not hold up the window: the good lead
+			// comes back, and so does the bad one, carrying its problem.
+			got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+			require.NoError(t, err)
+			require.Len(t, got, 2)
+			var bad []lead.Inquiry
+			for _, in := range got {
+				if in.Problem != nil {
+					bad = append(bad, in)
+					continue
+				}
+				require.Equal(t, good.ExternalID, in.ExternalID)
+			}
+			require.Len(t, bad, 1)
+			requireInvalidRecord(t, bad[0].Problem, tc.record, tc.field)
+			if tc.record == "repair order" {
+				require.Empty(t, bad[0].ExternalID, "no readable id, nothing to ingest")
+			} else {
+				require.Equal(t, "repair-order:71", bad[0].ExternalID)
+			}
+		})
+	}
+	t.Run("AppointmentWithoutCustomer", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addRaw(t, sandbox.TekmetricAppointments, `{"id": 81, "shopId": 3, "leadSource": "Website", "updatedDate": "2026-11-25T09:10:00"}`)
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, "appointment:81", got[0].ExternalID)
+		requireInvalidRecord(t, got[0].Problem, "appointment 81", "customerId")
+
+		_, err = b.adapter.GetLead(t.Context(), "appointment:81")
+		requireInvalidRecord(t, err, "appointment 81", "customerId")
+	})
+	t.Run("MalformedButNotALeadIsSkipped", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addRaw(t, sandbox.TekmetricAppointments, `{"id": 82, "shopId": 3, "leadSource": null, "updatedDate": "2026-11-25T09:10:00"}`)
+		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Empty(t, got, "a staff-made appointment is no lead, however malformed")
+	})
+	t.Run("GetLeadUpdatedDateNotTime", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addRaw(t, sandbox.TekmetricRepairOrders, order(b, 71, map[string]any{"updatedDate": "last tuesday"}))
+		_, err := b.adapter.GetLead(t.Context(), "repair-order:71")
+		requireInvalidRecord(t, err, "repair order 71", "updatedDate")
+		require.ErrorContains(t, err, `"last tuesday"`)
+		require.False(t, errors.Is(err, crm.ErrNotFound) || errors.Is(err, crm.ErrUnauthorized), "not retryable, not missing: bad data")
+	})
+}
+
+func TestGetLead(t *testing.T) {
+	t.Parallel()
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		order := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Minute)})
+		appt := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(2 * time.Minute)})
+		polled, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Len(t, polled, 2)
+		for i, ref := range []sandbox.LeadRef{order, appt} {
+			got, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
+			require.NoError(t, err)
+			require.Equal(t, polled[i], got)
+		}
+	})
+	t.Run("WorkStartedIsBooked", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ref := b.addLead(t, sandbox.TekmetricLeadSpec{})
+		require.NoError(t, b.fake.SetRepairOrderStatus(testShop, numericID(t, ref.ID), 2))
+		got, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
+		require.NoError(t, err)
+		require.True(t, got.Booked)
+
+		saved := b.addLead(t, sandbox.TekmetricLeadSpec{StatusID: 4})
+		got, err = b.adapter.GetLead(t.Context(), saved.ExternalID)
+		require.NoError(t, err)
+		require.False(t, got.Booked, "saved for later is not a yes")
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		deleted := b.addLead(t, sandbox.TekmetricLeadSpec{DeletedAt: time.Now()})
+		deletedAppt := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, DeletedAt: time.Now()})
+		for _, id := range []string{"repair-order:999999", "appointment:abc", "appointment:-4", "invoice:1", "repair-order:", "123", deleted.ExternalID, deletedAppt.ExternalID} {
+			_, err := b.adapter.GetLead(t.Context(), id)
+			require.ErrorIs(t, err, crm.ErrNotFound, id)
+		}
+	})
+}
+
+func TestGetCustomer(t *testing.T) {
+	t.Parallel()
+
+	for _, ok := range []bool{true, false} {
+		t.Run("OKForMarketing="+strconv.FormatBool(ok), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			ref := b.addLead(t, sandbox.TekmetricLeadSpec{FirstName: "Ann", LastName: "Lee", Phone: "555-201-3344", Email: "Ann@Example.com", OKForMarketing: new(ok)})
+			c, err := b.adapter.GetCustomer(t.Context(), ref.CustomerID)
+			require.NoError(t, err)
+			require.Equal(t, lead.Customer{
+				ExternalID:     ref.CustomerID,
+				FirstName:      "Ann",
+				LastName:       "Lee",
+				Phones:         []lead.CustomerPhone{{Number: "555-201-3344", Type: "Cell", Primary: true, OptIn: ok}},
+				Emails:         []lead.CustomerEmail{{Address: "Ann@Example.com", Primary: true, Subscribed: ok}},
+				MarketingOptIn: ok,
+			}, c, "okForMarketing is the consent of every channel")
+
+			in, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
+			require.NoError(t, err)
+			v, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
+			require.NoError(t, err)
+			l, err := lead.NewLead(uuid.New(), tekmetric.Kind, in, c, v)
+			require.NoError(t, err)
+			require.Equal(t, lead.PhoneNumber("+15552013344"), l.Phone)
+			require.Equal(t, lead.Consent{SMS: ok, Email: ok, Marketing: ok}, l.Consent)
+		})
+	}
+	t.Run("OtherShapes", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		// A business, with the written shapes: emails as an array, phones
+		// under "phones".
+		id := b.addRaw(t, sandbox.TekmetricCustomers, `{"id": 61, "shopId": 3, "firstName": "Acme", "lastName": "Fleet",
+			"contactFirstName": "Bo", "contactLastName": "Diaz", "customerType": {"id": 2, "code": "BUSINESS"},
+			"email": ["", "fleet@acme.test", "bo@acme.test"], "phones": [{"number": "555-201-0000", "type": "Work", "primary": false}]}`)
+		c, err := b.adapter.GetCustomer(t.Context(), strconv.FormatInt(id, 10))
+		require.NoError(t, err)
+		require.Equal(t, lead.Customer{
+			ExternalID:  "61",
+			FirstName:   "Bo",
+			LastName:    "Diaz",
+			CompanyName: "Acme Fleet",
+			Phones:      []lead.CustomerPhone{{Number: "555-201-0000", Type: "Work"}},
+			Emails:      []lead.CustomerEmail{{Address: "fleet@acme.test", Primary: true}, {Address: "bo@acme.test"}},
+		}, c, "no okForMarketing: no consent")
+	})
+	t.Run("Malformed", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addRaw(t, sandbox.TekmetricCustomers, `{"id": 62, "shopId": 3, "email": {"address": "x"}}`)
+		_, err := b.adapter.GetCustomer(t.Context(), "62")
+		requireInvalidRecord(t, err, "customer 62", "email")
+		b.addRaw(t, sandbox.TekmetricCustomers, `{"id": 63, "shopId": 3, "phone": [{"number": 5552013344}]}`)
+		_, err = b.adapter.GetCustomer(t.Context(), "63")
+		requireInvalidRecord(t, err, "customer 63", "phone.number")
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addRaw(t, sandbox.TekmetricCustomers, `{"id": 64, "shopId": 3, "deletedDate": "2026-11-01T00:00:00Z"}`)
+		for _, id := range []string{"999999", "nobody", "64"} {
+			_, err := b.adapter.GetCustomer(t.Context(), id)
+			require.ErrorIs(t, err, crm.ErrNotFound, id)
+		}
+	})
+}
+
+func TestGetVehicle(t *testing.T) {
+	t.Parallel()
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		ref := b.addLead(t, sandbox.TekmetricLeadSpec{Year: 2019, Make: "Honda", Model: "Civic", SubModel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"})
+		v, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
+		require.NoError(t, err)
+		require.Equal(t, lead.Vehicle{ExternalID: ref.VehicleID, Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"}, v)
+		require.Equal(t, "2019 Honda Civic EX", v.Name())
+	})
+	t.Run("YearAsString", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addRaw(t, sandbox.TekmetricVehicles, `{"id": 91, "year": "2012", "make": "Ford", "vin": null}`)
+		v, err := b.adapter.GetVehicle(t.Context(), "91")
+		require.NoError(t, err)
+		require.Equal(t, lead.Vehicle{ExternalID: "91", Year: 2012, Make: "Ford"}, v)
+	})
+	t.Run("YearNotANumber", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.addRaw(t, sandbox.TekmetricVehicles, `{"id": 92, "year": "unknown"}`)
+		_, err := b.adapter.GetVehicle(t.Context(), "92")
+		requireInvalidRecord(t, err, "vehicle 92", "year")
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		_, err := b.adapter.GetVehicle(t.Context(), "999999")
+		require.ErrorIs(t, err, crm.ErrNotFound)
+		require.ErrorContains(t, err, "error fetching vehicle 999999 for shop 3")
+	})
+}
+
+func TestCreateAppointment(t *testing.T) {
+	t.Parallel()
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.SetClock(func() time.Time { return b.at(10 * time.Minute) })
+		ref := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Minute)})
+		start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("EST", -5*3600))
+
+		id, err := b.adapter.CreateAppointment(t.Context(), crm.Appointment{
+			CustomerID: ref.CustomerID, VehicleID: ref.VehicleID, Title: "Brake inspection", Start: start, End: start.Add(time.Hour),
+		})
+		require.NoError(t, err)
+		raw, ok := b.fake.Record(testShop, sandbox.TekmetricAppointments, numericID(t, id))
+		require.True(t, ok)
+		var got map[string]any
+		require.NoError(t, json.Unmarshal(raw, &got))
+		require.Equal(t, numericID(t, ref.CustomerID), int64(got["customerId"].(float64)))
+		require.Equal(t, numericID(t, ref.VehicleID), int64(got["vehicleId"].(float64)))
+		require.Equal(t, "Brake inspection", got["title"])
+		require.Equal(t, "2026-11-27T08:00:00", got["startTime"], "09:00 EST is 08:00 in Chicago")
+		require.Equal(t, "2026-11-27T09:00:00", got["endTime"])
+		require.Nil(t, got["leadSource"])
+
+		var body map[string]any
+		require.NoError(t, json.Unmarshal([]byte(b.requests("/api/v1/appointments")[0].Body), &body))
+		require.Equal(t, map[string]any{
+			"shopId": 3.0, "customerId": got["customerId"], "vehicleId": got["vehicleId"], "title": "Brake inspection",
+			"startTime": "2026-11-27T14:00:00Z", "endTime": "2026-11-27T15:00:00Z",
+		}, body)
+
+		polled, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err)
+		require.Equal(t, refIDs(ref), externalIDs(polled), "our own booking is not a new lead")
+	})
+	t.Run("InvalidIsRefusedBeforeAnyCall", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		start := b.at(0)
+		for field, appt := range map[string]crm.Appointment{
+			"appointment.customer_id": {CustomerID: "c-1", Title: "x", Start: start, End: start.Add(time.Hour)},
+			"appointment.vehicle_id":  {CustomerID: "1", VehicleID: "v", Title: "x", Start: start, End: start.Add(time.Hour)},
+			"appointment.title":       {CustomerID: "1", Start: start, End: start.Add(time.Hour)},
+			"appointment.start":       {CustomerID: "1", Title: "x", End: start},
+			"appointment.end":         {CustomerID: "1", Title: "x", Start: start, End: start},
+		} {
+			_, err := b.adapter.CreateAppointment(t.Context(), appt)
+			var invalid *lead.ValidationError
+			require.ErrorAs(t, err, &invalid)
+			require.Equal(t, field, invalid.Field)
+		}
+		require.Empty(t, b.fake.Requests(), "not even a token request")
+	})
+	t.Run("UnknownCustomer", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		_, err := b.adapter.CreateAppointment(t.Context(), crm.Appointment{CustomerID: "424242", Title: "x", Start: b.since, End: b.until})
+		var status *crm.StatusError
+		require.ErrorAs(t, err, &status)
+		require.Equal(t, http.StatusBadRequest, status.StatusCode)
+		require.Contains(t, status.Message, "customerId must belong to shopId")
+		require.False(t, status.Temporary())
+		require.ErrorContains(t, err, "error creating appointment for customer 424242 at shop 3")
+	})
+}
+
+func TestErrors(t *testing.T) {
+	t.Parallel()
+
+	t.Run("RateLimitedWithEmptyBody", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, Count: 1})
+		_, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		var limited *crm.RateLimitedError
+		require.ErrorAs(t, err, &limited)
+		require.Zero(t, limited.RetryAfter, "no Retry-After: unknown, back off exponentially")
+
+		_, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.NoError(t, err, "the fault is spent")
+	})
+	t.Run("RateLimitOfTheApplication", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.SetRateLimit(2)
+		ref := b.addLead(t, sandbox.TekmetricLeadSpec{})
+		for range 2 {
+			_, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
+			require.NoError(t, err)
+		}
+		_, err := b.newAdapter(t, nil).GetCustomer(t.Context(), ref.CustomerID)
+		var limited *crm.RateLimitedError
+		require.ErrorAs(t, err, &limited, "the limit is the application's, whichever adapter calls")
+		require.Zero(t, limited.RetryAfter)
+	})
+	t.Run("RetryAfterHonouredWhenSent", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
+		_, err := b.adapter.GetVehicle(t.Context(), "1")
+		var limited *crm.RateLimitedError
+		require.ErrorAs(t, err, &limited)
+		require.Equal(t, 7*time.Second, limited.RetryAfter)
+	})
+	t.Run("TokenEndpointRateLimited", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, Paths: []string{"/oauth/token"}, Count: 1})
+		_, err := b.adapter.GetVehicle(t.Context(), "1")
+		var limited *crm.RateLimitedError
+		require.ErrorAs(t, err, &limited)
+		_, err = b.adapter.GetVehicle(t.Context(), "1")
+		require.ErrorIs(t, err, crm.ErrNotFound, "a failed token fetch is not cached")
+	})
+	t.Run("ServerError", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError, Paths: []string{"/api/v1/repair-orders"}, Count: 1})
+		b.fake.AddFault(sandbox.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true, Paths: []string{"/api/v1/repair-orders"}, Count: 1})
+		var status *crm.StatusError
+		_, err := b.adapter.GetLead(t.Context(), "repair-order:1")
+		require.ErrorAs(t, err, &status)
+		require.Equal(t, http.StatusInternalServerError, status.StatusCode)
+		require.Equal(t, "Internal Server Error", status.Message)
+		require.True(t, status.Temporary())
+		require.ErrorContains(t, err, "error fetching repair order 1 for shop 3")
+
+		_, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
+		require.ErrorAs(t, err, &status)
+		require.Equal(t, http.StatusServiceUnavailable, status.StatusCode)
+		require.ErrorContains(t, err, "error listing repair orders for shop 3")
+	})
+	t.Run("ForbiddenShop", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		require.NoError(t, b.fake.AddShop(9, "UTC", "app-b", "secret-b"))
+		theirs, err := b.fake.AddLead(9, sandbox.TekmetricLeadSpec{})
+		require.NoError(t, err)
+		_, err = b.adapter.GetCustomer(t.Context(), theirs.CustomerID)
+		require.ErrorIs(t, err, crm.ErrUnauthorized)
+		require.ErrorContains(t, err, "HTTP 403 (insufficient_scope)")
+	})
+	t.Run("Timeout", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.AddFault(sandbox.Fault{Hang: 5 * time.Second, Paths: []string{"/api/v1/vehicles/"}, Count: 1})
+		a := b.newAdapter(t, func(o *tekmetric.Opts) { o.Timeout = 200 * time.Millisecond })
+		_, err := a.GetVehicle(t.Context(), "1")
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+	t.Run("CallerGivingUpLeavesTheTokenFetch", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.fake.AddFault(sandbox.Fault{Latency: 300 * time.Millisecond, Paths: []string{"/oauth/token"}, Count: 1})
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		_, err := b.adapter.GetVehicle(ctx, "1")
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+
+		// The fetch went on without the caller; the next call waits for it
+		// instead of asking again.
+		_, err = b.adapter.GetVehicle(t.Context(), "1")
+		require.ErrorIs(t, err, crm.ErrNotFound)
+		require.Equal(t, 1, b.tokenRequests())
+	})
+}
+
+// ExampleClient_FetchNewLeads polls the Tekmetric fake for the estimates
+// and booking requests of one hour.
+func ExampleClient_FetchNewLeads() {
+	fake := sandbox.NewTekmetric()
+	_ = fake.AddShop(3, "America/Chicago", "example-app", "example-secret")
+	since := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+	_, _ = fake.AddLead(3, sandbox.TekmetricLeadSpec{Concern: "Brakes squeal when stopping", CreatedAt: since.Add(5 * time.Minute)})
+	_, _ = fake.AddLead(3, sandbox.TekmetricLeadSpec{Kind: "appointment", Concern: "Oil change", CreatedAt: since.Add(20 * time.Minute)})
+	server := httptest.NewServer(fake)
+	defer server.Close()
+
+	chicago, _ := time.LoadLocation("America/Chicago")
+	client, err := tekmetric.New(tekmetric.Opts{
+		BaseURL: server.URL, ClientID: "example-app", ClientSecret: "example-secret", ShopID: 3,
+		Location: chicago, Tokens: tekmetric.NewTokenCache(),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	leads, err := client.FetchNewLeads(context.Background(), since, since.Add(time.Hour))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, l := range leads {
+		fmt.Println(l.Source, l.UpdatedAt.In(chicago).Format(time.Kitchen), l.Summary)
+	}
+	// Output:
+	// estimate 9:05AM Brakes squeal when stopping
+	// appointment 9:20AM Oil change
+}
