@@ -103,6 +103,12 @@ func (d *database) makeTemplate(ctx context.Context) error {
 	if err := store.Migrate(ctx, pool, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		return err
 	}
+	// Workers connect as the application role, under row-level security,
+	// as deployed ones do (the role is server-wide, its grants are cloned
+	// with the template).
+	if err := store.EnsureAppLogin(ctx, pool, appRole); err != nil {
+		return err
+	}
 	// With BENCH_DATABASE_URL this works only where the server preloads
 	// the library; without it the figures simply lack the statements.
 	if _, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err == nil {
@@ -110,6 +116,19 @@ func (d *database) makeTemplate(ctx context.Context) error {
 		d.statements = pool.QueryRow(ctx, "SELECT count(*) FROM pg_stat_statements").Scan(&rows) == nil
 	}
 	return nil
+}
+
+// appRole is the role bench workers and the enqueue CLI connect as.
+const appRole = "leadorch_worker"
+
+// appURL is dbURL (an owner's) with appRole as the user.
+func appURL(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return dbURL
+	}
+	u.User = url.User(appRole)
+	return u.String()
 }
 
 func waitPostgres(ctx context.Context, url string) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
@@ -339,6 +340,24 @@ type benchTenant struct {
 	crm *sandbox.ShopMonkey
 }
 
+// benchKeys seals the bench tenants' secrets with the sandbox's key, which
+// the workers hold too (sandbox.BaseURLs.WorkerEnv).
+var benchKeys = func() *credentials.Keyring {
+	k, err := credentials.ParseKeyring(sandbox.DevCredentialsKeys)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// createTenant seals secret for t and creates it.
+func createTenant(ctx context.Context, st *store.Store, t lead.Tenant, secret lead.Secret) (lead.Tenant, error) {
+	if err := benchKeys.SealFor(&t, secret); err != nil {
+		return lead.Tenant{}, err
+	}
+	return st.CreateTenant(ctx, t)
+}
+
 // createTenants creates n ShopMonkey tenants, each with an account of its
 // own in the fakes.
 func createTenants(ctx context.Context, db *pgxpool.Pool, fk *fakes, n int, prefix string, pollSecs int) ([]benchTenant, error) {
@@ -348,13 +367,13 @@ func createTenants(ctx context.Context, db *pgxpool.Pool, fk *fakes, n int, pref
 		name := fmt.Sprintf("%s-shop-%04d", prefix, i)
 		key, loc := "sm_key_"+name, "loc-"+name
 		crm := fk.addShop(key, loc)
-		t, err := st.CreateTenant(ctx, lead.Tenant{
-			Name: name, CRMKind: "shopmonkey", CRMLocationID: loc, CRMAPIKey: lead.Secret(key),
+		t, err := createTenant(ctx, st, lead.Tenant{
+			Name: name, CRMKind: "shopmonkey", CRMLocationID: loc,
 			// UTC keeps the run independent of the hour it runs at
 			// (quiet hours are not implemented yet, but will be).
 			TimeZone: "UTC", PollInterval: time.Duration(pollSecs) * time.Second,
 			SMSFrom: "+15125550100", EmailFrom: "service@" + name + ".example.com", EmailFromName: name, Enabled: true,
-		})
+		}, lead.Secret(key))
 		if err != nil {
 			return nil, err
 		}

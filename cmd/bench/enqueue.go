@@ -44,10 +44,10 @@ func (b *bench) runEnqueue(ctx context.Context, res *results) error {
 		return err
 	}
 	defer pool.Close()
-	if _, err := store.New(pool).CreateTenant(ctx, lead.Tenant{
-		Name: "backfill-shop", CRMKind: "shopmonkey", CRMLocationID: "loc-backfill", CRMAPIKey: "sm_key_backfill",
+	if _, err := createTenant(ctx, store.New(pool), lead.Tenant{
+		Name: "backfill-shop", CRMKind: "shopmonkey", CRMLocationID: "loc-backfill",
 		TimeZone: "UTC", PollInterval: time.Minute, SMSFrom: "+15125550100", Enabled: true,
-	}); err != nil {
+	}, "sm_key_backfill"); err != nil {
 		return err
 	}
 
@@ -55,7 +55,7 @@ func (b *bench) runEnqueue(ctx context.Context, res *results) error {
 	since := until.Add(-time.Duration(n) * time.Minute)
 	cmd := exec.CommandContext(ctx, filepath.Join(b.o.binDir, "enqueue"), "backfill", "--tenant", "backfill-shop",
 		"--since", since.Format(time.RFC3339), "--until", until.Format(time.RFC3339), "--window", "1m")
-	cmd.Env = append(os.Environ(), "LEADORCH_DATABASE_URL="+dbURL)
+	cmd.Env = append(os.Environ(), "LEADORCH_DATABASE_URL="+appURL(dbURL))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -80,10 +80,11 @@ func (b *bench) runProfile(ctx context.Context, res *results) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	deps := &jobs.Deps{
-		Pool:  pool,
-		CRM:   crmset.NewRegistry(crmset.Opts{ShopMonkeyBaseURL: fk.urls.ShopMonkey, ShopMonkeyTimeout: cfg.ShopMonkey.Timeout}),
-		SMS:   sms,
-		Email: email,
+		Pool:        pool,
+		CRM:         crmset.NewRegistry(crmset.Opts{ShopMonkeyBaseURL: fk.urls.ShopMonkey, ShopMonkeyTimeout: cfg.ShopMonkey.Timeout}),
+		Credentials: benchKeys,
+		SMS:         sms,
+		Email:       email,
 		Templates: lead.Templates{
 			SMS: cfg.Templates.SMS, EmailSubject: cfg.Templates.EmailSubject, EmailText: cfg.Templates.EmailText,
 		},

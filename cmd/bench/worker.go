@@ -56,7 +56,7 @@ func (w workerSettings) largestQueue() int {
 // env is the environment of one replica.
 func (w workerSettings) env(dbURL string, urls sandbox.BaseURLs, httpAddr string, scheduleInterval time.Duration) []string {
 	env := append(urls.WorkerEnv(),
-		"LEADORCH_DATABASE_URL="+dbURL,
+		"LEADORCH_DATABASE_URL="+appURL(dbURL),
 		"LEADORCH_DATABASE_MAX_CONNS="+strconv.Itoa(w.MaxConns),
 		"LEADORCH_HTTP_ADDR="+httpAddr,
 		"LEADORCH_RIVERUI_USERNAME=bench",

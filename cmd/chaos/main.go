@@ -32,6 +32,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/devnet"
 	"github.com/leadorch/lead-orchestrator/internal/devpg"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -133,7 +134,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	urls := sandbox.URLs("http://" + ln.Addr().String())
 
 	f := &fleet{bin: o.bin, logDir: logDir, env: append(urls.WorkerEnv(),
-		"LEADORCH_DATABASE_URL="+dbURL,
+		"LEADORCH_DATABASE_MIGRATE_URL="+dbURL,
 		"LEADORCH_DATABASE_MAX_CONNS=12",
 		"LEADORCH_SHOPMONKEY_TIMEOUT=3s",
 		"LEADORCH_TWILIO_TIMEOUT=2s",
@@ -150,6 +151,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	if err := f.migrate(ctx); err != nil {
 		return 0, err
 	}
+	// Replicas run as the application role, under row-level security; the
+	// harness reads as the owner, across tenants.
+	appURL, err := store.DevAppURL(ctx, dbURL, "leadorch_worker")
+	if err != nil {
+		return 0, err
+	}
+	f.env = append(f.env, "LEADORCH_DATABASE_URL="+appURL)
+	keys, err := credentials.ParseKeyring(sandbox.DevCredentialsKeys)
+	if err != nil {
+		return 0, err
+	}
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		return 0, err
@@ -162,12 +174,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		name := fmt.Sprintf("chaos-shop-%d", i+1)
 		key, loc := "sm_chaos_"+strconv.Itoa(i+1), "loc-chaos-"+strconv.Itoa(i+1)
 		sb.ShopMonkey.AddLocation(key, loc)
-		t, err := store.New(pool).CreateTenant(ctx, lead.Tenant{
-			Name: name, CRMKind: "shopmonkey", CRMLocationID: loc, CRMAPIKey: lead.Secret(key),
+		t := lead.Tenant{
+			Name: name, CRMKind: "shopmonkey", CRMLocationID: loc,
 			TimeZone: "America/Chicago", PollInterval: 5 * time.Second,
 			SMSFrom: fmt.Sprintf("+1512555%04d", 200+i), EmailFrom: fmt.Sprintf("service@shop%d.example.com", i+1),
 			EmailFromName: name, Enabled: true,
-		})
+		}
+		if err := keys.SealFor(&t, lead.Secret(key)); err != nil {
+			return 0, err
+		}
+		t, err := store.New(pool).CreateTenant(ctx, t)
 		if err != nil {
 			return 0, err
 		}

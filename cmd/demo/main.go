@@ -27,6 +27,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/devnet"
 	"github.com/leadorch/lead-orchestrator/internal/devpg"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -121,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	password := randomPassword()
 	env := append(urls.WorkerEnv(),
-		"LEADORCH_DATABASE_URL="+dbURL,
+		"LEADORCH_DATABASE_MIGRATE_URL="+dbURL,
 		"LEADORCH_RIVERUI_USERNAME=demo",
 		"LEADORCH_RIVERUI_PASSWORD="+password,
 		"LEADORCH_RIVER_SCHEDULE_INTERVAL=1s",
@@ -135,6 +136,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if out, err := migrate.CombinedOutput(); err != nil {
 		return fmt.Errorf("worker migrate failed: %w\n%s", err, out)
 	}
+	// The workers connect as a role that row-level security binds; the
+	// owner (dbURL) only migrates and shows the counts below.
+	appURL, err := store.DevAppURL(ctx, dbURL, "leadorch_worker")
+	if err != nil {
+		return err
+	}
+	env = append(env, "LEADORCH_DATABASE_URL="+appURL)
+	keys, err := credentials.ParseKeyring(sandbox.DevCredentialsKeys)
+	if err != nil {
+		return err
+	}
 
 	// 4. A tenant per demo shop.
 	pool, err := store.NewPool(ctx, dbURL, 4)
@@ -144,7 +156,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer pool.Close()
 	var tenants []lead.Tenant
 	for i, shop := range sandbox.DemoShops() {
-		t, err := ensureTenant(ctx, store.New(pool), shop, i)
+		t, err := ensureTenant(ctx, store.New(pool), keys, shop, i)
 		if err != nil {
 			return err
 		}
@@ -192,19 +204,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 // ensureTenant creates the demo shop's tenant, or finds it from an earlier
 // run of the demo on the same .data.
-func ensureTenant(ctx context.Context, st *store.Store, shop sandbox.DemoShop, i int) (lead.Tenant, error) {
+func ensureTenant(ctx context.Context, st *store.Store, keys *credentials.Keyring, shop sandbox.DemoShop, i int) (lead.Tenant, error) {
 	if t, err := st.FleetFindTenant(ctx, shop.Name); err == nil {
 		return t, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return lead.Tenant{}, err
 	}
-	return st.CreateTenant(ctx, lead.Tenant{
-		Name: shop.Name, CRMKind: "shopmonkey", CRMLocationID: shop.LocationID, CRMAPIKey: lead.Secret(shop.APIKey),
+	t := lead.Tenant{
+		Name: shop.Name, CRMKind: "shopmonkey", CRMLocationID: shop.LocationID,
 		TimeZone: "America/Chicago", PollInterval: 5 * time.Second,
 		SMSFrom:   fmt.Sprintf("+1512555%04d", 100+i),
 		EmailFrom: fmt.Sprintf("service@%s.example.com", strings.Fields(strings.ToLower(shop.Name))[0]), EmailFromName: shop.Name,
 		Enabled: true,
-	})
+	}
+	if err := keys.SealFor(&t, lead.Secret(shop.APIKey)); err != nil {
+		return lead.Tenant{}, err
+	}
+	return st.CreateTenant(ctx, t)
 }
 
 // counts is one line of the live display: what the database says was done

@@ -50,12 +50,13 @@ func TestBackfill(t *testing.T) {
 			require.False(t, a.SendMessages)
 		}
 
-		// Historic polls run in the CRM queue behind live work.
+		// Historic polls run in their own queue, never taking a worker
+		// that a live lead is waiting for.
 		var queue string
 		var priority, distinct int
-		require.NoError(t, b.pool.QueryRow(context.Background(),
+		require.NoError(t, b.owner.QueryRow(context.Background(),
 			`SELECT min(queue), min(priority), count(DISTINCT args->>'since') FROM river_job WHERE kind = 'poll_crm'`).Scan(&queue, &priority, &distinct))
-		require.Equal(t, jobs.QueueCRM, queue)
+		require.Equal(t, jobs.QueueCRMBackfill, queue)
 		require.Equal(t, 4, priority)
 		require.Equal(t, 30, distinct)
 	})
@@ -141,7 +142,7 @@ func TestBackfill(t *testing.T) {
 
 		var n, distinct int
 		var first, last time.Time
-		require.NoError(t, b.pool.QueryRow(context.Background(), `
+		require.NoError(t, b.owner.QueryRow(context.Background(), `
 			SELECT count(*), count(DISTINCT args->>'since'), min((args->>'since')::timestamptz), max((args->>'until')::timestamptz)
 			FROM river_job WHERE kind = 'poll_crm'`).Scan(&n, &distinct, &first, &last))
 		require.Equal(t, 11520, n)

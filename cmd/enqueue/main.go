@@ -27,6 +27,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/leadorch/lead-orchestrator/internal/config"
+	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
@@ -50,14 +51,18 @@ const (
 	backfillSynopsis = "backfill --tenant T --since DATE [--until DATE] [--window 24h] [--dry-run] [--send-messages]"
 	pollSynopsis     = "poll --tenant T"
 	ingestSynopsis   = "ingest --tenant T --external-id ID [--send-messages]"
-	tenantAddSyn     = `tenant add --name N --location-id L (--api-key-env VAR | --api-key-file F)
-           [--crm shopmonkey] [--time-zone America/New_York] [--poll-interval 60s]
-           [--sms-from +1...] [--messaging-service-sid MG...] [--email-from a@b]
-           [--email-from-name X] [--sms-template T] [--email-subject-template T]
-           [--email-text-template T] [--disabled]`
-	tenantListSyn    = "tenant list"
-	tenantDisableSyn = "tenant disable --tenant T"
-	tenantEnableSyn  = "tenant enable --tenant T"
+	tenantAddSyn     = `tenant add --name N --location-id L (--secret-env VAR | --secret-file F)
+           [--crm shopmonkey|tekmetric] [--client-id ID] [--crm-base-url URL]
+           [--rate-limit N] [--time-zone America/New_York] [--quiet-hours 08:00-21:00]
+           [--poll-interval 60s] [--sms-from +1...] [--messaging-service-sid MG...]
+           [--email-from a@b] [--email-from-name X] [--sms-template T]
+           [--email-subject-template T] [--email-text-template T] [--disabled]`
+	tenantUpdateSyn     = "tenant update --tenant T [any flag of tenant add]"
+	tenantShowSyn       = "tenant show --tenant T"
+	tenantListSyn       = "tenant list"
+	tenantDisableSyn    = "tenant disable --tenant T"
+	tenantEnableSyn     = "tenant enable --tenant T"
+	tenantRotateKeysSyn = "tenant rotate-keys"
 )
 
 func usage() string {
@@ -85,20 +90,37 @@ commands:
         send an ambiguous message again. Nothing else ever resends one:
         the customer may already have it.
   ` + tenantAddSyn + `
-        add a shop. The CRM API key is read from the environment variable or
-        the file named, never from the command line. --sms-from or
-        --messaging-service-sid is required.
+        add a shop. The CRM secret (ShopMonkey API key, Tekmetric client
+        secret) is read from the environment variable or the file named,
+        never from the command line, and sealed with credentials.keys.
+        --sms-from or --messaging-service-sid is required; tekmetric needs
+        --client-id and a numeric --location-id (the shop id). --rate-limit
+        is CRM requests per minute across the fleet (0: the CRM's default);
+        --quiet-hours is when texts may go out, in the shop's time zone.
+        --api-key-env and --api-key-file are old names of --secret-env and
+        --secret-file.
+  ` + tenantUpdateSyn + `
+        change only the settings given, checked as tenant add checks them,
+        and print what changed. Workers read the tenant at the start of
+        every job, so a change applies from the next poll and send on.
+  ` + tenantShowSyn + `
+        print every setting of a tenant; the secret only as the id of the
+        key that sealed it.
   ` + tenantListSyn + `
         list the tenants (never their secrets).
   ` + tenantDisableSyn + `
   ` + tenantEnableSyn + `
         stop or resume a tenant's polls and messages.
+  ` + tenantRotateKeysSyn + `
+        re-seal every CRM secret sealed with a key other than the current
+        (first) one of credentials.keys. Rotate by putting a new key first,
+        running this, then removing the old key.
   help
         print this text.
 
 T is a tenant's name or id. The configuration is config.yaml (or -config
 FILE, or LEADORCH_CONFIG) overridden by LEADORCH_* environment variables;
-enqueue uses database.url and poll.*.
+enqueue uses database.url, poll.* and credentials.keys.
 `
 }
 
@@ -131,12 +153,24 @@ type command interface {
 	run(ctx context.Context, d *deps) error
 }
 
+// keyringCommand is a command that seals or opens CRM secrets. run loads
+// the keyring for it before connecting to the database, so a missing key
+// is reported before anything else happens; keyringUser names the command
+// in that report.
+type keyringCommand interface {
+	command
+	keyringUser() string
+}
+
 // deps is what commands work with, built once by run.
 type deps struct {
-	cfg    *config.Config
-	pool   *pgxpool.Pool
-	store  *store.Store
-	river  *river.Client[pgx.Tx]
+	cfg   *config.Config
+	pool  *pgxpool.Pool
+	store *store.Store
+	river *river.Client[pgx.Tx]
+	// keys seals and opens CRM secrets: always set for a keyringCommand,
+	// nil for another command when credentials.keys is empty.
+	keys   *credentials.Keyring
 	stdout io.Writer
 	stderr io.Writer
 	now    func() time.Time
@@ -174,6 +208,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	var keys *credentials.Keyring
+	kc, needsKeys := cmd.(keyringCommand)
+	if needsKeys || cfg.Credentials.Keys != "" {
+		// config.Load has checked a value that is set, so the usual error
+		// here is a command that needs keys finding none.
+		keys, err = credentials.ParseKeyring(cfg.Credentials.Keys)
+		if err != nil && needsKeys {
+			return fmt.Errorf("%s: cannot seal or open CRM secrets: %w", kc.keyringUser(), err)
+		}
+		if err != nil {
+			return fmt.Errorf("invalid credentials.keys: %w", err)
+		}
+	}
 	pool, err := store.NewPool(ctx, cfg.Database.URL, 4)
 	if err != nil {
 		return err
@@ -192,6 +239,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		pool:   pool,
 		store:  store.New(pool),
 		river:  client,
+		keys:   keys,
 		stdout: stdout,
 		stderr: stderr,
 		now:    time.Now,
@@ -219,24 +267,32 @@ func newCommand(words []string) (command, string, []string, error) {
 		return &resendCmd{}, resendSynopsis, words[1:], nil
 	case "tenant":
 		if len(words) < 2 {
-			return nil, "", nil, &usageError{msg: "tenant needs a subcommand: add, list, disable or enable\n" + usage()}
+			return nil, "", nil, &usageError{msg: "tenant needs a subcommand: " + tenantSubcommands + "\n" + usage()}
 		}
 		switch words[1] {
 		case "-h", "-help", "--help", "help":
 			return nil, "", nil, nil
 		case "add":
 			return &tenantAddCmd{}, tenantAddSyn, words[2:], nil
+		case "update":
+			return &tenantUpdateCmd{}, tenantUpdateSyn, words[2:], nil
+		case "show":
+			return &tenantShowCmd{}, tenantShowSyn, words[2:], nil
 		case "list":
 			return &tenantListCmd{}, tenantListSyn, words[2:], nil
 		case "disable":
 			return &tenantSetEnabledCmd{enabled: false}, tenantDisableSyn, words[2:], nil
 		case "enable":
 			return &tenantSetEnabledCmd{enabled: true}, tenantEnableSyn, words[2:], nil
+		case "rotate-keys":
+			return &tenantRotateKeysCmd{}, tenantRotateKeysSyn, words[2:], nil
 		}
-		return nil, "", nil, &usageError{msg: fmt.Sprintf("unknown tenant subcommand %q (want add, list, disable or enable)\n%s", words[1], usage())}
+		return nil, "", nil, &usageError{msg: fmt.Sprintf("unknown tenant subcommand %q (want %s)\n%s", words[1], tenantSubcommands, usage())}
 	}
 	return nil, "", nil, &usageError{msg: fmt.Sprintf("unknown command %q\n%s", words[0], usage())}
 }
+
+const tenantSubcommands = "add, update, show, list, disable, enable or rotate-keys"
 
 // resolveConfigPath picks the file as the worker does: -config, else
 // LEADORCH_CONFIG, else config.yaml when it exists in the working directory,

@@ -45,7 +45,7 @@ func TestPoll(t *testing.T) {
 		b := setup(t)
 		tenant := b.addTenant(t, "Main Street Auto")
 		cursor := time.Now().Add(-72 * time.Hour).Truncate(time.Second)
-		_, err := b.pool.Exec(context.Background(), `UPDATE tenants SET poll_cursor = $2 WHERE id = $1`, tenant.ID, cursor)
+		_, err := b.owner.Exec(context.Background(), `UPDATE tenants SET poll_cursor = $2 WHERE id = $1`, tenant.ID, cursor)
 		require.NoError(t, err)
 		b.env["LEADORCH_POLL_MAX_WINDOW"] = "6h"
 		b.env["LEADORCH_POLL_OVERLAP"] = "1m"

@@ -1,283 +1,452 @@
 package main
 
 import (
-	"context"
 	"errors"
+	"flag"
 	"fmt"
-	"io/fs"
-	"os"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
-// tenantAddCmd adds a shop.
-type tenantAddCmd struct {
-	tenant lead.Tenant
+// tenantSetting is one setting of a tenant as the command line sees it.
+// The tenantSettings table is the one place that ties a flag to its
+// lead.Tenant field: tenant add and update parse with it, the field names
+// of validation errors become flags through it, and show and update print
+// with it.
+type tenantSetting struct {
+	// flag is the flag's name without dashes; empty for the CRM secret,
+	// whose flags are secretFlags.
+	flag string
+	// field is the setting's name in a *lead.ValidationError, from
+	// lead.Tenant.Validate or the CRM registry.
+	field string
+	// label is how show and update print the setting.
+	label string
+	usage string
+	// set parses a flag's value into t. It fails only on a value that does
+	// not parse at all; one that parses but breaks a rule is left for
+	// Validate, which knows the rules.
+	set func(t *lead.Tenant, value string) error
+	// show is the setting of t as printed; update compares it before and
+	// after to say what changed.
+	show func(t lead.Tenant) string
+	// isBool makes the flag take no value (--disabled).
+	isBool bool
 }
 
-func (c *tenantAddCmd) parseArgs(args []string, getenv func(string) string) error {
-	const name = "tenant add"
-	var (
-		t                     = &c.tenant
-		apiKeyEnv, apiKeyFile string
-		disabled              bool
-	)
-	fs := newFlagSet(name)
-	fs.StringVar(&t.Name, "name", "", "the shop's name, unique in the fleet")
-	fs.StringVar(&t.CRMKind, "crm", "shopmonkey", "the shop's CRM")
-	fs.StringVar(&t.CRMLocationID, "location-id", "", "the shop's location id in its CRM")
-	fs.StringVar(&apiKeyEnv, "api-key-env", "", "environment variable holding the CRM API key")
-	fs.StringVar(&apiKeyFile, "api-key-file", "", "file holding the CRM API key")
-	fs.StringVar(&t.TimeZone, "time-zone", "America/New_York", "the shop's IANA time zone")
-	fs.DurationVar(&t.PollInterval, "poll-interval", 60*time.Second, "how often the CRM is polled")
-	fs.StringVar(&t.SMSFrom, "sms-from", "", "the number texts come from (E.164)")
-	fs.StringVar(&t.MessagingServiceSID, "messaging-service-sid", "", "the Twilio Messaging Service texts go through (MG...)")
-	fs.StringVar(&t.EmailFrom, "email-from", "", "the address emails come from")
-	fs.StringVar(&t.EmailFromName, "email-from-name", "", "the name emails come from")
-	fs.StringVar(&t.Templates.SMS, "sms-template", "", "the shop's text template (default: the fleet's)")
-	fs.StringVar(&t.Templates.EmailSubject, "email-subject-template", "", "the shop's email subject template")
-	fs.StringVar(&t.Templates.EmailText, "email-text-template", "", "the shop's email body template")
-	fs.BoolVar(&disabled, "disabled", false, "add the shop without polling or messaging it yet")
-	if err := parseFlags(fs, name, tenantAddSyn, args); err != nil {
-		return err
-	}
-	t.Enabled = !disabled
-
-	// Store addresses in their normal form; what does not parse is left
-	// as typed for Validate to name.
-	if p, err := lead.ParsePhoneNumber(t.SMSFrom); err == nil {
-		t.SMSFrom = string(p)
-	}
-	if e, err := lead.ParseEmail(t.EmailFrom); err == nil {
-		t.EmailFrom = string(e)
-	}
-
-	// Every problem at once, the key's included, each naming its flag.
-	var problems []string
-	key, keyErr := readAPIKey(apiKeyEnv, apiKeyFile, getenv)
-	if keyErr != nil {
-		problems = append(problems, keyErr.Error())
-	}
-	t.CRMAPIKey = key
-	// The registry is the one list of the CRMs this build supports.
-	kinds := crmset.NewRegistry(crmset.Opts{}).Kinds()
-	for _, p := range flagProblems(t.Validate(kinds)) {
-		if keyErr != nil && strings.HasPrefix(p, tenantFlag("crm_api_key")) {
-			continue // said better above
-		}
-		problems = append(problems, p)
-	}
-	switch len(problems) {
-	case 0:
-		return nil
-	case 1:
-		return usageErrorf(tenantAddSyn, "%s: %s", name, problems[0])
-	}
-	return usageErrorf(tenantAddSyn, "%s: %d problems:\n  %s", name, len(problems), strings.Join(problems, "\n  "))
+// tenantSettings are every setting of a tenant, in the order show prints
+// them.
+var tenantSettings = []tenantSetting{
+	{
+		flag: "name", field: "name", label: "name", usage: "the shop's name, unique in the fleet",
+		set:  func(t *lead.Tenant, v string) error { t.Name = v; return nil },
+		show: func(t lead.Tenant) string { return t.Name },
+	},
+	{
+		flag: "crm", field: "crm_kind", label: "crm", usage: "the shop's CRM: shopmonkey or tekmetric",
+		set:  func(t *lead.Tenant, v string) error { t.CRMKind = v; return nil },
+		show: func(t lead.Tenant) string { return t.CRMKind },
+	},
+	{
+		flag: "crm-base-url", field: "crm_base_url", label: "crm base url",
+		usage: "the CRM's API root for this shop (a staging host, the sandbox); empty: the fleet's",
+		set:   func(t *lead.Tenant, v string) error { t.CRMBaseURL = v; return nil },
+		show:  func(t lead.Tenant) string { return orText(t.CRMBaseURL, "fleet default") },
+	},
+	{
+		flag: "location-id", field: "crm_location_id", label: "location id",
+		usage: "the ShopMonkey location id or the Tekmetric shop id",
+		set:   func(t *lead.Tenant, v string) error { t.CRMLocationID = v; return nil },
+		show:  func(t lead.Tenant) string { return t.CRMLocationID },
+	},
+	{
+		flag: "client-id", field: "crm_client_id", label: "client id",
+		usage: "the Tekmetric OAuth client id (not a secret)",
+		set:   func(t *lead.Tenant, v string) error { t.CRMClientID = v; return nil },
+		show:  func(t lead.Tenant) string { return orText(t.CRMClientID, "none") },
+	},
+	{
+		field: "crm_secret", label: "crm secret",
+		show: func(t lead.Tenant) string {
+			if t.CRMSecret.IsZero() {
+				return "none"
+			}
+			return "sealed with key " + t.CRMSecret.KeyID
+		},
+	},
+	{
+		flag: "rate-limit", field: "crm_rate_limit", label: "rate limit",
+		usage: "CRM requests per minute across the fleet; 0 means the CRM's default",
+		set: func(t *lead.Tenant, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number of requests per minute", v)
+			}
+			t.CRMRateLimit = n
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if t.CRMRateLimit == 0 {
+				return "the CRM's default"
+			}
+			return fmt.Sprintf("%d requests per minute", t.CRMRateLimit)
+		},
+	},
+	{
+		flag: "time-zone", field: "time_zone", label: "time zone", usage: "the shop's IANA time zone",
+		set:  func(t *lead.Tenant, v string) error { t.TimeZone = v; return nil },
+		show: func(t lead.Tenant) string { return t.TimeZone },
+	},
+	{
+		flag: "quiet-hours", field: "quiet_hours", label: "quiet hours",
+		usage: "when texts may go out, HH:MM-HH:MM in the shop's time zone",
+		set: func(t *lead.Tenant, v string) error {
+			q, err := parseQuietHours(v)
+			if err != nil {
+				return err
+			}
+			t.QuietHours = q
+			return nil
+		},
+		// "Quiet hours" reads as when texts may not go out; the window is
+		// when they may, so it shows as that.
+		show: func(t lead.Tenant) string { return "texts only " + t.QuietHours.String() },
+	},
+	{
+		flag: "poll-interval", field: "poll_interval", label: "poll interval", usage: "how often the CRM is polled",
+		set: func(t *lead.Tenant, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration such as 60s or 5m", v)
+			}
+			t.PollInterval = d
+			return nil
+		},
+		show: func(t lead.Tenant) string { return t.PollInterval.String() },
+	},
+	{
+		flag: "sms-from", field: "sms_from", label: "sms from", usage: "the number texts come from (E.164)",
+		set: func(t *lead.Tenant, v string) error {
+			// Stored in its normal form; what does not parse is left as
+			// typed for Validate to name.
+			if p, err := lead.ParsePhoneNumber(v); err == nil {
+				v = string(p)
+			}
+			t.SMSFrom = v
+			return nil
+		},
+		show: func(t lead.Tenant) string { return orText(t.SMSFrom, "none") },
+	},
+	{
+		flag: "messaging-service-sid", field: "messaging_service_sid", label: "messaging service sid",
+		usage: "the Twilio Messaging Service texts go through (MG...)",
+		set:   func(t *lead.Tenant, v string) error { t.MessagingServiceSID = v; return nil },
+		show:  func(t lead.Tenant) string { return orText(t.MessagingServiceSID, "none") },
+	},
+	{
+		flag: "email-from", field: "email_from", label: "email from", usage: "the address emails come from",
+		set: func(t *lead.Tenant, v string) error {
+			if e, err := lead.ParseEmail(v); err == nil {
+				v = string(e)
+			}
+			t.EmailFrom = v
+			return nil
+		},
+		show: func(t lead.Tenant) string { return orText(t.EmailFrom, "none") },
+	},
+	{
+		flag: "email-from-name", field: "email_from_name", label: "email from name", usage: "the name emails come from",
+		set:  func(t *lead.Tenant, v string) error { t.EmailFromName = v; return nil },
+		show: func(t lead.Tenant) string { return orText(t.EmailFromName, "none") },
+	},
+	{
+		flag: "sms-template", field: "templates.sms", label: "sms template",
+		usage: "the shop's text template; empty: the fleet's",
+		set:   func(t *lead.Tenant, v string) error { t.Templates.SMS = v; return nil },
+		show:  func(t lead.Tenant) string { return templateText(t.Templates.SMS) },
+	},
+	{
+		flag: "email-subject-template", field: "templates.email_subject", label: "email subject template",
+		usage: "the shop's email subject template; empty: the fleet's",
+		set:   func(t *lead.Tenant, v string) error { t.Templates.EmailSubject = v; return nil },
+		show:  func(t lead.Tenant) string { return templateText(t.Templates.EmailSubject) },
+	},
+	{
+		flag: "email-text-template", field: "templates.email_text", label: "email text template",
+		usage: "the shop's email body template; empty: the fleet's",
+		set:   func(t *lead.Tenant, v string) error { t.Templates.EmailText = v; return nil },
+		show:  func(t lead.Tenant) string { return templateText(t.Templates.EmailText) },
+	},
+	{
+		flag: "disabled", field: "enabled", label: "enabled", isBool: true,
+		usage: "no polls or messages until `tenant enable` (update: --disabled=false enables)",
+		set: func(t *lead.Tenant, v string) error {
+			disabled, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			t.Enabled = !disabled
+			return nil
+		},
+		show: func(t lead.Tenant) string { return strconv.FormatBool(t.Enabled) },
+	},
 }
 
-// readAPIKey reads the CRM API key from the environment variable or the
-// file named. The key is never a flag's value: command lines end up in
-// shell history and in ps. Errors never quote what was given, in case an
-// operator put the key itself where its variable's name or file belongs.
-func readAPIKey(envName, file string, getenv func(string) string) (lead.Secret, error) {
-	switch {
-	case envName == "" && file == "":
-		return "", errors.New("--api-key-env VAR or --api-key-file FILE is required (the key is never given on the command line)")
-	case envName != "" && file != "":
-		return "", errors.New("give only one of --api-key-env and --api-key-file")
-	case envName != "":
-		key := strings.TrimSpace(getenv(envName))
-		if key == "" {
-			return "", errors.New("--api-key-env: the environment variable named is unset or empty (give the variable's name, not the key)")
-		}
-		return lead.Secret(key), nil
+func orText(s, empty string) string {
+	if s == "" {
+		return empty
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		var pathErr *fs.PathError
-		if errors.As(err, &pathErr) {
-			err = pathErr.Err
-		}
-		return "", fmt.Errorf("--api-key-file: cannot read the file named: %v", err)
-	}
-	key := strings.TrimSpace(string(data))
-	if key == "" {
-		return "", errors.New("--api-key-file: the file named is empty")
-	}
-	return lead.Secret(key), nil
+	return s
 }
 
-// flagProblems rewrites the problems lead.Tenant.Validate found in the
-// terms of the command line, each naming its flag.
-func flagProblems(err error) []string {
-	if err == nil {
-		return nil
+// templateText shows a template in full, quoted, so that a change to one
+// word shows in `tenant update` too.
+func templateText(text string) string {
+	if text == "" {
+		return "fleet default"
 	}
-	errs := []error{err}
-	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = joined.Unwrap()
-	}
-	out := make([]string, 0, len(errs))
-	for _, e := range errs {
-		var vErr *lead.ValidationError
-		if !errors.As(e, &vErr) {
-			out = append(out, e.Error())
-			continue
-		}
-		out = append(out, tenantFlag(vErr.Field)+": "+vErr.Reason)
-	}
-	return out
+	return strconv.Quote(text)
 }
 
-// tenantFlag is the `tenant add` flag that sets a lead.Tenant field.
+// parseQuietHours reads HH:MM-HH:MM. That the window starts before it ends
+// is Validate's to say.
+func parseQuietHours(s string) (lead.QuietHours, error) {
+	start, end, ok := strings.Cut(s, "-")
+	if !ok {
+		return lead.QuietHours{}, fmt.Errorf("%q is not a window such as 08:00-21:00", s)
+	}
+	var q lead.QuietHours
+	var err error
+	if q.Start, err = lead.ParseTimeOfDay(strings.TrimSpace(start)); err != nil {
+		return lead.QuietHours{}, fmt.Errorf("start: %w", err)
+	}
+	if q.End, err = lead.ParseTimeOfDay(strings.TrimSpace(end)); err != nil {
+		return lead.QuietHours{}, fmt.Errorf("end: %w", err)
+	}
+	return q, nil
+}
+
+// tenantFlag is the flag that sets the lead.Tenant field a validation
+// error names.
 func tenantFlag(field string) string {
-	switch field {
-	case "name":
-		return "--name"
-	case "crm_kind":
-		return "--crm"
-	case "crm_location_id":
-		return "--location-id"
-	case "crm_api_key":
-		return "--api-key-env/--api-key-file"
-	case "time_zone":
-		return "--time-zone"
-	case "poll_interval":
-		return "--poll-interval"
-	case "sms_from":
-		return "--sms-from"
-	case "messaging_service_sid":
-		return "--messaging-service-sid"
-	case "email_from":
-		return "--email-from"
-	case "templates.sms":
-		return "--sms-template"
-	case "templates.email_subject":
-		return "--email-subject-template"
-	case "templates.email_text":
-		return "--email-text-template"
+	if field == "crm_secret" {
+		return "--secret-env/--secret-file"
+	}
+	for _, st := range tenantSettings {
+		if st.field == field && st.flag != "" {
+			return "--" + st.flag
+		}
 	}
 	return field
 }
 
-func (c *tenantAddCmd) run(ctx context.Context, d *deps) error {
-	t, err := d.store.CreateTenant(ctx, c.tenant)
-	if errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("tenant add: --name %q: a tenant with this name already exists", c.tenant.Name)
+// flagReason puts flags for the fields a validation reason names ("or
+// messaging_service_sid is required"). Only whole names with '_' or '.'
+// are replaced: "name" or "crm" in a sentence is an ordinary word, and
+// email_from is not the start of email_from_name.
+func flagReason(reason string) string {
+	for _, st := range tenantSettings {
+		if st.flag != "" && strings.ContainsAny(st.field, "_.") && strings.Contains(reason, st.field) {
+			field := regexp.MustCompile(`\b` + regexp.QuoteMeta(st.field) + `\b`)
+			reason = field.ReplaceAllLiteralString(reason, "--"+st.flag)
+		}
 	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(d.stdout, "added tenant %s\n", t.Name)
-	w := tabwriter.NewWriter(d.stdout, 0, 0, 2, ' ', 0)
-	for _, row := range [][2]string{
-		{"id", t.ID.String()},
-		{"name", t.Name},
-		{"crm", t.CRMKind},
-		{"location id", t.CRMLocationID},
-		{"api key", t.CRMAPIKey.String()},
-		{"time zone", t.TimeZone},
-		{"poll interval", t.PollInterval.String()},
-		{"sms from", t.SMSFrom},
-		{"messaging service sid", t.MessagingServiceSID},
-		{"email from", t.EmailFrom},
-		{"email from name", t.EmailFromName},
-		{"sms template", templateSource(t.Templates.SMS)},
-		{"email subject template", templateSource(t.Templates.EmailSubject)},
-		{"email text template", templateSource(t.Templates.EmailText)},
-		{"enabled", fmt.Sprint(t.Enabled)},
-		{"poll cursor", inTenantZone(t, t.PollCursor)},
-	} {
-		fmt.Fprintf(w, "  %s:\t%s\n", row[0], row[1])
-	}
-	return w.Flush()
+	return reason
 }
 
-func templateSource(text string) string {
-	if text == "" {
-		return "fleet default"
-	}
-	return "the tenant's own"
+// tenantFlags are the setting flags of tenant add and update. Each flag
+// only records its value while the command line is parsed, so that apply
+// can report every value that does not parse at once, and update can
+// change only the settings given.
+type tenantFlags struct {
+	// given maps the flags given to their values.
+	given  map[string]string
+	secret secretFlags
 }
 
-// tenantListCmd lists every tenant, never a secret.
-type tenantListCmd struct{}
-
-func (c *tenantListCmd) parseArgs(args []string, _ func(string) string) error {
-	return parseFlags(newFlagSet("tenant list"), "tenant list", tenantListSyn, args)
+func (f *tenantFlags) register(fs *flag.FlagSet) {
+	f.given = map[string]string{}
+	for _, st := range tenantSettings {
+		if st.set == nil {
+			continue
+		}
+		record := func(v string) error { f.given[st.flag] = v; return nil }
+		if st.isBool {
+			fs.BoolFunc(st.flag, st.usage, record)
+		} else {
+			fs.Func(st.flag, st.usage, record)
+		}
+	}
+	f.secret.register(fs)
 }
 
-func (c *tenantListCmd) run(ctx context.Context, d *deps) error {
-	tenants, err := d.store.FleetListTenants(ctx)
-	if err != nil {
-		return err
+// settingsGiven reports whether any setting flag was given, the secret's
+// included.
+func (f *tenantFlags) settingsGiven() bool { return len(f.given) > 0 || f.secret.isGiven() }
+
+// apply sets in t every setting given, reporting each value that does not
+// parse.
+func (f *tenantFlags) apply(t *lead.Tenant, p *tenantProblems) {
+	for _, st := range tenantSettings {
+		v, ok := f.given[st.flag]
+		if !ok || st.set == nil {
+			continue
+		}
+		if err := st.set(t, v); err != nil {
+			p.add(st.field, err.Error())
+		}
 	}
-	if len(tenants) == 0 {
-		_, err := fmt.Fprintln(d.stdout, "no tenants yet (add one with `enqueue tenant add`)")
-		return err
-	}
-	w := tabwriter.NewWriter(d.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tCRM\tLOCATION\tTIME ZONE\tPOLL INTERVAL\tENABLED\tPOLL CURSOR")
-	for _, t := range tenants {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%v\t%s\n", t.ID, t.Name, t.CRMKind, t.CRMLocationID,
-			t.TimeZone, t.PollInterval, t.Enabled, inTenantZone(t, t.PollCursor))
-	}
-	return w.Flush()
 }
 
-// tenantSetEnabledCmd disables or enables a tenant. Jobs of a disabled
-// tenant already queued cancel themselves when they run; enabling it again
-// lets the scheduler resume from its poll cursor, so the gap is polled.
-type tenantSetEnabledCmd struct {
-	enabled bool
-	tenant  string
+// tenantChange is one setting that `tenant update` changes.
+type tenantChange struct {
+	label, before, after string
 }
 
-func (c *tenantSetEnabledCmd) name() string {
-	if c.enabled {
-		return "tenant enable"
+// changes lists the settings given whose value differs between before and
+// after.
+func (f *tenantFlags) changes(before, after lead.Tenant) []tenantChange {
+	var out []tenantChange
+	for _, st := range tenantSettings {
+		if _, ok := f.given[st.flag]; !ok || st.set == nil {
+			continue
+		}
+		if b, a := st.show(before), st.show(after); b != a {
+			out = append(out, tenantChange{label: st.label, before: b, after: a})
+		}
 	}
-	return "tenant disable"
+	return out
 }
 
-func (c *tenantSetEnabledCmd) synopsis() string {
-	if c.enabled {
-		return tenantEnableSyn
-	}
-	return tenantDisableSyn
+// tenantProblems are what is wrong with a tenant's settings in the terms of
+// the command line: every problem at once, each naming its flag. Checks run
+// in turn (flag values, then lead.Tenant.Validate, then the CRM's own), and
+// a setting one check found wrong is not reported again by a later one: a
+// --quiet-hours that did not parse is not also a window that "must start
+// before it ends".
+type tenantProblems struct {
+	list []string
+	// settled are the fields already reported, or vouched for by the
+	// command (a secret that run will seal).
+	settled map[string]bool
 }
 
-func (c *tenantSetEnabledCmd) parseArgs(args []string, _ func(string) string) error {
-	fs := newFlagSet(c.name())
-	fs.StringVar(&c.tenant, "tenant", "", "tenant name or id")
-	if err := parseFlags(fs, c.name(), c.synopsis(), args); err != nil {
-		return err
-	}
-	return requireFlags(c.name(), c.synopsis(), "tenant", c.tenant)
+// add reports that a setting is wrong and why.
+func (p *tenantProblems) add(field, reason string) {
+	p.addText(field, tenantFlag(field)+": "+flagReason(reason))
 }
 
-func (c *tenantSetEnabledCmd) run(ctx context.Context, d *deps) error {
-	t, err := d.findTenant(ctx, c.tenant)
-	if err != nil {
-		return err
+// addText reports a problem whose text already names its flag.
+func (p *tenantProblems) addText(field, text string) {
+	p.list = append(p.list, text)
+	p.settle(field)
+}
+
+// settle keeps later checks from reporting field.
+func (p *tenantProblems) settle(field string) {
+	if p.settled == nil {
+		p.settled = map[string]bool{}
 	}
-	state := "disabled"
-	if c.enabled {
-		state = "enabled"
+	p.settled[field] = true
+}
+
+// addErr reports what one check found: the *lead.ValidationError values
+// err joins (through any wrapping), each turned into its flag, and any
+// other error as it is.
+func (p *tenantProblems) addErr(err error) {
+	found := map[string]bool{}
+	for _, e := range leaves(err) {
+		var vErr *lead.ValidationError
+		if !errors.As(e, &vErr) {
+			p.list = append(p.list, e.Error())
+			continue
+		}
+		if p.settled[vErr.Field] {
+			continue
+		}
+		found[vErr.Field] = true
+		p.list = append(p.list, tenantFlag(vErr.Field)+": "+flagReason(vErr.Reason))
 	}
-	if t.Enabled == c.enabled {
-		_, err := fmt.Fprintf(d.stdout, "tenant %s (%s) is already %s\n", t.Name, t.ID, state)
-		return err
+	for field := range found {
+		p.settle(field)
 	}
-	if err := d.store.SetTenantEnabled(ctx, t.ID, c.enabled); err != nil {
-		return err
+}
+
+// err is the usage error listing the problems, or nil.
+func (p *tenantProblems) err(name, synopsis string) error {
+	switch len(p.list) {
+	case 0:
+		return nil
+	case 1:
+		return usageErrorf(synopsis, "%s: %s", name, p.list[0])
 	}
-	_, err = fmt.Fprintf(d.stdout, "tenant %s (%s) is now %s\n", t.Name, t.ID, state)
-	return err
+	return usageErrorf(synopsis, "%s: %d problems:\n  %s", name, len(p.list), strings.Join(p.list, "\n  "))
+}
+
+// leaves flattens err into the errors it joins, through any wrapping, so
+// that each *lead.ValidationError is seen on its own: the CRM registry
+// wraps a join of them in its own context. An error wrapping no
+// ValidationError is kept whole, context and all.
+func leaves(err error) []error {
+	if err == nil {
+		return nil
+	}
+	var vErr *lead.ValidationError
+	if !errors.As(err, &vErr) {
+		return []error{err}
+	}
+	switch e := err.(type) {
+	case *lead.ValidationError:
+		return []error{e}
+	case interface{ Unwrap() []error }:
+		var out []error
+		for _, inner := range e.Unwrap() {
+			out = append(out, leaves(inner)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		return leaves(e.Unwrap())
+	}
+	return []error{err}
+}
+
+// checkTenant reports what is wrong with t, whose CRM secret is secret:
+// lead.Tenant.Validate for the settings every tenant has, then the CRM
+// registry for the settings of t's CRM. The registry builds the adapter a
+// worker would build (with no network call), so a tenant that is saved is
+// one a worker can poll.
+func checkTenant(p *tenantProblems, t lead.Tenant, secret lead.Secret) {
+	// Only the tenant's own settings are checked: the fleet's CRM settings
+	// (base URLs, timeouts) were checked with the configuration.
+	reg := crmset.NewRegistry(crmset.Opts{})
+	kinds := reg.Kinds()
+	p.addErr(t.Validate(kinds))
+	if slices.Contains(kinds, t.CRMKind) {
+		_, err := reg.Adapter(t, secret)
+		p.addErr(err)
+	}
+}
+
+// writeTenant prints every setting of t, one a line, and never its secret:
+// only the id of the key that sealed it.
+func writeTenant(w io.Writer, t lead.Tenant) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(label, value string) { fmt.Fprintf(tw, "  %s:\t%s\n", label, value) }
+	row("id", t.ID.String())
+	for _, st := range tenantSettings {
+		row(st.label, st.show(t))
+	}
+	row("poll cursor", inTenantZone(t, t.PollCursor))
+	row("next poll", inTenantZone(t, t.NextPollAt))
+	row("created", inTenantZone(t, t.CreatedAt))
+	row("updated", inTenantZone(t, t.UpdatedAt))
+	return tw.Flush()
 }

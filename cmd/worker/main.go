@@ -22,10 +22,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"riverqueue.com/riverui"
 
 	"github.com/leadorch/lead-orchestrator/internal/config"
+	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
@@ -111,8 +113,15 @@ func resolveConfigPath(flagValue string, getenv func(string) string) string {
 	return ""
 }
 
+// migrate applies the schema as the tables' owner (database.migrate_url,
+// else database.url), then seals any CRM key stored in plaintext before
+// secrets were encrypted.
 func migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
-	pool, err := store.NewPool(ctx, cfg.Database.URL, int32(cfg.Database.MaxConns))
+	url := cfg.Database.MigrateURL
+	if url == "" {
+		url = cfg.Database.URL
+	}
+	pool, err := store.NewPool(ctx, url, int32(cfg.Database.MaxConns))
 	if err != nil {
 		return err
 	}
@@ -120,11 +129,26 @@ func migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger) error
 	if err := store.Migrate(ctx, pool, logger); err != nil {
 		return err
 	}
-	version, _, err := store.AppSchemaVersion(pool)
+	var seal func(uuid.UUID, lead.Secret) (lead.SealedSecret, error)
+	if cfg.Credentials.Keys != "" {
+		keys, err := credentials.ParseKeyring(cfg.Credentials.Keys)
+		if err != nil {
+			return fmt.Errorf("invalid credentials.keys: %w", err)
+		}
+		seal = keys.Seal
+	}
+	sealed, err := store.SealLegacySecrets(ctx, pool, seal)
 	if err != nil {
 		return err
 	}
-	logger.InfoContext(ctx, "database is up to date", slog.Uint64("app_schema_version", uint64(version)))
+	if sealed > 0 {
+		logger.InfoContext(ctx, "sealed plaintext CRM keys", slog.Int("tenants", sealed))
+	}
+	version, _, err := store.SchemaVersion(ctx, pool)
+	if err != nil {
+		return err
+	}
+	logger.InfoContext(ctx, "database is up to date", slog.Int64("app_schema_version", version))
 	return nil
 }
 
@@ -139,8 +163,12 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
-	if version, dirty, err := store.AppSchemaVersion(pool); err != nil || dirty || version == 0 {
-		return fmt.Errorf("database schema is not ready (run `worker migrate`): version=%d dirty=%v err=%v", version, dirty, err)
+	if version, dirty, err := store.SchemaVersion(ctx, pool); err != nil || dirty || version < store.LatestSchemaVersion() {
+		return fmt.Errorf("database schema is not ready (run `worker migrate`): version=%d (want %d) dirty=%v err=%v",
+			version, store.LatestSchemaVersion(), dirty, err)
+	}
+	if err := store.CheckAppRole(ctx, pool); err != nil {
+		return err
 	}
 
 	deps, err := newDeps(cfg, pool, logger)
@@ -150,6 +178,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	client, err := jobs.NewClient(deps, jobs.ClientOpts{
 		MaxWorkers: map[string]int{
 			jobs.QueueCRM:         cfg.Queues.CRM.MaxWorkers,
+			jobs.QueueCRMBackfill: cfg.Queues.CRMBackfill.MaxWorkers,
 			jobs.QueueSMS:         cfg.Queues.SMS.MaxWorkers,
 			jobs.QueueEmail:       cfg.Queues.Email.MaxWorkers,
 			jobs.QueueBookkeeping: cfg.Queues.Bookkeeping.MaxWorkers,
@@ -282,11 +311,16 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs
 	if err != nil {
 		return nil, err
 	}
+	keys, err := credentials.ParseKeyring(cfg.Credentials.Keys)
+	if err != nil {
+		return nil, fmt.Errorf("invalid credentials.keys: %w", err)
+	}
 	return &jobs.Deps{
-		Pool:  pool,
-		CRM:   crmset.NewRegistry(crmset.Opts{ShopMonkeyBaseURL: cfg.ShopMonkey.BaseURL, ShopMonkeyTimeout: cfg.ShopMonkey.Timeout}),
-		SMS:   sms,
-		Email: email,
+		Pool:        pool,
+		CRM:         crmset.NewRegistry(crmOpts(cfg, pool)),
+		Credentials: keys,
+		SMS:         sms,
+		Email:       email,
 		Templates: lead.Templates{
 			SMS:          cfg.Templates.SMS,
 			EmailSubject: cfg.Templates.EmailSubject,
@@ -303,6 +337,16 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs
 		ConfirmWait: confirmWait(cfg),
 		Logger:      logger,
 	}, nil
+}
+
+// crmOpts are the fleet-wide CRM settings of cfg, with every tenant's
+// request budget kept in the database.
+func crmOpts(cfg *config.Config, pool *pgxpool.Pool) crmset.Opts {
+	return crmset.Opts{
+		ShopMonkeyBaseURL: cfg.ShopMonkey.BaseURL, ShopMonkeyTimeout: cfg.ShopMonkey.Timeout,
+		TekmetricBaseURL: cfg.Tekmetric.BaseURL, TekmetricTimeout: cfg.Tekmetric.Timeout,
+		Budget: jobs.CRMBudget(pool),
+	}
 }
 
 // confirmWait is how long an interrupted send waits for confirmation:

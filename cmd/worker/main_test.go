@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/credentials"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/testdb"
 )
 
@@ -43,20 +46,33 @@ const (
 	databasePasswd = "db-password-77"
 )
 
+// credentialsKeys is the test's credentials.keys; it must never be printed
+// either.
+var credentialsKeys = func() string {
+	spec, err := credentials.NewKeySpec("test")
+	if err != nil {
+		panic(err)
+	}
+	return spec
+}()
+
 type testBundle struct {
+	db  testdb.DB
 	env map[string]string
 }
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	_, dbURL := testdb.New(t)
-	u, err := url.Parse(dbURL)
+	db := testdb.NewApp(t)
+	u, err := url.Parse(db.AppURL)
 	require.NoError(t, err)
 	// The test server trusts local connections, so a password is accepted
 	// and ignored: it is here to prove it is never printed.
 	u.User = url.UserPassword(u.User.Username(), databasePasswd)
-	return &testBundle{env: map[string]string{
+	return &testBundle{db: db, env: map[string]string{
 		"LEADORCH_DATABASE_URL":            u.String(),
+		"LEADORCH_DATABASE_MIGRATE_URL":    db.OwnerURL,
+		"LEADORCH_CREDENTIALS_KEYS":        credentialsKeys,
 		"LEADORCH_HTTP_ADDR":               freeAddr(t),
 		"LEADORCH_TWILIO_ACCOUNT_SID":      "ACtest",
 		"LEADORCH_TWILIO_AUTH_TOKEN":       twilioToken,
@@ -83,7 +99,8 @@ func freeAddr(t *testing.T) string {
 
 func requireNoSecrets(t *testing.T, out string) {
 	t.Helper()
-	for _, s := range []string{twilioToken, sendgridKey, riverUIPass, databasePasswd} {
+	_, key, _ := strings.Cut(credentialsKeys, "=")
+	for _, s := range []string{twilioToken, sendgridKey, riverUIPass, databasePasswd, key} {
 		require.NotContains(t, out, s)
 	}
 }
@@ -199,6 +216,16 @@ func TestWorkerConfigErrors(t *testing.T) {
 		require.ErrorContains(t, err, "run `worker migrate`")
 	})
 
+	t.Run("RunRefusesARoleThatBypassesRowSecurity", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		var out syncBuffer
+		require.NoError(t, run(context.Background(), []string{"worker", "migrate"}, b.getenv, &out))
+		b.env["LEADORCH_DATABASE_URL"] = b.db.OwnerURL
+		err := run(context.Background(), []string{"worker", "run"}, b.getenv, &out)
+		require.ErrorContains(t, err, "row-level security would not keep tenants apart")
+	})
+
 	t.Run("UnknownCommand", func(t *testing.T) {
 		t.Parallel()
 		var out syncBuffer
@@ -214,4 +241,43 @@ func TestWorkerConfigErrors(t *testing.T) {
 		requireNoSecrets(t, out.String())
 		require.True(t, strings.Contains(out.String(), "ACtest"), out.String())
 	})
+}
+
+// TestWorkerMigrateSealsPlaintextKeys: a CRM key stored in plaintext before
+// secrets were sealed is sealed by `worker migrate` and the plaintext is
+// gone; without credentials.keys, migrate refuses and says why.
+func TestWorkerMigrateSealsPlaintextKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	var id uuid.UUID
+	require.NoError(t, b.db.Owner.QueryRow(ctx, `INSERT INTO tenants (name, crm_kind, crm_location_id, crm_api_key)
+		VALUES ('legacy', 'shopmonkey', 'loc-1', 'sm_plaintext_key_123') RETURNING id`).Scan(&id))
+
+	noKeys := func(k string) string {
+		if k == "LEADORCH_CREDENTIALS_KEYS" {
+			return ""
+		}
+		return b.env[k]
+	}
+	var out syncBuffer
+	err := run(ctx, []string{"worker", "migrate"}, noKeys, &out)
+	require.ErrorContains(t, err, "1 tenants have a plaintext CRM key to seal: set credentials.keys")
+
+	require.NoError(t, run(ctx, []string{"worker", "migrate"}, b.getenv, &out))
+	require.NotContains(t, out.String(), "sm_plaintext_key_123")
+	var (
+		plain, keyID string
+		sealed       []byte
+	)
+	require.NoError(t, b.db.Owner.QueryRow(ctx, `SELECT crm_api_key, crm_secret_key_id, crm_secret_sealed FROM tenants WHERE id = $1`, id).
+		Scan(&plain, &keyID, &sealed))
+	require.Empty(t, plain)
+	require.Equal(t, "test", keyID)
+	require.NotContains(t, string(sealed), "sm_plaintext_key_123")
+	keys, err := credentials.ParseKeyring(credentialsKeys)
+	require.NoError(t, err)
+	secret, err := keys.Open(id, lead.SealedSecret{KeyID: keyID, Ciphertext: sealed})
+	require.NoError(t, err)
+	require.Equal(t, "sm_plaintext_key_123", secret.Reveal())
 }

@@ -23,17 +23,19 @@ import (
 // Load; Default gives the values used for every key the file and the
 // environment leave out.
 type Config struct {
-	Database   DatabaseConfig   `mapstructure:"database"`
-	HTTP       HTTPConfig       `mapstructure:"http"`
-	RiverUI    RiverUIConfig    `mapstructure:"riverui"`
-	River      RiverConfig      `mapstructure:"river"`
-	Queues     QueuesConfig     `mapstructure:"queues"`
-	Poll       PollConfig       `mapstructure:"poll"`
-	ShopMonkey ShopMonkeyConfig `mapstructure:"shopmonkey"`
-	Twilio     TwilioConfig     `mapstructure:"twilio"`
-	SendGrid   SendGridConfig   `mapstructure:"sendgrid"`
-	Templates  TemplatesConfig  `mapstructure:"templates"`
-	Log        LogConfig        `mapstructure:"log"`
+	Database    DatabaseConfig    `mapstructure:"database"`
+	HTTP        HTTPConfig        `mapstructure:"http"`
+	RiverUI     RiverUIConfig     `mapstructure:"riverui"`
+	River       RiverConfig       `mapstructure:"river"`
+	Queues      QueuesConfig      `mapstructure:"queues"`
+	Poll        PollConfig        `mapstructure:"poll"`
+	ShopMonkey  ShopMonkeyConfig  `mapstructure:"shopmonkey"`
+	Tekmetric   TekmetricConfig   `mapstructure:"tekmetric"`
+	Credentials CredentialsConfig `mapstructure:"credentials"`
+	Twilio      TwilioConfig      `mapstructure:"twilio"`
+	SendGrid    SendGridConfig    `mapstructure:"sendgrid"`
+	Templates   TemplatesConfig   `mapstructure:"templates"`
+	Log         LogConfig         `mapstructure:"log"`
 }
 
 // DatabaseConfig is the Postgres that holds both the app's tables and River's.
@@ -43,6 +45,12 @@ type DatabaseConfig struct {
 	// password is secret: host and database stay visible when printed, because
 	// they are what an operator needs to see to debug a connection.
 	URL string `mapstructure:"url" secret:"url"`
+
+	// MigrateURL is the role that owns the tables, for `worker migrate`
+	// only; empty means URL. The worker itself must connect (URL) as a role
+	// that owns nothing and is a member of leadorch_app, so that row-level
+	// security applies to it; it refuses to run as an owner or superuser.
+	MigrateURL string `mapstructure:"migrate_url" secret:"url"`
 
 	// MaxConns is the pgx pool size. River's producers and every running job
 	// share it, so it bounds how much work one replica does against Postgres.
@@ -95,6 +103,7 @@ type RiverConfig struct {
 // slow CRM cannot hold back texts.
 type QueuesConfig struct {
 	CRM         QueueConfig `mapstructure:"crm"`
+	CRMBackfill QueueConfig `mapstructure:"crm_backfill"`
 	SMS         QueueConfig `mapstructure:"sms"`
 	Email       QueueConfig `mapstructure:"email"`
 	Bookkeeping QueueConfig `mapstructure:"bookkeeping"`
@@ -123,6 +132,21 @@ type PollConfig struct {
 type ShopMonkeyConfig struct {
 	BaseURL string        `mapstructure:"base_url"`
 	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// TekmetricConfig is the Tekmetric API client. An empty BaseURL means the
+// production API; a tenant's own crm_base_url (the sandbox host, say) wins.
+type TekmetricConfig struct {
+	BaseURL string        `mapstructure:"base_url"`
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// CredentialsConfig holds the keys that seal tenants' CRM secrets at rest.
+type CredentialsConfig struct {
+	// Keys is comma-separated ID=BASE64KEY pairs (32-byte AES-256 keys);
+	// the first seals, all open. Rotate by putting a new key first, running
+	// `enqueue tenant rotate-keys`, then removing the old one.
+	Keys string `mapstructure:"keys" secret:"true"`
 }
 
 // TwilioConfig is the Twilio client used to send texts. An empty BaseURL
@@ -190,7 +214,7 @@ func (c LogConfig) NewLogger(w io.Writer) *slog.Logger {
 func Default() Config {
 	return Config{
 		Database: DatabaseConfig{
-			URL:      "postgres://postgres@127.0.0.1:5432/leadorch?sslmode=disable",
+			URL:      "postgres://leadorch_worker@127.0.0.1:5432/leadorch?sslmode=disable",
 			MaxConns: 20,
 		},
 		HTTP: HTTPConfig{
@@ -211,6 +235,7 @@ func Default() Config {
 		},
 		Queues: QueuesConfig{
 			CRM:         QueueConfig{MaxWorkers: 20},
+			CRMBackfill: QueueConfig{MaxWorkers: 5},
 			SMS:         QueueConfig{MaxWorkers: 50},
 			Email:       QueueConfig{MaxWorkers: 50},
 			Bookkeeping: QueueConfig{MaxWorkers: 50},
@@ -220,6 +245,7 @@ func Default() Config {
 			MaxWindow: 24 * time.Hour,
 		},
 		ShopMonkey: ShopMonkeyConfig{Timeout: 15 * time.Second},
+		Tekmetric:  TekmetricConfig{Timeout: 15 * time.Second},
 		Twilio:     TwilioConfig{Timeout: 10 * time.Second},
 		SendGrid:   SendGridConfig{Timeout: 10 * time.Second, ConfirmWait: 10 * time.Minute},
 		Templates: TemplatesConfig{

@@ -425,6 +425,7 @@ func workerConfig() config.Config {
 	cfg.Twilio.AccountSID = "AC0123456789abcdef0123456789abcdef"
 	cfg.Twilio.AuthToken = "0123456789abcdef0123456789abcdef"
 	cfg.SendGrid.APIKey = "SG.abc_DEF-123.xyz"
+	cfg.Credentials.Keys = "k1=c2FuZGJveC1kZXYta2V5LW5vdC1mb3ItcmVhbC11c2U="
 	return cfg
 }
 
@@ -547,6 +548,17 @@ func TestValidateForWorker(t *testing.T) {
 		require.NoError(t, cfg.ValidateForWorker())
 	})
 
+	t.Run("RejectsBadCredentialsKeysWithoutQuotingThem", func(t *testing.T) {
+		t.Parallel()
+
+		cfg := workerConfig()
+		cfg.Credentials.Keys = "k1=dG9vLXNob3J0LXNlY3JldA=="
+		err := cfg.ValidateForWorker()
+		require.ErrorContains(t, err, "credentials.keys")
+		require.ErrorContains(t, err, "AES-256 needs 32")
+		require.NotContains(t, err.Error(), "dG9vLXNob3J0LXNlY3JldA")
+	})
+
 	t.Run("RequiresCredentialsAndNamesThem", func(t *testing.T) {
 		t.Parallel()
 
@@ -564,6 +576,7 @@ func TestValidateForWorker(t *testing.T) {
 			"twilio.account_sid",
 			"twilio.auth_token",
 			"sendgrid.api_key",
+			"credentials.keys",
 		}, keys)
 		require.Contains(t, problemFor(t, verr, "twilio.auth_token"), "LEADORCH_TWILIO_AUTH_TOKEN", "says how to set it")
 	})
@@ -651,7 +664,7 @@ func TestRedaction(t *testing.T) {
 
 		red := config.Default().Redacted()
 		require.Equal(t, "", red["twilio"].(map[string]any)["auth_token"])
-		require.Equal(t, "postgres://postgres@127.0.0.1:5432/leadorch?sslmode=disable", red["database"].(map[string]any)["url"],
+		require.Equal(t, "postgres://leadorch_worker@127.0.0.1:5432/leadorch?sslmode=disable", red["database"].(map[string]any)["url"],
 			"a URL without a password is shown whole")
 	})
 
@@ -766,7 +779,7 @@ func TestRedaction(t *testing.T) {
 				require.Implements(t, (*json.Marshaler)(nil), section.Interface(), "%s holds a secret", typ)
 			}
 		}
-		require.Len(t, markers, 4, "database.url, riverui.password, twilio.auth_token, sendgrid.api_key")
+		require.Len(t, markers, 6, "database.url, database.migrate_url, riverui.password, twilio.auth_token, sendgrid.api_key, credentials.keys")
 
 		var logged bytes.Buffer
 		slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", cfg)
@@ -800,6 +813,7 @@ func TestRepoConfigYAML(t *testing.T) {
 		bundle.env["LEADORCH_TWILIO_ACCOUNT_SID"] = "AC0123456789abcdef"
 		bundle.env["LEADORCH_TWILIO_AUTH_TOKEN"] = "0123456789abcdef"
 		bundle.env["LEADORCH_SENDGRID_API_KEY"] = "SG.key.value"
+		bundle.env["LEADORCH_CREDENTIALS_KEYS"] = "k1=c2FuZGJveC1kZXYta2V5LW5vdC1mb3ItcmVhbC11c2U="
 		cfg, err := config.Load(path, bundle.getenv)
 		require.NoError(t, err)
 		require.NoError(t, cfg.ValidateForWorker())

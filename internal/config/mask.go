@@ -104,6 +104,17 @@ func (c SendGridConfig) MarshalJSON() ([]byte, error) {
 	return json.Marshal(redactedMap(reflect.ValueOf(c)))
 }
 
+// Format prints the section with its keys masked; see Config.Format.
+func (c CredentialsConfig) Format(f fmt.State, _ rune) { formatSection(f, c) }
+
+// LogValue logs the section with its keys masked.
+func (c CredentialsConfig) LogValue() slog.Value { return groupValue(redact(reflect.ValueOf(c))) }
+
+// MarshalJSON encodes the section with its keys masked.
+func (c CredentialsConfig) MarshalJSON() ([]byte, error) {
+	return json.Marshal(redactedMap(reflect.ValueOf(c)))
+}
+
 // keyValue is one leaf of a struct with its value made safe to show.
 type keyValue struct {
 	key   string

@@ -9,6 +9,8 @@ import (
 	"text/template"
 	"time"
 	"unicode"
+
+	"github.com/leadorch/lead-orchestrator/internal/credentials"
 )
 
 // FieldError is one problem with one key of the configuration.
@@ -61,7 +63,8 @@ func (c *Config) Validate() error {
 }
 
 // ValidateForWorker runs Validate and also requires what a running worker
-// needs: provider credentials, River UI credentials and an HTTP address. All
+// needs: provider credentials, the keys that open tenants' CRM secrets,
+// River UI credentials and an HTTP address. All
 // problems are returned together as a *ValidationError.
 func (c *Config) ValidateForWorker() error {
 	problems := c.problems()
@@ -73,6 +76,7 @@ func (c *Config) ValidateForWorker() error {
 	check.required("twilio.account_sid", c.Twilio.AccountSID)
 	check.required("twilio.auth_token", c.Twilio.AuthToken)
 	check.required("sendgrid.api_key", c.SendGrid.APIKey)
+	check.required("credentials.keys", c.Credentials.Keys)
 
 	return validationError(problems)
 }
@@ -126,6 +130,7 @@ func (c *Config) problems() []FieldError {
 	// River's own limit on workers per queue.
 	const maxWorkers = 10_000
 	check.intBetween("queues.crm.max_workers", c.Queues.CRM.MaxWorkers, 1, maxWorkers)
+	check.intBetween("queues.crm_backfill.max_workers", c.Queues.CRMBackfill.MaxWorkers, 1, maxWorkers)
 	check.intBetween("queues.sms.max_workers", c.Queues.SMS.MaxWorkers, 1, maxWorkers)
 	check.intBetween("queues.email.max_workers", c.Queues.Email.MaxWorkers, 1, maxWorkers)
 	check.intBetween("queues.bookkeeping.max_workers", c.Queues.Bookkeeping.MaxWorkers, 1, maxWorkers)
@@ -140,6 +145,16 @@ func (c *Config) problems() []FieldError {
 
 	check.baseURL("shopmonkey.base_url", c.ShopMonkey.BaseURL)
 	check.durationBetween("shopmonkey.timeout", c.ShopMonkey.Timeout, time.Millisecond, 5*time.Minute)
+	check.baseURL("tekmetric.base_url", c.Tekmetric.BaseURL)
+	check.durationBetween("tekmetric.timeout", c.Tekmetric.Timeout, time.Millisecond, 5*time.Minute)
+	if c.Database.MigrateURL != "" {
+		check.databaseURL("database.migrate_url", c.Database.MigrateURL)
+	}
+	if c.Credentials.Keys != "" {
+		if _, err := credentials.ParseKeyring(c.Credentials.Keys); err != nil {
+			check.add("credentials.keys", err.Error())
+		}
+	}
 
 	check.baseURL("twilio.base_url", c.Twilio.BaseURL)
 	// The Twilio SDK rejects credentials with anything but letters and digits.

@@ -41,3 +41,19 @@ type Appointment struct {
 	Start      time.Time
 	End        time.Time
 }
+
+// Validate checks what every CRM needs of a booking, as a
+// *lead.ValidationError naming the field; adapters add their own rules.
+func (a Appointment) Validate() error {
+	switch {
+	case a.CustomerID == "":
+		return &lead.ValidationError{Field: "appointment.customer_id", Reason: "is empty"}
+	case a.Title == "":
+		return &lead.ValidationError{Field: "appointment.title", Reason: "is empty"}
+	case a.Start.IsZero():
+		return &lead.ValidationError{Field: "appointment.start", Reason: "is not set"}
+	case !a.End.After(a.Start):
+		return &lead.ValidationError{Field: "appointment.end", Reason: "must be after start"}
+	}
+	return nil
+}

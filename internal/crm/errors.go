@@ -13,13 +13,18 @@ var ErrUnauthorized = errors.New("crm rejected the credentials")
 // ErrNotFound means the CRM has no record with the requested id.
 var ErrNotFound = errors.New("crm record not found")
 
-// RateLimitedError means the CRM answered 429. Jobs snooze for RetryAfter
-// instead of spending an attempt.
+// RateLimitedError means the CRM answered 429, or the tenant's own request
+// budget is spent. Jobs snooze for RetryAfter instead of spending an
+// attempt. RetryAfter zero means nobody said (Tekmetric never does): the
+// job layer backs off exponentially.
 type RateLimitedError struct {
 	RetryAfter time.Duration
 }
 
 func (e *RateLimitedError) Error() string {
+	if e.RetryAfter <= 0 {
+		return "crm rate limit reached, backing off exponentially"
+	}
 	return fmt.Sprintf("crm rate limit reached, retry after %s", e.RetryAfter)
 }
 

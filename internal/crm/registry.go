@@ -7,8 +7,11 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
-// NewAdapterFunc builds the adapter of one tenant from its settings.
-type NewAdapterFunc func(t lead.Tenant) (Adapter, error)
+// NewAdapterFunc builds the adapter of one tenant from its settings and its
+// CRM secret, opened for this one call (the tenant carries it sealed). It
+// checks the settings its CRM needs and names the field of any that is
+// wrong, so `enqueue tenant add` can refuse a tenant that could never poll.
+type NewAdapterFunc func(t lead.Tenant, secret lead.Secret) (Adapter, error)
 
 // Registry maps a tenant's CRM kind to the constructor of its adapter, so
 // that jobs never name a CRM: adding one is a new package and one Register
@@ -39,13 +42,13 @@ func (r *Registry) Kinds() []string {
 	return out
 }
 
-// Adapter builds the adapter for tenant t.
-func (r *Registry) Adapter(t lead.Tenant) (Adapter, error) {
+// Adapter builds the adapter for tenant t with its opened secret.
+func (r *Registry) Adapter(t lead.Tenant, secret lead.Secret) (Adapter, error) {
 	fn, ok := r.kinds[t.CRMKind]
 	if !ok {
 		return nil, fmt.Errorf("tenant %s uses CRM kind %q, which this build does not know (known: %v)", t.Name, t.CRMKind, r.Kinds())
 	}
-	a, err := fn(t)
+	a, err := fn(t, secret)
 	if err != nil {
 		return nil, fmt.Errorf("error building %s adapter for tenant %s: %w", t.CRMKind, t.Name, err)
 	}

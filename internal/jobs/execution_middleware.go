@@ -132,7 +132,7 @@ func (r *ExecutionRecorder) record(ctx context.Context, a RecordJobExecutionArgs
 // record may still be queued; RecordExecution lets a real outcome replace
 // the placeholder, whichever lands first.
 func (r *ExecutionRecorder) recordAbandoned(ctx context.Context, job *rivertype.JobRow, cur RecordJobExecutionArgs) {
-	seen, err := store.New(r.deps.Pool).FleetRecordedRuns(ctx, job.ID)
+	seen, err := store.New(r.deps.Pool).RecordedRuns(ctx, cur.TenantID, job.ID)
 	if err != nil {
 		r.deps.Logger.WarnContext(ctx, "error checking earlier runs", slog.Int64("job_id", job.ID), slog.String("error", err.Error()))
 		return

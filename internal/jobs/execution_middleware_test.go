@@ -60,7 +60,7 @@ func scriptClient(t *testing.T, b *testBundle) *river.Client[pgx.Tx] {
 	t.Helper()
 	workers := jobs.NewWorkers(b.deps)
 	river.AddWorker(workers, &scriptWorker{})
-	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
+	client, err := river.NewClient(riverpgxv5.New(b.deps.Pool), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 5}, jobs.QueueBookkeeping: {MaxWorkers: 5}},
 		Workers:           workers,
 		Middleware:        []rivertype.Middleware{jobs.NewExecutionRecorder(b.deps)},

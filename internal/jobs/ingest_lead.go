@@ -26,6 +26,9 @@ type IngestLeadArgs struct {
 	// of a version must not stop a live poll's ingest (true) of the same
 	// version, which is the one that answers the customer.
 	SendMessages bool `json:"send_messages" river:"unique"`
+	// Historic marks an ingest found by a backfill: it runs on the
+	// backfill queue, behind no live lead.
+	Historic bool `json:"historic,omitempty"`
 }
 
 // Kind is the River job kind.
@@ -34,8 +37,12 @@ func (IngestLeadArgs) Kind() string { return "ingest_lead" }
 // InsertOpts makes ingest unique per tenant, record and version, in every
 // state River keeps (completed included), so overlapping polls and repeated
 // webhooks ingest a version once.
-func (IngestLeadArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueCRM, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+func (a IngestLeadArgs) InsertOpts() river.InsertOpts {
+	opts := river.InsertOpts{Queue: QueueCRM, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	if a.Historic {
+		opts.Queue, opts.Priority = QueueCRMBackfill, 4
+	}
+	return opts
 }
 
 // IngestLeadWorker runs ingest_lead.
@@ -64,22 +71,22 @@ func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadAr
 	if !tenant.Enabled {
 		return river.JobCancel(fmt.Errorf("tenant %s is disabled", tenant.Name))
 	}
-	adapter, err := w.deps.CRM.Adapter(tenant)
+	adapter, err := w.deps.adapter(tenant)
 	if err != nil {
-		return river.JobCancel(err)
+		return err
 	}
 	in, err := adapter.GetLead(ctx, a.ExternalID)
 	if err != nil {
-		return crmError("error fetching lead "+a.ExternalID, err)
+		return crmError(job.JobRow, "error fetching lead "+a.ExternalID, err)
 	}
 	customer, err := adapter.GetCustomer(ctx, in.CustomerID)
 	if err != nil {
-		return crmError(fmt.Sprintf("error fetching customer %s of lead %s", in.CustomerID, a.ExternalID), err)
+		return crmError(job.JobRow, fmt.Sprintf("error fetching customer %s of lead %s", in.CustomerID, a.ExternalID), err)
 	}
 	var vehicle lead.Vehicle
 	if in.VehicleID != "" {
 		if vehicle, err = adapter.GetVehicle(ctx, in.VehicleID); err != nil {
-			return crmError(fmt.Sprintf("error fetching vehicle %s of lead %s", in.VehicleID, a.ExternalID), err)
+			return crmError(job.JobRow, fmt.Sprintf("error fetching vehicle %s of lead %s", in.VehicleID, a.ExternalID), err)
 		}
 	}
 	l, err := lead.NewLead(tenant.ID, tenant.CRMKind, in, customer, vehicle)

@@ -12,24 +12,32 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
+	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
 // Queues, one per concern, so that a slow CRM cannot hold back texts and
-// bookkeeping cannot hold back either.
+// bookkeeping cannot hold back either. Historic work (backfills) has a
+// queue of its own: however large a backfill, and however slow that shop's
+// CRM, it never takes a worker that a live lead is waiting for.
 const (
 	QueueCRM         = "crm"
+	QueueCRMBackfill = "crm_backfill"
 	QueueSMS         = "sms"
 	QueueEmail       = "email"
 	QueueBookkeeping = "bookkeeping"
@@ -41,10 +49,13 @@ const StepInitial = "initial"
 // Deps is everything the workers need. main builds it once and passes it to
 // NewWorkers; nothing in this package reaches for globals.
 type Deps struct {
-	Pool  *pgxpool.Pool
-	CRM   *crm.Registry
-	SMS   messaging.SMSSender
-	Email messaging.EmailSender
+	Pool *pgxpool.Pool
+	CRM  *crm.Registry
+	// Credentials opens tenants' sealed CRM secrets, only to build an
+	// adapter for one job.
+	Credentials *credentials.Keyring
+	SMS         messaging.SMSSender
+	Email       messaging.EmailSender
 
 	// Templates are the fleet's default message templates; a tenant's own
 	// override them field by field.
@@ -70,6 +81,38 @@ type Deps struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 }
+
+// adapter builds the CRM adapter of tenant t for one job. A tenant whose
+// settings or secret cannot make one is an operator's problem that retries
+// cannot fix: the job is cancelled with the reason.
+func (d *Deps) adapter(t lead.Tenant) (crm.Adapter, error) {
+	secret, err := d.Credentials.OpenFor(t)
+	if err != nil {
+		return nil, river.JobCancel(err)
+	}
+	a, err := d.CRM.Adapter(t, secret)
+	if err != nil {
+		return nil, river.JobCancel(err)
+	}
+	return a, nil
+}
+
+// rateLimitBackoff is how long a job waits after a 429 that named no time:
+// 1s, 2s, 4s ... doubling with each snooze of the job, at most 5 minutes,
+// with up to a quarter of jitter so that a shop's jobs do not retry in step.
+func rateLimitBackoff(job *rivertype.JobRow) time.Duration {
+	var meta struct {
+		Snoozes int `json:"snoozes"`
+	}
+	_ = json.Unmarshal(job.Metadata, &meta)
+	d := maxRateLimitBackoff
+	if meta.Snoozes < 9 {
+		d = min(time.Second<<meta.Snoozes, maxRateLimitBackoff)
+	}
+	return d + time.Duration(rand.Int64N(int64(d/4)+1))
+}
+
+const maxRateLimitBackoff = 5 * time.Minute
 
 func (d *Deps) now() time.Time {
 	if d.Now != nil {
@@ -98,7 +141,7 @@ func (d *Deps) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // crmError turns an adapter error into what the job should do next: snooze
 // on a rate limit (no attempt spent), cancel on bad credentials or a bad
 // record (retrying cannot fix either), retry on anything else.
-func crmError(action string, err error) error {
+func crmError(job *rivertype.JobRow, action string, err error) error {
 	var (
 		limited *crm.RateLimitedError
 		invalid *crm.InvalidRecordError
@@ -107,7 +150,12 @@ func crmError(action string, err error) error {
 	)
 	switch {
 	case errors.As(err, &limited):
-		return river.JobSnooze(limited.RetryAfter)
+		if limited.RetryAfter > 0 {
+			return river.JobSnooze(limited.RetryAfter)
+		}
+		// The CRM did not say when (Tekmetric's 429 has an empty body):
+		// back off exponentially over this job's snoozes.
+		return river.JobSnooze(rateLimitBackoff(job))
 	case errors.Is(err, crm.ErrUnauthorized):
 		return river.JobCancel(fmt.Errorf("%s: the CRM rejected the tenant's credentials; fix them with `enqueue tenant` and retry: %w", action, err))
 	case errors.As(err, &invalid), errors.As(err, &vErr):
@@ -118,4 +166,14 @@ func crmError(action string, err error) error {
 		return river.JobCancel(fmt.Errorf("%s: %w", action, err))
 	}
 	return fmt.Errorf("%s: %w", action, err)
+}
+
+// CRMBudget is the fleet-wide budget of CRM requests kept in Postgres, for
+// crmset.Opts.Budget: each tenant may burst a quarter of a minute's
+// requests, then goes at its rate, counted across every replica.
+func CRMBudget(pool *pgxpool.Pool) func(ctx context.Context, t lead.Tenant, perMinute int) (time.Duration, error) {
+	st := store.New(pool)
+	return func(ctx context.Context, t lead.Tenant, perMinute int) (time.Duration, error) {
+		return st.TakeCRMRequest(ctx, t.ID, perMinute, max(1, perMinute/4), time.Now())
+	}
 }

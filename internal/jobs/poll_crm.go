@@ -42,8 +42,9 @@ func (a PollCRMArgs) InsertOpts() river.InsertOpts {
 			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
 		}}
 	} else {
-		// Historic work yields to live work in the same queue.
-		opts.Priority = 4
+		// Historic work has its own queue, so it never holds a worker a
+		// live poll waits for.
+		opts.Queue, opts.Priority = QueueCRMBackfill, 4
 	}
 	return opts
 }
@@ -70,13 +71,13 @@ func (w *PollCRMWorker) Work(ctx context.Context, job *river.Job[PollCRMArgs]) e
 	if !tenant.Enabled {
 		return river.JobCancel(fmt.Errorf("tenant %s is disabled", tenant.Name))
 	}
-	adapter, err := w.deps.CRM.Adapter(tenant)
+	adapter, err := w.deps.adapter(tenant)
 	if err != nil {
-		return river.JobCancel(err)
+		return err
 	}
 	inquiries, err := adapter.FetchNewLeads(ctx, a.Since, a.Until)
 	if err != nil {
-		return crmError(fmt.Sprintf("error polling %s for tenant %s", tenant.CRMKind, tenant.Name), err)
+		return crmError(job.JobRow, fmt.Sprintf("error polling %s for tenant %s", tenant.CRMKind, tenant.Name), err)
 	}
 
 	params := make([]river.InsertManyParams, 0, len(inquiries))
@@ -90,6 +91,7 @@ func (w *PollCRMWorker) Work(ctx context.Context, job *river.Job[PollCRMArgs]) e
 		}
 		params = append(params, river.InsertManyParams{Args: IngestLeadArgs{
 			TenantID: a.TenantID, ExternalID: in.ExternalID, Version: in.Version, SendMessages: a.SendMessages,
+			Historic: !a.Live,
 		}})
 	}
 	return w.deps.inTx(ctx, func(tx pgx.Tx) error {

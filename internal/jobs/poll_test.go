@@ -47,7 +47,9 @@ func TestPollCRM(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		tenant := b.addShop(t, "badkey")
-		_, err := b.pool.Exec(context.Background(), `UPDATE tenants SET crm_api_key = 'wrong' WHERE id = $1`, tenant.ID)
+		wrong, err := b.keys.Seal(tenant.ID, "wrong")
+		require.NoError(t, err)
+		_, err = b.store.UpdateTenant(context.Background(), tenant, &wrong)
 		require.NoError(t, err)
 
 		job := poll(t, b, tenant, jobs.PollCRMArgs{Live: true})

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -25,16 +26,22 @@ import (
 
 // testBundle is one isolated world: a fresh database, the provider fakes
 // on a real HTTP server, and the real adapters and senders pointed at them.
+//
+// The jobs run as the application role, under row-level security, as a
+// deployed worker does; pool is the owner's, for tests to look across
+// tenants.
 type testBundle struct {
 	pool    *pgxpool.Pool
 	sandbox *sandbox.Server
 	deps    *jobs.Deps
 	store   *store.Store
+	keys    *credentials.Keyring
 }
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	pool, _ := testdb.New(t)
+	db := testdb.NewApp(t)
+	keys, _ := credentials.MustNewKeyring("test")
 	sb := sandbox.NewServer(sandbox.ServerOpts{})
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
@@ -55,10 +62,15 @@ func setup(t *testing.T) *testBundle {
 		level = slog.LevelDebug
 	}
 	deps := &jobs.Deps{
-		Pool:  pool,
-		CRM:   crmset.NewRegistry(crmset.Opts{ShopMonkeyBaseURL: urls.ShopMonkey, ShopMonkeyTimeout: 5 * time.Second}),
-		SMS:   sms,
-		Email: email,
+		Pool: db.App,
+		CRM: crmset.NewRegistry(crmset.Opts{
+			ShopMonkeyBaseURL: urls.ShopMonkey, ShopMonkeyTimeout: 5 * time.Second,
+			TekmetricBaseURL: urls.Tekmetric, TekmetricTimeout: 5 * time.Second,
+			Budget: jobs.CRMBudget(db.App),
+		}),
+		Credentials: keys,
+		SMS:         sms,
+		Email:       email,
 		Templates: lead.Templates{
 			SMS:          "Hi {{.Lead.FirstName}}, {{.Shop.Name}} got your request about your {{.Vehicle.Name}}. Reply STOP to opt out.",
 			EmailSubject: "{{.Shop.Name}} received your request",
@@ -69,7 +81,7 @@ func setup(t *testing.T) *testBundle {
 		ReconcileAfter: time.Second,
 		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
-	return &testBundle{pool: pool, sandbox: sb, deps: deps, store: store.New(pool)}
+	return &testBundle{pool: db.Owner, sandbox: sb, deps: deps, store: store.New(db.App), keys: keys}
 }
 
 // addShop creates a ShopMonkey location in the fake and its tenant.
@@ -77,11 +89,16 @@ func (b *testBundle) addShop(t *testing.T, name string) lead.Tenant {
 	t.Helper()
 	key, loc := "sm_key_"+name, "loc-"+name
 	b.sandbox.ShopMonkey.AddLocation(key, loc)
-	tenant, err := b.store.CreateTenant(context.Background(), lead.Tenant{
-		Name: name, CRMKind: "shopmonkey", CRMLocationID: loc, CRMAPIKey: lead.Secret(key),
+	tenant := lead.Tenant{
+		Name: name, CRMKind: "shopmonkey", CRMLocationID: loc,
 		TimeZone: "America/Chicago", PollInterval: 5 * time.Second,
 		SMSFrom: "+15005550006", EmailFrom: "service@" + name + ".example.com", EmailFromName: name, Enabled: true,
-	})
+		// Tests push hundreds of leads through one shop in seconds; the
+		// fairness tests set their own limits.
+		CRMRateLimit: 60_000,
+	}
+	require.NoError(t, b.keys.SealFor(&tenant, lead.Secret(key)))
+	tenant, err := b.store.CreateTenant(context.Background(), tenant)
 	require.NoError(t, err)
 	return tenant
 }
@@ -103,7 +120,7 @@ func (b *testBundle) addLeads(t *testing.T, tenant lead.Tenant, n int) []sandbox
 func (b *testBundle) startClient(t *testing.T, opts jobs.ClientOpts) *river.Client[pgx.Tx] {
 	t.Helper()
 	if opts.MaxWorkers == nil {
-		opts.MaxWorkers = map[string]int{jobs.QueueCRM: 10, jobs.QueueSMS: 10, jobs.QueueEmail: 10, jobs.QueueBookkeeping: 10}
+		opts.MaxWorkers = map[string]int{jobs.QueueCRM: 10, jobs.QueueCRMBackfill: 3, jobs.QueueSMS: 10, jobs.QueueEmail: 10, jobs.QueueBookkeeping: 10}
 	}
 	if opts.FetchCooldown == 0 {
 		opts.FetchCooldown = 10 * time.Millisecond

@@ -154,13 +154,21 @@ func TestSkipReason(t *testing.T) {
 
 func TestSecretNeverPrints(t *testing.T) {
 	t.Parallel()
-	tenant := lead.Tenant{Name: "Maple", CRMAPIKey: lead.Secret("sm_live_supersecret")}
+	key := lead.Secret("sm_live_supersecret")
+	// The ciphertext stands in for anything the sealed form must not dump.
+	tenant := lead.Tenant{Name: "Maple", CRMSecret: lead.SealedSecret{KeyID: "k1", Ciphertext: []byte("ciphertext-bytes")}}
 	var buf bytes.Buffer
-	slog.New(slog.NewJSONHandler(&buf, nil)).Info("tenant", slog.Any("tenant", tenant), slog.Any("key", tenant.CRMAPIKey))
-	js, err := json.Marshal(tenant)
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("tenant", slog.Any("tenant", tenant), slog.Any("key", key), slog.Any("sealed", tenant.CRMSecret))
+	js, err := json.Marshal(struct {
+		T lead.Tenant
+		K lead.Secret
+	}{tenant, key})
 	require.NoError(t, err)
-	for _, out := range []string{fmt.Sprint(tenant), fmt.Sprintf("%+v", tenant), fmt.Sprintf("%#v", tenant), buf.String(), string(js)} {
+	for _, out := range []string{fmt.Sprint(tenant, key), fmt.Sprintf("%+v %+v", tenant, key), fmt.Sprintf("%#v %#v", tenant, key), buf.String(), string(js)} {
 		require.NotContains(t, out, "supersecret")
+		require.NotContains(t, out, "ciphertext-bytes")
+		require.NotContains(t, out, "Y2lwaGVydGV4dC1ieXRlcw", "nor its base64")
 	}
-	require.Equal(t, "sm_live_supersecret", tenant.CRMAPIKey.Reveal())
+	require.Contains(t, fmt.Sprint(tenant.CRMSecret), "sealed(k1)")
+	require.Equal(t, "sm_live_supersecret", key.Reveal())
 }

@@ -10,14 +10,29 @@ import (
 // Tenant is one shop: which CRM it uses, how to reach it, how often to poll
 // it and who its messages come from.
 type Tenant struct {
-	ID            uuid.UUID
-	Name          string
-	CRMKind       string
+	ID      uuid.UUID
+	Name    string
+	CRMKind string
+	// CRMBaseURL is the CRM's API root for this shop; empty means the CRM's
+	// production API (a staging host or the sandbox otherwise).
+	CRMBaseURL string
+	// CRMLocationID is the shop within the CRM account: a ShopMonkey
+	// location id, a Tekmetric shop id.
 	CRMLocationID string
-	CRMAPIKey     Secret
+	// CRMClientID is the OAuth client id for CRMs that use one (Tekmetric);
+	// it is not a secret.
+	CRMClientID string
+	// CRMSecret is the CRM credential (ShopMonkey API key, Tekmetric client
+	// secret), sealed: only the credentials keyring opens it.
+	CRMSecret SealedSecret
+	// CRMRateLimit is how many CRM requests per minute this shop may make
+	// across the whole fleet; 0 means the CRM kind's default.
+	CRMRateLimit int
 	// TimeZone is an IANA name ("America/Chicago"); times are shown to the
 	// shop and its customers in it.
-	TimeZone     string
+	TimeZone string
+	// QuietHours is when texts may go out, in TimeZone.
+	QuietHours   QuietHours
 	PollInterval time.Duration
 	// PollCursor: every CRM change before it has been listed by a completed
 	// live poll.
@@ -59,6 +74,33 @@ func (t Templates) Or(def Templates) Templates {
 	}
 	return t
 }
+
+// SealedSecret is a secret encrypted at rest (AES-256-GCM, see package
+// credentials), with the id of the key that sealed it. It prints as its key
+// id only.
+type SealedSecret struct {
+	KeyID      string
+	Ciphertext []byte
+}
+
+// IsZero reports whether nothing is sealed.
+func (s SealedSecret) IsZero() bool { return len(s.Ciphertext) == 0 }
+
+func (s SealedSecret) String() string {
+	if s.IsZero() {
+		return ""
+	}
+	return "sealed(" + s.KeyID + ")"
+}
+
+// GoString keeps %#v short.
+func (s SealedSecret) GoString() string { return s.String() }
+
+// LogValue logs the key id only.
+func (s SealedSecret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText keeps encoders from dumping the ciphertext.
+func (s SealedSecret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // Secret is a credential. It prints and logs as "****" so that a tenant
 // passed to a logger or a format verb by mistake leaks nothing; Reveal is

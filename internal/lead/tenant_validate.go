@@ -3,6 +3,7 @@ package lead
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -18,13 +19,15 @@ const (
 	MaxTenantNameLen = 100
 	MinPollInterval  = 5 * time.Second
 	MaxPollInterval  = 24 * time.Hour
+	MaxCRMRateLimit  = 100_000
 )
 
 // Validate checks a tenant before it is saved and returns every problem at
 // once, as errors.Join of *ValidationError (one per field), so that an
 // operator fixes them all in one go. knownCRMKinds are the CRM kinds this
 // build supports; they come from the CRM registry, which lead must not
-// import. No message ever contains the API key.
+// import (the registry checks each kind's own settings). No message ever
+// contains a secret.
 func (t Tenant) Validate(knownCRMKinds []string) error {
 	var errs []error
 	bad := func(field, reason string) {
@@ -52,8 +55,24 @@ func (t Tenant) Validate(knownCRMKinds []string) error {
 	if strings.TrimSpace(t.CRMLocationID) == "" {
 		bad("crm_location_id", "is required")
 	}
-	if strings.TrimSpace(t.CRMAPIKey.Reveal()) == "" {
-		bad("crm_api_key", "is required")
+	if t.CRMSecret.IsZero() {
+		bad("crm_secret", "is required")
+	}
+	if t.CRMBaseURL != "" {
+		if u, err := url.Parse(t.CRMBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			bad("crm_base_url", "must be an http(s) URL without a query, such as https://sandbox.tekmetric.com")
+		} else if u.User != nil {
+			bad("crm_base_url", "must not carry credentials")
+		}
+	}
+	if t.CRMRateLimit < 0 || t.CRMRateLimit > MaxCRMRateLimit {
+		bad("crm_rate_limit", fmt.Sprintf("is %d requests per minute, must be between 0 (the CRM's default) and %d", t.CRMRateLimit, MaxCRMRateLimit))
+	}
+	// Unset quiet hours mean the default window.
+	if !t.QuietHours.IsZero() {
+		if err := t.QuietHours.Validate(); err != nil {
+			bad("quiet_hours", err.Error())
+		}
 	}
 
 	switch t.TimeZone {

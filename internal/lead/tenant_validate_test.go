@@ -16,12 +16,13 @@ func TestTenantValidate(t *testing.T) {
 
 	known := []string{"shopmonkey"}
 	const apiKey = "sk_live_do_not_print_me"
+	sealed := lead.SealedSecret{KeyID: "k1", Ciphertext: []byte(apiKey)}
 	valid := func() lead.Tenant {
 		return lead.Tenant{
 			Name:          "Main Street Auto",
 			CRMKind:       "shopmonkey",
 			CRMLocationID: "loc-1",
-			CRMAPIKey:     lead.Secret(apiKey),
+			CRMSecret:     sealed,
 			TimeZone:      "America/Chicago",
 			PollInterval:  time.Minute,
 			SMSFrom:       "+15555550123",
@@ -54,7 +55,16 @@ func TestTenantValidate(t *testing.T) {
 		{"NameUUID", func(tn *lead.Tenant) { tn.Name = "0b5a2f3e-1c1d-4d6a-9f61-0a4f1f0b9c11" }, []string{"name"}},
 		{"CRMKindUnknown", func(tn *lead.Tenant) { tn.CRMKind = "salesforce" }, []string{"crm_kind"}},
 		{"LocationMissing", func(tn *lead.Tenant) { tn.CRMLocationID = "" }, []string{"crm_location_id"}},
-		{"APIKeyMissing", func(tn *lead.Tenant) { tn.CRMAPIKey = "  " }, []string{"crm_api_key"}},
+		{"SecretMissing", func(tn *lead.Tenant) { tn.CRMSecret = lead.SealedSecret{} }, []string{"crm_secret"}},
+		{"ValidBaseURLAndQuietHours", func(tn *lead.Tenant) {
+			tn.CRMBaseURL = "https://sandbox.tekmetric.com"
+			tn.QuietHours = lead.QuietHours{Start: 9 * 60, End: 20*60 + 30}
+			tn.CRMRateLimit = 300
+		}, nil},
+		{"BaseURLNotHTTP", func(tn *lead.Tenant) { tn.CRMBaseURL = "ftp://example.com" }, []string{"crm_base_url"}},
+		{"BaseURLWithCredentials", func(tn *lead.Tenant) { tn.CRMBaseURL = "https://user:pw@example.com" }, []string{"crm_base_url"}},
+		{"RateLimitNegative", func(tn *lead.Tenant) { tn.CRMRateLimit = -1 }, []string{"crm_rate_limit"}},
+		{"QuietHoursBackwards", func(tn *lead.Tenant) { tn.QuietHours = lead.QuietHours{Start: 21 * 60, End: 8 * 60} }, []string{"quiet_hours"}},
 		{"TimeZoneMissing", func(tn *lead.Tenant) { tn.TimeZone = "" }, []string{"time_zone"}},
 		{"TimeZoneLocal", func(tn *lead.Tenant) { tn.TimeZone = "Local" }, []string{"time_zone"}},
 		{"TimeZoneUnknown", func(tn *lead.Tenant) { tn.TimeZone = "Mars/Olympus" }, []string{"time_zone"}},
@@ -72,8 +82,8 @@ func TestTenantValidate(t *testing.T) {
 			tn.Templates.EmailSubject = "{{"
 			tn.Templates.EmailText = "{{.Nope}}"
 		}, []string{"templates.email_subject", "templates.email_text"}},
-		{"EverythingAtOnce", func(tn *lead.Tenant) { *tn = lead.Tenant{CRMAPIKey: lead.Secret(apiKey)} }, []string{
-			"name", "crm_kind", "crm_location_id", "time_zone", "poll_interval", "sms_from",
+		{"EverythingAtOnce", func(tn *lead.Tenant) { *tn = lead.Tenant{CRMRateLimit: -5} }, []string{
+			"name", "crm_kind", "crm_location_id", "crm_secret", "crm_rate_limit", "time_zone", "poll_interval", "sms_from",
 		}},
 	}
 	for _, tt := range tests {

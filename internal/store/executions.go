@@ -43,8 +43,13 @@ const (
 // jobs. Recording the same run again changes nothing, except that a real
 // outcome replaces an "abandoned" placeholder written while the real record
 // was still on its way.
-func (s *Store) RecordExecution(ctx context.Context, tenantID uuid.UUID, e Execution) error {
-	_, err := s.db.Exec(ctx, `
+func (s *Store) RecordExecution(ctx context.Context, tenantID uuid.UUID, e Execution) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	_, err = db.Exec(ctx, `
 		INSERT INTO job_executions (job_id, run, attempt, kind, queue, tenant_id, lead_id, outcome, error, started_at, finished_at)
 		-- A tenant deleted since the run leaves the row without one rather
 		-- than failing the record forever on the foreign key.
@@ -60,15 +65,21 @@ func (s *Store) RecordExecution(ctx context.Context, tenantID uuid.UUID, e Execu
 	return nil
 }
 
-// FleetRecordedRuns returns which runs of a job have a row. Used by a run to
-// notice earlier runs that died without one.
-func (s *Store) FleetRecordedRuns(ctx context.Context, jobID int64) (map[int]bool, error) {
-	rows, err := s.db.Query(ctx, `SELECT run FROM job_executions WHERE job_id = $1`, jobID)
+// RecordedRuns returns which runs of one of the tenant's jobs (Fleet for the
+// fleet's own) have a row. Used by a run to notice earlier runs that died
+// without one.
+func (s *Store) RecordedRuns(ctx context.Context, tenantID uuid.UUID, jobID int64) (out map[int]bool, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer done(&err)
+	rows, err := db.Query(ctx, `SELECT run FROM job_executions WHERE job_id = $1`, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("error listing runs of job %d: %w", jobID, err)
 	}
 	defer rows.Close()
-	out := map[int]bool{}
+	out = map[int]bool{}
 	for rows.Next() {
 		var r int
 		if err := rows.Scan(&r); err != nil {
@@ -81,8 +92,13 @@ func (s *Store) FleetRecordedRuns(ctx context.Context, jobID int64) (map[int]boo
 
 // ListExecutions returns the tenant's execution rows, oldest first, for
 // operators and tests.
-func (s *Store) ListExecutions(ctx context.Context, tenantID uuid.UUID) ([]Execution, error) {
-	rows, err := s.db.Query(ctx, `
+func (s *Store) ListExecutions(ctx context.Context, tenantID uuid.UUID) (out []Execution, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer done(&err)
+	rows, err := db.Query(ctx, `
 		SELECT job_id, run, attempt, kind, queue, coalesce(lead_id, '00000000-0000-0000-0000-000000000000'),
 			outcome, error, started_at, finished_at
 		FROM job_executions WHERE tenant_id = $1 ORDER BY started_at, job_id, run`, tenantID)
@@ -90,7 +106,6 @@ func (s *Store) ListExecutions(ctx context.Context, tenantID uuid.UUID) ([]Execu
 		return nil, fmt.Errorf("error listing executions: %w", err)
 	}
 	defer rows.Close()
-	var out []Execution
 	for rows.Next() {
 		var e Execution
 		if err := rows.Scan(&e.JobID, &e.Run, &e.Attempt, &e.Kind, &e.Queue, &e.LeadID, &e.Outcome, &e.Error, &e.StartedAt, &e.FinishedAt); err != nil {

@@ -43,6 +43,11 @@ func scanLead(row pgx.Row) (lead.Lead, error) {
 // created the row: only the call that creates a lead schedules its
 // messages, which is what keeps overlapping polls from texting twice.
 func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead, backfilled bool) (id uuid.UUID, inserted bool, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return uuid.Nil, false, err
+	}
+	defer done(&err)
 	vehicle, err := json.Marshal(l.Vehicle)
 	if err != nil {
 		return uuid.Nil, false, err
@@ -51,7 +56,7 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 		l.VehicleExternalID, l.FirstName, l.LastName, string(l.Phone), string(l.Email), vehicle,
 		l.Summary, l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, backfilled,
 		nullTime(l.CRMCreatedAt), nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem}
-	err = s.db.QueryRow(ctx, `
+	err = db.QueryRow(ctx, `
 		INSERT INTO leads (tenant_id, crm, external_id, source, status, customer_external_id,
 			vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
 			consent_sms, consent_email, consent_marketing, backfilled, crm_created_at,
@@ -68,7 +73,7 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 	// The lead exists. Refresh what the CRM owns (contact details, consent,
 	// vehicle) when this version is newer; the status is ours and stays,
 	// except that a booking seen in the CRM moves an open lead to booked.
-	err = s.db.QueryRow(ctx, `
+	err = db.QueryRow(ctx, `
 		UPDATE leads SET customer_external_id = $5, vehicle_external_id = $6, first_name = $7,
 			last_name = $8, phone = $9, email = $10, vehicle = $11, summary = $12,
 			consent_sms = $13, consent_email = $14, consent_marketing = $15,
@@ -81,7 +86,7 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 		l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Same or older version: nothing to refresh.
-		err = s.db.QueryRow(ctx, `SELECT id FROM leads WHERE tenant_id = $1 AND crm = $2 AND external_id = $3`,
+		err = db.QueryRow(ctx, `SELECT id FROM leads WHERE tenant_id = $1 AND crm = $2 AND external_id = $3`,
 			tenantID, l.CRM, l.ExternalID).Scan(&id)
 	}
 	if err != nil {
@@ -92,7 +97,7 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 
 // GetLead returns one of the tenant's leads.
 func (s *Store) GetLead(ctx context.Context, tenantID, leadID uuid.UUID) (lead.Lead, error) {
-	l, err := scanLead(s.db.QueryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE tenant_id = $1 AND id = $2`, tenantID, leadID))
+	l, err := scanLead(s.queryRow(ctx, tenantID, `SELECT `+leadColumns+` FROM leads WHERE tenant_id = $1 AND id = $2`, tenantID, leadID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return lead.Lead{}, fmt.Errorf("lead %s: %w", leadID, ErrNotFound)
 	}
@@ -104,8 +109,13 @@ func (s *Store) GetLead(ctx context.Context, tenantID, leadID uuid.UUID) (lead.L
 
 // MarkLeadContacted moves a new lead to contacted after its first message
 // went out. Other statuses (replied, booked, opted out) say more and stay.
-func (s *Store) MarkLeadContacted(ctx context.Context, tenantID, leadID uuid.UUID) error {
-	_, err := s.db.Exec(ctx, `
+func (s *Store) MarkLeadContacted(ctx context.Context, tenantID, leadID uuid.UUID) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	_, err = db.Exec(ctx, `
 		UPDATE leads SET status = 'contacted', updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND status = 'new'`, tenantID, leadID)
 	if err != nil {
@@ -115,9 +125,13 @@ func (s *Store) MarkLeadContacted(ctx context.Context, tenantID, leadID uuid.UUI
 }
 
 // CountLeads returns how many leads the tenant has.
-func (s *Store) CountLeads(ctx context.Context, tenantID uuid.UUID) (int, error) {
-	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM leads WHERE tenant_id = $1`, tenantID).Scan(&n)
+func (s *Store) CountLeads(ctx context.Context, tenantID uuid.UUID) (n int, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return 0, err
+	}
+	defer done(&err)
+	err = db.QueryRow(ctx, `SELECT count(*) FROM leads WHERE tenant_id = $1`, tenantID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("error counting leads: %w", err)
 	}
@@ -128,8 +142,13 @@ func (s *Store) CountLeads(ctx context.Context, tenantID uuid.UUID) (int, error)
 // messages over to live messaging, once: it clears the backfilled flag and
 // reports whether this call did. A live poll that meets a fresh lead a
 // backfill got to first uses it, so the customer is still answered.
-func (s *Store) ClaimBackfilledLead(ctx context.Context, tenantID, leadID uuid.UUID) (bool, error) {
-	tag, err := s.db.Exec(ctx, `UPDATE leads SET backfilled = false, updated_at = now()
+func (s *Store) ClaimBackfilledLead(ctx context.Context, tenantID, leadID uuid.UUID) (claimed bool, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	defer done(&err)
+	tag, err := db.Exec(ctx, `UPDATE leads SET backfilled = false, updated_at = now()
 		WHERE tenant_id = $1 AND id = $2 AND backfilled`, tenantID, leadID)
 	if err != nil {
 		return false, fmt.Errorf("error claiming backfilled lead %s: %w", leadID, err)

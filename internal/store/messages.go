@@ -37,8 +37,13 @@ func scanMessage(row pgx.Row) (lead.Message, error) {
 // duplicate) waits here until the first commits, then sees its outcome.
 // The body is fixed when the row is created: a retry sends what the first
 // attempt rendered.
-func (s *Store) LockMessage(ctx context.Context, tenantID uuid.UUID, m lead.Message) (lead.Message, error) {
-	_, err := s.db.Exec(ctx, `
+func (s *Store) LockMessage(ctx context.Context, tenantID uuid.UUID, m lead.Message) (got lead.Message, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return lead.Message{}, err
+	}
+	defer done(&err)
+	_, err = db.Exec(ctx, `
 		INSERT INTO messages (tenant_id, lead_id, step, channel, to_address, from_address, subject, body, status)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (tenant_id, lead_id, step, channel) DO NOTHING`,
@@ -46,7 +51,7 @@ func (s *Store) LockMessage(ctx context.Context, tenantID uuid.UUID, m lead.Mess
 	if err != nil {
 		return lead.Message{}, fmt.Errorf("error creating message %s/%s for lead %s: %w", m.Step, m.Channel, m.LeadID, err)
 	}
-	got, err := scanMessage(s.db.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
+	got, err = scanMessage(db.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
 		WHERE tenant_id = $1 AND lead_id = $2 AND step = $3 AND channel = $4 FOR UPDATE`,
 		tenantID, m.LeadID, m.Step, m.Channel))
 	if err != nil {
@@ -80,8 +85,13 @@ func (s *Store) SetMessageStatus(ctx context.Context, tenantID, messageID uuid.U
 	return s.updateMessage(ctx, tenantID, messageID, `status = $3, last_error = $4`, status, reason)
 }
 
-func (s *Store) updateMessage(ctx context.Context, tenantID, messageID uuid.UUID, set string, args ...any) error {
-	tag, err := s.db.Exec(ctx, `UPDATE messages SET `+set+`, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+func (s *Store) updateMessage(ctx context.Context, tenantID, messageID uuid.UUID, set string, args ...any) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	tag, err := db.Exec(ctx, `UPDATE messages SET `+set+`, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
 		append([]any{tenantID, messageID}, args...)...)
 	if err != nil {
 		return fmt.Errorf("error updating message %s: %w", messageID, err)
@@ -93,8 +103,13 @@ func (s *Store) updateMessage(ctx context.Context, tenantID, messageID uuid.UUID
 }
 
 // GetMessage returns one of the tenant's messages.
-func (s *Store) GetMessage(ctx context.Context, tenantID, messageID uuid.UUID) (lead.Message, error) {
-	m, err := scanMessage(s.db.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE tenant_id = $1 AND id = $2`, tenantID, messageID))
+func (s *Store) GetMessage(ctx context.Context, tenantID, messageID uuid.UUID) (m lead.Message, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return lead.Message{}, err
+	}
+	defer done(&err)
+	m, err = scanMessage(db.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE tenant_id = $1 AND id = $2`, tenantID, messageID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return lead.Message{}, fmt.Errorf("message %s: %w", messageID, ErrNotFound)
 	}
@@ -105,8 +120,13 @@ func (s *Store) GetMessage(ctx context.Context, tenantID, messageID uuid.UUID) (
 }
 
 // ListLeadMessages returns a lead's messages, oldest first.
-func (s *Store) ListLeadMessages(ctx context.Context, tenantID, leadID uuid.UUID) ([]lead.Message, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE tenant_id = $1 AND lead_id = $2 ORDER BY created_at, channel`, tenantID, leadID)
+func (s *Store) ListLeadMessages(ctx context.Context, tenantID, leadID uuid.UUID) (out []lead.Message, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer done(&err)
+	rows, err := db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE tenant_id = $1 AND lead_id = $2 ORDER BY created_at, channel`, tenantID, leadID)
 	if err != nil {
 		return nil, fmt.Errorf("error listing messages of lead %s: %w", leadID, err)
 	}
@@ -114,13 +134,18 @@ func (s *Store) ListLeadMessages(ctx context.Context, tenantID, leadID uuid.UUID
 }
 
 // CountMessages counts the tenant's messages by status.
-func (s *Store) CountMessages(ctx context.Context, tenantID uuid.UUID) (map[lead.MessageStatus]int, error) {
-	rows, err := s.db.Query(ctx, `SELECT status, count(*) FROM messages WHERE tenant_id = $1 GROUP BY status`, tenantID)
+func (s *Store) CountMessages(ctx context.Context, tenantID uuid.UUID) (out map[lead.MessageStatus]int, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer done(&err)
+	rows, err := db.Query(ctx, `SELECT status, count(*) FROM messages WHERE tenant_id = $1 GROUP BY status`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("error counting messages: %w", err)
 	}
 	defer rows.Close()
-	out := map[lead.MessageStatus]int{}
+	out = map[lead.MessageStatus]int{}
 	for rows.Next() {
 		var (
 			st lead.MessageStatus
@@ -136,8 +161,13 @@ func (s *Store) CountMessages(ctx context.Context, tenantID uuid.UUID) (map[lead
 
 // Suppress records that an address must not be contacted again on a channel
 // by this tenant. Repeats keep the first reason.
-func (s *Store) Suppress(ctx context.Context, tenantID uuid.UUID, channel lead.Channel, address, reason, source string) error {
-	_, err := s.db.Exec(ctx, `
+func (s *Store) Suppress(ctx context.Context, tenantID uuid.UUID, channel lead.Channel, address, reason, source string) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	_, err = db.Exec(ctx, `
 		INSERT INTO suppressions (tenant_id, channel, address, reason, source) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (tenant_id, channel, address) DO NOTHING`, tenantID, channel, address, reason, source)
 	if err != nil {
@@ -147,9 +177,13 @@ func (s *Store) Suppress(ctx context.Context, tenantID uuid.UUID, channel lead.C
 }
 
 // IsSuppressed reports whether the tenant must not contact address on channel.
-func (s *Store) IsSuppressed(ctx context.Context, tenantID uuid.UUID, channel lead.Channel, address string) (bool, error) {
-	var ok bool
-	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM suppressions WHERE tenant_id = $1 AND channel = $2 AND address = $3)`,
+func (s *Store) IsSuppressed(ctx context.Context, tenantID uuid.UUID, channel lead.Channel, address string) (ok bool, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	defer done(&err)
+	err = db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM suppressions WHERE tenant_id = $1 AND channel = $2 AND address = $3)`,
 		tenantID, channel, address).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("error checking suppression: %w", err)
@@ -159,8 +193,13 @@ func (s *Store) IsSuppressed(ctx context.Context, tenantID uuid.UUID, channel le
 
 // ListMessagesByStatus returns up to limit of the tenant's messages in
 // status, oldest first: what an operator reviews (ambiguous ones, say).
-func (s *Store) ListMessagesByStatus(ctx context.Context, tenantID uuid.UUID, status lead.MessageStatus, limit int) ([]lead.Message, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE tenant_id = $1 AND status = $2
+func (s *Store) ListMessagesByStatus(ctx context.Context, tenantID uuid.UUID, status lead.MessageStatus, limit int) (out []lead.Message, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer done(&err)
+	rows, err := db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE tenant_id = $1 AND status = $2
 		ORDER BY created_at LIMIT $3`, tenantID, status, limit)
 	if err != nil {
 		return nil, fmt.Errorf("error listing %s messages: %w", status, err)
@@ -172,13 +211,18 @@ func (s *Store) ListMessagesByStatus(ctx context.Context, tenantID uuid.UUID, st
 // holds as some message's provider id. A reconcile uses it so that another
 // message's text, identical and to the same number, is never taken for
 // this one.
-func (s *Store) RecordedProviderIDs(ctx context.Context, tenantID uuid.UUID, ids []string) (map[string]bool, error) {
-	rows, err := s.db.Query(ctx, `SELECT provider_id FROM messages WHERE tenant_id = $1 AND provider_id = ANY($2)`, tenantID, ids)
+func (s *Store) RecordedProviderIDs(ctx context.Context, tenantID uuid.UUID, ids []string) (out map[string]bool, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer done(&err)
+	rows, err := db.Query(ctx, `SELECT provider_id FROM messages WHERE tenant_id = $1 AND provider_id = ANY($2)`, tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("error checking provider ids: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]bool{}
+	out = map[string]bool{}
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,6 +28,9 @@ type DBTX interface {
 // Store runs the repositories on one DBTX.
 type Store struct {
 	db DBTX
+	// The tenant this Store's transaction is scoped to, once set.
+	isScoped bool
+	scope    uuid.UUID
 }
 
 // New returns a Store on db: store.New(pool) for single statements,

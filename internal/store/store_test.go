@@ -6,29 +6,41 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 	"github.com/leadorch/lead-orchestrator/internal/testdb"
 )
 
+// testBundle runs the store as the application role, so every test of
+// the store also runs under row-level security.
 type testBundle struct {
+	db    testdb.DB
 	store *store.Store
+	keys  *credentials.Keyring
 	a, b  lead.Tenant
 }
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	pool, _ := testdb.New(t)
-	st := store.New(pool)
-	mk := func(name string) lead.Tenant {
-		tn, err := st.CreateTenant(context.Background(), lead.Tenant{Name: name, CRMKind: "shopmonkey", CRMLocationID: "loc-" + name,
-			CRMAPIKey: "key-" + lead.Secret(name), TimeZone: "America/Chicago", PollInterval: time.Minute, SMSFrom: "+15125550100", Enabled: true})
-		require.NoError(t, err)
-		return tn
-	}
-	return &testBundle{store: st, a: mk("a"), b: mk("b")}
+	db := testdb.NewApp(t)
+	keys, _ := credentials.MustNewKeyring("test")
+	b := &testBundle{db: db, store: store.New(db.App), keys: keys}
+	b.a, b.b = b.addTenant(t, "a"), b.addTenant(t, "b")
+	return b
+}
+
+func (b *testBundle) addTenant(t *testing.T, name string) lead.Tenant {
+	t.Helper()
+	tn := lead.Tenant{Name: name, CRMKind: "shopmonkey", CRMLocationID: "loc-" + name,
+		TimeZone: "America/Chicago", PollInterval: time.Minute, SMSFrom: "+15125550100", Enabled: true}
+	require.NoError(t, b.keys.SealFor(&tn, lead.Secret("key-"+name)))
+	created, err := b.store.CreateTenant(context.Background(), tn)
+	require.NoError(t, err)
+	return created
 }
 
 func sampleLead(ext string) lead.Lead {
@@ -43,7 +55,7 @@ func TestTenants(t *testing.T) {
 	t.Run("NameIsUnique", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		_, err := b.store.CreateTenant(ctx, lead.Tenant{Name: "a", CRMKind: "shopmonkey", TimeZone: "UTC", PollInterval: time.Minute})
+		_, err := b.store.CreateTenant(ctx, lead.Tenant{ID: uuid.New(), Name: "a", CRMKind: "shopmonkey", TimeZone: "UTC", PollInterval: time.Minute})
 		require.ErrorIs(t, err, store.ErrConflict)
 	})
 	t.Run("FindByNameOrID", func(t *testing.T) {
@@ -52,7 +64,9 @@ func TestTenants(t *testing.T) {
 		byName, err := b.store.FleetFindTenant(ctx, "b")
 		require.NoError(t, err)
 		require.Equal(t, b.b.ID, byName.ID)
-		require.Equal(t, "key-b", byName.CRMAPIKey.Reveal())
+		secret, err := b.keys.OpenFor(byName)
+		require.NoError(t, err)
+		require.Equal(t, "key-b", secret.Reveal())
 		byID, err := b.store.FleetFindTenant(ctx, b.b.ID.String())
 		require.NoError(t, err)
 		require.Equal(t, "b", byID.Name)

@@ -9,28 +9,33 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
-const tenantColumns = `id, name, crm_kind, crm_location_id, crm_api_key, time_zone,
-	poll_interval_seconds, poll_cursor, next_poll_at, sms_from, messaging_service_sid,
-	email_from, email_from_name, templates, enabled, created_at, updated_at`
+const tenantColumns = `id, name, crm_kind, crm_base_url, crm_location_id, crm_client_id,
+	crm_secret_key_id, crm_secret_sealed, crm_rate_limit_per_minute, time_zone,
+	quiet_hours_start, quiet_hours_end, poll_interval_seconds, poll_cursor, next_poll_at,
+	sms_from, messaging_service_sid, email_from, email_from_name, templates, enabled,
+	created_at, updated_at`
 
 func scanTenant(row pgx.Row) (lead.Tenant, error) {
 	var (
-		t         lead.Tenant
-		apiKey    string
-		pollSecs  int
-		templates []byte
+		t                    lead.Tenant
+		pollSecs             int
+		templates            []byte
+		quietStart, quietEnd pgtype.Time
 	)
-	err := row.Scan(&t.ID, &t.Name, &t.CRMKind, &t.CRMLocationID, &apiKey, &t.TimeZone,
-		&pollSecs, &t.PollCursor, &t.NextPollAt, &t.SMSFrom, &t.MessagingServiceSID,
-		&t.EmailFrom, &t.EmailFromName, &templates, &t.Enabled, &t.CreatedAt, &t.UpdatedAt)
+	err := row.Scan(&t.ID, &t.Name, &t.CRMKind, &t.CRMBaseURL, &t.CRMLocationID, &t.CRMClientID,
+		&t.CRMSecret.KeyID, &t.CRMSecret.Ciphertext, &t.CRMRateLimit, &t.TimeZone,
+		&quietStart, &quietEnd, &pollSecs, &t.PollCursor, &t.NextPollAt,
+		&t.SMSFrom, &t.MessagingServiceSID, &t.EmailFrom, &t.EmailFromName, &templates, &t.Enabled,
+		&t.CreatedAt, &t.UpdatedAt)
 	if err != nil {
 		return lead.Tenant{}, err
 	}
-	t.CRMAPIKey = lead.Secret(apiKey)
+	t.QuietHours = lead.QuietHours{Start: timeOfDay(quietStart), End: timeOfDay(quietEnd)}
 	t.PollInterval = time.Duration(pollSecs) * time.Second
 	if err := json.Unmarshal(templates, &t.Templates); err != nil {
 		return lead.Tenant{}, fmt.Errorf("error decoding templates of tenant %s: %w", t.ID, err)
@@ -38,26 +43,59 @@ func scanTenant(row pgx.Row) (lead.Tenant, error) {
 	return t, nil
 }
 
-// CreateTenant adds a shop. Its poll cursor starts now: leads from before
-// it was added come in only through a backfill, which the operator asks for.
-func (s *Store) CreateTenant(ctx context.Context, t lead.Tenant) (lead.Tenant, error) {
+func timeOfDay(t pgtype.Time) lead.TimeOfDay {
+	return lead.TimeOfDay(t.Microseconds / int64(time.Minute/time.Microsecond))
+}
+
+func pgTime(t lead.TimeOfDay) pgtype.Time {
+	return pgtype.Time{Microseconds: int64(t) * int64(time.Minute/time.Microsecond), Valid: true}
+}
+
+// tenantArgs are the settings an operator sets, in the order of
+// tenantSettingColumns ($2 onwards; $1 is the id).
+func tenantArgs(t lead.Tenant) ([]any, error) {
 	templates, err := json.Marshal(t.Templates)
+	if err != nil {
+		return nil, err
+	}
+	quiet := t.QuietHours
+	if quiet.IsZero() {
+		quiet = lead.DefaultQuietHours
+	}
+	return []any{t.ID, t.Name, t.CRMKind, t.CRMBaseURL, t.CRMLocationID, t.CRMClientID,
+		t.CRMSecret.KeyID, t.CRMSecret.Ciphertext, t.CRMRateLimit, t.TimeZone,
+		pgTime(quiet.Start), pgTime(quiet.End), int(t.PollInterval / time.Second),
+		t.SMSFrom, t.MessagingServiceSID, t.EmailFrom, t.EmailFromName, templates, t.Enabled}, nil
+}
+
+const tenantSettingColumns = `name, crm_kind, crm_base_url, crm_location_id, crm_client_id,
+	crm_secret_key_id, crm_secret_sealed, crm_rate_limit_per_minute, time_zone,
+	quiet_hours_start, quiet_hours_end, poll_interval_seconds,
+	sms_from, messaging_service_sid, email_from, email_from_name, templates, enabled`
+
+// CreateTenant adds a shop. t.ID must be set (its sealed secret is bound to
+// it). Its poll cursor starts now: leads from before it was added come in
+// only through a backfill, which the operator asks for.
+func (s *Store) CreateTenant(ctx context.Context, t lead.Tenant) (created lead.Tenant, err error) {
+	if t.ID == uuid.Nil {
+		return lead.Tenant{}, errors.New("error creating tenant: no id (seal its secret with credentials.Keyring.SealFor first)")
+	}
+	args, err := tenantArgs(t)
 	if err != nil {
 		return lead.Tenant{}, err
 	}
-	row := s.db.QueryRow(ctx, `
-		INSERT INTO tenants (name, crm_kind, crm_location_id, crm_api_key, time_zone,
-			poll_interval_seconds, sms_from, messaging_service_sid, email_from, email_from_name,
-			templates, enabled, next_poll_at)
+	db, done, err := s.open(ctx, t.ID)
+	if err != nil {
+		return lead.Tenant{}, err
+	}
+	defer done(&err)
+	created, err = scanTenant(db.QueryRow(ctx, `
+		INSERT INTO tenants (id, `+tenantSettingColumns+`, next_poll_at)
 		-- The first poll is due at a random point of the first interval, so
 		-- tenants added together (an import) do not poll in step forever.
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-			now() + random() * make_interval(secs => $6::integer))
-		RETURNING `+tenantColumns,
-		t.Name, t.CRMKind, t.CRMLocationID, t.CRMAPIKey.Reveal(), t.TimeZone,
-		int(t.PollInterval/time.Second), t.SMSFrom, t.MessagingServiceSID, t.EmailFrom, t.EmailFromName,
-		templates, t.Enabled)
-	created, err := scanTenant(row)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+			now() + random() * make_interval(secs => $13::integer))
+		RETURNING `+tenantColumns, args...))
 	if isUniqueViolation(err) {
 		return lead.Tenant{}, fmt.Errorf("tenant name %q is taken: %w", t.Name, ErrConflict)
 	}
@@ -67,9 +105,53 @@ func (s *Store) CreateTenant(ctx context.Context, t lead.Tenant) (lead.Tenant, e
 	return created, nil
 }
 
+// UpdateTenant saves an operator's change of t's settings: everything but
+// the id, the CRM secret, the poll cursor and schedule, and the timestamps.
+// newSecret, when not nil, replaces the CRM secret in the same
+// transaction; nil keeps the stored one, whatever t.CRMSecret holds (so a
+// key rotation running meanwhile is not undone by a stale copy). Workers
+// read the tenant at the start of every job, so the change applies from
+// the next poll and send on, with nothing to restart. A shorter poll
+// interval also brings the next poll forward.
+func (s *Store) UpdateTenant(ctx context.Context, t lead.Tenant, newSecret *lead.SealedSecret) (updated lead.Tenant, err error) {
+	args, err := tenantArgs(t)
+	if err != nil {
+		return lead.Tenant{}, err
+	}
+	db, done, err := s.open(ctx, t.ID)
+	if err != nil {
+		return lead.Tenant{}, err
+	}
+	defer done(&err)
+	if newSecret != nil {
+		args[6], args[7] = newSecret.KeyID, newSecret.Ciphertext
+	}
+	updated, err = scanTenant(db.QueryRow(ctx, `
+		UPDATE tenants SET (`+tenantSettingColumns+`) =
+			($2, $3, $4, $5, $6,
+			CASE WHEN $20 THEN $7 ELSE crm_secret_key_id END,
+			CASE WHEN $20 THEN $8::bytea ELSE crm_secret_sealed END,
+			$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19),
+			crm_api_key = CASE WHEN $20 THEN '' ELSE crm_api_key END,
+			next_poll_at = least(next_poll_at, now() + make_interval(secs => $13::integer)),
+			updated_at = now()
+		WHERE id = $1
+		RETURNING `+tenantColumns, append(args, newSecret != nil)...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return lead.Tenant{}, fmt.Errorf("tenant %s: %w", t.ID, ErrNotFound)
+	}
+	if isUniqueViolation(err) {
+		return lead.Tenant{}, fmt.Errorf("tenant name %q is taken: %w", t.Name, ErrConflict)
+	}
+	if err != nil {
+		return lead.Tenant{}, fmt.Errorf("error updating tenant %s: %w", t.ID, err)
+	}
+	return updated, nil
+}
+
 // GetTenant returns one tenant.
 func (s *Store) GetTenant(ctx context.Context, tenantID uuid.UUID) (lead.Tenant, error) {
-	t, err := scanTenant(s.db.QueryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, tenantID))
+	t, err := scanTenant(s.queryRow(ctx, tenantID, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, tenantID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return lead.Tenant{}, fmt.Errorf("tenant %s: %w", tenantID, ErrNotFound)
 	}
@@ -80,50 +162,84 @@ func (s *Store) GetTenant(ctx context.Context, tenantID uuid.UUID) (lead.Tenant,
 }
 
 // FleetFindTenant resolves what an operator typed (a tenant's id or name) to
-// a tenant. It is fleet-wide by nature: the operator's CLI has no tenant yet.
+// a tenant. It is fleet-wide by nature: the operator's CLI has no tenant
+// yet. Only the id is looked up across tenants (by a function the database
+// runs as the owner); the tenant itself is read in its own scope.
 func (s *Store) FleetFindTenant(ctx context.Context, idOrName string) (lead.Tenant, error) {
-	var row pgx.Row
+	key := idOrName
 	if id, err := uuid.Parse(idOrName); err == nil {
-		row = s.db.QueryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id)
-	} else {
-		row = s.db.QueryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE name = $1`, idOrName)
+		key = id.String()
 	}
-	t, err := scanTenant(row)
+	var id uuid.UUID
+	err := s.db.QueryRow(ctx, `SELECT leadorch_find_tenant($1) LIMIT 1`, key).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return lead.Tenant{}, fmt.Errorf("tenant %q: %w", idOrName, ErrNotFound)
 	}
 	if err != nil {
-		return lead.Tenant{}, fmt.Errorf("error fetching tenant %q: %w", idOrName, err)
+		return lead.Tenant{}, fmt.Errorf("error looking up tenant %q: %w", idOrName, err)
 	}
-	return t, nil
+	return s.GetTenant(ctx, id)
 }
 
-// FleetListTenants lists every tenant, for the operator's CLI.
+// FleetListTenants lists every tenant by name, for the operator's CLI.
 func (s *Store) FleetListTenants(ctx context.Context) ([]lead.Tenant, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY name`)
+	rows, err := s.db.Query(ctx, `SELECT leadorch_tenant_ids()`)
 	if err != nil {
 		return nil, fmt.Errorf("error listing tenants: %w", err)
 	}
-	defer rows.Close()
-	var out []lead.Tenant
-	for rows.Next() {
-		t, err := scanTenant(rows)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("error listing tenants: %w", err)
+	}
+	out := make([]lead.Tenant, 0, len(ids))
+	for _, id := range ids {
+		t, err := s.GetTenant(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted since the list was taken
+		}
 		if err != nil {
-			return nil, fmt.Errorf("error listing tenants: %w", err)
+			return nil, err
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // SetTenantEnabled turns a tenant's polling and messaging on or off.
-func (s *Store) SetTenantEnabled(ctx context.Context, tenantID uuid.UUID, enabled bool) error {
-	tag, err := s.db.Exec(ctx, `UPDATE tenants SET enabled = $2, updated_at = now() WHERE id = $1`, tenantID, enabled)
+func (s *Store) SetTenantEnabled(ctx context.Context, tenantID uuid.UUID, enabled bool) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	tag, err := db.Exec(ctx, `UPDATE tenants SET enabled = $2, updated_at = now() WHERE id = $1`, tenantID, enabled)
 	if err != nil {
 		return fmt.Errorf("error updating tenant %s: %w", tenantID, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("tenant %s: %w", tenantID, ErrNotFound)
+	}
+	return nil
+}
+
+// ReplaceTenantSecret stores a newly sealed CRM secret in place of old
+// (a re-seal under a new key), only if the stored secret is still old: it
+// returns ErrConflict when the secret changed meanwhile (an operator gave
+// a new one), so a rotation never undoes it.
+func (s *Store) ReplaceTenantSecret(ctx context.Context, tenantID uuid.UUID, old, sealed lead.SealedSecret) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	tag, err := db.Exec(ctx, `UPDATE tenants SET crm_secret_key_id = $2, crm_secret_sealed = $3, crm_api_key = '',
+		updated_at = now() WHERE id = $1 AND crm_secret_key_id = $4 AND crm_secret_sealed IS NOT DISTINCT FROM $5`,
+		tenantID, sealed.KeyID, sealed.Ciphertext, old.KeyID, old.Ciphertext)
+	if err != nil {
+		return fmt.Errorf("error storing the CRM secret of tenant %s: %w", tenantID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("the CRM secret of tenant %s changed meanwhile (or the tenant is gone): %w", tenantID, ErrConflict)
 	}
 	return nil
 }
@@ -136,26 +252,15 @@ type DuePoll struct {
 }
 
 // FleetClaimDuePolls finds enabled tenants whose next poll is due at now,
-// moves their next_poll_at one interval on, and returns them. Rows are
+// moves their next_poll_at one interval on, and returns them, through the
+// one database function allowed to look across tenants for it (migration
+// 3). Rows are
 // locked with SKIP LOCKED, so two schedulers (a leader change mid-run)
 // never claim the same tenant. The next time is computed from the previous
 // one, not from now, so schedules do not drift; a tenant that fell more
 // than an interval behind restarts from now.
 func (s *Store) FleetClaimDuePolls(ctx context.Context, now time.Time, limit int) ([]DuePoll, error) {
-	rows, err := s.db.Query(ctx, `
-		WITH due AS (
-			SELECT id FROM tenants
-			WHERE enabled AND next_poll_at <= $1
-			ORDER BY next_poll_at
-			LIMIT $2
-			FOR UPDATE SKIP LOCKED
-		)
-		UPDATE tenants t SET next_poll_at = CASE
-			WHEN t.next_poll_at + make_interval(secs => t.poll_interval_seconds) > $1
-				THEN t.next_poll_at + make_interval(secs => t.poll_interval_seconds)
-			ELSE $1 + make_interval(secs => t.poll_interval_seconds) END
-		FROM due WHERE t.id = due.id
-		RETURNING t.id, t.poll_cursor`, now, limit)
+	rows, err := s.db.Query(ctx, `SELECT tenant_id, poll_cursor FROM leadorch_claim_due_polls($1, $2)`, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("error claiming due polls: %w", err)
 	}
@@ -169,8 +274,13 @@ func (s *Store) FleetClaimDuePolls(ctx context.Context, now time.Time, limit int
 // AdvancePollCursor records that a live poll listed everything up to until.
 // The cursor only moves forward, so polls that complete out of order cannot
 // move it back and make a later poll skip a window.
-func (s *Store) AdvancePollCursor(ctx context.Context, tenantID uuid.UUID, until time.Time) error {
-	_, err := s.db.Exec(ctx, `
+func (s *Store) AdvancePollCursor(ctx context.Context, tenantID uuid.UUID, until time.Time) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	_, err = db.Exec(ctx, `
 		UPDATE tenants SET poll_cursor = greatest(poll_cursor, $2), updated_at = now()
 		WHERE id = $1`, tenantID, until)
 	if err != nil {

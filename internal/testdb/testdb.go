@@ -73,6 +73,47 @@ func New(t testing.TB) (*pgxpool.Pool, string) {
 	return pool, dbURL
 }
 
+// AppRole is the LOGIN role tests connect as when they play the
+// application: a member of leadorch_app that owns nothing, so row-level
+// security applies to it exactly as to a deployed worker.
+const AppRole = "leadorch_test_app"
+
+// DB is a test database seen two ways: as its owner (to set up and to
+// inspect across tenants) and as the application role (what the code under
+// test uses).
+type DB struct {
+	Owner    *pgxpool.Pool
+	OwnerURL string
+	App      *pgxpool.Pool
+	AppURL   string
+}
+
+// NewApp creates a fresh migrated database for t, like New, and opens it as
+// the application role too.
+func NewApp(t testing.TB) DB {
+	t.Helper()
+	owner, ownerURL := New(t)
+	appURL := AppURLOf(t, ownerURL)
+	app, err := pgxpool.New(context.Background(), appURL)
+	if err != nil {
+		t.Fatalf("error opening test database as %s: %v", AppRole, err)
+	}
+	t.Cleanup(app.Close)
+	return DB{Owner: owner, OwnerURL: ownerURL, App: app, AppURL: appURL}
+}
+
+// AppURLOf returns dbURL with the user changed to AppRole, creating the
+// role on the server first if it is missing (roles are server-wide; the
+// migrations made leadorch_app).
+func AppURLOf(t testing.TB, dbURL string) string {
+	t.Helper()
+	appURL, err := store.DevAppURL(context.Background(), dbURL, AppRole)
+	if err != nil {
+		t.Fatalf("error creating the test application role: %v", err)
+	}
+	return appURL
+}
+
 // NewEmpty creates an empty database (no migrations), for tests of the
 // migrations themselves.
 func NewEmpty(t testing.TB) (*pgxpool.Pool, string) {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
-	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 // appointmentColor is the calendar color of bookings the orchestrator makes.
@@ -18,15 +17,8 @@ const appointmentColor = "blue"
 // An invalid request is a *lead.ValidationError, which retrying cannot fix.
 // The POST is not idempotent: a call that times out may still have booked.
 func (a *Adapter) CreateAppointment(ctx context.Context, appt crm.Appointment) (string, error) {
-	switch {
-	case appt.CustomerID == "":
-		return "", &lead.ValidationError{Field: "appointment.customer_id", Reason: "is empty"}
-	case appt.Title == "":
-		return "", &lead.ValidationError{Field: "appointment.title", Reason: "is empty"}
-	case appt.Start.IsZero():
-		return "", &lead.ValidationError{Field: "appointment.start", Reason: "is not set"}
-	case !appt.End.After(appt.Start):
-		return "", &lead.ValidationError{Field: "appointment.end", Reason: "must be after start"}
+	if err := appt.Validate(); err != nil {
+		return "", err
 	}
 	body := map[string]any{
 		"customerId": appt.CustomerID,

@@ -1,0 +1,85 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestTakeCRMRequest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	now := time.Now()
+
+	// A burst of 5 goes at once, then the bucket is empty: 60/min is one a
+	// second.
+	for i := range 5 {
+		wait, err := b.store.TakeCRMRequest(ctx, b.a.ID, 60, 5, now)
+		require.NoError(t, err)
+		require.Zero(t, wait, "take %d", i)
+	}
+	wait, err := b.store.TakeCRMRequest(ctx, b.a.ID, 60, 5, now)
+	require.NoError(t, err)
+	require.InDelta(t, time.Second, wait, float64(10*time.Millisecond))
+
+	// Another tenant's budget is its own.
+	wait, err = b.store.TakeCRMRequest(ctx, b.b.ID, 60, 5, now)
+	require.NoError(t, err)
+	require.Zero(t, wait)
+
+	// Half a second later half a token is back: still a wait, of the rest.
+	wait, err = b.store.TakeCRMRequest(ctx, b.a.ID, 60, 5, now.Add(500*time.Millisecond))
+	require.NoError(t, err)
+	require.InDelta(t, 500*time.Millisecond, wait, float64(10*time.Millisecond))
+	// A second later than that, one token: it goes.
+	wait, err = b.store.TakeCRMRequest(ctx, b.a.ID, 60, 5, now.Add(1500*time.Millisecond))
+	require.NoError(t, err)
+	require.Zero(t, wait)
+
+	// A long pause refills to the burst, not beyond.
+	later := now.Add(time.Hour)
+	taken := 0
+	for range 10 {
+		wait, err := b.store.TakeCRMRequest(ctx, b.a.ID, 60, 5, later)
+		require.NoError(t, err)
+		if wait == 0 {
+			taken++
+		}
+	}
+	require.Equal(t, 5, taken)
+
+	_, err = b.store.TakeCRMRequest(ctx, b.a.ID, 0, 5, now)
+	require.Error(t, err)
+}
+
+// TestTakeCRMRequestConcurrently: many takers at once (replicas) never get
+// more than the bucket holds.
+func TestTakeCRMRequestConcurrently(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	now := time.Now()
+	var (
+		wg    sync.WaitGroup
+		taken atomic.Int32
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				wait, err := b.store.TakeCRMRequest(ctx, b.a.ID, 6, 20, now)
+				if err == nil && wait == 0 {
+					taken.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.EqualValues(t, 20, taken.Load())
+}
