@@ -21,11 +21,12 @@ type SchedulePollsArgs struct{}
 // Kind is the River job kind.
 func (SchedulePollsArgs) Kind() string { return "schedule_polls" }
 
-// InsertOpts runs the scheduler ahead of other CRM work and keeps at most
-// one round queued.
+// InsertOpts keeps at most one round queued, on the bookkeeping queue:
+// its work is a few quick writes, and on the crm queue it would wait behind
+// shops whose CRMs are slow or down, delaying every shop's next poll.
 func (SchedulePollsArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
-		Queue:       QueueCRM,
+		Queue:       QueueBookkeeping,
 		Priority:    1,
 		MaxAttempts: 3,
 		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{

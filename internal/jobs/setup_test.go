@@ -36,12 +36,13 @@ type testBundle struct {
 	deps    *jobs.Deps
 	store   *store.Store
 	keys    *credentials.Keyring
+	keySpec string
 }
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	db := testdb.NewApp(t)
-	keys, _ := credentials.MustNewKeyring("test")
+	keys, keySpec := credentials.MustNewKeyring("test")
 	sb := sandbox.NewServer(sandbox.ServerOpts{})
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
@@ -81,7 +82,7 @@ func setup(t *testing.T) *testBundle {
 		ReconcileAfter: time.Second,
 		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
-	return &testBundle{pool: db.Owner, sandbox: sb, deps: deps, store: store.New(db.App), keys: keys}
+	return &testBundle{pool: db.Owner, sandbox: sb, deps: deps, store: store.New(db.App), keys: keys, keySpec: keySpec}
 }
 
 // addShop creates a ShopMonkey location in the fake and its tenant.

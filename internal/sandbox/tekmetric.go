@@ -97,10 +97,13 @@ const (
 // TekmetricRequest is one request the fake received, as tests assert on it:
 // what the adapter asked for, never its credentials.
 type TekmetricRequest struct {
-	Method   string `json:"method"`
-	Path     string `json:"path"`
-	RawQuery string `json:"raw_query"`
-	Body     string `json:"body,omitempty"`
+	// At is when the request arrived, by the wall clock (not the fake's
+	// settable one): rate limits are measured in real time.
+	At       time.Time `json:"at"`
+	Method   string    `json:"method"`
+	Path     string    `json:"path"`
+	RawQuery string    `json:"raw_query"`
+	Body     string    `json:"body,omitempty"`
 }
 
 // TekmetricCounts is how many records of each kind a shop holds.
@@ -762,7 +765,7 @@ func (s *Tekmetric) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	s.mu.Lock()
-	s.requests = append(s.requests, TekmetricRequest{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: string(body)})
+	s.requests = append(s.requests, TekmetricRequest{At: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: string(body)})
 	s.mu.Unlock()
 
 	s.faults.serve(w, r, s.mux.ServeHTTP, tmWriteFault)
