@@ -292,4 +292,3 @@ func TestFairnessBackfillDoesNotDelayLive(t *testing.T) {
 	require.Less(t, waited, 1.0)
 	require.Less(t, took, 10*time.Second)
 }
-
