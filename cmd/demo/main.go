@@ -183,6 +183,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	say("")
 	say("Lead Orchestrator demo is running: %d worker replicas, %d shops, %.1f new leads/s.", *replicas, len(tenants), *rate)
+	for _, t := range tenants {
+		say("  Shop:      %s on %s (%s), texts from %s", t.Name, t.CRMKind, t.TimeZone, t.SMSFrom)
+	}
 	say("  River UI:  %s  (user demo, password %s)", uiURL, password)
 	say("  Sandbox:   %s/_sandbox/messages shows every text and email the providers received", base)
 	say("  Logs:      %s/", logDir)
@@ -202,31 +205,41 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 }
 
-// ensureTenant creates the demo shop's tenant, or finds it from an earlier
-// run of the demo on the same .data.
+// ensureTenant creates the demo shop's tenant, or brings the one an earlier
+// run of the demo left on the same .data up to date (the demo shops
+// change between versions: a shop may have moved to another CRM).
 func ensureTenant(ctx context.Context, st *store.Store, keys *credentials.Keyring, shop sandbox.DemoShop, i int) (lead.Tenant, error) {
-	if t, err := st.FleetFindTenant(ctx, shop.Name); err == nil {
-		return t, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return lead.Tenant{}, err
-	}
 	t := lead.Tenant{
-		Name: shop.Name, CRMKind: "shopmonkey", CRMLocationID: shop.LocationID,
-		TimeZone: "America/Chicago", PollInterval: 5 * time.Second,
+		Name: shop.Name, CRMKind: shop.CRM, CRMLocationID: shop.LocationID, CRMClientID: shop.ClientID,
+		TimeZone: shop.TimeZone, PollInterval: 5 * time.Second,
 		SMSFrom:   fmt.Sprintf("+1512555%04d", 100+i),
 		EmailFrom: fmt.Sprintf("service@%s.example.com", strings.Fields(strings.ToLower(shop.Name))[0]), EmailFromName: shop.Name,
 		Enabled: true,
 	}
-	if err := keys.SealFor(&t, lead.Secret(shop.APIKey)); err != nil {
+	old, err := st.FleetFindTenant(ctx, shop.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		if err := keys.SealFor(&t, lead.Secret(shop.Secret)); err != nil {
+			return lead.Tenant{}, err
+		}
+		return st.CreateTenant(ctx, t)
+	}
+	if err != nil {
 		return lead.Tenant{}, err
 	}
-	return st.CreateTenant(ctx, t)
+	t.ID = old.ID
+	if err := keys.SealFor(&t, lead.Secret(shop.Secret)); err != nil {
+		return lead.Tenant{}, err
+	}
+	return st.UpdateTenant(ctx, t, &t.CRMSecret)
 }
 
 // counts is one line of the live display: what the database says was done
 // and what the fake providers say they received.
 func counts(ctx context.Context, pool *pgxpool.Pool, tenants []lead.Tenant, base string) string {
-	var leads, texts, emails, pending int
+	var (
+		leads, texts, emails, pending int
+		perShop                       []string
+	)
 	for _, t := range tenants {
 		st := store.New(pool)
 		n, err := st.CountLeads(ctx, t.ID)
@@ -234,6 +247,7 @@ func counts(ctx context.Context, pool *pgxpool.Pool, tenants []lead.Tenant, base
 			return "error counting: " + err.Error()
 		}
 		leads += n
+		perShop = append(perShop, fmt.Sprintf("%s %d", t.CRMKind, n))
 		m, err := st.CountMessages(ctx, t.ID)
 		if err != nil {
 			return "error counting: " + err.Error()
@@ -252,8 +266,8 @@ func counts(ctx context.Context, pool *pgxpool.Pool, tenants []lead.Tenant, base
 		resp.Body.Close()
 		received = strings.TrimSpace(string(b))
 	}
-	return fmt.Sprintf("%s  leads ingested: %d | texts sent: %d | emails sent: %d (%d delivered) | in flight: %d | job runs recorded: %d | providers received: %s",
-		time.Now().Format("15:04:05"), leads, texts, emails, delivered, pending, jobsRun, received)
+	return fmt.Sprintf("%s  leads ingested: %d (%s) | texts sent: %d | emails sent: %d (%d delivered) | in flight: %d | job runs recorded: %d | providers received: %s",
+		time.Now().Format("15:04:05"), leads, strings.Join(perShop, ", "), texts, emails, delivered, pending, jobsRun, received)
 }
 
 // child is a process the demo started.

@@ -53,10 +53,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// Fresh ids every start: a demo restarted on the same database must not
 	// hand out the ids its last run's leads had.
 	srv.ShopMonkey.Seed(time.Now().UnixNano())
+	srv.Tekmetric.Seed(time.Now().UnixNano())
 	for _, s := range sandbox.DemoShops() {
-		srv.ShopMonkey.AddLocation(s.APIKey, s.LocationID)
+		if err := srv.AddDemoShop(s); err != nil {
+			return err
+		}
 		for range *seed {
-			if _, err := srv.ShopMonkey.AddLead(s.LocationID, sandbox.LeadSpec{CreatedAt: time.Now().Add(-time.Minute)}); err != nil {
+			if err := srv.AddDemoLead(s, false, time.Now().Add(-time.Minute)); err != nil {
 				return err
 			}
 		}
@@ -69,11 +72,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	urls := sandbox.URLs(base)
 	fmt.Fprintf(stdout, "sandbox listening on %s\n", base)
-	fmt.Fprintf(stdout, "  LEADORCH_SHOPMONKEY_BASE_URL=%s\n  LEADORCH_TWILIO_BASE_URL=%s\n  LEADORCH_SENDGRID_BASE_URL=%s\n", urls.ShopMonkey, urls.Twilio, urls.SendGrid)
+	fmt.Fprintf(stdout, "  LEADORCH_SHOPMONKEY_BASE_URL=%s\n  LEADORCH_TEKMETRIC_BASE_URL=%s\n  LEADORCH_TWILIO_BASE_URL=%s\n  LEADORCH_SENDGRID_BASE_URL=%s\n",
+		urls.ShopMonkey, urls.Tekmetric, urls.Twilio, urls.SendGrid)
 	fmt.Fprintf(stdout, "  LEADORCH_TWILIO_ACCOUNT_SID=%s\n  LEADORCH_TWILIO_AUTH_TOKEN=%s\n  LEADORCH_SENDGRID_API_KEY=%s\n",
 		sandbox.DefaultTwilioAccountSID, sandbox.DefaultTwilioAuthToken, sandbox.DefaultSendGridAPIKey)
 	for _, s := range sandbox.DemoShops() {
-		fmt.Fprintf(stdout, "  shop %q: location %s, API key %s (%d leads seeded)\n", s.Name, s.LocationID, s.APIKey, *seed)
+		if s.ClientID != "" {
+			fmt.Fprintf(stdout, "  %s shop %q: shop %s, client %s, secret %s (%d leads seeded)\n", s.CRM, s.Name, s.LocationID, s.ClientID, s.Secret, *seed)
+			continue
+		}
+		fmt.Fprintf(stdout, "  %s shop %q: location %s, API key %s (%d leads seeded)\n", s.CRM, s.Name, s.LocationID, s.Secret, *seed)
 	}
 
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
@@ -110,12 +118,7 @@ func addLeads(ctx context.Context, srv *sandbox.Server, rate float64) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			s := shops[i%len(shops)]
-			spec := sandbox.LeadSpec{}
-			if i%3 == 2 {
-				spec.Kind = "appointment"
-			}
-			_, _ = srv.ShopMonkey.AddLead(s.LocationID, spec)
+			_ = srv.AddDemoLead(shops[i%len(shops)], i%3 == 2, time.Time{})
 		}
 	}
 }
