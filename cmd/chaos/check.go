@@ -66,7 +66,7 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 		return nil, err
 	}
 	for _, t := range tenants {
-		for _, ref := range sb.ShopMonkey.Leads(t.CRMLocationID) {
+		for _, ref := range sb.CRMLeads(t.CRMKind, t.CRMLocationID) {
 			r.leadsCreated++
 			switch n := rows[t.CRMLocationID+"/"+ref.ExternalID]; {
 			case n == 0:

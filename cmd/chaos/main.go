@@ -70,7 +70,7 @@ func parseOpts(args []string) (opts, error) {
 	fs.DurationVar(&o.duration, "duration", time.Minute, "how long faults, kills and new leads go on")
 	fs.Float64Var(&o.rate, "rate", 5, "new leads per second")
 	fs.IntVar(&o.replicas, "replicas", 3, "worker replicas")
-	fs.IntVar(&o.shops, "shops", 3, "tenants (ShopMonkey locations)")
+	fs.IntVar(&o.shops, "shops", 4, "tenants, alternately ShopMonkey locations and Tekmetric shops")
 	fs.DurationVar(&o.killEvery, "kill-every", 5*time.Second, "mean time between SIGKILLs of a random replica")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 3*time.Minute, "longest wait for the fleet to finish its work after the faults stop")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the fault and kill schedule")
@@ -168,15 +168,24 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	}
 	defer pool.Close()
 
-	// Tenants, each a ShopMonkey location of the sandbox.
+	// Tenants, alternately a ShopMonkey location and a Tekmetric shop of
+	// the sandbox, all served by the same replicas.
 	var tenants []lead.Tenant
 	for i := range o.shops {
 		name := fmt.Sprintf("chaos-shop-%d", i+1)
-		key, loc := "sm_chaos_"+strconv.Itoa(i+1), "loc-chaos-"+strconv.Itoa(i+1)
-		sb.ShopMonkey.AddLocation(key, loc)
+		kind, key, loc, clientID, zone := sandbox.ProviderShopMonkey, "sm_chaos_"+strconv.Itoa(i+1), "loc-chaos-"+strconv.Itoa(i+1), "", "America/Chicago"
+		if i%2 == 1 {
+			kind, key, loc, clientID, zone = sandbox.ProviderTekmetric, "tm_chaos_"+strconv.Itoa(i+1), strconv.Itoa(100+i), "chaos-client-"+strconv.Itoa(i+1), "America/Denver"
+		}
+		if err := sb.AddCRMShop(kind, loc, clientID, key, zone); err != nil {
+			return 0, err
+		}
 		t := lead.Tenant{
-			Name: name, CRMKind: "shopmonkey", CRMLocationID: loc,
-			TimeZone: "America/Chicago", PollInterval: 5 * time.Second,
+			Name: name, CRMKind: kind, CRMLocationID: loc, CRMClientID: clientID,
+			TimeZone: zone, PollInterval: 5 * time.Second,
+			// Under the fake Tekmetric's own 300 a minute, so the shop's
+			// budget (not 429s) paces it; ShopMonkey's default is 300.
+			CRMRateLimit: 270,
 			SMSFrom: fmt.Sprintf("+1512555%04d", 200+i), EmailFrom: fmt.Sprintf("service@shop%d.example.com", i+1),
 			EmailFromName: name, Enabled: true,
 		}
@@ -209,7 +218,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	if err := injectFaults(sb); err != nil {
 		return 0, err
 	}
-	say("fleet up: %d replicas, %d shops, %.1f leads/s, faults on; chaos for %s (seed %d)", o.replicas, o.shops, o.rate, o.duration, o.seed)
+	say("fleet up: %d replicas, %d shops (%d ShopMonkey, %d Tekmetric), %.1f leads/s, faults on; chaos for %s (seed %d)",
+		o.replicas, o.shops, (o.shops+1)/2, o.shops/2, o.rate, o.duration, o.seed)
 
 	// Under fire: leads arrive, replicas die, Postgres crashes once.
 	chaosCtx, stopChaos := context.WithTimeout(ctx, o.duration)
@@ -285,7 +295,14 @@ func injectFaults(sb *sandbox.Server) error {
 		{Status: 500, Rate: 0.03},
 		{Reset: true, Rate: 0.01},
 	}
-	for provider, fs := range map[string][]sandbox.Fault{"twilio": twilio, "sendgrid": sendgrid, "shopmonkey": shopmonkey} {
+	// Tekmetric's 429 has an empty body and no Retry-After, always.
+	tekmetric := []sandbox.Fault{
+		{Latency: 10 * time.Millisecond, Rate: 0.3},
+		{Status: 429, EmptyBody: true, Rate: 0.04},
+		{Status: 500, Rate: 0.03},
+		{Reset: true, Rate: 0.01},
+	}
+	for provider, fs := range map[string][]sandbox.Fault{"twilio": twilio, "sendgrid": sendgrid, "shopmonkey": shopmonkey, "tekmetric": tekmetric} {
 		if err := sb.SetFaults(provider, fs...); err != nil {
 			return err
 		}
@@ -304,11 +321,8 @@ func addLeads(ctx context.Context, sb *sandbox.Server, tenants []lead.Tenant, ra
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			spec := sandbox.LeadSpec{}
-			if i%4 == 3 {
-				spec.Kind = "appointment"
-			}
-			_, _ = sb.ShopMonkey.AddLead(tenants[i%len(tenants)].CRMLocationID, spec)
+			t := tenants[i%len(tenants)]
+			_, _ = sb.AddCRMLead(t.CRMKind, t.CRMLocationID, i%4 == 3, time.Time{})
 		}
 	}
 }
@@ -462,7 +476,7 @@ func drain(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 	deadline := time.Now().Add(timeout)
 	crmLeads := 0
 	for _, t := range tenants {
-		crmLeads += len(sb.ShopMonkey.Leads(t.CRMLocationID))
+		crmLeads += len(sb.CRMLeads(t.CRMKind, t.CRMLocationID))
 	}
 	last := time.Time{}
 	for {

@@ -32,42 +32,76 @@ func DemoShops() []DemoShop {
 
 // AddDemoShop creates shop in its CRM's fake.
 func (s *Server) AddDemoShop(shop DemoShop) error {
-	switch shop.CRM {
-	case "shopmonkey":
-		s.ShopMonkey.AddLocation(shop.Secret, shop.LocationID)
-		return nil
-	case "tekmetric":
-		id, err := strconv.ParseInt(shop.LocationID, 10, 64)
-		if err != nil {
-			return fmt.Errorf("demo shop %s: Tekmetric shop id %q is not a number", shop.Name, shop.LocationID)
-		}
-		return s.Tekmetric.AddShop(id, shop.TimeZone, shop.ClientID, shop.Secret)
-	}
-	return fmt.Errorf("demo shop %s: unknown CRM %q", shop.Name, shop.CRM)
+	return s.AddCRMShop(shop.CRM, shop.LocationID, shop.ClientID, shop.Secret, shop.TimeZone)
 }
 
 // AddDemoLead adds a new lead to shop, created at createdAt (zero: now): a
 // booking request when appointment is true, else an estimate.
 func (s *Server) AddDemoLead(shop DemoShop, appointment bool, createdAt time.Time) error {
-	switch shop.CRM {
-	case "shopmonkey":
+	_, err := s.AddCRMLead(shop.CRM, shop.LocationID, appointment, createdAt)
+	return err
+}
+
+// AddCRMShop creates a shop in the fake of CRM kind: a ShopMonkey location
+// reached with secret as its API key, or a Tekmetric shop (location is its
+// numeric id) granted to the application clientID with secret.
+func (s *Server) AddCRMShop(kind, location, clientID, secret, timeZone string) error {
+	switch kind {
+	case ProviderShopMonkey:
+		s.ShopMonkey.AddLocation(secret, location)
+		return nil
+	case ProviderTekmetric:
+		id, err := tekmetricShopID(location)
+		if err != nil {
+			return err
+		}
+		return s.Tekmetric.AddShop(id, timeZone, clientID, secret)
+	}
+	return fmt.Errorf("unknown CRM %q", kind)
+}
+
+// AddCRMLead adds a new lead to a shop of CRM kind, created at createdAt
+// (zero: now): a booking request when appointment is true, else an
+// estimate.
+func (s *Server) AddCRMLead(kind, location string, appointment bool, createdAt time.Time) (LeadRef, error) {
+	switch kind {
+	case ProviderShopMonkey:
 		spec := LeadSpec{CreatedAt: createdAt}
 		if appointment {
 			spec.Kind = "appointment"
 		}
-		_, err := s.ShopMonkey.AddLead(shop.LocationID, spec)
-		return err
-	case "tekmetric":
-		id, err := strconv.ParseInt(shop.LocationID, 10, 64)
+		return s.ShopMonkey.AddLead(location, spec)
+	case ProviderTekmetric:
+		id, err := tekmetricShopID(location)
 		if err != nil {
-			return fmt.Errorf("demo shop %s: Tekmetric shop id %q is not a number", shop.Name, shop.LocationID)
+			return LeadRef{}, err
 		}
 		spec := TekmetricLeadSpec{CreatedAt: createdAt}
 		if appointment {
 			spec.Kind = "appointment"
 		}
-		_, err = s.Tekmetric.AddLead(id, spec)
-		return err
+		return s.Tekmetric.AddLead(id, spec)
 	}
-	return fmt.Errorf("demo shop %s: unknown CRM %q", shop.Name, shop.CRM)
+	return LeadRef{}, fmt.Errorf("unknown CRM %q", kind)
+}
+
+// CRMLeads lists the leads a shop of CRM kind holds.
+func (s *Server) CRMLeads(kind, location string) []LeadRef {
+	switch kind {
+	case ProviderShopMonkey:
+		return s.ShopMonkey.Leads(location)
+	case ProviderTekmetric:
+		if id, err := tekmetricShopID(location); err == nil {
+			return s.Tekmetric.Leads(id)
+		}
+	}
+	return nil
+}
+
+func tekmetricShopID(location string) (int64, error) {
+	id, err := strconv.ParseInt(location, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("Tekmetric shop id %q is not a positive number", location)
+	}
+	return id, nil
 }
