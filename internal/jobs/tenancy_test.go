@@ -292,3 +292,29 @@ func TestFairnessBackfillDoesNotDelayLive(t *testing.T) {
 	require.Less(t, waited, 1.0)
 	require.Less(t, took, 10*time.Second)
 }
+
+// TestTenantChangeAppliesWithoutRestart: an operator's change of a shop's
+// settings (sender, template) reaches the next lead with the same
+// replicas running, nothing restarted.
+func TestTenantChangeAppliesWithoutRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	shop := b.addShop(t, "birch")
+	b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Second})
+
+	b.addLeads(t, shop, 1)
+	require.Eventually(t, func() bool { return b.sandbox.Stats().SMS == 1 }, 15*time.Second, 20*time.Millisecond)
+
+	shop.SMSFrom = "+15005550010"
+	shop.Templates.SMS = "Birch Auto (new number): hi {{.Lead.FirstName}}"
+	_, err := b.store.UpdateTenant(ctx, shop, nil)
+	require.NoError(t, err)
+	b.addLeads(t, shop, 1)
+	require.Eventually(t, func() bool { return b.sandbox.Stats().SMS == 2 }, 15*time.Second, 20*time.Millisecond)
+
+	msgs := b.sandbox.Twilio.Messages()
+	require.Equal(t, "+15005550006", msgs[0].From)
+	require.Equal(t, "+15005550010", msgs[1].From, "the new sender, with no restart")
+	require.True(t, strings.HasPrefix(msgs[1].Body, "Birch Auto (new number): hi "), msgs[1].Body)
+}

@@ -14,7 +14,7 @@ import (
 )
 
 // tenantTables are every table that holds a tenant's rows.
-var tenantTables = []string{"tenants", "leads", "messages", "suppressions", "message_events", "job_executions"}
+var tenantTables = []string{"tenants", "leads", "messages", "suppressions", "message_events", "job_executions", "crm_rate_limits"}
 
 // isolationBundle gives tenants a and b one row in every tenant table.
 type isolationBundle struct {
@@ -42,6 +42,8 @@ func setupIsolation(t *testing.T) *isolationBundle {
 		*tn.msg = m
 		require.NoError(t, b.store.Suppress(ctx, tn.tenant.ID, lead.ChannelEmail, tn.tenant.Name+"@example.com", "bounce", "test"))
 		_, err = b.store.RecordMessageEvent(ctx, tn.tenant.ID, store.MessageEvent{MessageID: m.ID, Provider: "sendgrid", Event: "processed", OccurredAt: time.Now()})
+		require.NoError(t, err)
+		_, err = b.store.TakeCRMRequest(ctx, tn.tenant.ID, 60, 10, time.Now())
 		require.NoError(t, err)
 		require.NoError(t, b.store.RecordExecution(ctx, tn.tenant.ID, store.Execution{JobID: tn.jobID, Run: 1, Attempt: 1, Kind: "send_sms",
 			Queue: "sms", LeadID: id, Outcome: store.OutcomeCompleted, StartedAt: time.Now(), FinishedAt: time.Now()}))
@@ -110,6 +112,7 @@ func TestIsolationUnscopedQueries(t *testing.T) {
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM suppressions"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM message_events"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM job_executions"), "a's row only, not b's nor the fleet's")
+		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM crm_rate_limits"))
 		require.Zero(t, count(t, tx, "SELECT count(*) FROM leads WHERE tenant_id <> '"+a+"'"))
 
 		tag, err := tx.Exec(ctx, `UPDATE leads SET first_name = 'Mallory'`)
@@ -175,7 +178,8 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 			(SELECT string_agg(concat_ws(',', id, status, attempts, provider_id, last_error), ';' ORDER BY id) FROM messages WHERE tenant_id = $1),
 			(SELECT string_agg(address, ';' ORDER BY address) FROM suppressions WHERE tenant_id = $1),
 			(SELECT string_agg(concat_ws(',', message_id, event), ';' ORDER BY id) FROM message_events WHERE tenant_id = $1),
-			(SELECT string_agg(concat_ws(',', job_id, run, outcome), ';' ORDER BY id) FROM job_executions WHERE tenant_id = $1))`,
+			(SELECT string_agg(concat_ws(',', job_id, run, outcome), ';' ORDER BY id) FROM job_executions WHERE tenant_id = $1),
+			(SELECT concat_ws(',', tokens, refilled_at) FROM crm_rate_limits WHERE tenant_id = $1))`,
 			b.b.ID).Scan(&s))
 		return s
 	}
@@ -239,6 +243,11 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	require.ErrorContains(t, st.RecordExecution(ctx, a, store.Execution{JobID: 2, Run: 1, Attempt: 1, Kind: "send_sms", Queue: "sms",
 		Outcome: store.OutcomeError, StartedAt: time.Now(), FinishedAt: time.Now()}), "row-level security", "RecordExecution")
 	require.NoError(t, st.AdvancePollCursor(ctx, a, time.Now().Add(time.Hour)), "AdvancePollCursor")
+	for range 3 {
+		_, err := st.TakeCRMRequest(ctx, a, 60, 2, time.Now())
+		require.NoError(t, err, "TakeCRMRequest")
+	}
+
 	require.NoError(t, st.SetTenantEnabled(ctx, a, false), "SetTenantEnabled")
 	ta, err := st.GetTenant(ctx, a)
 	require.NoError(t, err)
