@@ -186,7 +186,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 			// Under the fake Tekmetric's own 300 a minute, so the shop's
 			// budget (not 429s) paces it; ShopMonkey's default is 300.
 			CRMRateLimit: 270,
-			SMSFrom: fmt.Sprintf("+1512555%04d", 200+i), EmailFrom: fmt.Sprintf("service@shop%d.example.com", i+1),
+			SMSFrom:      fmt.Sprintf("+1512555%04d", 200+i), EmailFrom: fmt.Sprintf("service@shop%d.example.com", i+1),
 			EmailFromName: name, Enabled: true,
 		}
 		if err := keys.SealFor(&t, lead.Secret(key)); err != nil {
