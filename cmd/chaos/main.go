@@ -187,7 +187,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 			// jobs do): at 5 leads/s and polls every 5s, the CRMs' default
 			// budgets (300 a minute) would leave a growing backlog.
 			CRMRateLimit: 3000,
-			SMSFrom:      fmt.Sprintf("+1512555%04d", 200+i), EmailFrom: fmt.Sprintf("service@shop%d.example.com", i+1),
+			QuietHours:   lead.AllDay, QuietRule: lead.QuietRuleNone,
+			SMSFrom: fmt.Sprintf("+1512555%04d", 200+i), EmailFrom: fmt.Sprintf("service@shop%d.example.com", i+1),
 			EmailFromName: name, Enabled: true,
 		}
 		if err := keys.SealFor(&t, lead.Secret(key)); err != nil {

@@ -212,6 +212,8 @@ func ensureTenant(ctx context.Context, st *store.Store, keys *credentials.Keyrin
 	t := lead.Tenant{
 		Name: shop.Name, CRMKind: shop.CRM, CRMLocationID: shop.LocationID, CRMClientID: shop.ClientID,
 		TimeZone: shop.TimeZone, PollInterval: 5 * time.Second,
+		// The demo runs at any hour.
+		QuietHours: lead.AllDay, QuietRule: lead.QuietRuleNone,
 		SMSFrom:   fmt.Sprintf("+1512555%04d", 100+i),
 		EmailFrom: fmt.Sprintf("service@%s.example.com", strings.Fields(strings.ToLower(shop.Name))[0]), EmailFromName: shop.Name,
 		Enabled: true,

@@ -111,22 +111,44 @@ func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadAr
 		}
 		fresh := l.CRMCreatedAt.IsZero() || w.deps.now().Sub(l.CRMCreatedAt) < freshLeadAge
 		if schedule && a.SendMessages && fresh && l.Status == lead.StatusNew {
-			var params []river.InsertManyParams
-			if l.Phone != "" {
-				params = append(params, river.InsertManyParams{Args: SendSMSArgs{TenantID: tenant.ID, LeadID: id, Step: StepInitial}})
-			}
-			if l.Email != "" {
-				params = append(params, river.InsertManyParams{Args: SendEmailArgs{TenantID: tenant.ID, LeadID: id, Step: StepInitial}})
-			}
-			if len(params) > 0 {
-				client := river.ClientFromContext[pgx.Tx](ctx)
-				if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
-					return fmt.Errorf("error inserting send jobs: %w", err)
-				}
+			if err := scheduleSequence(ctx, tx, tenant, id, l, w.deps.now()); err != nil {
+				return err
 			}
 		}
 		return completeTx(ctx, tx, job)
 	})
+}
+
+// scheduleSequence inserts one send job per step of the tenant's sequence,
+// each scheduled for when its step is due, counted from when the customer
+// made the inquiry. A step for an address the lead does not have is still
+// scheduled: its send records it as skipped, so the lead's history says so.
+func scheduleSequence(ctx context.Context, tx pgx.Tx, t lead.Tenant, leadID uuid.UUID, l lead.Lead, now time.Time) error {
+	seq := t.SequenceOrDefault()
+	created := l.CRMCreatedAt
+	if created.IsZero() || created.After(now) {
+		created = now
+	}
+	due := seq.DueTimes(created)
+	params := make([]river.InsertManyParams, 0, len(seq))
+	for i, step := range seq {
+		var opts *river.InsertOpts
+		if due[i].After(now) {
+			opts = &river.InsertOpts{ScheduledAt: due[i]}
+		}
+		var args river.JobArgs = SendSMSArgs{TenantID: t.ID, LeadID: leadID, Step: step.Name}
+		if step.Channel == lead.ChannelEmail {
+			args = SendEmailArgs{TenantID: t.ID, LeadID: leadID, Step: step.Name}
+		}
+		params = append(params, river.InsertManyParams{Args: args, InsertOpts: opts})
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("error inserting the sequence of lead %s: %w", leadID, err)
+	}
+	return nil
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

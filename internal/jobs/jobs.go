@@ -44,7 +44,7 @@ const (
 )
 
 // StepInitial is the immediate speed-to-lead message of a new lead.
-const StepInitial = "initial"
+const StepInitial = lead.StepInitial
 
 // Deps is everything the workers need. main builds it once and passes it to
 // NewWorkers; nothing in this package reaches for globals.

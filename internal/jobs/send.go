@@ -21,7 +21,7 @@ import (
 type channel struct {
 	kind lead.Channel
 	// compose renders the message of one step for a lead.
-	compose func(t lead.Tenant, l lead.Lead, step string) (lead.Message, error)
+	compose func(t lead.Tenant, l lead.Lead, step lead.Step) (lead.Message, error)
 	// send hands the message to the provider and returns its id.
 	send func(ctx context.Context, t lead.Tenant, m lead.Message) (string, error)
 	// find asks whether the provider already has m (sent since the
@@ -71,13 +71,27 @@ const resultTimeout = 10 * time.Second
 // sending (the previous attempt died or got an ambiguous answer) asks the
 // provider before sending again; when nothing can tell, the row becomes
 // ambiguous and waits for an operator instead of risking a second message.
-func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID, leadID uuid.UUID, step string, ch channel) error {
+func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID, leadID uuid.UUID, stepName string, ch channel) error {
 	tenant, err := store.New(d.Pool).GetTenant(ctx, tenantID)
 	if err != nil {
 		return cancelIfNotFound(err)
 	}
 	if !tenant.Enabled {
 		return river.JobCancel(fmt.Errorf("tenant %s is disabled", tenant.Name))
+	}
+	step, ok := tenant.SequenceOrDefault().Find(stepName, ch.kind)
+	if !ok {
+		// The shop changed its sequence since this step was scheduled.
+		return river.JobCancel(fmt.Errorf("step %s (%s) is no longer in tenant %s's sequence", stepName, ch.kind, tenant.Name))
+	}
+	if ch.kind == lead.ChannelSMS {
+		if wait, err := outsideWindow(tenant, d.now()); err != nil || wait > 0 {
+			if err != nil {
+				return river.JobCancel(err)
+			}
+			// Not an attempt: the text waits for the shop's next opening.
+			return river.JobSnooze(wait)
+		}
 	}
 	// The lead is read here only to render the body; the guards read it
 	// again under the row lock.
@@ -107,7 +121,7 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 			what = decideReconcile
 			return nil // nothing to commit; reconcile outside the lock
 		}
-		stopped, err := applyGuards(ctx, st, tenantID, msg, ch)
+		stopped, err := applyGuards(ctx, st, tenant, step, msg, ch)
 		if err != nil || stopped {
 			what = decideDone
 			if err != nil {
@@ -125,7 +139,7 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 	case decideDone:
 		return nil
 	case decideReconcile:
-		resend, err := reconcile(ctx, d, job, tenant, msg, ch)
+		resend, err := reconcile(ctx, d, job, tenant, step, msg, ch)
 		if err != nil || !resend {
 			return err
 		}
@@ -135,11 +149,30 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 	return recordResult(ctx, d, job, tenantID, msg, ch, providerID, sendErr)
 }
 
+// outsideWindow reports how long a text must wait for the shop's sending
+// window (zero when it may go now). An invalid window (a tenant row edited
+// by hand) is an error: it never opens.
+func outsideWindow(t lead.Tenant, now time.Time) (time.Duration, error) {
+	w, err := t.SendWindow()
+	if err != nil {
+		return 0, fmt.Errorf("tenant %s: the sending window is invalid: %w", t.Name, err)
+	}
+	if w.Allows(now) {
+		return 0, nil
+	}
+	next, err := w.NextOpening(now)
+	if err != nil {
+		return 0, fmt.Errorf("tenant %s: %w", t.Name, err)
+	}
+	return next.Sub(now), nil
+}
+
 // applyGuards checks, inside the claim transaction, whether the message may
 // still go out: the lead has not replied, booked or opted out, the address
 // is not suppressed and the customer consented. When a guard says no it
 // records why on the message (skipped or suppressed) and reports stopped.
-func applyGuards(ctx context.Context, st *store.Store, tenantID uuid.UUID, msg lead.Message, ch channel) (stopped bool, err error) {
+func applyGuards(ctx context.Context, st *store.Store, tenant lead.Tenant, step lead.Step, msg lead.Message, ch channel) (stopped bool, err error) {
+	tenantID := tenant.ID
 	l, err := st.GetLead(ctx, tenantID, msg.LeadID)
 	if err != nil {
 		return false, err
@@ -148,7 +181,7 @@ func applyGuards(ctx context.Context, st *store.Store, tenantID uuid.UUID, msg l
 	if err != nil {
 		return false, err
 	}
-	reason := lead.SkipReason(l, ch.kind, suppressed)
+	reason := lead.SkipReasonFor(l, step, suppressed, tenant.ConsentPolicy())
 	if reason == "" {
 		return false, nil
 	}
@@ -254,7 +287,7 @@ func afterSendFailed(msg lead.Message, ch channel, sendErr error) error {
 // not to have the message and every guard still allows it. When nothing
 // can tell, it waits (snoozes) up to ConfirmWait after the claim, then
 // marks the message ambiguous for an operator.
-func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenant lead.Tenant, msg lead.Message, ch channel) (resend bool, err error) {
+func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenant lead.Tenant, step lead.Step, msg lead.Message, ch channel) (resend bool, err error) {
 	since := d.now().Sub(msg.SendingAt)
 	if wait := d.ReconcileAfter - since; wait > 0 {
 		// The claim is recent: its provider call may still be in flight
@@ -297,7 +330,7 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 		}
 		// Not sent: it may go out only if it still may go out at all (the
 		// customer may have replied or opted out since the first try).
-		stopped, err := applyGuards(ctx, st, tenant.ID, msg, ch)
+		stopped, err := applyGuards(ctx, st, tenant, step, msg, ch)
 		if err != nil {
 			return err
 		}

@@ -42,18 +42,18 @@ func NewSendEmailWorker(deps *Deps) *SendEmailWorker {
 	w := &SendEmailWorker{deps: deps}
 	w.ch = channel{
 		kind: lead.ChannelEmail,
-		compose: func(t lead.Tenant, l lead.Lead, step string) (lead.Message, error) {
-			tmpl := t.Templates.Or(deps.Templates)
+		compose: func(t lead.Tenant, l lead.Lead, step lead.Step) (lead.Message, error) {
+			tmpl := step.Wording(t.Templates.Or(deps.Templates))
 			data := lead.NewMessageData(t, l)
-			subject, err := lead.RenderTemplate("email_subject", tmpl.EmailSubject, data)
+			subject, err := lead.RenderTemplate(step.Name+".email_subject", tmpl.EmailSubject, data)
 			if err != nil {
 				return lead.Message{}, err
 			}
-			body, err := lead.RenderTemplate("email_text", tmpl.EmailText, data)
+			body, err := lead.RenderTemplate(step.Name+".email_text", tmpl.EmailText, data)
 			if err != nil {
 				return lead.Message{}, err
 			}
-			return lead.Message{LeadID: l.ID, Step: step, Channel: lead.ChannelEmail, To: string(l.Email),
+			return lead.Message{LeadID: l.ID, Step: step.Name, Channel: lead.ChannelEmail, To: string(l.Email),
 				From: t.EmailFrom, Subject: subject, Body: body}, nil
 		},
 		send: func(ctx context.Context, t lead.Tenant, m lead.Message) (string, error) {

@@ -42,9 +42,9 @@ func NewSendSMSWorker(deps *Deps) *SendSMSWorker {
 	w := &SendSMSWorker{deps: deps}
 	w.ch = channel{
 		kind: lead.ChannelSMS,
-		compose: func(t lead.Tenant, l lead.Lead, step string) (lead.Message, error) {
-			tmpl := t.Templates.Or(deps.Templates)
-			body, err := lead.RenderTemplate("sms", tmpl.SMS, lead.NewMessageData(t, l))
+		compose: func(t lead.Tenant, l lead.Lead, step lead.Step) (lead.Message, error) {
+			tmpl := step.Wording(t.Templates.Or(deps.Templates))
+			body, err := lead.RenderTemplate(step.Name+".sms", tmpl.SMS, lead.NewMessageData(t, l))
 			if err != nil {
 				return lead.Message{}, err
 			}
@@ -52,7 +52,7 @@ func NewSendSMSWorker(deps *Deps) *SendSMSWorker {
 			if t.MessagingServiceSID != "" {
 				from = t.MessagingServiceSID
 			}
-			return lead.Message{LeadID: l.ID, Step: step, Channel: lead.ChannelSMS, To: string(l.Phone), From: from, Body: body}, nil
+			return lead.Message{LeadID: l.ID, Step: step.Name, Channel: lead.ChannelSMS, To: string(l.Phone), From: from, Body: body}, nil
 		},
 		send: func(ctx context.Context, t lead.Tenant, m lead.Message) (string, error) {
 			return deps.SMS.SendSMS(ctx, messaging.SMS{

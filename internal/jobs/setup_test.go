@@ -97,6 +97,8 @@ func (b *testBundle) addShop(t *testing.T, name string) lead.Tenant {
 		// Tests push hundreds of leads through one shop in seconds; the
 		// fairness tests set their own limits.
 		CRMRateLimit: 60_000,
+		// Tests run at any hour; the sending-window tests set their own.
+		QuietHours: lead.AllDay, QuietRule: lead.QuietRuleNone,
 	}
 	require.NoError(t, b.keys.SealFor(&tenant, lead.Secret(key)))
 	tenant, err := b.store.CreateTenant(context.Background(), tenant)

@@ -30,6 +30,7 @@ func (b *testBundle) addTekmetricShop(t *testing.T, name string, shopID int64, m
 		SMSFrom: "+15005550009", EmailFrom: "desk@" + name + ".example.com", EmailFromName: name, Enabled: true,
 		Templates:    lead.Templates{SMS: "{{.Shop.Name}} here: thanks {{.Lead.FirstName}}, we saw your {{.Vehicle.Name}} request."},
 		CRMRateLimit: 60_000,
+		QuietHours:   lead.AllDay, QuietRule: lead.QuietRuleNone,
 	}
 	if mutate != nil {
 		mutate(&tenant)

@@ -1,9 +1,47 @@
 package lead
 
-// SkipReason says why a message must not be sent now, or "" when it may.
-// The rules are checked again at send time, however long ago the message was
-// scheduled: the customer may have replied, booked or opted out since.
+import (
+	"fmt"
+	"time"
+)
+
+// ConsentPolicy is a tenant's choice about which messages may go to a
+// customer whose CRM record shows no consent for the channel. Its zero
+// value is the safe one (every message needs consent), so a tenant built
+// without it, in code or a test, never texts without consent by accident.
+type ConsentPolicy struct {
+	// AllowFirstReplyWithoutConsent lets the initial step (StepInitial)
+	// go without consent for its channel: it answers an inquiry the
+	// customer made themselves, with the contact details they gave for
+	// it, which the shop (and its counsel) may judge enough. Follow-ups
+	// are solicitations and always need consent.
+	AllowFirstReplyWithoutConsent bool
+}
+
+// SkipReason says why the initial message on channel ch must not be sent
+// now, or "" when it may, under the safe consent policy (consent always
+// needed). It is SkipReasonFor for callers that do not know the step.
 func SkipReason(l Lead, ch Channel, suppressed bool) string {
+	return SkipReasonFor(l, Step{Name: StepInitial, Channel: ch}, suppressed, ConsentPolicy{})
+}
+
+// SkipReasonFor says why step must not be sent to lead l now, or "" when
+// it may. The reason is recorded on the message, so it is a sentence an
+// operator understands. The rules are checked again at send time, however
+// long ago the step was scheduled: the customer may have replied, booked or
+// opted out since. In order:
+//
+//   - the lead's status stops the sequence (replied, booked, opted out,
+//     closed);
+//   - the address is suppressed (suppressed comes from the tenant's list);
+//   - a no_reply step, and the customer has replied at some point;
+//   - the lead has no address on the step's channel;
+//   - the customer has not consented to the channel, and the step needs
+//     it: every follow-up does, the initial step unless policy allows it.
+//
+// An unknown channel or condition is a reason too: a guard that does not
+// understand a message does not let it through.
+func SkipReasonFor(l Lead, step Step, suppressed bool, policy ConsentPolicy) string {
 	switch l.Status {
 	case StatusReplied:
 		return "the customer replied"
@@ -17,23 +55,43 @@ func SkipReason(l Lead, ch Channel, suppressed bool) string {
 	if suppressed {
 		return "the address is on the tenant's suppression list"
 	}
-	switch ch {
+	switch step.Condition {
+	case ConditionAlways:
+	case ConditionNoReply:
+		if !l.RepliedAt.IsZero() {
+			return fmt.Sprintf("the customer replied on %s and step %s goes only to customers who have not",
+				l.RepliedAt.UTC().Format(time.RFC3339), quote(step.Name))
+		}
+	default:
+		return fmt.Sprintf("step %s has condition %s, which the guards do not know", quote(step.Name), quote(string(step.Condition)))
+	}
+
+	needsConsent := !step.IsInitial() || !policy.AllowFirstReplyWithoutConsent
+	// Said when the step needs consent that the first reply might not,
+	// so that an operator sees why a text went and its follow-up did not.
+	followUp := ""
+	if !step.IsInitial() && policy.AllowFirstReplyWithoutConsent {
+		followUp = fmt.Sprintf(", which follow-ups such as step %s always need", quote(step.Name))
+	}
+	switch step.Channel {
 	case ChannelSMS:
 		if l.Phone == "" {
 			return "the lead has no phone number"
 		}
 		// ShopMonkey and Tekmetric themselves text only opted-in numbers;
 		// an automated text to a number without consent risks TCPA fines.
-		if !l.Consent.SMS {
-			return "the customer has not consented to texts"
+		if needsConsent && !l.Consent.SMS {
+			return "the customer has not consented to texts" + followUp
 		}
 	case ChannelEmail:
 		if l.Email == "" {
 			return "the lead has no email address"
 		}
-		if !l.Consent.Email {
-			return "the customer has not consented to email"
+		if needsConsent && !l.Consent.Email {
+			return "the customer has not consented to email" + followUp
 		}
+	default:
+		return fmt.Sprintf("step %s is on channel %s, which we do not send on", quote(step.Name), quote(string(step.Channel)))
 	}
 	return ""
 }

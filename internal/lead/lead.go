@@ -152,6 +152,10 @@ type Lead struct {
 	// CRM holds ("customer.phone: has 7 digits, ..."). The lead is kept
 	// and reached on what is valid; the shop sees what to fix.
 	ContactProblem string
+	// RepliedAt is when the customer first replied; zero if they never
+	// did. It outlives StatusReplied (an opt-out and a later opt-in leave
+	// the lead contacted), so a no_reply step still knows not to ask again.
+	RepliedAt time.Time
 
 	CRMCreatedAt time.Time
 	CRMUpdatedAt time.Time

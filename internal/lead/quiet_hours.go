@@ -36,6 +36,10 @@ type QuietHours struct {
 // to 9 p.m. at the recipient's location) allow.
 var DefaultQuietHours = QuietHours{Start: 8 * 60, End: 21 * 60}
 
+// AllDay is the whole day. With QuietRuleNone it lets texts go at any
+// hour: test and demo fleets, which must run whenever they are started.
+var AllDay = QuietHours{Start: 0, End: 24 * 60}
+
 // IsZero reports whether the window is unset.
 func (q QuietHours) IsZero() bool { return q == QuietHours{} }
 

@@ -31,8 +31,10 @@ type Tenant struct {
 	// TimeZone is an IANA name ("America/Chicago"); times are shown to the
 	// shop and its customers in it.
 	TimeZone string
-	// QuietHours is when texts may go out, in TimeZone.
+	// QuietHours is when texts may go out, in TimeZone; QuietRule makes it
+	// stricter for the shop's state (lead.SendWindow combines them).
 	QuietHours   QuietHours
+	QuietRule    QuietRule
 	PollInterval time.Duration
 	// PollCursor: every CRM change before it has been listed by a completed
 	// live poll.
@@ -47,10 +49,46 @@ type Tenant struct {
 	EmailFromName       string
 
 	Templates Templates
-	Enabled   bool
+	// Sequence is the shop's follow-up steps; nil means DefaultSequence.
+	Sequence Sequence
+	// AllowFirstReplyWithoutConsent lets the first answer to an inquiry
+	// the customer started go to an address without consent; follow-ups
+	// always need it. The zero value is the safe one.
+	AllowFirstReplyWithoutConsent bool
+	// NotifyEmail is where the shop hears of a customer's reply (empty:
+	// nowhere); HelpText answers a customer's HELP (empty: a default
+	// naming the shop).
+	NotifyEmail string
+	HelpText    string
+	// WebhookSecret signs the shop's ShopMonkey webhooks (Standard
+	// Webhooks), sealed like CRMSecret; WebhookTokenHash is the SHA-256 of
+	// the token in its Tekmetric webhook URL. Either may be empty: that
+	// route then refuses every request.
+	WebhookSecret    SealedSecret
+	WebhookTokenHash []byte
+
+	Enabled bool
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// SequenceOrDefault is the shop's sequence, or the default one.
+func (t Tenant) SequenceOrDefault() Sequence {
+	if len(t.Sequence) == 0 {
+		return DefaultSequence()
+	}
+	return t.Sequence
+}
+
+// SendWindow is when the shop's texts may go out.
+func (t Tenant) SendWindow() (SendWindow, error) {
+	return NewSendWindow(t.QuietHours, t.QuietRule, t.TimeZone)
+}
+
+// ConsentPolicy is the shop's consent setting, for SkipReasonFor.
+func (t Tenant) ConsentPolicy() ConsentPolicy {
+	return ConsentPolicy{AllowFirstReplyWithoutConsent: t.AllowFirstReplyWithoutConsent}
 }
 
 // Templates are a tenant's own message templates; an empty field means the

@@ -68,10 +68,24 @@ func (t Tenant) Validate(knownCRMKinds []string) error {
 	if t.CRMRateLimit < 0 || t.CRMRateLimit > MaxCRMRateLimit {
 		bad("crm_rate_limit", fmt.Sprintf("is %d requests per minute, must be between 0 (the CRM's default) and %d", t.CRMRateLimit, MaxCRMRateLimit))
 	}
-	// Unset quiet hours mean the default window.
-	if !t.QuietHours.IsZero() {
-		if err := t.QuietHours.Validate(); err != nil {
-			bad("quiet_hours", err.Error())
+	// The sending window: the hours (unset means the default), the state
+	// rule, and that together they open on some day. The time zone is
+	// checked below.
+	if err := (SendWindow{Hours: t.QuietHours, Rule: t.QuietRule, Location: time.UTC}).Validate(); err != nil {
+		for _, e := range unjoin(err) {
+			var vErr *ValidationError
+			if errors.As(e, &vErr) && vErr.Field == "time_zone" {
+				continue
+			}
+			errs = append(errs, e)
+		}
+	}
+	if t.Sequence != nil {
+		errs = append(errs, unjoin(t.Sequence.Validate())...)
+	}
+	if t.NotifyEmail != "" {
+		if _, err := ParseEmail(t.NotifyEmail); err != nil {
+			bad("notify_email", err.Error())
 		}
 	}
 
@@ -128,6 +142,17 @@ func (t Tenant) Validate(knownCRMKinds []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unjoin splits an errors.Join into its parts (nil gives none).
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // isMessagingServiceSID reports whether s looks like a Twilio Messaging

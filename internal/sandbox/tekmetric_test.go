@@ -699,6 +699,10 @@ func TestTekmetricSeedingControls(t *testing.T) {
 		b := setupTekmetric(t)
 		b.get(t, "/api/v1/repair-orders", url.Values{"size": {"5"}})
 		reqs := b.fake.Requests()
+		for i := range reqs {
+			require.WithinDuration(t, time.Now(), reqs[i].At, time.Minute, "stamped when it arrived")
+			reqs[i].At = time.Time{}
+		}
 		require.Equal(t, []sandbox.TekmetricRequest{
 			{Method: "POST", Path: "/api/v1/oauth/token", Body: "grant_type=client_credentials"},
 			{Method: "GET", Path: "/api/v1/repair-orders", RawQuery: "size=5"},

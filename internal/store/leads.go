@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -15,20 +16,24 @@ import (
 const leadColumns = `id, tenant_id, crm, external_id, source, status, customer_external_id,
 	vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
 	consent_sms, consent_email, consent_marketing, contact_problem, coalesce(crm_created_at, created_at),
-	coalesce(crm_updated_at, created_at), crm_version, created_at, updated_at`
+	coalesce(crm_updated_at, created_at), crm_version, created_at, updated_at, replied_at`
 
 func scanLead(row pgx.Row) (lead.Lead, error) {
 	var (
 		l            lead.Lead
 		phone, email string
 		vehicle      []byte
+		repliedAt    *time.Time
 	)
 	err := row.Scan(&l.ID, &l.TenantID, &l.CRM, &l.ExternalID, &l.Source, &l.Status,
 		&l.CustomerExternalID, &l.VehicleExternalID, &l.FirstName, &l.LastName, &phone, &email,
 		&vehicle, &l.Summary, &l.Consent.SMS, &l.Consent.Email, &l.Consent.Marketing, &l.ContactProblem,
-		&l.CRMCreatedAt, &l.CRMUpdatedAt, &l.CRMVersion, &l.CreatedAt, &l.UpdatedAt)
+		&l.CRMCreatedAt, &l.CRMUpdatedAt, &l.CRMVersion, &l.CreatedAt, &l.UpdatedAt, &repliedAt)
 	if err != nil {
 		return lead.Lead{}, err
+	}
+	if repliedAt != nil {
+		l.RepliedAt = *repliedAt
 	}
 	l.Phone, l.Email = lead.PhoneNumber(phone), lead.Email(email)
 	if err := json.Unmarshal(vehicle, &l.Vehicle); err != nil {

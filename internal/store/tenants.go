@@ -18,7 +18,8 @@ const tenantColumns = `id, name, crm_kind, crm_base_url, crm_location_id, crm_cl
 	crm_secret_key_id, crm_secret_sealed, crm_rate_limit_per_minute, time_zone,
 	quiet_hours_start, quiet_hours_end, poll_interval_seconds, poll_cursor, next_poll_at,
 	sms_from, messaging_service_sid, email_from, email_from_name, templates, enabled,
-	created_at, updated_at`
+	created_at, updated_at, quiet_rule, sequence, first_reply_needs_consent, notify_email, help_text,
+	webhook_secret_key_id, webhook_secret_sealed, webhook_token_sha256`
 
 func scanTenant(row pgx.Row) (lead.Tenant, error) {
 	var (
@@ -26,14 +27,23 @@ func scanTenant(row pgx.Row) (lead.Tenant, error) {
 		pollSecs             int
 		templates            []byte
 		quietStart, quietEnd pgtype.Time
+		sequence             []byte
+		firstReplyConsent    bool
 	)
 	err := row.Scan(&t.ID, &t.Name, &t.CRMKind, &t.CRMBaseURL, &t.CRMLocationID, &t.CRMClientID,
 		&t.CRMSecret.KeyID, &t.CRMSecret.Ciphertext, &t.CRMRateLimit, &t.TimeZone,
 		&quietStart, &quietEnd, &pollSecs, &t.PollCursor, &t.NextPollAt,
 		&t.SMSFrom, &t.MessagingServiceSID, &t.EmailFrom, &t.EmailFromName, &templates, &t.Enabled,
-		&t.CreatedAt, &t.UpdatedAt)
+		&t.CreatedAt, &t.UpdatedAt, &t.QuietRule, &sequence, &firstReplyConsent, &t.NotifyEmail, &t.HelpText,
+		&t.WebhookSecret.KeyID, &t.WebhookSecret.Ciphertext, &t.WebhookTokenHash)
 	if err != nil {
 		return lead.Tenant{}, err
+	}
+	t.AllowFirstReplyWithoutConsent = !firstReplyConsent
+	if sequence != nil {
+		if err := json.Unmarshal(sequence, &t.Sequence); err != nil {
+			return lead.Tenant{}, fmt.Errorf("error decoding the sequence of tenant %s: %w", t.ID, err)
+		}
 	}
 	t.QuietHours = lead.QuietHours{Start: timeOfDay(quietStart), End: timeOfDay(quietEnd)}
 	t.PollInterval = time.Duration(pollSecs) * time.Second
@@ -53,7 +63,7 @@ func pgTime(t lead.TimeOfDay) pgtype.Time {
 
 // tenantArgs are the settings an operator sets, in the order of
 // tenantSettingColumns ($2 onwards; $1 is the id).
-func tenantArgs(t lead.Tenant) ([]any, error) {
+func tenantArgs(t lead.Tenant) (args []any, err error) {
 	templates, err := json.Marshal(t.Templates)
 	if err != nil {
 		return nil, err
@@ -62,16 +72,24 @@ func tenantArgs(t lead.Tenant) ([]any, error) {
 	if quiet.IsZero() {
 		quiet = lead.DefaultQuietHours
 	}
+	var sequence []byte // NULL: the default sequence
+	if t.Sequence != nil {
+		if sequence, err = json.Marshal(t.Sequence); err != nil {
+			return nil, err
+		}
+	}
 	return []any{t.ID, t.Name, t.CRMKind, t.CRMBaseURL, t.CRMLocationID, t.CRMClientID,
 		t.CRMSecret.KeyID, t.CRMSecret.Ciphertext, t.CRMRateLimit, t.TimeZone,
 		pgTime(quiet.Start), pgTime(quiet.End), int(t.PollInterval / time.Second),
-		t.SMSFrom, t.MessagingServiceSID, t.EmailFrom, t.EmailFromName, templates, t.Enabled}, nil
+		t.SMSFrom, t.MessagingServiceSID, t.EmailFrom, t.EmailFromName, templates, t.Enabled,
+		string(t.QuietRule), sequence, !t.AllowFirstReplyWithoutConsent, t.NotifyEmail, t.HelpText}, nil
 }
 
 const tenantSettingColumns = `name, crm_kind, crm_base_url, crm_location_id, crm_client_id,
 	crm_secret_key_id, crm_secret_sealed, crm_rate_limit_per_minute, time_zone,
 	quiet_hours_start, quiet_hours_end, poll_interval_seconds,
-	sms_from, messaging_service_sid, email_from, email_from_name, templates, enabled`
+	sms_from, messaging_service_sid, email_from, email_from_name, templates, enabled,
+	quiet_rule, sequence, first_reply_needs_consent, notify_email, help_text`
 
 // CreateTenant adds a shop. t.ID must be set (its sealed secret is bound to
 // it). Its poll cursor starts now: leads from before it was added come in
@@ -94,7 +112,7 @@ func (s *Store) CreateTenant(ctx context.Context, t lead.Tenant) (created lead.T
 		-- The first poll is due at a random point of the first interval, so
 		-- tenants added together (an import) do not poll in step forever.
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-			now() + random() * make_interval(secs => $13::integer))
+			$20, $21, $22, $23, $24, now() + random() * make_interval(secs => $13::integer))
 		RETURNING `+tenantColumns, args...))
 	if isUniqueViolation(err) {
 		return lead.Tenant{}, fmt.Errorf("tenant name %q is taken: %w", t.Name, ErrConflict)
@@ -129,10 +147,10 @@ func (s *Store) UpdateTenant(ctx context.Context, t lead.Tenant, newSecret *lead
 	updated, err = scanTenant(db.QueryRow(ctx, `
 		UPDATE tenants SET (`+tenantSettingColumns+`) =
 			($2, $3, $4, $5, $6,
-			CASE WHEN $20 THEN $7 ELSE crm_secret_key_id END,
-			CASE WHEN $20 THEN $8::bytea ELSE crm_secret_sealed END,
-			$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19),
-			crm_api_key = CASE WHEN $20 THEN '' ELSE crm_api_key END,
+			CASE WHEN $25 THEN $7 ELSE crm_secret_key_id END,
+			CASE WHEN $25 THEN $8::bytea ELSE crm_secret_sealed END,
+			$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24),
+			crm_api_key = CASE WHEN $25 THEN '' ELSE crm_api_key END,
 			next_poll_at = least(next_poll_at, now() + make_interval(secs => $13::integer)),
 			updated_at = now()
 		WHERE id = $1
@@ -215,6 +233,26 @@ func (s *Store) SetTenantEnabled(ctx context.Context, tenantID uuid.UUID, enable
 	tag, err := db.Exec(ctx, `UPDATE tenants SET enabled = $2, updated_at = now() WHERE id = $1`, tenantID, enabled)
 	if err != nil {
 		return fmt.Errorf("error updating tenant %s: %w", tenantID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("tenant %s: %w", tenantID, ErrNotFound)
+	}
+	return nil
+}
+
+// SetTenantWebhookCredentials stores what the shop's CRM webhooks are
+// checked with: the sealed ShopMonkey signing secret and the SHA-256 of the
+// Tekmetric URL token (either may be empty).
+func (s *Store) SetTenantWebhookCredentials(ctx context.Context, tenantID uuid.UUID, secret lead.SealedSecret, tokenHash []byte) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	tag, err := db.Exec(ctx, `UPDATE tenants SET webhook_secret_key_id = $2, webhook_secret_sealed = $3,
+		webhook_token_sha256 = $4, updated_at = now() WHERE id = $1`, tenantID, secret.KeyID, secret.Ciphertext, tokenHash)
+	if err != nil {
+		return fmt.Errorf("error storing the webhook credentials of tenant %s: %w", tenantID, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("tenant %s: %w", tenantID, ErrNotFound)

@@ -1,0 +1,145 @@
+package jobs_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/jobs"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
+
+// TestTextWaitsForTheSendingWindow: a text due outside the shop's window
+// snoozes to the next opening in the shop's time zone (no attempt spent,
+// nothing sent); the email of the same step goes at once; at the opening
+// the text goes.
+func TestTextWaitsForTheSendingWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	shop := b.addShop(t, "night")
+	shop.QuietHours, shop.QuietRule = lead.DefaultQuietHours, lead.QuietRuleFederal
+	_, err := b.store.UpdateTenant(ctx, shop, nil)
+	require.NoError(t, err)
+
+	chicago, err := time.LoadLocation("America/Chicago")
+	require.NoError(t, err)
+	// 22:30 in Chicago: past the 21:00 close, the next opening is 08:00.
+	now := time.Date(2026, 11, 25, 22, 30, 0, 0, chicago)
+	b.deps.Now = func() time.Time { return now }
+	client := b.startClient(t, jobs.ClientOpts{})
+	leadID := b.newLead(t, shop, 1)
+
+	text, err := client.Insert(ctx, jobs.SendSMSArgs{TenantID: shop.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
+	require.NoError(t, err)
+	email, err := client.Insert(ctx, jobs.SendEmailArgs{TenantID: shop.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
+	require.NoError(t, err)
+
+	var snoozed *rivertype.JobRow
+	require.Eventually(t, func() bool {
+		snoozed, err = client.JobGet(ctx, text.Job.ID)
+		require.NoError(t, err)
+		return snoozed.State == rivertype.JobStateScheduled
+	}, 10*time.Second, 20*time.Millisecond)
+	wantOpening := time.Date(2026, 11, 26, 8, 0, 0, 0, chicago)
+	// River schedules against its own (real) clock: the snooze lasts as
+	// long as the shop's clock says is left until the opening.
+	require.InDelta(t, wantOpening.Sub(now).Seconds(), time.Until(snoozed.ScheduledAt).Seconds(), 5)
+	require.Equal(t, 0, snoozed.Attempt, "a snooze for the window spends no attempt")
+	require.Equal(t, []string{"snoozed"}, b.outcomes(t, text.Job.ID))
+
+	waitFinal(t, client, email.Job.ID)
+	require.Zero(t, b.sandbox.Stats().SMS, "no text at 22:30")
+	require.Equal(t, 1, b.sandbox.Stats().Emails, "email is not held by the window")
+
+	// The shop's clock reaches the opening: the text goes.
+	now = wantOpening.Add(time.Minute)
+	_, err = b.pool.Exec(ctx, `UPDATE river_job SET scheduled_at = now() WHERE id = $1`, text.Job.ID)
+	require.NoError(t, err)
+	final := waitFinal(t, client, text.Job.ID)
+	require.Equal(t, rivertype.JobStateCompleted, final.State)
+	require.Equal(t, 1, b.sandbox.Stats().SMS)
+}
+
+// TestSequenceIsScheduledAndStopsOnReply: a new lead gets every step of the
+// shop's sequence as a scheduled job, due when its step is; a follow-up
+// "only if no reply" is skipped, and recorded as skipped, once the customer
+// replied; a step for an address the lead lacks is skipped with its reason.
+func TestSequenceIsScheduledAndStopsOnReply(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	shop := b.addShop(t, "seq")
+	shop.Sequence = lead.Sequence{
+		{Name: lead.StepInitial, Channel: lead.ChannelSMS},
+		{Name: lead.StepInitial, Channel: lead.ChannelEmail},
+		{Name: "day1", Channel: lead.ChannelSMS, Delay: 24 * time.Hour, Condition: lead.ConditionNoReply},
+		{Name: "day3", Channel: lead.ChannelEmail, Delay: 48 * time.Hour, After: lead.AnchorPrevious, Condition: lead.ConditionNoReply},
+	}
+	_, err := b.store.UpdateTenant(ctx, shop, nil)
+	require.NoError(t, err)
+	b.addLeads(t, shop, 1)
+	client := b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Second})
+
+	require.Eventually(t, func() bool { return b.sandbox.Stats().SMS == 1 && b.sandbox.Stats().Emails == 1 }, 15*time.Second, 20*time.Millisecond)
+	rows, err := b.pool.Query(ctx, `SELECT id, args->>'step', kind, scheduled_at - created_at FROM river_job
+		WHERE kind IN ('send_sms', 'send_email') ORDER BY scheduled_at`)
+	require.NoError(t, err)
+	type sched struct {
+		id         int64
+		step, kind string
+		delay      time.Duration
+	}
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sched, error) {
+		var s sched
+		return s, r.Scan(&s.id, &s.step, &s.kind, &s.delay)
+	})
+	require.NoError(t, err)
+	require.Len(t, got, 4)
+	require.Equal(t, "day1", got[2].step)
+	require.InDelta(t, (24 * time.Hour).Seconds(), got[2].delay.Seconds(), 60)
+	require.Equal(t, "day3", got[3].step)
+	require.InDelta(t, (72 * time.Hour).Seconds(), got[3].delay.Seconds(), 60, "48h after the day1 step")
+
+	// The customer replies; the follow-ups come due (moved forward here).
+	var leadID string
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT id FROM leads WHERE tenant_id = $1`, shop.ID).Scan(&leadID))
+	_, err = b.pool.Exec(ctx, `UPDATE leads SET status = 'replied', replied_at = now() WHERE id = $1`, leadID)
+	require.NoError(t, err)
+	_, err = b.pool.Exec(ctx, `UPDATE river_job SET scheduled_at = now() WHERE id = ANY($1)`, []int64{got[2].id, got[3].id})
+	require.NoError(t, err)
+	for _, s := range got[2:] {
+		require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, client, s.id).State)
+	}
+	require.Equal(t, 1, b.sandbox.Stats().SMS, "no follow-up text after a reply")
+	require.Equal(t, 1, b.sandbox.Stats().Emails, "no follow-up email after a reply")
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM messages WHERE step IN ('day1', 'day3') AND status = 'skipped'
+		AND last_error = 'the customer replied'`))
+}
+
+// TestStepWithoutAddressIsSkipped: a lead with no email still gets its
+// email step run, and the outbox records it as skipped, with the reason.
+func TestStepWithoutAddressIsSkipped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	shop := b.addShop(t, "noemail")
+	leadID, _, err := b.store.UpsertLead(ctx, shop.ID, lead.Lead{CRM: "shopmonkey", ExternalID: "order:x", Source: lead.SourceEstimate,
+		Status: lead.StatusNew, FirstName: "Bo", Phone: "+15125550199", Consent: lead.Consent{SMS: true}}, false)
+	require.NoError(t, err)
+	client := b.startClient(t, jobs.ClientOpts{})
+	res, err := client.InsertMany(ctx, []river.InsertManyParams{
+		{Args: jobs.SendEmailArgs{TenantID: shop.ID, LeadID: leadID, Step: jobs.StepInitial}},
+	})
+	require.NoError(t, err)
+	require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, client, res[0].Job.ID).State)
+	m := b.message(t, shop.ID, leadID, lead.ChannelEmail)
+	require.Equal(t, lead.MessageSkipped, m.Status)
+	require.Equal(t, "the lead has no email address", m.LastError)
+	require.Zero(t, b.sandbox.Stats().Emails)
+}

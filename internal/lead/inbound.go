@@ -1,0 +1,76 @@
+package lead
+
+import (
+	"strings"
+	"unicode"
+)
+
+// InboundKind is what a customer's text to the shop means to us: a
+// keyword that changes whether we may text them, or a reply for the shop.
+type InboundKind string
+
+const (
+	// InboundReply is anything that is not a keyword: the customer is
+	// talking to the shop, so the follow-ups stop and a person takes over.
+	InboundReply InboundKind = "reply"
+	// InboundStop suppresses the number: no more texts until it opts in.
+	InboundStop InboundKind = "stop"
+	// InboundStart lifts a suppression.
+	InboundStart InboundKind = "start"
+	// InboundHelp asks for the help message; it is not a conversation.
+	InboundHelp InboundKind = "help"
+)
+
+// ClassifyInbound reads the body of an inbound text. A keyword counts only
+// when it is the whole message, in any case, ignoring surrounding spaces
+// (Unicode ones too), invisible format characters and punctuation ("Stop.",
+// " STOP!! ", "stop\u00a0"). "Stop texting me please" is a reply, not an
+// opt-out: that is what Twilio's STOP filtering and Advanced Opt-Out do
+// (only single-word messages trigger a block), so our suppression list and
+// Twilio's agree. Such a reply still stops the lead's follow-ups, because
+// any reply does, and the shop reads it. An empty body (a photo with no
+// text) is a reply.
+//
+// Opt-out: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT.
+// Opt-in: START, UNSTOP, YES. Help: HELP, INFO.
+func ClassifyInbound(body string) InboundKind {
+	switch strings.ToUpper(strings.TrimFunc(body, isKeywordPadding)) {
+	case "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT":
+		return InboundStop
+	case "START", "UNSTOP", "YES":
+		return InboundStart
+	case "HELP", "INFO":
+		return InboundHelp
+	}
+	return InboundReply
+}
+
+// isKeywordPadding reports whether r may surround a keyword: white space
+// of any script, format characters phones and keyboards insert unseen
+// (zero-width space, byte-order mark, direction marks) and punctuation.
+func isKeywordPadding(r rune) bool {
+	return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) || unicode.IsPunct(r)
+}
+
+// LeadEvent says what an inbound text of kind k does to a lead now at
+// status current; ok is false when it does nothing to the lead (HELP gets
+// its automatic answer and the sequence goes on). The status matters for
+// the opt-in words: "YES" is also how a customer answers "Still need a
+// hand?", so from a lead that has not opted out it is a reply, which
+// stops the follow-ups, rather than an opt-in, which would change nothing
+// and let them continue. Suppression is separate: a START word lifts the
+// number's suppression whatever the lead's status.
+func (k InboundKind) LeadEvent(current Status) (e LeadEvent, ok bool) {
+	switch k {
+	case InboundStop:
+		return EventOptedOut, true
+	case InboundStart:
+		if current == StatusOptedOut {
+			return EventOptedIn, true
+		}
+		return EventReplied, true
+	case InboundReply:
+		return EventReplied, true
+	}
+	return "", false
+}

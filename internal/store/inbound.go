@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
+
+// InboundMessage is a text a customer sent to one of the tenant's numbers.
+type InboundMessage struct {
+	ProviderID string
+	// LeadID is the lead the sender is (uuid.Nil when no lead has the
+	// number).
+	LeadID     uuid.UUID
+	From       string
+	To         string
+	Body       string
+	Kind       string // stop, start, help or reply
+	ReceivedAt time.Time
+}
+
+// RecordInbound stores a customer's text once per provider message id and
+// reports whether this call stored it: a redelivered webhook changes
+// nothing and must not act twice.
+func (s *Store) RecordInbound(ctx context.Context, tenantID uuid.UUID, m InboundMessage) (isNew bool, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	defer done(&err)
+	tag, err := db.Exec(ctx, `
+		INSERT INTO inbound_messages (tenant_id, provider_id, lead_id, from_address, to_address, body, kind)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (tenant_id, provider_id) DO NOTHING`,
+		tenantID, m.ProviderID, nullUUID(m.LeadID), m.From, m.To, m.Body, m.Kind)
+	if err != nil {
+		return false, fmt.Errorf("error recording inbound message %s: %w", m.ProviderID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ListInbound returns the tenant's inbound messages of one lead, oldest
+// first.
+func (s *Store) ListInbound(ctx context.Context, tenantID, leadID uuid.UUID) (out []InboundMessage, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer done(&err)
+	rows, err := db.Query(ctx, `SELECT provider_id, coalesce(lead_id, '00000000-0000-0000-0000-000000000000'),
+		from_address, to_address, body, kind, received_at
+		FROM inbound_messages WHERE tenant_id = $1 AND lead_id = $2 ORDER BY received_at, id`, tenantID, leadID)
+	if err != nil {
+		return nil, fmt.Errorf("error listing inbound messages: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (InboundMessage, error) {
+		var m InboundMessage
+		err := r.Scan(&m.ProviderID, &m.LeadID, &m.From, &m.To, &m.Body, &m.Kind, &m.ReceivedAt)
+		return m, err
+	})
+}
+
+// FindLeadByPhone returns the tenant's most recent lead with the phone
+// number: the one a customer texting back is answering.
+func (s *Store) FindLeadByPhone(ctx context.Context, tenantID uuid.UUID, phone lead.PhoneNumber) (lead.Lead, error) {
+	l, err := scanLead(s.queryRow(ctx, tenantID, `SELECT `+leadColumns+` FROM leads
+		WHERE tenant_id = $1 AND phone = $2 ORDER BY created_at DESC LIMIT 1`, tenantID, string(phone)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return lead.Lead{}, fmt.Errorf("lead with phone %s: %w", phone, ErrNotFound)
+	}
+	if err != nil {
+		return lead.Lead{}, fmt.Errorf("error finding lead by phone: %w", err)
+	}
+	return l, nil
+}
+
+// SetLeadStatus moves a lead to status. The caller decides the move with
+// lead.NextStatus; this only writes it. Moving to replied also stamps when
+// the customer first replied, which stays whatever happens next.
+func (s *Store) SetLeadStatus(ctx context.Context, tenantID, leadID uuid.UUID, status lead.Status) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	tag, err := db.Exec(ctx, `UPDATE leads SET status = $3, updated_at = now(),
+		replied_at = CASE WHEN $3 = 'replied' THEN coalesce(replied_at, now()) ELSE replied_at END
+		WHERE tenant_id = $1 AND id = $2`, tenantID, leadID, string(status))
+	if err != nil {
+		return fmt.Errorf("error setting lead %s %s: %w", leadID, status, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("lead %s: %w", leadID, ErrNotFound)
+	}
+	return nil
+}
+
+// Unsuppress lifts a suppression (the customer texted START).
+func (s *Store) Unsuppress(ctx context.Context, tenantID uuid.UUID, channel lead.Channel, address string) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	if _, err := db.Exec(ctx, `DELETE FROM suppressions WHERE tenant_id = $1 AND channel = $2 AND address = $3`,
+		tenantID, channel, address); err != nil {
+		return fmt.Errorf("error lifting the suppression of a %s address: %w", channel, err)
+	}
+	return nil
+}
+
+// TakeWebhookDelivery records a webhook delivery id from source and
+// reports whether it is new: a provider that redelivers (same id) gets
+// its 2xx but enqueues nothing twice.
+func (s *Store) TakeWebhookDelivery(ctx context.Context, tenantID uuid.UUID, source, deliveryID string) (isNew bool, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	defer done(&err)
+	tag, err := db.Exec(ctx, `INSERT INTO webhook_receipts (tenant_id, source, delivery_id) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, tenantID, source, deliveryID)
+	if err != nil {
+		return false, fmt.Errorf("error recording %s webhook %s: %w", source, deliveryID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// RecordDelivery writes a provider's delivery status of the message it
+// knows as providerID. Callbacks repeat and arrive out of order: a final
+// status (delivered, undelivered, failed) is never replaced by an earlier
+// one. It reports the message, or ErrNotFound for an id the tenant's
+// outbox does not hold.
+func (s *Store) RecordDelivery(ctx context.Context, tenantID uuid.UUID, providerID, status string, errorCode int) (m lead.Message, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return lead.Message{}, err
+	}
+	defer done(&err)
+	m, err = scanMessage(db.QueryRow(ctx, `
+		UPDATE messages SET delivery_status = $3, delivery_error_code = $4,
+			status = CASE WHEN $3 = 'delivered' AND status = 'sent' THEN 'delivered' ELSE status END,
+			updated_at = now()
+		WHERE tenant_id = $1 AND provider_id = $2
+		AND delivery_status NOT IN ('delivered', 'undelivered', 'failed', 'read')
+		RETURNING `+messageColumns, tenantID, providerID, status, errorCode))
+	if errors.Is(err, pgx.ErrNoRows) {
+		got, gerr := scanMessage(db.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE tenant_id = $1 AND provider_id = $2`,
+			tenantID, providerID))
+		if errors.Is(gerr, pgx.ErrNoRows) {
+			return lead.Message{}, fmt.Errorf("message %s: %w", providerID, ErrNotFound)
+		}
+		return got, gerr // already final: nothing to change
+	}
+	if err != nil {
+		return lead.Message{}, fmt.Errorf("error recording delivery of message %s: %w", providerID, err)
+	}
+	return m, nil
+}
