@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -219,6 +220,22 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 			return jobs.EnqueueEmailEvents(ctx, client, events)
 		}
 	}
+	keys := deps.Credentials
+	intake := &jobs.WebhookIntake{Pool: pool, Client: client}
+	httpOpts.Webhooks = httpapi.TenantWebhooks{
+		Tenant:          store.New(pool).GetTenant,
+		OpenSecret:      keys.Open,
+		EnqueueIngest:   intake.Ingest,
+		TwilioAuthToken: cfg.Twilio.AuthToken,
+		PublicURL:       strings.TrimRight(cfg.HTTP.PublicURL, "/"),
+		EnqueueInbound: func(ctx context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, received time.Time) error {
+			return intake.Inbound(ctx, jobs.HandleInboundArgs{TenantID: tenantID, MessageSID: m.MessageSid, From: m.From, To: m.To,
+				Body: m.Body, OptOutType: m.OptOutType, ReceivedAt: received})
+		},
+		EnqueueSMSStatus: func(ctx context.Context, tenantID uuid.UUID, s httpapi.StatusCallback) error {
+			return intake.SMSStatus(ctx, jobs.RecordSMSStatusArgs{TenantID: tenantID, MessageSID: s.MessageSid, Status: s.MessageStatus, ErrorCode: s.ErrorCode})
+		},
+	}
 	handler, err := httpapi.NewHandler(httpOpts)
 	if err != nil {
 		return err
@@ -326,12 +343,17 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs
 			EmailSubject: cfg.Templates.EmailSubject,
 			EmailText:    cfg.Templates.EmailText,
 		},
-		// Status callbacks need the signed webhook routes (issue 5); until
-		// they exist none are requested.
-		StatusCallbackURL: "",
-		PollOverlap:       cfg.Poll.Overlap,
-		PollMaxWindow:     cfg.Poll.MaxWindow,
-		ReconcileAfter:    2 * max(cfg.Twilio.Timeout, cfg.SendGrid.Timeout),
+		// Twilio calls back on the tenant's signed status route, when this
+		// service has a public URL at all.
+		StatusCallbackURL: func(tenantID uuid.UUID) string {
+			if cfg.HTTP.PublicURL == "" {
+				return ""
+			}
+			return strings.TrimRight(cfg.HTTP.PublicURL, "/") + httpapi.TwilioStatusPath(tenantID)
+		},
+		PollOverlap:    cfg.Poll.Overlap,
+		PollMaxWindow:  cfg.Poll.MaxWindow,
+		ReconcileAfter: 2 * max(cfg.Twilio.Timeout, cfg.SendGrid.Timeout),
 		// Without the event webhook nothing can confirm an interrupted
 		// email, so waiting would only delay the operator's view.
 		ConfirmWait: confirmWait(cfg),

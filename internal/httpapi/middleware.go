@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // basicAuth guards a handler with HTTP basic auth. It refuses to build
@@ -45,10 +46,21 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				logger.ErrorContext(r.Context(), "http handler panicked", slog.String("path", r.URL.Path), slog.Any("panic", p))
+				logger.ErrorContext(r.Context(), "http handler panicked", slog.String("path", redactedPath(r.URL.Path)), slog.Any("panic", p))
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// redactedPath is a request path safe to log: a Tekmetric webhook path
+// ends in the shop's secret token.
+func redactedPath(path string) string {
+	const tekmetric = "/webhooks/tekmetric/"
+	if rest, ok := strings.CutPrefix(path, tekmetric); ok {
+		tenant, _, _ := strings.Cut(rest, "/")
+		return tekmetric + tenant + "/****"
+	}
+	return path
 }

@@ -34,6 +34,10 @@ type Opts struct {
 	SendGridEvents     *sendgrid.EventVerifier
 	EnqueueEmailEvents func(ctx context.Context, events []messaging.EmailEvent) error
 
+	// Webhooks serves the per-tenant CRM and Twilio webhooks when its
+	// Tenant lookup is set.
+	Webhooks TenantWebhooks
+
 	// Now is the clock (webhook freshness checks); nil means time.Now.
 	Now func() time.Time
 }
@@ -53,6 +57,15 @@ func NewHandler(opts Opts) (http.Handler, error) {
 	}
 	if opts.SendGridEvents != nil {
 		mux.Handle("POST /webhooks/sendgrid/events", handleSendGridEvents(opts.Logger, opts.SendGridEvents, opts.EnqueueEmailEvents, clock(opts.Now)))
+	}
+	if wh := opts.Webhooks; wh.Tenant != nil {
+		now := clock(opts.Now)
+		mux.Handle("POST /webhooks/shopmonkey/{tenant}", handleShopMonkeyWebhook(opts.Logger, wh, now))
+		mux.Handle("POST /webhooks/tekmetric/{tenant}/{token}", handleTekmetricWebhook(opts.Logger, wh, now))
+		if wh.TwilioAuthToken != "" && wh.PublicURL != "" {
+			mux.Handle("POST /webhooks/twilio/{tenant}/sms", handleTwilioInbound(opts.Logger, wh, now))
+			mux.Handle("POST /webhooks/twilio/{tenant}/status", handleTwilioStatus(opts.Logger, wh))
+		}
 	}
 	return recoverPanics(opts.Logger, mux), nil
 }

@@ -42,6 +42,9 @@ func NewWorkers(deps *Deps) *river.Workers {
 	river.AddWorker(workers, NewSendEmailWorker(deps))
 	river.AddWorker(workers, NewRecordJobExecutionWorker(deps))
 	river.AddWorker(workers, NewRecordEmailEventsWorker(deps))
+	river.AddWorker(workers, NewHandleInboundWorker(deps))
+	river.AddWorker(workers, NewNotifyShopWorker(deps))
+	river.AddWorker(workers, NewRecordSMSStatusWorker(deps))
 	return workers
 }
 

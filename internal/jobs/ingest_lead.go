@@ -79,6 +79,17 @@ func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadAr
 	if err != nil {
 		return crmError(job.JobRow, "error fetching lead "+a.ExternalID, err)
 	}
+	if in.NotALead {
+		// A webhook named a record that is not an inquiry. It matters only
+		// to a lead we already have (its estimate was authorized, say).
+		exists, err := store.New(w.deps.Pool).LeadExists(ctx, tenant.ID, tenant.CRMKind, a.ExternalID)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return w.deps.inTx(ctx, func(tx pgx.Tx) error { return completeTx(ctx, tx, job) })
+		}
+	}
 	customer, err := adapter.GetCustomer(ctx, in.CustomerID)
 	if err != nil {
 		return crmError(job.JobRow, fmt.Sprintf("error fetching customer %s of lead %s", in.CustomerID, a.ExternalID), err)
@@ -106,6 +117,13 @@ func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadAr
 		schedule := inserted
 		if !inserted && a.SendMessages {
 			if schedule, err = st.ClaimBackfilledLead(ctx, tenant.ID, id); err != nil {
+				return err
+			}
+		}
+		if !inserted && l.Status == lead.StatusBooked {
+			// The customer booked (an authorized estimate, a confirmed
+			// appointment): the lead is booked now and its follow-ups stop.
+			if _, err := cancelPendingSteps(ctx, tx, tenant.ID, id, (SendSMSArgs{}).Kind(), (SendEmailArgs{}).Kind()); err != nil {
 				return err
 			}
 		}

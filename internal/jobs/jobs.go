@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -60,9 +61,9 @@ type Deps struct {
 	// Templates are the fleet's default message templates; a tenant's own
 	// override them field by field.
 	Templates lead.Templates
-	// StatusCallbackURL is where Twilio posts delivery updates; empty means
-	// none are asked for.
-	StatusCallbackURL string
+	// StatusCallbackURL is where Twilio posts a tenant's delivery updates;
+	// nil or an empty answer means none are asked for.
+	StatusCallbackURL func(tenantID uuid.UUID) string
 
 	// PollOverlap is how far before the cursor each live poll starts;
 	// PollMaxWindow the longest window one poll covers.
@@ -113,6 +114,13 @@ func rateLimitBackoff(job *rivertype.JobRow) time.Duration {
 }
 
 const maxRateLimitBackoff = 5 * time.Minute
+
+func (d *Deps) statusCallbackURL(tenantID uuid.UUID) string {
+	if d.StatusCallbackURL == nil {
+		return ""
+	}
+	return d.StatusCallbackURL(tenantID)
+}
 
 func (d *Deps) now() time.Time {
 	if d.Now != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -80,11 +81,17 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 		return river.JobCancel(fmt.Errorf("tenant %s is disabled", tenant.Name))
 	}
 	step, ok := tenant.SequenceOrDefault().Find(stepName, ch.kind)
-	if !ok {
+	help := ch.kind == lead.ChannelSMS && strings.HasPrefix(stepName, helpStepPrefix)
+	switch {
+	case help:
+		step, ok = helpStep(tenant, stepName), true
+	case !ok:
 		// The shop changed its sequence since this step was scheduled.
 		return river.JobCancel(fmt.Errorf("step %s (%s) is no longer in tenant %s's sequence", stepName, ch.kind, tenant.Name))
 	}
-	if ch.kind == lead.ChannelSMS {
+	// The answer to HELP is owed at once, whatever the hour (it is not a
+	// solicitation); everything else waits for the window.
+	if ch.kind == lead.ChannelSMS && !help {
 		if wait, err := outsideWindow(tenant, d.now()); err != nil || wait > 0 {
 			if err != nil {
 				return river.JobCancel(err)
@@ -149,6 +156,16 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 	return recordResult(ctx, d, job, tenantID, msg, ch, providerID, sendErr)
 }
 
+// helpStep is the one-off step that answers a customer's HELP with the
+// shop's help text.
+func helpStep(t lead.Tenant, name string) lead.Step {
+	text := t.HelpText
+	if text == "" {
+		text = "{{.Shop.Name}}: automatic messages about your service request. Reply STOP to opt out, START to opt back in. Call the shop for anything else."
+	}
+	return lead.Step{Name: name, Channel: lead.ChannelSMS, Template: lead.Templates{SMS: text}}
+}
+
 // outsideWindow reports how long a text must wait for the shop's sending
 // window (zero when it may go now). An invalid window (a tenant row edited
 // by hand) is an error: it never opens.
@@ -182,6 +199,14 @@ func applyGuards(ctx context.Context, st *store.Store, tenant lead.Tenant, step 
 		return false, err
 	}
 	reason := lead.SkipReasonFor(l, step, suppressed, tenant.ConsentPolicy())
+	if strings.HasPrefix(step.Name, helpStepPrefix) {
+		// A HELP answer goes to whoever asked, replied or not; only a
+		// suppression (they also sent STOP) stops it.
+		reason = ""
+		if suppressed {
+			reason = "the address is on the tenant's suppression list"
+		}
+	}
 	if reason == "" {
 		return false, nil
 	}

@@ -57,7 +57,7 @@ func NewSendSMSWorker(deps *Deps) *SendSMSWorker {
 		send: func(ctx context.Context, t lead.Tenant, m lead.Message) (string, error) {
 			return deps.SMS.SendSMS(ctx, messaging.SMS{
 				To: m.To, From: t.SMSFrom, MessagingServiceSID: t.MessagingServiceSID, Body: m.Body,
-				StatusCallback: deps.StatusCallbackURL,
+				StatusCallback: deps.statusCallbackURL(t.ID),
 			})
 		},
 		find: func(ctx context.Context, t lead.Tenant, m lead.Message) (string, verdict, error) {

@@ -52,6 +52,11 @@ type Inquiry struct {
 	// Booked is true when the CRM shows the customer has committed (an
 	// authorized estimate or a confirmed appointment).
 	Booked bool
+	// NotALead is set by GetLead when the record it fetched is not an
+	// inquiry (a staff-made appointment, an order past the estimate stage):
+	// a webhook names any record that changed. Ingest may update a lead it
+	// already has from it (a booking, say) but never creates one.
+	NotALead bool
 	// Problem is set when the CRM listed the record but a field of it is
 	// malformed. A poll still passes such an inquiry on (when it has an
 	// ExternalID), so that its own ingest job fails with the field named and

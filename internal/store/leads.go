@@ -160,3 +160,14 @@ func (s *Store) ClaimBackfilledLead(ctx context.Context, tenantID, leadID uuid.U
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// LeadExists reports whether the tenant has a lead for the CRM record.
+func (s *Store) LeadExists(ctx context.Context, tenantID uuid.UUID, crm, externalID string) (bool, error) {
+	var ok bool
+	err := s.queryRow(ctx, tenantID, `SELECT EXISTS (SELECT 1 FROM leads WHERE tenant_id = $1 AND crm = $2 AND external_id = $3)`,
+		tenantID, crm, externalID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("error looking for lead %s: %w", externalID, err)
+	}
+	return ok, nil
+}

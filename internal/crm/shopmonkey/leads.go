@@ -204,7 +204,9 @@ func (a *Adapter) GetLead(ctx context.Context, externalID string) (lead.Inquiry,
 		case o.Archived || o.Deleted:
 			return lead.Inquiry{}, fmt.Errorf("error fetching order %s: it is archived or deleted: %w", id, crm.ErrNotFound)
 		}
-		return o.inquiry(), nil
+		in := o.inquiry()
+		in.NotALead = o.Status != statusEstimate
+		return in, nil
 	}
 	ap, err := decodeAppointment(env.Data)
 	switch {
@@ -213,5 +215,7 @@ func (a *Adapter) GetLead(ctx context.Context, externalID string) (lead.Inquiry,
 	case ap.LocationID != a.locationID:
 		return lead.Inquiry{}, fmt.Errorf("error fetching appointment %s: it belongs to another location: %w", id, crm.ErrNotFound)
 	}
-	return ap.inquiry(), nil
+	in := ap.inquiry()
+	in.NotALead = ap.AttributionSource != sourceWorkRequestForm && ap.AttributionSource != sourceAppointmentBooker
+	return in, nil
 }

@@ -366,7 +366,9 @@ func (c *Client) GetLead(ctx context.Context, externalID string) (lead.Inquiry, 
 		if err != nil {
 			return fail(err)
 		}
-		return ro.inquiry(), nil
+		in := ro.inquiry()
+		in.NotALead = ro.StatusID != 0 && ro.StatusID != statusEstimate
+		return in, nil
 	}
 	ap, err := c.decodeAppointment(raw)
 	if err == nil {
@@ -375,5 +377,7 @@ func (c *Client) GetLead(ctx context.Context, externalID string) (lead.Inquiry, 
 	if err != nil {
 		return fail(err)
 	}
-	return ap.inquiry(), nil
+	in := ap.inquiry()
+	in.NotALead = ap.LeadSource == ""
+	return in, nil
 }

@@ -1,0 +1,228 @@
+package shopmonkey
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
+
+const fuzzLocation = "loc-fuzz"
+
+var orderSeeds = []string{
+	`{"id":"ord_1","status":"Estimate","locationId":"loc-fuzz","customerId":"c1","vehicleId":"v1","complaint":"Brakes","authorized":false,"archived":false,"deleted":false,"createdDate":"2025-03-04T15:00:00Z","updatedDate":"2025-03-04T15:00:30.5Z","meta":{"version":3},"number":"1001"}`,
+	`{"id":"ord_2","status":"Estimate","locationId":"loc-fuzz","customerId":"c1","createdDate":"2025-03-04T15:00:00Z","updatedDate":"2025-03-04T15:00:00Z","meta":{"version":"7"},"number":12}`,
+	`{"id":"ord_3","status":"Estimate","locationId":"loc-fuzz","customerId":"c1","createdDate":"2025-03-04T15:00:00Z","updatedDate":"2025-03-04T15:00:00Z","meta":5}`,
+	`{"id":"ord_4","status":null,"customerId":7,"createdDate":"yesterday","meta":{"version":1e3}}`,
+	`{"id":"ord_5","authorized":"yes","archived":1}`,
+	`{"id":7}`, `[]`, `null`, `"x"`, `{`, ``,
+}
+
+var appointmentSeeds = []string{
+	`{"id":"ap_1","locationId":"loc-fuzz","customerId":"c1","vehicleId":"v1","name":"Oil change","attributionSource":"WorkRequestForm","confirmed":false,"createdDate":"2025-03-04T15:00:00Z","updatedDate":"2025-03-04T15:00:10Z","meta":{"version":2}}`,
+	`{"id":"ap_2","locationId":"loc-fuzz","customerId":"c1","attributionSource":"AppointmentScheduler","confirmed":true,"createdDate":"2025-03-04T15:00:00Z","updatedDate":"2025-03-04T15:00:10Z"}`,
+	`{"id":"ap_3","locationId":"loc-fuzz","customerId":"c1","attributionSource":"Manual","createdDate":"2025-03-04T15:00:00Z","updatedDate":"2025-03-04T15:00:10Z"}`,
+	`{"id":"ap_4","confirmed":"no","meta":{"version":"x"}}`,
+	`{}`, `1`,
+}
+
+// checkDecoded asserts what every decoder promises: an error is a
+// *crm.InvalidRecordError naming a field, and a record without one has
+// everything FetchNewLeads and GetLead rely on.
+func checkDecoded(t *testing.T, err error, id, location, customer string, created, updated time.Time) {
+	t.Helper()
+	if err != nil {
+		var invalid *crm.InvalidRecordError
+		if !errors.As(err, &invalid) || invalid.Field == "" || invalid.Record == "" {
+			t.Fatalf("error is not an InvalidRecordError naming a field: %#v", err)
+		}
+		return
+	}
+	if id == "" || location == "" || customer == "" {
+		t.Fatalf("decoded without id %q, location %q or customer %q", id, location, customer)
+	}
+	if created.IsZero() || updated.IsZero() || created.Location() != time.UTC || updated.Location() != time.UTC {
+		t.Fatalf("decoded with times %v, %v", created, updated)
+	}
+}
+
+func FuzzDecodeOrder(f *testing.F) {
+	for _, s := range orderSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		o, err := decodeOrder(raw)
+		checkDecoded(t, err, o.ID, o.LocationID, o.CustomerID, o.Created, o.Updated)
+		if err == nil && (o.Status == "" || o.inquiry().ExternalID != "order:"+o.ID) {
+			t.Fatalf("decoded order %+v", o)
+		}
+	})
+}
+
+func FuzzDecodeAppointment(f *testing.F) {
+	for _, s := range appointmentSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		a, err := decodeAppointment(raw)
+		checkDecoded(t, err, a.ID, a.LocationID, a.CustomerID, a.Created, a.Updated)
+		if err == nil && a.inquiry().ExternalID != "appointment:"+a.ID {
+			t.Fatalf("decoded appointment %+v", a)
+		}
+	})
+}
+
+// fuzzServer answers every request with the body the current fuzz input
+// sets. Inputs run one at a time in a fuzz worker; the lock is for the
+// race detector's sake.
+type fuzzServer struct {
+	mu   sync.Mutex
+	body []byte
+	// wrap, when set, turns the input into the answer.
+	wrap func(path string, input []byte) []byte
+}
+
+func (s *fuzzServer) set(body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.body = body
+}
+
+func (s *fuzzServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	body := s.body
+	s.mu.Unlock()
+	if s.wrap != nil {
+		body = s.wrap(r.URL.Path, body)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
+}
+
+func setupFuzzAdapter(f *testing.F, srv *fuzzServer) *Adapter {
+	f.Helper()
+	ts := httptest.NewServer(srv)
+	f.Cleanup(ts.Close)
+	a, err := New(Opts{BaseURL: ts.URL, APIKey: "sm_fuzz_key", LocationID: fuzzLocation, HTTPClient: ts.Client(), Timeout: 5 * time.Second})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return a
+}
+
+// FuzzFetchNewLeads puts one fuzzed row in an otherwise well-formed list
+// answer, for orders and appointments alike, and runs the real poll.
+func FuzzFetchNewLeads(f *testing.F) {
+	for _, s := range append(append([]string{}, orderSeeds...), appointmentSeeds...) {
+		f.Add([]byte(s))
+	}
+	srv := &fuzzServer{wrap: func(_ string, row []byte) []byte {
+		return []byte(`{"success":true,"data":[` + string(row) + `],"meta":{"hasMore":false,"total":1}}`)
+	}}
+	a := setupFuzzAdapter(f, srv)
+	since := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
+	until := since.Add(time.Minute)
+	f.Fuzz(func(t *testing.T, row []byte) {
+		srv.set(row)
+		leads, err := a.FetchNewLeads(context.Background(), since, until)
+		if err != nil {
+			var status *crm.StatusError
+			if !errors.As(err, &status) {
+				t.Fatalf("poll failed with %v", err)
+			}
+			return // the row broke the answer's JSON
+		}
+		checkInquiries(t, leads, since, until)
+	})
+}
+
+func checkInquiries(t *testing.T, leads []lead.Inquiry, since, until time.Time) {
+	t.Helper()
+	for _, in := range leads {
+		if in.Problem != nil {
+			var invalid *crm.InvalidRecordError
+			if !errors.As(in.Problem, &invalid) {
+				t.Fatalf("problem is not an InvalidRecordError: %v", in.Problem)
+			}
+			if in.ExternalID != "" && !strings.HasPrefix(in.ExternalID, "order:") && !strings.HasPrefix(in.ExternalID, "appointment:") {
+				t.Fatalf("invalid inquiry named %q", in.ExternalID)
+			}
+			continue
+		}
+		kind, id, _ := strings.Cut(in.ExternalID, ":")
+		if id == "" || (kind != "order" && kind != "appointment") || in.CustomerID == "" {
+			t.Fatalf("lead %+v", in)
+		}
+		if in.UpdatedAt.Before(since) || !in.UpdatedAt.Before(until) {
+			t.Fatalf("lead updated %v outside [%v, %v)", in.UpdatedAt, since, until)
+		}
+	}
+}
+
+// FuzzListAnswer fuzzes the whole answer of every list call of a poll: the
+// envelope, meta and rows. The adapter bounds its own calls (window
+// splitting and skip paging), which this also proves.
+func FuzzListAnswer(f *testing.F) {
+	for _, s := range []string{
+		`{"success":true,"data":[` + orderSeeds[0] + `],"meta":{"hasMore":false,"total":1}}`,
+		`{"success":true,"data":[],"meta":{"hasMore":true,"total":5}}`,
+		`{"success":true,"data":null}`,
+		`{"success":true,"data":{"id":"x"}}`,
+		`{"success":false,"code":"E","message":"nope"}`,
+		`{"success":true,"data":[1,"x",null],"meta":{"total":-1}}`,
+		`<html>bad gateway</html>`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	srv := &fuzzServer{}
+	a := setupFuzzAdapter(f, srv)
+	since := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
+	until := since.Add(2 * time.Second)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		srv.set(body)
+		leads, err := a.FetchNewLeads(context.Background(), since, until)
+		if err == nil {
+			checkInquiries(t, leads, since, until)
+		} else if strings.Contains(err.Error(), "sm_fuzz_key") {
+			t.Fatalf("error holds the API key: %v", err)
+		}
+	})
+}
+
+// FuzzGetCustomer answers the customer read and its phone and email lists
+// with the fuzzed body.
+func FuzzGetCustomer(f *testing.F) {
+	for _, s := range []string{
+		`{"success":true,"data":{"id":"c1","firstName":"Ana","lastName":"Lee","marketingOptIn":true,"preferredContactMethod":"SMS","locationIds":["loc-fuzz"],"phoneNumbers":[{"number":"(555) 201-3344","type":"Mobile","primary":true,"optIn":true}],"emails":[{"email":"ana@example.com","primary":true,"subscribed":true}]}}`,
+		`{"success":true,"data":{"id":"c1","locationIds":["elsewhere"]}}`,
+		`{"success":true,"data":{"id":"c1","phoneNumbers":[1],"emails":"x"}}`,
+		`{"success":true,"data":[{"number":"555","id":"p1"}]}`,
+		`{"success":true,"data":{"id":"c1","locationIds":"loc"}}`,
+		`{"success":false}`, `{}`, `x`,
+	} {
+		f.Add([]byte(s))
+	}
+	srv := &fuzzServer{}
+	a := setupFuzzAdapter(f, srv)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		srv.set(body)
+		c, err := a.GetCustomer(context.Background(), "c1")
+		if err != nil {
+			return
+		}
+		if c.ExternalID == "" {
+			t.Fatalf("customer without an id: %+v", c)
+		}
+		if _, err := json.Marshal(c); err != nil {
+			t.Fatalf("customer cannot be encoded: %v", err)
+		}
+	})
+}

@@ -1,0 +1,239 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
+
+// maxCRMWebhookBody bounds a CRM or Twilio webhook body: one record, one
+// message.
+const maxCRMWebhookBody = 1 << 20
+
+// TenantWebhooks is what the per-tenant webhook routes need from the rest
+// of the service, wired by cmd/worker.
+type TenantWebhooks struct {
+	// Tenant returns a tenant by id (store.ErrNotFound when there is none).
+	Tenant func(ctx context.Context, id uuid.UUID) (lead.Tenant, error)
+	// OpenSecret opens a tenant's sealed webhook signing secret.
+	OpenSecret func(tenantID uuid.UUID, s lead.SealedSecret) (lead.Secret, error)
+	// EnqueueIngest enqueues ingest_lead for a record a webhook named,
+	// deduplicated by deliveryID when it is not empty, in one transaction.
+	EnqueueIngest func(ctx context.Context, tenantID uuid.UUID, source, deliveryID, externalID string, version int64) error
+
+	// TwilioAuthToken checks X-Twilio-Signature; PublicURL is this
+	// service's base URL as Twilio calls it (scheme, host and any path
+	// prefix a proxy strips), which the signature covers.
+	TwilioAuthToken string
+	PublicURL       string
+	// EnqueueInbound and EnqueueSMSStatus store a customer's text and a
+	// delivery status callback as jobs.
+	EnqueueInbound   func(ctx context.Context, tenantID uuid.UUID, m InboundSMS, received time.Time) error
+	EnqueueSMSStatus func(ctx context.Context, tenantID uuid.UUID, s StatusCallback) error
+}
+
+// readBody reads at most limit bytes, answering 413 or 400 itself when it
+// cannot.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "body too large"})
+		return nil, false
+	case err != nil:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "error reading body"})
+		return nil, false
+	}
+	return body, true
+}
+
+// webhookTenant resolves the {tenant} path segment. Unknown and malformed
+// ids get the same answer as a bad signature, so the route cannot be used
+// to probe which tenants exist.
+func webhookTenant(r *http.Request, wh TenantWebhooks) (lead.Tenant, bool) {
+	id, err := uuid.Parse(r.PathValue("tenant"))
+	if err != nil {
+		return lead.Tenant{}, false
+	}
+	t, err := wh.Tenant(r.Context(), id)
+	if err != nil || !t.Enabled {
+		return lead.Tenant{}, false
+	}
+	return t, true
+}
+
+func unauthorized(w http.ResponseWriter) {
+	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "signature verification failed"})
+}
+
+// handleShopMonkeyWebhook takes ShopMonkey's signed webhooks (Standard
+// Webhooks: HMAC-SHA256 over id.timestamp.body with the shop's secret,
+// fresh within 5 minutes). An order or appointment that may be a lead is
+// enqueued for ingest at once, deduplicated by webhook-id; the record is
+// fetched again before anything is done with it.
+func handleShopMonkeyWebhook(logger *slog.Logger, wh TenantWebhooks, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := readBody(w, r, maxCRMWebhookBody)
+		if !ok {
+			return
+		}
+		t, ok := webhookTenant(r, wh)
+		if !ok || t.CRMKind != "shopmonkey" || t.WebhookSecret.IsZero() {
+			unauthorized(w)
+			return
+		}
+		secret, err := wh.OpenSecret(t.ID, t.WebhookSecret)
+		if err != nil {
+			logger.ErrorContext(r.Context(), "error opening a webhook secret", slog.String("tenant_id", t.ID.String()), slog.String("error", err.Error()))
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot verify"})
+			return
+		}
+		deliveryID, err := VerifyStandardWebhook(secret.Reveal(), r.Header, body, now())
+		if err != nil {
+			logger.WarnContext(r.Context(), "rejected shopmonkey webhook", slog.String("tenant_id", t.ID.String()), slog.String("reason", err.Error()))
+			writeJSON(w, verifyStatus(err), map[string]string{"error": err.Error()})
+			return
+		}
+		e, err := ParseShopMonkeyWebhook(body)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		if !e.LeadCandidate() || (e.LocationID != "" && e.LocationID != t.CRMLocationID) {
+			writeJSON(w, http.StatusOK, map[string]string{"ignored": "not a lead of this shop"})
+			return
+		}
+		version := e.Version
+		if version == 0 {
+			// No version in the record: each delivery is looked at.
+			version = now().UnixMilli()
+		}
+		if err := wh.EnqueueIngest(r.Context(), t.ID, "shopmonkey", deliveryID, e.ExternalID(), version); err != nil {
+			logger.ErrorContext(r.Context(), "error enqueueing a webhook ingest", slog.String("error", err.Error()))
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not store; redeliver"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"enqueued": e.ExternalID()})
+	})
+}
+
+// handleTekmetricWebhook takes Tekmetric's webhooks, which carry no
+// signature: the token in the URL the shop configured is the secret (only
+// its hash is stored), and the record is fetched again by id before
+// anything is done with it. The path holds the token: it is never logged.
+func handleTekmetricWebhook(logger *slog.Logger, wh TenantWebhooks, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, ok := webhookTenant(r, wh)
+		got := sha256.Sum256([]byte(r.PathValue("token")))
+		if !ok || t.CRMKind != "tekmetric" || len(t.WebhookTokenHash) != sha256.Size ||
+			subtle.ConstantTimeCompare(got[:], t.WebhookTokenHash) != 1 {
+			unauthorized(w)
+			return
+		}
+		body, ok := readBody(w, r, maxCRMWebhookBody)
+		if !ok {
+			return
+		}
+		e, err := ParseTekmetricWebhook(body)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		if e.Kind == TekmetricOther {
+			writeJSON(w, http.StatusOK, map[string]string{"ignored": e.Event})
+			return
+		}
+		// Tekmetric sends no version or delivery id: every delivery is
+		// looked at (ingest is idempotent).
+		if err := wh.EnqueueIngest(r.Context(), t.ID, "tekmetric", "", e.ExternalID(), now().UnixMilli()); err != nil {
+			logger.ErrorContext(r.Context(), "error enqueueing a webhook ingest", slog.String("error", err.Error()))
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not store; redeliver"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"enqueued": e.ExternalID()})
+	})
+}
+
+// twilioForm reads a Twilio webhook's form body and checks its signature
+// against the public URL Twilio called. The body is parsed on its own (not
+// r.Form, which would mix in the query string).
+func twilioForm(w http.ResponseWriter, r *http.Request, logger *slog.Logger, wh TenantWebhooks) (lead.Tenant, url.Values, bool) {
+	body, ok := readBody(w, r, 64<<10)
+	if !ok {
+		return lead.Tenant{}, nil, false
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body is not a form"})
+		return lead.Tenant{}, nil, false
+	}
+	t, ok := webhookTenant(r, wh)
+	if !ok || !VerifyTwilioSignature(wh.TwilioAuthToken, wh.PublicURL+r.URL.RequestURI(), form, r.Header.Get(TwilioSignatureHeader)) {
+		logger.WarnContext(r.Context(), "rejected twilio webhook", slog.String("path", r.URL.Path))
+		unauthorized(w)
+		return lead.Tenant{}, nil, false
+	}
+	return t, form, true
+}
+
+// handleTwilioInbound takes a text a customer sent to the shop's number
+// and stores it as a job; Twilio gets an empty TwiML answer (our replies,
+// such as HELP's, go out as messages of their own).
+func handleTwilioInbound(logger *slog.Logger, wh TenantWebhooks, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, form, ok := twilioForm(w, r, logger, wh)
+		if !ok {
+			return
+		}
+		m, err := ParseTwilioInbound(form)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		if err := wh.EnqueueInbound(r.Context(), t.ID, m, now()); err != nil {
+			logger.ErrorContext(r.Context(), "error enqueueing an inbound text", slog.String("error", err.Error()))
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not store; redeliver"})
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
+	})
+}
+
+// handleTwilioStatus takes a delivery status callback.
+func handleTwilioStatus(logger *slog.Logger, wh TenantWebhooks) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, form, ok := twilioForm(w, r, logger, wh)
+		if !ok {
+			return
+		}
+		s, err := ParseTwilioStatus(form)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		if err := wh.EnqueueSMSStatus(r.Context(), t.ID, s); err != nil {
+			logger.ErrorContext(r.Context(), "error enqueueing a status callback", slog.String("error", err.Error()))
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not store; redeliver"})
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// TwilioStatusPath is the status callback path of a tenant: send jobs ask
+// Twilio to call it (under the public URL).
+func TwilioStatusPath(tenantID uuid.UUID) string {
+	return "/webhooks/twilio/" + tenantID.String() + "/status"
+}

@@ -1,0 +1,190 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/store"
+)
+
+// HandleInboundArgs is a text a customer sent to one of the shop's numbers,
+// as the verified Twilio webhook received it.
+type HandleInboundArgs struct {
+	TenantID   uuid.UUID `json:"tenant_id" river:"unique"`
+	MessageSID string    `json:"message_sid" river:"unique"`
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	Body       string    `json:"body"`
+	// OptOutType is Twilio's own reading of the keyword (STOP, START,
+	// HELP) when Advanced Opt-Out is on; it wins over ours.
+	OptOutType string    `json:"opt_out_type,omitempty"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// Kind is the River job kind.
+func (HandleInboundArgs) Kind() string { return "handle_inbound" }
+
+// InsertOpts: once per provider message, whatever Twilio redelivers.
+func (HandleInboundArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// HandleInboundWorker acts on a customer's text.
+type HandleInboundWorker struct {
+	river.WorkerDefaults[HandleInboundArgs]
+	deps *Deps
+}
+
+// NewHandleInboundWorker returns the worker.
+func NewHandleInboundWorker(deps *Deps) *HandleInboundWorker { return &HandleInboundWorker{deps: deps} }
+
+// helpStepPrefix names the outbox step of the answer to one HELP: one
+// answer per HELP message, never part of the sequence.
+const helpStepPrefix = "help-"
+
+// Work records the text and, in the same transaction:
+//   - STOP suppresses the number for the shop, moves its lead to opted_out
+//     and cancels the lead's pending texts;
+//   - START lifts the suppression and lets the lead be texted again;
+//   - HELP queues the shop's help text as the answer;
+//   - anything else is a reply: the lead is marked replied, every pending
+//     step of its sequence is cancelled, and the shop is told by email.
+//
+// A second delivery of the same message changes nothing.
+func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInboundArgs]) error {
+	a := job.Args
+	tenant, err := store.New(w.deps.Pool).GetTenant(ctx, a.TenantID)
+	if err != nil {
+		return cancelIfNotFound(err)
+	}
+	from, err := lead.ParsePhoneNumber(a.From)
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("inbound message %s: field From: %w", a.MessageSID, err))
+	}
+	kind := inboundKind(a)
+	l, err := store.New(w.deps.Pool).FindLeadByPhone(ctx, tenant.ID, from)
+	known := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+
+	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
+		st := store.New(tx)
+		in := store.InboundMessage{ProviderID: a.MessageSID, From: string(from), To: a.To, Body: a.Body, Kind: string(kind)}
+		if known {
+			in.LeadID = l.ID
+		}
+		isNew, err := st.RecordInbound(ctx, tenant.ID, in)
+		if err != nil {
+			return err
+		}
+		if !isNew {
+			return completeTx(ctx, tx, job)
+		}
+		switch kind {
+		case lead.InboundStop:
+			if err := st.Suppress(ctx, tenant.ID, lead.ChannelSMS, string(from), "the customer texted "+strings.ToUpper(strings.TrimSpace(a.Body)), "inbound"); err != nil {
+				return err
+			}
+		case lead.InboundStart:
+			if err := st.Unsuppress(ctx, tenant.ID, lead.ChannelSMS, string(from)); err != nil {
+				return err
+			}
+		}
+		if known {
+			if err := w.applyToLead(ctx, tx, st, tenant, l, kind, a); err != nil {
+				return err
+			}
+		}
+		return completeTx(ctx, tx, job)
+	})
+}
+
+// applyToLead moves the lead by what the customer said and does what
+// follows from it, in the caller's transaction.
+func (w *HandleInboundWorker) applyToLead(ctx context.Context, tx pgx.Tx, st *store.Store, t lead.Tenant, l lead.Lead, kind lead.InboundKind, a HandleInboundArgs) error {
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	if kind == lead.InboundHelp {
+		_, err := client.InsertTx(ctx, tx, SendSMSArgs{TenantID: t.ID, LeadID: l.ID, Step: helpStepPrefix + a.MessageSID}, nil)
+		return err
+	}
+	event, ok := kind.LeadEvent(l.Status)
+	if !ok {
+		return nil
+	}
+	next := lead.NextStatus(l.Status, event)
+	if next != l.Status || event == lead.EventReplied {
+		if err := st.SetLeadStatus(ctx, t.ID, l.ID, next); err != nil {
+			return err
+		}
+	}
+	switch {
+	case kind == lead.InboundStop:
+		// Texts only: an email address opts out through SendGrid.
+		n, err := cancelPendingSteps(ctx, tx, t.ID, l.ID, (SendSMSArgs{}).Kind())
+		if err != nil {
+			return err
+		}
+		w.deps.Logger.InfoContext(ctx, "customer opted out; pending texts cancelled",
+			slog.String("tenant_id", t.ID.String()), slog.String("lead_id", l.ID.String()), slog.Int("cancelled", n))
+	case event == lead.EventReplied:
+		n, err := cancelPendingSteps(ctx, tx, t.ID, l.ID, (SendSMSArgs{}).Kind(), (SendEmailArgs{}).Kind())
+		if err != nil {
+			return err
+		}
+		w.deps.Logger.InfoContext(ctx, "customer replied; sequence stopped",
+			slog.String("tenant_id", t.ID.String()), slog.String("lead_id", l.ID.String()), slog.Int("cancelled", n))
+		if t.NotifyEmail != "" {
+			if _, err := client.InsertTx(ctx, tx, NotifyShopArgs{TenantID: t.ID, LeadID: l.ID, MessageSID: a.MessageSID}, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// inboundKind is Twilio's reading of a keyword when it gave one, else ours.
+func inboundKind(a HandleInboundArgs) lead.InboundKind {
+	switch strings.ToUpper(a.OptOutType) {
+	case "STOP":
+		return lead.InboundStop
+	case "START":
+		return lead.InboundStart
+	case "HELP":
+		return lead.InboundHelp
+	}
+	return lead.ClassifyInbound(a.Body)
+}
+
+// cancelPendingSteps cancels, in tx, the lead's send jobs of the given
+// kinds that have not started, and returns how many. One that is running
+// now meets the guards instead: they read the lead's new status under the
+// outbox row lock.
+func cancelPendingSteps(ctx context.Context, tx pgx.Tx, tenantID, leadID uuid.UUID, kinds ...string) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM river_job
+		WHERE kind = ANY($1) AND args->>'tenant_id' = $2 AND args->>'lead_id' = $3
+		AND state IN ('scheduled', 'available', 'retryable', 'pending')`, kinds, tenantID.String(), leadID.String())
+	if err != nil {
+		return 0, fmt.Errorf("error finding pending steps of lead %s: %w", leadID, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, fmt.Errorf("error finding pending steps of lead %s: %w", leadID, err)
+	}
+	client := river.ClientFromContext[pgx.Tx](ctx)
+	for _, id := range ids {
+		if _, err := client.JobCancelTx(ctx, tx, id); err != nil {
+			return 0, fmt.Errorf("error cancelling step job %d of lead %s: %w", id, leadID, err)
+		}
+	}
+	return len(ids), nil
+}

@@ -1,0 +1,82 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/store"
+)
+
+// NotifyShopArgs tells a shop that a customer replied, by email to the
+// shop's notification address.
+type NotifyShopArgs struct {
+	TenantID   uuid.UUID `json:"tenant_id" river:"unique"`
+	LeadID     uuid.UUID `json:"lead_id" river:"unique"`
+	MessageSID string    `json:"message_sid" river:"unique"`
+}
+
+// Kind is the River job kind.
+func (NotifyShopArgs) Kind() string { return "notify_shop" }
+
+// InsertOpts: one notice per reply.
+func (NotifyShopArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueEmail, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// NotifyShopWorker sends the notice. It goes to the shop, not a customer,
+// so it skips the outbox: a send whose outcome is unknown is retried, and
+// the shop may, rarely, get the same notice twice.
+type NotifyShopWorker struct {
+	river.WorkerDefaults[NotifyShopArgs]
+	deps *Deps
+}
+
+// NewNotifyShopWorker returns the worker.
+func NewNotifyShopWorker(deps *Deps) *NotifyShopWorker { return &NotifyShopWorker{deps: deps} }
+
+// Work emails the reply, with who sent it and about what.
+func (w *NotifyShopWorker) Work(ctx context.Context, job *river.Job[NotifyShopArgs]) error {
+	a := job.Args
+	st := store.New(w.deps.Pool)
+	t, err := st.GetTenant(ctx, a.TenantID)
+	if err != nil {
+		return cancelIfNotFound(err)
+	}
+	if t.NotifyEmail == "" {
+		return river.JobCancel(fmt.Errorf("tenant %s has no notify_email any more", t.Name))
+	}
+	l, err := st.GetLead(ctx, a.TenantID, a.LeadID)
+	if err != nil {
+		return cancelIfNotFound(err)
+	}
+	in, err := st.ListInbound(ctx, a.TenantID, a.LeadID)
+	if err != nil {
+		return err
+	}
+	body := ""
+	for _, m := range in {
+		if m.ProviderID == a.MessageSID {
+			body = m.Body
+		}
+	}
+	name := l.FirstName + " " + l.LastName
+	text := fmt.Sprintf("%s (%s) replied to your automatic text about %s:\n\n%s\n\nThe follow-up sequence for this lead has stopped; answer them directly.\n",
+		name, l.Phone, l.Vehicle.Name(), body)
+	if l.Vehicle.Name() == "" {
+		text = fmt.Sprintf("%s (%s) replied to your automatic text:\n\n%s\n\nThe follow-up sequence for this lead has stopped; answer them directly.\n",
+			name, l.Phone, body)
+	}
+	_, err = w.deps.Email.SendEmail(ctx, messaging.Email{
+		To: t.NotifyEmail, From: t.EmailFrom, FromName: "Lead Orchestrator", Subject: "Reply from " + name, Text: text,
+		CustomArgs: map[string]string{"tenant_id": t.ID.String(), "lead_id": l.ID.String(), "notice": "reply"},
+	})
+	if err != nil {
+		return fmt.Errorf("error emailing the shop about a reply: %w", err)
+	}
+	return w.deps.inTx(ctx, func(tx pgx.Tx) error { return completeTx(ctx, tx, job) })
+}

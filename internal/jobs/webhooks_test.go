@@ -1,0 +1,258 @@
+package jobs_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/httpapi"
+	"github.com/leadorch/lead-orchestrator/internal/jobs"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/store"
+)
+
+const (
+	shopMonkeyWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	tekmetricWebhookToken   = "tok_3f9a0c2e7b"
+)
+
+// webhookBundle is the pipeline with the worker's HTTP routes in front of
+// it, on a real server, as Twilio and the CRMs would call it.
+type webhookBundle struct {
+	*testBundle
+	server *httptest.Server
+	client *river.Client[pgx.Tx]
+}
+
+func setupWebhooks(t *testing.T) *webhookBundle {
+	t.Helper()
+	b := setup(t)
+	// Polls would find the leads too; a long schedule leaves the webhooks
+	// (and the polls a test inserts itself) the only way in.
+	client := b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Hour})
+	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client}
+	wb := &webhookBundle{testBundle: b, client: client}
+	// The Twilio signature covers the public URL, known once the server
+	// listens.
+	wb.server = httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(wb.server.Close)
+	handler, err := httpapi.NewHandler(httpapi.Opts{
+		Logger: b.deps.Logger,
+		Ready:  func(*http.Request) error { return nil },
+		Webhooks: httpapi.TenantWebhooks{
+			Tenant:          store.New(b.deps.Pool).GetTenant,
+			OpenSecret:      b.keys.Open,
+			EnqueueIngest:   intake.Ingest,
+			TwilioAuthToken: sandbox.DefaultTwilioAuthToken,
+			PublicURL:       wb.server.URL,
+			EnqueueInbound: func(ctx context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, received time.Time) error {
+				return intake.Inbound(ctx, jobs.HandleInboundArgs{TenantID: tenantID, MessageSID: m.MessageSid, From: m.From, To: m.To,
+					Body: m.Body, OptOutType: m.OptOutType, ReceivedAt: received})
+			},
+			EnqueueSMSStatus: func(ctx context.Context, tenantID uuid.UUID, s httpapi.StatusCallback) error {
+				return intake.SMSStatus(ctx, jobs.RecordSMSStatusArgs{TenantID: tenantID, MessageSID: s.MessageSid, Status: s.MessageStatus, ErrorCode: s.ErrorCode})
+			},
+		},
+	})
+	require.NoError(t, err)
+	wb.server.Config.Handler = handler
+	return wb
+}
+
+// withWebhookCredentials gives a shop its ShopMonkey signing secret and its
+// Tekmetric URL token.
+func (b *webhookBundle) withWebhookCredentials(t *testing.T, tenant lead.Tenant) {
+	t.Helper()
+	sealed, err := b.keys.Seal(tenant.ID, shopMonkeyWebhookSecret)
+	require.NoError(t, err)
+	hash := sha256.Sum256([]byte(tekmetricWebhookToken))
+	require.NoError(t, b.store.SetTenantWebhookCredentials(context.Background(), tenant.ID, sealed, hash[:]))
+}
+
+// TestShopMonkeyWebhook: a signed webhook for a new estimate gets its
+// customer texted without waiting for a poll; a redelivery (same
+// webhook-id) enqueues nothing more; a bad signature is 401 and enqueues
+// nothing.
+func TestShopMonkeyWebhook(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupWebhooks(t)
+	shop := b.addShop(t, "hook")
+	b.withWebhookCredentials(t, shop)
+	refs := b.addLeads(t, shop, 1)
+	record, ok := b.sandbox.ShopMonkey.Record(shop.CRMLocationID, sandbox.ShopMonkeyOrder, refs[0].ID)
+	require.True(t, ok)
+	url := b.server.URL + "/webhooks/shopmonkey/" + shop.ID.String()
+
+	body, err := json.Marshal(map[string]any{"apiVersion": "v3", "operation": "INSERT", "table": "order", "data": record})
+	require.NoError(t, err)
+	post := func(h http.Header) int {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header = h
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	h := sandbox.SignStandardWebhook(shopMonkeyWebhookSecret, "msg_1", time.Now(), body)
+	start := time.Now()
+	require.Equal(t, http.StatusOK, post(h))
+	require.Eventually(t, func() bool { return b.sandbox.Stats().SMS == 1 }, 10*time.Second, 10*time.Millisecond)
+	t.Logf("webhook to text accepted: %s", time.Since(start))
+
+	require.Equal(t, http.StatusOK, post(h), "a redelivery is acknowledged")
+	wrong := sandbox.SignStandardWebhook("whsec_"+strings.Repeat("A", 32), "msg_2", time.Now(), body)
+	require.Equal(t, http.StatusUnauthorized, post(wrong))
+	stale := sandbox.SignStandardWebhook(shopMonkeyWebhookSecret, "msg_3", time.Now().Add(-10*time.Minute), body)
+	require.Equal(t, http.StatusUnauthorized, post(stale))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'ingest_lead'`), "one ingest for one delivery")
+
+	// Another shop's id in the URL with this shop's signature: refused.
+	other := b.addShop(t, "other")
+	url = b.server.URL + "/webhooks/shopmonkey/" + other.ID.String()
+	require.Equal(t, http.StatusUnauthorized, post(sandbox.SignStandardWebhook(shopMonkeyWebhookSecret, "msg_4", time.Now(), body)))
+}
+
+// TestTekmetricWebhook: the token in the URL is the secret; a wrong token
+// is 401; the record is fetched again by id and its customer texted.
+func TestTekmetricWebhook(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupWebhooks(t)
+	shop := b.addTekmetricShop(t, "tekhook", 31, nil)
+	b.withWebhookCredentials(t, shop)
+	ref, err := b.sandbox.Tekmetric.AddLead(31, sandbox.TekmetricLeadSpec{})
+	require.NoError(t, err)
+
+	base := b.server.URL + "/webhooks/tekmetric/" + shop.ID.String() + "/"
+	err = sandbox.PostTekmetricWebhook(ctx, http.DefaultClient, base+"wrong-token", "Repair Order Created", map[string]any{"id": json.Number(ref.ID)})
+	require.ErrorContains(t, err, "401")
+	require.NoError(t, sandbox.PostTekmetricWebhook(ctx, http.DefaultClient, base+tekmetricWebhookToken, "Repair Order Created", map[string]any{"id": json.Number(ref.ID)}))
+	require.Eventually(t, func() bool { return b.sandbox.Stats().SMS == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM leads WHERE tenant_id = $1 AND external_id = $2`, shop.ID, ref.ExternalID))
+}
+
+// inboundFixture is a shop with one lead that was texted and has its
+// follow-ups scheduled.
+func (b *webhookBundle) inboundFixture(t *testing.T, notify string) (lead.Tenant, lead.Lead) {
+	t.Helper()
+	ctx := context.Background()
+	shop := b.addShop(t, "inbound")
+	shop.NotifyEmail = notify
+	shop, err := b.store.UpdateTenant(ctx, shop, nil)
+	require.NoError(t, err)
+	b.addLeads(t, shop, 1)
+	// The poll that finds the lead, inserted by hand (no schedule).
+	_, err = b.client.Insert(ctx, jobs.PollCRMArgs{TenantID: shop.ID, Live: true, SendMessages: true,
+		Since: time.Now().Add(-time.Hour), Until: time.Now().Add(time.Minute)}, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return b.sandbox.Stats().SMS == 1 }, 15*time.Second, 10*time.Millisecond)
+	var id uuid.UUID
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT id FROM leads WHERE tenant_id = $1`, shop.ID).Scan(&id))
+	l, err := b.store.GetLead(ctx, shop.ID, id)
+	require.NoError(t, err)
+	require.Positive(t, b.pendingSteps(t, id), "follow-ups are scheduled")
+	return shop, l
+}
+
+func (b *webhookBundle) pendingSteps(t *testing.T, leadID uuid.UUID) int {
+	return b.count(t, `SELECT count(*) FROM river_job WHERE kind IN ('send_sms', 'send_email') AND args->>'lead_id' = $1
+		AND state IN ('scheduled', 'available', 'retryable')`, leadID.String())
+}
+
+func (b *webhookBundle) text(t *testing.T, shop lead.Tenant, from lead.PhoneNumber, body string) {
+	t.Helper()
+	_, err := sandbox.PostTwilioInbound(context.Background(), http.DefaultClient,
+		b.server.URL+"/webhooks/twilio/"+shop.ID.String()+"/sms", sandbox.DefaultTwilioAuthToken, string(from), shop.SMSFrom, body)
+	require.NoError(t, err)
+}
+
+// TestInboundReplyStopsTheSequence: a customer's reply marks the lead
+// replied, cancels its pending steps in the same transaction, and emails
+// the shop the reply.
+func TestInboundReplyStopsTheSequence(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupWebhooks(t)
+	shop, l := b.inboundFixture(t, "desk@inbound.example.com")
+
+	b.text(t, shop, l.Phone, "Yes please, can you do Tuesday?")
+	require.Eventually(t, func() bool {
+		got, err := b.store.GetLead(ctx, shop.ID, l.ID)
+		require.NoError(t, err)
+		return got.Status == lead.StatusReplied
+	}, 10*time.Second, 10*time.Millisecond)
+	require.Zero(t, b.pendingSteps(t, l.ID), "every pending step cancelled")
+	require.Eventually(t, func() bool {
+		for _, e := range b.sandbox.SendGrid.Emails() {
+			if e.To == "desk@inbound.example.com" {
+				require.Contains(t, e.Text, "can you do Tuesday?")
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond, "the shop is told")
+	got, err := b.store.GetLead(ctx, shop.ID, l.ID)
+	require.NoError(t, err)
+	require.False(t, got.RepliedAt.IsZero())
+
+	// An unsigned (forged) reply is refused and changes nothing.
+	resp, err := http.PostForm(b.server.URL+"/webhooks/twilio/"+shop.ID.String()+"/sms", map[string][]string{
+		"MessageSid": {"SMforged"}, "From": {string(l.Phone)}, "To": {shop.SMSFrom}, "Body": {"STOP"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Zero(t, b.count(t, `SELECT count(*) FROM suppressions`))
+}
+
+// TestInboundStopHelpStart: HELP gets the shop's help text at once; STOP
+// suppresses the number, moves the lead to opted_out and cancels its
+// pending texts; START lifts the suppression and lets texts go again.
+func TestInboundStopHelpStart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupWebhooks(t)
+	shop, l := b.inboundFixture(t, "")
+
+	b.text(t, shop, l.Phone, "help")
+	require.Eventually(t, func() bool { return b.sandbox.Stats().SMS == 2 }, 10*time.Second, 10*time.Millisecond)
+	msgs := b.sandbox.Twilio.Messages()
+	require.Contains(t, msgs[1].Body, "Reply STOP to opt out", "the help text")
+	require.Equal(t, string(l.Phone), msgs[1].To)
+
+	b.text(t, shop, l.Phone, "STOP")
+	require.Eventually(t, func() bool {
+		ok, err := b.store.IsSuppressed(ctx, shop.ID, lead.ChannelSMS, string(l.Phone))
+		require.NoError(t, err)
+		return ok
+	}, 10*time.Second, 10*time.Millisecond)
+	got, err := b.store.GetLead(ctx, shop.ID, l.ID)
+	require.NoError(t, err)
+	require.Equal(t, lead.StatusOptedOut, got.Status)
+	require.Zero(t, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'send_sms' AND args->>'lead_id' = $1
+		AND state IN ('scheduled', 'available', 'retryable')`, l.ID.String()), "pending texts cancelled")
+
+	b.text(t, shop, l.Phone, "Start")
+	require.Eventually(t, func() bool {
+		ok, err := b.store.IsSuppressed(ctx, shop.ID, lead.ChannelSMS, string(l.Phone))
+		require.NoError(t, err)
+		return !ok
+	}, 10*time.Second, 10*time.Millisecond)
+	got, err = b.store.GetLead(ctx, shop.ID, l.ID)
+	require.NoError(t, err)
+	require.Equal(t, lead.StatusContacted, got.Status, "texts may go again")
+	require.Equal(t, 3, b.count(t, `SELECT count(*) FROM inbound_messages WHERE tenant_id = $1`, shop.ID))
+}
