@@ -356,8 +356,10 @@ var benchKeys = func() *credentials.Keyring {
 // budget check).
 func createTenant(ctx context.Context, st *store.Store, t lead.Tenant, secret lead.Secret) (lead.Tenant, error) {
 	t.CRMRateLimit = lead.MaxCRMRateLimit
-	// The benchmark runs at any hour.
+	// The benchmark runs at any hour, and measures the first answer to a
+	// lead: follow-ups are jobs due days later.
 	t.QuietHours, t.QuietRule = lead.AllDay, lead.QuietRuleNone
+	t.Sequence = lead.Sequence{{Name: lead.StepInitial, Channel: lead.ChannelSMS}, {Name: lead.StepInitial, Channel: lead.ChannelEmail}}
 	if err := benchKeys.SealFor(&t, secret); err != nil {
 		return lead.Tenant{}, err
 	}

@@ -188,6 +188,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 			// budgets (300 a minute) would leave a growing backlog.
 			CRMRateLimit: 3000,
 			QuietHours:   lead.AllDay, QuietRule: lead.QuietRuleNone,
+			// The first answer only: follow-ups are due days later, after
+			// the run has drained.
+			Sequence: lead.Sequence{
+				{Name: lead.StepInitial, Channel: lead.ChannelSMS},
+				{Name: lead.StepInitial, Channel: lead.ChannelEmail},
+			},
 			SMSFrom: fmt.Sprintf("+1512555%04d", 200+i), EmailFrom: fmt.Sprintf("service@shop%d.example.com", i+1),
 			EmailFromName: name, Enabled: true,
 		}
