@@ -25,6 +25,8 @@ type report struct {
 
 	kills, pgRestarts int
 	drained           bool
+
+	followUp followUpReport
 }
 
 // channelReport counts one channel's messages.
@@ -43,6 +45,9 @@ type channelReport struct {
 	// unrecorded: accepted by the provider but not recorded as sent (a
 	// sent message the outbox does not know about).
 	unrecorded int
+	// suppressed: due but held back, rightly, because the address opted
+	// out.
+	suppressed int
 }
 
 // check counts everything after the drain.
@@ -205,6 +210,8 @@ func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, due
 			c.undelivered++
 		case m.status == string(lead.MessageAmbiguous):
 			c.ambiguous++
+		case m.status == string(lead.MessageSuppressed):
+			c.suppressed++
 		case m.status == string(lead.MessageSent) || m.status == string(lead.MessageDelivered):
 			if !providerIDs[m.providerID] {
 				// Recorded as sent under an id the provider never gave.
@@ -245,6 +252,7 @@ func (r *report) violations() int {
 		r.texts.sentTwice > 0, r.texts.undelivered > 0, r.texts.unrecorded > 0,
 		r.emails.sentTwice > 0, r.emails.undelivered > 0, r.emails.unrecorded > 0,
 		r.runsUnrecorded > 0, !r.drained,
+		r.followUp.textsToSuppressed > 0, r.followUp.textsOutsideWindow > 0,
 	} {
 		if bad {
 			n++
@@ -279,10 +287,15 @@ func (r *report) print(w io.Writer) {
 		info(c.name+" sent (distinct at the provider)", c.c.sent)
 		row(c.name+" sent twice", c.c.sentTwice, c.c.sentTwice == 0)
 		info(c.name+" ambiguous (held for an operator)", c.c.ambiguous)
+		info(c.name+" held back (address opted out)", c.c.suppressed)
 		row(c.name+" due but not sent or held", c.c.undelivered, c.c.undelivered == 0)
 		row(c.name+" sent but not recorded", c.c.unrecorded, c.c.unrecorded == 0)
 	}
-	info("texts sent in quiet hours", "n/a (quiet hours not built yet)")
+	fu := r.followUp
+	info("STOPs texted / recorded", fmt.Sprintf("%d / %d", fu.stopsSent, fu.stopsRecorded))
+	row("texts to a number after its STOP", fu.textsToSuppressed, fu.textsToSuppressed == 0)
+	info("texts that waited for the quiet shop's window", fmt.Sprintf("%d (window %s, %s)", fu.textsWaitedForWindow, fu.quietWindow, fu.quietTimeZone))
+	row("texts sent in quiet hours", fu.textsOutsideWindow, fu.textsOutsideWindow == 0)
 	info("job runs (finished jobs)", r.jobRuns)
 	info("execution rows of those jobs", r.executionRows)
 	row("runs without exactly one row", r.runsUnrecorded, r.runsUnrecorded == 0)

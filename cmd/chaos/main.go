@@ -168,6 +168,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	}
 	defer pool.Close()
 
+	// The last shop's sending window opens a third of the way into the run.
+	quiet, err := newQuietShop(o.shops-1, time.Now(), o.duration)
+	if err != nil {
+		return 0, err
+	}
+
 	// Tenants, alternately a ShopMonkey location and a Tekmetric shop of
 	// the sandbox, all served by the same replicas.
 	var tenants []lead.Tenant
@@ -196,6 +202,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 			},
 			SMSFrom: fmt.Sprintf("+1512555%04d", 200+i), EmailFrom: fmt.Sprintf("service@shop%d.example.com", i+1),
 			EmailFromName: name, Enabled: true,
+		}
+		if i == quiet.index {
+			t.TimeZone, t.QuietHours = quiet.loc.String(), quiet.window
 		}
 		if err := keys.SealFor(&t, lead.Secret(key)); err != nil {
 			return 0, err
@@ -233,6 +242,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	chaosCtx, stopChaos := context.WithTimeout(ctx, o.duration)
 	var wg sync.WaitGroup
 	wg.Go(func() { addLeads(chaosCtx, sb, tenants, o.rate) })
+	var stops int
+	wg.Go(func() { stops = sendStops(chaosCtx, sb, f, tenants, say) })
 	var kills, pgRestarts int
 	wg.Go(func() {
 		kills, pgRestarts = f.wreak(chaosCtx, cluster, o, say)
@@ -265,6 +276,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		return 0, err
 	}
 	r.kills, r.pgRestarts, r.drained = kills, pgRestarts, drained
+	if r.followUp, err = checkFollowUp(ctx, pool, quiet, tenants[quiet.index], stops); err != nil {
+		return 0, err
+	}
 	r.print(stdout)
 	if n := r.violations(); n > 0 {
 		fmt.Fprintf(stdout, "\nFAIL: %d invariant(s) violated (logs in %s)\n", n, logDir)
@@ -397,7 +411,8 @@ func (f *fleet) start(i int) error {
 		return err
 	}
 	cmd := exec.Command(filepath.Join(f.bin, "worker"), "run")
-	cmd.Env = append(append(os.Environ(), f.env...), "LEADORCH_HTTP_ADDR="+r.addr)
+	// Twilio signs the URL it calls: each replica is its own public URL.
+	cmd.Env = append(append(os.Environ(), f.env...), "LEADORCH_HTTP_ADDR="+r.addr, "LEADORCH_HTTP_PUBLIC_URL=http://"+r.addr)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

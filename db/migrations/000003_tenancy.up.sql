@@ -32,8 +32,8 @@ CREATE TABLE crm_rate_limits (
     tenant_id   uuid PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
     tokens      double precision NOT NULL,
     refilled_at timestamptz NOT NULL,
-    -- Whether the last take got a token (read back by the same statement).
-    taken       boolean NOT NULL
+    -- How many tokens the last take got (read back by the same statement).
+    taken       integer NOT NULL
 );
 
 -- A row may refer only to rows of its own tenant. Foreign keys are checked

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -178,10 +179,42 @@ func crmError(job *rivertype.JobRow, action string, err error) error {
 
 // CRMBudget is the fleet-wide budget of CRM requests kept in Postgres, for
 // crmset.Opts.Budget: each tenant may burst a quarter of a minute's
-// requests, then goes at its rate, counted across every replica.
+// requests, then goes at its rate, counted across every replica. A replica
+// takes up to a second's worth of requests at once (at most 10) and spends
+// them within that second, so a busy shop costs one statement per batch,
+// not per request; what it does not spend in time is dropped, never
+// carried over, so the fleet stays within the rate.
 func CRMBudget(pool *pgxpool.Pool) func(ctx context.Context, t lead.Tenant, perMinute int) (time.Duration, error) {
 	st := store.New(pool)
+	var (
+		mu       sync.Mutex
+		reserves = map[uuid.UUID]crmReserve{}
+	)
 	return func(ctx context.Context, t lead.Tenant, perMinute int) (time.Duration, error) {
-		return st.TakeCRMRequest(ctx, t.ID, perMinute, max(1, perMinute/4), time.Now())
+		now := time.Now()
+		mu.Lock()
+		if r := reserves[t.ID]; r.left > 0 && now.Before(r.until) {
+			r.left--
+			reserves[t.ID] = r
+			mu.Unlock()
+			return 0, nil
+		}
+		mu.Unlock()
+		want := min(10, max(1, perMinute/60))
+		got, wait, err := st.TakeCRMRequests(ctx, t.ID, perMinute, max(1, perMinute/4), want, now)
+		if err != nil || got == 0 {
+			return wait, err
+		}
+		mu.Lock()
+		reserves[t.ID] = crmReserve{left: got - 1, until: now.Add(time.Second)}
+		mu.Unlock()
+		return 0, nil
 	}
+}
+
+// crmReserve is requests a replica took from a tenant's budget and may
+// spend until until.
+type crmReserve struct {
+	left  int
+	until time.Time
 }

@@ -85,6 +85,22 @@ func (s *Server) AddCRMLead(kind, location string, appointment bool, createdAt t
 	return LeadRef{}, fmt.Errorf("unknown CRM %q", kind)
 }
 
+// AddCRMLeadPhone adds a new estimate to a shop of CRM kind whose customer
+// has the phone number given (a returning customer, say).
+func (s *Server) AddCRMLeadPhone(kind, location, phone string) (LeadRef, error) {
+	switch kind {
+	case ProviderShopMonkey:
+		return s.ShopMonkey.AddLead(location, LeadSpec{Phone: phone})
+	case ProviderTekmetric:
+		id, err := tekmetricShopID(location)
+		if err != nil {
+			return LeadRef{}, err
+		}
+		return s.Tekmetric.AddLead(id, TekmetricLeadSpec{Phone: phone})
+	}
+	return LeadRef{}, fmt.Errorf("unknown CRM %q", kind)
+}
+
 // CRMLeads lists the leads a shop of CRM kind holds.
 func (s *Server) CRMLeads(kind, location string) []LeadRef {
 	switch kind {

@@ -83,3 +83,28 @@ func TestTakeCRMRequestConcurrently(t *testing.T) {
 	wg.Wait()
 	require.EqualValues(t, 20, taken.Load())
 }
+
+// TestTakeCRMRequests: a batch take gets what the bucket holds, up to what
+// was asked, and nothing more.
+func TestTakeCRMRequests(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	now := time.Now()
+	got, wait, err := b.store.TakeCRMRequests(ctx, b.a.ID, 60, 5, 3, now)
+	require.NoError(t, err)
+	require.Equal(t, 3, got)
+	require.Zero(t, wait)
+	got, _, err = b.store.TakeCRMRequests(ctx, b.a.ID, 60, 5, 3, now)
+	require.NoError(t, err)
+	require.Equal(t, 2, got, "what was left of the burst")
+	got, wait, err = b.store.TakeCRMRequests(ctx, b.a.ID, 60, 5, 3, now)
+	require.NoError(t, err)
+	require.Zero(t, got)
+	require.InDelta(t, time.Second, wait, float64(10*time.Millisecond))
+	got, _, err = b.store.TakeCRMRequests(ctx, b.a.ID, 60, 5, 3, now.Add(2500*time.Millisecond))
+	require.NoError(t, err)
+	require.Equal(t, 2, got, "two whole tokens refilled in 2.5s")
+	_, _, err = b.store.TakeCRMRequests(ctx, b.a.ID, 60, 5, 0, now)
+	require.Error(t, err)
+}
