@@ -161,7 +161,7 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 
 // messageStatuses maps each lead's message on ch to its status.
 func messageStatuses(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel) (map[string]messageRow, error) {
-	rows, err := pool.Query(ctx, `SELECT lead_id::text, id::text, status, coalesce(provider_id, '') FROM messages WHERE channel = $1`, ch)
+	rows, err := pool.Query(ctx, `SELECT lead_id::text, id::text, status, coalesce(provider_id, ''), last_error FROM messages WHERE channel = $1`, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func messageStatuses(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel) (
 	for rows.Next() {
 		var leadID string
 		var m messageRow
-		if err := rows.Scan(&leadID, &m.id, &m.status, &m.providerID); err != nil {
+		if err := rows.Scan(&leadID, &m.id, &m.status, &m.providerID, &m.reason); err != nil {
 			return nil, err
 		}
 		out[leadID] = m
@@ -179,7 +179,7 @@ func messageStatuses(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel) (
 }
 
 type messageRow struct {
-	id, status, providerID string
+	id, status, providerID, reason string
 }
 
 // channelCounts compares what was due with what the outbox says and what
@@ -210,7 +210,7 @@ func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, due
 			c.undelivered++
 		case m.status == string(lead.MessageAmbiguous):
 			c.ambiguous++
-		case m.status == string(lead.MessageSuppressed):
+		case m.status == string(lead.MessageSuppressed), m.status == string(lead.MessageSkipped) && m.reason == "the customer opted out":
 			c.suppressed++
 		case m.status == string(lead.MessageSent) || m.status == string(lead.MessageDelivered):
 			if !providerIDs[m.providerID] {

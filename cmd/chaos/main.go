@@ -183,6 +183,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		if i%2 == 1 {
 			kind, key, loc, clientID, zone = sandbox.ProviderTekmetric, "tm_chaos_"+strconv.Itoa(i+1), strconv.Itoa(100+i), "chaos-client-"+strconv.Itoa(i+1), "America/Denver"
 		}
+		if i == quiet.index {
+			zone = quiet.loc.String()
+		}
+		// The fake CRM writes zone-less times in the shop's zone, as the
+		// real one does: both must agree on it.
 		if err := sb.AddCRMShop(kind, loc, clientID, key, zone); err != nil {
 			return 0, err
 		}
@@ -204,7 +209,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 			EmailFromName: name, Enabled: true,
 		}
 		if i == quiet.index {
-			t.TimeZone, t.QuietHours = quiet.loc.String(), quiet.window
+			t.QuietHours = quiet.window
 		}
 		if err := keys.SealFor(&t, lead.Secret(key)); err != nil {
 			return 0, err

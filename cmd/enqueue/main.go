@@ -56,7 +56,10 @@ const (
            [--rate-limit N] [--time-zone America/New_York] [--quiet-hours 08:00-21:00]
            [--poll-interval 60s] [--sms-from +1...] [--messaging-service-sid MG...]
            [--email-from a@b] [--email-from-name X] [--sms-template T]
-           [--email-subject-template T] [--email-text-template T] [--disabled]`
+           [--email-subject-template T] [--email-text-template T] [--disabled]
+           [--quiet-rule federal|FL|OK|MD|CT|TX|none] [--sequence-file FILE|default]
+           [--first-reply-without-consent] [--notify-email a@b] [--help-text T]
+           [--webhook-secret-env VAR | --webhook-secret-file F] [--new-webhook-token]`
 	tenantUpdateSyn     = "tenant update --tenant T [any flag of tenant add]"
 	tenantShowSyn       = "tenant show --tenant T"
 	tenantListSyn       = "tenant list"
@@ -99,13 +102,25 @@ commands:
         --quiet-hours is when texts may go out, in the shop's time zone.
         --api-key-env and --api-key-file are old names of --secret-env and
         --secret-file.
+        --quiet-rule adds a state's legal window to --quiet-hours (empty or
+        federal: 08:00-21:00; none: the shop's hours only). --sequence-file
+        is a JSON array of steps ({"name", "channel", "delay": "48h",
+        "after", "condition", "template"}); "default" or an empty file is
+        the default sequence. --first-reply-without-consent lets the answer
+        to the customer's own inquiry go without consent (never follow-ups).
+        --notify-email hears of replies; --help-text answers HELP (a text
+        template). --webhook-secret-env/-file is ShopMonkey's webhook
+        signing secret (whsec_...), sealed like the CRM secret.
+        --new-webhook-token makes a Tekmetric webhook URL token and prints
+        its path once; only its hash is kept.
   ` + tenantUpdateSyn + `
         change only the settings given, checked as tenant add checks them,
         and print what changed. Workers read the tenant at the start of
         every job, so a change applies from the next poll and send on.
   ` + tenantShowSyn + `
-        print every setting of a tenant; the secret only as the id of the
-        key that sealed it.
+        print every setting of a tenant, its sequence and its webhook paths;
+        secrets only as the id of the key that sealed them, the Tekmetric
+        webhook token only as set or not.
   ` + tenantListSyn + `
         list the tenants (never their secrets).
   ` + tenantDisableSyn + `

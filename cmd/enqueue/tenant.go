@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
+	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
+	"github.com/leadorch/lead-orchestrator/internal/crm/tekmetric"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
@@ -40,6 +44,12 @@ type tenantSetting struct {
 	show func(t lead.Tenant) string
 	// isBool makes the flag take no value (--disabled).
 	isBool bool
+	// fromFile makes the flag name a file whose contents are the value
+	// (--sequence-file); "default", or an empty file, is the empty value.
+	fromFile bool
+	// same, when set, is what update compares instead of show: for a
+	// setting whose show leaves out detail (a sequence's wording).
+	same func(before, after lead.Tenant) bool
 }
 
 // tenantSettings are every setting of a tenant, in the order show prints
@@ -83,6 +93,24 @@ var tenantSettings = []tenantSetting{
 		},
 	},
 	{
+		field: "webhook_secret", label: "webhook secret",
+		show: func(t lead.Tenant) string {
+			if t.WebhookSecret.IsZero() {
+				return "none"
+			}
+			return "sealed with key " + t.WebhookSecret.KeyID + unusedWebhookNote(t, shopmonkey.Kind)
+		},
+	},
+	{
+		field: "webhook_token", label: "webhook token",
+		show: func(t lead.Tenant) string {
+			if len(t.WebhookTokenHash) == 0 {
+				return "not set"
+			}
+			return "set" + unusedWebhookNote(t, tekmetric.Kind)
+		},
+	},
+	{
 		flag: "rate-limit", field: "crm_rate_limit", label: "rate limit",
 		usage: "CRM requests per minute across the fleet; 0 means the CRM's default",
 		set: func(t *lead.Tenant, v string) error {
@@ -119,6 +147,31 @@ var tenantSettings = []tenantSetting{
 		// "Quiet hours" reads as when texts may not go out; the window is
 		// when they may, so it shows as that.
 		show: func(t lead.Tenant) string { return "texts only " + t.QuietHours.String() },
+	},
+	{
+		flag: "quiet-rule", field: "quiet_rule", label: "quiet rule",
+		usage: "the legal sending window on top of --quiet-hours: " + knownQuietRules() + " (none: the shop's hours only); default federal",
+		set: func(t *lead.Tenant, v string) error {
+			// Operators type "tx" as readily as "TX"; what matches no rule
+			// is left as typed for Validate to name.
+			t.QuietRule = lead.QuietRule(v)
+			for _, r := range lead.KnownQuietRules() {
+				if strings.EqualFold(v, string(r)) {
+					t.QuietRule = r
+				}
+			}
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if t.QuietRule == "" {
+				return "federal (the default)"
+			}
+			return t.QuietRule.String()
+		},
+	},
+	{
+		field: "send_window", label: "sending window",
+		show: sendWindowText,
 	},
 	{
 		flag: "poll-interval", field: "poll_interval", label: "poll interval", usage: "how often the CRM is polled",
@@ -186,6 +239,54 @@ var tenantSettings = []tenantSetting{
 		show:  func(t lead.Tenant) string { return templateText(t.Templates.EmailText) },
 	},
 	{
+		flag: "sequence-file", field: "sequence", label: "sequence", fromFile: true,
+		usage: "JSON file of the shop's follow-up steps; \"default\" (or an empty file): the default sequence",
+		set:   setSequence,
+		show:  sequenceSummary,
+		same:  sameSequence,
+	},
+	{
+		flag: "first-reply-without-consent", field: "first_reply_without_consent", label: "first reply without consent", isBool: true,
+		usage: "let the first answer to an inquiry the customer started go without their consent (follow-ups still need it; update: =false turns it off)",
+		set: func(t *lead.Tenant, v string) error {
+			allow, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			t.AllowFirstReplyWithoutConsent = allow
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if t.AllowFirstReplyWithoutConsent {
+				return "allowed: the answer to the customer's own inquiry may go without consent; follow-ups need it"
+			}
+			return "not allowed: every message needs the customer's consent"
+		},
+	},
+	{
+		flag: "notify-email", field: "notify_email", label: "notify email",
+		usage: "where the shop hears of a customer's reply; empty: nowhere",
+		set: func(t *lead.Tenant, v string) error {
+			if e, err := lead.ParseEmail(v); err == nil {
+				v = string(e)
+			}
+			t.NotifyEmail = v
+			return nil
+		},
+		show: func(t lead.Tenant) string { return orText(t.NotifyEmail, "none") },
+	},
+	{
+		flag: "help-text", field: "help_text", label: "help text",
+		usage: "the answer to a customer's HELP, a text template like --sms-template; empty: a default naming the shop",
+		set:   func(t *lead.Tenant, v string) error { t.HelpText = v; return nil },
+		show: func(t lead.Tenant) string {
+			if t.HelpText == "" {
+				return "default"
+			}
+			return strconv.Quote(t.HelpText)
+		},
+	},
+	{
 		flag: "disabled", field: "enabled", label: "enabled", isBool: true,
 		usage: "no polls or messages until `tenant enable` (update: --disabled=false enables)",
 		set: func(t *lead.Tenant, v string) error {
@@ -216,6 +317,44 @@ func templateText(text string) string {
 	return strconv.Quote(text)
 }
 
+// knownQuietRules lists the rules --quiet-rule takes, for its usage.
+func knownQuietRules() string {
+	rules := make([]string, 0, len(lead.KnownQuietRules()))
+	for _, r := range lead.KnownQuietRules() {
+		rules = append(rules, string(r))
+	}
+	return strings.Join(rules, ", ")
+}
+
+// sendWindowText is when t's texts may go out: its own hours and its
+// quiet rule together, day by day, on the shop's clock. SendWindow.String
+// names the shop's hours and the rule but not what they make together
+// ("07:00-22:00 (CT rule)" allows 09:00-20:00), which is what an operator
+// needs to see.
+func sendWindowText(t lead.Tenant) string {
+	w, err := t.SendWindow()
+	if err != nil {
+		// A row edited by hand: the worker refuses to send, and says so.
+		return "none, the window is invalid: " + strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
+	day := func(d time.Weekday) string {
+		if h, ok := w.HoursOn(d); ok {
+			return h.String()
+		}
+		return "closed"
+	}
+	week := []string{day(time.Monday)}
+	for _, d := range []time.Weekday{time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
+		if h := day(d); h != week[0] {
+			week = append(week, d.String()+" "+h)
+		}
+	}
+	if len(week) == 1 {
+		week[0] += " every day"
+	}
+	return "texts only " + strings.Join(week, ", ") + ", " + w.Location.String() + " time"
+}
+
 // parseQuietHours reads HH:MM-HH:MM. That the window starts before it ends
 // is Validate's to say.
 func parseQuietHours(s string) (lead.QuietHours, error) {
@@ -234,16 +373,52 @@ func parseQuietHours(s string) (lead.QuietHours, error) {
 	return q, nil
 }
 
+// settingFor is the setting a validation error's field belongs to: the
+// field itself ("notify_email") or a part of it ("sequence[2].template.sms").
+func settingFor(field string) (tenantSetting, bool) {
+	for _, st := range tenantSettings {
+		if rest, ok := strings.CutPrefix(field, st.field); ok && (rest == "" || rest[0] == '[' || rest[0] == '.') {
+			return st, true
+		}
+	}
+	return tenantSetting{}, false
+}
+
 // tenantFlag is the flag that sets the lead.Tenant field a validation
 // error names.
 func tenantFlag(field string) string {
-	if field == "crm_secret" {
-		return "--secret-env/--secret-file"
+	switch field {
+	case "crm_secret":
+		s := newCRMSecretFlags()
+		return s.flagNames()
+	case "webhook_secret":
+		s := newWebhookSecretFlags()
+		return s.flagNames()
 	}
-	for _, st := range tenantSettings {
-		if st.field == field && st.flag != "" {
-			return "--" + st.flag
-		}
+	if st, ok := settingFor(field); ok && st.flag != "" {
+		return "--" + st.flag
+	}
+	return field
+}
+
+// problemText says what is wrong in the terms of the command line: the
+// flag, the part of its setting when the field names one (a sequence's
+// "sequence[2].template.sms": the flag alone would not say which step),
+// and why.
+func problemText(field, reason string) string {
+	text := tenantFlag(field)
+	if st, ok := settingFor(field); ok && st.field != field {
+		text += ": " + field
+	}
+	return text + ": " + flagReason(reason)
+}
+
+// settingKey is what tenantProblems settles a field under: its setting,
+// so that a sequence file that did not parse is not also reported step by
+// step.
+func settingKey(field string) string {
+	if st, ok := settingFor(field); ok {
+		return st.field
 	}
 	return field
 }
@@ -270,10 +445,18 @@ type tenantFlags struct {
 	// given maps the flags given to their values.
 	given  map[string]string
 	secret secretFlags
+	// webhookSecret and newWebhookToken set the credentials the shop's CRM
+	// webhooks are checked with (tenant_webhook.go).
+	webhookSecret   secretFlags
+	newWebhookToken bool
+	// files holds what the files named by fromFile flags held, read once:
+	// update applies the flags twice, and the file must not change between.
+	files map[string]string
 }
 
 func (f *tenantFlags) register(fs *flag.FlagSet) {
 	f.given = map[string]string{}
+	f.files = map[string]string{}
 	for _, st := range tenantSettings {
 		if st.set == nil {
 			continue
@@ -285,12 +468,19 @@ func (f *tenantFlags) register(fs *flag.FlagSet) {
 			fs.Func(st.flag, st.usage, record)
 		}
 	}
+	f.secret = newCRMSecretFlags()
 	f.secret.register(fs)
+	f.webhookSecret = newWebhookSecretFlags()
+	f.webhookSecret.register(fs)
+	fs.BoolVar(&f.newWebhookToken, "new-webhook-token", false,
+		"make a new token for the Tekmetric webhook URL (printed once; only its hash is kept)")
 }
 
-// settingsGiven reports whether any setting flag was given, the secret's
-// included.
-func (f *tenantFlags) settingsGiven() bool { return len(f.given) > 0 || f.secret.isGiven() }
+// settingsGiven reports whether any setting flag was given, the secrets'
+// and the webhook token's included.
+func (f *tenantFlags) settingsGiven() bool {
+	return len(f.given) > 0 || f.secret.isGiven() || f.webhookGiven()
+}
 
 // apply sets in t every setting given, reporting each value that does not
 // parse.
@@ -300,10 +490,50 @@ func (f *tenantFlags) apply(t *lead.Tenant, p *tenantProblems) {
 		if !ok || st.set == nil {
 			continue
 		}
-		if err := st.set(t, v); err != nil {
+		if st.fromFile {
+			var err error
+			if v, err = f.readFile(st.flag, v); err != nil {
+				p.add(st.field, err.Error())
+				continue
+			}
+		}
+		err := st.set(t, v)
+		var vErr *lead.ValidationError
+		switch {
+		case err == nil:
+		case errors.As(err, &vErr):
+			// Parts of the setting (steps of a sequence), each named.
+			p.addErr(err)
+		default:
 			p.add(st.field, err.Error())
 		}
 	}
+}
+
+// readFile returns what the file named by a fromFile flag holds, reading
+// it the first time only. "default" is no file but the setting's default,
+// as is an empty file: both give "".
+func (f *tenantFlags) readFile(flagName, name string) (string, error) {
+	if name == "default" {
+		return "", nil
+	}
+	if text, ok := f.files[flagName]; ok {
+		return text, nil
+	}
+	if name == "" {
+		return "", errors.New(`give the path of a file, or "default"`)
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err
+		}
+		return "", fmt.Errorf("cannot read %s: %v", name, err)
+	}
+	text := strings.TrimSpace(string(data))
+	f.files[flagName] = text
+	return text, nil
 }
 
 // tenantChange is one setting that `tenant update` changes.
@@ -319,7 +549,14 @@ func (f *tenantFlags) changes(before, after lead.Tenant) []tenantChange {
 		if _, ok := f.given[st.flag]; !ok || st.set == nil {
 			continue
 		}
-		if b, a := st.show(before), st.show(after); b != a {
+		b, a := st.show(before), st.show(after)
+		switch {
+		case st.same == nil && b == a:
+		case st.same != nil && st.same(before, after):
+		case b == a:
+			// The change is in what show leaves out.
+			out = append(out, tenantChange{label: st.label, before: b, after: a + ", changed (see below)"})
+		default:
 			out = append(out, tenantChange{label: st.label, before: b, after: a})
 		}
 	}
@@ -341,7 +578,7 @@ type tenantProblems struct {
 
 // add reports that a setting is wrong and why.
 func (p *tenantProblems) add(field, reason string) {
-	p.addText(field, tenantFlag(field)+": "+flagReason(reason))
+	p.addText(field, problemText(field, reason))
 }
 
 // addText reports a problem whose text already names its flag.
@@ -350,12 +587,13 @@ func (p *tenantProblems) addText(field, text string) {
 	p.settle(field)
 }
 
-// settle keeps later checks from reporting field.
+// settle keeps later checks from reporting field, or any part of its
+// setting.
 func (p *tenantProblems) settle(field string) {
 	if p.settled == nil {
 		p.settled = map[string]bool{}
 	}
-	p.settled[field] = true
+	p.settled[settingKey(field)] = true
 }
 
 // addErr reports what one check found: the *lead.ValidationError values
@@ -369,11 +607,11 @@ func (p *tenantProblems) addErr(err error) {
 			p.list = append(p.list, e.Error())
 			continue
 		}
-		if p.settled[vErr.Field] {
+		if p.settled[settingKey(vErr.Field)] {
 			continue
 		}
 		found[vErr.Field] = true
-		p.list = append(p.list, tenantFlag(vErr.Field)+": "+flagReason(vErr.Reason))
+		p.list = append(p.list, problemText(vErr.Field, vErr.Reason))
 	}
 	for field := range found {
 		p.settle(field)
@@ -420,10 +658,18 @@ func leaves(err error) []error {
 
 // checkTenant reports what is wrong with t, whose CRM secret is secret:
 // lead.Tenant.Validate for the settings every tenant has, then the CRM
-// registry for the settings of t's CRM. The registry builds the adapter a
-// worker would build (with no network call), so a tenant that is saved is
-// one a worker can poll.
-func checkTenant(p *tenantProblems, t lead.Tenant, secret lead.Secret) {
+// registry for the settings of t's CRM, then whether the webhook flags of
+// f suit that CRM. The registry builds the adapter a worker would build
+// (with no network call), so a tenant that is saved is one a worker can
+// poll.
+func checkTenant(p *tenantProblems, t lead.Tenant, secret lead.Secret, f *tenantFlags) {
+	// The answer to HELP is rendered like any text (jobs.helpStep), so a
+	// broken one would fail in front of a customer who asked for help.
+	// Validate does not check it yet; when it does, settling the field
+	// here keeps it from being reported twice.
+	if err := lead.CheckTemplate("help", t.HelpText); err != nil {
+		p.add("help_text", err.Error())
+	}
 	// Only the tenant's own settings are checked: the fleet's CRM settings
 	// (base URLs, timeouts) were checked with the configuration.
 	reg := crmset.NewRegistry(crmset.Opts{})
@@ -432,11 +678,12 @@ func checkTenant(p *tenantProblems, t lead.Tenant, secret lead.Secret) {
 	if slices.Contains(kinds, t.CRMKind) {
 		_, err := reg.Adapter(t, secret)
 		p.addErr(err)
+		f.checkWebhookKind(p, t.CRMKind)
 	}
 }
 
-// writeTenant prints every setting of t, one a line, and never its secret:
-// only the id of the key that sealed it.
+// writeTenant prints every setting of t, one a line, its webhook paths and
+// its sequence, and never a secret: only the id of the key that sealed it.
 func writeTenant(w io.Writer, t lead.Tenant) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(label, value string) { fmt.Fprintf(tw, "  %s:\t%s\n", label, value) }
@@ -448,5 +695,11 @@ func writeTenant(w io.Writer, t lead.Tenant) error {
 	row("next poll", inTenantZone(t, t.NextPollAt))
 	row("created", inTenantZone(t, t.CreatedAt))
 	row("updated", inTenantZone(t, t.UpdatedAt))
-	return tw.Flush()
+	for _, wh := range webhookPaths(t) {
+		row(wh.label, wh.path)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writeSequence(w, t)
 }

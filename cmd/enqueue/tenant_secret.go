@@ -12,15 +12,21 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
-// secretFlags say where a tenant's CRM secret (a ShopMonkey API key, a
-// Tekmetric client secret) comes from: an environment variable or a file.
-// The secret itself is never a flag's value: command lines end up in shell
-// history and in ps. --api-key-env and --api-key-file are the names from
-// before Tekmetric, whose secret is not an API key; scripts and the README
-// still use them.
+// secretFlags say where a secret comes from: an environment variable or a
+// file. The secret itself is never a flag's value: command lines end up in
+// shell history and in ps. One type serves the CRM secret and the
+// ShopMonkey webhook signing secret, so both are read, and refused, alike.
 type secretFlags struct {
+	// sources are the flags that may name the secret, the environment
+	// flag and the file flag that messages suggest first.
+	sources []secretSourceFlag
 	// given are the sources named, in command-line order.
 	given []secretSource
+}
+
+type secretSourceFlag struct {
+	flag, usage string
+	fromFile    bool
 }
 
 type secretSource struct {
@@ -29,16 +35,36 @@ type secretSource struct {
 	fromFile bool
 }
 
-func (s *secretFlags) register(fset *flag.FlagSet) {
-	for _, src := range []struct {
-		flag, usage string
-		fromFile    bool
-	}{
+// newCRMSecretFlags are the flags of a tenant's CRM secret (a ShopMonkey
+// API key, a Tekmetric client secret). --api-key-env and --api-key-file are
+// the names from before Tekmetric, whose secret is not an API key; scripts
+// and the README still use them.
+func newCRMSecretFlags() secretFlags {
+	return secretFlags{sources: []secretSourceFlag{
 		{"secret-env", "environment variable holding the CRM secret", false},
 		{"secret-file", "file holding the CRM secret", true},
 		{"api-key-env", "old name of --secret-env", false},
 		{"api-key-file", "old name of --secret-file", true},
-	} {
+	}}
+}
+
+// newWebhookSecretFlags are the flags of the secret ShopMonkey signs the
+// shop's webhooks with.
+func newWebhookSecretFlags() secretFlags {
+	return secretFlags{sources: []secretSourceFlag{
+		{"webhook-secret-env", "environment variable holding the ShopMonkey webhook signing secret (whsec_...)", false},
+		{"webhook-secret-file", "file holding the ShopMonkey webhook signing secret (whsec_...)", true},
+	}}
+}
+
+// flagNames names the preferred flags, for messages:
+// "--secret-env/--secret-file".
+func (s *secretFlags) flagNames() string {
+	return "--" + s.sources[0].flag + "/--" + s.sources[1].flag
+}
+
+func (s *secretFlags) register(fset *flag.FlagSet) {
+	for _, src := range s.sources {
 		fset.Func(src.flag, src.usage, func(v string) error {
 			s.given = append(s.given, secretSource{flag: src.flag, value: v, fromFile: src.fromFile})
 			return nil
@@ -60,7 +86,7 @@ func (s *secretFlags) read(getenv func(string) string) (lead.Secret, error) {
 	}
 	switch {
 	case len(s.given) == 0:
-		return "", errors.New("--secret-env VAR or --secret-file FILE is required (the secret is never given on the command line)")
+		return "", fmt.Errorf("--%s VAR or --%s FILE is required (the secret is never given on the command line)", s.sources[0].flag, s.sources[1].flag)
 	case len(names) > 1:
 		return "", fmt.Errorf("give only one of %s", strings.Join(names, " and "))
 	case len(s.given) > 1:

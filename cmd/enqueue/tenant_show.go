@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
-// tenantShowCmd prints every setting of one tenant. Its CRM secret shows
-// only as the id of the key that sealed it, with a word on that key when
-// the configuration has credentials.keys.
+// tenantShowCmd prints every setting of one tenant. Its secrets show only
+// as the ids of the keys that sealed them, with a word on a key that is
+// not current when the configuration has credentials.keys; the Tekmetric
+// webhook token shows only as set or not.
 type tenantShowCmd struct {
 	tenant string
 }
@@ -32,9 +35,20 @@ func (c *tenantShowCmd) run(ctx context.Context, d *deps) error {
 	if err := writeTenant(d.stdout, t); err != nil {
 		return err
 	}
-	if d.keys == nil || t.CRMSecret.IsZero() {
+	if d.keys == nil {
 		return nil
 	}
+	if err := c.noteCRMSecretKey(d, t); err != nil {
+		return err
+	}
+	return c.noteWebhookSecretKey(d, t)
+}
+
+func (c *tenantShowCmd) noteCRMSecretKey(d *deps, t lead.Tenant) error {
+	if t.CRMSecret.IsZero() {
+		return nil
+	}
+	var err error
 	switch keyID := t.CRMSecret.KeyID; {
 	case keyID == d.keys.CurrentKeyID():
 	case slices.Contains(d.keys.KeyIDs(), keyID):
@@ -43,6 +57,27 @@ func (c *tenantShowCmd) run(ctx context.Context, d *deps) error {
 	default:
 		_, err = fmt.Fprintf(d.stdout, "warning: key %s is not in credentials.keys: workers cannot open this secret; "+
 			"put the key back, or give the secret again with `enqueue tenant update --tenant %s --secret-env VAR`\n", keyID, t.ID)
+	}
+	return err
+}
+
+// noteWebhookSecretKey is noteCRMSecretKey for the webhook signing secret,
+// which `tenant rotate-keys` does not re-seal: only giving it again moves
+// it to the current key.
+func (c *tenantShowCmd) noteWebhookSecretKey(d *deps, t lead.Tenant) error {
+	if t.WebhookSecret.IsZero() {
+		return nil
+	}
+	var err error
+	switch keyID := t.WebhookSecret.KeyID; {
+	case keyID == d.keys.CurrentKeyID():
+	case slices.Contains(d.keys.KeyIDs(), keyID):
+		_, err = fmt.Fprintf(d.stdout, "note: the webhook secret is sealed with key %s, not the current key (%s), and rotate-keys does not re-seal it: "+
+			"keep key %s, or give the secret again with `enqueue tenant update --tenant %s --webhook-secret-env VAR`\n",
+			keyID, d.keys.CurrentKeyID(), keyID, t.ID)
+	default:
+		_, err = fmt.Fprintf(d.stdout, "warning: key %s of the webhook secret is not in credentials.keys: the shop's webhooks are refused; "+
+			"put the key back, or give the secret again with `enqueue tenant update --tenant %s --webhook-secret-env VAR`\n", keyID, t.ID)
 	}
 	return err
 }

@@ -19,6 +19,9 @@ type tenantUpdateCmd struct {
 	flags  tenantFlags
 	// secret is the new CRM secret; empty keeps the stored one.
 	secret lead.Secret
+	// webhookSecret is the new ShopMonkey signing secret, when
+	// flags.webhookSecret is given.
+	webhookSecret lead.Secret
 }
 
 func (c *tenantUpdateCmd) keyringUser() string { return "tenant update" }
@@ -48,6 +51,7 @@ func (c *tenantUpdateCmd) parseArgs(args []string, getenv func(string) string) e
 		}
 		c.secret = secret
 	}
+	c.webhookSecret = c.flags.readWebhookSecret(getenv, &problems)
 	return problems.err(name, tenantUpdateSyn)
 }
 
@@ -70,12 +74,15 @@ func (c *tenantUpdateCmd) run(ctx context.Context, d *deps) error {
 			return fmt.Errorf("%s: %w; give the secret again (--secret-env or --secret-file) or put its key back in credentials.keys", name, err)
 		}
 	}
-	checkTenant(&problems, after, secret)
+	checkTenant(&problems, after, secret, &c.flags)
 	if err := problems.err(name, tenantUpdateSyn); err != nil {
 		return err
 	}
 
 	changes := c.flags.changes(before, after)
+	// The settings UpdateTenant saves changed (the webhook credentials are
+	// stored on their own).
+	settingsChanged := len(changes) > 0 || c.flags.secret.isGiven()
 	if c.flags.secret.isGiven() {
 		if err := d.keys.SealFor(&after, c.secret); err != nil {
 			return fmt.Errorf("%s: error sealing the CRM secret: %w", name, err)
@@ -83,21 +90,32 @@ func (c *tenantUpdateCmd) run(ctx context.Context, d *deps) error {
 		changes = append(changes, tenantChange{label: "crm secret", before: "sealed with key " + before.CRMSecret.KeyID,
 			after: "a new secret, sealed with key " + after.CRMSecret.KeyID})
 	}
+	changes = append(changes, c.flags.webhookChanges(before, d.keys.CurrentKeyID())...)
 	if len(changes) == 0 {
 		_, err := fmt.Fprintf(d.stdout, "tenant %s (%s): nothing changed; every setting given already had that value\n", before.Name, before.ID)
 		return err
 	}
 
-	var newSecret *lead.SealedSecret
-	if c.flags.secret.isGiven() {
-		newSecret = &after.CRMSecret
+	updated := before
+	if settingsChanged {
+		var newSecret *lead.SealedSecret
+		if c.flags.secret.isGiven() {
+			newSecret = &after.CRMSecret
+		}
+		updated, err = d.store.UpdateTenant(ctx, after, newSecret)
+		if errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("%s: --name %q: a tenant with this name already exists", name, after.Name)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	updated, err := d.store.UpdateTenant(ctx, after, newSecret)
-	if errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("%s: --name %q: a tenant with this name already exists", name, after.Name)
+	updated, token, err := c.flags.saveWebhookCredentials(ctx, d, updated, c.webhookSecret)
+	if err != nil && settingsChanged {
+		return errWebhookNotSaved(name, updated, err)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	fmt.Fprintf(d.stdout, "updated tenant %s (%s):\n", updated.Name, updated.ID)
 	tw := tabwriter.NewWriter(d.stdout, 0, 0, 2, ' ', 0)
@@ -110,6 +128,16 @@ func (c *tenantUpdateCmd) run(ctx context.Context, d *deps) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if !sameSequence(before, updated) {
+		if err := writeSequence(d.stdout, updated); err != nil {
+			return err
+		}
+	}
+	if token != "" {
+		if err := writeWebhookToken(d.stdout, updated, token); err != nil {
+			return err
+		}
 	}
 	// Workers read the tenant at the start of every job.
 	_, err = fmt.Fprintln(d.stdout, "The change applies from the tenant's next poll and send on; nothing needs a restart.")

@@ -166,13 +166,18 @@ func inboundKind(a HandleInboundArgs) lead.InboundKind {
 }
 
 // cancelPendingSteps cancels, in tx, the lead's send jobs of the given
-// kinds that have not started, and returns how many. One that is running
-// now meets the guards instead: they read the lead's new status under the
-// outbox row lock.
+// kinds that have never run, and returns how many. A job that ran before
+// is left to run again: its send may be in flight or interrupted (the
+// outbox row in sending), and only its next run can find out whether the
+// provider has the message and record it (make chaos caught cancelled
+// retries leaving texts the provider had unrecorded). When it runs, the
+// guards read the lead's new status under the outbox row lock and stop
+// anything not yet sent.
 func cancelPendingSteps(ctx context.Context, tx pgx.Tx, tenantID, leadID uuid.UUID, kinds ...string) (int, error) {
 	rows, err := tx.Query(ctx, `SELECT id FROM river_job
 		WHERE kind = ANY($1) AND args->>'tenant_id' = $2 AND args->>'lead_id' = $3
-		AND state IN ('scheduled', 'available', 'retryable', 'pending')`, kinds, tenantID.String(), leadID.String())
+		AND state IN ('scheduled', 'available', 'pending') AND coalesce(cardinality(attempted_by), 0) = 0`,
+		kinds, tenantID.String(), leadID.String())
 	if err != nil {
 		return 0, fmt.Errorf("error finding pending steps of lead %s: %w", leadID, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
@@ -255,4 +256,45 @@ func TestInboundStopHelpStart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, lead.StatusContacted, got.Status, "texts may go again")
 	require.Equal(t, 3, b.count(t, `SELECT count(*) FROM inbound_messages WHERE tenant_id = $1`, shop.ID))
+}
+
+// TestStopDuringAnInterruptedSend: the customer texts STOP while their
+// first text's send is interrupted (Twilio took it, then answered 500).
+// The STOP must not cancel the retry that finds out: it runs, finds the
+// text at Twilio and records it as sent, and nothing more goes to the
+// number. (Found by make chaos: cancelling such retries left texts the
+// provider had unrecorded.)
+func TestStopDuringAnInterruptedSend(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupWebhooks(t)
+	shop := b.addShop(t, "interrupted")
+	leadID := b.newLead(t, shop, 7)
+	l, err := b.store.GetLead(ctx, shop.ID, leadID)
+	require.NoError(t, err)
+
+	b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 500, After: true, Count: 1})
+	res, err := b.client.Insert(ctx, jobs.SendSMSArgs{TenantID: shop.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		j, err := b.client.JobGet(ctx, res.Job.ID)
+		require.NoError(t, err)
+		return j.Attempt == 1 && (j.State == rivertype.JobStateRetryable || j.State == rivertype.JobStateAvailable)
+	}, 10*time.Second, 10*time.Millisecond, "the send failed ambiguously and waits to retry")
+	require.Equal(t, 1, b.sandbox.Stats().SMS, "Twilio has the text")
+
+	b.text(t, shop, l.Phone, "STOP")
+	require.Eventually(t, func() bool {
+		ok, err := b.store.IsSuppressed(ctx, shop.ID, lead.ChannelSMS, string(l.Phone))
+		require.NoError(t, err)
+		return ok
+	}, 10*time.Second, 10*time.Millisecond)
+
+	// The retry runs and reconciles.
+	final := waitFinal(t, b.client, res.Job.ID)
+	require.Equal(t, rivertype.JobStateCompleted, final.State)
+	m := b.message(t, shop.ID, leadID, lead.ChannelSMS)
+	require.Equal(t, lead.MessageSent, m.Status, "recorded: Twilio has it")
+	require.NotEmpty(t, m.ProviderID)
+	require.Equal(t, 1, b.sandbox.Stats().SMS, "and nothing more went")
 }
