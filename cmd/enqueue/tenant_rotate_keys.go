@@ -54,6 +54,17 @@ func (c *tenantRotateKeysCmd) run(ctx context.Context, d *deps) error {
 			fmt.Fprintf(d.stdout, "tenant %s (%s): re-sealed, key %s -> %s\n", t.Name, t.ID, t.CRMSecret.KeyID, current)
 			resealed++
 		}
+		// The ShopMonkey webhook signing secret is sealed the same way and
+		// must move to the new key too, or the shop's webhooks stop
+		// verifying once the old key is dropped.
+		if !t.WebhookSecret.IsZero() && t.WebhookSecret.KeyID != current {
+			if err := resealWebhook(ctx, d, t); err != nil {
+				fmt.Fprintf(d.stdout, "tenant %s (%s): webhook secret NOT re-sealed: %v\n", t.Name, t.ID, err)
+				failed = append(failed, t.Name)
+				continue
+			}
+			fmt.Fprintf(d.stdout, "tenant %s (%s): webhook secret re-sealed, key %s -> %s\n", t.Name, t.ID, t.WebhookSecret.KeyID, current)
+		}
 	}
 	fmt.Fprintf(d.stdout, "%d re-sealed, %d already current", resealed, already)
 	if len(failed) > 0 {
@@ -82,6 +93,25 @@ func reseal(ctx context.Context, d *deps, t lead.Tenant) error {
 		return fmt.Errorf("error sealing the CRM secret of tenant %s: %w", t.Name, err)
 	}
 	err = d.store.ReplaceTenantSecret(ctx, t.ID, t.CRMSecret, sealed)
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("%w; run rotate-keys again to re-seal the new one", err)
+	}
+	return err
+}
+
+// resealWebhook opens t's webhook signing secret and stores it sealed with
+// the current key.
+func resealWebhook(ctx context.Context, d *deps, t lead.Tenant) error {
+	secret, err := d.keys.Open(t.ID, t.WebhookSecret)
+	if err != nil {
+		return fmt.Errorf("%w; add key %s back to credentials.keys and run this again, or give the secret again with "+
+			"`enqueue tenant update --tenant %s --webhook-secret-env VAR`", err, t.WebhookSecret.KeyID, t.ID)
+	}
+	sealed, err := d.keys.Seal(t.ID, secret)
+	if err != nil {
+		return err
+	}
+	err = d.store.ReplaceTenantWebhookSecret(ctx, t.ID, t.WebhookSecret, sealed)
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("%w; run rotate-keys again to re-seal the new one", err)
 	}

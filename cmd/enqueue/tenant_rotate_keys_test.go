@@ -29,6 +29,10 @@ func TestTenantRotateKeys(t *testing.T) {
 			if name == "Oak Street Auto" {
 				args = append(args, "--crm", "tekmetric", "--client-id", "oak", "--disabled")
 			}
+			if name == "Main Street Auto" {
+				b.setSecret("HOOK", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+				args = append(args, "--webhook-secret-env", "HOOK")
+			}
 			_, _, err := b.run(t, args...)
 			require.NoError(t, err)
 		}
@@ -54,6 +58,13 @@ func TestTenantRotateKeys(t *testing.T) {
 			}
 		}
 		requireSealedWith(keysBA, "B")
+		require.Contains(t, stdout, "webhook secret re-sealed, key A -> B")
+		main, err := b.store.FleetFindTenant(ctx, "Main Street Auto")
+		require.NoError(t, err)
+		require.Equal(t, "B", main.WebhookSecret.KeyID, "the webhook signing secret moved to the new key too")
+		hook, err := keysBA.Open(main.ID, main.WebhookSecret)
+		require.NoError(t, err)
+		require.Equal(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", hook.Reveal())
 
 		// Nothing is re-sealed twice.
 		stdout, _, err = b.run(t, "tenant", "rotate-keys")

@@ -83,6 +83,11 @@ func (t Tenant) Validate(knownCRMKinds []string) error {
 	if t.Sequence != nil {
 		errs = append(errs, unjoin(t.Sequence.Validate())...)
 	}
+	if t.HelpText != "" {
+		if err := CheckTemplate("help_text", t.HelpText); err != nil {
+			bad("help_text", err.Error())
+		}
+	}
 	if t.NotifyEmail != "" {
 		if _, err := ParseEmail(t.NotifyEmail); err != nil {
 			bad("notify_email", err.Error())

@@ -260,6 +260,27 @@ func (s *Store) SetTenantWebhookCredentials(ctx context.Context, tenantID uuid.U
 	return nil
 }
 
+// ReplaceTenantWebhookSecret stores a re-sealed webhook signing secret in
+// place of old, only if the stored one is still old (ErrConflict
+// otherwise), like ReplaceTenantSecret.
+func (s *Store) ReplaceTenantWebhookSecret(ctx context.Context, tenantID uuid.UUID, old, sealed lead.SealedSecret) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	tag, err := db.Exec(ctx, `UPDATE tenants SET webhook_secret_key_id = $2, webhook_secret_sealed = $3, updated_at = now()
+		WHERE id = $1 AND webhook_secret_key_id = $4 AND webhook_secret_sealed IS NOT DISTINCT FROM $5`,
+		tenantID, sealed.KeyID, sealed.Ciphertext, old.KeyID, old.Ciphertext)
+	if err != nil {
+		return fmt.Errorf("error storing the webhook secret of tenant %s: %w", tenantID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("the webhook secret of tenant %s changed meanwhile (or the tenant is gone): %w", tenantID, ErrConflict)
+	}
+	return nil
+}
+
 // ReplaceTenantSecret stores a newly sealed CRM secret in place of old
 // (a re-seal under a new key), only if the stored secret is still old: it
 // returns ErrConflict when the secret changed meanwhile (an operator gave
