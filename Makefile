@@ -41,7 +41,7 @@ chaos: build ## kill replicas and crash Postgres under provider faults, then che
 	$(BIN)/chaos -bin $(BIN) -duration $(DURATION)
 
 .PHONY: bench
-bench: build ## measure throughput, latency, poll lag, bulk enqueue and memory; table on stdout, JSON in bench-results.json (BENCH_FLAGS=-quick for a smoke run)
+bench: build ## measure throughput, latency (poll and webhook), poll lag, bulk enqueue and memory; table on stdout, JSON in bench-results.json (BENCH_FLAGS=-quick for a smoke run)
 	$(BIN)/bench -bin $(BIN) $(BENCH_FLAGS)
 
 .PHONY: clean

@@ -13,7 +13,9 @@
 //  4. schedule lag (p50, p99) of many tenants polled every minute;
 //  5. the bulk enqueue rate of the real `enqueue backfill`;
 //  6. peak RSS of a worker replica during the end-to-end run;
-//  7. end-to-end throughput with 1, 2 and 4 replicas.
+//  7. end-to-end throughput with 1, 2 and 4 replicas;
+//  8. webhook-to-text latency (p50, p99): signed ShopMonkey webhooks posted
+//     round-robin to the replicas at a steady rate, polls parked.
 //
 // Every measurement gets its own database, cloned from a migrated
 // template, on a private Postgres cluster under .data/bench-pg (wiped at
@@ -65,6 +67,11 @@ type benchOpts struct {
 	latTenants  int
 	latReplicas int
 
+	webhookRate     float64
+	webhookDuration time.Duration
+	webhookTenants  int
+	webhookReplicas int
+
 	schedTenants  int
 	schedInterval time.Duration
 	schedDuration time.Duration
@@ -87,7 +94,7 @@ func parseOpts(args []string, stdout io.Writer) (*benchOpts, error) {
 	fs.StringVar(&o.out, "out", "bench-results.json", "where to write the figures as JSON")
 	fs.StringVar(&o.dataDir, "data", ".data", "folder for the private Postgres (bench-pg, wiped at start), logs and binaries")
 	fs.StringVar(&o.binDir, "bin", "", "folder with worker and enqueue binaries (default: go build them into DATA/bench-bin)")
-	fs.StringVar(&o.only, "only", "", "comma-separated subset of phases to run: bare,e2e,latency,schedule,enqueue")
+	fs.StringVar(&o.only, "only", "", "comma-separated subset of phases to run: bare,e2e,latency,webhook,schedule,enqueue")
 
 	fs.IntVar(&o.bareJobs, "bare-jobs", 50_000, "no-op jobs for the bare River rate")
 	fs.IntVar(&o.bareWorkers, "bare-workers", 0, "MaxWorkers of the bare River queue (0: the largest worker queue setting)")
@@ -101,6 +108,11 @@ func parseOpts(args []string, stdout io.Writer) (*benchOpts, error) {
 	fs.DurationVar(&o.latDuration, "lat-duration", 60*time.Second, "how long leads keep arriving in the latency run")
 	fs.IntVar(&o.latTenants, "lat-tenants", 10, "tenants of the latency run")
 	fs.IntVar(&o.latReplicas, "lat-replicas", 2, "worker replicas of the latency run")
+
+	fs.Float64Var(&o.webhookRate, "webhook-rate", 20, "webhooks (new leads) per second during the webhook run")
+	fs.DurationVar(&o.webhookDuration, "webhook-duration", 30*time.Second, "how long webhooks keep arriving in the webhook run")
+	fs.IntVar(&o.webhookTenants, "webhook-tenants", 10, "tenants of the webhook run")
+	fs.IntVar(&o.webhookReplicas, "webhook-replicas", 2, "worker replicas of the webhook run (posts go to them round-robin)")
 
 	fs.IntVar(&o.schedTenants, "sched-tenants", 10_000, "tenants of the schedule-lag run")
 	fs.DurationVar(&o.schedInterval, "sched-interval", 60*time.Second, "their poll interval (due times are spread over one interval)")
@@ -135,15 +147,17 @@ func parseOpts(args []string, stdout io.Writer) (*benchOpts, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if o.quick {
 		quick := map[string]func(){
-			"bare-jobs":       func() { o.bareJobs = 10_000 },
-			"leads":           func() { o.leads = 1_000 },
-			"tenants":         func() { o.tenants = 10 },
-			"lat-rate":        func() { o.latRate = 10 },
-			"lat-duration":    func() { o.latDuration = 10 * time.Second },
-			"sched-tenants":   func() { o.schedTenants = 2_000 },
-			"sched-duration":  func() { o.schedDuration = 30 * time.Second },
-			"enqueue-windows": func() { o.enqueueWindows = 100_000 },
-			"e2e-timeout":     func() { o.e2eTimeout = 90 * time.Second },
+			"bare-jobs":        func() { o.bareJobs = 10_000 },
+			"leads":            func() { o.leads = 1_000 },
+			"tenants":          func() { o.tenants = 10 },
+			"lat-rate":         func() { o.latRate = 10 },
+			"lat-duration":     func() { o.latDuration = 10 * time.Second },
+			"webhook-rate":     func() { o.webhookRate = 10 },
+			"webhook-duration": func() { o.webhookDuration = 10 * time.Second },
+			"sched-tenants":    func() { o.schedTenants = 2_000 },
+			"sched-duration":   func() { o.schedDuration = 30 * time.Second },
+			"enqueue-windows":  func() { o.enqueueWindows = 100_000 },
+			"e2e-timeout":      func() { o.e2eTimeout = 90 * time.Second },
 		}
 		for name, apply := range quick {
 			if !set[name] {
@@ -181,6 +195,10 @@ func parseOpts(args []string, stdout io.Writer) (*benchOpts, error) {
 	check(o.latRate > 0 && o.latRate <= 1000, "-lat-rate must be in (0, 1000], got %g", o.latRate)
 	check(o.latDuration >= time.Second, "-lat-duration must be at least 1s, got %s", o.latDuration)
 	check(o.latTenants >= 1, "-lat-tenants must be at least 1, got %d", o.latTenants)
+	check(o.webhookRate > 0 && o.webhookRate <= 1000, "-webhook-rate must be in (0, 1000], got %g", o.webhookRate)
+	check(o.webhookDuration >= time.Second, "-webhook-duration must be at least 1s, got %s", o.webhookDuration)
+	check(o.webhookTenants >= 1, "-webhook-tenants must be at least 1, got %d", o.webhookTenants)
+	check(o.webhookReplicas >= 1 && o.webhookReplicas <= 16, "-webhook-replicas must be 1..16, got %d", o.webhookReplicas)
 	check(o.schedTenants >= 1, "-sched-tenants must be at least 1, got %d", o.schedTenants)
 	check(o.schedInterval >= 5*time.Second, "-sched-interval must be at least 5s (the tenants' minimum), got %s", o.schedInterval)
 	check(o.schedInterval%time.Second == 0, "-sched-interval must be whole seconds, got %s", o.schedInterval)
@@ -190,8 +208,8 @@ func parseOpts(args []string, stdout io.Writer) (*benchOpts, error) {
 	check(w.ScheduleInterval >= time.Second, "-schedule-interval must be at least 1s, got %s", w.ScheduleInterval)
 	for _, p := range strings.Split(o.only, ",") {
 		p = strings.TrimSpace(p)
-		check(p == "" || p == "bare" || p == "e2e" || p == "latency" || p == "schedule" || p == "enqueue",
-			"-only: unknown phase %q (want bare, e2e, latency, schedule or enqueue)", p)
+		check(p == "" || p == "bare" || p == "e2e" || p == "latency" || p == "webhook" || p == "schedule" || p == "enqueue",
+			"-only: unknown phase %q (want bare, e2e, latency, webhook, schedule or enqueue)", p)
 	}
 	if len(problems) > 0 {
 		return nil, errors.New("invalid flags:\n  " + strings.Join(problems, "\n  "))
@@ -278,6 +296,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		{"bare", b.runBare},
 		{"e2e", b.runE2E},
 		{"latency", b.runLatency},
+		{"webhook", b.runWebhook},
 		{"schedule", b.runSchedule},
 		{"enqueue", b.runEnqueue},
 	}

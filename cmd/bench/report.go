@@ -22,6 +22,7 @@ type results struct {
 	Bare      *bareResult     `json:"bare_river,omitempty"`
 	E2E       []*e2eResult    `json:"end_to_end,omitempty"`
 	Latency   *latencyResult  `json:"lead_to_text_latency,omitempty"`
+	Webhook   *webhookResult  `json:"webhook_to_text_latency,omitempty"`
 	Schedule  *scheduleResult `json:"schedule_lag,omitempty"`
 	Enqueue   *enqueueResult  `json:"bulk_enqueue,omitempty"`
 	Profile   *profileResult  `json:"in_process_profile,omitempty"`
@@ -32,13 +33,14 @@ type results struct {
 type targets struct {
 	LeadsPerSec        float64 `json:"e2e_leads_per_sec"`
 	LatencyP99OverPoll float64 `json:"lead_to_text_p99_seconds_over_poll_interval"`
+	WebhookP99         float64 `json:"webhook_to_text_p99_seconds"`
 	ScheduleLagP99     float64 `json:"schedule_lag_p99_seconds"`
 	EnqueueJobsPerSec  float64 `json:"bulk_enqueue_jobs_per_sec"`
 	WorkerPeakRSSBytes int64   `json:"worker_peak_rss_bytes"`
 }
 
 func defaultTargets() targets {
-	return targets{LeadsPerSec: 500, LatencyP99OverPoll: 1, ScheduleLagP99: 2, EnqueueJobsPerSec: 50_000, WorkerPeakRSSBytes: 150 << 20}
+	return targets{LeadsPerSec: 500, LatencyP99OverPoll: 1, WebhookP99: 0.25, ScheduleLagP99: 2, EnqueueJobsPerSec: 50_000, WorkerPeakRSSBytes: 150 << 20}
 }
 
 // headline is the end-to-end figure read against the bare River rate.
@@ -178,6 +180,14 @@ func printTable(w io.Writer, r *results) {
 		row("7", fmt.Sprintf("e2e leads/s with %s replicas", strings.Join(counts, " / ")), strings.Join(vals, " / "), "", "",
 			strings.Join(details, "; "))
 	}
+	if h := r.Webhook; h != nil {
+		row("8", "webhook-to-text latency p50 / p99", fmt.Sprintf("%.0f ms / %.0f ms", 1000*h.P50, 1000*h.P99),
+			fmt.Sprintf("p99 < %.0f ms", 1000*t.WebhookP99), verdict(h.P99 < t.WebhookP99 && h.Texted == h.Webhooks && h.PollJobs == 0),
+			fmt.Sprintf("%.0f webhooks/s for %s, %d tenants, %d replicas round-robin; p90 %.0f ms, max %.0f ms; %d/%d texted, %d rejected, %d not texted; webhook answered p50 %.1f ms, p99 %.1f ms; %d poll_crm jobs",
+				h.Rate, h.Duration, h.Tenants, h.Replicas, 1000*h.P90, 1000*h.Max, h.Texted, h.Webhooks, h.Rejected, h.NotTexted, 1000*h.AnswerP50, 1000*h.AnswerP99, h.PollJobs))
+	} else {
+		row("8", "webhook-to-text latency", "not run", "", "", "")
+	}
 	tw.Flush()
 
 	if best := r.best(); best != nil {
@@ -214,6 +224,12 @@ func printTable(w io.Writer, r *results) {
 		fmt.Fprintf(w, "\nlatency run, per job kind (queue wait = scheduled to started, run = started to finished):\n")
 		for _, k := range l.Jobs {
 			fmt.Fprintf(w, "    %-21s %6d  queue wait p50 %6.3fs p99 %6.3fs  run p50 %6.3fs p99 %6.3fs\n", k.Kind, k.Jobs, k.WaitP50, k.WaitP99, k.RunP50, k.RunP99)
+		}
+	}
+	if h := r.Webhook; h != nil && len(h.Stages) > 0 {
+		fmt.Fprintf(w, "\nwebhook run, where each text's latency went (per lead, at its jobs' timestamps):\n")
+		for _, st := range h.Stages {
+			fmt.Fprintf(w, "    %-28s p50 %7.1f ms  p99 %7.1f ms\n", st.Stage, 1000*st.P50, 1000*st.P99)
 		}
 	}
 	if p := r.Profile; p != nil {

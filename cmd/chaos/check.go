@@ -45,8 +45,8 @@ type channelReport struct {
 	// unrecorded: accepted by the provider but not recorded as sent (a
 	// sent message the outbox does not know about).
 	unrecorded int
-	// suppressed: due but held back, rightly, because the address opted
-	// out.
+	// suppressed: due but held back, rightly: the address opted out, or
+	// the customer already answered.
 	suppressed int
 }
 
@@ -161,7 +161,10 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 
 // messageStatuses maps each lead's message on ch to its status.
 func messageStatuses(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel) (map[string]messageRow, error) {
-	rows, err := pool.Query(ctx, `SELECT lead_id::text, id::text, status, coalesce(provider_id, ''), last_error FROM messages WHERE channel = $1`, ch)
+	// The first step only: it is due for every lead; follow-ups are
+	// checked by checkFollowUp.
+	rows, err := pool.Query(ctx, `SELECT lead_id::text, id::text, status, coalesce(provider_id, ''), last_error FROM messages
+		WHERE channel = $1 AND step = 'initial'`, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +213,10 @@ func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, due
 			c.undelivered++
 		case m.status == string(lead.MessageAmbiguous):
 			c.ambiguous++
-		case m.status == string(lead.MessageSuppressed), m.status == string(lead.MessageSkipped) && m.reason == "the customer opted out":
+		case m.status == string(lead.MessageSuppressed),
+			m.status == string(lead.MessageSkipped) && (m.reason == "the customer opted out" || m.reason == "the customer replied"):
+			// The harness texts STOP and replies from numbers that come
+			// back as new leads: their first text is rightly held.
 			c.suppressed++
 		case m.status == string(lead.MessageSent) || m.status == string(lead.MessageDelivered):
 			if !providerIDs[m.providerID] {
@@ -238,10 +244,31 @@ func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, due
 			ambiguousAtProvider++ // may or may not be among the provider's
 		}
 	}
+	// Follow-up steps' messages are the provider's too.
+	frows, err := pool.Query(ctx, `SELECT coalesce(provider_id, ''), status FROM messages WHERE channel = $1 AND step <> 'initial'`, ch)
+	if err != nil {
+		return c, err
+	}
+	for frows.Next() {
+		var id, st string
+		if err := frows.Scan(&id, &st); err != nil {
+			frows.Close()
+			return c, err
+		}
+		switch {
+		case (st == string(lead.MessageSent) || st == string(lead.MessageDelivered)) && providerIDs[id]:
+			recorded++
+		case st == string(lead.MessageAmbiguous):
+			ambiguousAtProvider++
+		}
+	}
+	frows.Close()
+	if err := frows.Err(); err != nil {
+		return c, err
+	}
 	if d := distinctSent - recorded - ambiguousAtProvider; d > 0 {
 		c.unrecorded = d
 	}
-	_ = ch
 	return c, nil
 }
 
@@ -252,7 +279,7 @@ func (r *report) violations() int {
 		r.texts.sentTwice > 0, r.texts.undelivered > 0, r.texts.unrecorded > 0,
 		r.emails.sentTwice > 0, r.emails.undelivered > 0, r.emails.unrecorded > 0,
 		r.runsUnrecorded > 0, !r.drained,
-		r.followUp.textsToSuppressed > 0, r.followUp.textsOutsideWindow > 0,
+		r.followUp.textsToSuppressed > 0, r.followUp.textsOutsideWindow > 0, r.followUp.nudgesAfterReply > 0,
 	} {
 		if bad {
 			n++
@@ -287,11 +314,14 @@ func (r *report) print(w io.Writer) {
 		info(c.name+" sent (distinct at the provider)", c.c.sent)
 		row(c.name+" sent twice", c.c.sentTwice, c.c.sentTwice == 0)
 		info(c.name+" ambiguous (held for an operator)", c.c.ambiguous)
-		info(c.name+" held back (address opted out)", c.c.suppressed)
+		info(c.name+" held back (customer opted out or replied)", c.c.suppressed)
 		row(c.name+" due but not sent or held", c.c.undelivered, c.c.undelivered == 0)
 		row(c.name+" sent but not recorded", c.c.unrecorded, c.c.unrecorded == 0)
 	}
 	fu := r.followUp
+	info("replies texted / recorded", fmt.Sprintf("%d / %d", fu.repliesSent, fu.repliesRecorded))
+	info("follow-up texts sent (nudge, no reply)", fu.nudgesSent)
+	row("follow-up texts after a reply", fu.nudgesAfterReply, fu.nudgesAfterReply == 0)
 	info("STOPs texted / recorded", fmt.Sprintf("%d / %d", fu.stopsSent, fu.stopsRecorded))
 	row("texts to a number after its STOP", fu.textsToSuppressed, fu.textsToSuppressed == 0)
 	info("texts that waited for the quiet shop's window", fmt.Sprintf("%d (window %s, %s)", fu.textsWaitedForWindow, fu.quietWindow, fu.quietTimeZone))

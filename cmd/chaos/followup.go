@@ -90,6 +90,45 @@ func sendStops(ctx context.Context, sb *sandbox.Server, f *fleet, tenants []lead
 	}
 }
 
+// nudgeShop is the shop with a follow-up step ("nudge", 20s after the
+// first text, only if no reply).
+const nudgeShop = 0
+
+// sendReplies has customers of the nudge shop answer their first text:
+// every 2 seconds one who got a text (and has not answered yet) replies,
+// through a live replica's signed Twilio webhook. Their nudge must not go.
+func sendReplies(ctx context.Context, sb *sandbox.Server, f *fleet, t lead.Tenant, say func(string, ...any)) int {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	replied := map[string]bool{}
+	sent := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return sent
+		case <-tick.C:
+		}
+		var candidates []string
+		for _, m := range sb.Twilio.Messages() {
+			if m.From == t.SMSFrom && !replied[m.To] {
+				candidates = append(candidates, m.To)
+			}
+		}
+		if len(candidates) == 0 {
+			continue
+		}
+		to := candidates[rand.IntN(len(candidates))]
+		if postToLiveReplica(ctx, f, func(base string) error {
+			_, err := sandbox.PostTwilioInbound(ctx, http.DefaultClient, base+"/webhooks/twilio/"+t.ID.String()+"/sms",
+				sandbox.DefaultTwilioAuthToken, to, t.SMSFrom, "Yes please, what time works?")
+			return err
+		}) {
+			replied[to] = true
+			sent++
+		}
+	}
+}
+
 // postToLiveReplica tries the replicas in turn until one takes the post
 // (a load balancer would).
 func postToLiveReplica(ctx context.Context, f *fleet, post func(base string) error) bool {
@@ -110,12 +149,14 @@ func postToLiveReplica(ctx context.Context, f *fleet, post func(base string) err
 
 // followUpReport is what the sending-window and opt-out checks found.
 type followUpReport struct {
-	stopsSent, stopsRecorded   int
-	textsHeldBySuppression     int
-	textsToSuppressed          int
-	textsWaitedForWindow       int
-	textsOutsideWindow         int
-	quietWindow, quietTimeZone string
+	repliesSent, repliesRecorded int
+	nudgesSent, nudgesAfterReply int
+	stopsSent, stopsRecorded     int
+	textsHeldBySuppression       int
+	textsToSuppressed            int
+	textsWaitedForWindow         int
+	textsOutsideWindow           int
+	quietWindow, quietTimeZone   string
 }
 
 // checkFollowUp counts, from the outbox's claim times (when each send was
@@ -123,9 +164,20 @@ type followUpReport struct {
 //   - texts claimed after their number's STOP was recorded (a violation);
 //   - the quiet shop's texts claimed outside its window (a violation), and
 //     those that waited for it.
-func checkFollowUp(ctx context.Context, pool *pgxpool.Pool, quiet quietShop, quietTenant lead.Tenant, stopsSent int) (followUpReport, error) {
-	r := followUpReport{stopsSent: stopsSent, quietWindow: quiet.window.String(), quietTimeZone: quiet.loc.String()}
+func checkFollowUp(ctx context.Context, pool *pgxpool.Pool, quiet quietShop, quietTenant lead.Tenant, stopsSent, repliesSent int) (followUpReport, error) {
+	r := followUpReport{stopsSent: stopsSent, repliesSent: repliesSent, quietWindow: quiet.window.String(), quietTimeZone: quiet.loc.String()}
+	// Replies: a nudge claimed after its lead's reply was recorded is a
+	// violation.
 	err := pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM inbound_messages WHERE kind = 'reply'),
+		(SELECT count(*) FROM messages WHERE step = 'nudge' AND status IN ('sent', 'delivered', 'ambiguous')),
+		(SELECT count(*) FROM messages m JOIN leads l ON l.id = m.lead_id
+			WHERE m.step = 'nudge' AND m.status IN ('sent', 'delivered', 'ambiguous') AND m.sending_at > l.replied_at)`).
+		Scan(&r.repliesRecorded, &r.nudgesSent, &r.nudgesAfterReply)
+	if err != nil {
+		return r, err
+	}
+	err = pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM suppressions WHERE channel = 'sms' AND source = 'inbound'),
 		(SELECT count(*) FROM messages WHERE channel = 'sms' AND status = 'suppressed'),
 		(SELECT count(*) FROM messages m JOIN suppressions s

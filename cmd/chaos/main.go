@@ -211,6 +211,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		if i == quiet.index {
 			t.QuietHours = quiet.window
 		}
+		if i == nudgeShop {
+			// This shop nudges 20s after the first text unless the customer
+			// replied: the harness has some reply, and checks no nudge
+			// went out after a reply.
+			t.Sequence = append(t.Sequence, lead.Step{Name: "nudge", Channel: lead.ChannelSMS, Delay: 20 * time.Second,
+				Condition: lead.ConditionNoReply, Template: lead.Templates{SMS: "{{.Shop.Name}}: still there? Reply to book."}})
+		}
 		if err := keys.SealFor(&t, lead.Secret(key)); err != nil {
 			return 0, err
 		}
@@ -249,6 +256,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	wg.Go(func() { addLeads(chaosCtx, sb, tenants, o.rate) })
 	var stops int
 	wg.Go(func() { stops = sendStops(chaosCtx, sb, f, tenants, say) })
+	var replies int
+	wg.Go(func() { replies = sendReplies(chaosCtx, sb, f, tenants[nudgeShop], say) })
 	var kills, pgRestarts int
 	wg.Go(func() {
 		kills, pgRestarts = f.wreak(chaosCtx, cluster, o, say)
@@ -281,7 +290,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		return 0, err
 	}
 	r.kills, r.pgRestarts, r.drained = kills, pgRestarts, drained
-	if r.followUp, err = checkFollowUp(ctx, pool, quiet, tenants[quiet.index], stops); err != nil {
+	if r.followUp, err = checkFollowUp(ctx, pool, quiet, tenants[quiet.index], stops, replies); err != nil {
 		return 0, err
 	}
 	r.print(stdout)

@@ -53,12 +53,25 @@ const (
 //	DELETE /_sandbox/faults              clear every fault and ShopMonkey's list quirks
 //	POST   /_sandbox/faults/seed         {"seed": 42}: reseed the fault and quirk draws
 //	POST   /_sandbox/shopmonkey/quirks   set the fields given of ShopMonkeyQuirks
+//
+// The simulate routes play the CRMs and the customers calling workers
+// (Simulator); no answer repeats a webhook credential:
+//
+//	GET    /_sandbox/simulate            the workers and the registered tenants
+//	PUT    /_sandbox/simulate/workers    {"urls": ["http://127.0.0.1:8080"]}: the workers' base URLs
+//	POST   /_sandbox/simulate/tenants    {"tenant_id", "crm", "location", "webhook_secret" or "webhook_token", "sms_number"}
+//	POST   /_sandbox/simulate/leads      {"tenant_id", "appointment": false}: add a lead and announce it by webhook
+//	POST   /_sandbox/simulate/reply      {"tenant_id" or "shop_number" (optional), "from", "body"}: the customer answers
+//	POST   /_sandbox/simulate/stop       the same, body STOP (or another opt-out word); also /start and /help
+//	POST   /_sandbox/simulate/bounce     {"email", "reason" (optional)}: the last email sent there bounces
 type Server struct {
 	ShopMonkey *ShopMonkey
 	Tekmetric  *Tekmetric
 	Twilio     *Twilio
 	SendGrid   *SendGrid
-	mux        *http.ServeMux
+	// Simulator plays the CRMs' webhooks and the customers' answers.
+	Simulator *Simulator
+	mux       *http.ServeMux
 }
 
 // NewServer returns a Server with empty fakes.
@@ -79,6 +92,7 @@ func NewServer(opts ServerOpts) *Server {
 		SendGrid:   NewSendGrid(opts.SendGridAPIKey),
 		mux:        http.NewServeMux(),
 	}
+	s.Simulator = NewSimulator(s)
 	s.mux.Handle("/shopmonkey/", http.StripPrefix("/shopmonkey", s.ShopMonkey))
 	s.mux.Handle("/tekmetric/", http.StripPrefix("/tekmetric", s.Tekmetric))
 	s.mux.Handle("/twilio/", http.StripPrefix("/twilio", s.Twilio))
@@ -98,6 +112,15 @@ func NewServer(opts ServerOpts) *Server {
 	s.mux.HandleFunc("POST /_sandbox/faults/seed", s.handleSeedFaults)
 	s.mux.HandleFunc("POST /_sandbox/shopmonkey/quirks", s.handleSetQuirks)
 	s.mux.HandleFunc("POST /_sandbox/twilio/opt-out", s.handleOptOut)
+	s.mux.HandleFunc("GET /_sandbox/simulate", s.Simulator.handleState)
+	s.mux.HandleFunc("PUT /_sandbox/simulate/workers", s.Simulator.handleSetWorkers)
+	s.mux.HandleFunc("POST /_sandbox/simulate/tenants", s.Simulator.handleRegisterTenant)
+	s.mux.HandleFunc("POST /_sandbox/simulate/leads", s.Simulator.handleAddLead)
+	s.mux.HandleFunc("POST /_sandbox/simulate/reply", s.Simulator.handleText(""))
+	s.mux.HandleFunc("POST /_sandbox/simulate/stop", s.Simulator.handleText("STOP"))
+	s.mux.HandleFunc("POST /_sandbox/simulate/start", s.Simulator.handleText("START"))
+	s.mux.HandleFunc("POST /_sandbox/simulate/help", s.Simulator.handleText("HELP"))
+	s.mux.HandleFunc("POST /_sandbox/simulate/bounce", s.Simulator.handleBounce)
 	return s
 }
 
