@@ -79,9 +79,10 @@ func unauthorized(w http.ResponseWriter) {
 
 // handleShopMonkeyWebhook takes ShopMonkey's signed webhooks (Standard
 // Webhooks: HMAC-SHA256 over id.timestamp.body with the shop's secret,
-// fresh within 5 minutes). An order or appointment that may be a lead is
-// enqueued for ingest at once, deduplicated by webhook-id; the record is
-// fetched again before anything is done with it.
+// fresh within 5 minutes). An order or appointment inserted or updated is
+// enqueued for ingest at once, deduplicated by webhook-id; ingest fetches
+// the record again and decides: a new lead, an update of one (a booking),
+// or nothing.
 func handleShopMonkeyWebhook(logger *slog.Logger, wh TenantWebhooks, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := readBody(w, r, maxCRMWebhookBody)
@@ -110,8 +111,8 @@ func handleShopMonkeyWebhook(logger *slog.Logger, wh TenantWebhooks, now func() 
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
-		if !e.LeadCandidate() || (e.LocationID != "" && e.LocationID != t.CRMLocationID) {
-			writeJSON(w, http.StatusOK, map[string]string{"ignored": "not a lead of this shop"})
+		if !e.Relevant() || (e.LocationID != "" && e.LocationID != t.CRMLocationID) {
+			writeJSON(w, http.StatusOK, map[string]string{"ignored": "not an order or appointment of this shop"})
 			return
 		}
 		version := e.Version

@@ -91,6 +91,15 @@ func (e ShopMonkeyEvent) LeadCandidate() bool {
 	return false
 }
 
+// Relevant reports whether the event may matter to the orchestrator at
+// all: any order or appointment that was inserted or updated. Beyond lead
+// candidates, that is an estimate converted or authorized (its lead is
+// booked) and an appointment staff made for a customer who is a lead
+// (booked too); ingest fetches the record and decides.
+func (e ShopMonkeyEvent) Relevant() bool {
+	return e.Operation != ShopMonkeyDelete && (e.Table == "order" || e.Table == "appointment")
+}
+
 // ParseShopMonkeyWebhook decodes a verified ShopMonkey webhook body
 // {"apiVersion","operation","table","data","diff"}. Errors name the field.
 func ParseShopMonkeyWebhook(body []byte) (ShopMonkeyEvent, error) {

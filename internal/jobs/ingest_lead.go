@@ -87,7 +87,16 @@ func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadAr
 			return err
 		}
 		if !exists {
-			return w.deps.inTx(ctx, func(tx pgx.Tx) error { return completeTx(ctx, tx, job) })
+			return w.deps.inTx(ctx, func(tx pgx.Tx) error {
+				if in.Source == lead.SourceAppointment && in.CustomerID != "" {
+					// Staff booked this customer: any open lead of theirs is
+					// booked, and its follow-ups stop.
+					if err := bookCustomer(ctx, tx, tenant, in.CustomerID); err != nil {
+						return err
+					}
+				}
+				return completeTx(ctx, tx, job)
+			})
 		}
 	}
 	customer, err := adapter.GetCustomer(ctx, in.CustomerID)
@@ -135,6 +144,21 @@ func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadAr
 		}
 		return completeTx(ctx, tx, job)
 	})
+}
+
+// bookCustomer marks every open lead of the CRM customer booked and
+// cancels their pending steps, in tx.
+func bookCustomer(ctx context.Context, tx pgx.Tx, t lead.Tenant, customerID string) error {
+	ids, err := store.New(tx).BookCustomerLeads(ctx, t.ID, t.CRMKind, customerID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := cancelPendingSteps(ctx, tx, t.ID, id, (SendSMSArgs{}).Kind(), (SendEmailArgs{}).Kind()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // scheduleSequence inserts one send job per step of the tenant's sequence,

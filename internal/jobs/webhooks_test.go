@@ -298,3 +298,46 @@ func TestStopDuringAnInterruptedSend(t *testing.T) {
 	require.NotEmpty(t, m.ProviderID)
 	require.Equal(t, 1, b.sandbox.Stats().SMS, "and nothing more went")
 }
+
+// TestBookingStopsTheSequence: the shop books the customer in its CRM,
+// either by converting their estimate (authorized, now a repair order) or
+// by making them an appointment by hand; the signed webhook names the
+// record, ingest fetches it again, the lead is marked booked and its
+// pending follow-ups are cancelled. Neither record is a lead itself.
+func TestBookingStopsTheSequence(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"EstimateConverted", "StaffAppointment"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			b := setupWebhooks(t)
+			shop, l := b.inboundFixture(t, "")
+			b.withWebhookCredentials(t, shop)
+			_, orderID, _ := strings.Cut(l.ExternalID, ":")
+			table, recordID := sandbox.ShopMonkeyOrder, orderID
+			operation := "UPDATE"
+			switch how {
+			case "EstimateConverted":
+				require.NoError(t, b.sandbox.ShopMonkey.Mutate(shop.CRMLocationID, sandbox.ShopMonkeyOrder, orderID, func(r map[string]any) { r["authorized"] = true }))
+				require.NoError(t, b.sandbox.ShopMonkey.SetOrderStatus(shop.CRMLocationID, orderID, "RepairOrder"))
+			case "StaffAppointment":
+				ref, err := b.sandbox.ShopMonkey.AddLead(shop.CRMLocationID, sandbox.LeadSpec{Kind: "appointment",
+					CustomerID: l.CustomerExternalID, AttributionSource: "Manual"})
+				require.NoError(t, err)
+				table, recordID, operation = sandbox.ShopMonkeyAppointment, ref.ID, "INSERT"
+			}
+			record, ok := b.sandbox.ShopMonkey.Record(shop.CRMLocationID, table, recordID)
+			require.True(t, ok)
+			require.NoError(t, sandbox.PostShopMonkeyWebhook(ctx, http.DefaultClient, b.server.URL+"/webhooks/shopmonkey/"+shop.ID.String(),
+				shopMonkeyWebhookSecret, operation, string(table), record))
+
+			require.Eventually(t, func() bool {
+				got, err := b.store.GetLead(ctx, shop.ID, l.ID)
+				require.NoError(t, err)
+				return got.Status == lead.StatusBooked
+			}, 10*time.Second, 10*time.Millisecond)
+			require.Zero(t, b.pendingSteps(t, l.ID), "the booking stopped every pending step")
+			require.Equal(t, 1, b.count(t, `SELECT count(*) FROM leads WHERE tenant_id = $1`, shop.ID), "the booking is not a lead")
+		})
+	}
+}

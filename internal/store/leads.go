@@ -179,3 +179,21 @@ func (s *Store) LeadExists(ctx context.Context, tenantID uuid.UUID, crm, externa
 	}
 	return ok, nil
 }
+
+// BookCustomerLeads marks the tenant's open leads (new or contacted) of one
+// CRM customer booked, and returns their ids: the shop booked the customer
+// by another record (an appointment staff made).
+func (s *Store) BookCustomerLeads(ctx context.Context, tenantID uuid.UUID, crm, customerExternalID string) (ids []uuid.UUID, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer done(&err)
+	rows, err := db.Query(ctx, `UPDATE leads SET status = 'booked', updated_at = now()
+		WHERE tenant_id = $1 AND crm = $2 AND customer_external_id = $3 AND status IN ('new', 'contacted')
+		RETURNING id`, tenantID, crm, customerExternalID)
+	if err != nil {
+		return nil, fmt.Errorf("error booking the leads of customer %s: %w", customerExternalID, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+}
