@@ -337,22 +337,7 @@ func sendWindowText(t lead.Tenant) string {
 		// A row edited by hand: the worker refuses to send, and says so.
 		return "none, the window is invalid: " + strings.ReplaceAll(err.Error(), "\n", "; ")
 	}
-	day := func(d time.Weekday) string {
-		if h, ok := w.HoursOn(d); ok {
-			return h.String()
-		}
-		return "closed"
-	}
-	week := []string{day(time.Monday)}
-	for _, d := range []time.Weekday{time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
-		if h := day(d); h != week[0] {
-			week = append(week, d.String()+" "+h)
-		}
-	}
-	if len(week) == 1 {
-		week[0] += " every day"
-	}
-	return "texts only " + strings.Join(week, ", ") + ", " + w.Location.String() + " time"
+	return "texts only " + w.Describe() + ", " + w.Location.String() + " time"
 }
 
 // parseQuietHours reads HH:MM-HH:MM. That the window starts before it ends

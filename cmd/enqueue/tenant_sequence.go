@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
@@ -152,23 +151,13 @@ func writeSequence(w io.Writer, t lead.Tenant) error {
 		if st.After == lead.AnchorPrevious {
 			after = "previous step"
 		}
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\n", st.Name, st.Channel, delayText(st.Delay), after, conditionText(st.Condition), wordingText(st))
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\n", st.Name, st.Channel, lead.FormatDelay(st.Delay), after, conditionText(st.Condition), wordingText(st))
 	}
 	return tw.Flush()
 }
 
 // delayText is a delay as the sequence file writes it: "72h", not
 // "72h0m0s" (lead.Step.MarshalJSON's form).
-func delayText(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
 
 func conditionText(c lead.StepCondition) string {
 	switch c {

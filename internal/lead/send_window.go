@@ -191,6 +191,11 @@ func (w SendWindow) opensOnSomeWeekday() bool {
 	return false
 }
 
+// Describe says which hours texts may go out, day by day, as the shop
+// reads it: "09:00-20:00 every day" or "08:00-21:00, Sunday 12:00-21:00".
+// Unlike String it shows what the rule leaves of the shop's hours.
+func (w SendWindow) Describe() string { return describeWeek(w.HoursOn) }
+
 // HoursOn returns the effective window on weekday d: the shop's hours
 // intersected with the rule's. ok is false when they do not overlap that
 // day, or when the hours or the rule are invalid (so an invalid window

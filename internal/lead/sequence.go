@@ -93,7 +93,7 @@ func (s Step) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plain
 		Delay string `json:"delay"`
-	}{plain(s), formatDelay(s.Delay)})
+	}{plain(s), FormatDelay(s.Delay)})
 }
 
 // UnmarshalJSON reads the delay as a duration string ("24h", "90m"). A
@@ -131,9 +131,9 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// formatDelay is Duration.String without the zero tail: "72h", not
-// "72h0m0s".
-func formatDelay(d time.Duration) string {
+// FormatDelay writes a delay as people and the stored JSON read it: "24h",
+// "90m", "30s", without Go's trailing zero units.
+func FormatDelay(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
@@ -268,7 +268,7 @@ func (s Sequence) Validate() error {
 			bad(at+".channel", fmt.Sprintf("%s has channel %s, must be sms or email", label, quote(string(st.Channel))))
 		}
 		if st.Delay < 0 {
-			bad(at+".delay", fmt.Sprintf("%s waits %s, must not be negative", label, formatDelay(st.Delay)))
+			bad(at+".delay", fmt.Sprintf("%s waits %s, must not be negative", label, FormatDelay(st.Delay)))
 		}
 		switch st.After {
 		case "", AnchorLead:
@@ -286,7 +286,7 @@ func (s Sequence) Validate() error {
 		}
 		if st.IsInitial() && st.Delay >= 0 && due[i].Sub(time.Time{}) > MaxInitialDelay {
 			bad(at+".delay", fmt.Sprintf("%s is due %s after the lead; it answers the customer's inquiry and must go within %s: give a later message another name",
-				label, formatDelay(due[i].Sub(time.Time{})), formatDelay(MaxInitialDelay)))
+				label, FormatDelay(due[i].Sub(time.Time{})), FormatDelay(MaxInitialDelay)))
 		}
 		for _, p := range templateProblems(st) {
 			bad(at+".template."+p.part, p.reason)
