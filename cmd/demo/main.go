@@ -3,14 +3,21 @@
 // DATABASE_URL is set), migrates it, starts the provider sandbox with demo
 // shops and a steady trickle of new leads, adds a tenant per demo shop,
 // starts two worker replicas, prints River UI's address and credentials,
-// and then a live count of leads ingested and messages sent. Ctrl-C stops
-// everything it started.
+// and then a live count of leads ingested and messages sent. The sandbox
+// announces each new lead to the workers by signed webhook, as the shops'
+// CRMs would, and about 20 seconds in one customer answers their first
+// text: the demo shows the lead move to replied, its follow-ups cancelled
+// and the shop's notification email. Ctrl-C stops everything it started.
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +32,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
@@ -95,8 +104,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	say("database: %s", redactURL(dbURL))
 
-	// 2. The provider sandbox, posting SendGrid's signed events to the
-	// replicas (their addresses are chosen now, before they start).
+	// 2. The provider sandbox, posting SendGrid's signed events and the
+	// CRMs' webhooks to the replicas (their addresses are chosen now,
+	// before they start).
 	sandboxAddr, err := devnet.FreeAddr()
 	if err != nil {
 		return err
@@ -107,7 +117,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if workerAddrs[i], err = devnet.FreeAddr(); err != nil {
 			return err
 		}
-		sbArgs = append(sbArgs, "-sendgrid-webhook", "http://"+workerAddrs[i]+"/webhooks/sendgrid/events")
+		sbArgs = append(sbArgs, "-sendgrid-webhook", "http://"+workerAddrs[i]+"/webhooks/sendgrid/events", "-worker", "http://"+workerAddrs[i])
 	}
 	sb, err := start(ctx, filepath.Join(*binDir, "sandbox"), filepath.Join(logDir, "sandbox.log"), nil, sbArgs...)
 	if err != nil {
@@ -154,13 +164,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer pool.Close()
-	var tenants []lead.Tenant
+	var (
+		tenants []lead.Tenant
+		hooks   []webhookCredentials
+	)
 	for i, shop := range sandbox.DemoShops() {
 		t, err := ensureTenant(ctx, store.New(pool), keys, shop, i)
 		if err != nil {
 			return err
 		}
+		h, err := giveWebhookCredentials(ctx, store.New(pool), keys, t)
+		if err != nil {
+			return err
+		}
 		tenants = append(tenants, t)
+		hooks = append(hooks, h)
 	}
 
 	// 5. Worker replicas.
@@ -170,8 +188,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if i == 1 {
 			uiURL = "http://" + addr + "/riverui/"
 		}
+		// Twilio signs the exact URL it calls: each replica's public URL
+		// is its own address, which the sandbox calls.
 		w, err := start(ctx, filepath.Join(*binDir, "worker"), filepath.Join(logDir, fmt.Sprintf("worker-%d.log", i)),
-			append(env, "LEADORCH_HTTP_ADDR="+addr), "run")
+			append(env, "LEADORCH_HTTP_ADDR="+addr, "LEADORCH_HTTP_PUBLIC_URL=http://"+addr), "run")
 		if err != nil {
 			return err
 		}
@@ -181,17 +201,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 
+	// 6. The sandbox plays each shop's CRM webhooks and customers: it
+	// needs the tenants' webhook credentials, which it never shows.
+	for i, t := range tenants {
+		if err := registerWithSandbox(ctx, base, t, hooks[i]); err != nil {
+			return err
+		}
+	}
+
 	say("")
 	say("Lead Orchestrator demo is running: %d worker replicas, %d shops, %.1f new leads/s.", *replicas, len(tenants), *rate)
-	for _, t := range tenants {
-		say("  Shop:      %s on %s (%s), texts from %s", t.Name, t.CRMKind, t.TimeZone, t.SMSFrom)
+	for i, t := range tenants {
+		say("  Shop:      %s on %s (%s), texts from %s, replies emailed to %s; %s", t.Name, t.CRMKind, t.TimeZone, t.SMSFrom, t.NotifyEmail, hooks[i].describe())
 	}
 	say("  River UI:  %s  (user demo, password %s)", uiURL, password)
 	say("  Sandbox:   %s/_sandbox/messages shows every text and email the providers received", base)
+	say("  Replies:   in about %s a customer answers their first text; answer as any customer yourself with", replyAfter)
+	say(`             curl -d '{"from": "+1...", "body": "Can you do Friday?"}' %s/_sandbox/simulate/reply`, base)
 	say("  Logs:      %s/", logDir)
 	say("Ctrl-C stops everything.")
 	say("")
 
+	scene := &replyScene{pool: pool, base: base, tenants: tenants, at: time.Now().Add(replyAfter)}
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {
@@ -201,6 +232,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return nil
 		case <-tick.C:
 			say("%s", counts(ctx, pool, tenants, base))
+			for _, line := range scene.step(ctx) {
+				say("%s  %s", time.Now().Format("15:04:05"), line)
+			}
 		}
 	}
 }
@@ -209,14 +243,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // run of the demo left on the same .data up to date (the demo shops
 // change between versions: a shop may have moved to another CRM).
 func ensureTenant(ctx context.Context, st *store.Store, keys *credentials.Keyring, shop sandbox.DemoShop, i int) (lead.Tenant, error) {
+	domain := strings.Fields(strings.ToLower(shop.Name))[0] + ".example.com"
 	t := lead.Tenant{
 		Name: shop.Name, CRMKind: shop.CRM, CRMLocationID: shop.LocationID, CRMClientID: shop.ClientID,
 		TimeZone: shop.TimeZone, PollInterval: 5 * time.Second,
 		// The demo runs at any hour.
 		QuietHours: lead.AllDay, QuietRule: lead.QuietRuleNone,
 		SMSFrom:   fmt.Sprintf("+1512555%04d", 100+i),
-		EmailFrom: fmt.Sprintf("service@%s.example.com", strings.Fields(strings.ToLower(shop.Name))[0]), EmailFromName: shop.Name,
-		Enabled: true,
+		EmailFrom: "service@" + domain, EmailFromName: shop.Name,
+		// Where a customer's reply is forwarded.
+		NotifyEmail: "owner@" + domain,
+		Enabled:     true,
 	}
 	old, err := st.FleetFindTenant(ctx, shop.Name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -233,6 +270,257 @@ func ensureTenant(ctx context.Context, st *store.Store, keys *credentials.Keyrin
 		return lead.Tenant{}, err
 	}
 	return st.UpdateTenant(ctx, t, &t.CRMSecret)
+}
+
+// webhookCredentials are what a demo shop's CRM calls the workers with: a
+// ShopMonkey signing secret or a Tekmetric URL token, new every run.
+type webhookCredentials struct {
+	secret, token string
+}
+
+func (h webhookCredentials) describe() string {
+	if h.token != "" {
+		return "Tekmetric webhook URL token set"
+	}
+	return "ShopMonkey webhooks signed"
+}
+
+// giveWebhookCredentials makes t's webhook credentials and stores them as
+// `enqueue tenant update` does: the signing secret sealed for t, the URL
+// token only as its SHA-256.
+func giveWebhookCredentials(ctx context.Context, st *store.Store, keys *credentials.Keyring, t lead.Tenant) (webhookCredentials, error) {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails
+	var (
+		h      webhookCredentials
+		sealed lead.SealedSecret
+		hash   []byte
+	)
+	switch t.CRMKind {
+	case sandbox.ProviderShopMonkey:
+		h.secret = "whsec_" + base64.StdEncoding.EncodeToString(raw)
+		var err error
+		if sealed, err = keys.Seal(t.ID, lead.Secret(h.secret)); err != nil {
+			return h, fmt.Errorf("error sealing the webhook secret of %s: %w", t.Name, err)
+		}
+	case sandbox.ProviderTekmetric:
+		h.token = base64.RawURLEncoding.EncodeToString(raw)
+		sum := sha256.Sum256([]byte(h.token))
+		hash = sum[:]
+	default:
+		return h, fmt.Errorf("demo shop %s is on %q, which has no webhooks", t.Name, t.CRMKind)
+	}
+	return h, st.SetTenantWebhookCredentials(ctx, t.ID, sealed, hash)
+}
+
+// registerWithSandbox tells the sandbox what it needs to play t's CRM and
+// customers against the workers.
+func registerWithSandbox(ctx context.Context, base string, t lead.Tenant, h webhookCredentials) error {
+	body, err := json.Marshal(map[string]string{
+		"tenant_id": t.ID.String(), "crm": t.CRMKind, "location": t.CRMLocationID,
+		"webhook_secret": h.secret, "webhook_token": h.token, "sms_number": t.SMSFrom,
+	})
+	if err != nil {
+		return err
+	}
+	status, answer, err := postJSON(ctx, base+"/_sandbox/simulate/tenants", body)
+	if err != nil {
+		return fmt.Errorf("error registering %s with the sandbox: %w", t.Name, err)
+	}
+	if status != http.StatusCreated {
+		return fmt.Errorf("the sandbox refused %s: %d %s", t.Name, status, answer)
+	}
+	return nil
+}
+
+// postJSON posts body to url and returns the status and the answer.
+func postJSON(ctx context.Context, url string, body []byte) (int, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode, strings.TrimSpace(string(answer)), nil
+}
+
+// replyAfter is when, after the demo starts, its customer answers.
+const replyAfter = 20 * time.Second
+
+// replyText is what the demo's customer answers.
+const replyText = "Yes, can you do Tuesday at 9?"
+
+// replyScene is the demo's customer who answers: once replyAfter has
+// passed, a lead that got its first text and has follow-ups scheduled
+// replies through the sandbox, and the scene reports, from the database
+// and the sandbox, the worker recording the reply, cancelling the
+// follow-ups and emailing the shop. It reads as the owner, like counts.
+type replyScene struct {
+	pool    *pgxpool.Pool
+	base    string
+	tenants []lead.Tenant
+	at      time.Time
+
+	// Set once the customer has answered.
+	lead      uuid.UUID
+	tenant    lead.Tenant
+	name      string
+	sid       string
+	repliedAt time.Time
+	pending   int // follow-ups scheduled when the customer answered
+
+	recorded, notified, gaveUp bool
+}
+
+// step moves the scene on as far as it can now and returns what to print.
+func (s *replyScene) step(ctx context.Context) []string {
+	switch {
+	case s.notified || s.gaveUp || time.Now().Before(s.at):
+		return nil
+	case s.sid == "":
+		return s.reply(ctx)
+	case !s.recorded:
+		return s.checkRecorded(ctx)
+	default:
+		return s.checkNotified(ctx)
+	}
+}
+
+// reply picks the newest lead that got its first text and still has
+// follow-ups scheduled, and has its customer answer.
+func (s *replyScene) reply(ctx context.Context) []string {
+	ids := make([]string, len(s.tenants))
+	for i, t := range s.tenants {
+		ids[i] = t.ID.String()
+	}
+	var (
+		tenantID    uuid.UUID
+		phone, name string
+	)
+	err := s.pool.QueryRow(ctx, `SELECT l.id, l.tenant_id, l.phone, l.first_name || ' ' || l.last_name FROM leads l
+		WHERE l.tenant_id = ANY($1::uuid[]) AND l.status = 'contacted' AND l.phone <> ''
+		AND EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = l.tenant_id AND m.lead_id = l.id
+			AND m.channel = 'sms' AND m.status IN ('sent', 'delivered'))
+		AND EXISTS (SELECT 1 FROM river_job j WHERE j.kind IN ('send_sms', 'send_email')
+			AND j.args->>'lead_id' = l.id::text AND j.state = 'scheduled')
+		-- The worker answers the newest lead with the number: a number two
+		-- leads share would not show this one stop.
+		AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.tenant_id = l.tenant_id AND o.phone = l.phone AND o.id <> l.id)
+		ORDER BY l.created_at DESC LIMIT 1`, ids).Scan(&s.lead, &tenantID, &phone, &name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s.giveUpAfter(time.Minute, "no lead has got its first text yet")
+	}
+	if err != nil {
+		return []string{"error picking a lead to reply: " + err.Error()}
+	}
+	for _, t := range s.tenants {
+		if t.ID == tenantID {
+			s.tenant = t
+		}
+	}
+	s.name = name
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind IN ('send_sms', 'send_email')
+		AND args->>'lead_id' = $1 AND state = 'scheduled'`, s.lead.String()).Scan(&s.pending); err != nil {
+		return []string{"error counting follow-ups: " + err.Error()}
+	}
+	body, _ := json.Marshal(map[string]string{"tenant_id": tenantID.String(), "from": phone, "body": replyText})
+	status, answer, err := postJSON(ctx, s.base+"/_sandbox/simulate/reply", body)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("%d %s", status, answer)
+	}
+	var sent struct {
+		MessageSid string `json:"message_sid"`
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(answer), &sent)
+	}
+	if err != nil {
+		s.gaveUp = true
+		return []string{"the sandbox could not deliver the customer's reply: " + err.Error()}
+	}
+	s.sid, s.repliedAt = sent.MessageSid, time.Now()
+	return []string{fmt.Sprintf("customer reply: %s (%s) texts %s %q; the lead has %d follow-up steps scheduled",
+		s.name, phone, s.tenant.Name, replyText, s.pending)}
+}
+
+// checkRecorded reports the reply once the worker has recorded it.
+func (s *replyScene) checkRecorded(ctx context.Context) []string {
+	var (
+		status         string
+		inbound        int
+		scheduled      int
+		cancelledSteps []string
+	)
+	err := s.pool.QueryRow(ctx, `SELECT l.status,
+		(SELECT count(*) FROM inbound_messages i WHERE i.tenant_id = l.tenant_id AND i.lead_id = l.id AND i.provider_id = $2),
+		(SELECT count(*) FROM river_job j WHERE j.kind IN ('send_sms', 'send_email') AND j.args->>'lead_id' = $3 AND j.state = 'scheduled'),
+		(SELECT coalesce(array_agg((j.args->>'step') || ' ' || CASE j.kind WHEN 'send_sms' THEN 'text' ELSE 'email' END
+			ORDER BY j.scheduled_at), '{}') FROM river_job j
+			WHERE j.kind IN ('send_sms', 'send_email') AND j.args->>'lead_id' = $3 AND j.state = 'cancelled')
+		FROM leads l WHERE l.id = $1`, s.lead, s.sid, s.lead.String()).Scan(&status, &inbound, &scheduled, &cancelledSteps)
+	if err != nil {
+		return []string{"error reading the replied lead: " + err.Error()}
+	}
+	if status != string(lead.StatusReplied) || inbound == 0 {
+		return s.giveUpAfter(time.Minute, "the worker has not recorded the reply (lead status "+status+"); see the worker logs")
+	}
+	s.recorded = true
+	return []string{fmt.Sprintf("reply recorded in %s: lead status replied, reply stored; sequence stopped: %d pending follow-up steps cancelled (%s), %d still scheduled",
+		time.Since(s.repliedAt).Round(100*time.Millisecond), len(cancelledSteps), strings.Join(cancelledSteps, ", "), scheduled)}
+}
+
+// checkNotified reports the shop's notification email once the sandbox
+// has it.
+func (s *replyScene) checkNotified(ctx context.Context) []string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/_sandbox/messages", nil)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil // the next tick asks again
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Emails []struct {
+			To      string `json:"to"`
+			Subject string `json:"subject"`
+		} `json:"emails"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		return []string{"error reading the sandbox's messages: " + err.Error()}
+	}
+	for _, e := range got.Emails {
+		if e.To == s.tenant.NotifyEmail && e.Subject == "Reply from "+s.name {
+			s.notified = true
+			return []string{fmt.Sprintf("shop notified: email %q to %s arrived %s after the reply",
+				e.Subject, e.To, time.Since(s.repliedAt).Round(100*time.Millisecond))}
+		}
+	}
+	return s.giveUpAfter(time.Minute, "no notification email to "+s.tenant.NotifyEmail+" yet; see the worker logs")
+}
+
+// giveUpAfter ends the scene with why, once wait has passed since the
+// step it is on could start.
+func (s *replyScene) giveUpAfter(wait time.Duration, why string) []string {
+	since := s.at
+	if !s.repliedAt.IsZero() {
+		since = s.repliedAt
+	}
+	if time.Since(since) < wait {
+		return nil
+	}
+	s.gaveUp = true
+	return []string{"reply scene stopped: " + why}
 }
 
 // counts is one line of the live display: what the database says was done

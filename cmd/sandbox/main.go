@@ -3,7 +3,11 @@
 // benchmark and the fault harness. It never talks to the internet.
 //
 // Point a worker at it with the base URLs it prints; see what the providers
-// received at GET /_sandbox/messages.
+// received at GET /_sandbox/messages. With -worker it also plays the CRMs'
+// webhooks and the customers' answers against the workers named: every
+// lead it adds to a shop whose tenant is registered (POST
+// /_sandbox/simulate/tenants) is announced by webhook, and the
+// /_sandbox/simulate routes send texts and bounces.
 package main
 
 import (
@@ -39,6 +43,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	rate := fs.Float64("rate", 0, "new leads per second to add across the demo shops (0 = none)")
 	var webhooks stringList
 	fs.Var(&webhooks, "sendgrid-webhook", "URL to post signed SendGrid events to (repeatable: tried in turn, as a load balancer would)")
+	var workers stringList
+	fs.Var(&workers, "worker", "base URL of a worker (its http.public_url) to announce new leads to by webhook, and to send simulated texts and bounces to (repeatable: round-robin)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -50,6 +56,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	srv := sandbox.NewServer(sandbox.ServerOpts{})
+	if err := srv.Simulator.SetWorkers(workers...); err != nil {
+		return fmt.Errorf("-worker: %w", err)
+	}
 	// Fresh ids every start: a demo restarted on the same database must not
 	// hand out the ids its last run's leads had.
 	srv.ShopMonkey.Seed(time.Now().UnixNano())
@@ -94,6 +103,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  posting SendGrid events to %v; LEADORCH_SENDGRID_WEBHOOK_PUBLIC_KEY=%s\n", []string(webhooks), sandbox.SendGridWebhookPublicKey)
 		go sandbox.NewEventPoster(srv.SendGrid, webhooks...).Run(ctx, time.Second)
 	}
+	if len(workers) > 0 {
+		fmt.Fprintf(stdout, "  announcing every lead added to a registered shop by webhook to %v, round-robin; "+
+			"register tenants with POST %s/_sandbox/simulate/tenants\n", []string(workers), base)
+	}
+	// Always running: workers and tenants can also be given over HTTP.
+	go announceLeads(ctx, srv.Simulator, stdout)
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
@@ -119,6 +134,31 @@ func addLeads(ctx context.Context, srv *sandbox.Server, rate float64) {
 			return
 		case <-tick.C:
 			_ = srv.AddDemoLead(shops[i%len(shops)], i%3 == 2, time.Time{})
+		}
+	}
+}
+
+// announceLeads announces new leads by webhook a few times a second, as
+// the CRMs do when a record is created, and prints each announcement. A
+// refused lead is tried again on the next round; failures are printed at
+// most every few seconds, so a stopped worker does not flood the log.
+func announceLeads(ctx context.Context, sim *sandbox.Simulator, stdout io.Writer) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	var lastFailure time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		done, err := sim.AnnounceLeads(ctx)
+		for _, a := range done {
+			fmt.Fprintf(stdout, "announced %s to %s for tenant %s\n", a.Lead.ExternalID, a.Worker, a.TenantID)
+		}
+		if err != nil && ctx.Err() == nil && time.Since(lastFailure) > 5*time.Second {
+			lastFailure = time.Now()
+			fmt.Fprintf(stdout, "announcing leads: %v (retrying)\n", err)
 		}
 	}
 }

@@ -373,9 +373,8 @@ func (s *Simulator) announce(ctx context.Context, t SimulatedTenant, ref LeadRef
 		if !ok {
 			return "", fmt.Errorf("%w: no %s %d in shop %d", errSimulateNotFound, table, id, shop)
 		}
-		// The token is the path's last segment; postWebhook's errors name
-		// only the host.
 		err = PostTekmetricWebhook(ctx, s.client, worker+"/webhooks/tekmetric/"+tenantPath+"/"+url.PathEscape(t.WebhookToken), event, record)
+		err = withoutToken(err, t.WebhookToken)
 	default:
 		return "", fmt.Errorf("%w: unknown CRM %q", errSimulateInvalid, t.CRM)
 	}
@@ -383,6 +382,17 @@ func (s *Simulator) announce(ctx context.Context, t SimulatedTenant, ref LeadRef
 		return "", fmt.Errorf("%w: %w", errSimulateWorker, err)
 	}
 	return worker, nil
+}
+
+// withoutToken hides a Tekmetric webhook token in err: a refusal names
+// only the worker's host, but a transport error (*url.Error: refused,
+// timed out) quotes the whole URL, whose last segment is the token.
+func withoutToken(err error, token string) error {
+	var ue *url.Error
+	if err != nil && errors.As(err, &ue) {
+		ue.URL = strings.ReplaceAll(ue.URL, url.PathEscape(token), "{token}")
+	}
+	return err
 }
 
 // CustomerText is a text a customer sends a shop. TenantID or ShopNumber

@@ -10,10 +10,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	neturl "net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -223,7 +225,12 @@ func postWebhook(ctx context.Context, client *http.Client, url string, h http.He
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		// The host only, as below: the URL may hold a secret token.
+		var uerr *neturl.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return fmt.Errorf("webhook at %s: %w", req.URL.Host, err)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

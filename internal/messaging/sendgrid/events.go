@@ -70,8 +70,8 @@ func (v *EventVerifier) Verify(body []byte, signature, timestamp string, now tim
 }
 
 // ParseEvents decodes a verified event webhook body. Events without our
-// custom args (mail sent by other applications on the same account) are
-// dropped; an event with malformed ids is an error naming the field, since a
+// message id (mail sent by other applications on the same account, our
+// notices to shops) are dropped; an event with malformed ids is an error naming the field, since a
 // signed body from SendGrid should never carry one.
 func ParseEvents(body []byte) ([]messaging.EmailEvent, error) {
 	var raw []map[string]any
@@ -82,7 +82,11 @@ func ParseEvents(body []byte) ([]messaging.EmailEvent, error) {
 	for i, r := range raw {
 		tenantID, _ := r["tenant_id"].(string)
 		messageID, _ := r["message_id"].(string)
-		if tenantID == "" && messageID == "" {
+		if messageID == "" {
+			// Not a customer message of ours: mail of other applications
+			// on the account, or our notices to shops (which carry the
+			// tenant but no message). Dropped, not refused: one such event
+			// must not make SendGrid redeliver the whole batch forever.
 			continue
 		}
 		if _, err := uuid.Parse(tenantID); err != nil {
