@@ -341,3 +341,40 @@ func TestBookingStopsTheSequence(t *testing.T) {
 		})
 	}
 }
+
+// TestTwilioStatusCallback: Twilio's signed delivery callbacks update the
+// outbox row; a late or repeated earlier status never moves a final one
+// back; an unsigned callback is refused.
+func TestTwilioStatusCallback(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupWebhooks(t)
+	shop := b.addShop(t, "status")
+	leadID := b.newLead(t, shop, 9)
+	res, err := b.client.Insert(ctx, jobs.SendSMSArgs{TenantID: shop.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
+	require.NoError(t, err)
+	require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, b.client, res.Job.ID).State)
+	m := b.message(t, shop.ID, leadID, lead.ChannelSMS)
+	url := b.server.URL + httpapi.TwilioStatusPath(shop.ID)
+
+	post := func(status string, code int) {
+		t.Helper()
+		require.NoError(t, sandbox.PostTwilioStatus(ctx, http.DefaultClient, url, sandbox.DefaultTwilioAuthToken, m.ProviderID, status, code))
+	}
+	deliveryOf := func() (string, string) {
+		var status, delivery string
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT status, delivery_status FROM messages WHERE id = $1`, m.ID).Scan(&status, &delivery))
+		return status, delivery
+	}
+	post("delivered", 0)
+	require.Eventually(t, func() bool { s, d := deliveryOf(); return s == "delivered" && d == "delivered" }, 10*time.Second, 10*time.Millisecond)
+	post("sent", 0) // out of order: an earlier status, late
+	time.Sleep(300 * time.Millisecond)
+	_, d := deliveryOf()
+	require.Equal(t, "delivered", d, "a final status stays")
+
+	resp, err := http.PostForm(url, map[string][]string{"MessageSid": {m.ProviderID}, "MessageStatus": {"failed"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
