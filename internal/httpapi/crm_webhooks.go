@@ -155,15 +155,30 @@ func handleTekmetricWebhook(logger *slog.Logger, wh TenantWebhooks, now func() t
 			writeJSON(w, http.StatusOK, map[string]string{"ignored": e.Event})
 			return
 		}
-		// Tekmetric sends no version or delivery id: every delivery is
+		// Tekmetric sends no delivery id. The record's updatedDate, when
+		// the webhook carries it, is its version, so the webhook and the
+		// poll of one change share an ingest; without it every delivery is
 		// looked at (ingest is idempotent).
-		if err := wh.EnqueueIngest(r.Context(), t.ID, "tekmetric", "", e.ExternalID(), now().UnixMilli()); err != nil {
+		version, ok := e.Version(tenantLocation(t))
+		if !ok {
+			version = now().UnixMilli()
+		}
+		if err := wh.EnqueueIngest(r.Context(), t.ID, "tekmetric", "", e.ExternalID(), version); err != nil {
 			logger.ErrorContext(r.Context(), "error enqueueing a webhook ingest", slog.String("error", err.Error()))
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not store; redeliver"})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"enqueued": e.ExternalID()})
 	})
+}
+
+// tenantLocation is the shop's time zone (UTC when it does not load; the
+// tenant's validation makes that a row edited by hand).
+func tenantLocation(t lead.Tenant) *time.Location {
+	if loc, err := time.LoadLocation(t.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
 }
 
 // twilioForm reads a Twilio webhook's form body and checks its signature

@@ -231,6 +231,8 @@ type TekmetricEvent struct {
 	// ID is data.id: positive for repair orders and appointments, zero
 	// for other events without a readable one.
 	ID int64
+	// UpdatedDate is data.updatedDate as sent, when there is one.
+	UpdatedDate string
 }
 
 // ExternalID is the record's id as crm/tekmetric names leads
@@ -263,7 +265,8 @@ func ParseTekmetricWebhook(body []byte) (TekmetricEvent, error) {
 	e := TekmetricEvent{Event: event, Kind: tekmetricKind(event)}
 
 	var data struct {
-		ID json.RawMessage `json:"id"`
+		ID          json.RawMessage `json:"id"`
+		UpdatedDate json.RawMessage `json:"updatedDate"`
 	}
 	if isNull(v.Data) {
 		if e.Kind == TekmetricOther {
@@ -285,7 +288,31 @@ func ParseTekmetricWebhook(body []byte) (TekmetricEvent, error) {
 		return TekmetricEvent{}, fmt.Errorf("tekmetric webhook: %w", err)
 	}
 	e.ID = id
+	// Best effort: a record's updatedDate, when the webhook carries it, is
+	// what its version is made of (see Version).
+	if updated, err := jsonText("data.updatedDate", data.UpdatedDate, false); err == nil {
+		e.UpdatedDate = updated
+	}
 	return e, nil
+}
+
+// Version is the record's version as the Tekmetric adapter computes it
+// (updatedDate in Unix milliseconds; a time without a zone is the shop's
+// wall clock in loc), so a webhook and a poll of the same change share one
+// ingest job. ok is false when the webhook carried no usable updatedDate.
+func (e TekmetricEvent) Version(loc *time.Location) (v int64, ok bool) {
+	if e.UpdatedDate == "" {
+		return 0, false
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
+		if t, err := time.Parse(layout, e.UpdatedDate); err == nil {
+			return t.UnixMilli(), true
+		}
+	}
+	if t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", e.UpdatedDate, loc); err == nil {
+		return t.UnixMilli(), true
+	}
+	return 0, false
 }
 
 // tekmetricKind reads the record kind from an event name. Tekmetric's

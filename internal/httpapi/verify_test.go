@@ -546,3 +546,27 @@ func TestVerifyStatus(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, verifyStatus(ErrWebhookStale))
 	require.Equal(t, http.StatusInternalServerError, verifyStatus(ErrWebhookSecret))
 }
+
+// TestTekmetricWebhookVersion: the version a webhook derives from the
+// record's updatedDate is the adapter's (Unix milliseconds; a zone-less
+// time is the shop's wall clock), so a webhook and a poll share an ingest.
+func TestTekmetricWebhookVersion(t *testing.T) {
+	t.Parallel()
+	denver, err := time.LoadLocation("America/Denver")
+	require.NoError(t, err)
+	for body, want := range map[string]int64{
+		`{"event":"Repair Order Updated","data":{"id":7,"updatedDate":"2026-11-25T10:30:00Z"}}`:      time.Date(2026, 11, 25, 10, 30, 0, 0, time.UTC).UnixMilli(),
+		`{"event":"Appointment Created","data":{"id":8,"updatedDate":"2026-11-25T10:30:00.250"}}`:    time.Date(2026, 11, 25, 10, 30, 0, 250e6, denver).UnixMilli(),
+		`{"event":"Appointment Created","data":{"id":9,"updatedDate":"2026-11-25T10:30:00-0700"}}`:   time.Date(2026, 11, 25, 17, 30, 0, 0, time.UTC).UnixMilli(),
+	} {
+		e, err := ParseTekmetricWebhook([]byte(body))
+		require.NoError(t, err)
+		got, ok := e.Version(denver)
+		require.True(t, ok, body)
+		require.Equal(t, want, got, body)
+	}
+	e, err := ParseTekmetricWebhook([]byte(`{"event":"Repair Order Created","data":{"id":7}}`))
+	require.NoError(t, err)
+	_, ok := e.Version(denver)
+	require.False(t, ok, "no updatedDate: no version")
+}
