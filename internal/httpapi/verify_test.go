@@ -555,9 +555,9 @@ func TestTekmetricWebhookVersion(t *testing.T) {
 	denver, err := time.LoadLocation("America/Denver")
 	require.NoError(t, err)
 	for body, want := range map[string]int64{
-		`{"event":"Repair Order Updated","data":{"id":7,"updatedDate":"2026-11-25T10:30:00Z"}}`:      time.Date(2026, 11, 25, 10, 30, 0, 0, time.UTC).UnixMilli(),
-		`{"event":"Appointment Created","data":{"id":8,"updatedDate":"2026-11-25T10:30:00.250"}}`:    time.Date(2026, 11, 25, 10, 30, 0, 250e6, denver).UnixMilli(),
-		`{"event":"Appointment Created","data":{"id":9,"updatedDate":"2026-11-25T10:30:00-0700"}}`:   time.Date(2026, 11, 25, 17, 30, 0, 0, time.UTC).UnixMilli(),
+		`{"event":"Repair Order Updated","data":{"id":7,"updatedDate":"2026-11-25T10:30:00Z"}}`:    time.Date(2026, 11, 25, 10, 30, 0, 0, time.UTC).UnixMilli(),
+		`{"event":"Appointment Created","data":{"id":8,"updatedDate":"2026-11-25T10:30:00.250"}}`:  time.Date(2026, 11, 25, 10, 30, 0, 250e6, denver).UnixMilli(),
+		`{"event":"Appointment Created","data":{"id":9,"updatedDate":"2026-11-25T10:30:00-0700"}}`: time.Date(2026, 11, 25, 17, 30, 0, 0, time.UTC).UnixMilli(),
 	} {
 		e, err := ParseTekmetricWebhook([]byte(body))
 		require.NoError(t, err)
