@@ -272,7 +272,7 @@ func createWebhookTenants(ctx context.Context, pool *pgxpool.Pool, fk *fakes, n 
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := st.SetTenantWebhookCredentials(ctx, t.ID, sealed, nil); err != nil {
+		if err := st.SetTenantWebhookCredentials(ctx, t.ID, &sealed, nil); err != nil {
 			return nil, nil, err
 		}
 		secrets = append(secrets, secret)

@@ -293,16 +293,17 @@ func giveWebhookCredentials(ctx context.Context, st *store.Store, keys *credenti
 	_, _ = rand.Read(raw) // crypto/rand.Read never fails
 	var (
 		h      webhookCredentials
-		sealed lead.SealedSecret
+		sealed *lead.SealedSecret
 		hash   []byte
 	)
 	switch t.CRMKind {
 	case sandbox.ProviderShopMonkey:
 		h.secret = "whsec_" + base64.StdEncoding.EncodeToString(raw)
-		var err error
-		if sealed, err = keys.Seal(t.ID, lead.Secret(h.secret)); err != nil {
+		s, err := keys.Seal(t.ID, lead.Secret(h.secret))
+		if err != nil {
 			return h, fmt.Errorf("error sealing the webhook secret of %s: %w", t.Name, err)
 		}
+		sealed = &s
 	case sandbox.ProviderTekmetric:
 		h.token = base64.RawURLEncoding.EncodeToString(raw)
 		sum := sha256.Sum256([]byte(h.token))

@@ -132,7 +132,15 @@ func (f *tenantFlags) saveWebhookCredentials(ctx context.Context, d *deps, t lea
 			return t, "", err
 		}
 	}
-	if err := d.store.SetTenantWebhookCredentials(ctx, t.ID, t.WebhookSecret, t.WebhookTokenHash); err != nil {
+	var newSecret *lead.SealedSecret
+	if f.webhookSecret.isGiven() {
+		newSecret = &t.WebhookSecret
+	}
+	var newHash []byte
+	if f.newWebhookToken {
+		newHash = t.WebhookTokenHash
+	}
+	if err := d.store.SetTenantWebhookCredentials(ctx, t.ID, newSecret, newHash); err != nil {
 		return t, "", err
 	}
 	return t, token, nil

@@ -79,7 +79,7 @@ func (b *webhookBundle) withWebhookCredentials(t *testing.T, tenant lead.Tenant)
 	sealed, err := b.keys.Seal(tenant.ID, shopMonkeyWebhookSecret)
 	require.NoError(t, err)
 	hash := sha256.Sum256([]byte(tekmetricWebhookToken))
-	require.NoError(t, b.store.SetTenantWebhookCredentials(context.Background(), tenant.ID, sealed, hash[:]))
+	require.NoError(t, b.store.SetTenantWebhookCredentials(context.Background(), tenant.ID, &sealed, hash[:]))
 }
 
 // TestShopMonkeyWebhook: a signed webhook for a new estimate gets its

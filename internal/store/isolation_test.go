@@ -14,7 +14,8 @@ import (
 )
 
 // tenantTables are every table that holds a tenant's rows.
-var tenantTables = []string{"tenants", "leads", "messages", "suppressions", "message_events", "job_executions", "crm_rate_limits"}
+var tenantTables = []string{"tenants", "leads", "messages", "suppressions", "message_events", "job_executions", "crm_rate_limits",
+	"inbound_messages", "webhook_receipts"}
 
 // isolationBundle gives tenants a and b one row in every tenant table.
 type isolationBundle struct {
@@ -44,6 +45,12 @@ func setupIsolation(t *testing.T) *isolationBundle {
 		_, err = b.store.RecordMessageEvent(ctx, tn.tenant.ID, store.MessageEvent{MessageID: m.ID, Provider: "sendgrid", Event: "processed", OccurredAt: time.Now()})
 		require.NoError(t, err)
 		_, err = b.store.TakeCRMRequest(ctx, tn.tenant.ID, 60, 10, time.Now())
+		require.NoError(t, err)
+		// The same provider and delivery ids in both: they are per tenant.
+		_, err = b.store.RecordInbound(ctx, tn.tenant.ID, store.InboundMessage{ProviderID: "SMin", LeadID: id, From: "+15552013344",
+			To: "+15125550100", Body: "hi", Kind: "reply"})
+		require.NoError(t, err)
+		_, err = b.store.TakeWebhookDelivery(ctx, tn.tenant.ID, "shopmonkey", "msg_1")
 		require.NoError(t, err)
 		require.NoError(t, b.store.RecordExecution(ctx, tn.tenant.ID, store.Execution{JobID: tn.jobID, Run: 1, Attempt: 1, Kind: "send_sms",
 			Queue: "sms", LeadID: id, Outcome: store.OutcomeCompleted, StartedAt: time.Now(), FinishedAt: time.Now()}))
@@ -113,6 +120,8 @@ func TestIsolationUnscopedQueries(t *testing.T) {
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM message_events"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM job_executions"), "a's row only, not b's nor the fleet's")
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM crm_rate_limits"))
+		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM inbound_messages"))
+		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM webhook_receipts"))
 		require.Zero(t, count(t, tx, "SELECT count(*) FROM leads WHERE tenant_id <> '"+a+"'"))
 
 		tag, err := tx.Exec(ctx, `UPDATE leads SET first_name = 'Mallory'`)
@@ -179,7 +188,10 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 			(SELECT string_agg(address, ';' ORDER BY address) FROM suppressions WHERE tenant_id = $1),
 			(SELECT string_agg(concat_ws(',', message_id, event), ';' ORDER BY id) FROM message_events WHERE tenant_id = $1),
 			(SELECT string_agg(concat_ws(',', job_id, run, outcome), ';' ORDER BY id) FROM job_executions WHERE tenant_id = $1),
-			(SELECT concat_ws(',', tokens, refilled_at) FROM crm_rate_limits WHERE tenant_id = $1))`,
+			(SELECT concat_ws(',', tokens, refilled_at) FROM crm_rate_limits WHERE tenant_id = $1),
+			(SELECT string_agg(concat_ws(',', provider_id, lead_id, kind), ';' ORDER BY id) FROM inbound_messages WHERE tenant_id = $1),
+			(SELECT string_agg(delivery_id, ';' ORDER BY delivery_id) FROM webhook_receipts WHERE tenant_id = $1),
+			(SELECT concat_ws(',', webhook_secret_key_id, webhook_token_sha256) FROM tenants WHERE id = $1))`,
 			b.b.ID).Scan(&s))
 		return s
 	}
@@ -222,7 +234,33 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, execs, 1, "ListExecutions")
 
+	exists, err := st.LeadExists(ctx, a, "shopmonkey", "order:b")
+	require.NoError(t, err)
+	require.False(t, exists, "LeadExists")
+	inbound, err := st.ListInbound(ctx, a, b.leadB)
+	require.NoError(t, err)
+	require.Empty(t, inbound, "ListInbound")
+	byPhone, err := st.FindLeadByPhone(ctx, a, "+15552013344")
+	require.NoError(t, err)
+	require.Equal(t, b.leadA, byPhone.ID, "FindLeadByPhone: the same number is a's own lead")
+
 	// Writes: nothing of b's changes.
+	require.ErrorIs(t, st.SetLeadStatus(ctx, a, b.leadB, lead.StatusReplied), store.ErrNotFound, "SetLeadStatus")
+	require.NoError(t, st.Unsuppress(ctx, a, lead.ChannelEmail, "b@example.com"), "Unsuppress")
+	isNew, err := st.RecordInbound(ctx, a, store.InboundMessage{ProviderID: "SMx", From: "+15552013344", To: "+1", Body: "x", Kind: "reply"})
+	require.NoError(t, err)
+	require.True(t, isNew, "RecordInbound")
+	isNew, err = st.TakeWebhookDelivery(ctx, a, "shopmonkey", "msg_2")
+	require.NoError(t, err)
+	require.True(t, isNew, "TakeWebhookDelivery")
+	_, err = st.RecordDelivery(ctx, a, "SM-b", "delivered", 0)
+	require.ErrorIs(t, err, store.ErrNotFound, "RecordDelivery")
+	booked, err := st.BookCustomerLeads(ctx, a, "shopmonkey", "")
+	require.NoError(t, err)
+	require.NotContains(t, booked, b.leadB, "BookCustomerLeads")
+	require.NoError(t, st.SetTenantWebhookCredentials(ctx, a, &lead.SealedSecret{KeyID: "k", Ciphertext: []byte("s")}, []byte("h")), "SetTenantWebhookCredentials")
+	require.NoError(t, st.ReplaceTenantWebhookSecret(ctx, a, lead.SealedSecret{KeyID: "k", Ciphertext: []byte("s")},
+		lead.SealedSecret{KeyID: "k2", Ciphertext: []byte("t")}), "ReplaceTenantWebhookSecret")
 	require.NoError(t, st.MarkLeadContacted(ctx, a, b.leadB), "MarkLeadContacted")
 	claimed, err := st.ClaimBackfilledLead(ctx, a, b.leadB)
 	require.NoError(t, err)

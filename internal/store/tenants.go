@@ -242,15 +242,24 @@ func (s *Store) SetTenantEnabled(ctx context.Context, tenantID uuid.UUID, enable
 
 // SetTenantWebhookCredentials stores what the shop's CRM webhooks are
 // checked with: the sealed ShopMonkey signing secret and the SHA-256 of the
-// Tekmetric URL token (either may be empty).
-func (s *Store) SetTenantWebhookCredentials(ctx context.Context, tenantID uuid.UUID, secret lead.SealedSecret, tokenHash []byte) (err error) {
+// Tekmetric URL token. A nil argument keeps what is stored, so setting one
+// never writes back a stale copy of the other.
+func (s *Store) SetTenantWebhookCredentials(ctx context.Context, tenantID uuid.UUID, secret *lead.SealedSecret, tokenHash []byte) (err error) {
 	db, done, err := s.open(ctx, tenantID)
 	if err != nil {
 		return err
 	}
 	defer done(&err)
-	tag, err := db.Exec(ctx, `UPDATE tenants SET webhook_secret_key_id = $2, webhook_secret_sealed = $3,
-		webhook_token_sha256 = $4, updated_at = now() WHERE id = $1`, tenantID, secret.KeyID, secret.Ciphertext, tokenHash)
+	var keyID *string
+	var sealed []byte
+	if secret != nil {
+		keyID, sealed = &secret.KeyID, secret.Ciphertext
+	}
+	tag, err := db.Exec(ctx, `UPDATE tenants SET
+		webhook_secret_key_id = CASE WHEN $2::text IS NULL THEN webhook_secret_key_id ELSE $2 END,
+		webhook_secret_sealed = CASE WHEN $2::text IS NULL THEN webhook_secret_sealed ELSE $3 END,
+		webhook_token_sha256 = coalesce($4, webhook_token_sha256),
+		updated_at = now() WHERE id = $1`, tenantID, keyID, sealed, tokenHash)
 	if err != nil {
 		return fmt.Errorf("error storing the webhook credentials of tenant %s: %w", tenantID, err)
 	}
