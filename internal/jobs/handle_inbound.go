@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -48,8 +47,9 @@ type HandleInboundWorker struct {
 func NewHandleInboundWorker(deps *Deps) *HandleInboundWorker { return &HandleInboundWorker{deps: deps} }
 
 // helpStepPrefix names the outbox step of the answer to one HELP: one
-// answer per HELP message, never part of the sequence.
-const helpStepPrefix = "help-"
+// answer per HELP message, never part of the sequence (sequences may not
+// use it).
+const helpStepPrefix = lead.ReservedStepPrefix
 
 // Work records the text and, in the same transaction:
 //   - STOP suppresses the number for the shop, moves its lead to opted_out
@@ -71,15 +71,22 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 		return river.JobCancel(fmt.Errorf("inbound message %s: field From: %w", a.MessageSID, err))
 	}
 	kind := inboundKind(a)
-	l, err := store.New(w.deps.Pool).FindLeadByPhone(ctx, tenant.ID, from)
-	known := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	// Every lead of this customer answers to the text: a reply or a STOP
+	// stops all their sequences, not only the newest one's.
+	leads, err := store.New(w.deps.Pool).FindLeadsByPhone(ctx, tenant.ID, from)
+	if err != nil {
 		return err
+	}
+	known := len(leads) > 0
+	var l lead.Lead
+	if known {
+		l = leads[0] // the newest: the text is recorded against it
 	}
 
 	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
-		in := store.InboundMessage{ProviderID: a.MessageSID, From: string(from), To: a.To, Body: a.Body, Kind: string(kind)}
+		in := store.InboundMessage{ProviderID: a.MessageSID, From: string(from), To: a.To, Body: a.Body, Kind: string(kind),
+			ReceivedAt: a.ReceivedAt}
 		if known {
 			in.LeadID = l.ID
 		}
@@ -89,6 +96,22 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 		}
 		if !isNew {
 			return completeTx(ctx, tx, job)
+		}
+		// STOP and START are applied only if the customer did not say the
+		// opposite later: jobs retry and run concurrently, so the later
+		// keyword can be handled first.
+		if kind == lead.InboundStop || kind == lead.InboundStart {
+			opposite := lead.InboundStart
+			if kind == lead.InboundStart {
+				opposite = lead.InboundStop
+			}
+			later, err := st.InboundAfter(ctx, tenant.ID, string(from), string(opposite), a.ReceivedAt)
+			if err != nil {
+				return err
+			}
+			if later {
+				return completeTx(ctx, tx, job)
+			}
 		}
 		switch kind {
 		case lead.InboundStop:
@@ -100,8 +123,16 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 				return err
 			}
 		}
-		if known {
-			if err := w.applyToLead(ctx, tx, st, tenant, l, kind, a); err != nil {
+		if kind == lead.InboundHelp {
+			if known {
+				if err := w.applyToLead(ctx, tx, st, tenant, l, kind, a, true); err != nil {
+					return err
+				}
+			}
+			return completeTx(ctx, tx, job)
+		}
+		for i, each := range leads {
+			if err := w.applyToLead(ctx, tx, st, tenant, each, kind, a, i == 0); err != nil {
 				return err
 			}
 		}
@@ -111,7 +142,10 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 
 // applyToLead moves the lead by what the customer said and does what
 // follows from it, in the caller's transaction.
-func (w *HandleInboundWorker) applyToLead(ctx context.Context, tx pgx.Tx, st *store.Store, t lead.Tenant, l lead.Lead, kind lead.InboundKind, a HandleInboundArgs) error {
+//
+// notify says whether this lead is the one the shop hears about (one
+// notice per reply, however many leads the customer has).
+func (w *HandleInboundWorker) applyToLead(ctx context.Context, tx pgx.Tx, st *store.Store, t lead.Tenant, l lead.Lead, kind lead.InboundKind, a HandleInboundArgs, notify bool) error {
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	if kind == lead.InboundHelp {
 		_, err := client.InsertTx(ctx, tx, SendSMSArgs{TenantID: t.ID, LeadID: l.ID, Step: helpStepPrefix + a.MessageSID}, nil)
@@ -122,6 +156,11 @@ func (w *HandleInboundWorker) applyToLead(ctx context.Context, tx pgx.Tx, st *st
 		return nil
 	}
 	next := lead.NextStatus(l.Status, event)
+	if event == lead.EventOptedIn && !l.RepliedAt.IsZero() && next == lead.StatusContacted {
+		// Back in, but the conversation already started: follow-ups stay
+		// stopped.
+		next = lead.StatusReplied
+	}
 	if next != l.Status || event == lead.EventReplied {
 		if err := st.SetLeadStatus(ctx, t.ID, l.ID, next); err != nil {
 			return err
@@ -143,7 +182,7 @@ func (w *HandleInboundWorker) applyToLead(ctx context.Context, tx pgx.Tx, st *st
 		}
 		w.deps.Logger.InfoContext(ctx, "customer replied; sequence stopped",
 			slog.String("tenant_id", t.ID.String()), slog.String("lead_id", l.ID.String()), slog.Int("cancelled", n))
-		if t.NotifyEmail != "" {
+		if t.NotifyEmail != "" && notify {
 			if _, err := client.InsertTx(ctx, tx, NotifyShopArgs{TenantID: t.ID, LeadID: l.ID, MessageSID: a.MessageSID}, nil); err != nil {
 				return err
 			}

@@ -162,16 +162,15 @@ func bookCustomer(ctx context.Context, tx pgx.Tx, t lead.Tenant, customerID stri
 }
 
 // scheduleSequence inserts one send job per step of the tenant's sequence,
-// each scheduled for when its step is due, counted from when the customer
-// made the inquiry. A step for an address the lead does not have is still
+// each scheduled for when its step is due. A step for an address the lead does not have is still
 // scheduled: its send records it as skipped, so the lead's history says so.
 func scheduleSequence(ctx context.Context, tx pgx.Tx, t lead.Tenant, leadID uuid.UUID, l lead.Lead, now time.Time) error {
 	seq := t.SequenceOrDefault()
-	created := l.CRMCreatedAt
-	if created.IsZero() || created.After(now) {
-		created = now
-	}
-	due := seq.DueTimes(created)
+	// Counted from now (when the orchestrator first sees the lead, seconds
+	// after the customer made it), not from the CRM's creation time: a
+	// lead seen late (an outage, a backfill with messages) would otherwise
+	// get every overdue step at once.
+	due := seq.DueTimes(now)
 	params := make([]river.InsertManyParams, 0, len(seq))
 	for i, step := range seq {
 		var opts *river.InsertOpts

@@ -378,3 +378,61 @@ func TestTwilioStatusCallback(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 }
+
+// TestInboundAcrossLeadsAndOrder: a customer with two leads (one number)
+// replies: both leads stop. Their STOP and START handled in the wrong
+// order (the START's job ran late) leave the number as they last said:
+// STOP. And a customer who replied, then opted out and back in, stays
+// replied: follow-ups do not restart.
+func TestInboundAcrossLeadsAndOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupWebhooks(t)
+	shop, first := b.inboundFixture(t, "")
+	second, _, err := b.store.UpsertLead(ctx, shop.ID, lead.Lead{CRM: "shopmonkey", ExternalID: "order:second", Source: lead.SourceEstimate,
+		Status: lead.StatusContacted, FirstName: "Ann", Phone: first.Phone, Consent: lead.Consent{SMS: true}}, false)
+	require.NoError(t, err)
+
+	b.text(t, shop, first.Phone, "Sounds good")
+	require.Eventually(t, func() bool {
+		a, err := b.store.GetLead(ctx, shop.ID, first.ID)
+		require.NoError(t, err)
+		c, err := b.store.GetLead(ctx, shop.ID, second)
+		require.NoError(t, err)
+		return a.Status == lead.StatusReplied && c.Status == lead.StatusReplied
+	}, 10*time.Second, 10*time.Millisecond, "both of the customer's leads replied")
+	require.Zero(t, b.pendingSteps(t, first.ID))
+
+	// STOP then START, as the customer texted them; then a STOP whose job
+	// ran late (received earlier than the START) must not win.
+	stopAt := time.Now().Add(-time.Minute)
+	start := jobs.HandleInboundArgs{TenantID: shop.ID, MessageSID: "SMstart", From: string(first.Phone), To: shop.SMSFrom,
+		Body: "START", ReceivedAt: time.Now()}
+	stop := jobs.HandleInboundArgs{TenantID: shop.ID, MessageSID: "SMstop", From: string(first.Phone), To: shop.SMSFrom,
+		Body: "STOP", ReceivedAt: stopAt}
+	for _, args := range []jobs.HandleInboundArgs{start, stop} {
+		res, err := b.client.Insert(ctx, args, nil)
+		require.NoError(t, err)
+		require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, b.client, res.Job.ID).State)
+	}
+	suppressed, err := b.store.IsSuppressed(ctx, shop.ID, lead.ChannelSMS, string(first.Phone))
+	require.NoError(t, err)
+	require.False(t, suppressed, "the customer's last word was START")
+
+	// Opted out for real, then back in: the lead was replied, and stays so.
+	b.text(t, shop, first.Phone, "STOP")
+	require.Eventually(t, func() bool {
+		a, err := b.store.GetLead(ctx, shop.ID, first.ID)
+		require.NoError(t, err)
+		return a.Status == lead.StatusOptedOut
+	}, 10*time.Second, 10*time.Millisecond)
+	b.text(t, shop, first.Phone, "START")
+	require.Eventually(t, func() bool {
+		ok, err := b.store.IsSuppressed(ctx, shop.ID, lead.ChannelSMS, string(first.Phone))
+		require.NoError(t, err)
+		return !ok
+	}, 10*time.Second, 10*time.Millisecond)
+	a, err := b.store.GetLead(ctx, shop.ID, first.ID)
+	require.NoError(t, err)
+	require.Equal(t, lead.StatusReplied, a.Status, "back in after a reply: still replied, no follow-ups")
+}

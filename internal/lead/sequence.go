@@ -20,6 +20,10 @@ const StepInitial = "initial"
 // still waiting for it; later messages are follow-ups and need consent.
 const MaxInitialDelay = time.Hour
 
+// ReservedStepPrefix starts the step name of an answer to a customer's
+// HELP (one per HELP message); no sequence step may use it.
+const ReservedStepPrefix = "help-"
+
 // MaxStepNameLen bounds a step's name, which ends up in outbox keys, job
 // arguments and template names.
 const MaxStepNameLen = 40
@@ -304,6 +308,10 @@ func stepNameProblem(name string) string {
 		return "is required"
 	case len(name) > MaxStepNameLen:
 		return fmt.Sprintf("%s is %d characters long, at most %d allowed", quote(name), len(name), MaxStepNameLen)
+	case strings.HasPrefix(name, ReservedStepPrefix):
+		// Answers to HELP are steps named so; a sequence step with such a
+		// name would be sent as one, past every guard but suppression.
+		return fmt.Sprintf("%s starts with %q, which is reserved for answers to HELP", quote(name), ReservedStepPrefix)
 	}
 	for _, c := range name {
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-') {

@@ -35,10 +35,10 @@ func (s *Store) RecordInbound(ctx context.Context, tenantID uuid.UUID, m Inbound
 	}
 	defer done(&err)
 	tag, err := db.Exec(ctx, `
-		INSERT INTO inbound_messages (tenant_id, provider_id, lead_id, from_address, to_address, body, kind)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		INSERT INTO inbound_messages (tenant_id, provider_id, lead_id, from_address, to_address, body, kind, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()))
 		ON CONFLICT (tenant_id, provider_id) DO NOTHING`,
-		tenantID, m.ProviderID, nullUUID(m.LeadID), m.From, m.To, m.Body, m.Kind)
+		tenantID, m.ProviderID, nullUUID(m.LeadID), m.From, m.To, m.Body, m.Kind, nullTime(m.ReceivedAt))
 	if err != nil {
 		return false, fmt.Errorf("error recording inbound message %s: %w", m.ProviderID, err)
 	}
@@ -64,6 +64,35 @@ func (s *Store) ListInbound(ctx context.Context, tenantID, leadID uuid.UUID) (ou
 		err := r.Scan(&m.ProviderID, &m.LeadID, &m.From, &m.To, &m.Body, &m.Kind, &m.ReceivedAt)
 		return m, err
 	})
+}
+
+// InboundAfter reports whether the customer at from texted a message of
+// kind (stop, start...) received after t: a STOP or START handled late
+// must not undo what the customer said after it.
+func (s *Store) InboundAfter(ctx context.Context, tenantID uuid.UUID, from, kind string, t time.Time) (bool, error) {
+	var later bool
+	err := s.queryRow(ctx, tenantID, `SELECT EXISTS (SELECT 1 FROM inbound_messages
+		WHERE tenant_id = $1 AND from_address = $2 AND kind = $3 AND received_at > $4)`, tenantID, from, kind, t).Scan(&later)
+	if err != nil {
+		return false, fmt.Errorf("error looking for later %s messages: %w", kind, err)
+	}
+	return later, nil
+}
+
+// FindLeadsByPhone returns every lead of the tenant with the phone number,
+// newest first: a customer texting back answers for all of them.
+func (s *Store) FindLeadsByPhone(ctx context.Context, tenantID uuid.UUID, phone lead.PhoneNumber) (out []lead.Lead, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer done(&err)
+	rows, err := db.Query(ctx, `SELECT `+leadColumns+` FROM leads WHERE tenant_id = $1 AND phone = $2
+		ORDER BY created_at DESC, id`, tenantID, string(phone))
+	if err != nil {
+		return nil, fmt.Errorf("error finding leads by phone: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (lead.Lead, error) { return scanLead(r) })
 }
 
 // FindLeadByPhone returns the tenant's most recent lead with the phone
