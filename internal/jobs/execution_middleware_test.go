@@ -149,3 +149,21 @@ func TestExecutionRecorderInterrupted(t *testing.T) {
 		10*time.Second, 20*time.Millisecond, "got %v", b.outcomes(t, res.Job.ID))
 	require.Eventually(t, func() bool { return b.unrecordedRuns(t) == 0 }, 10*time.Second, 20*time.Millisecond)
 }
+
+// TestRecordForDeletedTenant: a run of a tenant deleted since is still
+// recorded (as the fleet's), instead of retrying against row-level
+// security until discarded.
+func TestRecordForDeletedTenant(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	shop := b.addShop(t, "gone")
+	client := b.startClient(t, jobs.ClientOpts{})
+	_, err := b.pool.Exec(ctx, `DELETE FROM tenants WHERE id = $1`, shop.ID)
+	require.NoError(t, err)
+	res, err := client.Insert(ctx, jobs.RecordJobExecutionArgs{JobID: 424242, Run: 1, Attempt: 1, JobKind: "send_sms", Queue: "sms",
+		TenantID: shop.ID, Outcome: "error", Error: "boom", StartedAt: time.Now(), FinishedAt: time.Now()}, nil)
+	require.NoError(t, err)
+	require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, client, res.Job.ID).State)
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM job_executions WHERE job_id = 424242 AND tenant_id IS NULL`))
+}

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,6 +59,14 @@ func (w *RecordJobExecutionWorker) Work(ctx context.Context, job *river.Job[Reco
 	started := w.deps.now()
 	a := job.Args
 	tenantID := a.TenantID
+	if tenantID != store.Fleet {
+		// A tenant deleted since the run: its row is kept as the fleet's
+		// (tenant NULL), which row-level security lets only the fleet
+		// scope write.
+		if _, err := store.New(w.deps.Pool).GetTenant(ctx, tenantID); errors.Is(err, store.ErrNotFound) {
+			tenantID = store.Fleet
+		}
+	}
 	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
 		if err := st.RecordExecution(ctx, tenantID, store.Execution{
