@@ -268,7 +268,7 @@ func createWebhookTenants(ctx context.Context, pool *pgxpool.Pool, fk *fakes, n 
 		key := make([]byte, 24)
 		_, _ = rand.Read(key) // crypto/rand.Read never fails
 		secret := "whsec_" + base64.StdEncoding.EncodeToString(key)
-		sealed, err := benchKeys.Seal(t.ID, lead.Secret(secret))
+		sealed, err := benchKeys.SealWebhook(t.ID, lead.Secret(secret))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -299,7 +299,7 @@ func giveWebhookCredentials(ctx context.Context, st *store.Store, keys *credenti
 	switch t.CRMKind {
 	case sandbox.ProviderShopMonkey:
 		h.secret = "whsec_" + base64.StdEncoding.EncodeToString(raw)
-		s, err := keys.Seal(t.ID, lead.Secret(h.secret))
+		s, err := keys.SealWebhook(t.ID, lead.Secret(h.secret))
 		if err != nil {
 			return h, fmt.Errorf("error sealing the webhook secret of %s: %w", t.Name, err)
 		}

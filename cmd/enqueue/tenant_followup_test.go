@@ -111,7 +111,7 @@ func TestTenantFollowUpSettings(t *testing.T) {
 		require.NotEmpty(t, sealed.Ciphertext)
 		require.NotContains(t, string(sealed.Ciphertext), webhookSecret)
 		require.NotContains(t, string(sealed.Ciphertext), strings.TrimPrefix(webhookSecret, "whsec_"))
-		opened, err := b.keys.Open(tenant.ID, sealed)
+		opened, err := b.keys.OpenWebhook(tenant.ID, sealed)
 		require.NoError(t, err)
 		require.Equal(t, webhookSecret, opened.Reveal())
 		require.NotEqual(t, tenant.CRMSecret.Ciphertext, sealed.Ciphertext)
@@ -340,7 +340,7 @@ func TestTenantFollowUpSettings(t *testing.T) {
 		require.Nil(t, tokenHash)
 		require.Equal(t, "A", sealed.KeyID)
 		require.NotContains(t, string(sealed.Ciphertext), secret)
-		opened, err := b.keys.Open(added.ID, sealed)
+		opened, err := b.keys.OpenWebhook(added.ID, sealed)
 		require.NoError(t, err)
 		require.Equal(t, secret, opened.Reveal())
 		// Nothing else changed.
@@ -354,7 +354,7 @@ func TestTenantFollowUpSettings(t *testing.T) {
 		b.secrets = append(b.secrets, raw)
 		b.mustRun(t, "tenant", "update", "--tenant", "Main Street Auto", "--webhook-secret-file", writeTestFile(t, raw+"\n"))
 		sealed, _ = b.webhookColumns(t, added.ID.String())
-		opened, err = b.keys.Open(added.ID, sealed)
+		opened, err = b.keys.OpenWebhook(added.ID, sealed)
 		require.NoError(t, err)
 		require.Equal(t, raw, opened.Reveal())
 
@@ -377,7 +377,7 @@ func TestTenantFollowUpSettings(t *testing.T) {
 		b.setKeys(t, newKey(t, "B"), b.env["LEADORCH_CREDENTIALS_KEYS"])
 		show := b.mustRun(t, "tenant", "show", "--tenant", "Main Street Auto")
 		require.Regexp(t, `webhook secret:\s+sealed with key A\n`, show)
-		require.Contains(t, show, "note: the webhook secret is sealed with key A, not the current key (B), and rotate-keys does not re-seal it")
+		require.Contains(t, show, "note: the webhook secret is sealed with key A, not the current key (B): run `enqueue tenant rotate-keys`")
 	})
 
 	t.Run("EveryProblemAtOnce", func(t *testing.T) {

@@ -102,12 +102,12 @@ func reseal(ctx context.Context, d *deps, t lead.Tenant) error {
 // resealWebhook opens t's webhook signing secret and stores it sealed with
 // the current key.
 func resealWebhook(ctx context.Context, d *deps, t lead.Tenant) error {
-	secret, err := d.keys.Open(t.ID, t.WebhookSecret)
+	secret, err := d.keys.OpenWebhook(t.ID, t.WebhookSecret)
 	if err != nil {
 		return fmt.Errorf("%w; add key %s back to credentials.keys and run this again, or give the secret again with "+
 			"`enqueue tenant update --tenant %s --webhook-secret-env VAR`", err, t.WebhookSecret.KeyID, t.ID)
 	}
-	sealed, err := d.keys.Seal(t.ID, secret)
+	sealed, err := d.keys.SealWebhook(t.ID, secret)
 	if err != nil {
 		return err
 	}

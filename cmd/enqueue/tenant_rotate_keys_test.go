@@ -62,7 +62,7 @@ func TestTenantRotateKeys(t *testing.T) {
 		main, err := b.store.FleetFindTenant(ctx, "Main Street Auto")
 		require.NoError(t, err)
 		require.Equal(t, "B", main.WebhookSecret.KeyID, "the webhook signing secret moved to the new key too")
-		hook, err := keysBA.Open(main.ID, main.WebhookSecret)
+		hook, err := keysBA.OpenWebhook(main.ID, main.WebhookSecret)
 		require.NoError(t, err)
 		require.Equal(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", hook.Reveal())
 

@@ -61,9 +61,8 @@ func (c *tenantShowCmd) noteCRMSecretKey(d *deps, t lead.Tenant) error {
 	return err
 }
 
-// noteWebhookSecretKey is noteCRMSecretKey for the webhook signing secret,
-// which `tenant rotate-keys` does not re-seal: only giving it again moves
-// it to the current key.
+// noteWebhookSecretKey is noteCRMSecretKey for the webhook signing secret
+// (`tenant rotate-keys` re-seals both).
 func (c *tenantShowCmd) noteWebhookSecretKey(d *deps, t lead.Tenant) error {
 	if t.WebhookSecret.IsZero() {
 		return nil
@@ -72,9 +71,9 @@ func (c *tenantShowCmd) noteWebhookSecretKey(d *deps, t lead.Tenant) error {
 	switch keyID := t.WebhookSecret.KeyID; {
 	case keyID == d.keys.CurrentKeyID():
 	case slices.Contains(d.keys.KeyIDs(), keyID):
-		_, err = fmt.Fprintf(d.stdout, "note: the webhook secret is sealed with key %s, not the current key (%s), and rotate-keys does not re-seal it: "+
-			"keep key %s, or give the secret again with `enqueue tenant update --tenant %s --webhook-secret-env VAR`\n",
-			keyID, d.keys.CurrentKeyID(), keyID, t.ID)
+		_, err = fmt.Fprintf(d.stdout, "note: the webhook secret is sealed with key %s, not the current key (%s): "+
+			"run `enqueue tenant rotate-keys` before dropping key %s\n",
+			keyID, d.keys.CurrentKeyID(), keyID)
 	default:
 		_, err = fmt.Fprintf(d.stdout, "warning: key %s of the webhook secret is not in credentials.keys: the shop's webhooks are refused; "+
 			"put the key back, or give the secret again with `enqueue tenant update --tenant %s --webhook-secret-env VAR`\n", keyID, t.ID)

@@ -119,7 +119,7 @@ func (f *tenantFlags) saveWebhookCredentials(ctx context.Context, d *deps, t lea
 		return t, "", nil
 	}
 	if f.webhookSecret.isGiven() {
-		sealed, err := d.keys.Seal(t.ID, secret)
+		sealed, err := d.keys.SealWebhook(t.ID, secret)
 		if err != nil {
 			return t, "", fmt.Errorf("error sealing the webhook secret: %w", err)
 		}

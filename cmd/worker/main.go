@@ -224,7 +224,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	intake := &jobs.WebhookIntake{Pool: pool, Client: client}
 	httpOpts.Webhooks = httpapi.TenantWebhooks{
 		Tenant:          store.New(pool).GetTenant,
-		OpenSecret:      keys.Open,
+		OpenSecret:      keys.OpenWebhook,
 		EnqueueIngest:   intake.Ingest,
 		TwilioAuthToken: cfg.Twilio.AuthToken,
 		PublicURL:       strings.TrimRight(cfg.HTTP.PublicURL, "/"),

@@ -91,12 +91,34 @@ func (k *Keyring) KeyIDs() []string { return append([]string(nil), k.order...) }
 // authenticated with it, so a ciphertext copied onto another tenant's row
 // does not open.
 func (k *Keyring) Seal(tenantID uuid.UUID, secret lead.Secret) (lead.SealedSecret, error) {
+	return k.seal(crmSecretLabel, tenantID, secret)
+}
+
+// SealWebhook seals a tenant's webhook signing secret. It is bound to its
+// purpose as well as its tenant: a CRM secret's ciphertext copied into the
+// webhook column (or the reverse) does not open.
+func (k *Keyring) SealWebhook(tenantID uuid.UUID, secret lead.Secret) (lead.SealedSecret, error) {
+	return k.seal(webhookSecretLabel, tenantID, secret)
+}
+
+// OpenWebhook opens what SealWebhook sealed.
+func (k *Keyring) OpenWebhook(tenantID uuid.UUID, s lead.SealedSecret) (lead.Secret, error) {
+	return k.open(webhookSecretLabel, tenantID, s)
+}
+
+// The purposes a secret is sealed for, authenticated with it.
+const (
+	crmSecretLabel     = "leadorch/crm-secret/v1"
+	webhookSecretLabel = "leadorch/webhook-secret/v1"
+)
+
+func (k *Keyring) seal(label string, tenantID uuid.UUID, secret lead.Secret) (lead.SealedSecret, error) {
 	aead := k.keys[k.current]
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return lead.SealedSecret{}, fmt.Errorf("error reading random nonce: %w", err)
 	}
-	ct := aead.Seal(nonce, nonce, []byte(secret.Reveal()), additionalData(tenantID, k.current))
+	ct := aead.Seal(nonce, nonce, []byte(secret.Reveal()), additionalData(label, tenantID, k.current))
 	return lead.SealedSecret{KeyID: k.current, Ciphertext: ct}, nil
 }
 
@@ -106,6 +128,10 @@ var ErrUnknownKey = errors.New("sealed with a key that is not configured")
 
 // Open decrypts a secret sealed for tenantID.
 func (k *Keyring) Open(tenantID uuid.UUID, s lead.SealedSecret) (lead.Secret, error) {
+	return k.open(crmSecretLabel, tenantID, s)
+}
+
+func (k *Keyring) open(label string, tenantID uuid.UUID, s lead.SealedSecret) (lead.Secret, error) {
 	if s.IsZero() {
 		return "", nil
 	}
@@ -117,9 +143,9 @@ func (k *Keyring) Open(tenantID uuid.UUID, s lead.SealedSecret) (lead.Secret, er
 	if len(s.Ciphertext) < n+aead.Overhead() {
 		return "", errors.New("sealed secret is truncated")
 	}
-	pt, err := aead.Open(nil, s.Ciphertext[:n], s.Ciphertext[n:], additionalData(tenantID, s.KeyID))
+	pt, err := aead.Open(nil, s.Ciphertext[:n], s.Ciphertext[n:], additionalData(label, tenantID, s.KeyID))
 	if err != nil {
-		return "", fmt.Errorf("sealed secret does not open with key %q: it was altered or sealed for another tenant", s.KeyID)
+		return "", fmt.Errorf("sealed secret does not open with key %q: it was altered, or sealed for another tenant or purpose", s.KeyID)
 	}
 	return lead.Secret(pt), nil
 }
@@ -147,8 +173,8 @@ func (k *Keyring) OpenFor(t lead.Tenant) (lead.Secret, error) {
 	return s, nil
 }
 
-func additionalData(tenantID uuid.UUID, keyID string) []byte {
-	return []byte("leadorch/crm-secret/v1\x00" + tenantID.String() + "\x00" + keyID)
+func additionalData(label string, tenantID uuid.UUID, keyID string) []byte {
+	return []byte(label + "\x00" + tenantID.String() + "\x00" + keyID)
 }
 
 // NewKeySpec returns a fresh random key in the credentials.keys form

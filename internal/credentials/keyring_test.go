@@ -89,3 +89,22 @@ func TestSealFor(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "secret", got.Reveal())
 }
+
+// TestSealPurposes: a secret sealed for one purpose does not open as the
+// other, even for the same tenant and key.
+func TestSealPurposes(t *testing.T) {
+	t.Parallel()
+	keys, _ := credentials.MustNewKeyring("k1")
+	tenant := uuid.New()
+	crm, err := keys.Seal(tenant, "crm-secret")
+	require.NoError(t, err)
+	hook, err := keys.SealWebhook(tenant, "whsec_secret")
+	require.NoError(t, err)
+	_, err = keys.OpenWebhook(tenant, crm)
+	require.ErrorContains(t, err, "purpose")
+	_, err = keys.Open(tenant, hook)
+	require.Error(t, err)
+	got, err := keys.OpenWebhook(tenant, hook)
+	require.NoError(t, err)
+	require.Equal(t, "whsec_secret", got.Reveal())
+}

@@ -54,7 +54,7 @@ func setupWebhooks(t *testing.T) *webhookBundle {
 		Ready:  func(*http.Request) error { return nil },
 		Webhooks: httpapi.TenantWebhooks{
 			Tenant:          store.New(b.deps.Pool).GetTenant,
-			OpenSecret:      b.keys.Open,
+			OpenSecret:      b.keys.OpenWebhook,
 			EnqueueIngest:   intake.Ingest,
 			TwilioAuthToken: sandbox.DefaultTwilioAuthToken,
 			PublicURL:       wb.server.URL,
@@ -76,7 +76,7 @@ func setupWebhooks(t *testing.T) *webhookBundle {
 // Tekmetric URL token.
 func (b *webhookBundle) withWebhookCredentials(t *testing.T, tenant lead.Tenant) {
 	t.Helper()
-	sealed, err := b.keys.Seal(tenant.ID, shopMonkeyWebhookSecret)
+	sealed, err := b.keys.SealWebhook(tenant.ID, shopMonkeyWebhookSecret)
 	require.NoError(t, err)
 	hash := sha256.Sum256([]byte(tekmetricWebhookToken))
 	require.NoError(t, b.store.SetTenantWebhookCredentials(context.Background(), tenant.ID, &sealed, hash[:]))

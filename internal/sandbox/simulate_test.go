@@ -75,7 +75,7 @@ func setupSimulate(t *testing.T) *simulateBundle {
 		shopMonkey: lead.Tenant{ID: uuid.New(), Name: "Sim Monkey", CRMKind: sandbox.ProviderShopMonkey, CRMLocationID: simSMLoc, Enabled: true},
 		tekmetric:  lead.Tenant{ID: uuid.New(), Name: "Sim Tek", CRMKind: sandbox.ProviderTekmetric, CRMLocationID: simTMShop, Enabled: true},
 	}
-	b.shopMonkey.WebhookSecret, err = keys.Seal(b.shopMonkey.ID, lead.Secret(simSecret))
+	b.shopMonkey.WebhookSecret, err = keys.SealWebhook(b.shopMonkey.ID, lead.Secret(simSecret))
 	require.NoError(t, err)
 	hash := sha256.Sum256([]byte(simToken))
 	b.tekmetric.WebhookTokenHash = hash[:]
@@ -103,7 +103,7 @@ func setupSimulate(t *testing.T) *simulateBundle {
 				}
 				return lead.Tenant{}, io.EOF // any error: the route answers 401
 			},
-			OpenSecret: keys.Open,
+			OpenSecret: keys.OpenWebhook,
 			EnqueueIngest: func(_ context.Context, tenantID uuid.UUID, source, deliveryID, externalID string, _ int64) error {
 				b.mu.Lock()
 				defer b.mu.Unlock()
