@@ -64,7 +64,7 @@ func (c *backfillCmd) run(ctx context.Context, d *deps) error {
 	if err != nil {
 		return err
 	}
-	loc, err := tenantLocation(tenant)
+	loc, err := tenant.Location()
 	if err != nil {
 		return err
 	}

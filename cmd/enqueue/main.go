@@ -382,20 +382,10 @@ func (d *deps) findEnabledTenant(ctx context.Context, nameOrID string) (lead.Ten
 	return t, nil
 }
 
-// tenantLocation is the tenant's time zone. Validate checks it when the
-// tenant is added, so an error here means a row edited by hand.
-func tenantLocation(t lead.Tenant) (*time.Location, error) {
-	loc, err := time.LoadLocation(t.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("tenant %s has time zone %q, which does not load: %w", t.Name, t.TimeZone, err)
-	}
-	return loc, nil
-}
-
 // inTenantZone formats ts in the tenant's time zone (UTC if it does not
 // load): times are shown as the shop sees them.
 func inTenantZone(t lead.Tenant, ts time.Time) string {
-	if loc, err := tenantLocation(t); err == nil {
+	if loc, err := t.Location(); err == nil {
 		ts = ts.In(loc)
 	}
 	return ts.Format(time.RFC3339)

@@ -159,7 +159,11 @@ func handleTekmetricWebhook(logger *slog.Logger, wh TenantWebhooks, now func() t
 		// the webhook carries it, is its version, so the webhook and the
 		// poll of one change share an ingest; without it every delivery is
 		// looked at (ingest is idempotent).
-		version, ok := e.Version(tenantLocation(t))
+		loc, err := t.Location()
+		if err != nil {
+			loc = time.UTC // a row edited by hand; the version is then the poll's to give
+		}
+		version, ok := e.Version(loc)
 		if !ok {
 			version = now().UnixMilli()
 		}
@@ -170,15 +174,6 @@ func handleTekmetricWebhook(logger *slog.Logger, wh TenantWebhooks, now func() t
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"enqueued": e.ExternalID()})
 	})
-}
-
-// tenantLocation is the shop's time zone (UTC when it does not load; the
-// tenant's validation makes that a row edited by hand).
-func tenantLocation(t lead.Tenant) *time.Location {
-	if loc, err := time.LoadLocation(t.TimeZone); err == nil {
-		return loc
-	}
-	return time.UTC
 }
 
 // twilioForm reads a Twilio webhook's form body and checks its signature

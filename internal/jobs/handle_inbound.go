@@ -46,11 +46,6 @@ type HandleInboundWorker struct {
 // NewHandleInboundWorker returns the worker.
 func NewHandleInboundWorker(deps *Deps) *HandleInboundWorker { return &HandleInboundWorker{deps: deps} }
 
-// helpStepPrefix names the outbox step of the answer to one HELP: one
-// answer per HELP message, never part of the sequence (sequences may not
-// use it).
-const helpStepPrefix = lead.ReservedStepPrefix
-
 // Work records the text and, in the same transaction:
 //   - STOP suppresses the number for the shop, moves its lead to opted_out
 //     and cancels the lead's pending texts;
@@ -148,7 +143,7 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 func (w *HandleInboundWorker) applyToLead(ctx context.Context, tx pgx.Tx, st *store.Store, t lead.Tenant, l lead.Lead, kind lead.InboundKind, a HandleInboundArgs, notify bool) error {
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	if kind == lead.InboundHelp {
-		_, err := client.InsertTx(ctx, tx, SendSMSArgs{TenantID: t.ID, LeadID: l.ID, Step: helpStepPrefix + a.MessageSID}, nil)
+		_, err := client.InsertTx(ctx, tx, SendSMSArgs{TenantID: t.ID, LeadID: l.ID, Step: lead.HelpAnswerStep(a.MessageSID)}, nil)
 		return err
 	}
 	event, ok := kind.LeadEvent(l.Status)

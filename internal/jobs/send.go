@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -81,7 +80,7 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 		return river.JobCancel(fmt.Errorf("tenant %s is disabled", tenant.Name))
 	}
 	step, ok := tenant.SequenceOrDefault().Find(stepName, ch.kind)
-	help := ch.kind == lead.ChannelSMS && strings.HasPrefix(stepName, helpStepPrefix)
+	help := ch.kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsHelpAnswer()
 	switch {
 	case help:
 		step, ok = helpStep(tenant, stepName), true
@@ -199,14 +198,6 @@ func applyGuards(ctx context.Context, st *store.Store, tenant lead.Tenant, step 
 		return false, err
 	}
 	reason := lead.SkipReasonFor(l, step, suppressed, tenant.ConsentPolicy())
-	if strings.HasPrefix(step.Name, helpStepPrefix) {
-		// A HELP answer goes to whoever asked, replied or not; only a
-		// suppression (they also sent STOP) stops it.
-		reason = ""
-		if suppressed {
-			reason = "the address is on the tenant's suppression list"
-		}
-	}
 	if reason == "" {
 		return false, nil
 	}

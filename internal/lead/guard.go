@@ -42,6 +42,14 @@ func SkipReason(l Lead, ch Channel, suppressed bool) string {
 // An unknown channel or condition is a reason too: a guard that does not
 // understand a message does not let it through.
 func SkipReasonFor(l Lead, step Step, suppressed bool, policy ConsentPolicy) string {
+	if step.IsHelpAnswer() {
+		// The answer to a HELP goes to whoever asked, replied or booked
+		// or not; only a suppression (they also sent STOP) stops it.
+		if suppressed {
+			return "the address is on the tenant's suppression list"
+		}
+		return ""
+	}
 	switch l.Status {
 	case StatusReplied:
 		return "the customer replied"

@@ -24,6 +24,14 @@ const MaxInitialDelay = time.Hour
 // HELP (one per HELP message); no sequence step may use it.
 const ReservedStepPrefix = "help-"
 
+// HelpAnswerStep names the step that answers the HELP a customer sent in
+// the provider's message messageID.
+func HelpAnswerStep(messageID string) string { return ReservedStepPrefix + messageID }
+
+// IsHelpAnswer reports whether the step answers a HELP (see
+// HelpAnswerStep) rather than belonging to a sequence.
+func (s Step) IsHelpAnswer() bool { return strings.HasPrefix(s.Name, ReservedStepPrefix) }
+
 // MaxStepNameLen bounds a step's name, which ends up in outbox keys, job
 // arguments and template names.
 const MaxStepNameLen = 40

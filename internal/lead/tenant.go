@@ -1,6 +1,7 @@
 package lead
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -79,6 +80,16 @@ func (t Tenant) SequenceOrDefault() Sequence {
 		return DefaultSequence()
 	}
 	return t.Sequence
+}
+
+// Location is the shop's time zone. Validate checks it when the tenant is
+// saved, so an error here means a row edited by hand.
+func (t Tenant) Location() (*time.Location, error) {
+	loc, err := time.LoadLocation(t.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s has time zone %q, which does not load: %w", t.Name, t.TimeZone, err)
+	}
+	return loc, nil
 }
 
 // SendWindow is when the shop's texts may go out.

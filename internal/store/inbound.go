@@ -95,20 +95,6 @@ func (s *Store) FindLeadsByPhone(ctx context.Context, tenantID uuid.UUID, phone 
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (lead.Lead, error) { return scanLead(r) })
 }
 
-// FindLeadByPhone returns the tenant's most recent lead with the phone
-// number: the one a customer texting back is answering.
-func (s *Store) FindLeadByPhone(ctx context.Context, tenantID uuid.UUID, phone lead.PhoneNumber) (lead.Lead, error) {
-	l, err := scanLead(s.queryRow(ctx, tenantID, `SELECT `+leadColumns+` FROM leads
-		WHERE tenant_id = $1 AND phone = $2 ORDER BY created_at DESC LIMIT 1`, tenantID, string(phone)))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return lead.Lead{}, fmt.Errorf("lead with phone %s: %w", phone, ErrNotFound)
-	}
-	if err != nil {
-		return lead.Lead{}, fmt.Errorf("error finding lead by phone: %w", err)
-	}
-	return l, nil
-}
-
 // SetLeadStatus moves a lead to status. The caller decides the move with
 // lead.NextStatus; this only writes it. Moving to replied also stamps when
 // the customer first replied, which stays whatever happens next.

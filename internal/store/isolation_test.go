@@ -44,7 +44,7 @@ func setupIsolation(t *testing.T) *isolationBundle {
 		require.NoError(t, b.store.Suppress(ctx, tn.tenant.ID, lead.ChannelEmail, tn.tenant.Name+"@example.com", "bounce", "test"))
 		_, err = b.store.RecordMessageEvent(ctx, tn.tenant.ID, store.MessageEvent{MessageID: m.ID, Provider: "sendgrid", Event: "processed", OccurredAt: time.Now()})
 		require.NoError(t, err)
-		_, err = b.store.TakeCRMRequest(ctx, tn.tenant.ID, 60, 10, time.Now())
+		_, _, err = b.store.TakeCRMRequests(ctx, tn.tenant.ID, 60, 10, 1, time.Now())
 		require.NoError(t, err)
 		// The same provider and delivery ids in both: they are per tenant.
 		_, err = b.store.RecordInbound(ctx, tn.tenant.ID, store.InboundMessage{ProviderID: "SMin", LeadID: id, From: "+15552013344",
@@ -240,9 +240,21 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	inbound, err := st.ListInbound(ctx, a, b.leadB)
 	require.NoError(t, err)
 	require.Empty(t, inbound, "ListInbound")
-	byPhone, err := st.FindLeadByPhone(ctx, a, "+15552013344")
+	byPhone, err := st.FindLeadsByPhone(ctx, a, "+15552013344")
 	require.NoError(t, err)
-	require.Equal(t, b.leadA, byPhone.ID, "FindLeadByPhone: the same number is a's own lead")
+	require.Len(t, byPhone, 1, "FindLeadsByPhone: the same number, a's own lead only")
+	require.Equal(t, b.leadA, byPhone[0].ID)
+	later, err := st.InboundAfter(ctx, a, "+15552013344", "reply", time.Now().Add(-time.Hour))
+	require.NoError(t, err)
+	require.True(t, later, "InboundAfter sees a's own reply")
+	_, err = b.db.Owner.Exec(ctx, `DELETE FROM inbound_messages WHERE tenant_id = $1`, a)
+	require.NoError(t, err)
+	later, err = st.InboundAfter(ctx, a, "+15552013344", "reply", time.Now().Add(-time.Hour))
+	require.NoError(t, err)
+	require.False(t, later, "InboundAfter: b's reply from the same number is not a's")
+	_, err = st.RecordInbound(ctx, a, store.InboundMessage{ProviderID: "SMin", LeadID: b.leadA, From: "+15552013344",
+		To: "+15125550100", Body: "hi", Kind: "reply"})
+	require.NoError(t, err)
 
 	// Writes: nothing of b's changes.
 	require.ErrorIs(t, st.SetLeadStatus(ctx, a, b.leadB, lead.StatusReplied), store.ErrNotFound, "SetLeadStatus")
@@ -282,8 +294,8 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 		Outcome: store.OutcomeError, StartedAt: time.Now(), FinishedAt: time.Now()}), "row-level security", "RecordExecution")
 	require.NoError(t, st.AdvancePollCursor(ctx, a, time.Now().Add(time.Hour)), "AdvancePollCursor")
 	for range 3 {
-		_, err := st.TakeCRMRequest(ctx, a, 60, 2, time.Now())
-		require.NoError(t, err, "TakeCRMRequest")
+		_, _, err := st.TakeCRMRequests(ctx, a, 60, 2, 1, time.Now())
+		require.NoError(t, err, "TakeCRMRequests")
 	}
 
 	require.NoError(t, st.SetTenantEnabled(ctx, a, false), "SetTenantEnabled")

@@ -41,10 +41,3 @@ func (s *Store) TakeCRMRequests(ctx context.Context, tenantID uuid.UUID, perMinu
 	}
 	return 0, time.Duration((1 - tokens) * 60 / float64(perMinute) * float64(time.Second)), nil
 }
-
-// TakeCRMRequest spends one request of the tenant's budget (see
-// TakeCRMRequests): zero when it may go now, else how long until one may.
-func (s *Store) TakeCRMRequest(ctx context.Context, tenantID uuid.UUID, perMinute, burst int, now time.Time) (time.Duration, error) {
-	_, wait, err := s.TakeCRMRequests(ctx, tenantID, perMinute, burst, 1, now)
-	return wait, err
-}

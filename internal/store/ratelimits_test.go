@@ -7,8 +7,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/store"
 )
+
+// takeOne takes a single request of the budget: zero when it may go, else
+// how long until one may.
+func takeOne(t *testing.T, st *store.Store, ctx context.Context, tenantID uuid.UUID, perMinute, burst int, now time.Time) (time.Duration, error) {
+	t.Helper()
+	got, wait, err := st.TakeCRMRequests(ctx, tenantID, perMinute, burst, 1, now)
+	if err == nil && got == 1 {
+		return 0, nil
+	}
+	return wait, err
+}
 
 func TestTakeCRMRequest(t *testing.T) {
 	t.Parallel()
@@ -19,25 +33,25 @@ func TestTakeCRMRequest(t *testing.T) {
 	// A burst of 5 goes at once, then the bucket is empty: 60/min is one a
 	// second.
 	for i := range 5 {
-		wait, err := b.store.TakeCRMRequest(ctx, b.a.ID, 60, 5, now)
+		wait, err := takeOne(t, b.store, ctx, b.a.ID, 60, 5, now)
 		require.NoError(t, err)
 		require.Zero(t, wait, "take %d", i)
 	}
-	wait, err := b.store.TakeCRMRequest(ctx, b.a.ID, 60, 5, now)
+	wait, err := takeOne(t, b.store, ctx, b.a.ID, 60, 5, now)
 	require.NoError(t, err)
 	require.InDelta(t, time.Second, wait, float64(10*time.Millisecond))
 
 	// Another tenant's budget is its own.
-	wait, err = b.store.TakeCRMRequest(ctx, b.b.ID, 60, 5, now)
+	wait, err = takeOne(t, b.store, ctx, b.b.ID, 60, 5, now)
 	require.NoError(t, err)
 	require.Zero(t, wait)
 
 	// Half a second later half a token is back: still a wait, of the rest.
-	wait, err = b.store.TakeCRMRequest(ctx, b.a.ID, 60, 5, now.Add(500*time.Millisecond))
+	wait, err = takeOne(t, b.store, ctx, b.a.ID, 60, 5, now.Add(500*time.Millisecond))
 	require.NoError(t, err)
 	require.InDelta(t, 500*time.Millisecond, wait, float64(10*time.Millisecond))
 	// A second later than that, one token: it goes.
-	wait, err = b.store.TakeCRMRequest(ctx, b.a.ID, 60, 5, now.Add(1500*time.Millisecond))
+	wait, err = takeOne(t, b.store, ctx, b.a.ID, 60, 5, now.Add(1500*time.Millisecond))
 	require.NoError(t, err)
 	require.Zero(t, wait)
 
@@ -45,7 +59,7 @@ func TestTakeCRMRequest(t *testing.T) {
 	later := now.Add(time.Hour)
 	taken := 0
 	for range 10 {
-		wait, err := b.store.TakeCRMRequest(ctx, b.a.ID, 60, 5, later)
+		wait, err := takeOne(t, b.store, ctx, b.a.ID, 60, 5, later)
 		require.NoError(t, err)
 		if wait == 0 {
 			taken++
@@ -53,7 +67,7 @@ func TestTakeCRMRequest(t *testing.T) {
 	}
 	require.Equal(t, 5, taken)
 
-	_, err = b.store.TakeCRMRequest(ctx, b.a.ID, 0, 5, now)
+	_, err = takeOne(t, b.store, ctx, b.a.ID, 0, 5, now)
 	require.Error(t, err)
 }
 
@@ -73,7 +87,7 @@ func TestTakeCRMRequestConcurrently(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 10 {
-				wait, err := b.store.TakeCRMRequest(ctx, b.a.ID, 6, 20, now)
+				wait, err := takeOne(t, b.store, ctx, b.a.ID, 6, 20, now)
 				if err == nil && wait == 0 {
 					taken.Add(1)
 				}

@@ -16,8 +16,8 @@ import (
 // as a role that owns no table, so it cannot turn the policies off; a query
 // that forgets its tenant finds nothing rather than another shop's rows.
 //
-// Every repository method runs its statements through scoped, which names
-// the method's tenant for the transaction it runs in.
+// Every repository method runs its statements through open (or queryRow),
+// which names the method's tenant for the transaction it runs in.
 
 // Fleet is the tenant id of the fleet's own rows (the execution rows of the
 // poll scheduler, which serves every tenant).
@@ -29,7 +29,8 @@ type beginner interface {
 
 // open returns what a repository method of tenantID runs its statements
 // on, and done, which the method defers with its error: on a transaction,
-// the transaction itself (scoped once, see scoped); on a pool, a
+// the transaction itself, scoped once (a Store is made per transaction and
+// a transaction serves one tenant); on a pool, a
 // transaction of its own that done commits, or rolls back when the method
 // failed.
 func (s *Store) open(ctx context.Context, tenantID uuid.UUID) (db DBTX, done func(*error), err error) {
@@ -67,32 +68,6 @@ func (s *Store) open(ctx context.Context, tenantID uuid.UUID) (db DBTX, done fun
 			*errp = fmt.Errorf("error committing: %w", err)
 		}
 	}, nil
-}
-
-// scoped runs fn with the tenant's rows (and only those) visible. On a
-// transaction it sets the scope once and keeps it for the rest of the
-// transaction (a Store is made per transaction and a transaction serves one
-// tenant); on a pool it wraps fn in a transaction of its own.
-func (s *Store) scoped(ctx context.Context, tenantID uuid.UUID, fn func(db DBTX) error) error {
-	if tx, ok := s.db.(pgx.Tx); ok {
-		if !s.isScoped || s.scope != tenantID {
-			if err := setScope(ctx, tx, tenantID); err != nil {
-				return err
-			}
-			s.isScoped, s.scope = true, tenantID
-		}
-		return fn(tx)
-	}
-	b, ok := s.db.(beginner)
-	if !ok {
-		return errors.New("store: the database handle can neither begin a transaction nor is one")
-	}
-	return pgx.BeginFunc(ctx, b, func(tx pgx.Tx) error {
-		if err := setScope(ctx, tx, tenantID); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
 }
 
 // setScope names the tenant for the rest of tx. Both settings are written

@@ -104,7 +104,7 @@ func NewRegistry(opts Opts) *crm.Registry {
 		if secret == "" {
 			errs = append(errs, invalid("crm_secret", "is required: the OAuth client secret of the Tekmetric partner application"))
 		}
-		loc, err := time.LoadLocation(t.TimeZone)
+		loc, err := t.Location()
 		if err != nil {
 			errs = append(errs, invalid("time_zone", "must be an IANA time zone: Tekmetric writes some times in the shop's local time"))
 		}
