@@ -74,15 +74,22 @@ func (s *Store) open(ctx context.Context, tenantID uuid.UUID) (db DBTX, done fun
 // every time, so a transaction that served the fleet and then a tenant (or
 // the reverse) never keeps the other's view.
 func setScope(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID) error {
-	tenant, fleet := tenantID.String(), "off"
-	if tenantID == Fleet {
-		tenant, fleet = "", "on"
-	}
-	if _, err := tx.Exec(ctx, `SELECT set_config('leadorch.tenant_id', $1, true), set_config('leadorch.fleet', $2, true)`,
-		tenant, fleet); err != nil {
+	if _, err := tx.Exec(ctx, setScopeSQL, scopeArgs(tenantID)...); err != nil {
 		return fmt.Errorf("error setting the tenant of the transaction: %w", err)
 	}
 	return nil
+}
+
+// setScopeSQL sets both scope settings for the rest of the transaction.
+const setScopeSQL = `SELECT set_config('leadorch.tenant_id', $1, true), set_config('leadorch.fleet', $2, true)`
+
+// scopeArgs are setScopeSQL's arguments for tenantID (Fleet: no tenant,
+// the fleet's own rows).
+func scopeArgs(tenantID uuid.UUID) []any {
+	if tenantID == Fleet {
+		return []any{"", "on"}
+	}
+	return []any{tenantID.String(), "off"}
 }
 
 // batcher is a pool (or connection) that can send several statements in
@@ -106,12 +113,8 @@ func (s *Store) queryRow(ctx context.Context, tenantID uuid.UUID, sql string, ar
 		}
 		return &doneRow{row: db.QueryRow(ctx, sql, args...), done: done}
 	}
-	tenant, fleet := tenantID.String(), "off"
-	if tenantID == Fleet {
-		tenant, fleet = "", "on"
-	}
 	batch := &pgx.Batch{}
-	batch.Queue(`SELECT set_config('leadorch.tenant_id', $1, true), set_config('leadorch.fleet', $2, true)`, tenant, fleet)
+	batch.Queue(setScopeSQL, scopeArgs(tenantID)...)
 	batch.Queue(sql, args...)
 	br := b.SendBatch(ctx, batch)
 	if _, err := br.Exec(); err != nil {
