@@ -272,42 +272,36 @@ func (s *Store) SetTenantWebhookCredentials(ctx context.Context, tenantID uuid.U
 // ReplaceTenantWebhookSecret stores a re-sealed webhook signing secret in
 // place of old, only if the stored one is still old (ErrConflict
 // otherwise), like ReplaceTenantSecret.
-func (s *Store) ReplaceTenantWebhookSecret(ctx context.Context, tenantID uuid.UUID, old, sealed lead.SealedSecret) (err error) {
-	db, done, err := s.open(ctx, tenantID)
-	if err != nil {
-		return err
-	}
-	defer done(&err)
-	tag, err := db.Exec(ctx, `UPDATE tenants SET webhook_secret_key_id = $2, webhook_secret_sealed = $3, updated_at = now()
-		WHERE id = $1 AND webhook_secret_key_id = $4 AND webhook_secret_sealed IS NOT DISTINCT FROM $5`,
-		tenantID, sealed.KeyID, sealed.Ciphertext, old.KeyID, old.Ciphertext)
-	if err != nil {
-		return fmt.Errorf("error storing the webhook secret of tenant %s: %w", tenantID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("the webhook secret of tenant %s changed meanwhile (or the tenant is gone): %w", tenantID, ErrConflict)
-	}
-	return nil
+func (s *Store) ReplaceTenantWebhookSecret(ctx context.Context, tenantID uuid.UUID, old, sealed lead.SealedSecret) error {
+	return s.replaceSealed(ctx, tenantID, "webhook_secret", "webhook secret", old, sealed)
 }
 
 // ReplaceTenantSecret stores a newly sealed CRM secret in place of old
 // (a re-seal under a new key), only if the stored secret is still old: it
 // returns ErrConflict when the secret changed meanwhile (an operator gave
 // a new one), so a rotation never undoes it.
-func (s *Store) ReplaceTenantSecret(ctx context.Context, tenantID uuid.UUID, old, sealed lead.SealedSecret) (err error) {
+func (s *Store) ReplaceTenantSecret(ctx context.Context, tenantID uuid.UUID, old, sealed lead.SealedSecret) error {
+	return s.replaceSealed(ctx, tenantID, "crm_secret", "CRM secret", old, sealed)
+}
+
+// replaceSealed is the compare-and-swap of one sealed secret, stored in
+// the columns <column>_key_id and <column>_sealed (a constant of ours,
+// never input). Re-sealing also blanks the pre-encryption plaintext key
+// (empty anyway once `worker migrate` has sealed it).
+func (s *Store) replaceSealed(ctx context.Context, tenantID uuid.UUID, column, what string, old, sealed lead.SealedSecret) (err error) {
 	db, done, err := s.open(ctx, tenantID)
 	if err != nil {
 		return err
 	}
 	defer done(&err)
-	tag, err := db.Exec(ctx, `UPDATE tenants SET crm_secret_key_id = $2, crm_secret_sealed = $3, crm_api_key = '',
-		updated_at = now() WHERE id = $1 AND crm_secret_key_id = $4 AND crm_secret_sealed IS NOT DISTINCT FROM $5`,
+	tag, err := db.Exec(ctx, `UPDATE tenants SET `+column+`_key_id = $2, `+column+`_sealed = $3, crm_api_key = '',
+		updated_at = now() WHERE id = $1 AND `+column+`_key_id = $4 AND `+column+`_sealed IS NOT DISTINCT FROM $5`,
 		tenantID, sealed.KeyID, sealed.Ciphertext, old.KeyID, old.Ciphertext)
 	if err != nil {
-		return fmt.Errorf("error storing the CRM secret of tenant %s: %w", tenantID, err)
+		return fmt.Errorf("error storing the %s of tenant %s: %w", what, tenantID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("the CRM secret of tenant %s changed meanwhile (or the tenant is gone): %w", tenantID, ErrConflict)
+		return fmt.Errorf("the %s of tenant %s changed meanwhile (or the tenant is gone): %w", what, tenantID, ErrConflict)
 	}
 	return nil
 }
