@@ -277,3 +277,16 @@ func redactURL(u string) string {
 	}
 	return p.Redacted()
 }
+
+// fresh clones a database for one measurement and opens a pool of
+// maxConns on it; cleanup closes the pool and drops the database.
+func (d *database) fresh(ctx context.Context, name string, maxConns int32) (dbURL string, pool *pgxpool.Pool, cleanup func(), err error) {
+	if dbURL, err = d.clone(ctx, name); err != nil {
+		return "", nil, nil, err
+	}
+	if pool, err = d.pool(ctx, name, maxConns); err != nil {
+		d.drop(name)
+		return "", nil, nil, err
+	}
+	return dbURL, pool, func() { pool.Close(); d.drop(name) }, nil
+}

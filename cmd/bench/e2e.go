@@ -69,16 +69,11 @@ func (b *bench) runE2EOnce(ctx context.Context, replicas int) (*e2eResult, error
 	n, nTenants := b.o.leads, b.o.tenants
 	b.say("end to end, %d replica(s): seeding %d leads over %d tenants ...", replicas, n, nTenants)
 	dbName := fmt.Sprintf("bench_e2e_%d", replicas)
-	dbURL, err := b.db.clone(ctx, dbName)
+	dbURL, pool, cleanup, err := b.db.fresh(ctx, dbName, 8)
 	if err != nil {
 		return nil, err
 	}
-	defer b.db.drop(dbName)
-	pool, err := b.db.pool(ctx, dbName, 8)
-	if err != nil {
-		return nil, err
-	}
-	defer pool.Close()
+	defer cleanup()
 	fk, err := startFakes()
 	if err != nil {
 		return nil, err

@@ -34,16 +34,11 @@ func (b *bench) runEnqueue(ctx context.Context, res *results) error {
 	const dbName = "bench_enqueue"
 	n := b.o.enqueueWindows
 	b.say("bulk enqueue: `enqueue backfill` of %d one-minute windows ...", n)
-	dbURL, err := b.db.clone(ctx, dbName)
+	dbURL, pool, cleanup, err := b.db.fresh(ctx, dbName, 2)
 	if err != nil {
 		return err
 	}
-	defer b.db.drop(dbName)
-	pool, err := b.db.pool(ctx, dbName, 2)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+	defer cleanup()
 	if _, err := createTenant(ctx, store.New(pool), lead.Tenant{
 		Name: "backfill-shop", CRMKind: "shopmonkey", CRMLocationID: "loc-backfill",
 		TimeZone: "UTC", PollInterval: time.Minute, SMSFrom: "+15125550100", Enabled: true,

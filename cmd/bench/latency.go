@@ -44,16 +44,11 @@ func (b *bench) runLatency(ctx context.Context, res *results) error {
 	pollInterval := time.Duration(w.PollIntervalSecs) * time.Second
 	b.say("latency: %.0f leads/s for %s over %d tenants (poll interval %s, schedule interval %s, %d replicas) ...",
 		o.latRate, o.latDuration, o.latTenants, pollInterval, w.ScheduleInterval, o.latReplicas)
-	dbURL, err := b.db.clone(ctx, dbName)
+	dbURL, pool, cleanup, err := b.db.fresh(ctx, dbName, 4)
 	if err != nil {
 		return err
 	}
-	defer b.db.drop(dbName)
-	pool, err := b.db.pool(ctx, dbName, 4)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+	defer cleanup()
 	fk, err := startFakes()
 	if err != nil {
 		return err

@@ -63,16 +63,11 @@ func (b *bench) runSchedule(ctx context.Context, res *results) error {
 	o, w := b.o, b.o.worker
 	b.say("schedule lag: %d tenants every %s for %s (%d replicas, schedule interval %s) ...",
 		o.schedTenants, o.schedInterval, o.schedDuration, o.schedReplicas, w.ScheduleInterval)
-	dbURL, err := b.db.clone(ctx, dbName)
+	dbURL, pool, cleanup, err := b.db.fresh(ctx, dbName, 4)
 	if err != nil {
 		return err
 	}
-	defer b.db.drop(dbName)
-	pool, err := b.db.pool(ctx, dbName, 4)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+	defer cleanup()
 	if _, err := pool.Exec(ctx, claimTriggerSQL); err != nil {
 		return fmt.Errorf("error adding the claim trigger: %w", err)
 	}

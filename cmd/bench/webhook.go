@@ -90,16 +90,11 @@ func (b *bench) runWebhook(ctx context.Context, res *results) error {
 	o, w := b.o, b.o.worker
 	b.say("webhook: %.0f webhooks/s for %s over %d tenants (%d replicas, polls parked) ...",
 		o.webhookRate, o.webhookDuration, o.webhookTenants, o.webhookReplicas)
-	dbURL, err := b.db.clone(ctx, dbName)
+	dbURL, pool, cleanup, err := b.db.fresh(ctx, dbName, 4)
 	if err != nil {
 		return err
 	}
-	defer b.db.drop(dbName)
-	pool, err := b.db.pool(ctx, dbName, 4)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+	defer cleanup()
 	fk, err := startFakes()
 	if err != nil {
 		return err
