@@ -179,8 +179,10 @@ type SendGridConfig struct {
 }
 
 // TemplatesConfig holds the text/template sources of the first messages sent
-// to a lead. Validate checks that they parse; the data they are executed with
-// is defined by the messaging code.
+// to a lead. Validate checks that they parse and render against sample leads
+// (lead.CheckTemplate, as a tenant's own templates are checked), so a
+// template naming a field a message does not have stops the worker at
+// start-up.
 type TemplatesConfig struct {
 	SMS          string `mapstructure:"sms"`
 	EmailSubject string `mapstructure:"email_subject"`

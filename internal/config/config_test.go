@@ -473,6 +473,10 @@ func TestValidate(t *testing.T) {
 			{"SendGridAPIKeyNewline", func(c *config.Config) { c.SendGrid.APIKey = "SG.key\n" }, "sendgrid.api_key", "must not contain whitespace"},
 			{"SendGridTimeout", func(c *config.Config) { c.SendGrid.Timeout = 0 }, "sendgrid.timeout", "must be between 1ms and 5m0s, got 0s"},
 			{"TemplateSMSParse", func(c *config.Config) { c.Templates.SMS = "{{.Lead.FirstName" }, "templates.sms", "does not parse: template: templates.sms:1:"},
+			{"TemplateSMSUnknownField", func(c *config.Config) { c.Templates.SMS = "Hi {{.Lead.Nick}}" }, "templates.sms", "unknown field Nick (in {{.Lead.Nick}}, line 1 column 10)"},
+			{"TemplateEmailTextUnknownFieldInBranch", func(c *config.Config) {
+				c.Templates.EmailText = "{{if .Lead.FirstName}}Hi {{.Lead.FirstName}}{{else}}Hi {{.Shop.Owner}}{{end}}"
+			}, "templates.email_text", "unknown field Owner"},
 			{"TemplateSubjectEmpty", func(c *config.Config) { c.Templates.EmailSubject = "  " }, "templates.email_subject", "must not be empty"},
 			{"TemplateEmailTextParse", func(c *config.Config) { c.Templates.EmailText = "{{end}}" }, "templates.email_text", "does not parse: template: templates.email_text:1:"},
 			{"LogLevel", func(c *config.Config) { c.Log.Level = "trace" }, "log.level", `must be one of debug, info, warn, error, got "trace"`},

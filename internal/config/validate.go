@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 // FieldError is one problem with one key of the configuration.
@@ -290,5 +291,13 @@ func (c checker) template(key, text string) {
 	// "template: templates.sms:1: unexpected "}" in operand".
 	if _, err := template.New(key).Parse(text); err != nil {
 		c.add(key, "does not parse: "+err.Error())
+		return
+	}
+	// A template that parses can still name a field a message does not
+	// have ({{.Lead.Nick}}); rendered against sample leads exactly as a
+	// tenant's templates are when the tenant is saved, so the fleet default
+	// fails at start-up, not when the first customer is waiting.
+	if err := lead.CheckTemplate(key, text); err != nil {
+		c.add(key, strings.TrimPrefix(err.Error(), "template "+key+": "))
 	}
 }
