@@ -369,7 +369,8 @@ func TestTwilioStatusCallback(t *testing.T) {
 	post("delivered", 0)
 	require.Eventually(t, func() bool { s, d := deliveryOf(); return s == "delivered" && d == "delivered" }, 10*time.Second, 10*time.Millisecond)
 	post("sent", 0) // out of order: an earlier status, late
-	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'record_sms_status'`), "both callbacks queued")
+	b.settled(t, "record_sms_status")
 	_, d := deliveryOf()
 	require.Equal(t, "delivered", d, "a final status stays")
 
