@@ -93,6 +93,19 @@ func TestWorkerRiverUIRefusesCrossOriginRequests(t *testing.T) {
 	}
 	require.Contains(t, w.out.String(), "refused a cross-origin request")
 
+	// River UI reads whole bodies; an oversized one is refused, not read
+	// into memory, even from the operator.
+	oversized, err := http.NewRequest(http.MethodPost, w.base+"/riverui/api/jobs/cancel",
+		strings.NewReader(fmt.Sprintf(`{"ids":["%d"],"padding":"%s"}`, jobID, strings.Repeat("x", 2<<20))))
+	require.NoError(t, err)
+	oversized.Header.Set("Content-Type", "application/json")
+	oversized.SetBasicAuth("admin", riverUIPass)
+	oversizedResp, err := http.DefaultClient.Do(oversized)
+	require.NoError(t, err)
+	oversizedResp.Body.Close()
+	require.Equal(t, http.StatusRequestEntityTooLarge, oversizedResp.StatusCode)
+	require.Equal(t, "available", jobState())
+
 	// River UI's own page sends same-origin requests: they work.
 	resp := cancelJob(map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": w.base})
 	require.Equal(t, http.StatusOK, resp.StatusCode)

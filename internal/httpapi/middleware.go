@@ -73,6 +73,19 @@ func denyFraming(next http.Handler) http.Handler {
 	})
 }
 
+// limitBody caps what a handler can read of a request body at limit bytes;
+// a handler reading more gets an *http.MaxBytesError. River UI's API reads
+// whole bodies with io.ReadAll and answers 413 to that error, but sets no
+// cap of its own.
+func limitBody(limit int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
 // recoverPanics turns a handler panic into a 500 and a log line, instead
 // of a dropped connection.
 func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {

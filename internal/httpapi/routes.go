@@ -42,6 +42,10 @@ type Opts struct {
 	Now func() time.Time
 }
 
+// maxRiverUIBody bounds a River UI API request: its largest, a cancel,
+// retry or delete of the 1,000 jobs it accepts at once, is about 25 KB.
+const maxRiverUIBody = 1 << 20
+
 // NewHandler returns the worker's HTTP handler.
 func NewHandler(opts Opts) (http.Handler, error) {
 	mux := http.NewServeMux()
@@ -52,7 +56,7 @@ func NewHandler(opts Opts) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		mux.Handle("/riverui/", refuseCrossOrigin(opts.Logger)(auth(opts.RiverUI)))
+		mux.Handle("/riverui/", refuseCrossOrigin(opts.Logger)(auth(limitBody(maxRiverUIBody)(opts.RiverUI))))
 		mux.Handle("GET /riverui", http.RedirectHandler("/riverui/", http.StatusMovedPermanently))
 	}
 	if opts.SendGridEvents != nil {
