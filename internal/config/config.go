@@ -76,7 +76,9 @@ type HTTPConfig struct {
 
 	// WriteTimeout bounds a request from the end of its headers to the end
 	// of its response, so it counts the body's reading too: it must exceed
-	// ReadTimeout plus the slowest legitimate handler (River UI's API).
+	// ReadTimeout plus the slowest legitimate handler. River UI's API gives
+	// each call 10s (apiframe's executeAPIEndpoint), and its largest file,
+	// main.js, is 511 KiB: 60s leaves a 30s body read and a slow link room.
 	WriteTimeout time.Duration `mapstructure:"write_timeout"`
 
 	// IdleTimeout closes a keep-alive connection that sends no next
