@@ -42,7 +42,8 @@ func basicAuth(username, password, realm string) (func(http.Handler) http.Handle
 // Basic auth alone does not stop them: a browser attaches cached basic
 // credentials to a cross-site fetch, and River UI's API reads a JSON body
 // whatever its Content-Type, so a page an operator visited could cancel or
-// delete any job with a no-cors POST (reproduced: 200 and the job
+// delete any job with a no-cors text/plain POST (without this check,
+// TestWorkerRiverUIRefusesCrossOriginRequests got 200 and the job
 // cancelled). It comes before the password check, so a foreign page learns
 // nothing about the credentials either.
 //
