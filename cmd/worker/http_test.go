@@ -206,6 +206,7 @@ func TestWorkerCutsOffSlowClients(t *testing.T) {
 		}()
 
 		elapsed := requireClosedByServer(t, conn, conn, start)
+		t.Logf("trickled body cut off after %s", elapsed)
 		require.GreaterOrEqual(t, elapsed, time.Second, "cut off before http.read_timeout: by something else")
 	})
 
@@ -228,6 +229,7 @@ func TestWorkerCutsOffSlowClients(t *testing.T) {
 
 		start := time.Now()
 		elapsed := requireClosedByServer(t, conn, r, start)
+		t.Logf("idle keep-alive closed after %s", elapsed)
 		// The server starts its idle clock a moment after we read the
 		// answer, so allow for that moment.
 		require.GreaterOrEqual(t, elapsed, 500*time.Millisecond, "closed before http.idle_timeout: by something else")
