@@ -68,6 +68,29 @@ type HTTPConfig struct {
 	PublicURL string `mapstructure:"public_url"`
 
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+
+	// ReadTimeout bounds reading one whole request, body included. Without
+	// it a client could trickle a webhook body forever and hold a
+	// connection and a goroutine on the port the providers call.
+	ReadTimeout time.Duration `mapstructure:"read_timeout"`
+
+	// WriteTimeout bounds a request from the end of its headers to the end
+	// of its response, so it counts the body's reading too: it must exceed
+	// ReadTimeout plus the slowest legitimate handler. River UI's API gives
+	// each call 10s (apiframe's executeAPIEndpoint), and its largest file,
+	// main.js, is 511 KiB: 60s leaves a 30s body read and a slow link room.
+	WriteTimeout time.Duration `mapstructure:"write_timeout"`
+
+	// IdleTimeout closes a keep-alive connection that sends no next
+	// request; it is longer than the usual load balancer's idle timeout
+	// (60s) so the balancer, not this server, closes first and never sends
+	// on a connection being closed.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout"`
+
+	// DrainDelay is how long a stopping replica answers /readyz with 503
+	// while still serving, before it closes its listener: the time a load
+	// balancer needs to see it unready and stop sending it webhooks.
+	DrainDelay time.Duration `mapstructure:"drain_delay"`
 }
 
 // RiverUIConfig holds the basic-auth credentials of the River UI. The UI can
@@ -222,6 +245,10 @@ func Default() Config {
 		HTTP: HTTPConfig{
 			Addr:            ":8080",
 			ShutdownTimeout: 10 * time.Second,
+			ReadTimeout:     30 * time.Second,
+			WriteTimeout:    60 * time.Second,
+			IdleTimeout:     90 * time.Second,
+			DrainDelay:      5 * time.Second,
 		},
 		RiverUI: RiverUIConfig{
 			Username: "admin",

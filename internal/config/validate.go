@@ -105,6 +105,16 @@ func (c *Config) problems() []FieldError {
 	check.addr("http.addr", c.HTTP.Addr)
 	check.baseURL("http.public_url", c.HTTP.PublicURL)
 	check.durationBetween("http.shutdown_timeout", c.HTTP.ShutdownTimeout, time.Millisecond, 10*time.Minute)
+	readTimeoutOK := check.durationBetween("http.read_timeout", c.HTTP.ReadTimeout, time.Second, 10*time.Minute)
+	writeTimeoutOK := check.durationBetween("http.write_timeout", c.HTTP.WriteTimeout, time.Second, time.Hour)
+	// net/http starts the write deadline when a request's headers are read,
+	// so the body's reading counts against it too: a write timeout not above
+	// the read timeout would cut off a slow but legal body's answer.
+	if readTimeoutOK && writeTimeoutOK && c.HTTP.WriteTimeout <= c.HTTP.ReadTimeout {
+		check.add("http.write_timeout", fmt.Sprintf("must be longer than http.read_timeout (%s), which it includes, got %s", c.HTTP.ReadTimeout, c.HTTP.WriteTimeout))
+	}
+	check.durationBetween("http.idle_timeout", c.HTTP.IdleTimeout, time.Second, time.Hour)
+	check.durationBetween("http.drain_delay", c.HTTP.DrainDelay, 0, 5*time.Minute)
 
 	if strings.Contains(c.RiverUI.Username, ":") {
 		check.add("riverui.username", "must not contain ':' (basic auth separates the username from the password with it)")
