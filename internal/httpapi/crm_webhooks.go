@@ -58,25 +58,6 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 	return body, true
 }
 
-// webhookTenant resolves the {tenant} path segment. Unknown and malformed
-// ids get the same answer as a bad signature, so the route cannot be used
-// to probe which tenants exist.
-func webhookTenant(r *http.Request, wh TenantWebhooks) (lead.Tenant, bool) {
-	id, err := uuid.Parse(r.PathValue("tenant"))
-	if err != nil {
-		return lead.Tenant{}, false
-	}
-	t, err := wh.Tenant(r.Context(), id)
-	if err != nil || !t.Enabled {
-		return lead.Tenant{}, false
-	}
-	return t, true
-}
-
-func unauthorized(w http.ResponseWriter) {
-	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "signature verification failed"})
-}
-
 // handleShopMonkeyWebhook takes ShopMonkey's signed webhooks (Standard
 // Webhooks: HMAC-SHA256 over id.timestamp.body with the shop's secret,
 // fresh within 5 minutes). An order or appointment inserted or updated is
@@ -89,21 +70,30 @@ func handleShopMonkeyWebhook(logger *slog.Logger, wh TenantWebhooks, now func() 
 		if !ok {
 			return
 		}
-		t, ok := webhookTenant(r, wh)
-		if !ok || t.CRMKind != "shopmonkey" || t.WebhookSecret.IsZero() {
-			unauthorized(w)
+		t, id, reason := webhookTenant(r, wh, "shopmonkey")
+		if reason == "" && t.WebhookSecret.IsZero() {
+			reason = "the tenant has no webhook signing secret"
+		}
+		if reason != "" {
+			rejectUnverified(w, r, logger, "shopmonkey", id, reason)
 			return
 		}
 		secret, err := wh.OpenSecret(t.ID, t.WebhookSecret)
 		if err != nil {
+			// Our fault (the keys), but still a request nothing verified: the
+			// sender gets the same 401 (and redelivers); the operator the error.
 			logger.ErrorContext(r.Context(), "error opening a webhook secret", slog.String("tenant_id", t.ID.String()), slog.String("error", err.Error()))
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot verify"})
+			rejectUnverified(w, r, logger, "shopmonkey", id, "the tenant's signing secret cannot be opened")
 			return
 		}
 		deliveryID, err := VerifyStandardWebhook(secret.Reveal(), r.Header, body, now())
 		if err != nil {
-			logger.WarnContext(r.Context(), "rejected shopmonkey webhook", slog.String("tenant_id", t.ID.String()), slog.String("reason", err.Error()))
-			writeJSON(w, verifyStatus(err), map[string]string{"error": err.Error()})
+			if errors.Is(err, ErrWebhookSecret) {
+				logger.ErrorContext(r.Context(), "a tenant's webhook signing secret is unusable", slog.String("tenant_id", t.ID.String()), slog.String("error", err.Error()))
+			}
+			// VerifyStandardWebhook's errors never hold the secret or a
+			// signature, so the reason may be logged.
+			rejectUnverified(w, r, logger, "shopmonkey", id, err.Error())
 			return
 		}
 		e, err := ParseShopMonkeyWebhook(body)
@@ -135,11 +125,17 @@ func handleShopMonkeyWebhook(logger *slog.Logger, wh TenantWebhooks, now func() 
 // anything is done with it. The path holds the token: it is never logged.
 func handleTekmetricWebhook(logger *slog.Logger, wh TenantWebhooks, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, ok := webhookTenant(r, wh)
+		t, id, reason := webhookTenant(r, wh, "tekmetric")
 		got := sha256.Sum256([]byte(r.PathValue("token")))
-		if !ok || t.CRMKind != "tekmetric" || len(t.WebhookTokenHash) != sha256.Size ||
-			subtle.ConstantTimeCompare(got[:], t.WebhookTokenHash) != 1 {
-			unauthorized(w)
+		switch {
+		case reason != "":
+		case len(t.WebhookTokenHash) != sha256.Size:
+			reason = "the tenant has no webhook token"
+		case subtle.ConstantTimeCompare(got[:], t.WebhookTokenHash) != 1:
+			reason = "the token in the URL is not the tenant's" // the token itself is never logged
+		}
+		if reason != "" {
+			rejectUnverified(w, r, logger, "tekmetric", id, reason)
 			return
 		}
 		body, ok := readBody(w, r, maxCRMWebhookBody)
@@ -184,15 +180,22 @@ func twilioForm(w http.ResponseWriter, r *http.Request, logger *slog.Logger, wh 
 	if !ok {
 		return lead.Tenant{}, nil, false
 	}
+	// A body that is not a form cannot be verified either: it gets the
+	// same 401 as a bad signature, not a 400 that a known tenant alone
+	// would reach.
+	t, id, reason := webhookTenant(r, wh, "")
 	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body is not a form"})
-		return lead.Tenant{}, nil, false
+	switch {
+	case reason != "":
+	case err != nil:
+		reason = "the body is not a form"
+	case r.Header.Get(TwilioSignatureHeader) == "":
+		reason = TwilioSignatureHeader + " is missing"
+	case !VerifyTwilioSignature(wh.TwilioAuthToken, wh.PublicURL+r.URL.RequestURI(), form, r.Header.Get(TwilioSignatureHeader)):
+		reason = TwilioSignatureHeader + " does not verify"
 	}
-	t, ok := webhookTenant(r, wh)
-	if !ok || !VerifyTwilioSignature(wh.TwilioAuthToken, wh.PublicURL+r.URL.RequestURI(), form, r.Header.Get(TwilioSignatureHeader)) {
-		logger.WarnContext(r.Context(), "rejected twilio webhook", slog.String("path", r.URL.Path))
-		unauthorized(w)
+	if reason != "" {
+		rejectUnverified(w, r, logger, "twilio", id, reason)
 		return lead.Tenant{}, nil, false
 	}
 	return t, form, true
