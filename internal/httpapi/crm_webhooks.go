@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,7 +31,14 @@ type TenantWebhooks struct {
 	OpenSecret func(tenantID uuid.UUID, s lead.SealedSecret) (lead.Secret, error)
 	// EnqueueIngest enqueues ingest_lead for a record a webhook named,
 	// deduplicated by deliveryID when it is not empty, in one transaction.
+	// version is the record's version the webhook carried, 0 for none.
 	EnqueueIngest func(ctx context.Context, tenantID uuid.UUID, source, deliveryID, externalID string, version int64) error
+	// AdmitIngest spends one of the tenant's CRM webhook budget, shared by
+	// the fleet, before EnqueueIngest: zero when the delivery may be taken,
+	// else how long until one may (the route answers 429 with Retry-After
+	// and enqueues nothing). Required with Tenant: NewHandler refuses CRM
+	// webhook routes without a limit.
+	AdmitIngest func(ctx context.Context, tenantID uuid.UUID) (wait time.Duration, err error)
 
 	// TwilioAuthToken checks X-Twilio-Signature; PublicURL is this
 	// service's base URL as Twilio calls it (scheme, host and any path
@@ -58,12 +67,35 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 	return body, true
 }
 
+// admitIngest spends one delivery of the tenant's webhook budget and
+// reports whether the delivery may go on to be enqueued; when not, it has
+// answered: 429 with Retry-After (whole seconds, at least 1) when the
+// budget is spent, 500 when it could not be read. Either way the CRM
+// delivers again, and the poll finds the change in any case.
+func admitIngest(w http.ResponseWriter, r *http.Request, logger *slog.Logger, wh TenantWebhooks, tenantID uuid.UUID) bool {
+	wait, err := wh.AdmitIngest(r.Context(), tenantID)
+	switch {
+	case err != nil:
+		logger.ErrorContext(r.Context(), "error taking a webhook delivery", slog.String("tenant_id", tenantID.String()), slog.String("error", err.Error()))
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not store; redeliver"})
+		return false
+	case wait > 0:
+		// Info, not warn: a flood is one line per delivery.
+		logger.InfoContext(r.Context(), "webhook over the tenant's intake limit", slog.String("tenant_id", tenantID.String()), slog.Duration("retry_after", wait))
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(wait.Seconds())), 10))
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many webhooks for this shop; retry later"})
+		return false
+	}
+	return true
+}
+
 // handleShopMonkeyWebhook takes ShopMonkey's signed webhooks (Standard
 // Webhooks: HMAC-SHA256 over id.timestamp.body with the shop's secret,
-// fresh within 5 minutes). An order or appointment inserted or updated is
-// enqueued for ingest at once, deduplicated by webhook-id; ingest fetches
-// the record again and decides: a new lead, an update of one (a booking),
-// or nothing.
+// fresh within 5 minutes). An order or appointment of the shop inserted or
+// updated is enqueued for ingest at once, within the tenant's intake limit
+// (429 beyond it), deduplicated by webhook-id and collapsed into the
+// record's pending ingest if there is one; ingest fetches the record again
+// and decides: a new lead, an update of one (a booking), or nothing.
 func handleShopMonkeyWebhook(logger *slog.Logger, wh TenantWebhooks, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := readBody(w, r, maxCRMWebhookBody)
@@ -105,12 +137,12 @@ func handleShopMonkeyWebhook(logger *slog.Logger, wh TenantWebhooks, now func() 
 			writeJSON(w, http.StatusOK, map[string]string{"ignored": "not an order or appointment of this shop"})
 			return
 		}
-		version := e.Version
-		if version == 0 {
-			// No version in the record: each delivery is looked at.
-			version = now().UnixMilli()
+		if !admitIngest(w, r, logger, wh, t.ID) {
+			return
 		}
-		if err := wh.EnqueueIngest(r.Context(), t.ID, "shopmonkey", deliveryID, e.ExternalID(), version); err != nil {
+		// Without a version in the record, 0 asks for the latest; the
+		// clock was used once, which made every delivery a job of its own.
+		if err := wh.EnqueueIngest(r.Context(), t.ID, "shopmonkey", deliveryID, e.ExternalID(), e.Version); err != nil {
 			logger.ErrorContext(r.Context(), "error enqueueing a webhook ingest", slog.String("error", err.Error()))
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not store; redeliver"})
 			return
@@ -123,7 +155,7 @@ func handleShopMonkeyWebhook(logger *slog.Logger, wh TenantWebhooks, now func() 
 // signature: the token in the URL the shop configured is the secret (only
 // its hash is stored), and the record is fetched again by id before
 // anything is done with it. The path holds the token: it is never logged.
-func handleTekmetricWebhook(logger *slog.Logger, wh TenantWebhooks, now func() time.Time) http.Handler {
+func handleTekmetricWebhook(logger *slog.Logger, wh TenantWebhooks) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, id, reason := webhookTenant(r, wh, "tekmetric")
 		got := sha256.Sum256([]byte(r.PathValue("token")))
@@ -153,15 +185,16 @@ func handleTekmetricWebhook(logger *slog.Logger, wh TenantWebhooks, now func() t
 		}
 		// Tekmetric sends no delivery id. The record's updatedDate, when
 		// the webhook carries it, is its version, so the webhook and the
-		// poll of one change share an ingest; without it every delivery is
-		// looked at (ingest is idempotent).
+		// poll of one change share an ingest; without it the version is 0,
+		// "the latest", never the clock (which made every delivery a job of
+		// its own): repeats then collapse into the record's pending ingest.
 		loc, err := t.Location()
 		if err != nil {
 			loc = time.UTC // a row edited by hand; the version is then the poll's to give
 		}
-		version, ok := e.Version(loc)
-		if !ok {
-			version = now().UnixMilli()
+		version, _ := e.Version(loc) // 0 when the webhook carried none
+		if !admitIngest(w, r, logger, wh, t.ID) {
+			return
 		}
 		if err := wh.EnqueueIngest(r.Context(), t.ID, "tekmetric", "", e.ExternalID(), version); err != nil {
 			logger.ErrorContext(r.Context(), "error enqueueing a webhook ingest", slog.String("error", err.Error()))
