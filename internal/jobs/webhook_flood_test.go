@@ -126,10 +126,11 @@ func (b *intakeBundle) postTekmetric(t *testing.T, shop lead.Tenant, roID string
 }
 
 // ingestVersions lists the versions of the tenant's ingest_lead jobs of a
-// record, oldest first.
+// record, oldest first, -1 for a Latest one (version 0, "as it is now").
 func (b *intakeBundle) ingestVersions(t *testing.T, tenantID uuid.UUID, externalID string) []int64 {
 	t.Helper()
-	rows, err := b.pool.Query(context.Background(), `SELECT (args->>'version')::bigint FROM river_job
+	rows, err := b.pool.Query(context.Background(), `SELECT CASE WHEN (args->>'latest')::boolean AND (args->>'version')::bigint = 0
+		THEN -1 ELSE (args->>'version')::bigint END FROM river_job
 		WHERE kind = 'ingest_lead' AND args->>'tenant_id' = $1 AND args->>'external_id' = $2 ORDER BY id`, tenantID.String(), externalID)
 	require.NoError(t, err)
 	versions, err := pgx.CollectRows(rows, pgx.RowTo[int64])
@@ -163,8 +164,8 @@ func TestWebhookIngestOnePendingPerRecord(t *testing.T) {
 	for range 3 {
 		b.postTekmetric(t, tek, ro.ID)
 	}
-	require.Equal(t, []int64{0}, b.ingestVersions(t, shop.ID, ref.ExternalID), "one pending ingest, with no clock in it")
-	require.Equal(t, []int64{0}, b.ingestVersions(t, tek.ID, ro.ExternalID))
+	require.Equal(t, []int64{-1}, b.ingestVersions(t, shop.ID, ref.ExternalID), "one pending ingest, of the latest, with no clock in it")
+	require.Equal(t, []int64{-1}, b.ingestVersions(t, tek.ID, ro.ExternalID))
 	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'ingest_lead'`))
 
 	b.start(t)
@@ -177,7 +178,7 @@ func TestWebhookIngestOnePendingPerRecord(t *testing.T) {
 	// although a version-0 ingest of the record completed before.
 	status, _ := b.postShopMonkey(shop, b.shopMonkeyRecord(t, shop, ref.ID, 0))
 	require.Equal(t, http.StatusOK, status)
-	require.Equal(t, []int64{0, 0}, b.ingestVersions(t, shop.ID, ref.ExternalID))
+	require.Equal(t, []int64{-1, -1}, b.ingestVersions(t, shop.ID, ref.ExternalID))
 	require.Eventually(t, func() bool {
 		return b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'ingest_lead' AND state = 'completed'`) == 3
 	}, 15*time.Second, 10*time.Millisecond)

@@ -47,9 +47,9 @@ func (w *WebhookIntake) Admit(ctx context.Context, tenantID uuid.UUID) (time.Dur
 // fetched again by id: nothing in the webhook is trusted). deliveryID,
 // when not empty, is the provider's delivery id: a redelivery enqueues
 // nothing. version is the record's version as the webhook carried it, or 0
-// when it carried none ("the latest"): never a clock reading, which made
-// every delivery a new job. The job runs at the head of the live CRM
-// queue.
+// when it carried none (the job is then Latest): never a clock reading,
+// which made every delivery a new job. The job runs at the head of the
+// live CRM queue.
 //
 // At most one live ingest of a record waits at a time: when one is already
 // pending (not yet running), the delivery enqueues nothing, since that job
@@ -67,7 +67,7 @@ func (w *WebhookIntake) Ingest(ctx context.Context, tenantID uuid.UUID, source, 
 		if err != nil || pending {
 			return err
 		}
-		_, err = w.Client.InsertTx(ctx, tx, IngestLeadArgs{TenantID: tenantID, ExternalID: externalID, Version: version, SendMessages: true},
+		_, err = w.Client.InsertTx(ctx, tx, IngestLeadArgs{TenantID: tenantID, ExternalID: externalID, Version: version, Latest: version == 0, SendMessages: true},
 			&river.InsertOpts{Priority: 1})
 		if err != nil {
 			return fmt.Errorf("error enqueueing ingest of %s: %w", externalID, err)
