@@ -222,11 +222,13 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		}
 	}
 	keys := deps.Credentials
-	intake := &jobs.WebhookIntake{Pool: pool, Client: client}
+	intake := &jobs.WebhookIntake{Pool: pool, Client: client,
+		IntakePerMinute: cfg.Webhooks.IntakePerMinute, IntakeBurst: cfg.Webhooks.IntakeBurst}
 	httpOpts.Webhooks = httpapi.TenantWebhooks{
 		Tenant:          store.New(pool).GetTenant,
 		OpenSecret:      keys.OpenWebhook,
 		EnqueueIngest:   intake.Ingest,
+		AdmitIngest:     intake.Admit,
 		TwilioAuthToken: cfg.Twilio.AuthToken,
 		PublicURL:       strings.TrimRight(cfg.HTTP.PublicURL, "/"),
 		EnqueueInbound: func(ctx context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, received time.Time) error {

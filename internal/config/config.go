@@ -31,6 +31,7 @@ type Config struct {
 	Poll        PollConfig        `mapstructure:"poll"`
 	ShopMonkey  ShopMonkeyConfig  `mapstructure:"shopmonkey"`
 	Tekmetric   TekmetricConfig   `mapstructure:"tekmetric"`
+	Webhooks    WebhooksConfig    `mapstructure:"webhooks"`
 	Credentials CredentialsConfig `mapstructure:"credentials"`
 	Twilio      TwilioConfig      `mapstructure:"twilio"`
 	SendGrid    SendGridConfig    `mapstructure:"sendgrid"`
@@ -164,6 +165,24 @@ type TekmetricConfig struct {
 	Timeout time.Duration `mapstructure:"timeout"`
 }
 
+// WebhooksConfig limits the CRM webhooks (ShopMonkey, Tekmetric) each
+// tenant may deliver, across the whole fleet. Every delivery taken can put
+// a live ingest at the head of the crm queue every shop shares, so one
+// shop's webhook credential (or anyone who saw its Tekmetric URL) could
+// otherwise hold back every other shop's leads. A delivery over the limit
+// is answered 429 with Retry-After and enqueues nothing: the CRM delivers
+// it again, and the poll finds the change in any case.
+type WebhooksConfig struct {
+	// IntakePerMinute is the sustained rate of deliveries a tenant may
+	// make (those about an order or appointment of its shop; others are
+	// ignored without counting).
+	IntakePerMinute int `mapstructure:"intake_per_minute"`
+	// IntakeBurst is how many deliveries a tenant may make at once, after a
+	// quiet spell (a CRM catching up on a backlog, staff editing many
+	// orders at once).
+	IntakeBurst int `mapstructure:"intake_burst"`
+}
+
 // CredentialsConfig holds the keys that seal tenants' CRM secrets at rest.
 type CredentialsConfig struct {
 	// Keys is comma-separated ID=BASE64KEY pairs (32-byte AES-256 keys);
@@ -286,6 +305,12 @@ func Default() Config {
 			Level:  "info",
 			Format: "json",
 		},
+		// A shop's webhooks come from people: staff editing orders, customers
+		// booking. The demo's shop sends one a second and the bench's
+		// tenants two a second each (make bench's webhook run); 300 a minute
+		// sustained, 150 at once, is several times what any one shop sends,
+		// yet keeps what one tenant can queue ahead of the others small.
+		Webhooks: WebhooksConfig{IntakePerMinute: 300, IntakeBurst: 150},
 	}
 }
 

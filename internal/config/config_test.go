@@ -475,6 +475,8 @@ func TestValidate(t *testing.T) {
 			{"OverlapNotShorterThanWindow", func(c *config.Config) { c.Poll.Overlap = time.Hour; c.Poll.MaxWindow = time.Hour }, "poll.overlap", "must be shorter than poll.max_window (1h0m0s) or polls never advance, got 1h0m0s"},
 			{"MaxWindowTooShort", func(c *config.Config) { c.Poll.MaxWindow = time.Second }, "poll.max_window", "must be between 1m0s and 744h0m0s, got 1s"},
 			{"ShopMonkeyBaseURLScheme", func(c *config.Config) { c.ShopMonkey.BaseURL = "ftp://x" }, "shopmonkey.base_url", `must be empty or an absolute http(s) URL, got "ftp://x"`},
+			{"WebhookIntakeRateZero", func(c *config.Config) { c.Webhooks.IntakePerMinute = 0 }, "webhooks.intake_per_minute", "must be between 1 and 100000, got 0"},
+			{"WebhookIntakeBurstTooLarge", func(c *config.Config) { c.Webhooks.IntakeBurst = 100_001 }, "webhooks.intake_burst", "must be between 1 and 100000, got 100001"},
 			{"TwilioBaseURLNoHost", func(c *config.Config) { c.Twilio.BaseURL = "http://" }, "twilio.base_url", `must be empty or an absolute http(s) URL, got "http://"`},
 			{"TwilioAccountSID", func(c *config.Config) { c.Twilio.AccountSID = "AC 123" }, "twilio.account_sid", "must contain only letters and digits"},
 			{"TwilioTimeout", func(c *config.Config) { c.Twilio.Timeout = 10 * time.Minute }, "twilio.timeout", "must be between 1ms and 5m0s, got 10m0s"},

@@ -158,6 +158,8 @@ func (c *Config) problems() []FieldError {
 	check.durationBetween("shopmonkey.timeout", c.ShopMonkey.Timeout, time.Millisecond, 5*time.Minute)
 	check.baseURL("tekmetric.base_url", c.Tekmetric.BaseURL)
 	check.durationBetween("tekmetric.timeout", c.Tekmetric.Timeout, time.Millisecond, 5*time.Minute)
+	check.intBetween("webhooks.intake_per_minute", c.Webhooks.IntakePerMinute, 1, 100_000)
+	check.intBetween("webhooks.intake_burst", c.Webhooks.IntakeBurst, 1, 100_000)
 	if c.Database.MigrateURL != "" {
 		check.databaseURL("database.migrate_url", c.Database.MigrateURL)
 	}

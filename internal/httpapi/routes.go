@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -63,9 +64,12 @@ func NewHandler(opts Opts) (http.Handler, error) {
 		mux.Handle("POST /webhooks/sendgrid/events", handleSendGridEvents(opts.Logger, opts.SendGridEvents, opts.EnqueueEmailEvents, clock(opts.Now)))
 	}
 	if wh := opts.Webhooks; wh.Tenant != nil {
+		if wh.AdmitIngest == nil {
+			return nil, errors.New("httpapi: Webhooks.AdmitIngest must be set: CRM webhooks are never taken without a per-tenant limit")
+		}
 		now := clock(opts.Now)
 		mux.Handle("POST /webhooks/shopmonkey/{tenant}", handleShopMonkeyWebhook(opts.Logger, wh, now))
-		mux.Handle("POST /webhooks/tekmetric/{tenant}/{token}", handleTekmetricWebhook(opts.Logger, wh, now))
+		mux.Handle("POST /webhooks/tekmetric/{tenant}/{token}", handleTekmetricWebhook(opts.Logger, wh))
 		if wh.TwilioAuthToken != "" && wh.PublicURL != "" {
 			mux.Handle("POST /webhooks/twilio/{tenant}/sms", handleTwilioInbound(opts.Logger, wh, now))
 			mux.Handle("POST /webhooks/twilio/{tenant}/status", handleTwilioStatus(opts.Logger, wh))
