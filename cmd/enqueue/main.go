@@ -241,6 +241,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer pool.Close()
+	// Checked as the worker checks it: run with the owner's URL, every
+	// tenant-scoped read and write here would pass row-level security by,
+	// and a typo in --tenant could not be told from another shop's data.
+	if err := store.CheckAppRole(ctx, pool); err != nil {
+		return fmt.Errorf("enqueue refuses to run: %w. Set database.url (LEADORCH_DATABASE_URL, or DATABASE_URL) "+
+			"to the URL of the application's login role (a member of leadorch_app), not the owner's", err)
+	}
 	// Insert-only: no queues and no workers, so this client never fetches
 	// or runs a job, and inserting a kind it has no worker for is fine.
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{

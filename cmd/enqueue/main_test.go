@@ -28,6 +28,8 @@ type testBundle struct {
 	// owner sees every tenant's rows: for inspection and for setting up
 	// what no command does.
 	owner *pgxpool.Pool
+	// ownerURL connects as that owner, which enqueue must refuse.
+	ownerURL string
 	// store is on the application role, as the CLI is.
 	store *store.Store
 	// keys is the keyring of credentials.keys as env has it at first.
@@ -42,9 +44,10 @@ func setup(t *testing.T) *testBundle {
 	t.Helper()
 	db := testdb.NewApp(t)
 	b := &testBundle{
-		owner: db.Owner,
-		store: store.New(db.App),
-		env:   map[string]string{"LEADORCH_DATABASE_URL": db.AppURL},
+		owner:    db.Owner,
+		ownerURL: db.OwnerURL,
+		store:    store.New(db.App),
+		env:      map[string]string{"LEADORCH_DATABASE_URL": db.AppURL},
 	}
 	b.keys = b.setKeys(t, newKey(t, "A"))
 	return b
