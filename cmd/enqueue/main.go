@@ -83,9 +83,11 @@ commands:
         insert a live poll now, from the tenant's poll cursor (less
         poll.overlap) to now (at most poll.max_window).
   ` + ingestSynopsis + `
-        ingest one CRM record now, even one ingested before. ID is
-        order:<id> or appointment:<id> (a bare id means order:<id>). A lead
-        new to the orchestrator is messaged only with --send-messages.
+        ingest one CRM record now, even one ingested before. ID is the
+        record's id in the tenant's CRM: ShopMonkey order:<id> or
+        appointment:<id>, Tekmetric repair-order:<id> or appointment:<id>;
+        a bare id is an estimate (order:, repair-order:). A lead new to the
+        orchestrator is messaged only with --send-messages.
   ` + messagesSynopsis + `
         list the tenant's messages in a status (default ambiguous: sends
         whose outcome the provider could not confirm, held for an operator).
