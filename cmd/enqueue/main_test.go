@@ -30,8 +30,10 @@ type testBundle struct {
 	owner *pgxpool.Pool
 	// ownerURL connects as that owner, which enqueue must refuse.
 	ownerURL string
-	// store is on the application role, as the CLI is.
+	// store is on the application role, as the CLI is; app is its pool,
+	// for workers a test runs.
 	store *store.Store
+	app   *pgxpool.Pool
 	// keys is the keyring of credentials.keys as env has it at first.
 	keys *credentials.Keyring
 	env  map[string]string
@@ -47,6 +49,7 @@ func setup(t *testing.T) *testBundle {
 		owner:    db.Owner,
 		ownerURL: db.OwnerURL,
 		store:    store.New(db.App),
+		app:      db.App,
 		env:      map[string]string{"LEADORCH_DATABASE_URL": db.AppURL},
 	}
 	b.keys = b.setKeys(t, newKey(t, "A"))
