@@ -33,6 +33,8 @@ type crmShop struct {
 	// external id as the adapter writes it, and as an operator would type
 	// it from the CRM's screen (a bare id).
 	addLead func(t *testing.T, created time.Time) (externalID, typed string)
+	// addBadLead seeds a lead whose customer the CRM does not have.
+	addBadLead func(t *testing.T) (externalID string)
 	// reject makes the CRM refuse the tenant's secret; newSecret is one it
 	// takes instead.
 	reject    func(t *testing.T)
@@ -115,6 +117,17 @@ func (b *commandsBundle) jobStates(t *testing.T, kind string) []string {
 	return states
 }
 
+// jobStatesOf are the states of the jobs of kind about externalID.
+func (b *commandsBundle) jobStatesOf(t *testing.T, kind, externalID string) []string {
+	t.Helper()
+	rows, err := b.owner.Query(context.Background(), `SELECT state::text FROM river_job WHERE kind = $1 AND args->>'external_id' = $2 ORDER BY id`,
+		kind, externalID)
+	require.NoError(t, err)
+	states, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return states
+}
+
 func (b *commandsBundle) count(t *testing.T, sql string, args ...any) int {
 	t.Helper()
 	var n int
@@ -132,6 +145,12 @@ func shopMonkeyShop(b *commandsBundle) crmShop {
 			ref, err := b.sandbox.ShopMonkey.AddLead(loc, sandbox.LeadSpec{CreatedAt: created})
 			require.NoError(t, err)
 			return ref.ExternalID, ref.ID
+		},
+		addBadLead: func(t *testing.T) string {
+			ref, err := b.sandbox.ShopMonkey.AddLead(loc, sandbox.LeadSpec{})
+			require.NoError(t, err)
+			require.NoError(t, b.sandbox.ShopMonkey.Mutate(loc, sandbox.ShopMonkeyOrder, ref.ID, func(r map[string]any) { r["customerId"] = "cus_missing" }))
+			return ref.ExternalID
 		},
 		reject: func(t *testing.T) {
 			b.sandbox.ShopMonkey.Forbid("sm_key_maple")
@@ -151,6 +170,14 @@ func tekmetricShop(b *commandsBundle) crmShop {
 			ref, err := b.sandbox.Tekmetric.AddLead(shopID, sandbox.TekmetricLeadSpec{CreatedAt: created})
 			require.NoError(t, err)
 			return ref.ExternalID, ref.ID
+		},
+		addBadLead: func(t *testing.T) string {
+			ref, err := b.sandbox.Tekmetric.AddLead(shopID, sandbox.TekmetricLeadSpec{})
+			require.NoError(t, err)
+			id, err := strconv.ParseInt(ref.ID, 10, 64)
+			require.NoError(t, err)
+			require.NoError(t, b.sandbox.Tekmetric.Mutate(shopID, sandbox.TekmetricRepairOrders, id, func(r map[string]any) { r["customerId"] = 999999 }))
+			return ref.ExternalID
 		},
 		reject: func(t *testing.T) {
 			require.NoError(t, b.sandbox.Tekmetric.RotateSecret("oak-client", "tk_secret_oak_2"))
@@ -262,6 +289,17 @@ func TestEveryCommandForEveryCRM(t *testing.T) {
 			b.waitIdle(t)
 			require.Equal(t, 1, b.count(t, `SELECT count(*) FROM messages WHERE id = $1 AND status = 'sent'`, msgID))
 
+			// A record the CRM cannot complete is refused once, however many
+			// polls list it, and tenant show counts it.
+			bad := shop.addBadLead(t)
+			for range 2 {
+				b.mustRun(t, "poll", "--tenant", name)
+				b.waitIdle(t)
+			}
+			require.Equal(t, []string{"cancelled"}, b.jobStatesOf(t, "ingest_lead", bad))
+			out = b.mustRun(t, "tenant", "show", "--tenant", name)
+			require.Contains(t, out, "note: 1 CRM record(s) were refused as bad input")
+
 			// tenant disable, tenant enable
 			b.mustRun(t, "tenant", "disable", "--tenant", name)
 			_, _, err = b.run(t, "poll", "--tenant", name)
@@ -276,7 +314,7 @@ func TestEveryCommandForEveryCRM(t *testing.T) {
 			shop.reject(t)
 			b.mustRun(t, "poll", "--tenant", name)
 			b.waitIdle(t)
-			require.Equal(t, []string{"completed", "completed", "completed", "cancelled"}, b.jobStates(t, "poll_crm"))
+			require.Equal(t, []string{"completed", "completed", "completed", "completed", "completed", "cancelled"}, b.jobStates(t, "poll_crm"))
 			out = b.mustRun(t, "tenant", "list")
 			require.Regexp(t, name+`\s+`+shop.kind+`\s+.*credentials refused since \d{4}-`, out)
 			out = b.mustRun(t, "tenant", "show", "--tenant", name)
@@ -289,7 +327,7 @@ func TestEveryCommandForEveryCRM(t *testing.T) {
 			require.Regexp(t, `attention:\s+none\n`, out)
 			b.mustRun(t, "poll", "--tenant", name)
 			b.waitIdle(t)
-			require.Equal(t, "completed", b.jobStates(t, "poll_crm")[4])
+			require.Equal(t, "completed", b.jobStates(t, "poll_crm")[6])
 
 			// tenant rotate-keys: the secret is re-sealed with the new
 			// first key, and still opens to the same secret.
