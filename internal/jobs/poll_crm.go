@@ -62,7 +62,10 @@ func NewPollCRMWorker(deps *Deps) *PollCRMWorker { return &PollCRMWorker{deps: d
 // Work lists the window and inserts one ingest_lead per inquiry (unique per
 // tenant, record and CRM version, so overlapping windows and repeated polls
 // ingest each version once), then advances the cursor of a live poll, all
-// in one transaction with the job's completion.
+// in one transaction with the job's completion. A version ingest refused
+// is not ingested again. A CRM that rejects the credentials flags the
+// tenant and backs its polls off (credentialsRefused); a poll that
+// succeeds clears the flag.
 func (w *PollCRMWorker) Work(ctx context.Context, job *river.Job[PollCRMArgs]) error {
 	a := job.Args
 	tenant, err := store.New(w.deps.Pool).GetTenant(ctx, a.TenantID)
