@@ -135,7 +135,7 @@ func TestRefusedCredentialsFlagTheTenant(t *testing.T) {
 	require.Contains(t, got.AttentionReason, "crm rejected the credentials")
 	require.NotContains(t, got.AttentionReason, "sm_key_revoked_old", "never the key itself")
 	require.WithinDuration(t, time.Now(), got.AttentionSince, time.Minute)
-	require.InDelta(t, tenant.PollInterval.Seconds(), nextPoll().Seconds(), 2, "the first refusal waits one interval")
+	require.InDelta(t, tenant.PollInterval.Seconds(), nextPoll().Seconds(), 4, "the first refusal waits one interval")
 
 	require.Equal(t, rivertype.JobStateCancelled, poll().State)
 	require.Equal(t, 1, strings.Count(logs.String(), "tenant needs attention"), "logged once, when the flag went up:\n%s", logs.String())
