@@ -72,8 +72,13 @@ const freshLeadAge = 72 * time.Hour
 
 // Work fetches, validates and upserts the lead; when this call created it,
 // it also inserts the lead's first messages. A malformed record cancels
-// the job with the field named: retrying cannot fix data.
+// the job with the field named: retrying cannot fix data. The refusal is
+// remembered (recordRefusal), so polls do not ingest that version again.
 func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadArgs]) error {
+	return w.deps.recordRefusal(ctx, job, w.ingest(ctx, job))
+}
+
+func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLeadArgs]) error {
 	a := job.Args
 	tenant, err := store.New(w.deps.Pool).GetTenant(ctx, a.TenantID)
 	if err != nil {
