@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -196,6 +197,13 @@ func (a *Adapter) GetLead(ctx context.Context, externalID string) (lead.Inquiry,
 	raw, err := crm.UnescapeID(id)
 	if err != nil || raw == "" || (kind != "order" && kind != "appointment") {
 		return lead.Inquiry{}, fmt.Errorf("error fetching lead %q: want order:<id> or appointment:<id>: %w", externalID, crm.ErrNotFound)
+	}
+	if strings.ContainsRune(raw, utf8.RuneError) {
+		// encoding/json turned a byte of the id that was not UTF-8 into
+		// U+FFFD while the poll read it: the CRM's id is lost, and a fetch
+		// by what is left would be a misleading 404.
+		return lead.Inquiry{}, fmt.Errorf("error fetching lead %q: %w", externalID, &crm.InvalidRecordError{
+			Record: kind, Field: "id", Reason: "held a byte that is not UTF-8, so the record cannot be fetched by it; fix it in ShopMonkey"})
 	}
 	env, err := a.do(ctx, http.MethodGet, "/v3/"+kind+"/"+url.PathEscape(raw), nil, nil)
 	if err != nil {
