@@ -74,3 +74,14 @@ func TestLeadInvalidTextField(t *testing.T) {
 	l.Summary = "Brakes"
 	require.Equal(t, "vehicle.make", l.InvalidTextField())
 }
+
+// TestParseEmailRefusesReplacementCharacter: net/mail takes UTF-8 local
+// parts, so an address whose byte CleanText marked would pass and bounce.
+func TestParseEmailRefusesReplacementCharacter(t *testing.T) {
+	t.Parallel()
+	_, err := lead.ParseEmail("leila\uFFFD@example.com")
+	require.ErrorContains(t, err, "U+FFFD")
+	got, err := lead.ParseEmail("léa@example.com")
+	require.NoError(t, err)
+	require.Equal(t, lead.Email("léa@example.com"), got)
+}
