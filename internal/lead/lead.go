@@ -227,9 +227,9 @@ func NewLead(tenantID uuid.UUID, crmKind string, in Inquiry, c Customer, v Vehic
 	}
 
 	problems := append([]*ValidationError(nil), found...)
-	problems = append(problems, CleanedProblems(in.Cleaned)...)
-	problems = append(problems, CleanedProblems(c.Cleaned)...)
-	problems = append(problems, CleanedProblems(v.Cleaned)...)
+	problems = append(problems, cleanedProblems(in.Cleaned)...)
+	problems = append(problems, cleanedProblems(c.Cleaned)...)
+	problems = append(problems, cleanedProblems(v.Cleaned)...)
 	if p, ok := pickPhone(c.Phones); ok {
 		if num, err := ParsePhoneNumber(p.Number); err != nil {
 			problems = append(problems, &ValidationError{Field: "customer.phone", Reason: err.Error()})

@@ -52,10 +52,10 @@ func InvalidText(s string) bool {
 // cleanedReason is what a cleaned field's problem says.
 const cleanedReason = "held a NUL byte or text that is not UTF-8 (a NUL was dropped, an unreadable byte became U+FFFD); fix it in the CRM"
 
-// CleanedProblems names each field a decoder had to clean with CleanText,
+// cleanedProblems names each field a decoder had to clean with CleanText,
 // as problems for Lead.ContactProblem. fields are paths as the CRM spells
 // them ("order.complaint", "customer.phoneNumbers[0].number").
-func CleanedProblems(fields []string) []*ValidationError {
+func cleanedProblems(fields []string) []*ValidationError {
 	out := make([]*ValidationError, 0, len(fields))
 	for _, f := range fields {
 		out = append(out, &ValidationError{Field: f, Reason: cleanedReason})
