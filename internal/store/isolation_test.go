@@ -15,7 +15,7 @@ import (
 
 // tenantTables are every table that holds a tenant's rows.
 var tenantTables = []string{"tenants", "leads", "messages", "suppressions", "message_events", "job_executions", "crm_rate_limits",
-	"inbound_messages", "webhook_receipts"}
+	"inbound_messages", "webhook_receipts", "webhook_intake_limits"}
 
 // isolationBundle gives tenants a and b one row in every tenant table.
 type isolationBundle struct {
@@ -51,6 +51,8 @@ func setupIsolation(t *testing.T) *isolationBundle {
 			To: "+15125550100", Body: "hi", Kind: "reply"})
 		require.NoError(t, err)
 		_, err = b.store.TakeWebhookDelivery(ctx, tn.tenant.ID, "shopmonkey", "msg_1")
+		require.NoError(t, err)
+		_, err = b.store.TakeWebhookIntake(ctx, tn.tenant.ID, 60, 10, time.Now())
 		require.NoError(t, err)
 		require.NoError(t, b.store.RecordExecution(ctx, tn.tenant.ID, store.Execution{JobID: tn.jobID, Run: 1, Attempt: 1, Kind: "send_sms",
 			Queue: "sms", LeadID: id, Outcome: store.OutcomeCompleted, StartedAt: time.Now(), FinishedAt: time.Now()}))
@@ -122,6 +124,7 @@ func TestIsolationUnscopedQueries(t *testing.T) {
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM crm_rate_limits"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM inbound_messages"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM webhook_receipts"))
+		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM webhook_intake_limits"))
 		require.Zero(t, count(t, tx, "SELECT count(*) FROM leads WHERE tenant_id <> '"+a+"'"))
 
 		tag, err := tx.Exec(ctx, `UPDATE leads SET first_name = 'Mallory'`)
@@ -189,6 +192,7 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 			(SELECT string_agg(concat_ws(',', message_id, event), ';' ORDER BY id) FROM message_events WHERE tenant_id = $1),
 			(SELECT string_agg(concat_ws(',', job_id, run, outcome), ';' ORDER BY id) FROM job_executions WHERE tenant_id = $1),
 			(SELECT concat_ws(',', tokens, refilled_at) FROM crm_rate_limits WHERE tenant_id = $1),
+			(SELECT concat_ws(',', tokens, refilled_at) FROM webhook_intake_limits WHERE tenant_id = $1),
 			(SELECT string_agg(concat_ws(',', provider_id, lead_id, kind), ';' ORDER BY id) FROM inbound_messages WHERE tenant_id = $1),
 			(SELECT string_agg(delivery_id, ';' ORDER BY delivery_id) FROM webhook_receipts WHERE tenant_id = $1),
 			(SELECT concat_ws(',', webhook_secret_key_id, webhook_token_sha256) FROM tenants WHERE id = $1))`,
@@ -265,6 +269,8 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	isNew, err = st.TakeWebhookDelivery(ctx, a, "shopmonkey", "msg_2")
 	require.NoError(t, err)
 	require.True(t, isNew, "TakeWebhookDelivery")
+	_, err = st.TakeWebhookIntake(ctx, a, 60, 10, time.Now())
+	require.NoError(t, err, "TakeWebhookIntake")
 	_, err = st.RecordDelivery(ctx, a, "SM-b", "delivered", 0)
 	require.ErrorIs(t, err, store.ErrNotFound, "RecordDelivery")
 	booked, err := st.BookCustomerLeads(ctx, a, "shopmonkey", "")
