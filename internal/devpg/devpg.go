@@ -28,8 +28,11 @@ import (
 type Cluster struct {
 	Dir  string
 	Port int
-	bin  string
-	as   string // system user to run as, "" for the current one
+	// ClearedStale is the process id of a server an earlier run left
+	// running on Dir, which Start stopped (0: there was none).
+	ClearedStale int
+	bin          string
+	as           string // system user to run as, "" for the current one
 }
 
 // URL is the connection URL of database db on the cluster.
@@ -70,6 +73,9 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 			return nil, fmt.Errorf("error running initdb: %w\n%s", err, out)
 		}
 	}
+	if c.ClearedStale, err = c.clearStale(ctx); err != nil {
+		return nil, err
+	}
 	if c.Port, err = freePort(); err != nil {
 		return nil, err
 	}
@@ -84,6 +90,10 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 		conn, err := pgx.Connect(ctx, c.URL("postgres"))
 		if err == nil {
 			conn.Close(ctx)
+			if err := writeOwner(abs); err != nil {
+				_ = c.Stop("fast")
+				return nil, err
+			}
 			return c, nil
 		}
 		if time.Now().After(deadline) {
@@ -118,6 +128,7 @@ func (c *Cluster) Stop(mode string) error {
 	if err != nil {
 		return fmt.Errorf("error stopping postgres: %w\n%s", err, out)
 	}
+	_ = os.Remove(ownerFile(c.Dir))
 	return nil
 }
 
@@ -128,7 +139,7 @@ func (c *Cluster) Restart(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("error restarting postgres: %w\n%s", err, out)
 	}
-	return nil
+	return writeOwner(c.Dir)
 }
 
 func (c *Cluster) cmd(ctx context.Context, name string, args ...string) *exec.Cmd {
