@@ -121,6 +121,26 @@ func (c *Cluster) CreateDatabase(ctx context.Context, db string) error {
 	return err
 }
 
+// RecreateDatabase drops db if it exists (disconnecting whoever is
+// connected to it) and creates it empty. `make demo` starts each run on a
+// fresh database: a second run kept the first one's leads, and its counts
+// and its texts no longer matched what the sandbox of the run held.
+func (c *Cluster) RecreateDatabase(ctx context.Context, db string) error {
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	name := pgx.Identifier{db}.Sanitize()
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("error dropping database %s: %w", db, err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return fmt.Errorf("error creating database %s: %w", db, err)
+	}
+	return nil
+}
+
 // Stop stops the cluster. Mode is "fast" (disconnect clients, clean
 // shutdown) or "immediate" (a crash, as the fault harness wants).
 func (c *Cluster) Stop(mode string) error {
