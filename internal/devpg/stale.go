@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -96,13 +97,23 @@ func (c *Cluster) clearStale(ctx context.Context) (int, error) {
 	if owner := readPID(ownerFile(c.Dir)); owner != 0 && alive(owner) {
 		return 0, fmt.Errorf("the private Postgres under %s (pid %d) is in use by process %d, which started it: "+
 			"stop that process first (another make demo, chaos or bench in this folder?), "+
-			"or stop the server yourself with: pg_ctl -D %s -m fast stop", c.Dir, server, owner, c.Dir)
+			"or stop the server yourself with: %s", c.Dir, server, owner, c.stopCommand())
 	}
 	out, err := c.cmd(ctx, "pg_ctl", "-D", c.Dir, "-m", "fast", "-w", "stop").CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("error stopping the private Postgres an earlier run left running under %s (pid %d): %w\n%s"+
-			"stop it yourself with: pg_ctl -D %s -m fast stop", c.Dir, server, err, out, c.Dir)
+			"stop it yourself with: %s", c.Dir, server, err, out, c.stopCommand())
 	}
 	_ = os.Remove(ownerFile(c.Dir))
 	return server, nil
+}
+
+// stopCommand is the command line that stops the cluster, to tell a
+// person: as root pg_ctl must run as the cluster's owner.
+func (c *Cluster) stopCommand() string {
+	cmd := filepath.Join(c.bin, "pg_ctl") + " -D " + c.Dir + " -m fast stop"
+	if c.as != "" {
+		cmd = "runuser -u " + c.as + " -- " + cmd
+	}
+	return cmd
 }
