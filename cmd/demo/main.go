@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		sbArgs = append(sbArgs, "-sendgrid-webhook", "http://"+workerAddrs[i]+"/webhooks/sendgrid/events", "-worker", "http://"+workerAddrs[i])
 	}
 	say("starting the sandbox providers ...")
-	sb, err := start(ctx, "sandbox", filepath.Join(*binDir, "sandbox"), filepath.Join(logDir, "sandbox.log"), nil, sbArgs...)
+	sb, err := start("sandbox", filepath.Join(*binDir, "sandbox"), filepath.Join(logDir, "sandbox.log"), nil, sbArgs...)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		addr := workerAddrs[i-1]
 		// Twilio signs the exact URL it calls: each replica's public URL
 		// is its own address, which the sandbox calls.
-		w, err := start(ctx, fmt.Sprintf("worker %d", i), filepath.Join(*binDir, "worker"), filepath.Join(logDir, fmt.Sprintf("worker-%d.log", i)),
+		w, err := start(fmt.Sprintf("worker %d", i), filepath.Join(*binDir, "worker"), filepath.Join(logDir, fmt.Sprintf("worker-%d.log", i)),
 			append(env, "LEADORCH_HTTP_ADDR="+addr, "LEADORCH_HTTP_PUBLIC_URL=http://"+addr), "run")
 		if err != nil {
 			return err

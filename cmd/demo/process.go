@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,7 +17,7 @@ type child struct {
 }
 
 // start runs a binary with its output in logPath.
-func start(ctx context.Context, name, bin, logPath string, env []string, args ...string) (*child, error) {
+func start(name, bin, logPath string, env []string, args ...string) (*child, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%s not found: run `make demo-build` first (make demo does): %w", bin, err)
 	}

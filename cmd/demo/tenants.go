@@ -20,9 +20,10 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
-// ensureTenant creates the demo shop's tenant, or brings the one an earlier
-// run of the demo left on the same .data up to date (the demo shops
-// change between versions: a shop may have moved to another CRM).
+// ensureTenant creates the demo shop's tenant, or, on a DATABASE_URL that
+// an earlier run used (the private cluster's database is fresh every run),
+// brings that run's tenant up to date: the demo shops change between
+// versions (a shop may have moved to another CRM).
 func ensureTenant(ctx context.Context, st *store.Store, keys *credentials.Keyring, shop sandbox.DemoShop, i int) (lead.Tenant, error) {
 	domain := strings.Fields(strings.ToLower(shop.Name))[0] + ".example.com"
 	t := lead.Tenant{
