@@ -233,6 +233,16 @@ func (s *Tekmetric) Seed(seed int64) {
 	s.rng = rand.New(rand.NewPCG(uint64(seed), 0x7e4e))
 }
 
+// StartIDsAfter makes every id handed out from now on larger than id. A
+// new fake starts at 1001, so a sandbox restarted on the same database
+// handed out the ids of its last run's records, and the new leads upserted
+// onto the old rows (a second `make demo` texted no Tekmetric lead).
+func (s *Tekmetric) StartIDsAfter(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID = max(s.nextID, id)
+}
+
 // SetClock sets where the fake's "now" comes from (default time.Now), for
 // default CreatedAt values, Touch, created appointments and the rate limit.
 func (s *Tekmetric) SetClock(now func() time.Time) {
