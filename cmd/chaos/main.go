@@ -143,8 +143,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		"LEADORCH_RIVERUI_USERNAME=chaos",
 		"LEADORCH_RIVERUI_PASSWORD=chaos-password-not-secret",
 		"LEADORCH_RIVER_SCHEDULE_INTERVAL=1s",
-		"LEADORCH_RIVER_JOB_TIMEOUT=10s",
-		"LEADORCH_RIVER_RESCUE_STUCK_JOBS_AFTER=15s",
 		"LEADORCH_RIVER_SOFT_STOP_TIMEOUT=2s",
 		"LEADORCH_LOG_LEVEL=warn",
 	)}
