@@ -38,7 +38,7 @@ func (IngestLeadArgs) Kind() string { return "ingest_lead" }
 // state River keeps (completed included), so overlapping polls and repeated
 // webhooks ingest a version once.
 func (a IngestLeadArgs) InsertOpts() river.InsertOpts {
-	opts := river.InsertOpts{Queue: QueueCRM, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	opts := river.InsertOpts{Queue: QueueCRM, MaxAttempts: callMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 	if a.Historic {
 		opts.Queue, opts.Priority = QueueCRMBackfill, 4
 	}
