@@ -23,10 +23,11 @@ const (
 // River's RescueStuckJobsAfter: up to rescueAfter until it counts as stuck,
 // a rescuer interval until the rescuer sees it, then its retry's wait and
 // a fetch within a scheduler interval (a job killed on its first try waits
-// at most 1.25s, and is made available at once; one that had failed
-// before waits its backoff on top, as after any error). A leader that dies with the replica does not add to it: a new
-// leader is elected within about 15s, long before the job counts as stuck,
-// and its rescuer runs as it starts.
+// at most 1.25s and is made available at once; one that had failed before
+// waits its backoff on top, as after any error). A leader that dies with
+// the replica does not add to it: a new leader is elected within about
+// 20s (River's 15s leadership TTL and 5s election interval), long before
+// the job counts as stuck, and its rescuer runs as it starts.
 func CrashResumeBound(rescueAfter time.Duration) time.Duration {
 	return rescueAfter + RescuerInterval + schedulerInterval
 }
