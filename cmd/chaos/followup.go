@@ -94,6 +94,9 @@ func sendStops(ctx context.Context, sb *sandbox.Server, f *fleet, tenants []lead
 // first text, only if no reply).
 const nudgeShop = 0
 
+// nudgeDelay is how long after its first text the nudge shop nudges.
+const nudgeDelay = 20 * time.Second
+
 // sendReplies has customers of the nudge shop answer their first text:
 // every 2 seconds one who got a text (and has not answered yet) replies,
 // through a live replica's signed Twilio webhook. Their nudge must not go.

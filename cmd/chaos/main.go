@@ -26,15 +26,18 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leadorch/lead-orchestrator/internal/config"
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/devnet"
 	"github.com/leadorch/lead-orchestrator/internal/devpg"
+	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 	"github.com/leadorch/lead-orchestrator/internal/store"
@@ -72,7 +75,7 @@ func parseOpts(args []string) (opts, error) {
 	fs.IntVar(&o.replicas, "replicas", 3, "worker replicas")
 	fs.IntVar(&o.shops, "shops", 4, "tenants, alternately ShopMonkey locations and Tekmetric shops")
 	fs.DurationVar(&o.killEvery, "kill-every", 5*time.Second, "mean time between SIGKILLs of a random replica")
-	fs.DurationVar(&o.drainTimeout, "drain-timeout", 3*time.Minute, "longest wait for the fleet to finish its work after the faults stop")
+	fs.DurationVar(&o.drainTimeout, "drain-timeout", 0, "longest wait for the fleet to finish its work after the faults stop (0: the bound the replicas' settings promise, see drainBound)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the fault and kill schedule")
 	fs.StringVar(&o.bin, "bin", "bin", "folder of the worker binary")
 	fs.StringVar(&o.data, "data", ".data/chaos", "folder for the private Postgres and the logs (wiped at start)")
@@ -133,19 +136,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	defer sbSrv.Close()
 	urls := sandbox.URLs("http://" + ln.Addr().String())
 
+	// The replicas run config.yaml's defaults: only where things are, the
+	// secrets that have no default, and the two settings below differ
+	// (the README says why).
 	f := &fleet{bin: o.bin, logDir: logDir, env: append(urls.WorkerEnv(),
 		"LEADORCH_DATABASE_MIGRATE_URL="+dbURL,
-		"LEADORCH_DATABASE_MAX_CONNS=12",
-		"LEADORCH_SHOPMONKEY_TIMEOUT=3s",
-		"LEADORCH_TWILIO_TIMEOUT=2s",
-		"LEADORCH_SENDGRID_TIMEOUT=2s",
-		"LEADORCH_SENDGRID_CONFIRM_WAIT=30s",
-		"LEADORCH_RIVERUI_USERNAME=chaos",
 		"LEADORCH_RIVERUI_PASSWORD=chaos-password-not-secret",
-		"LEADORCH_RIVER_SCHEDULE_INTERVAL=1s",
-		"LEADORCH_RIVER_JOB_TIMEOUT=10s",
-		"LEADORCH_RIVER_RESCUE_STUCK_JOBS_AFTER=15s",
-		"LEADORCH_RIVER_SOFT_STOP_TIMEOUT=2s",
+		// The sandbox posts SendGrid's events within half a second; the
+		// shipped 10m allows for the real service's delays. At 10m every
+		// run would wait ten minutes after the chaos for the emails that
+		// never reached SendGrid to be marked ambiguous.
+		"LEADORCH_SENDGRID_CONFIRM_WAIT=30s",
+		// Info logs of 3 replicas under fire fill the disk, and say
+		// nothing the check does not.
 		"LEADORCH_LOG_LEVEL=warn",
 	)}
 	if err := f.migrate(ctx); err != nil {
@@ -158,6 +161,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		return 0, err
 	}
 	f.env = append(f.env, "LEADORCH_DATABASE_URL="+appURL)
+	if o.drainTimeout == 0 {
+		cfg, err := config.Load("", f.getenv)
+		if err != nil {
+			return 0, fmt.Errorf("the replicas' config: %w", err)
+		}
+		o.drainTimeout = drainBound(cfg)
+	}
 	keys, err := credentials.ParseKeyring(sandbox.DevCredentialsKeys)
 	if err != nil {
 		return 0, err
@@ -215,7 +225,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 			// This shop nudges 20s after the first text unless the customer
 			// replied: the harness has some reply, and checks no nudge
 			// went out after a reply.
-			t.Sequence = append(t.Sequence, lead.Step{Name: "nudge", Channel: lead.ChannelSMS, Delay: 20 * time.Second,
+			t.Sequence = append(t.Sequence, lead.Step{Name: "nudge", Channel: lead.ChannelSMS, Delay: nudgeDelay,
 				Condition: lead.ConditionNoReply, Template: lead.Templates{SMS: "{{.Shop.Name}}: still there? Reply to book."}})
 		}
 		if err := keys.SealFor(&t, lead.Secret(key)); err != nil {
@@ -300,6 +310,24 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	}
 	fmt.Fprintln(stdout, "\nPASS: every invariant held")
 	return 0, nil
+}
+
+// drainBound is how long, once the faults stop, the fleet may take to
+// finish everything, by what the replicas' settings (cfg) promise; a run
+// that needs longer has found work that waits longer than it should. The
+// longest chain: a replica killed in the last second of the chaos leaves
+// jobs running, which resume within jobs.CrashResumeBound; a job that
+// failed just before the faults cleared tries again within the retry
+// policy's longest wait (plus River's 5s scheduler); an email whose send
+// was interrupted waits sendgrid.confirm_wait for SendGrid's event; and
+// the last text may be followed by the nudge step. (A 429 without a wait
+// snoozes 1s, 2s, 4s ...: six in a row would be needed to exceed the retry
+// wait, at the faults' 2-4% rates about one in a billion.)
+func drainBound(cfg *config.Config) time.Duration {
+	return jobs.CrashResumeBound(cfg.River.RescueStuckJobsAfter) +
+		jobs.MaxCallRetryWait() + 5*time.Second +
+		cfg.SendGrid.ConfirmWait +
+		nudgeDelay
 }
 
 // injectFaults turns on the run's provider faults. Each applies to a share
@@ -390,6 +418,17 @@ func (r *replica) alive() bool {
 	default:
 		return true
 	}
+}
+
+// getenv is the environment a replica starts with (see start), for
+// config.Load: the fleet's settings over the harness's own.
+func (f *fleet) getenv(key string) string {
+	for i := len(f.env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(f.env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return os.Getenv(key)
 }
 
 func (f *fleet) replica(i int) *replica {

@@ -470,6 +470,8 @@ func TestValidate(t *testing.T) {
 			{"FetchPollIntervalNotLonger", func(c *config.Config) { c.River.FetchPollInterval = 20 * time.Millisecond }, "river.fetch_poll_interval", "must be longer than river.fetch_cooldown (20ms), got 20ms"},
 			{"SoftStopTimeoutNegative", func(c *config.Config) { c.River.SoftStopTimeout = -time.Second }, "river.soft_stop_timeout", "must be between 1ms and 1h0m0s, got -1s"},
 			{"JobTimeoutZero", func(c *config.Config) { c.River.JobTimeout = 0 }, "river.job_timeout", "must be between 1ms and 24h0m0s, got 0s"},
+			{"RescueInsideRunSlack", func(c *config.Config) { c.River.RescueStuckJobsAfter = 70 * time.Second }, "river.rescue_stuck_jobs_after", "must be at least river.job_timeout + 20s (1m20s) or a run still finishing is run twice, got 1m10s"},
+			{"RescueTooLong", func(c *config.Config) { c.River.RescueStuckJobsAfter = 25 * time.Hour }, "river.rescue_stuck_jobs_after", "must be between 1s and 24h0m0s, got 25h0m0s"},
 			{"ScheduleIntervalTooShort", func(c *config.Config) { c.River.ScheduleInterval = 500 * time.Millisecond }, "river.schedule_interval", "must be between 1s and 1h0m0s, got 500ms"},
 			{"CRMWorkers", func(c *config.Config) { c.Queues.CRM.MaxWorkers = -1 }, "queues.crm.max_workers", "must be between 1 and 10000, got -1"},
 			{"BookkeepingWorkers", func(c *config.Config) { c.Queues.Bookkeeping.MaxWorkers = 0 }, "queues.bookkeeping.max_workers", "must be between 1 and 10000, got 0"},
@@ -804,6 +806,26 @@ func TestRedaction(t *testing.T) {
 			require.NotContains(t, out, marker)
 		}
 	})
+}
+
+// TestShippedRescue: on the defaults, a SIGKILLed replica's running jobs
+// are rescued within about two minutes, and never while a run may still be
+// finishing. River's own default (1h, which config.yaml shipped) left 21
+// leads un-ingested three minutes after the last of 16 kills.
+func TestShippedRescue(t *testing.T) {
+	t.Parallel()
+
+	cfg := config.Default()
+	require.LessOrEqual(t, cfg.River.RescueStuckJobsAfter, 90*time.Second, "a crash costs this plus River's 30s rescuer interval")
+	require.GreaterOrEqual(t, cfg.River.RescueStuckJobsAfter, cfg.River.JobTimeout+config.RescueSlack, "a live run must not be rescued")
+	require.NoError(t, cfg.Validate())
+
+	// Exactly the slack is accepted; a second less is not.
+	cfg.River.RescueStuckJobsAfter = cfg.River.JobTimeout + config.RescueSlack
+	require.NoError(t, cfg.Validate())
+	cfg.River.RescueStuckJobsAfter -= time.Second
+	_, keys := requireValidationError(t, cfg.Validate())
+	require.Equal(t, []string{"river.rescue_stuck_jobs_after"}, keys)
 }
 
 func TestRepoConfigYAML(t *testing.T) {

@@ -91,6 +91,16 @@ func validationError(problems []FieldError) error {
 	return &ValidationError{Problems: problems}
 }
 
+// RescueSlack is how much longer than river.job_timeout a run may
+// legitimately last, so river.rescue_stuck_jobs_after must exceed the
+// timeout by at least this: a send records the provider's answer for up to
+// 10s after its job's context ends (jobs' resultTimeout, so an accepted
+// text is not left "sending"), and River itself calls a run stuck only 10s
+// after its timeout (JobStuckThreshold). A rescue inside that slack starts
+// a second run beside the first; the outbox keeps that from sending twice,
+// but it would still spend a CRM request and a provider lookup for nothing.
+const RescueSlack = 20 * time.Second
+
 // riverUIMinPasswordLen is the shortest River UI password accepted. The UI is
 // guarded by basic auth alone and can cancel or retry any tenant's jobs.
 const riverUIMinPasswordLen = 12
@@ -134,8 +144,9 @@ func (c *Config) problems() []FieldError {
 	jobTimeoutOK := check.durationBetween("river.job_timeout", c.River.JobTimeout, time.Millisecond, 24*time.Hour)
 	check.durationBetween("river.schedule_interval", c.River.ScheduleInterval, time.Second, time.Hour)
 	rescueOK := check.durationBetween("river.rescue_stuck_jobs_after", c.River.RescueStuckJobsAfter, time.Second, 24*time.Hour)
-	if jobTimeoutOK && rescueOK && c.River.RescueStuckJobsAfter <= c.River.JobTimeout {
-		check.add("river.rescue_stuck_jobs_after", fmt.Sprintf("must be longer than river.job_timeout (%s) or running jobs are run twice, got %s", c.River.JobTimeout, c.River.RescueStuckJobsAfter))
+	if jobTimeoutOK && rescueOK && c.River.RescueStuckJobsAfter < c.River.JobTimeout+RescueSlack {
+		check.add("river.rescue_stuck_jobs_after", fmt.Sprintf("must be at least river.job_timeout + %s (%s) or a run still finishing is run twice, got %s",
+			RescueSlack, c.River.JobTimeout+RescueSlack, c.River.RescueStuckJobsAfter))
 	}
 
 	// River's own limit on workers per queue.

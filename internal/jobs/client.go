@@ -64,6 +64,7 @@ func NewClient(deps *Deps, opts ClientOpts) (*river.Client[pgx.Tx], error) {
 		FetchPollInterval:    opts.FetchPollInterval,
 		JobTimeout:           opts.JobTimeout,
 		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
+		RetryPolicy:          NewRetryPolicy(nil),
 		Logger:               deps.Logger,
 		ErrorHandler:         &errorHandler{logger: deps.Logger},
 	}

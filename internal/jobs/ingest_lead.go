@@ -46,7 +46,7 @@ func (IngestLeadArgs) Kind() string { return "ingest_lead" }
 // as River keeps it. WebhookIntake.Ingest, its only inserter, keeps at most
 // one live ingest pending per record instead.
 func (a IngestLeadArgs) InsertOpts() river.InsertOpts {
-	opts := river.InsertOpts{Queue: QueueCRM, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	opts := river.InsertOpts{Queue: QueueCRM, MaxAttempts: callMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 	if a.Latest {
 		opts.UniqueOpts = river.UniqueOpts{}
 	}

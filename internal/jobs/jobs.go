@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -109,20 +108,18 @@ func (e *tenantSettingsError) Unwrap() error { return e.err }
 
 // rateLimitBackoff is how long a job waits after a 429 that named no time:
 // 1s, 2s, 4s ... doubling with each snooze of the job, at most 5 minutes,
-// with up to a quarter of jitter so that a shop's jobs do not retry in step.
+// with up to a quarter of jitter so that a shop's jobs do not retry in step
+// (the Backoff of retry_policy.go; a snooze spends no attempt, so it counts
+// snoozes where a retry counts errors). The cap is longer than a failed
+// call's (30s): a CRM that is up but says "slower" is not helped by being
+// asked again every 30s.
 func rateLimitBackoff(job *rivertype.JobRow) time.Duration {
 	var meta struct {
 		Snoozes int `json:"snoozes"`
 	}
 	_ = json.Unmarshal(job.Metadata, &meta)
-	d := maxRateLimitBackoff
-	if meta.Snoozes < 9 {
-		d = min(time.Second<<meta.Snoozes, maxRateLimitBackoff)
-	}
-	return d + time.Duration(rand.Int64N(int64(d/4)+1))
+	return Backoff{Base: time.Second, Cap: 5 * time.Minute}.Delay(meta.Snoozes + 1)
 }
-
-const maxRateLimitBackoff = 5 * time.Minute
 
 func (d *Deps) statusCallbackURL(tenantID uuid.UUID) string {
 	if d.StatusCallbackURL == nil {

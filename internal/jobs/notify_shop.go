@@ -25,7 +25,7 @@ func (NotifyShopArgs) Kind() string { return "notify_shop" }
 
 // InsertOpts: one notice per reply.
 func (NotifyShopArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueEmail, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueEmail, MaxAttempts: callMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // NotifyShopWorker sends the notice. It goes to the shop, not a customer,

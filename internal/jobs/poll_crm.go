@@ -36,7 +36,7 @@ func (PollCRMArgs) Kind() string { return "poll_crm" }
 // cursor the last one left). Backfill windows are not unique, so they can
 // be bulk-inserted with COPY.
 func (a PollCRMArgs) InsertOpts() river.InsertOpts {
-	opts := river.InsertOpts{Queue: QueueCRM, MaxAttempts: 10}
+	opts := river.InsertOpts{Queue: QueueCRM, MaxAttempts: callMaxAttempts}
 	if a.Live {
 		opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,

@@ -27,7 +27,7 @@ func (SendEmailArgs) Kind() string { return "send_email" }
 
 // InsertOpts: one job per lead and step, ever.
 func (SendEmailArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueEmail, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueEmail, MaxAttempts: callMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // SendEmailWorker runs send_email.

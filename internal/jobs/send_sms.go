@@ -27,7 +27,7 @@ func (SendSMSArgs) Kind() string { return "send_sms" }
 
 // InsertOpts: one job per lead and step, ever.
 func (SendSMSArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueSMS, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueSMS, MaxAttempts: callMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // SendSMSWorker runs send_sms.
