@@ -85,7 +85,7 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 		if known {
 			in.LeadID = l.ID
 		}
-		isNew, err := st.RecordInbound(ctx, tenant.ID, in)
+		_, isNew, err := st.RecordInbound(ctx, tenant.ID, in)
 		if err != nil {
 			return err
 		}
