@@ -35,6 +35,7 @@ type webhookBundle struct {
 	*testBundle
 	server *httptest.Server
 	client *river.Client[pgx.Tx]
+	intake *jobs.WebhookIntake
 }
 
 func setupWebhooks(t *testing.T) *webhookBundle {
@@ -43,8 +44,8 @@ func setupWebhooks(t *testing.T) *webhookBundle {
 	// Polls would find the leads too; a long schedule leaves the webhooks
 	// (and the polls a test inserts itself) the only way in.
 	client := b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Hour})
-	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client}
-	wb := &webhookBundle{testBundle: b, client: client}
+	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client, Logger: b.deps.Logger}
+	wb := &webhookBundle{testBundle: b, client: client, intake: intake}
 	// The Twilio signature covers the public URL, known once the server
 	// listens.
 	wb.server = httptest.NewServer(http.NotFoundHandler())
@@ -59,7 +60,7 @@ func setupWebhooks(t *testing.T) *webhookBundle {
 			TwilioAuthToken: sandbox.DefaultTwilioAuthToken,
 			PublicURL:       wb.server.URL,
 			EnqueueInbound: func(ctx context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, received time.Time) error {
-				return intake.Inbound(ctx, jobs.HandleInboundArgs{TenantID: tenantID, MessageSID: m.MessageSid, From: m.From, To: m.To,
+				return intake.Inbound(ctx, tenantID, jobs.InboundText{MessageSID: m.MessageSid, From: m.From, To: m.To,
 					Body: m.Body, OptOutType: m.OptOutType, ReceivedAt: received})
 			},
 			EnqueueSMSStatus: func(ctx context.Context, tenantID uuid.UUID, s httpapi.StatusCallback) error {
@@ -406,14 +407,10 @@ func TestInboundAcrossLeadsAndOrder(t *testing.T) {
 	// STOP then START, as the customer texted them; then a STOP whose job
 	// ran late (received earlier than the START) must not win.
 	stopAt := time.Now().Add(-time.Minute)
-	start := jobs.HandleInboundArgs{TenantID: shop.ID, MessageSID: "SMstart", From: string(first.Phone), To: shop.SMSFrom,
-		Body: "START", ReceivedAt: time.Now()}
-	stop := jobs.HandleInboundArgs{TenantID: shop.ID, MessageSID: "SMstop", From: string(first.Phone), To: shop.SMSFrom,
-		Body: "STOP", ReceivedAt: stopAt}
-	for _, args := range []jobs.HandleInboundArgs{start, stop} {
-		res, err := b.client.Insert(ctx, args, nil)
-		require.NoError(t, err)
-		require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, b.client, res.Job.ID).State)
+	start := jobs.InboundText{MessageSID: "SMstart", From: string(first.Phone), To: shop.SMSFrom, Body: "START", ReceivedAt: time.Now()}
+	stop := jobs.InboundText{MessageSID: "SMstop", From: string(first.Phone), To: shop.SMSFrom, Body: "STOP", ReceivedAt: stopAt}
+	for _, m := range []jobs.InboundText{start, stop} {
+		require.Equal(t, rivertype.JobStateCompleted, b.receive(t, shop, m).State)
 	}
 	suppressed, err := b.store.IsSuppressed(ctx, shop.ID, lead.ChannelSMS, string(first.Phone))
 	require.NoError(t, err)
@@ -435,4 +432,16 @@ func TestInboundAcrossLeadsAndOrder(t *testing.T) {
 	a, err := b.store.GetLead(ctx, shop.ID, first.ID)
 	require.NoError(t, err)
 	require.Equal(t, lead.StatusReplied, a.Status, "back in after a reply: still replied, no follow-ups")
+}
+
+// receive takes a text through the intake, as the Twilio route does, and
+// waits for its job to finish.
+func (b *webhookBundle) receive(t *testing.T, shop lead.Tenant, m jobs.InboundText) *rivertype.JobRow {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, b.intake.Inbound(ctx, shop.ID, m))
+	var jobID int64
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT j.id FROM river_job j JOIN inbound_messages i ON j.args->>'inbound_id' = i.id::text
+		WHERE j.kind = 'handle_inbound_message' AND i.tenant_id = $1 AND i.provider_id = $2`, shop.ID, m.MessageSID).Scan(&jobID))
+	return waitFinal(t, b.client, jobID)
 }
