@@ -172,6 +172,9 @@ func completeTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, job *river.Job[
 		}
 		exec.recordedTx = true
 	}
+	if err := dropCustomerData(ctx, tx, job.ID, job.Args); err != nil {
+		return err
+	}
 	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
 		return fmt.Errorf("error completing job: %w", err)
 	}

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,6 +35,11 @@ type LegacyHandleInboundArgs struct {
 // Kind is the River job kind.
 func (LegacyHandleInboundArgs) Kind() string { return "handle_inbound" }
 
+// InsertOpts are those the jobs were queued with.
+func (LegacyHandleInboundArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: 25}
+}
+
 // LegacyHandleInboundWorker stores the text as the intake now does, then
 // handles it like handle_inbound_message. A text already stored (the old
 // worker stored it as it handled it) is not handled twice.
@@ -62,6 +68,8 @@ func (w *LegacyHandleInboundWorker) Work(ctx context.Context, job *river.Job[Leg
 	return handleInbound(ctx, w.deps, job, a.TenantID, id)
 }
 
+func (LegacyHandleInboundArgs) customerDataKeys() []string { return []string{"from", "to", "body"} }
+
 // LegacyRecordEmailEventsArgs is a record_email_events job as queued
 // before migration 7, with the events in its args.
 type LegacyRecordEmailEventsArgs struct {
@@ -71,6 +79,11 @@ type LegacyRecordEmailEventsArgs struct {
 
 // Kind is the River job kind.
 func (LegacyRecordEmailEventsArgs) Kind() string { return "record_email_events" }
+
+// InsertOpts are those the jobs were queued with.
+func (LegacyRecordEmailEventsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: 25}
+}
 
 // LegacyRecordEmailEventsWorker applies the events in its args, as
 // record_email_event_batch applies a stored batch.
@@ -92,4 +105,23 @@ func (w *LegacyRecordEmailEventsWorker) Work(ctx context.Context, job *river.Job
 		}
 		return completeTx(ctx, tx, job)
 	})
+}
+
+func (LegacyRecordEmailEventsArgs) customerDataKeys() []string { return []string{"events"} }
+
+// legacyArgs are args that carry customer data (the kinds above).
+type legacyArgs interface{ customerDataKeys() []string }
+
+// dropCustomerData takes the customer data out of a legacy job's args in
+// the transaction that completes it (completeTx calls it), so that it does
+// not wait in river_job for River's cleaner.
+func dropCustomerData(ctx context.Context, tx pgx.Tx, jobID int64, args any) error {
+	legacy, ok := args.(legacyArgs)
+	if !ok {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE river_job SET args = args - $2::text[] WHERE id = $1`, jobID, legacy.customerDataKeys()); err != nil {
+		return fmt.Errorf("error dropping customer data from the args of job %d: %w", jobID, err)
+	}
+	return nil
 }

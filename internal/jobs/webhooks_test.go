@@ -17,9 +17,11 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/config"
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
@@ -40,7 +42,13 @@ type webhookBundle struct {
 
 func setupWebhooks(t *testing.T) *webhookBundle {
 	t.Helper()
-	b := setup(t)
+	return newWebhookBundle(t, setup(t))
+}
+
+// newWebhookBundle serves the webhook routes (Twilio's, the CRMs' and
+// SendGrid's events) in front of b's pipeline.
+func newWebhookBundle(t *testing.T, b *testBundle) *webhookBundle {
+	t.Helper()
 	// Polls would find the leads too; a long schedule leaves the webhooks
 	// (and the polls a test inserts itself) the only way in.
 	client := b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Hour})
@@ -50,9 +58,13 @@ func setupWebhooks(t *testing.T) *webhookBundle {
 	// listens.
 	wb.server = httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(wb.server.Close)
+	eventKey, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
+	require.NoError(t, err)
 	handler, err := httpapi.NewHandler(httpapi.Opts{
-		Logger: b.deps.Logger,
-		Ready:  func(*http.Request) error { return nil },
+		Logger:             b.deps.Logger,
+		Ready:              func(*http.Request) error { return nil },
+		SendGridEvents:     sendgrid.NewEventVerifier(eventKey),
+		EnqueueEmailEvents: intake.EmailEvents,
 		Webhooks: httpapi.TenantWebhooks{
 			Tenant:          store.New(b.deps.Pool).GetTenant,
 			OpenSecret:      b.keys.OpenWebhook,
