@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -86,7 +87,7 @@ func (w *PollCRMWorker) Work(ctx context.Context, job *river.Job[PollCRMArgs]) e
 			// Not even an id: nothing can be ingested or retried. Say so
 			// loudly; the record must be fixed in the CRM.
 			w.deps.Logger.WarnContext(ctx, "skipping CRM record without an id",
-				slog.String("tenant", tenant.Name), slog.String("problem", fmt.Sprint(in.Problem)))
+				slog.String("tenant", tenant.Name), slog.String("problem", lead.MaskContacts(fmt.Sprint(in.Problem))))
 			continue
 		}
 		params = append(params, river.InsertManyParams{Args: IngestLeadArgs{
