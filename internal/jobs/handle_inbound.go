@@ -27,7 +27,8 @@ type HandleInboundArgs struct {
 // Kind is the River job kind. It is not handle_inbound, the kind whose
 // args carried the text: a replica still running the old code during an
 // upgrade must not take these (it would read an empty number and cancel
-// them); not knowing the kind, it hands them back to be retried.
+// them); not knowing this kind, it fails the job as an unknown kind, and
+// River retries it until a new replica takes it.
 func (HandleInboundArgs) Kind() string { return "handle_inbound_message" }
 
 // InsertOpts: once per stored text.

@@ -30,7 +30,8 @@ type RecordEmailEventsArgs struct {
 // Kind is the River job kind. It is not record_email_events, the kind
 // whose args carried the events: a replica still running the old code
 // during an upgrade would find no events in these args and complete them,
-// losing the events; not knowing this kind, it hands them back instead.
+// losing the events; not knowing this kind, it fails the job as an unknown
+// kind, and River retries it until a new replica takes it.
 func (RecordEmailEventsArgs) Kind() string { return "record_email_event_batch" }
 
 // InsertOpts: bookkeeping, retried like any write.
