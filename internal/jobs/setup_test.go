@@ -154,6 +154,20 @@ func (b *testBundle) unrecordedRuns(t *testing.T) int {
 	return n
 }
 
+// settled waits until every job of the given kinds that is due has
+// finished and every finished run is recorded: only then may a test
+// assert that something did not happen (a sleep would pass when the job
+// simply had not run yet). A job scheduled for later (a follow-up step
+// days away) is not due and is not waited for.
+func (b *testBundle) settled(t *testing.T, kinds ...string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		return b.count(t, `SELECT count(*) FROM river_job WHERE kind = ANY($1) AND finalized_at IS NULL
+			AND NOT (state = 'scheduled' AND scheduled_at > now() + interval '10 seconds')`, kinds) == 0 &&
+			b.unrecordedRuns(t) == 0
+	}, 30*time.Second, 20*time.Millisecond, "jobs of kinds %v still due", kinds)
+}
+
 func (b *testBundle) count(t *testing.T, sql string, args ...any) int {
 	t.Helper()
 	var n int

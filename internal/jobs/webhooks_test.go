@@ -52,7 +52,11 @@ func newWebhookBundle(t *testing.T, b *testBundle) *webhookBundle {
 	// Polls would find the leads too; a long schedule leaves the webhooks
 	// (and the polls a test inserts itself) the only way in.
 	client := b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Hour})
-	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client, Logger: b.deps.Logger}
+	// The shipped intake limit (config's defaults): no test here comes
+	// near it but the one that floods (webhook_flood_test.go).
+	defaults := config.Default().Webhooks
+	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client, Logger: b.deps.Logger,
+		IntakePerMinute: defaults.IntakePerMinute, IntakeBurst: defaults.IntakeBurst}
 	wb := &webhookBundle{testBundle: b, client: client, intake: intake}
 	// The Twilio signature covers the public URL, known once the server
 	// listens.
@@ -69,6 +73,7 @@ func newWebhookBundle(t *testing.T, b *testBundle) *webhookBundle {
 			Tenant:          store.New(b.deps.Pool).GetTenant,
 			OpenSecret:      b.keys.OpenWebhook,
 			EnqueueIngest:   intake.Ingest,
+			AdmitIngest:     intake.Admit,
 			TwilioAuthToken: sandbox.DefaultTwilioAuthToken,
 			PublicURL:       wb.server.URL,
 			EnqueueInbound: func(ctx context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, received time.Time) error {
@@ -382,7 +387,8 @@ func TestTwilioStatusCallback(t *testing.T) {
 	post("delivered", 0)
 	require.Eventually(t, func() bool { s, d := deliveryOf(); return s == "delivered" && d == "delivered" }, 10*time.Second, 10*time.Millisecond)
 	post("sent", 0) // out of order: an earlier status, late
-	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'record_sms_status'`), "both callbacks queued")
+	b.settled(t, "record_sms_status")
 	_, d := deliveryOf()
 	require.Equal(t, "delivered", d, "a final status stays")
 
