@@ -67,7 +67,7 @@ func (r *ExecutionRecorder) Work(ctx context.Context, job *rivertype.JobRow, doI
 	defer func() {
 		if p := recover(); p != nil {
 			r.record(ctx, exec.args, store.OutcomePanic, fmt.Sprint(p))
-			panic(p)
+			panic(maskPanic(p))
 		}
 	}()
 	err = maskError(doInner(context.WithValue(ctx, executionKey{}, exec)))

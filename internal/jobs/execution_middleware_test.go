@@ -48,6 +48,8 @@ func (w *scriptWorker) Work(ctx context.Context, job *river.Job[scriptArgs]) err
 		return river.JobSnooze(10 * time.Millisecond)
 	case "cancel":
 		return river.JobCancel(errors.New("bad input: field x is empty"))
+	case "panic-leak":
+		panic("cannot text " + leakedPhone)
 	case "leak":
 		return fmt.Errorf("error sending sms to %s: The 'To' number %s is not valid; cc %s", leakedPhone, leakedPhone, leakedEmail)
 	case "leak-cancel":
@@ -133,18 +135,18 @@ const (
 )
 
 // TestExecutionRecorderMasksContacts: an error that quotes a customer's
-// number or address (Twilio's 21211 does) is stored in river_job, in the
-// execution row and in the record job's args masked, and a cancel stays a
-// cancel.
+// number or address (Twilio's 21211 does), or a panic's value that does,
+// is stored in river_job, in the execution row and in the record job's
+// args masked, and a cancel stays a cancel.
 func TestExecutionRecorderMasksContacts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setup(t)
 	client := scriptClient(t, b)
-	res, err := client.Insert(ctx, scriptArgs{Script: []string{"leak", "leak-cancel"}}, &river.InsertOpts{MaxAttempts: 5})
+	res, err := client.Insert(ctx, scriptArgs{Script: []string{"panic-leak", "leak", "leak-cancel"}}, &river.InsertOpts{MaxAttempts: 5})
 	require.NoError(t, err)
 	require.Equal(t, rivertype.JobStateCancelled, waitFinal(t, client, res.Job.ID).State)
-	require.Eventually(t, func() bool { return fmt.Sprint(b.outcomes(t, res.Job.ID)) == "[error cancelled]" },
+	require.Eventually(t, func() bool { return fmt.Sprint(b.outcomes(t, res.Job.ID)) == "[panic error cancelled]" },
 		10*time.Second, 20*time.Millisecond, "got %v", b.outcomes(t, res.Job.ID))
 
 	var errorsText, recorded, recordArgs string
@@ -159,6 +161,8 @@ func TestExecutionRecorderMasksContacts(t *testing.T) {
 	require.Contains(t, errorsText, "+1555***9876")
 	require.Contains(t, errorsText, "a***@example.com")
 	require.Contains(t, recorded, "+1555***9876 is not valid")
+	require.Contains(t, errorsText, "cannot text +1555***9876", "a panic's value, masked")
+	require.Contains(t, errorsText, "execution_middleware_test.go", "with the original trace: the panicking worker's frame")
 }
 
 // TestExecutionRecorderInterrupted: a run cut short by its replica's

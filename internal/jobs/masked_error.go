@@ -1,6 +1,10 @@
 package jobs
 
-import "github.com/leadorch/lead-orchestrator/internal/lead"
+import (
+	"fmt"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
 
 // maskedError is a job's error with the customers' phone numbers and email
 // addresses in its text masked (lead.MaskContacts). River stores what a
@@ -30,4 +34,16 @@ func maskError(err error) error {
 		return err
 	}
 	return &maskedError{msg: masked, err: err}
+}
+
+// maskPanic is a panic's value as River may store and log it: the value
+// itself when its text has nothing to mask, else the masked text. The
+// recorder re-panics with it from its deferred call, where the panicking
+// frames are still on the stack, so River's trace is the original one.
+func maskPanic(p any) any {
+	text := fmt.Sprint(p)
+	if masked := lead.MaskContacts(text); masked != text {
+		return masked
+	}
+	return p
 }
