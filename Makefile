@@ -17,8 +17,17 @@ DURATION  ?= 60s
 build: ## build bin/worker, bin/enqueue, bin/sandbox, bin/demo, bin/chaos and bin/bench
 	$(GO) build -o $(BIN)/ ./cmd/worker ./cmd/enqueue ./cmd/sandbox ./cmd/demo ./cmd/chaos ./cmd/bench
 
+# The demo needs four of the six binaries: building chaos and bench too made
+# a first `make demo` on a cold cache silent for about a minute.
+DEMO_CMDS := ./cmd/worker ./cmd/enqueue ./cmd/sandbox ./cmd/demo
+
+.PHONY: demo-build
+demo-build: ## build only what the demo runs: bin/worker, bin/enqueue, bin/sandbox, bin/demo
+	@echo "building bin/worker, bin/enqueue, bin/sandbox and bin/demo (the first build on a fresh machine takes a while) ..."
+	$(GO) build -o $(BIN)/ $(DEMO_CMDS)
+
 .PHONY: demo
-demo: build ## run everything locally: private Postgres, sandbox providers, two workers (Ctrl-C stops)
+demo: demo-build ## run everything locally: private Postgres, sandbox providers, two workers (Ctrl-C or closing the terminal stops)
 	$(BIN)/demo -bin $(BIN)
 
 .PHONY: migrate

@@ -55,23 +55,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("-rate must be between 0 and 10000, got %v", *rate)
 	}
 
-	srv := sandbox.NewServer(sandbox.ServerOpts{})
+	srv, err := sandbox.NewDemoServer(time.Now(), *seed)
+	if err != nil {
+		return err
+	}
 	if err := srv.Simulator.SetWorkers(workers...); err != nil {
 		return fmt.Errorf("-worker: %w", err)
-	}
-	// Fresh ids every start: a demo restarted on the same database must not
-	// hand out the ids its last run's leads had.
-	srv.ShopMonkey.Seed(time.Now().UnixNano())
-	srv.Tekmetric.Seed(time.Now().UnixNano())
-	for _, s := range sandbox.DemoShops() {
-		if err := srv.AddDemoShop(s); err != nil {
-			return err
-		}
-		for range *seed {
-			if err := srv.AddDemoLead(s, false, time.Now().Add(-time.Minute)); err != nil {
-				return err
-			}
-		}
 	}
 
 	ln, err := net.Listen("tcp", *addr)

@@ -297,7 +297,7 @@ func Default() Config {
 		Twilio:     TwilioConfig{Timeout: 10 * time.Second},
 		SendGrid:   SendGridConfig{Timeout: 10 * time.Second, ConfirmWait: 10 * time.Minute},
 		Templates: TemplatesConfig{
-			SMS:          "Hi {{.Lead.FirstName}}, this is {{.Shop.Name}}. We got your request about your {{.Vehicle.Name}} and will text you shortly with next steps. Reply STOP to opt out.",
+			SMS:          "Hi {{.Lead.FirstName}}, this is {{.Shop.Name}}. We got your request{{with .Vehicle.Name}} about your {{.}}{{end}} and will text you shortly with next steps. Reply STOP to opt out.",
 			EmailSubject: "{{.Shop.Name}} received your request",
 			EmailText:    defaultEmailText,
 		},
@@ -316,7 +316,7 @@ func Default() Config {
 
 const defaultEmailText = `Hi {{.Lead.FirstName}},
 
-Thanks for contacting {{.Shop.Name}} about your {{.Vehicle.Name}}. We received your request:
+Thanks for contacting {{.Shop.Name}}{{with .Vehicle.Name}} about your {{.}}{{end}}. We received your request:
 
 {{.Lead.Summary}}
 

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/config"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 type testBundle struct {
@@ -944,4 +945,36 @@ func ExampleConfig_Validate() {
 	// invalid config (2 problems):
 	//   river.fetch_poll_interval: must be longer than river.fetch_cooldown (20ms), got 10ms
 	//   queues.sms.max_workers: must be between 1 and 10000, got 0
+}
+
+// TestDefaultTemplatesWithoutVehicle: a lead whose vehicle the CRM does not
+// have (kept since a vehicle 404 no longer drops it) gets wording without a
+// vehicle, not "about your ." or "about your  and"; with one, the vehicle
+// is named.
+func TestDefaultTemplatesWithoutVehicle(t *testing.T) {
+	t.Parallel()
+	tpl := config.Default().Templates
+	shop := lead.Tenant{Name: "Maple Street Auto", TimeZone: "America/Chicago"}
+	for _, tc := range []struct{ name, text string }{
+		{"sms", tpl.SMS}, {"email_subject", tpl.EmailSubject}, {"email_text", tpl.EmailText},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			without := lead.Lead{FirstName: "Ann", Summary: "Brakes squeal"}
+			got, err := lead.RenderTemplate(tc.name, tc.text, lead.NewMessageData(shop, without))
+			require.NoError(t, err)
+			require.NotContains(t, got, "your .")
+			require.NotContains(t, got, "your  ")
+			require.NotContains(t, got, "vehicle")
+			require.NotRegexp(t, `about your\W`, got)
+
+			with := without
+			with.Vehicle = lead.Vehicle{Year: 2019, Make: "Honda", Model: "Civic"}
+			got, err = lead.RenderTemplate(tc.name, tc.text, lead.NewMessageData(shop, with))
+			require.NoError(t, err)
+			if strings.Contains(tc.text, "Vehicle") {
+				require.Contains(t, got, "about your 2019 Honda Civic")
+			}
+		})
+	}
 }

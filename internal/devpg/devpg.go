@@ -28,8 +28,11 @@ import (
 type Cluster struct {
 	Dir  string
 	Port int
-	bin  string
-	as   string // system user to run as, "" for the current one
+	// ClearedStale is the process id of a server an earlier run left
+	// running on Dir, which Start stopped (0: there was none).
+	ClearedStale int
+	bin          string
+	as           string // system user to run as, "" for the current one
 }
 
 // URL is the connection URL of database db on the cluster.
@@ -70,6 +73,9 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 			return nil, fmt.Errorf("error running initdb: %w\n%s", err, out)
 		}
 	}
+	if c.ClearedStale, err = c.clearStale(ctx); err != nil {
+		return nil, err
+	}
 	if c.Port, err = freePort(); err != nil {
 		return nil, err
 	}
@@ -84,6 +90,10 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 		conn, err := pgx.Connect(ctx, c.URL("postgres"))
 		if err == nil {
 			conn.Close(ctx)
+			if err := writeOwner(abs); err != nil {
+				_ = c.Stop("fast")
+				return nil, err
+			}
 			return c, nil
 		}
 		if time.Now().After(deadline) {
@@ -111,6 +121,26 @@ func (c *Cluster) CreateDatabase(ctx context.Context, db string) error {
 	return err
 }
 
+// RecreateDatabase drops db if it exists (disconnecting whoever is
+// connected to it) and creates it empty. `make demo` starts each run on a
+// fresh database: a second run kept the first one's leads, and its counts
+// and its texts no longer matched what the sandbox of the run held.
+func (c *Cluster) RecreateDatabase(ctx context.Context, db string) error {
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	name := pgx.Identifier{db}.Sanitize()
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("error dropping database %s: %w", db, err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return fmt.Errorf("error creating database %s: %w", db, err)
+	}
+	return nil
+}
+
 // Stop stops the cluster. Mode is "fast" (disconnect clients, clean
 // shutdown) or "immediate" (a crash, as the fault harness wants).
 func (c *Cluster) Stop(mode string) error {
@@ -118,6 +148,7 @@ func (c *Cluster) Stop(mode string) error {
 	if err != nil {
 		return fmt.Errorf("error stopping postgres: %w\n%s", err, out)
 	}
+	_ = os.Remove(ownerFile(c.Dir))
 	return nil
 }
 
@@ -128,7 +159,7 @@ func (c *Cluster) Restart(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("error restarting postgres: %w\n%s", err, out)
 	}
-	return nil
+	return writeOwner(c.Dir)
 }
 
 func (c *Cluster) cmd(ctx context.Context, name string, args ...string) *exec.Cmd {

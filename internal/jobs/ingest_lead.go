@@ -119,13 +119,26 @@ func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLead
 	if err != nil {
 		return crmError(job.JobRow, fmt.Sprintf("error fetching customer %s of lead %s", in.CustomerID, a.ExternalID), err)
 	}
-	var vehicle lead.Vehicle
+	var (
+		vehicle  lead.Vehicle
+		problems []*lead.ValidationError
+	)
 	if in.VehicleID != "" {
 		if vehicle, err = adapter.GetVehicle(ctx, in.VehicleID); err != nil {
-			return crmError(job.JobRow, fmt.Sprintf("error fetching vehicle %s of lead %s", in.VehicleID, a.ExternalID), err)
+			// A lead needs a way to reach the customer, not a vehicle: one
+			// the CRM no longer has (or cannot give in a usable shape) is
+			// a problem recorded on the lead, which is messaged without it.
+			// It used to cancel the whole ingest, so a customer with a
+			// good phone and email was never contacted.
+			reason, ok := vehicleProblem(err)
+			if !ok {
+				return crmError(job.JobRow, fmt.Sprintf("error fetching vehicle %s of lead %s", in.VehicleID, a.ExternalID), err)
+			}
+			vehicle = lead.Vehicle{}
+			problems = append(problems, &lead.ValidationError{Field: "vehicle", Reason: reason})
 		}
 	}
-	l, err := lead.NewLead(tenant.ID, tenant.CRMKind, in, customer, vehicle)
+	l, err := lead.NewLead(tenant.ID, tenant.CRMKind, in, customer, vehicle, problems...)
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("lead %s: %w", a.ExternalID, err))
 	}
@@ -134,7 +147,7 @@ func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLead
 		st := store.New(tx)
 		id, inserted, err := st.UpsertLead(ctx, tenant.ID, l, !a.SendMessages)
 		if err != nil {
-			return err
+			return cancelIfInvalidText(a.ExternalID, l, err)
 		}
 		// Only the ingest that creates a lead schedules its messages, so
 		// overlapping polls never message twice; a lead a backfill created

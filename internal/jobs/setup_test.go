@@ -73,7 +73,7 @@ func setup(t *testing.T) *testBundle {
 		SMS:         sms,
 		Email:       email,
 		Templates: lead.Templates{
-			SMS:          "Hi {{.Lead.FirstName}}, {{.Shop.Name}} got your request about your {{.Vehicle.Name}}. Reply STOP to opt out.",
+			SMS:          "Hi {{.Lead.FirstName}}, {{.Shop.Name}} got your request{{with .Vehicle.Name}} about your {{.}}{{end}}. Reply STOP to opt out.",
 			EmailSubject: "{{.Shop.Name}} received your request",
 			EmailText:    "Hi {{.Lead.FirstName}},\nWe got your request: {{.Lead.Summary}}.\n{{.Shop.Name}}",
 		},

@@ -30,6 +30,31 @@ func DemoShops() []DemoShop {
 	}
 }
 
+// NewDemoServer returns the sandbox cmd/sandbox serves from start: the
+// demo shops, each with seedLeads estimates created a minute before start.
+// Its ids never repeat an earlier run's, so a demo restarted on the same
+// database never mistakes a new lead for an old one: ShopMonkey's are
+// drawn at random from a generator seeded by start, and Tekmetric's
+// numbers count up from start in microseconds (a run would have to hand
+// out more than a million ids a second to reach the next run's first).
+func NewDemoServer(start time.Time, seedLeads int) (*Server, error) {
+	srv := NewServer(ServerOpts{})
+	srv.ShopMonkey.Seed(start.UnixNano())
+	srv.Tekmetric.Seed(start.UnixNano())
+	srv.Tekmetric.StartIDsAfter(start.UnixMicro())
+	for _, shop := range DemoShops() {
+		if err := srv.AddDemoShop(shop); err != nil {
+			return nil, err
+		}
+		for range seedLeads {
+			if err := srv.AddDemoLead(shop, false, start.Add(-time.Minute)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return srv, nil
+}
+
 // AddDemoShop creates shop in its CRM's fake.
 func (s *Server) AddDemoShop(shop DemoShop) error {
 	return s.AddCRMShop(shop.CRM, shop.LocationID, shop.ClientID, shop.Secret, shop.TimeZone)

@@ -39,6 +39,9 @@ type Simulator struct {
 	workers []string
 	next    int
 	tenants map[uuid.UUID]*simulatedTenant
+	// The feed of what was played (simulate_events.go).
+	seq    int64
+	events []SimulatedEvent
 }
 
 // NewSimulator returns a simulator of the customers and CRMs of srv's
@@ -334,6 +337,7 @@ func (s *Simulator) AddLead(ctx context.Context, tenantID string, appointment bo
 	done, err := s.announceShop(ctx, t.id)
 	for _, a := range done {
 		if a.Lead.ExternalID == ref.ExternalID {
+			s.record(SimulatedEvent{Kind: SimulatedLead, Lead: &a})
 			return a, nil
 		}
 	}
@@ -449,7 +453,9 @@ func (s *Simulator) Text(ctx context.Context, m CustomerText) (DeliveredText, er
 	if err != nil {
 		return DeliveredText{}, fmt.Errorf("%w: %w", errSimulateWorker, err)
 	}
-	return DeliveredText{TenantID: tenantID, From: m.From, To: to, Body: m.Body, MessageSid: sid, OptOutType: optOut, Worker: worker}, nil
+	d := DeliveredText{TenantID: tenantID, From: m.From, To: to, Body: m.Body, MessageSid: sid, OptOutType: optOut, Worker: worker}
+	s.recordText(d)
+	return d, nil
 }
 
 // textedShop finds the tenant and the shop number a text goes to.
@@ -543,7 +549,9 @@ func (s *Simulator) Bounce(ctx context.Context, address, reason string) (EmailBo
 	if err := postSendGridEvents(ctx, s.client, worker+"/webhooks/sendgrid/events", []SendGridEvent{ev}); err != nil {
 		return EmailBounce{}, fmt.Errorf("%w: %w", errSimulateWorker, err)
 	}
-	return EmailBounce{Email: sent.To, TenantID: sent.CustomArgs["tenant_id"], MessageID: sent.CustomArgs["message_id"], Reason: reason, Worker: worker}, nil
+	b := EmailBounce{Email: sent.To, TenantID: sent.CustomArgs["tenant_id"], MessageID: sent.CustomArgs["message_id"], Reason: reason, Worker: worker}
+	s.record(SimulatedEvent{Kind: SimulatedBounce, Bounce: &b})
+	return b, nil
 }
 
 // postSendGridEvents posts one signed event webhook batch to url.

@@ -146,6 +146,9 @@ type TekmetricLeadSpec struct {
 	SubModel     string `json:"sub_model,omitempty"`
 	VIN          string `json:"vin,omitempty"`
 	LicensePlate string `json:"license_plate,omitempty"`
+	// MissingVehicle makes the lead name a vehicle the shop has no record
+	// of (deleted, or merged into another), so a fetch of it is a 404.
+	MissingVehicle bool `json:"missing_vehicle,omitempty"`
 
 	// Concern is the repair order's customer concern or the appointment's
 	// description; Title is the appointment's title.
@@ -228,6 +231,16 @@ func (s *Tekmetric) Seed(seed int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rng = rand.New(rand.NewPCG(uint64(seed), 0x7e4e))
+}
+
+// StartIDsAfter makes every id handed out from now on larger than id. A
+// new fake starts at 1001, so a sandbox restarted on the same database
+// handed out the ids of its last run's records, and the new leads upserted
+// onto the old rows (a second `make demo` texted no Tekmetric lead).
+func (s *Tekmetric) StartIDsAfter(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID = max(s.nextID, id)
 }
 
 // SetClock sets where the fake's "now" comes from (default time.Now), for
@@ -556,6 +569,10 @@ func (s *Tekmetric) seedCustomer(shopID int64, spec TekmetricLeadSpec, created t
 // reuses one. Vehicles carry no shopId in Tekmetric; the fake keeps the
 // shop beside the record.
 func (s *Tekmetric) seedVehicle(shopID int64, spec TekmetricLeadSpec, customerID int64, created time.Time) (*tmRow, error) {
+	if spec.MissingVehicle {
+		// An id no record has; the row is not stored.
+		return &tmRow{key: s.newID(), shop: shopID}, nil
+	}
 	if spec.VehicleID != 0 {
 		r, ok := s.row(shopID, TekmetricVehicles, spec.VehicleID)
 		if !ok {
@@ -1253,6 +1270,7 @@ func tmWriteJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"type":"ERROR","message":"cannot encode response","data":null,"details":{}}`)
 	}
+	b = wireText(b)
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
