@@ -563,7 +563,7 @@ func drain(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 		err := pool.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM leads),
 			(SELECT count(*) FROM messages WHERE status IN ('pending', 'sending')),
-			(SELECT count(*) FROM river_job WHERE kind IN ('ingest_lead', 'send_sms', 'send_email', 'record_email_events')
+			(SELECT count(*) FROM river_job WHERE kind IN ('ingest_lead', 'send_sms', 'send_email', 'record_email_event_batch')
 				AND state NOT IN ('completed', 'cancelled', 'discarded'))`).Scan(&ingested, &open, &jobs)
 		if err == nil && ingested >= crmLeads && open == 0 && jobs == 0 {
 			say("drained: %d leads ingested, no message or job left open", ingested)

@@ -33,7 +33,6 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/store"
@@ -197,8 +196,12 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(client, nil),
-		Logger:    logger,
-		Prefix:    "/riverui",
+		// Args carry only ids since migration 7, but a job list is read
+		// over shoulders: show them on request. (River UI has no way to
+		// withhold them: its API returns them to anyone let in.)
+		JobListHideArgsByDefault: true,
+		Logger:                   logger,
+		Prefix:                   "/riverui",
 	})
 	if err != nil {
 		return fmt.Errorf("error building River UI: %w", err)
@@ -211,19 +214,17 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		RiverUIUsername: cfg.RiverUI.Username,
 		RiverUIPassword: cfg.RiverUI.Password,
 	}
+	intake := &jobs.WebhookIntake{Pool: pool, Client: client, Logger: logger,
+		IntakePerMinute: cfg.Webhooks.IntakePerMinute, IntakeBurst: cfg.Webhooks.IntakeBurst}
 	if cfg.SendGrid.WebhookPublicKey != "" {
 		key, err := config.ParseECDSAPublicKey(cfg.SendGrid.WebhookPublicKey)
 		if err != nil {
 			return fmt.Errorf("sendgrid.webhook_public_key: %w", err)
 		}
 		httpOpts.SendGridEvents = sendgrid.NewEventVerifier(key)
-		httpOpts.EnqueueEmailEvents = func(ctx context.Context, events []messaging.EmailEvent) error {
-			return jobs.EnqueueEmailEvents(ctx, client, events)
-		}
+		httpOpts.EnqueueEmailEvents = intake.EmailEvents
 	}
 	keys := deps.Credentials
-	intake := &jobs.WebhookIntake{Pool: pool, Client: client,
-		IntakePerMinute: cfg.Webhooks.IntakePerMinute, IntakeBurst: cfg.Webhooks.IntakeBurst}
 	httpOpts.Webhooks = httpapi.TenantWebhooks{
 		Tenant:          store.New(pool).GetTenant,
 		OpenSecret:      keys.OpenWebhook,
@@ -232,7 +233,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		TwilioAuthToken: cfg.Twilio.AuthToken,
 		PublicURL:       strings.TrimRight(cfg.HTTP.PublicURL, "/"),
 		EnqueueInbound: func(ctx context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, received time.Time) error {
-			return intake.Inbound(ctx, jobs.HandleInboundArgs{TenantID: tenantID, MessageSID: m.MessageSid, From: m.From, To: m.To,
+			return intake.Inbound(ctx, tenantID, jobs.InboundText{MessageSID: m.MessageSid, From: m.From, To: m.To,
 				Body: m.Body, OptOutType: m.OptOutType, ReceivedAt: received})
 		},
 		EnqueueSMSStatus: func(ctx context.Context, tenantID uuid.UUID, s httpapi.StatusCallback) error {

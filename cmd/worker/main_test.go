@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -193,6 +194,18 @@ func TestWorkerRun(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, get("/riverui/api/jobs?state=available", "", "", ""))
 	require.Equal(t, http.StatusOK, get("/riverui/", "admin", riverUIPass, "text/html"))
 	require.Equal(t, http.StatusOK, get("/riverui/api/jobs?state=available", "admin", riverUIPass, ""))
+	// The job list hides args until asked (they carry ids only anyway).
+	req, err := http.NewRequest(http.MethodGet, base+"/riverui/api/features", nil)
+	require.NoError(t, err)
+	req.SetBasicAuth("admin", riverUIPass)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var features struct {
+		HideArgs bool `json:"job_list_hide_args_by_default"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&features))
+	resp.Body.Close()
+	require.True(t, features.HideArgs)
 
 	// SIGTERM's stand-in: run returns cleanly.
 	require.NoError(t, w.stop(t))

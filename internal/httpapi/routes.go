@@ -29,11 +29,12 @@ type Opts struct {
 	RiverUIPassword string
 
 	// SendGridEvents verifies SendGrid's signed event webhook; nil serves no
-	// event route. EnqueueEmailEvents stores verified events as a job, in
-	// one transaction, so the handler answers in milliseconds and a
-	// failure makes SendGrid redeliver.
+	// event route. EnqueueEmailEvents stores verified events and their
+	// jobs, in one transaction, so the handler answers in milliseconds and
+	// a failure makes SendGrid redeliver; deliveryKey names the signed
+	// delivery (see sendGridDeliveryKey), so a replay enqueues nothing.
 	SendGridEvents     *sendgrid.EventVerifier
-	EnqueueEmailEvents func(ctx context.Context, events []messaging.EmailEvent) error
+	EnqueueEmailEvents func(ctx context.Context, deliveryKey string, events []messaging.EmailEvent) error
 
 	// Webhooks serves the per-tenant CRM and Twilio webhooks when its
 	// Tenant lookup is set.

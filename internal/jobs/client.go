@@ -45,6 +45,8 @@ func NewWorkers(deps *Deps) *river.Workers {
 	river.AddWorker(workers, NewHandleInboundWorker(deps))
 	river.AddWorker(workers, NewNotifyShopWorker(deps))
 	river.AddWorker(workers, NewRecordSMSStatusWorker(deps))
+	river.AddWorker(workers, NewLegacyHandleInboundWorker(deps))
+	river.AddWorker(workers, NewLegacyRecordEmailEventsWorker(deps))
 	return workers
 }
 

@@ -21,7 +21,6 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 )
@@ -56,12 +55,11 @@ func newEmailWorld(t *testing.T, lose int) *emailWorld {
 	client := b.startClient(t, jobs.ClientOpts{})
 	key, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
 	require.NoError(t, err)
+	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client, Logger: b.deps.Logger}
 	api, err := httpapi.NewHandler(httpapi.Opts{
-		Logger:         b.deps.Logger,
-		SendGridEvents: sendgrid.NewEventVerifier(key),
-		EnqueueEmailEvents: func(ctx context.Context, events []messaging.EmailEvent) error {
-			return jobs.EnqueueEmailEvents(ctx, client, events)
-		},
+		Logger:             b.deps.Logger,
+		SendGridEvents:     sendgrid.NewEventVerifier(key),
+		EnqueueEmailEvents: intake.EmailEvents,
 	})
 	require.NoError(t, err)
 	apiSrv := httptest.NewServer(api)
@@ -205,7 +203,7 @@ func TestSendGridEventWebhook(t *testing.T) {
 	sent := w.sandbox.SendGrid.Emails()[0]
 	body := mustJSON(t, []sandbox.SendGridEvent{sandbox.NewSendGridEvent(sent, "spamreport", time.Now())})
 	eventJobs := func() int {
-		return w.count(t, `SELECT count(*) FROM river_job WHERE kind = 'record_email_events'`)
+		return w.count(t, `SELECT count(*) FROM river_job WHERE kind = 'record_email_event_batch'`)
 	}
 
 	require.Equal(t, http.StatusUnauthorized, w.post(t, body, time.Now(), false), "bad signature")

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -66,10 +67,10 @@ func (r *ExecutionRecorder) Work(ctx context.Context, job *rivertype.JobRow, doI
 	defer func() {
 		if p := recover(); p != nil {
 			r.record(ctx, exec.args, store.OutcomePanic, fmt.Sprint(p))
-			panic(p)
+			panic(maskPanic(p))
 		}
 	}()
-	err = doInner(context.WithValue(ctx, executionKey{}, exec))
+	err = maskError(doInner(context.WithValue(ctx, executionKey{}, exec)))
 	if err == nil && exec.recordedTx {
 		return nil
 	}
@@ -115,7 +116,7 @@ func outcomeOf(ctx context.Context, err error) (string, string) {
 // step: a failure is logged and the run stays unrecorded until the next run
 // of the job notices (or an operator reads the log).
 func (r *ExecutionRecorder) record(ctx context.Context, a RecordJobExecutionArgs, outcome, msg string) {
-	a.Outcome, a.Error, a.FinishedAt = outcome, truncate(msg, 2000), r.deps.now()
+	a.Outcome, a.Error, a.FinishedAt = outcome, truncate(lead.MaskContacts(msg), 2000), r.deps.now()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
@@ -170,6 +171,9 @@ func completeTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, job *river.Job[
 			return err
 		}
 		exec.recordedTx = true
+	}
+	if err := dropCustomerData(ctx, tx, job.ID, job.Args); err != nil {
+		return err
 	}
 	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
 		return fmt.Errorf("error completing job: %w", err)

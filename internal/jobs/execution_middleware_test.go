@@ -48,6 +48,12 @@ func (w *scriptWorker) Work(ctx context.Context, job *river.Job[scriptArgs]) err
 		return river.JobSnooze(10 * time.Millisecond)
 	case "cancel":
 		return river.JobCancel(errors.New("bad input: field x is empty"))
+	case "panic-leak":
+		panic("cannot text " + leakedPhone)
+	case "leak":
+		return fmt.Errorf("error sending sms to %s: The 'To' number %s is not valid; cc %s", leakedPhone, leakedPhone, leakedEmail)
+	case "leak-cancel":
+		return river.JobCancel(fmt.Errorf("email to %s failed for good: bounce", leakedEmail))
 	case "timeout", "block":
 		<-ctx.Done()
 		return ctx.Err()
@@ -120,6 +126,43 @@ func TestExecutionRecorder(t *testing.T) {
 	})
 
 	require.Eventually(t, func() bool { return b.unrecordedRuns(t) == 0 }, 10*time.Second, 20*time.Millisecond)
+}
+
+// A customer's number and address, as a provider's error would quote them.
+const (
+	leakedPhone = "+15552019876"
+	leakedEmail = "ann.leak@example.com"
+)
+
+// TestExecutionRecorderMasksContacts: an error that quotes a customer's
+// number or address (Twilio's 21211 does), or a panic's value that does,
+// is stored in river_job, in the execution row and in the record job's
+// args masked, and a cancel stays a cancel.
+func TestExecutionRecorderMasksContacts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	client := scriptClient(t, b)
+	res, err := client.Insert(ctx, scriptArgs{Script: []string{"panic-leak", "leak", "leak-cancel"}}, &river.InsertOpts{MaxAttempts: 5})
+	require.NoError(t, err)
+	require.Equal(t, rivertype.JobStateCancelled, waitFinal(t, client, res.Job.ID).State)
+	require.Eventually(t, func() bool { return fmt.Sprint(b.outcomes(t, res.Job.ID)) == "[panic error cancelled]" },
+		10*time.Second, 20*time.Millisecond, "got %v", b.outcomes(t, res.Job.ID))
+
+	var errorsText, recorded, recordArgs string
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT errors::text FROM river_job WHERE id = $1`, res.Job.ID).Scan(&errorsText))
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT string_agg(error, ' | ' ORDER BY run) FROM job_executions WHERE job_id = $1`, res.Job.ID).Scan(&recorded))
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT coalesce(string_agg(args::text, ' | '), '') FROM river_job
+		WHERE kind = 'record_job_execution' AND (args->>'job_id')::bigint = $1`, res.Job.ID).Scan(&recordArgs))
+	for name, text := range map[string]string{"river_job.errors": errorsText, "job_executions.error": recorded, "record args": recordArgs} {
+		require.NotContains(t, text, leakedPhone, name)
+		require.NotContains(t, text, "ann.leak", name)
+	}
+	require.Contains(t, errorsText, "+1555***9876")
+	require.Contains(t, errorsText, "a***@example.com")
+	require.Contains(t, recorded, "+1555***9876 is not valid")
+	require.Contains(t, errorsText, "cannot text +1555***9876", "a panic's value, masked")
+	require.Contains(t, errorsText, "execution_middleware_test.go", "with the original trace: the panicking worker's frame")
 }
 
 // TestExecutionRecorderInterrupted: a run cut short by its replica's

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -15,24 +14,24 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
-// HandleInboundArgs is a text a customer sent to one of the shop's numbers,
-// as the verified Twilio webhook received it.
+// HandleInboundArgs names a text a customer sent to one of the shop's
+// numbers. The text itself (number, body) is in the tenant's
+// inbound_messages row, stored by the webhook intake in the transaction
+// that inserted this job: river_job has no row-level security, so its args
+// carry ids only.
 type HandleInboundArgs struct {
-	TenantID   uuid.UUID `json:"tenant_id" river:"unique"`
-	MessageSID string    `json:"message_sid" river:"unique"`
-	From       string    `json:"from"`
-	To         string    `json:"to"`
-	Body       string    `json:"body"`
-	// OptOutType is Twilio's own reading of the keyword (STOP, START,
-	// HELP) when Advanced Opt-Out is on; it wins over ours.
-	OptOutType string    `json:"opt_out_type,omitempty"`
-	ReceivedAt time.Time `json:"received_at"`
+	TenantID  uuid.UUID `json:"tenant_id" river:"unique"`
+	InboundID int64     `json:"inbound_id" river:"unique"`
 }
 
-// Kind is the River job kind.
-func (HandleInboundArgs) Kind() string { return "handle_inbound" }
+// Kind is the River job kind. It is not handle_inbound, the kind whose
+// args carried the text: a replica still running the old code during an
+// upgrade must not take these (it would read an empty number and cancel
+// them); not knowing this kind, it fails the job as an unknown kind, and
+// River retries it until a new replica takes it.
+func (HandleInboundArgs) Kind() string { return "handle_inbound_message" }
 
-// InsertOpts: once per provider message, whatever Twilio redelivers.
+// InsertOpts: once per stored text.
 func (HandleInboundArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
@@ -46,7 +45,13 @@ type HandleInboundWorker struct {
 // NewHandleInboundWorker returns the worker.
 func NewHandleInboundWorker(deps *Deps) *HandleInboundWorker { return &HandleInboundWorker{deps: deps} }
 
-// Work records the text and, in the same transaction:
+// Work acts on the stored text; see handleInbound.
+func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInboundArgs]) error {
+	return handleInbound(ctx, w.deps, job, job.Args.TenantID, job.Args.InboundID)
+}
+
+// handleInbound acts on the tenant's stored text inboundID and, in the
+// same transaction, marks it handled and:
 //   - STOP suppresses the number for the shop, moves its lead to opted_out
 //     and cancels the lead's pending texts;
 //   - START lifts the suppression and lets the lead be texted again;
@@ -54,21 +59,28 @@ func NewHandleInboundWorker(deps *Deps) *HandleInboundWorker { return &HandleInb
 //   - anything else is a reply: the lead is marked replied, every pending
 //     step of its sequence is cancelled, and the shop is told by email.
 //
-// A second delivery of the same message changes nothing.
-func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInboundArgs]) error {
-	a := job.Args
-	tenant, err := store.New(w.deps.Pool).GetTenant(ctx, a.TenantID)
+// A text handled before changes nothing.
+func handleInbound[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, inboundID int64) error {
+	st := store.New(d.Pool)
+	tenant, err := st.GetTenant(ctx, tenantID)
 	if err != nil {
 		return cancelIfNotFound(err)
 	}
-	from, err := lead.ParsePhoneNumber(a.From)
+	in, err := st.GetInbound(ctx, tenantID, inboundID)
 	if err != nil {
-		return river.JobCancel(fmt.Errorf("inbound message %s: field From: %w", a.MessageSID, err))
+		return cancelIfNotFound(err)
 	}
-	kind := inboundKind(a)
+	if !in.HandledAt.IsZero() {
+		return d.inTx(ctx, func(tx pgx.Tx) error { return completeTx(ctx, tx, job) })
+	}
+	from, err := lead.ParsePhoneNumber(in.From)
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("inbound message %d: field from: %w", in.ID, err))
+	}
+	kind := lead.InboundKind(in.Kind)
 	// Every lead of this customer answers to the text: a reply or a STOP
 	// stops all their sequences, not only the newest one's.
-	leads, err := store.New(w.deps.Pool).FindLeadsByPhone(ctx, tenant.ID, from)
+	leads, err := st.FindLeadsByPhone(ctx, tenant.ID, from)
 	if err != nil {
 		return err
 	}
@@ -78,18 +90,13 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 		l = leads[0] // the newest: the text is recorded against it
 	}
 
-	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
+	return d.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
-		in := store.InboundMessage{ProviderID: a.MessageSID, From: string(from), To: a.To, Body: a.Body, Kind: string(kind),
-			ReceivedAt: a.ReceivedAt}
-		if known {
-			in.LeadID = l.ID
-		}
-		isNew, err := st.RecordInbound(ctx, tenant.ID, in)
+		marked, err := st.MarkInboundHandled(ctx, tenant.ID, in.ID, l.ID)
 		if err != nil {
 			return err
 		}
-		if !isNew {
+		if !marked {
 			return completeTx(ctx, tx, job)
 		}
 		// STOP and START are applied only if the customer did not say the
@@ -100,7 +107,7 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 			if kind == lead.InboundStart {
 				opposite = lead.InboundStop
 			}
-			later, err := st.InboundAfter(ctx, tenant.ID, string(from), string(opposite), a.ReceivedAt)
+			later, err := st.InboundAfter(ctx, tenant.ID, string(from), string(opposite), in.ReceivedAt)
 			if err != nil {
 				return err
 			}
@@ -110,7 +117,7 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 		}
 		switch kind {
 		case lead.InboundStop:
-			if err := st.Suppress(ctx, tenant.ID, lead.ChannelSMS, string(from), "the customer texted "+strings.ToUpper(strings.TrimSpace(a.Body)), "inbound"); err != nil {
+			if err := st.Suppress(ctx, tenant.ID, lead.ChannelSMS, string(from), "the customer texted "+strings.ToUpper(strings.TrimSpace(in.Body)), "inbound"); err != nil {
 				return err
 			}
 		case lead.InboundStart:
@@ -120,14 +127,14 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 		}
 		if kind == lead.InboundHelp {
 			if known {
-				if err := w.applyToLead(ctx, tx, st, tenant, l, kind, a, true); err != nil {
+				if err := applyToLead(ctx, d, tx, st, tenant, l, kind, in, true); err != nil {
 					return err
 				}
 			}
 			return completeTx(ctx, tx, job)
 		}
 		for i, each := range leads {
-			if err := w.applyToLead(ctx, tx, st, tenant, each, kind, a, i == 0); err != nil {
+			if err := applyToLead(ctx, d, tx, st, tenant, each, kind, in, i == 0); err != nil {
 				return err
 			}
 		}
@@ -140,10 +147,10 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 //
 // notify says whether this lead is the one the shop hears about (one
 // notice per reply, however many leads the customer has).
-func (w *HandleInboundWorker) applyToLead(ctx context.Context, tx pgx.Tx, st *store.Store, t lead.Tenant, l lead.Lead, kind lead.InboundKind, a HandleInboundArgs, notify bool) error {
+func applyToLead(ctx context.Context, d *Deps, tx pgx.Tx, st *store.Store, t lead.Tenant, l lead.Lead, kind lead.InboundKind, in store.InboundMessage, notify bool) error {
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	if kind == lead.InboundHelp {
-		_, err := client.InsertTx(ctx, tx, SendSMSArgs{TenantID: t.ID, LeadID: l.ID, Step: lead.HelpAnswerStep(a.MessageSID)}, nil)
+		_, err := client.InsertTx(ctx, tx, SendSMSArgs{TenantID: t.ID, LeadID: l.ID, Step: lead.HelpAnswerStep(in.ProviderID)}, nil)
 		return err
 	}
 	event, ok := kind.LeadEvent(l.Status)
@@ -168,17 +175,17 @@ func (w *HandleInboundWorker) applyToLead(ctx context.Context, tx pgx.Tx, st *st
 		if err != nil {
 			return err
 		}
-		w.deps.Logger.InfoContext(ctx, "customer opted out; pending texts cancelled",
+		d.Logger.InfoContext(ctx, "customer opted out; pending texts cancelled",
 			slog.String("tenant_id", t.ID.String()), slog.String("lead_id", l.ID.String()), slog.Int("cancelled", n))
 	case event == lead.EventReplied:
 		n, err := cancelPendingSteps(ctx, tx, t.ID, l.ID, (SendSMSArgs{}).Kind(), (SendEmailArgs{}).Kind())
 		if err != nil {
 			return err
 		}
-		w.deps.Logger.InfoContext(ctx, "customer replied; sequence stopped",
+		d.Logger.InfoContext(ctx, "customer replied; sequence stopped",
 			slog.String("tenant_id", t.ID.String()), slog.String("lead_id", l.ID.String()), slog.Int("cancelled", n))
 		if t.NotifyEmail != "" && notify {
-			if _, err := client.InsertTx(ctx, tx, NotifyShopArgs{TenantID: t.ID, LeadID: l.ID, MessageSID: a.MessageSID}, nil); err != nil {
+			if _, err := client.InsertTx(ctx, tx, NotifyShopArgs{TenantID: t.ID, LeadID: l.ID, MessageSID: in.ProviderID}, nil); err != nil {
 				return err
 			}
 		}
@@ -186,9 +193,10 @@ func (w *HandleInboundWorker) applyToLead(ctx context.Context, tx pgx.Tx, st *st
 	return nil
 }
 
-// inboundKind is Twilio's reading of a keyword when it gave one, else ours.
-func inboundKind(a HandleInboundArgs) lead.InboundKind {
-	switch strings.ToUpper(a.OptOutType) {
+// inboundKind is Twilio's reading of a keyword when it gave one
+// (optOutType, with Advanced Opt-Out on), else ours.
+func inboundKind(optOutType, body string) lead.InboundKind {
+	switch strings.ToUpper(optOutType) {
 	case "STOP":
 		return lead.InboundStop
 	case "START":
@@ -196,7 +204,7 @@ func inboundKind(a HandleInboundArgs) lead.InboundKind {
 	case "HELP":
 		return lead.InboundHelp
 	}
-	return lead.ClassifyInbound(a.Body)
+	return lead.ClassifyInbound(body)
 }
 
 // cancelPendingSteps cancels, in tx, the lead's send jobs of the given

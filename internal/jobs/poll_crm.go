@@ -139,7 +139,7 @@ func (w *PollCRMWorker) ingests(ctx context.Context, st *store.Store, tenant lea
 			// Not even an id: nothing can be ingested or retried. Say so
 			// loudly; the record must be fixed in the CRM.
 			w.deps.Logger.WarnContext(ctx, "skipping CRM record without an id",
-				slog.String("tenant", tenant.Name), slog.String("problem", fmt.Sprint(in.Problem)))
+				slog.String("tenant", tenant.Name), slog.String("problem", lead.MaskContacts(fmt.Sprint(in.Problem))))
 			continue
 		}
 		if v, ok := refused[in.ExternalID]; ok && v == in.Version {

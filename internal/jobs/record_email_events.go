@@ -2,9 +2,11 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -15,44 +17,33 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
-// RecordEmailEventsArgs are one tenant's share of a verified SendGrid event
-// batch.
+// RecordEmailEventsArgs names one tenant's share of a verified SendGrid
+// event batch. The events (with the recipients' addresses) are in the
+// tenant's email_event_batches row, stored by the webhook intake in the
+// transaction that inserted this job: river_job has no row-level security,
+// so its args carry ids only.
 type RecordEmailEventsArgs struct {
-	TenantID uuid.UUID              `json:"tenant_id"`
-	Events   []messaging.EmailEvent `json:"events"`
+	TenantID uuid.UUID `json:"tenant_id"`
+	BatchID  int64     `json:"batch_id"`
 }
 
-// Kind is the River job kind.
-func (RecordEmailEventsArgs) Kind() string { return "record_email_events" }
+// Kind is the River job kind. It is not record_email_events, the kind
+// whose args carried the events: a replica still running the old code
+// during an upgrade would find no events in these args and complete them,
+// losing the events; not knowing this kind, it fails the job as an unknown
+// kind, and River retries it until a new replica takes it.
+func (RecordEmailEventsArgs) Kind() string { return "record_email_event_batch" }
 
 // InsertOpts: bookkeeping, retried like any write.
 func (RecordEmailEventsArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: 25}
 }
 
-// EnqueueEmailEvents splits a verified batch by tenant and inserts one job
-// per tenant, all in one transaction: the webhook answers 200 only when
-// every event is safely queued.
-func EnqueueEmailEvents(ctx context.Context, client *river.Client[pgx.Tx], events []messaging.EmailEvent) error {
-	byTenant := map[uuid.UUID][]messaging.EmailEvent{}
-	var order []uuid.UUID
-	for _, e := range events {
-		id, err := uuid.Parse(e.TenantID)
-		if err != nil {
-			return fmt.Errorf("event for message %s: field tenant_id: %w", e.MessageID, err)
-		}
-		if _, ok := byTenant[id]; !ok {
-			order = append(order, id)
-		}
-		byTenant[id] = append(byTenant[id], e)
-	}
-	params := make([]river.InsertManyParams, 0, len(order))
-	for _, id := range order {
-		params = append(params, river.InsertManyParams{Args: RecordEmailEventsArgs{TenantID: id, Events: byTenant[id]}})
-	}
-	_, err := client.InsertMany(ctx, params)
-	return err
-}
+// eventBatchKeep is how long a recorded batch's delivery key is kept. A
+// replay needs a signed timestamp within sendgrid.MaxEventAge of now (5
+// minutes either way, so a batch can pass for 10 minutes at most); after
+// that the signature check refuses it, and the key has no more work.
+const eventBatchKeep = time.Hour
 
 // RecordEmailEventsWorker applies SendGrid events to the outbox.
 type RecordEmailEventsWorker struct {
@@ -65,46 +56,70 @@ func NewRecordEmailEventsWorker(deps *Deps) *RecordEmailEventsWorker {
 	return &RecordEmailEventsWorker{deps: deps}
 }
 
-// Work records each event once and applies it:
+// Work claims the stored batch and applies its events, then forgets the
+// tenant's batches recorded long ago; see recordEmailEvents.
+func (w *RecordEmailEventsWorker) Work(ctx context.Context, job *river.Job[RecordEmailEventsArgs]) error {
+	tenantID := job.Args.TenantID
+	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
+		st := store.New(tx)
+		raw, claimed, err := st.ClaimEmailEventBatch(ctx, tenantID, job.Args.BatchID)
+		if err != nil {
+			return cancelIfNotFound(err)
+		}
+		if claimed {
+			var events []messaging.EmailEvent
+			if err := json.Unmarshal(raw, &events); err != nil {
+				return river.JobCancel(fmt.Errorf("email event batch %d: field events: %w", job.Args.BatchID, err))
+			}
+			if err := recordEmailEvents(ctx, w.deps, st, tenantID, events); err != nil {
+				return err
+			}
+		}
+		if _, err := st.PruneEmailEventBatches(ctx, tenantID, w.deps.now().Add(-eventBatchKeep)); err != nil {
+			return err
+		}
+		return completeTx(ctx, tx, job)
+	})
+}
+
+// recordEmailEvents records each event once and applies it, in the
+// caller's transaction:
 //   - processed: the email was accepted; a message still sending (the
 //     answer to its send was lost) or ambiguous becomes sent;
 //   - delivered: sent becomes delivered;
 //   - bounce, dropped: the message failed; bounce also suppresses the address;
 //   - spamreport, unsubscribe, group_unsubscribe: the address is suppressed
 //     for the tenant.
-func (w *RecordEmailEventsWorker) Work(ctx context.Context, job *river.Job[RecordEmailEventsArgs]) error {
-	tenantID := job.Args.TenantID
-	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
-		st := store.New(tx)
-		for _, e := range job.Args.Events {
-			msgID, err := uuid.Parse(e.MessageID)
-			if err != nil {
-				continue // ParseEvents already refused these
-			}
-			fresh, err := st.RecordMessageEvent(ctx, tenantID, store.MessageEvent{
-				MessageID: msgID, Provider: "sendgrid", Event: e.Event, ProviderMessageID: e.ProviderMessageID,
-				Reason: e.Reason, OccurredAt: e.OccurredAt,
-			})
-			if errors.Is(err, store.ErrNotFound) {
-				w.deps.Logger.WarnContext(ctx, "sendgrid event for a message this tenant does not have",
-					slog.String("tenant_id", tenantID.String()), slog.String("message_id", e.MessageID), slog.String("event", e.Event))
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if !fresh {
-				continue
-			}
-			if err := w.apply(ctx, st, tenantID, msgID, e); err != nil {
-				return err
-			}
+func recordEmailEvents(ctx context.Context, d *Deps, st *store.Store, tenantID uuid.UUID, events []messaging.EmailEvent) error {
+	for _, e := range events {
+		msgID, err := uuid.Parse(e.MessageID)
+		if err != nil {
+			continue // ParseEvents already refused these
 		}
-		return completeTx(ctx, tx, job)
-	})
+		fresh, err := st.RecordMessageEvent(ctx, tenantID, store.MessageEvent{
+			MessageID: msgID, Provider: "sendgrid", Event: e.Event, ProviderMessageID: e.ProviderMessageID,
+			Reason: e.Reason, OccurredAt: e.OccurredAt,
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			d.Logger.WarnContext(ctx, "sendgrid event for a message this tenant does not have",
+				slog.String("tenant_id", tenantID.String()), slog.String("message_id", e.MessageID), slog.String("event", e.Event))
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			continue
+		}
+		if err := applyEmailEvent(ctx, st, tenantID, msgID, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (w *RecordEmailEventsWorker) apply(ctx context.Context, st *store.Store, tenantID, msgID uuid.UUID, e messaging.EmailEvent) error {
+// applyEmailEvent applies one new event to its message.
+func applyEmailEvent(ctx context.Context, st *store.Store, tenantID, msgID uuid.UUID, e messaging.EmailEvent) error {
 	m, err := st.GetMessage(ctx, tenantID, msgID)
 	if err != nil {
 		return err

@@ -376,7 +376,7 @@ const confirmPoll = 15 * time.Second
 func markAmbiguous[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, msg lead.Message, ch channel, reason string) error {
 	d.Logger.WarnContext(ctx, "message outcome unknown; marked ambiguous for an operator (enqueue messages / enqueue resend)",
 		slog.String("channel", string(ch.kind)), slog.String("tenant_id", tenantID.String()),
-		slog.String("message_id", msg.ID.String()), slog.String("reason", reason))
+		slog.String("message_id", msg.ID.String()), slog.String("reason", lead.MaskContacts(reason)))
 	return d.inTx(ctx, func(tx pgx.Tx) error {
 		if err := store.New(tx).SetMessageStatus(ctx, tenantID, msg.ID, lead.MessageAmbiguous, reason); err != nil {
 			return err

@@ -128,7 +128,7 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 	events, err := httpapi.NewHandler(httpapi.Opts{
 		Logger:         b.deps.Logger,
 		SendGridEvents: sendgrid.NewEventVerifier(key),
-		EnqueueEmailEvents: func(context.Context, []messaging.EmailEvent) error {
+		EnqueueEmailEvents: func(context.Context, string, []messaging.EmailEvent) error {
 			t.Error("an unverified event batch was enqueued")
 			return nil
 		},

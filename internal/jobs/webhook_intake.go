@@ -2,7 +2,10 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -10,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -28,6 +33,8 @@ type WebhookIntake struct {
 	IntakeBurst     int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Logger hears of what an intake drops; nil logs nothing.
+	Logger *slog.Logger
 }
 
 // Admit spends one delivery of the tenant's CRM webhook budget, shared by
@@ -103,12 +110,110 @@ func pendingLiveIngest(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, exter
 	return pending, nil
 }
 
-// Inbound enqueues a customer's text.
-func (w *WebhookIntake) Inbound(ctx context.Context, args HandleInboundArgs) error {
-	if _, err := w.Client.Insert(ctx, args, nil); err != nil {
-		return fmt.Errorf("error enqueueing inbound message %s: %w", args.MessageSID, err)
+// InboundText is a customer's text as a verified Twilio webhook received
+// it.
+type InboundText struct {
+	MessageSID string
+	From       string
+	To         string
+	Body       string
+	// OptOutType is Twilio's own reading of the keyword (STOP, START,
+	// HELP) when Advanced Opt-Out is on; it wins over ours.
+	OptOutType string
+	ReceivedAt time.Time
+}
+
+// Inbound stores a customer's text in the tenant's inbound_messages (under
+// row-level security) and enqueues handle_inbound_message naming the row,
+// in one transaction: the job's args carry no number and no body. A
+// redelivery (the same MessageSid) stores and enqueues nothing.
+func (w *WebhookIntake) Inbound(ctx context.Context, tenantID uuid.UUID, m InboundText) error {
+	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		id, isNew, err := store.New(tx).RecordInbound(ctx, tenantID, inboundMessage(m))
+		if err != nil || !isNew {
+			return err
+		}
+		if _, err := w.Client.InsertTx(ctx, tx, HandleInboundArgs{TenantID: tenantID, InboundID: id}, nil); err != nil {
+			return fmt.Errorf("error enqueueing inbound message %s: %w", m.MessageSID, err)
+		}
+		return nil
+	})
+}
+
+// inboundMessage is the row a text is stored as: the sender's number in
+// E.164 when it is one (the form the leads and suppressions hold), as sent
+// otherwise, for handle_inbound_message to refuse by name.
+func inboundMessage(m InboundText) store.InboundMessage {
+	from := m.From
+	if p, err := lead.ParsePhoneNumber(m.From); err == nil {
+		from = string(p)
 	}
-	return nil
+	return store.InboundMessage{ProviderID: m.MessageSID, From: from, To: m.To, Body: m.Body,
+		Kind: string(inboundKind(m.OptOutType, m.Body)), ReceivedAt: m.ReceivedAt}
+}
+
+// EmailEvents stores a verified SendGrid event batch, split by tenant, each
+// tenant's share in its own email_event_batches row (under row-level
+// security), and enqueues one record_email_event_batch per share naming
+// the row, all in one transaction: SendGrid gets its 200 only when every
+// event is safely stored, and the jobs' args carry no address. deliveryKey
+// names the signed delivery: a replay of a captured batch finds every
+// share's key taken and enqueues nothing. Events of a tenant deleted since
+// are dropped (and logged).
+func (w *WebhookIntake) EmailEvents(ctx context.Context, deliveryKey string, events []messaging.EmailEvent) error {
+	byTenant, order, err := eventsByTenant(events)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		st := store.New(tx)
+		params := make([]river.InsertManyParams, 0, len(order))
+		for _, tenantID := range order {
+			raw, err := json.Marshal(byTenant[tenantID])
+			if err != nil {
+				return fmt.Errorf("error encoding the events of tenant %s: %w", tenantID, err)
+			}
+			id, isNew, err := st.TakeEmailEventBatch(ctx, tenantID, deliveryKey, raw)
+			if errors.Is(err, store.ErrNotFound) {
+				if w.Logger != nil {
+					w.Logger.WarnContext(ctx, "sendgrid events for a tenant that does not exist; dropped",
+						slog.String("tenant_id", tenantID.String()), slog.Int("events", len(byTenant[tenantID])))
+				}
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if isNew {
+				params = append(params, river.InsertManyParams{Args: RecordEmailEventsArgs{TenantID: tenantID, BatchID: id}})
+			}
+		}
+		if len(params) == 0 {
+			return nil
+		}
+		if _, err := w.Client.InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("error enqueueing email events: %w", err)
+		}
+		return nil
+	})
+}
+
+// eventsByTenant splits a batch by tenant, tenants in the order they first
+// appear.
+func eventsByTenant(events []messaging.EmailEvent) (map[uuid.UUID][]messaging.EmailEvent, []uuid.UUID, error) {
+	byTenant := map[uuid.UUID][]messaging.EmailEvent{}
+	var order []uuid.UUID
+	for _, e := range events {
+		id, err := uuid.Parse(e.TenantID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("event for message %s: field tenant_id: %w", e.MessageID, err)
+		}
+		if _, ok := byTenant[id]; !ok {
+			order = append(order, id)
+		}
+		byTenant[id] = append(byTenant[id], e)
+	}
+	return byTenant, order, nil
 }
 
 // SMSStatus enqueues a delivery status callback.

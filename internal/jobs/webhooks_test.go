@@ -21,6 +21,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
@@ -36,27 +37,38 @@ type webhookBundle struct {
 	*testBundle
 	server *httptest.Server
 	client *river.Client[pgx.Tx]
+	intake *jobs.WebhookIntake
 }
 
 func setupWebhooks(t *testing.T) *webhookBundle {
 	t.Helper()
-	b := setup(t)
+	return newWebhookBundle(t, setup(t))
+}
+
+// newWebhookBundle serves the webhook routes (Twilio's, the CRMs' and
+// SendGrid's events) in front of b's pipeline.
+func newWebhookBundle(t *testing.T, b *testBundle) *webhookBundle {
+	t.Helper()
 	// Polls would find the leads too; a long schedule leaves the webhooks
 	// (and the polls a test inserts itself) the only way in.
 	client := b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Hour})
 	// The shipped intake limit (config's defaults): no test here comes
 	// near it but the one that floods (webhook_flood_test.go).
 	defaults := config.Default().Webhooks
-	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client,
+	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client, Logger: b.deps.Logger,
 		IntakePerMinute: defaults.IntakePerMinute, IntakeBurst: defaults.IntakeBurst}
-	wb := &webhookBundle{testBundle: b, client: client}
+	wb := &webhookBundle{testBundle: b, client: client, intake: intake}
 	// The Twilio signature covers the public URL, known once the server
 	// listens.
 	wb.server = httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(wb.server.Close)
+	eventKey, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
+	require.NoError(t, err)
 	handler, err := httpapi.NewHandler(httpapi.Opts{
-		Logger: b.deps.Logger,
-		Ready:  func(*http.Request) error { return nil },
+		Logger:             b.deps.Logger,
+		Ready:              func(*http.Request) error { return nil },
+		SendGridEvents:     sendgrid.NewEventVerifier(eventKey),
+		EnqueueEmailEvents: intake.EmailEvents,
 		Webhooks: httpapi.TenantWebhooks{
 			Tenant:          store.New(b.deps.Pool).GetTenant,
 			OpenSecret:      b.keys.OpenWebhook,
@@ -65,7 +77,7 @@ func setupWebhooks(t *testing.T) *webhookBundle {
 			TwilioAuthToken: sandbox.DefaultTwilioAuthToken,
 			PublicURL:       wb.server.URL,
 			EnqueueInbound: func(ctx context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, received time.Time) error {
-				return intake.Inbound(ctx, jobs.HandleInboundArgs{TenantID: tenantID, MessageSID: m.MessageSid, From: m.From, To: m.To,
+				return intake.Inbound(ctx, tenantID, jobs.InboundText{MessageSID: m.MessageSid, From: m.From, To: m.To,
 					Body: m.Body, OptOutType: m.OptOutType, ReceivedAt: received})
 			},
 			EnqueueSMSStatus: func(ctx context.Context, tenantID uuid.UUID, s httpapi.StatusCallback) error {
@@ -413,14 +425,10 @@ func TestInboundAcrossLeadsAndOrder(t *testing.T) {
 	// STOP then START, as the customer texted them; then a STOP whose job
 	// ran late (received earlier than the START) must not win.
 	stopAt := time.Now().Add(-time.Minute)
-	start := jobs.HandleInboundArgs{TenantID: shop.ID, MessageSID: "SMstart", From: string(first.Phone), To: shop.SMSFrom,
-		Body: "START", ReceivedAt: time.Now()}
-	stop := jobs.HandleInboundArgs{TenantID: shop.ID, MessageSID: "SMstop", From: string(first.Phone), To: shop.SMSFrom,
-		Body: "STOP", ReceivedAt: stopAt}
-	for _, args := range []jobs.HandleInboundArgs{start, stop} {
-		res, err := b.client.Insert(ctx, args, nil)
-		require.NoError(t, err)
-		require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, b.client, res.Job.ID).State)
+	start := jobs.InboundText{MessageSID: "SMstart", From: string(first.Phone), To: shop.SMSFrom, Body: "START", ReceivedAt: time.Now()}
+	stop := jobs.InboundText{MessageSID: "SMstop", From: string(first.Phone), To: shop.SMSFrom, Body: "STOP", ReceivedAt: stopAt}
+	for _, m := range []jobs.InboundText{start, stop} {
+		require.Equal(t, rivertype.JobStateCompleted, b.receive(t, shop, m).State)
 	}
 	suppressed, err := b.store.IsSuppressed(ctx, shop.ID, lead.ChannelSMS, string(first.Phone))
 	require.NoError(t, err)
@@ -442,4 +450,16 @@ func TestInboundAcrossLeadsAndOrder(t *testing.T) {
 	a, err := b.store.GetLead(ctx, shop.ID, first.ID)
 	require.NoError(t, err)
 	require.Equal(t, lead.StatusReplied, a.Status, "back in after a reply: still replied, no follow-ups")
+}
+
+// receive takes a text through the intake, as the Twilio route does, and
+// waits for its job to finish.
+func (b *webhookBundle) receive(t *testing.T, shop lead.Tenant, m jobs.InboundText) *rivertype.JobRow {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, b.intake.Inbound(ctx, shop.ID, m))
+	var jobID int64
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT j.id FROM river_job j JOIN inbound_messages i ON j.args->>'inbound_id' = i.id::text
+		WHERE j.kind = 'handle_inbound_message' AND i.tenant_id = $1 AND i.provider_id = $2`, shop.ID, m.MessageSID).Scan(&jobID))
+	return waitFinal(t, b.client, jobID)
 }

@@ -90,7 +90,7 @@ func setupSimulate(t *testing.T) *simulateBundle {
 	routes, err := httpapi.NewHandler(httpapi.Opts{
 		Logger:         slog.New(slog.DiscardHandler),
 		SendGridEvents: sendgrid.NewEventVerifier(eventKey),
-		EnqueueEmailEvents: func(_ context.Context, events []messaging.EmailEvent) error {
+		EnqueueEmailEvents: func(_ context.Context, _ string, events []messaging.EmailEvent) error {
 			b.mu.Lock()
 			defer b.mu.Unlock()
 			b.events = append(b.events, events...)

@@ -14,35 +14,96 @@ import (
 
 // InboundMessage is a text a customer sent to one of the tenant's numbers.
 type InboundMessage struct {
+	// ID is the row's id: handle_inbound_message's args name it, so the
+	// text itself never enters River's tables.
+	ID         int64
 	ProviderID string
 	// LeadID is the lead the sender is (uuid.Nil when no lead has the
-	// number).
+	// number, or the text is not handled yet).
 	LeadID     uuid.UUID
 	From       string
 	To         string
 	Body       string
 	Kind       string // stop, start, help or reply
 	ReceivedAt time.Time
+	// HandledAt is when handle_inbound_message acted on the text (zero:
+	// not yet).
+	HandledAt time.Time
 }
 
 // RecordInbound stores a customer's text once per provider message id and
-// reports whether this call stored it: a redelivered webhook changes
-// nothing and must not act twice.
-func (s *Store) RecordInbound(ctx context.Context, tenantID uuid.UUID, m InboundMessage) (isNew bool, err error) {
+// returns its row id, and whether this call stored it: a redelivered
+// webhook changes nothing and must not enqueue or act twice.
+func (s *Store) RecordInbound(ctx context.Context, tenantID uuid.UUID, m InboundMessage) (id int64, isNew bool, err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return 0, false, err
+	}
+	defer done(&err)
+	err = db.QueryRow(ctx, `
+		INSERT INTO inbound_messages (tenant_id, provider_id, lead_id, from_address, to_address, body, kind, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()))
+		ON CONFLICT (tenant_id, provider_id) DO NOTHING
+		RETURNING id`,
+		tenantID, m.ProviderID, nullUUID(m.LeadID), m.From, m.To, m.Body, m.Kind, nullTime(m.ReceivedAt)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = db.QueryRow(ctx, `SELECT id FROM inbound_messages WHERE tenant_id = $1 AND provider_id = $2`,
+			tenantID, m.ProviderID).Scan(&id)
+		if err != nil {
+			return 0, false, fmt.Errorf("error finding inbound message %s: %w", m.ProviderID, err)
+		}
+		return id, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("error recording inbound message %s: %w", m.ProviderID, err)
+	}
+	return id, true, nil
+}
+
+// GetInbound returns one of the tenant's inbound messages by row id, or
+// ErrNotFound.
+func (s *Store) GetInbound(ctx context.Context, tenantID uuid.UUID, id int64) (InboundMessage, error) {
+	m, err := scanInbound(s.queryRow(ctx, tenantID, `SELECT `+inboundColumns+` FROM inbound_messages
+		WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return InboundMessage{}, fmt.Errorf("inbound message %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return InboundMessage{}, fmt.Errorf("error reading inbound message %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// MarkInboundHandled records that the text was acted on, against the lead
+// it answers (uuid.Nil: none), and reports whether this call did: of two
+// runs of one text, only one acts.
+func (s *Store) MarkInboundHandled(ctx context.Context, tenantID uuid.UUID, id int64, leadID uuid.UUID) (marked bool, err error) {
 	db, done, err := s.open(ctx, tenantID)
 	if err != nil {
 		return false, err
 	}
 	defer done(&err)
-	tag, err := db.Exec(ctx, `
-		INSERT INTO inbound_messages (tenant_id, provider_id, lead_id, from_address, to_address, body, kind, received_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()))
-		ON CONFLICT (tenant_id, provider_id) DO NOTHING`,
-		tenantID, m.ProviderID, nullUUID(m.LeadID), m.From, m.To, m.Body, m.Kind, nullTime(m.ReceivedAt))
+	tag, err := db.Exec(ctx, `UPDATE inbound_messages SET handled_at = now(), lead_id = $3
+		WHERE tenant_id = $1 AND id = $2 AND handled_at IS NULL`, tenantID, id, nullUUID(leadID))
 	if err != nil {
-		return false, fmt.Errorf("error recording inbound message %s: %w", m.ProviderID, err)
+		return false, fmt.Errorf("error marking inbound message %d handled: %w", id, err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+const inboundColumns = `id, provider_id, coalesce(lead_id, '00000000-0000-0000-0000-000000000000'),
+	from_address, to_address, body, kind, received_at, handled_at`
+
+func scanInbound(r pgx.Row) (InboundMessage, error) {
+	var (
+		m       InboundMessage
+		handled *time.Time
+	)
+	err := r.Scan(&m.ID, &m.ProviderID, &m.LeadID, &m.From, &m.To, &m.Body, &m.Kind, &m.ReceivedAt, &handled)
+	if handled != nil {
+		m.HandledAt = *handled
+	}
+	return m, err
 }
 
 // ListInbound returns the tenant's inbound messages of one lead, oldest
@@ -53,17 +114,12 @@ func (s *Store) ListInbound(ctx context.Context, tenantID, leadID uuid.UUID) (ou
 		return nil, err
 	}
 	defer done(&err)
-	rows, err := db.Query(ctx, `SELECT provider_id, coalesce(lead_id, '00000000-0000-0000-0000-000000000000'),
-		from_address, to_address, body, kind, received_at
+	rows, err := db.Query(ctx, `SELECT `+inboundColumns+`
 		FROM inbound_messages WHERE tenant_id = $1 AND lead_id = $2 ORDER BY received_at, id`, tenantID, leadID)
 	if err != nil {
 		return nil, fmt.Errorf("error listing inbound messages: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (InboundMessage, error) {
-		var m InboundMessage
-		err := r.Scan(&m.ProviderID, &m.LeadID, &m.From, &m.To, &m.Body, &m.Kind, &m.ReceivedAt)
-		return m, err
-	})
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (InboundMessage, error) { return scanInbound(r) })
 }
 
 // InboundAfter reports whether the customer at from texted a message of

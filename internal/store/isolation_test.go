@@ -15,13 +15,15 @@ import (
 
 // tenantTables are every table that holds a tenant's rows.
 var tenantTables = []string{"tenants", "leads", "messages", "suppressions", "message_events", "job_executions", "crm_rate_limits",
-	"inbound_messages", "webhook_receipts", "webhook_intake_limits", "refused_records"}
+	"inbound_messages", "webhook_receipts", "webhook_intake_limits", "refused_records", "email_event_batches"}
 
 // isolationBundle gives tenants a and b one row in every tenant table.
 type isolationBundle struct {
 	*testBundle
-	leadA, leadB uuid.UUID
-	msgA, msgB   lead.Message
+	leadA, leadB       uuid.UUID
+	msgA, msgB         lead.Message
+	inboundA, inboundB int64
+	batchA, batchB     int64
 }
 
 func setupIsolation(t *testing.T) *isolationBundle {
@@ -29,11 +31,13 @@ func setupIsolation(t *testing.T) *isolationBundle {
 	ctx := context.Background()
 	b := &isolationBundle{testBundle: setup(t)}
 	for _, tn := range []struct {
-		tenant lead.Tenant
-		lead   *uuid.UUID
-		msg    *lead.Message
-		jobID  int64
-	}{{b.a, &b.leadA, &b.msgA, 1}, {b.b, &b.leadB, &b.msgB, 2}} {
+		tenant  lead.Tenant
+		lead    *uuid.UUID
+		msg     *lead.Message
+		jobID   int64
+		inbound *int64
+		batch   *int64
+	}{{b.a, &b.leadA, &b.msgA, 1, &b.inboundA, &b.batchA}, {b.b, &b.leadB, &b.msgB, 2, &b.inboundB, &b.batchB}} {
 		id, _, err := b.store.UpsertLead(ctx, tn.tenant.ID, sampleLead("order:"+tn.tenant.Name), false)
 		require.NoError(t, err)
 		*tn.lead = id
@@ -47,8 +51,11 @@ func setupIsolation(t *testing.T) *isolationBundle {
 		_, _, err = b.store.TakeCRMRequests(ctx, tn.tenant.ID, 60, 10, 1, time.Now())
 		require.NoError(t, err)
 		// The same provider and delivery ids in both: they are per tenant.
-		_, err = b.store.RecordInbound(ctx, tn.tenant.ID, store.InboundMessage{ProviderID: "SMin", LeadID: id, From: "+15552013344",
+		*tn.inbound, _, err = b.store.RecordInbound(ctx, tn.tenant.ID, store.InboundMessage{ProviderID: "SMin", LeadID: id, From: "+15552013344",
 			To: "+15125550100", Body: "hi", Kind: "reply"})
+		require.NoError(t, err)
+		// The same delivery key in both: a batch's shares are per tenant.
+		*tn.batch, _, err = b.store.TakeEmailEventBatch(ctx, tn.tenant.ID, "delivery-1", []byte(`[{"event":"bounce"}]`))
 		require.NoError(t, err)
 		_, err = b.store.TakeWebhookDelivery(ctx, tn.tenant.ID, "shopmonkey", "msg_1")
 		require.NoError(t, err)
@@ -126,6 +133,7 @@ func TestIsolationUnscopedQueries(t *testing.T) {
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM crm_rate_limits"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM inbound_messages"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM webhook_receipts"))
+		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM email_event_batches"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM webhook_intake_limits"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM refused_records"))
 		require.Zero(t, count(t, tx, "SELECT count(*) FROM leads WHERE tenant_id <> '"+a+"'"))
@@ -198,6 +206,8 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 			(SELECT concat_ws(',', tokens, refilled_at) FROM webhook_intake_limits WHERE tenant_id = $1),
 			(SELECT string_agg(concat_ws(',', provider_id, lead_id, kind), ';' ORDER BY id) FROM inbound_messages WHERE tenant_id = $1),
 			(SELECT string_agg(delivery_id, ';' ORDER BY delivery_id) FROM webhook_receipts WHERE tenant_id = $1),
+			(SELECT string_agg(concat_ws(',', id, handled_at), ';' ORDER BY id) FROM inbound_messages WHERE tenant_id = $1),
+			(SELECT string_agg(concat_ws(',', id, delivery_key, events, recorded_at), ';' ORDER BY id) FROM email_event_batches WHERE tenant_id = $1),
 			(SELECT concat_ws(',', webhook_secret_key_id, webhook_token_sha256) FROM tenants WHERE id = $1),
 			(SELECT concat_ws(',', needs_attention, attention_reason, attention_since, next_poll_at) FROM tenants WHERE id = $1),
 			(SELECT string_agg(concat_ws(',', external_id, version, reason), ';' ORDER BY external_id) FROM refused_records WHERE tenant_id = $1))`,
@@ -261,9 +271,29 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	later, err = st.InboundAfter(ctx, a, "+15552013344", "reply", time.Now().Add(-time.Hour))
 	require.NoError(t, err)
 	require.False(t, later, "InboundAfter: b's reply from the same number is not a's")
-	_, err = st.RecordInbound(ctx, a, store.InboundMessage{ProviderID: "SMin", LeadID: b.leadA, From: "+15552013344",
+	_, _, err = st.RecordInbound(ctx, a, store.InboundMessage{ProviderID: "SMin", LeadID: b.leadA, From: "+15552013344",
 		To: "+15125550100", Body: "hi", Kind: "reply"})
 	require.NoError(t, err)
+	_, err = st.GetInbound(ctx, a, b.inboundB)
+	require.ErrorIs(t, err, store.ErrNotFound, "GetInbound")
+	marked, err := st.MarkInboundHandled(ctx, a, b.inboundB, b.leadA)
+	require.NoError(t, err)
+	require.False(t, marked, "MarkInboundHandled")
+	_, _, err = st.ClaimEmailEventBatch(ctx, a, b.batchB)
+	require.ErrorIs(t, err, store.ErrNotFound, "ClaimEmailEventBatch")
+	events, recorded, err := st.ClaimEmailEventBatch(ctx, a, b.batchA)
+	require.NoError(t, err)
+	require.True(t, recorded, "ClaimEmailEventBatch of a's own batch")
+	require.JSONEq(t, `[{"event":"bounce"}]`, string(events))
+	_, isNew, err := st.TakeEmailEventBatch(ctx, a, "delivery-1", []byte(`[]`))
+	require.NoError(t, err)
+	require.False(t, isNew, "TakeEmailEventBatch: a's own key is taken")
+	_, isNew, err = st.TakeEmailEventBatch(ctx, a, "delivery-2", []byte(`[]`))
+	require.NoError(t, err)
+	require.True(t, isNew, "TakeEmailEventBatch")
+	pruned, err := st.PruneEmailEventBatches(ctx, a, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, pruned, "PruneEmailEventBatches: a's recorded batch only")
 	refused, err := st.RefusedVersions(ctx, a, []string{"order:bad"})
 	require.NoError(t, err)
 	require.Equal(t, map[string]int64{"order:bad": 7}, refused, "RefusedVersions")
@@ -274,7 +304,7 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	// Writes: nothing of b's changes.
 	require.ErrorIs(t, st.SetLeadStatus(ctx, a, b.leadB, lead.StatusReplied), store.ErrNotFound, "SetLeadStatus")
 	require.NoError(t, st.Unsuppress(ctx, a, lead.ChannelEmail, "b@example.com"), "Unsuppress")
-	isNew, err := st.RecordInbound(ctx, a, store.InboundMessage{ProviderID: "SMx", From: "+15552013344", To: "+1", Body: "x", Kind: "reply"})
+	_, isNew, err = st.RecordInbound(ctx, a, store.InboundMessage{ProviderID: "SMx", From: "+15552013344", To: "+1", Body: "x", Kind: "reply"})
 	require.NoError(t, err)
 	require.True(t, isNew, "RecordInbound")
 	isNew, err = st.TakeWebhookDelivery(ctx, a, "shopmonkey", "msg_2")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sendgrid/rest"
 
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 )
 
@@ -30,7 +31,7 @@ func classify(resp *rest.Response, to string, now time.Time) *messaging.SendErro
 	se := &messaging.SendError{
 		Class: messaging.ClassAmbiguous,
 		Code:  resp.StatusCode,
-		Err:   fmt.Errorf("error sending email to %s: sendgrid answered HTTP %d%s", to, resp.StatusCode, describeErrors(resp.Body)),
+		Err:   fmt.Errorf("error sending email to %s: sendgrid answered HTTP %d%s", lead.MaskEmail(to), resp.StatusCode, describeErrors(resp.Body)),
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:

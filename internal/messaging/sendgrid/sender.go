@@ -19,6 +19,7 @@ import (
 	"github.com/sendgrid/sendgrid-go"
 	"github.com/sendgrid/sendgrid-go/helpers/mail"
 
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 )
 
@@ -110,7 +111,7 @@ func NewSender(opts SenderOpts) (*Sender, error) {
 func (s *Sender) SendEmail(ctx context.Context, m messaging.Email) (string, error) {
 	body, err := json.Marshal(s.mail(m))
 	if err != nil {
-		return "", &messaging.SendError{Class: messaging.ClassPermanent, Err: fmt.Errorf("error encoding email to %s: %w", m.To, err)}
+		return "", &messaging.SendError{Class: messaging.ClassPermanent, Err: fmt.Errorf("error encoding email to %s: %w", lead.MaskEmail(m.To), err)}
 	}
 	req := sendgrid.GetRequest(s.apiKey, "/v3/mail/send", s.host)
 	req.Method = rest.Post
@@ -138,7 +139,7 @@ func (s *Sender) SendEmail(ctx context.Context, m messaging.Email) (string, erro
 		if !wrote.Load() {
 			class = messaging.ClassRetry
 		}
-		return "", &messaging.SendError{Class: class, Err: fmt.Errorf("error sending email to %s: %w", m.To, err)}
+		return "", &messaging.SendError{Class: class, Err: fmt.Errorf("error sending email to %s: %w", lead.MaskEmail(m.To), err)}
 	}
 	// From here SendGrid answered; err can only be a failed read of the
 	// body, which the status makes irrelevant.

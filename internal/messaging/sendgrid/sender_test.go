@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
@@ -185,7 +186,7 @@ func TestSendEmail_Classification(t *testing.T) {
 			require.Empty(t, id)
 			requireSendError(t, err, tt.class, tt.code)
 			require.Equal(t, tt.class, messaging.ClassOf(err))
-			require.ErrorContains(t, err, "error sending email to "+tt.to)
+			require.ErrorContains(t, err, "error sending email to "+lead.MaskEmail(tt.to))
 			require.ErrorContains(t, err, tt.contains)
 			require.Empty(t, b.fake.Emails())
 		})

@@ -14,6 +14,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 )
 
@@ -128,14 +129,14 @@ func (s *Sender) SendSMS(ctx context.Context, m messaging.SMS) (string, error) {
 
 	msg, err := api.CreateMessage(params)
 	if err != nil {
-		return "", classify(fmt.Errorf("error sending sms to %s: %w", m.To, err), seen.last())
+		return "", classify(fmt.Errorf("error sending sms to %s: %w", lead.MaskPhone(m.To), err), seen.last())
 	}
 	if msg.Sid == nil || *msg.Sid == "" {
 		// Twilio answered 2xx, so the message probably exists, but we
 		// cannot name it: reconcile before any resend.
 		return "", &messaging.SendError{
 			Class: messaging.ClassAmbiguous,
-			Err:   fmt.Errorf("error sending sms to %s: twilio accepted the message without a sid", m.To),
+			Err:   fmt.Errorf("error sending sms to %s: twilio accepted the message without a sid", lead.MaskPhone(m.To)),
 		}
 	}
 	return *msg.Sid, nil
@@ -166,7 +167,7 @@ func (s *Sender) FindSMS(ctx context.Context, m messaging.SMS, since time.Time) 
 	// the SDK's paging goroutine blocked forever.
 	msgs, err := api.ListMessage(params)
 	if err != nil {
-		return nil, fmt.Errorf("error finding sms to %s: %w", m.To, err)
+		return nil, fmt.Errorf("error finding sms to %s: %w", lead.MaskPhone(m.To), err)
 	}
 	var sids []string
 	for _, got := range msgs {

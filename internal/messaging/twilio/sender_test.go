@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
@@ -191,7 +192,7 @@ func TestSendSMS_Classification(t *testing.T) {
 			se := requireSendError(t, err, tt.class, tt.code)
 			require.Equal(t, tt.retryAfter, se.RetryAfter)
 			require.Equal(t, tt.class, messaging.ClassOf(err))
-			require.Contains(t, err.Error(), "error sending sms to "+tt.sms.To)
+			require.Contains(t, err.Error(), "error sending sms to "+lead.MaskPhone(tt.sms.To))
 			require.Empty(t, b.fake.Messages())
 		})
 	}
@@ -399,7 +400,7 @@ func TestFindSMS(t *testing.T) {
 		sids, err := b.sender.FindSMS(context.Background(), text("+15551230001", "x"), time.Now())
 		require.Error(t, err)
 		require.Empty(t, sids)
-		require.ErrorContains(t, err, "error finding sms to +15551230001")
+		require.ErrorContains(t, err, "error finding sms to +1555***0001")
 	})
 }
 
