@@ -80,18 +80,32 @@ func handleInbound[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job
 	kind := lead.InboundKind(in.Kind)
 	// Every lead of this customer answers to the text: a reply or a STOP
 	// stops all their sequences, not only the newest one's.
-	leads, err := st.FindLeadsByPhone(ctx, tenant.ID, from)
+	found, err := st.FindLeadsByPhone(ctx, tenant.ID, from)
 	if err != nil {
 		return err
-	}
-	known := len(leads) > 0
-	var l lead.Lead
-	if known {
-		l = leads[0] // the newest: the text is recorded against it
 	}
 
 	return d.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
+		// Claims of this customer's messages under way commit first, and
+		// those that start now wait for this transaction; the leads are
+		// read again under the locks, since a claim or a keyword handled
+		// meanwhile may have moved them.
+		if err := store.LockForInbound(ctx, tx, tenant.ID, string(from), leadIDs(found)); err != nil {
+			return err
+		}
+		leads, err := st.FindLeadsByPhone(ctx, tenant.ID, from)
+		if err != nil {
+			return err
+		}
+		if err := store.LockForInbound(ctx, tx, tenant.ID, string(from), leadIDs(leads)); err != nil {
+			return err // a lead ingested since the first read
+		}
+		known := len(leads) > 0
+		var l lead.Lead
+		if known {
+			l = leads[0] // the newest: the text is recorded against it
+		}
 		marked, err := st.MarkInboundHandled(ctx, tenant.ID, in.ID, l.ID)
 		if err != nil {
 			return err
@@ -140,6 +154,14 @@ func handleInbound[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job
 		}
 		return completeTx(ctx, tx, job)
 	})
+}
+
+func leadIDs(leads []lead.Lead) []uuid.UUID {
+	ids := make([]uuid.UUID, len(leads))
+	for i, l := range leads {
+		ids[i] = l.ID
+	}
+	return ids
 }
 
 // applyToLead moves the lead by what the customer said and does what

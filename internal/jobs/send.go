@@ -127,7 +127,7 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 			what = decideReconcile
 			return nil // nothing to commit; reconcile outside the lock
 		}
-		stopped, err := applyGuards(ctx, st, tenant, step, msg, ch)
+		stopped, err := applyGuards(ctx, tx, st, tenant, step, msg, ch)
 		if err != nil || stopped {
 			what = decideDone
 			if err != nil {
@@ -187,8 +187,14 @@ func outsideWindow(t lead.Tenant, now time.Time) (time.Duration, error) {
 // still go out: the lead has not replied, booked or opted out, the address
 // is not suppressed and the customer consented. When a guard says no it
 // records why on the message (skipped or suppressed) and reports stopped.
-func applyGuards(ctx context.Context, st *store.Store, tenant lead.Tenant, step lead.Step, msg lead.Message, ch channel) (stopped bool, err error) {
+// It first waits for any reply or STOP of this customer being recorded
+// (store.LockForClaim), so that what it reads is what the customer last
+// said.
+func applyGuards(ctx context.Context, tx pgx.Tx, st *store.Store, tenant lead.Tenant, step lead.Step, msg lead.Message, ch channel) (stopped bool, err error) {
 	tenantID := tenant.ID
+	if err := store.LockForClaim(ctx, tx, tenantID, msg.LeadID, msg.To); err != nil {
+		return false, err
+	}
 	l, err := st.GetLead(ctx, tenantID, msg.LeadID)
 	if err != nil {
 		return false, err
@@ -346,7 +352,7 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 		}
 		// Not sent: it may go out only if it still may go out at all (the
 		// customer may have replied or opted out since the first try).
-		stopped, err := applyGuards(ctx, st, tenant, step, msg, ch)
+		stopped, err := applyGuards(ctx, tx, st, tenant, step, msg, ch)
 		if err != nil {
 			return err
 		}

@@ -153,7 +153,10 @@ func (s *Store) FindLeadsByPhone(ctx context.Context, tenantID uuid.UUID, phone 
 
 // SetLeadStatus moves a lead to status. The caller decides the move with
 // lead.NextStatus; this only writes it. Moving to replied also stamps when
-// the customer first replied, which stays whatever happens next.
+// the customer first replied, which stays whatever happens next: the
+// statement's own clock, not the transaction's start, because a claim that
+// committed before this transaction took the customer's locks (see
+// LockForInbound) may be later than that start.
 func (s *Store) SetLeadStatus(ctx context.Context, tenantID, leadID uuid.UUID, status lead.Status) (err error) {
 	db, done, err := s.open(ctx, tenantID)
 	if err != nil {
@@ -161,7 +164,7 @@ func (s *Store) SetLeadStatus(ctx context.Context, tenantID, leadID uuid.UUID, s
 	}
 	defer done(&err)
 	tag, err := db.Exec(ctx, `UPDATE leads SET status = $3, updated_at = now(),
-		replied_at = CASE WHEN $3 = 'replied' THEN coalesce(replied_at, now()) ELSE replied_at END
+		replied_at = CASE WHEN $3 = 'replied' THEN coalesce(replied_at, clock_timestamp()) ELSE replied_at END
 		WHERE tenant_id = $1 AND id = $2`, tenantID, leadID, string(status))
 	if err != nil {
 		return fmt.Errorf("error setting lead %s %s: %w", leadID, status, err)

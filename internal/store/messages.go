@@ -160,7 +160,8 @@ func (s *Store) CountMessages(ctx context.Context, tenantID uuid.UUID) (out map[
 }
 
 // Suppress records that an address must not be contacted again on a channel
-// by this tenant. Repeats keep the first reason.
+// by this tenant. Repeats keep the first reason. It is stamped with the
+// statement's clock, as SetLeadStatus stamps a reply.
 func (s *Store) Suppress(ctx context.Context, tenantID uuid.UUID, channel lead.Channel, address, reason, source string) (err error) {
 	db, done, err := s.open(ctx, tenantID)
 	if err != nil {
@@ -168,7 +169,7 @@ func (s *Store) Suppress(ctx context.Context, tenantID uuid.UUID, channel lead.C
 	}
 	defer done(&err)
 	_, err = db.Exec(ctx, `
-		INSERT INTO suppressions (tenant_id, channel, address, reason, source) VALUES ($1, $2, $3, $4, $5)
+		INSERT INTO suppressions (tenant_id, channel, address, reason, source, created_at) VALUES ($1, $2, $3, $4, $5, clock_timestamp())
 		ON CONFLICT (tenant_id, channel, address) DO NOTHING`, tenantID, channel, address, reason, source)
 	if err != nil {
 		return fmt.Errorf("error suppressing %s address: %w", channel, err)
