@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"regexp"
 
@@ -28,8 +29,16 @@ const cancelLogMessage = "job cancelled; River will not run it again"
 // for those, not the log.
 var recordArgs = []string{"external_id", "lead_id", "message_id", "message_sid", "step"}
 
-// logCancel writes the line of one cancelled run of job.
-func (r *ExecutionRecorder) logCancel(ctx context.Context, job *rivertype.JobRow, tenantID uuid.UUID, reason string) {
+// logCancel writes the line of one cancelled run of job; err is what the
+// worker returned (a river.JobCancel).
+func (r *ExecutionRecorder) logCancel(ctx context.Context, job *rivertype.JobRow, tenantID uuid.UUID, err error) {
+	// The reason is the worker's own error, without River's
+	// "JobCancelError: " wrapping.
+	reason := err.Error()
+	var cancel *rivertype.JobCancelError
+	if errors.As(err, &cancel) && cancel.Unwrap() != nil {
+		reason = cancel.Unwrap().Error()
+	}
 	attrs := []any{
 		slog.String("kind", job.Kind),
 		slog.Int64("job_id", job.ID),

@@ -115,6 +115,7 @@ func TestCancelIsLogged(t *testing.T) {
 		require.Equal(t, "ingest_lead", w["kind"])
 		require.Equal(t, ref.ExternalID, w["external_id"])
 		require.Contains(t, w["reason"], "rejected the tenant's credentials")
+		require.NotContains(t, w["reason"], "JobCancelError", "the worker's reason, not River's wrapping")
 
 		out := logs.String()
 		require.NotContains(t, out, badKey, "the CRM key is never logged")

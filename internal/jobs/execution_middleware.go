@@ -84,7 +84,7 @@ func (r *ExecutionRecorder) Work(ctx context.Context, job *rivertype.JobRow, doI
 	}
 	outcome, msg := outcomeOf(ctx, err)
 	if outcome == store.OutcomeCancelled {
-		r.logCancel(ctx, job, exec.args.TenantID, msg)
+		r.logCancel(ctx, job, exec.args.TenantID, err)
 	}
 	r.record(ctx, exec.args, outcome, msg)
 	return err
