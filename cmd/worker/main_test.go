@@ -151,6 +151,15 @@ func TestWorkerRun(t *testing.T) {
 	require.Equal(t, http.StatusOK, get("/riverui/", "admin", riverUIPass, "text/html"))
 	require.Equal(t, http.StatusOK, get("/riverui/api/jobs?state=available", "admin", riverUIPass, ""))
 
+	// The shipped configuration runs the outbox sweep and the retention
+	// prune on the leader, each once at start, with config.yaml's retention.
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, b.db.Owner.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state = 'completed' AND (kind = 'sweep_outbox'
+			OR kind = 'prune_expired' AND args = '{"webhook_receipts": "720h0m0s", "inbound_messages": "2160h0m0s"}')`).Scan(&n))
+		return n == 2
+	}, 20*time.Second, 50*time.Millisecond, "the leader's sweeps never ran; output:\n%s", &out)
+
 	// SIGTERM's stand-in: run returns cleanly.
 	cancel()
 	select {
