@@ -65,20 +65,18 @@ type SettledMessage struct {
 	Reason string
 }
 
-// liveSendJob matches a live send job of the outbox row m ($3 and $4 are
-// the SMS and email job kinds): River may still run it, so it will settle
-// the row itself.
-const liveSendJob = `EXISTS (SELECT 1 FROM river_job j
-	WHERE j.kind = CASE m.channel WHEN 'sms' THEN $3 ELSE $4 END
-	AND j.args @> jsonb_build_object('tenant_id', m.tenant_id, 'lead_id', m.lead_id, 'step', m.step)
-	AND j.state IN ('available', 'scheduled', 'running', 'retryable', 'pending'))`
+// sendJobKind is the send job kind of the outbox row m ($3 and $4 are the
+// SMS and email kinds).
+const sendJobKind = `CASE m.channel WHEN 'sms' THEN $3 ELSE $4 END`
+
+// liveSendJob is true when River may still run a send job of m (migration
+// 8's leadorch_send_job_live): that job will settle the row itself.
+const liveSendJob = `leadorch_send_job_live(m.tenant_id, m.lead_id, m.step, ` + sendJobKind + `)`
 
 // lastSendJob describes the newest send job of m, whatever its state; the
 // reason names it so an operator can find it in River UI.
-const lastSendJob = `coalesce((SELECT format('send job %s was %s', j.id, j.state) FROM river_job j
-	WHERE j.kind = CASE m.channel WHEN 'sms' THEN $3 ELSE $4 END
-	AND j.args @> jsonb_build_object('tenant_id', m.tenant_id, 'lead_id', m.lead_id, 'step', m.step)
-	ORDER BY j.id DESC LIMIT 1), 'its send job was deleted')`
+const lastSendJob = `coalesce((SELECT format('send job %s was %s', job_id, job_state)
+	FROM leadorch_last_send_job(m.tenant_id, m.lead_id, m.step, ` + sendJobKind + `)), 'its send job was deleted')`
 
 // Reasons written on settled rows; %s is lastSendJob's description.
 const (
