@@ -137,6 +137,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		"LEADORCH_RIVERUI_PASSWORD="+password,
 		"LEADORCH_RIVER_SCHEDULE_INTERVAL=1s",
 		"LEADORCH_LOG_LEVEL=info",
+		// No load balancer to drain for: Ctrl-C stops the replicas at once.
+		"LEADORCH_HTTP_DRAIN_DELAY=0s",
 	)
 
 	// 3. Schema.

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 )
 
@@ -18,7 +20,7 @@ type ingestCmd struct {
 func (c *ingestCmd) parseArgs(args []string, _ func(string) string) error {
 	fs := newFlagSet("ingest")
 	fs.StringVar(&c.tenant, "tenant", "", "tenant name or id")
-	fs.StringVar(&c.externalID, "external-id", "", "order:<id> or appointment:<id>")
+	fs.StringVar(&c.externalID, "external-id", "", "the record's id in the tenant's CRM (ShopMonkey order:<id> or appointment:<id>, Tekmetric repair-order:<id> or appointment:<id>)")
 	fs.BoolVar(&c.sendMessages, "send-messages", false, "message the lead if it is new")
 	if err := parseFlags(fs, "ingest", ingestSynopsis, args); err != nil {
 		return err
@@ -26,31 +28,28 @@ func (c *ingestCmd) parseArgs(args []string, _ func(string) string) error {
 	if err := requireFlags("ingest", ingestSynopsis, "tenant", c.tenant, "external-id", c.externalID); err != nil {
 		return err
 	}
-	id, err := parseExternalID(c.externalID)
-	if err != nil {
+	// Which CRM's format applies is known only with the tenant, from the
+	// database; an id no CRM of the registry could mean is refused now,
+	// before anything connects.
+	if err := anyExternalID(c.externalID); err != nil {
 		return usageErrorf(ingestSynopsis, "ingest: --external-id %q: %v", c.externalID, err)
 	}
-	c.externalID = id
 	return nil
 }
 
-// parseExternalID checks the shape of a lead's external id as the CRM
-// adapters write it (ShopMonkey's, the one CRM so far: "order:<id>" or
-// "appointment:<id>"). Operators copy ids from the CRM's screens, where an
-// estimate is an order with a bare id, so a bare id means an order.
-func parseExternalID(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	kind, id, found := strings.Cut(s, ":")
-	if !found {
-		kind, id = "order", s
+// anyExternalID reports why s is the external id of no CRM kind of the
+// registry, or nil when some kind accepts it.
+func anyExternalID(s string) error {
+	reg := crmset.NewRegistry(crmset.Opts{})
+	var problems []string
+	for _, kind := range reg.Kinds() {
+		_, err := reg.ParseExternalID(kind, s)
+		if err == nil {
+			return nil
+		}
+		problems = append(problems, kind+": "+err.Error())
 	}
-	if kind != "order" && kind != "appointment" {
-		return "", fmt.Errorf(`prefix %q is not "order:" or "appointment:"`, kind+":")
-	}
-	if strings.TrimSpace(id) == "" {
-		return "", fmt.Errorf("no id after %q", kind+":")
-	}
-	return kind + ":" + id, nil
+	return errors.New("not an id of any CRM (" + strings.Join(problems, "; ") + ")")
 }
 
 func (c *ingestCmd) run(ctx context.Context, d *deps) error {
@@ -58,9 +57,17 @@ func (c *ingestCmd) run(ctx context.Context, d *deps) error {
 	if err != nil {
 		return err
 	}
+	// The tenant's own CRM reads the id: read as ShopMonkey's, a Tekmetric
+	// "repair-order:1520" was refused and a bare "1520" became
+	// "order:1520", which Tekmetric's adapter cancelled
+	// (TestIngestExternalIDOfTheTenantsCRM).
+	externalID, err := crmset.NewRegistry(crmset.Opts{}).ParseExternalID(tenant.CRMKind, c.externalID)
+	if err != nil {
+		return usageErrorf(ingestSynopsis, "ingest: --external-id %q is not a %s id of tenant %s: %v", c.externalID, tenant.CRMKind, tenant.Name, err)
+	}
 	res, err := d.river.Insert(ctx, jobs.IngestLeadArgs{
 		TenantID:   tenant.ID,
-		ExternalID: c.externalID,
+		ExternalID: externalID,
 		// Ingest jobs are unique per tenant, record and CRM version, so a
 		// record already ingested at its current version would be skipped
 		// as a duplicate. An operator asks because something needs redoing
@@ -71,9 +78,9 @@ func (c *ingestCmd) run(ctx context.Context, d *deps) error {
 		SendMessages: c.sendMessages,
 	}, nil)
 	if err != nil {
-		return fmt.Errorf("error inserting ingest of %s for tenant %s: %w", c.externalID, tenant.Name, err)
+		return fmt.Errorf("error inserting ingest of %s for tenant %s: %w", externalID, tenant.Name, err)
 	}
 	_, err = fmt.Fprintf(d.stdout, "queued ingest_lead job %d for tenant %s, %s (send messages: %v)\n",
-		res.Job.ID, tenant.Name, c.externalID, c.sendMessages)
+		res.Job.ID, tenant.Name, externalID, c.sendMessages)
 	return err
 }

@@ -83,9 +83,11 @@ commands:
         insert a live poll now, from the tenant's poll cursor (less
         poll.overlap) to now (at most poll.max_window).
   ` + ingestSynopsis + `
-        ingest one CRM record now, even one ingested before. ID is
-        order:<id> or appointment:<id> (a bare id means order:<id>). A lead
-        new to the orchestrator is messaged only with --send-messages.
+        ingest one CRM record now, even one ingested before. ID is the
+        record's id in the tenant's CRM: ShopMonkey order:<id> or
+        appointment:<id>, Tekmetric repair-order:<id> or appointment:<id>;
+        a bare id is an estimate (order:, repair-order:). A lead new to the
+        orchestrator is messaged only with --send-messages.
   ` + messagesSynopsis + `
         list the tenant's messages in a status (default ambiguous: sends
         whose outcome the provider could not confirm, held for an operator).
@@ -241,6 +243,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer pool.Close()
+	// Checked as the worker checks it: run with the owner's URL, every
+	// tenant-scoped read and write here would pass row-level security by,
+	// and a typo in --tenant could not be told from another shop's data.
+	if err := store.CheckAppRole(ctx, pool); err != nil {
+		return fmt.Errorf("enqueue refuses to run: %w. Set database.url (LEADORCH_DATABASE_URL, or DATABASE_URL) "+
+			"to the URL of the application's login role (a member of leadorch_app), not the owner's", err)
+	}
 	// Insert-only: no queues and no workers, so this client never fetches
 	// or runs a job, and inserting a kind it has no worker for is fine.
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{

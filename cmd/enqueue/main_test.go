@@ -28,8 +28,12 @@ type testBundle struct {
 	// owner sees every tenant's rows: for inspection and for setting up
 	// what no command does.
 	owner *pgxpool.Pool
-	// store is on the application role, as the CLI is.
+	// ownerURL connects as that owner, which enqueue must refuse.
+	ownerURL string
+	// store is on the application role, as the CLI is; app is its pool,
+	// for workers a test runs.
 	store *store.Store
+	app   *pgxpool.Pool
 	// keys is the keyring of credentials.keys as env has it at first.
 	keys *credentials.Keyring
 	env  map[string]string
@@ -42,9 +46,11 @@ func setup(t *testing.T) *testBundle {
 	t.Helper()
 	db := testdb.NewApp(t)
 	b := &testBundle{
-		owner: db.Owner,
-		store: store.New(db.App),
-		env:   map[string]string{"LEADORCH_DATABASE_URL": db.AppURL},
+		owner:    db.Owner,
+		ownerURL: db.OwnerURL,
+		store:    store.New(db.App),
+		app:      db.App,
+		env:      map[string]string{"LEADORCH_DATABASE_URL": db.AppURL},
 	}
 	b.keys = b.setKeys(t, newKey(t, "A"))
 	return b

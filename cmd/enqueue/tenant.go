@@ -667,6 +667,16 @@ func checkTenant(p *tenantProblems, t lead.Tenant, secret lead.Secret, f *tenant
 	}
 }
 
+// attention says whether t needs an operator, and what to do: its CRM
+// rejected the credentials, so its polls back off until they change.
+func attention(t lead.Tenant) string {
+	if !t.NeedsAttention {
+		return "none"
+	}
+	return fmt.Sprintf("the CRM rejected the credentials since %s (%s); polls back off until they change: "+
+		"`enqueue tenant update --tenant %s --secret-env VAR`", inTenantZone(t, t.AttentionSince), t.AttentionReason, t.ID)
+}
+
 // writeTenant prints every setting of t, one a line, its webhook paths and
 // its sequence, and never a secret: only the id of the key that sealed it.
 func writeTenant(w io.Writer, t lead.Tenant) error {
@@ -678,6 +688,7 @@ func writeTenant(w io.Writer, t lead.Tenant) error {
 	}
 	row("poll cursor", inTenantZone(t, t.PollCursor))
 	row("next poll", inTenantZone(t, t.NextPollAt))
+	row("attention", attention(t))
 	row("created", inTenantZone(t, t.CreatedAt))
 	row("updated", inTenantZone(t, t.UpdatedAt))
 	for _, wh := range webhookPaths(t) {

@@ -35,6 +35,9 @@ func (c *tenantShowCmd) run(ctx context.Context, d *deps) error {
 	if err := writeTenant(d.stdout, t); err != nil {
 		return err
 	}
+	if err := c.noteRefusedRecords(ctx, d, t); err != nil {
+		return err
+	}
 	if d.keys == nil {
 		return nil
 	}
@@ -42,6 +45,18 @@ func (c *tenantShowCmd) run(ctx context.Context, d *deps) error {
 		return err
 	}
 	return c.noteWebhookSecretKey(d, t)
+}
+
+// noteRefusedRecords says how many of the shop's CRM records ingest
+// refused as bad input: polls skip them until they are edited in the CRM.
+func (c *tenantShowCmd) noteRefusedRecords(ctx context.Context, d *deps, t lead.Tenant) error {
+	n, err := d.store.CountRefusedRecords(ctx, t.ID)
+	if err != nil || n == 0 {
+		return err
+	}
+	_, err = fmt.Fprintf(d.stdout, "note: %d CRM record(s) were refused as bad input (reasons in refused_records, "+
+		"and in their cancelled ingest_lead jobs); polls skip each until it is edited in the CRM\n", n)
+	return err
 }
 
 func (c *tenantShowCmd) noteCRMSecretKey(d *deps, t lead.Tenant) error {

@@ -71,7 +71,7 @@ func TestTenantCommands(t *testing.T) {
 		require.NoError(t, err)
 		lines := strings.Split(strings.TrimSpace(stdout), "\n")
 		require.Len(t, lines, 3)
-		require.Regexp(t, `^ID\s+NAME\s+CRM\s+LOCATION\s+TIME ZONE\s+QUIET HOURS\s+POLL INTERVAL\s+ENABLED\s+KEY\s+POLL CURSOR$`, lines[0])
+		require.Regexp(t, `^ID\s+NAME\s+CRM\s+LOCATION\s+TIME ZONE\s+QUIET HOURS\s+POLL INTERVAL\s+ENABLED\s+KEY\s+POLL CURSOR\s+ATTENTION$`, lines[0])
 		require.Regexp(t, `^`+elm.ID.String()+`\s+Elm Street Auto\s+shopmonkey\s+loc-43\s+America/New_York\s+08:00-21:00\s+1m0s\s+false\s+A\s+\d{4}-`, lines[1])
 		require.Regexp(t, `^`+tenant.ID.String()+`\s+Main Street Auto\s+shopmonkey\s+loc-42\s+America/Denver\s+08:00-21:00\s+1m30s\s+true\s+A\s+\d{4}-`, lines[2])
 

@@ -126,6 +126,10 @@ func (c *tenantUpdateCmd) run(ctx context.Context, d *deps) error {
 		// A shorter poll interval brings the next poll forward.
 		fmt.Fprintf(tw, "  next poll:\t%s\t-> %s\n", inTenantZone(before, before.NextPollAt), inTenantZone(updated, updated.NextPollAt))
 	}
+	if before.NeedsAttention && !updated.NeedsAttention {
+		// New credentials (or CRM settings): the backed-off polls try them now.
+		fmt.Fprintf(tw, "  attention:\tthe CRM rejected the credentials\t-> none: the next poll tries the new ones\n")
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -153,10 +153,11 @@ func migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger) error
 	return nil
 }
 
-// serve runs the replica until ctx is done, then stops in order: refuse new
-// HTTP work (readiness goes false first), let running jobs finish for
-// river.soft_stop_timeout, cancel the rest (River hands them back to the
-// queue), close the pool last.
+// serve runs the replica until ctx is done, then stops in order: readiness
+// goes false while HTTP is still served for http.drain_delay, then the
+// listener closes and in-flight requests finish, running jobs finish for
+// river.soft_stop_timeout, the rest are cancelled (River hands them back to
+// the queue), and the pool closes last.
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	logger.InfoContext(ctx, "starting worker", slog.Any("config", cfg))
 	pool, err := store.NewPool(ctx, cfg.Database.URL, int32(cfg.Database.MaxConns))
@@ -225,11 +226,13 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		}
 	}
 	keys := deps.Credentials
-	intake := &jobs.WebhookIntake{Pool: pool, Client: client}
+	intake := &jobs.WebhookIntake{Pool: pool, Client: client,
+		IntakePerMinute: cfg.Webhooks.IntakePerMinute, IntakeBurst: cfg.Webhooks.IntakeBurst}
 	httpOpts.Webhooks = httpapi.TenantWebhooks{
 		Tenant:          store.New(pool).GetTenant,
 		OpenSecret:      keys.OpenWebhook,
 		EnqueueIngest:   intake.Ingest,
+		AdmitIngest:     intake.Admit,
 		TwilioAuthToken: cfg.Twilio.AuthToken,
 		PublicURL:       strings.TrimRight(cfg.HTTP.PublicURL, "/"),
 		EnqueueInbound: func(ctx context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, received time.Time) error {
@@ -261,7 +264,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("error listening on http.addr %s: %w", cfg.HTTP.Addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpapi.NewServer(handler, httpapi.ServerOpts{
+		ReadTimeout:  cfg.HTTP.ReadTimeout,
+		WriteTimeout: cfg.HTTP.WriteTimeout,
+		IdleTimeout:  cfg.HTTP.IdleTimeout,
+	})
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()
 	logger.InfoContext(ctx, "worker ready", slog.String("http", ln.Addr().String()),
@@ -269,11 +276,23 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 
 	select {
 	case <-ctx.Done():
-		logger.InfoContext(ctx, "stopping: finishing running jobs", slog.Duration("soft_stop_timeout", cfg.River.SoftStopTimeout))
+		// Unready first, still serving: a load balancer needs a few
+		// probes' time to stop sending, and a webhook sent to a closed
+		// listener is a provider's retry at best.
+		stopping.Store(true)
+		logger.InfoContext(ctx, "stopping: unready, draining HTTP", slog.Duration("drain_delay", cfg.HTTP.DrainDelay))
+		drain := time.NewTimer(cfg.HTTP.DrainDelay)
+		select {
+		case <-drain.C:
+		case err := <-httpErr:
+			drain.Stop()
+			logger.ErrorContext(ctx, "http server failed while draining", slog.String("error", err.Error()))
+		}
 	case err := <-httpErr:
+		stopping.Store(true)
 		logger.ErrorContext(ctx, "http server failed; stopping", slog.String("error", err.Error()))
 	}
-	stopping.Store(true)
+	logger.Info("stopping: closing HTTP, finishing running jobs", slog.Duration("soft_stop_timeout", cfg.River.SoftStopTimeout))
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
 	defer cancel()

@@ -84,7 +84,64 @@ func setup(t *testing.T) *testBundle {
 		"LEADORCH_RIVERUI_PASSWORD":        riverUIPass,
 		"LEADORCH_RIVER_SOFT_STOP_TIMEOUT": "2s",
 		"LEADORCH_LOG_LEVEL":               "debug",
+		// Eight engineers' tests share one Postgres's 100 connections.
+		"LEADORCH_DATABASE_MAX_CONNS": "6",
+		// A stop drains only in the test about draining.
+		"LEADORCH_HTTP_DRAIN_DELAY": "0s",
 	}}
+}
+
+// worker is a `worker run` started by startWorker.
+type worker struct {
+	base   string // http://host:port
+	out    *syncBuffer
+	cancel context.CancelFunc // SIGTERM's stand-in
+	done   chan error         // run's result
+}
+
+// startWorker migrates b's database, runs `worker run` on it and waits until
+// /readyz answers 200. The run is stopped when the test ends, if the test
+// has not stopped it.
+func startWorker(t *testing.T, b *testBundle) *worker {
+	t.Helper()
+	out := &syncBuffer{}
+	require.NoError(t, run(context.Background(), []string{"worker", "migrate"}, b.getenv, out))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &worker{base: "http://" + b.env["LEADORCH_HTTP_ADDR"], out: out, cancel: cancel, done: make(chan error, 1)}
+	go func() { w.done <- run(ctx, []string{"worker", "run"}, b.getenv, out) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-w.done:
+		case <-time.After(30 * time.Second):
+			t.Error("worker did not stop")
+		}
+	})
+
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(w.base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 50*time.Millisecond, "worker never became ready; output:\n%s", out)
+	return w
+}
+
+// stop cancels the run and returns its error.
+func (w *worker) stop(t *testing.T) error {
+	t.Helper()
+	w.cancel()
+	select {
+	case err := <-w.done:
+		w.done <- err // for the cleanup
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("worker did not stop")
+		return nil
+	}
 }
 
 func (b *testBundle) getenv(k string) string { return b.env[k] }
@@ -108,22 +165,8 @@ func requireNoSecrets(t *testing.T, out string) {
 func TestWorkerRun(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	var out syncBuffer
-	require.NoError(t, run(context.Background(), []string{"worker", "migrate"}, b.getenv, &out))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"worker", "run"}, b.getenv, &out) }()
-	base := "http://" + b.env["LEADORCH_HTTP_ADDR"]
-
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 50*time.Millisecond, "worker never became ready; output:\n%s", &out)
+	w := startWorker(t, b)
+	base := w.base
 
 	resp, err := http.Get(base + "/healthz")
 	require.NoError(t, err)
@@ -155,20 +198,14 @@ func TestWorkerRun(t *testing.T) {
 	// prune on the leader, each once at start, with config.yaml's retention.
 	require.Eventually(t, func() bool {
 		var n int
-		require.NoError(t, b.db.Owner.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state = 'completed' AND (kind = 'sweep_outbox'
+		require.NoError(t, b.db.Owner.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE state = 'completed' AND (kind = 'sweep_outbox'
 			OR kind = 'prune_expired' AND args = '{"webhook_receipts": "720h0m0s", "inbound_messages": "2160h0m0s"}')`).Scan(&n))
 		return n == 2
-	}, 20*time.Second, 50*time.Millisecond, "the leader's sweeps never ran; output:\n%s", &out)
+	}, 20*time.Second, 50*time.Millisecond, "the leader's sweeps never ran; output:\n%s", w.out)
 
 	// SIGTERM's stand-in: run returns cleanly.
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("worker did not stop")
-	}
-	logs := out.String()
+	require.NoError(t, w.stop(t))
+	logs := w.out.String()
 	require.Contains(t, logs, "worker stopped")
 	requireNoSecrets(t, logs)
 }

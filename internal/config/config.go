@@ -33,6 +33,7 @@ type Config struct {
 	Retention   RetentionConfig   `mapstructure:"retention"`
 	ShopMonkey  ShopMonkeyConfig  `mapstructure:"shopmonkey"`
 	Tekmetric   TekmetricConfig   `mapstructure:"tekmetric"`
+	Webhooks    WebhooksConfig    `mapstructure:"webhooks"`
 	Credentials CredentialsConfig `mapstructure:"credentials"`
 	Twilio      TwilioConfig      `mapstructure:"twilio"`
 	SendGrid    SendGridConfig    `mapstructure:"sendgrid"`
@@ -70,6 +71,29 @@ type HTTPConfig struct {
 	PublicURL string `mapstructure:"public_url"`
 
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+
+	// ReadTimeout bounds reading one whole request, body included. Without
+	// it a client could trickle a webhook body forever and hold a
+	// connection and a goroutine on the port the providers call.
+	ReadTimeout time.Duration `mapstructure:"read_timeout"`
+
+	// WriteTimeout bounds a request from the end of its headers to the end
+	// of its response, so it counts the body's reading too: it must exceed
+	// ReadTimeout plus the slowest legitimate handler. River UI's API gives
+	// each call 10s (apiframe's executeAPIEndpoint), and its largest file,
+	// main.js, is 511 KiB: 60s leaves a 30s body read and a slow link room.
+	WriteTimeout time.Duration `mapstructure:"write_timeout"`
+
+	// IdleTimeout closes a keep-alive connection that sends no next
+	// request; it is longer than the usual load balancer's idle timeout
+	// (60s) so the balancer, not this server, closes first and never sends
+	// on a connection being closed.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout"`
+
+	// DrainDelay is how long a stopping replica answers /readyz with 503
+	// while still serving, before it closes its listener: the time a load
+	// balancer needs to see it unready and stop sending it webhooks.
+	DrainDelay time.Duration `mapstructure:"drain_delay"`
 }
 
 // RiverUIConfig holds the basic-auth credentials of the River UI. The UI can
@@ -177,6 +201,24 @@ type TekmetricConfig struct {
 	Timeout time.Duration `mapstructure:"timeout"`
 }
 
+// WebhooksConfig limits the CRM webhooks (ShopMonkey, Tekmetric) each
+// tenant may deliver, across the whole fleet. Every delivery taken can put
+// a live ingest at the head of the crm queue every shop shares, so one
+// shop's webhook credential (or anyone who saw its Tekmetric URL) could
+// otherwise hold back every other shop's leads. A delivery over the limit
+// is answered 429 with Retry-After and enqueues nothing: the CRM delivers
+// it again, and the poll finds the change in any case.
+type WebhooksConfig struct {
+	// IntakePerMinute is the sustained rate of deliveries a tenant may
+	// make (those about an order or appointment of its shop; others are
+	// ignored without counting).
+	IntakePerMinute int `mapstructure:"intake_per_minute"`
+	// IntakeBurst is how many deliveries a tenant may make at once, after a
+	// quiet spell (a CRM catching up on a backlog, staff editing many
+	// orders at once).
+	IntakeBurst int `mapstructure:"intake_burst"`
+}
+
 // CredentialsConfig holds the keys that seal tenants' CRM secrets at rest.
 type CredentialsConfig struct {
 	// Keys is comma-separated ID=BASE64KEY pairs (32-byte AES-256 keys);
@@ -215,8 +257,10 @@ type SendGridConfig struct {
 }
 
 // TemplatesConfig holds the text/template sources of the first messages sent
-// to a lead. Validate checks that they parse; the data they are executed with
-// is defined by the messaging code.
+// to a lead. Validate checks that they parse and render against sample leads
+// (lead.CheckTemplate, as a tenant's own templates are checked), so a
+// template naming a field a message does not have stops the worker at
+// start-up.
 type TemplatesConfig struct {
 	SMS          string `mapstructure:"sms"`
 	EmailSubject string `mapstructure:"email_subject"`
@@ -256,6 +300,10 @@ func Default() Config {
 		HTTP: HTTPConfig{
 			Addr:            ":8080",
 			ShutdownTimeout: 10 * time.Second,
+			ReadTimeout:     30 * time.Second,
+			WriteTimeout:    60 * time.Second,
+			IdleTimeout:     90 * time.Second,
+			DrainDelay:      5 * time.Second,
 		},
 		RiverUI: RiverUIConfig{
 			Username: "admin",
@@ -291,7 +339,7 @@ func Default() Config {
 		Twilio:     TwilioConfig{Timeout: 10 * time.Second},
 		SendGrid:   SendGridConfig{Timeout: 10 * time.Second, ConfirmWait: 10 * time.Minute},
 		Templates: TemplatesConfig{
-			SMS:          "Hi {{.Lead.FirstName}}, this is {{.Shop.Name}}. We got your request about your {{.Vehicle.Name}} and will text you shortly with next steps. Reply STOP to opt out.",
+			SMS:          "Hi {{.Lead.FirstName}}, this is {{.Shop.Name}}. We got your request{{with .Vehicle.Name}} about your {{.}}{{end}} and will text you shortly with next steps. Reply STOP to opt out.",
 			EmailSubject: "{{.Shop.Name}} received your request",
 			EmailText:    defaultEmailText,
 		},
@@ -299,12 +347,18 @@ func Default() Config {
 			Level:  "info",
 			Format: "json",
 		},
+		// A shop's webhooks come from people: staff editing orders, customers
+		// booking. The demo's shop sends one a second and the bench's
+		// tenants two a second each (make bench's webhook run); 300 a minute
+		// sustained, 150 at once, is several times what any one shop sends,
+		// yet keeps what one tenant can queue ahead of the others small.
+		Webhooks: WebhooksConfig{IntakePerMinute: 300, IntakeBurst: 150},
 	}
 }
 
 const defaultEmailText = `Hi {{.Lead.FirstName}},
 
-Thanks for contacting {{.Shop.Name}} about your {{.Vehicle.Name}}. We received your request:
+Thanks for contacting {{.Shop.Name}}{{with .Vehicle.Name}} about your {{.}}{{end}}. We received your request:
 
 {{.Lead.Summary}}
 

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/config"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 type testBundle struct {
@@ -219,6 +220,10 @@ log:
 			{"LEADORCH_HTTP_ADDR", ":9999", func(c *config.Config) any { return c.HTTP.Addr }, ":9999"},
 			{"LEADORCH_HTTP_PUBLIC_URL", "https://public.example", func(c *config.Config) any { return c.HTTP.PublicURL }, "https://public.example"},
 			{"LEADORCH_HTTP_SHUTDOWN_TIMEOUT", "3s", func(c *config.Config) any { return c.HTTP.ShutdownTimeout }, 3 * time.Second},
+			{"LEADORCH_HTTP_READ_TIMEOUT", "7s", func(c *config.Config) any { return c.HTTP.ReadTimeout }, 7 * time.Second},
+			{"LEADORCH_HTTP_WRITE_TIMEOUT", "2m", func(c *config.Config) any { return c.HTTP.WriteTimeout }, 2 * time.Minute},
+			{"LEADORCH_HTTP_IDLE_TIMEOUT", "75s", func(c *config.Config) any { return c.HTTP.IdleTimeout }, 75 * time.Second},
+			{"LEADORCH_HTTP_DRAIN_DELAY", "0s", func(c *config.Config) any { return c.HTTP.DrainDelay }, time.Duration(0)},
 			{"LEADORCH_RIVERUI_USERNAME", "operator", func(c *config.Config) any { return c.RiverUI.Username }, "operator"},
 			{"LEADORCH_RIVERUI_PASSWORD", "correct-horse-battery", func(c *config.Config) any { return c.RiverUI.Password }, "correct-horse-battery"},
 			{"LEADORCH_RIVER_FETCH_COOLDOWN", "50ms", func(c *config.Config) any { return c.River.FetchCooldown }, 50 * time.Millisecond},
@@ -458,6 +463,11 @@ func TestValidate(t *testing.T) {
 			{"Addr", func(c *config.Config) { c.HTTP.Addr = "localhost" }, "http.addr", `must be host:port with a numeric port, e.g. ":8080", got "localhost"`},
 			{"PublicURLRelative", func(c *config.Config) { c.HTTP.PublicURL = "/callbacks" }, "http.public_url", `must be empty or an absolute http(s) URL, got "/callbacks"`},
 			{"ShutdownTimeoutZero", func(c *config.Config) { c.HTTP.ShutdownTimeout = 0 }, "http.shutdown_timeout", "must be between 1ms and 10m0s, got 0s"},
+			{"ReadTimeoutZero", func(c *config.Config) { c.HTTP.ReadTimeout = 0 }, "http.read_timeout", "must be between 1s and 10m0s, got 0s"},
+			{"WriteTimeoutTooLong", func(c *config.Config) { c.HTTP.WriteTimeout = 2 * time.Hour }, "http.write_timeout", "must be between 1s and 1h0m0s, got 2h0m0s"},
+			{"WriteTimeoutNotAboveRead", func(c *config.Config) { c.HTTP.ReadTimeout = time.Minute; c.HTTP.WriteTimeout = time.Minute }, "http.write_timeout", "must be longer than http.read_timeout (1m0s), which it includes, got 1m0s"},
+			{"IdleTimeoutZero", func(c *config.Config) { c.HTTP.IdleTimeout = 0 }, "http.idle_timeout", "must be between 1s and 1h0m0s, got 0s"},
+			{"DrainDelayNegative", func(c *config.Config) { c.HTTP.DrainDelay = -time.Second }, "http.drain_delay", "must be between 0s and 5m0s, got -1s"},
 			{"RiverUIUsernameColon", func(c *config.Config) { c.RiverUI.Username = "a:b" }, "riverui.username", "must not contain ':'"},
 			{"RiverUIPasswordShort", func(c *config.Config) { c.RiverUI.Password = "short" }, "riverui.password", "must be at least 12 characters, got 5"},
 			{"FetchCooldownTooLong", func(c *config.Config) { c.River.FetchCooldown = 11 * time.Second }, "river.fetch_cooldown", "must be between 1ms and 10s, got 11s"},
@@ -475,6 +485,8 @@ func TestValidate(t *testing.T) {
 			{"InboundMessagesZero", func(c *config.Config) { c.Retention.InboundMessages = 0 }, "retention.inbound_messages", "must be between 168h0m0s and 87600h0m0s, got 0s"},
 			{"PruneIntervalTooLong", func(c *config.Config) { c.Retention.PruneInterval = 48 * time.Hour }, "retention.prune_interval", "must be between 1m0s and 24h0m0s, got 48h0m0s"},
 			{"ShopMonkeyBaseURLScheme", func(c *config.Config) { c.ShopMonkey.BaseURL = "ftp://x" }, "shopmonkey.base_url", `must be empty or an absolute http(s) URL, got "ftp://x"`},
+			{"WebhookIntakeRateZero", func(c *config.Config) { c.Webhooks.IntakePerMinute = 0 }, "webhooks.intake_per_minute", "must be between 1 and 100000, got 0"},
+			{"WebhookIntakeBurstTooLarge", func(c *config.Config) { c.Webhooks.IntakeBurst = 100_001 }, "webhooks.intake_burst", "must be between 1 and 100000, got 100001"},
 			{"TwilioBaseURLNoHost", func(c *config.Config) { c.Twilio.BaseURL = "http://" }, "twilio.base_url", `must be empty or an absolute http(s) URL, got "http://"`},
 			{"TwilioAccountSID", func(c *config.Config) { c.Twilio.AccountSID = "AC 123" }, "twilio.account_sid", "must contain only letters and digits"},
 			{"TwilioTimeout", func(c *config.Config) { c.Twilio.Timeout = 10 * time.Minute }, "twilio.timeout", "must be between 1ms and 5m0s, got 10m0s"},
@@ -482,6 +494,10 @@ func TestValidate(t *testing.T) {
 			{"SendGridAPIKeyNewline", func(c *config.Config) { c.SendGrid.APIKey = "SG.key\n" }, "sendgrid.api_key", "must not contain whitespace"},
 			{"SendGridTimeout", func(c *config.Config) { c.SendGrid.Timeout = 0 }, "sendgrid.timeout", "must be between 1ms and 5m0s, got 0s"},
 			{"TemplateSMSParse", func(c *config.Config) { c.Templates.SMS = "{{.Lead.FirstName" }, "templates.sms", "does not parse: template: templates.sms:1:"},
+			{"TemplateSMSUnknownField", func(c *config.Config) { c.Templates.SMS = "Hi {{.Lead.Nick}}" }, "templates.sms", "unknown field Nick (in {{.Lead.Nick}}, line 1 column 10)"},
+			{"TemplateEmailTextUnknownFieldInBranch", func(c *config.Config) {
+				c.Templates.EmailText = "{{if .Lead.FirstName}}Hi {{.Lead.FirstName}}{{else}}Hi {{.Shop.Owner}}{{end}}"
+			}, "templates.email_text", "unknown field Owner"},
 			{"TemplateSubjectEmpty", func(c *config.Config) { c.Templates.EmailSubject = "  " }, "templates.email_subject", "must not be empty"},
 			{"TemplateEmailTextParse", func(c *config.Config) { c.Templates.EmailText = "{{end}}" }, "templates.email_text", "does not parse: template: templates.email_text:1:"},
 			{"LogLevel", func(c *config.Config) { c.Log.Level = "trace" }, "log.level", `must be one of debug, info, warn, error, got "trace"`},
@@ -938,4 +954,36 @@ func ExampleConfig_Validate() {
 	// invalid config (2 problems):
 	//   river.fetch_poll_interval: must be longer than river.fetch_cooldown (20ms), got 10ms
 	//   queues.sms.max_workers: must be between 1 and 10000, got 0
+}
+
+// TestDefaultTemplatesWithoutVehicle: a lead whose vehicle the CRM does not
+// have (kept since a vehicle 404 no longer drops it) gets wording without a
+// vehicle, not "about your ." or "about your  and"; with one, the vehicle
+// is named.
+func TestDefaultTemplatesWithoutVehicle(t *testing.T) {
+	t.Parallel()
+	tpl := config.Default().Templates
+	shop := lead.Tenant{Name: "Maple Street Auto", TimeZone: "America/Chicago"}
+	for _, tc := range []struct{ name, text string }{
+		{"sms", tpl.SMS}, {"email_subject", tpl.EmailSubject}, {"email_text", tpl.EmailText},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			without := lead.Lead{FirstName: "Ann", Summary: "Brakes squeal"}
+			got, err := lead.RenderTemplate(tc.name, tc.text, lead.NewMessageData(shop, without))
+			require.NoError(t, err)
+			require.NotContains(t, got, "your .")
+			require.NotContains(t, got, "your  ")
+			require.NotContains(t, got, "vehicle")
+			require.NotRegexp(t, `about your\W`, got)
+
+			with := without
+			with.Vehicle = lead.Vehicle{Year: 2019, Make: "Honda", Model: "Civic"}
+			got, err = lead.RenderTemplate(tc.name, tc.text, lead.NewMessageData(shop, with))
+			require.NoError(t, err)
+			if strings.Contains(tc.text, "Vehicle") {
+				require.Contains(t, got, "about your 2019 Honda Civic")
+			}
+		})
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 // FieldError is one problem with one key of the configuration.
@@ -104,6 +105,16 @@ func (c *Config) problems() []FieldError {
 	check.addr("http.addr", c.HTTP.Addr)
 	check.baseURL("http.public_url", c.HTTP.PublicURL)
 	check.durationBetween("http.shutdown_timeout", c.HTTP.ShutdownTimeout, time.Millisecond, 10*time.Minute)
+	readTimeoutOK := check.durationBetween("http.read_timeout", c.HTTP.ReadTimeout, time.Second, 10*time.Minute)
+	writeTimeoutOK := check.durationBetween("http.write_timeout", c.HTTP.WriteTimeout, time.Second, time.Hour)
+	// net/http starts the write deadline when a request's headers are read,
+	// so the body's reading counts against it too: a write timeout not above
+	// the read timeout would cut off a slow but legal body's answer.
+	if readTimeoutOK && writeTimeoutOK && c.HTTP.WriteTimeout <= c.HTTP.ReadTimeout {
+		check.add("http.write_timeout", fmt.Sprintf("must be longer than http.read_timeout (%s), which it includes, got %s", c.HTTP.ReadTimeout, c.HTTP.WriteTimeout))
+	}
+	check.durationBetween("http.idle_timeout", c.HTTP.IdleTimeout, time.Second, time.Hour)
+	check.durationBetween("http.drain_delay", c.HTTP.DrainDelay, 0, 5*time.Minute)
 
 	if strings.Contains(c.RiverUI.Username, ":") {
 		check.add("riverui.username", "must not contain ':' (basic auth separates the username from the password with it)")
@@ -155,6 +166,8 @@ func (c *Config) problems() []FieldError {
 	check.durationBetween("shopmonkey.timeout", c.ShopMonkey.Timeout, time.Millisecond, 5*time.Minute)
 	check.baseURL("tekmetric.base_url", c.Tekmetric.BaseURL)
 	check.durationBetween("tekmetric.timeout", c.Tekmetric.Timeout, time.Millisecond, 5*time.Minute)
+	check.intBetween("webhooks.intake_per_minute", c.Webhooks.IntakePerMinute, 1, 100_000)
+	check.intBetween("webhooks.intake_burst", c.Webhooks.IntakeBurst, 1, 100_000)
 	if c.Database.MigrateURL != "" {
 		check.databaseURL("database.migrate_url", c.Database.MigrateURL)
 	}
@@ -298,5 +311,13 @@ func (c checker) template(key, text string) {
 	// "template: templates.sms:1: unexpected "}" in operand".
 	if _, err := template.New(key).Parse(text); err != nil {
 		c.add(key, "does not parse: "+err.Error())
+		return
+	}
+	// A template that parses can still name a field a message does not
+	// have ({{.Lead.Nick}}); rendered against sample leads exactly as a
+	// tenant's templates are when the tenant is saved, so the fleet default
+	// fails at start-up, not when the first customer is waiting.
+	if err := lead.CheckTemplate(key, text); err != nil {
+		c.add(key, strings.TrimPrefix(err.Error(), "template "+key+": "))
 	}
 }

@@ -17,11 +17,21 @@ type NewAdapterFunc func(t lead.Tenant, secret lead.Secret) (Adapter, error)
 // that jobs never name a CRM: adding one is a new package and one Register
 // call where the registry is built.
 type Registry struct {
-	kinds map[string]NewAdapterFunc
+	kinds       map[string]NewAdapterFunc
+	externalIDs map[string]ParseExternalIDFunc
 }
 
+// ParseExternalIDFunc reads a lead's external id as an operator typed it
+// (copied from the CRM's screens, or from a lead) into the form the CRM's
+// adapter writes and its GetLead reads, or says what is wrong with it.
+// Each CRM owns its format: ShopMonkey's "order:<id>" is not a Tekmetric
+// id, whose repair orders are "repair-order:<n>".
+type ParseExternalIDFunc func(s string) (string, error)
+
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{kinds: map[string]NewAdapterFunc{}} }
+func NewRegistry() *Registry {
+	return &Registry{kinds: map[string]NewAdapterFunc{}, externalIDs: map[string]ParseExternalIDFunc{}}
+}
 
 // Register makes kind available. Registering a kind twice is a programming
 // error and panics at start-up.
@@ -30,6 +40,25 @@ func (r *Registry) Register(kind string, fn NewAdapterFunc) {
 		panic("crm: kind registered twice: " + kind)
 	}
 	r.kinds[kind] = fn
+}
+
+// RegisterExternalID gives kind its external id format. Registering one
+// twice is a programming error and panics at start-up.
+func (r *Registry) RegisterExternalID(kind string, fn ParseExternalIDFunc) {
+	if _, ok := r.externalIDs[kind]; ok {
+		panic("crm: external id format registered twice: " + kind)
+	}
+	r.externalIDs[kind] = fn
+}
+
+// ParseExternalID reads s as an external id of a lead in a CRM of kind,
+// with ParseExternalIDFunc's rules for that CRM.
+func (r *Registry) ParseExternalID(kind, s string) (string, error) {
+	fn, ok := r.externalIDs[kind]
+	if !ok {
+		return "", fmt.Errorf("CRM kind %q has no external id format in this build (known: %v)", kind, r.Kinds())
+	}
+	return fn(s)
 }
 
 // Kinds lists the registered kinds, sorted.

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,7 +31,14 @@ type TenantWebhooks struct {
 	OpenSecret func(tenantID uuid.UUID, s lead.SealedSecret) (lead.Secret, error)
 	// EnqueueIngest enqueues ingest_lead for a record a webhook named,
 	// deduplicated by deliveryID when it is not empty, in one transaction.
+	// version is the record's version the webhook carried, 0 for none.
 	EnqueueIngest func(ctx context.Context, tenantID uuid.UUID, source, deliveryID, externalID string, version int64) error
+	// AdmitIngest spends one of the tenant's CRM webhook budget, shared by
+	// the fleet, before EnqueueIngest: zero when the delivery may be taken,
+	// else how long until one may (the route answers 429 with Retry-After
+	// and enqueues nothing). Required with Tenant: NewHandler refuses CRM
+	// webhook routes without a limit.
+	AdmitIngest func(ctx context.Context, tenantID uuid.UUID) (wait time.Duration, err error)
 
 	// TwilioAuthToken checks X-Twilio-Signature; PublicURL is this
 	// service's base URL as Twilio calls it (scheme, host and any path
@@ -58,52 +67,65 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 	return body, true
 }
 
-// webhookTenant resolves the {tenant} path segment. Unknown and malformed
-// ids get the same answer as a bad signature, so the route cannot be used
-// to probe which tenants exist.
-func webhookTenant(r *http.Request, wh TenantWebhooks) (lead.Tenant, bool) {
-	id, err := uuid.Parse(r.PathValue("tenant"))
-	if err != nil {
-		return lead.Tenant{}, false
+// admitIngest spends one delivery of the tenant's webhook budget and
+// reports whether the delivery may go on to be enqueued; when not, it has
+// answered: 429 with Retry-After (whole seconds, at least 1) when the
+// budget is spent, 500 when it could not be read. Either way the CRM
+// delivers again, and the poll finds the change in any case.
+func admitIngest(w http.ResponseWriter, r *http.Request, logger *slog.Logger, wh TenantWebhooks, tenantID uuid.UUID) bool {
+	wait, err := wh.AdmitIngest(r.Context(), tenantID)
+	switch {
+	case err != nil:
+		logger.ErrorContext(r.Context(), "error taking a webhook delivery", slog.String("tenant_id", tenantID.String()), slog.String("error", err.Error()))
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not store; redeliver"})
+		return false
+	case wait > 0:
+		// Info, not warn: a flood is one line per delivery.
+		logger.InfoContext(r.Context(), "webhook over the tenant's intake limit", slog.String("tenant_id", tenantID.String()), slog.Duration("retry_after", wait))
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(wait.Seconds())), 10))
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many webhooks for this shop; retry later"})
+		return false
 	}
-	t, err := wh.Tenant(r.Context(), id)
-	if err != nil || !t.Enabled {
-		return lead.Tenant{}, false
-	}
-	return t, true
-}
-
-func unauthorized(w http.ResponseWriter) {
-	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "signature verification failed"})
+	return true
 }
 
 // handleShopMonkeyWebhook takes ShopMonkey's signed webhooks (Standard
 // Webhooks: HMAC-SHA256 over id.timestamp.body with the shop's secret,
-// fresh within 5 minutes). An order or appointment inserted or updated is
-// enqueued for ingest at once, deduplicated by webhook-id; ingest fetches
-// the record again and decides: a new lead, an update of one (a booking),
-// or nothing.
+// fresh within 5 minutes). An order or appointment of the shop inserted or
+// updated is enqueued for ingest at once, within the tenant's intake limit
+// (429 beyond it), deduplicated by webhook-id and collapsed into the
+// record's pending ingest if there is one; ingest fetches the record again
+// and decides: a new lead, an update of one (a booking), or nothing.
 func handleShopMonkeyWebhook(logger *slog.Logger, wh TenantWebhooks, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := readBody(w, r, maxCRMWebhookBody)
 		if !ok {
 			return
 		}
-		t, ok := webhookTenant(r, wh)
-		if !ok || t.CRMKind != "shopmonkey" || t.WebhookSecret.IsZero() {
-			unauthorized(w)
+		t, id, reason := webhookTenant(r, wh, "shopmonkey")
+		if reason == "" && t.WebhookSecret.IsZero() {
+			reason = "the tenant has no webhook signing secret"
+		}
+		if reason != "" {
+			rejectUnverified(w, r, logger, "shopmonkey", id, reason)
 			return
 		}
 		secret, err := wh.OpenSecret(t.ID, t.WebhookSecret)
 		if err != nil {
+			// Our fault (the keys), but still a request nothing verified: the
+			// sender gets the same 401 (and redelivers); the operator the error.
 			logger.ErrorContext(r.Context(), "error opening a webhook secret", slog.String("tenant_id", t.ID.String()), slog.String("error", err.Error()))
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot verify"})
+			rejectUnverified(w, r, logger, "shopmonkey", id, "the tenant's signing secret cannot be opened")
 			return
 		}
 		deliveryID, err := VerifyStandardWebhook(secret.Reveal(), r.Header, body, now())
 		if err != nil {
-			logger.WarnContext(r.Context(), "rejected shopmonkey webhook", slog.String("tenant_id", t.ID.String()), slog.String("reason", err.Error()))
-			writeJSON(w, verifyStatus(err), map[string]string{"error": err.Error()})
+			if errors.Is(err, ErrWebhookSecret) {
+				logger.ErrorContext(r.Context(), "a tenant's webhook signing secret is unusable", slog.String("tenant_id", t.ID.String()), slog.String("error", err.Error()))
+			}
+			// VerifyStandardWebhook's errors never hold the secret or a
+			// signature, so the reason may be logged.
+			rejectUnverified(w, r, logger, "shopmonkey", id, err.Error())
 			return
 		}
 		e, err := ParseShopMonkeyWebhook(body)
@@ -115,12 +137,12 @@ func handleShopMonkeyWebhook(logger *slog.Logger, wh TenantWebhooks, now func() 
 			writeJSON(w, http.StatusOK, map[string]string{"ignored": "not an order or appointment of this shop"})
 			return
 		}
-		version := e.Version
-		if version == 0 {
-			// No version in the record: each delivery is looked at.
-			version = now().UnixMilli()
+		if !admitIngest(w, r, logger, wh, t.ID) {
+			return
 		}
-		if err := wh.EnqueueIngest(r.Context(), t.ID, "shopmonkey", deliveryID, e.ExternalID(), version); err != nil {
+		// Without a version in the record, 0 asks for the latest; the
+		// clock was used once, which made every delivery a job of its own.
+		if err := wh.EnqueueIngest(r.Context(), t.ID, "shopmonkey", deliveryID, e.ExternalID(), e.Version); err != nil {
 			logger.ErrorContext(r.Context(), "error enqueueing a webhook ingest", slog.String("error", err.Error()))
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not store; redeliver"})
 			return
@@ -133,13 +155,19 @@ func handleShopMonkeyWebhook(logger *slog.Logger, wh TenantWebhooks, now func() 
 // signature: the token in the URL the shop configured is the secret (only
 // its hash is stored), and the record is fetched again by id before
 // anything is done with it. The path holds the token: it is never logged.
-func handleTekmetricWebhook(logger *slog.Logger, wh TenantWebhooks, now func() time.Time) http.Handler {
+func handleTekmetricWebhook(logger *slog.Logger, wh TenantWebhooks) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, ok := webhookTenant(r, wh)
+		t, id, reason := webhookTenant(r, wh, "tekmetric")
 		got := sha256.Sum256([]byte(r.PathValue("token")))
-		if !ok || t.CRMKind != "tekmetric" || len(t.WebhookTokenHash) != sha256.Size ||
-			subtle.ConstantTimeCompare(got[:], t.WebhookTokenHash) != 1 {
-			unauthorized(w)
+		switch {
+		case reason != "":
+		case len(t.WebhookTokenHash) != sha256.Size:
+			reason = "the tenant has no webhook token"
+		case subtle.ConstantTimeCompare(got[:], t.WebhookTokenHash) != 1:
+			reason = "the token in the URL is not the tenant's" // the token itself is never logged
+		}
+		if reason != "" {
+			rejectUnverified(w, r, logger, "tekmetric", id, reason)
 			return
 		}
 		body, ok := readBody(w, r, maxCRMWebhookBody)
@@ -157,15 +185,16 @@ func handleTekmetricWebhook(logger *slog.Logger, wh TenantWebhooks, now func() t
 		}
 		// Tekmetric sends no delivery id. The record's updatedDate, when
 		// the webhook carries it, is its version, so the webhook and the
-		// poll of one change share an ingest; without it every delivery is
-		// looked at (ingest is idempotent).
+		// poll of one change share an ingest; without it the version is 0,
+		// "the latest", never the clock (which made every delivery a job of
+		// its own): repeats then collapse into the record's pending ingest.
 		loc, err := t.Location()
 		if err != nil {
 			loc = time.UTC // a row edited by hand; the version is then the poll's to give
 		}
-		version, ok := e.Version(loc)
-		if !ok {
-			version = now().UnixMilli()
+		version, _ := e.Version(loc) // 0 when the webhook carried none
+		if !admitIngest(w, r, logger, wh, t.ID) {
+			return
 		}
 		if err := wh.EnqueueIngest(r.Context(), t.ID, "tekmetric", "", e.ExternalID(), version); err != nil {
 			logger.ErrorContext(r.Context(), "error enqueueing a webhook ingest", slog.String("error", err.Error()))
@@ -184,15 +213,22 @@ func twilioForm(w http.ResponseWriter, r *http.Request, logger *slog.Logger, wh 
 	if !ok {
 		return lead.Tenant{}, nil, false
 	}
+	// A body that is not a form cannot be verified either: it gets the
+	// same 401 as a bad signature, not a 400 that a known tenant alone
+	// would reach.
+	t, id, reason := webhookTenant(r, wh, "")
 	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body is not a form"})
-		return lead.Tenant{}, nil, false
+	switch {
+	case reason != "":
+	case err != nil:
+		reason = "the body is not a form"
+	case r.Header.Get(TwilioSignatureHeader) == "":
+		reason = TwilioSignatureHeader + " is missing"
+	case !VerifyTwilioSignature(wh.TwilioAuthToken, wh.PublicURL+r.URL.RequestURI(), form, r.Header.Get(TwilioSignatureHeader)):
+		reason = TwilioSignatureHeader + " does not verify"
 	}
-	t, ok := webhookTenant(r, wh)
-	if !ok || !VerifyTwilioSignature(wh.TwilioAuthToken, wh.PublicURL+r.URL.RequestURI(), form, r.Header.Get(TwilioSignatureHeader)) {
-		logger.WarnContext(r.Context(), "rejected twilio webhook", slog.String("path", r.URL.Path))
-		unauthorized(w)
+	if reason != "" {
+		rejectUnverified(w, r, logger, "twilio", id, reason)
 		return lead.Tenant{}, nil, false
 	}
 	return t, form, true

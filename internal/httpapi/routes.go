@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -19,7 +20,7 @@ type Opts struct {
 	// answers and the River client has started.
 	Ready func(r *http.Request) error
 	// RiverUI is River UI's handler, served under /riverui/ behind basic
-	// auth. Nil serves no UI.
+	// auth, with unsafe cross-origin requests refused. Nil serves no UI.
 	RiverUI http.Handler
 	// RiverUIUsername and RiverUIPassword guard River UI. A UI without a
 	// password is refused by NewHandler: River UI can cancel, retry and
@@ -42,6 +43,10 @@ type Opts struct {
 	Now func() time.Time
 }
 
+// maxRiverUIBody bounds a River UI API request: its largest, a cancel,
+// retry or delete of the 1,000 jobs it accepts at once, is about 25 KB.
+const maxRiverUIBody = 1 << 20
+
 // NewHandler returns the worker's HTTP handler.
 func NewHandler(opts Opts) (http.Handler, error) {
 	mux := http.NewServeMux()
@@ -52,22 +57,25 @@ func NewHandler(opts Opts) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		mux.Handle("/riverui/", auth(opts.RiverUI))
+		mux.Handle("/riverui/", refuseCrossOrigin(opts.Logger)(auth(limitBody(maxRiverUIBody)(opts.RiverUI))))
 		mux.Handle("GET /riverui", http.RedirectHandler("/riverui/", http.StatusMovedPermanently))
 	}
 	if opts.SendGridEvents != nil {
 		mux.Handle("POST /webhooks/sendgrid/events", handleSendGridEvents(opts.Logger, opts.SendGridEvents, opts.EnqueueEmailEvents, clock(opts.Now)))
 	}
 	if wh := opts.Webhooks; wh.Tenant != nil {
+		if wh.AdmitIngest == nil {
+			return nil, errors.New("httpapi: Webhooks.AdmitIngest must be set: CRM webhooks are never taken without a per-tenant limit")
+		}
 		now := clock(opts.Now)
 		mux.Handle("POST /webhooks/shopmonkey/{tenant}", handleShopMonkeyWebhook(opts.Logger, wh, now))
-		mux.Handle("POST /webhooks/tekmetric/{tenant}/{token}", handleTekmetricWebhook(opts.Logger, wh, now))
+		mux.Handle("POST /webhooks/tekmetric/{tenant}/{token}", handleTekmetricWebhook(opts.Logger, wh))
 		if wh.TwilioAuthToken != "" && wh.PublicURL != "" {
 			mux.Handle("POST /webhooks/twilio/{tenant}/sms", handleTwilioInbound(opts.Logger, wh, now))
 			mux.Handle("POST /webhooks/twilio/{tenant}/status", handleTwilioStatus(opts.Logger, wh))
 		}
 	}
-	return recoverPanics(opts.Logger, mux), nil
+	return denyFraming(recoverPanics(opts.Logger, mux)), nil
 }
 
 func clock(now func() time.Time) func() time.Time {

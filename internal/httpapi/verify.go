@@ -39,21 +39,22 @@ const MaxWebhookSkew = 5 * time.Minute
 // the base64 text after it.
 const standardWebhookSecretPrefix = "whsec_"
 
-// Errors of VerifyStandardWebhook. Each maps to one status code (see
-// verifyStatus), so a handler never has to read an error's text.
+// Errors of VerifyStandardWebhook. The route answers every one of them
+// with the same 401 (see rejectUnverified): they tell the log, not the
+// sender, what failed.
 var (
 	// ErrWebhookHeader means a required header is missing or unreadable:
-	// the request is not a webhook at all (400).
+	// the request is not a webhook at all.
 	ErrWebhookHeader = errors.New("webhook header missing or malformed")
-	// ErrWebhookSignature means no signature in the request verifies
-	// (401).
+	// ErrWebhookSignature means no signature in the request verifies.
 	ErrWebhookSignature = errors.New("webhook signature does not verify")
 	// ErrWebhookStale means the signed timestamp is more than
-	// MaxWebhookSkew away from now (401).
+	// MaxWebhookSkew away from now.
 	ErrWebhookStale = errors.New("webhook timestamp outside the accepted window")
 	// ErrWebhookSecret means the configured secret is unusable (empty, or
-	// "whsec_" without base64 after it): our fault, not the sender's
-	// (500). Config validation should catch it at start-up.
+	// "whsec_" without base64 after it): our fault, not the sender's, so
+	// the route also logs it as an error. Config validation should catch
+	// it at start-up.
 	ErrWebhookSecret = errors.New("webhook secret is not configured correctly")
 )
 
@@ -138,21 +139,6 @@ func standardWebhookKey(secret string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: it is empty", ErrWebhookSecret)
 	}
 	return []byte(secret), nil
-}
-
-// verifyStatus is the HTTP status of a webhook verification error: 400 for
-// a request that is not shaped like a webhook, 401 for one that is but is
-// not the sender's (or not fresh), 500 for our own misconfiguration.
-func verifyStatus(err error) int {
-	switch {
-	case err == nil:
-		return http.StatusOK
-	case errors.Is(err, ErrWebhookHeader):
-		return http.StatusBadRequest
-	case errors.Is(err, ErrWebhookSignature), errors.Is(err, ErrWebhookStale):
-		return http.StatusUnauthorized
-	}
-	return http.StatusInternalServerError
 }
 
 // VerifyURLToken reports whether got is the tenant's webhook token want,

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 )
@@ -33,8 +35,7 @@ func handleSendGridEvents(logger *slog.Logger, verifier *sendgrid.EventVerifier,
 			return
 		}
 		if err := verifier.Verify(body, r.Header.Get(sendgrid.SignatureHeader), r.Header.Get(sendgrid.TimestampHeader), now()); err != nil {
-			logger.WarnContext(r.Context(), "rejected sendgrid event webhook", slog.String("reason", err.Error()), slog.String("remote", r.RemoteAddr))
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "signature verification failed"})
+			rejectUnverified(w, r, logger, "sendgrid_events", uuid.Nil, err.Error())
 			return
 		}
 		events, err := sendgrid.ParseEvents(body)

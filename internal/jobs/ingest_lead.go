@@ -22,6 +22,11 @@ type IngestLeadArgs struct {
 	// Version is the CRM's version of the record when it was listed; a
 	// newer version is a new job, a repeat of the same one is not.
 	Version int64 `json:"version" river:"unique"`
+	// Latest marks an ingest of the record as it is when the job runs,
+	// for a webhook that carried no version (Version is then 0, never a
+	// clock reading: that made every delivery a job of its own). It is not
+	// unique in River (see InsertOpts); polls never set it.
+	Latest bool `json:"latest,omitempty"`
 	// SendMessages is part of the unique key: a backfill's ingest (false)
 	// of a version must not stop a live poll's ingest (true) of the same
 	// version, which is the one that answers the customer.
@@ -36,9 +41,15 @@ func (IngestLeadArgs) Kind() string { return "ingest_lead" }
 
 // InsertOpts makes ingest unique per tenant, record and version, in every
 // state River keeps (completed included), so overlapping polls and repeated
-// webhooks ingest a version once.
+// webhooks ingest a version once. A Latest ingest is not unique: a
+// completed one must not swallow a later change of the record for as long
+// as River keeps it. WebhookIntake.Ingest, its only inserter, keeps at most
+// one live ingest pending per record instead.
 func (a IngestLeadArgs) InsertOpts() river.InsertOpts {
 	opts := river.InsertOpts{Queue: QueueCRM, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	if a.Latest {
+		opts.UniqueOpts = river.UniqueOpts{}
+	}
 	if a.Historic {
 		opts.Queue, opts.Priority = QueueCRMBackfill, 4
 	}
@@ -61,8 +72,13 @@ const freshLeadAge = 72 * time.Hour
 
 // Work fetches, validates and upserts the lead; when this call created it,
 // it also inserts the lead's first messages. A malformed record cancels
-// the job with the field named: retrying cannot fix data.
+// the job with the field named: retrying cannot fix data. The refusal is
+// remembered (recordRefusal), so polls do not ingest that version again.
 func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadArgs]) error {
+	return w.deps.recordRefusal(ctx, job, w.ingest(ctx, job))
+}
+
+func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLeadArgs]) error {
 	a := job.Args
 	tenant, err := store.New(w.deps.Pool).GetTenant(ctx, a.TenantID)
 	if err != nil {
@@ -103,13 +119,26 @@ func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadAr
 	if err != nil {
 		return crmError(job.JobRow, fmt.Sprintf("error fetching customer %s of lead %s", in.CustomerID, a.ExternalID), err)
 	}
-	var vehicle lead.Vehicle
+	var (
+		vehicle  lead.Vehicle
+		problems []*lead.ValidationError
+	)
 	if in.VehicleID != "" {
 		if vehicle, err = adapter.GetVehicle(ctx, in.VehicleID); err != nil {
-			return crmError(job.JobRow, fmt.Sprintf("error fetching vehicle %s of lead %s", in.VehicleID, a.ExternalID), err)
+			// A lead needs a way to reach the customer, not a vehicle: one
+			// the CRM no longer has (or cannot give in a usable shape) is
+			// a problem recorded on the lead, which is messaged without it.
+			// It used to cancel the whole ingest, so a customer with a
+			// good phone and email was never contacted.
+			reason, ok := vehicleProblem(err)
+			if !ok {
+				return crmError(job.JobRow, fmt.Sprintf("error fetching vehicle %s of lead %s", in.VehicleID, a.ExternalID), err)
+			}
+			vehicle = lead.Vehicle{}
+			problems = append(problems, &lead.ValidationError{Field: "vehicle", Reason: reason})
 		}
 	}
-	l, err := lead.NewLead(tenant.ID, tenant.CRMKind, in, customer, vehicle)
+	l, err := lead.NewLead(tenant.ID, tenant.CRMKind, in, customer, vehicle, problems...)
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("lead %s: %w", a.ExternalID, err))
 	}
@@ -118,7 +147,7 @@ func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadAr
 		st := store.New(tx)
 		id, inserted, err := st.UpsertLead(ctx, tenant.ID, l, !a.SendMessages)
 		if err != nil {
-			return err
+			return cancelIfInvalidText(a.ExternalID, l, err)
 		}
 		// Only the ingest that creates a lead schedules its messages, so
 		// overlapping polls never message twice; a lead a backfill created

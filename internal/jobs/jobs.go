@@ -92,14 +92,22 @@ type Deps struct {
 func (d *Deps) adapter(t lead.Tenant) (crm.Adapter, error) {
 	secret, err := d.Credentials.OpenFor(t)
 	if err != nil {
-		return nil, river.JobCancel(err)
+		return nil, river.JobCancel(&tenantSettingsError{err})
 	}
 	a, err := d.CRM.Adapter(t, secret)
 	if err != nil {
-		return nil, river.JobCancel(err)
+		return nil, river.JobCancel(&tenantSettingsError{err})
 	}
 	return a, nil
 }
+
+// tenantSettingsError is a tenant's settings or secret that cannot make an
+// adapter. Its field errors look like a bad record's (*lead.ValidationError),
+// so the type tells an ingest that its record is not to blame.
+type tenantSettingsError struct{ err error }
+
+func (e *tenantSettingsError) Error() string { return e.err.Error() }
+func (e *tenantSettingsError) Unwrap() error { return e.err }
 
 // rateLimitBackoff is how long a job waits after a 429 that named no time:
 // 1s, 2s, 4s ... doubling with each snooze of the job, at most 5 minutes,

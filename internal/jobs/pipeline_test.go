@@ -44,8 +44,14 @@ func TestPipeline(t *testing.T) {
 	total := first + second
 
 	require.Eventually(t, func() bool { return b.unrecordedRuns(t) == 0 }, 10*time.Second, 50*time.Millisecond)
-	// Let a few more scheduled polls overlap the same windows.
-	time.Sleep(2 * time.Second)
+	// Let two more scheduled polls overlap the same windows, then let what
+	// they found run to the end: only then can a duplicate be ruled out.
+	var mark int64
+	require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT coalesce(max(id), 0) FROM river_job`).Scan(&mark))
+	require.Eventually(t, func() bool {
+		return b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'poll_crm' AND state = 'completed' AND id > $1`, mark) >= 2
+	}, 30*time.Second, 50*time.Millisecond, "two more scheduled polls")
+	b.settled(t, "ingest_lead", "send_sms", "send_email")
 
 	require.Equal(t, total, b.count(t, `SELECT count(*) FROM leads WHERE tenant_id = $1`, shop.ID))
 	st := b.sandbox.Stats()

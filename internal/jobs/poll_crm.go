@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -61,7 +62,10 @@ func NewPollCRMWorker(deps *Deps) *PollCRMWorker { return &PollCRMWorker{deps: d
 // Work lists the window and inserts one ingest_lead per inquiry (unique per
 // tenant, record and CRM version, so overlapping windows and repeated polls
 // ingest each version once), then advances the cursor of a live poll, all
-// in one transaction with the job's completion.
+// in one transaction with the job's completion. A version ingest refused
+// is not ingested again. A CRM that rejects the credentials flags the
+// tenant and backs its polls off (credentialsRefused); a poll that
+// succeeds clears the flag.
 func (w *PollCRMWorker) Work(ctx context.Context, job *river.Job[PollCRMArgs]) error {
 	a := job.Args
 	tenant, err := store.New(w.deps.Pool).GetTenant(ctx, a.TenantID)
@@ -77,9 +81,58 @@ func (w *PollCRMWorker) Work(ctx context.Context, job *river.Job[PollCRMArgs]) e
 	}
 	inquiries, err := adapter.FetchNewLeads(ctx, a.Since, a.Until)
 	if err != nil {
+		if mErr := w.deps.credentialsRefused(ctx, tenant.ID, err); mErr != nil {
+			return mErr
+		}
 		return crmError(job.JobRow, fmt.Sprintf("error polling %s for tenant %s", tenant.CRMKind, tenant.Name), err)
 	}
+	cleared := false
+	err = w.deps.inTx(ctx, func(tx pgx.Tx) error {
+		st := store.New(tx)
+		params, err := w.ingests(ctx, st, tenant, a, inquiries)
+		if err != nil {
+			return err
+		}
+		if len(params) > 0 {
+			client := river.ClientFromContext[pgx.Tx](ctx)
+			if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+				return fmt.Errorf("error inserting ingest jobs: %w", err)
+			}
+		}
+		if a.Live {
+			if err := st.AdvancePollCursor(ctx, a.TenantID, a.Until); err != nil {
+				return err
+			}
+		}
+		if tenant.NeedsAttention {
+			// The CRM took the credentials again (fixed in the CRM itself):
+			// polls resume their interval.
+			if cleared, err = st.ClearTenantAttention(ctx, a.TenantID); err != nil {
+				return err
+			}
+		}
+		return completeTx(ctx, tx, job)
+	})
+	if err == nil && cleared {
+		w.deps.Logger.InfoContext(ctx, "tenant no longer needs attention: the CRM accepted its credentials",
+			slog.String("tenant", tenant.Name), slog.String("tenant_id", tenant.ID.String()))
+	}
+	return err
+}
 
+// ingests are the ingest_lead jobs of the inquiries a poll listed: one per
+// inquiry with an id, but none for a version ingest refused before.
+func (w *PollCRMWorker) ingests(ctx context.Context, st *store.Store, tenant lead.Tenant, a PollCRMArgs, inquiries []lead.Inquiry) ([]river.InsertManyParams, error) {
+	ids := make([]string, 0, len(inquiries))
+	for _, in := range inquiries {
+		if in.ExternalID != "" {
+			ids = append(ids, in.ExternalID)
+		}
+	}
+	refused, err := st.RefusedVersions(ctx, tenant.ID, ids)
+	if err != nil {
+		return nil, err
+	}
 	params := make([]river.InsertManyParams, 0, len(inquiries))
 	for _, in := range inquiries {
 		if in.ExternalID == "" {
@@ -89,25 +142,20 @@ func (w *PollCRMWorker) Work(ctx context.Context, job *river.Job[PollCRMArgs]) e
 				slog.String("tenant", tenant.Name), slog.String("problem", fmt.Sprint(in.Problem)))
 			continue
 		}
+		if v, ok := refused[in.ExternalID]; ok && v == in.Version {
+			// Ingest refused this very version (the reason is in
+			// refused_records). River's uniqueness does not cover a
+			// cancelled job: every overlapping poll ingested it again (6-7
+			// cancelled ingests per bad record in 35 s). A new version is
+			// tried.
+			continue
+		}
 		params = append(params, river.InsertManyParams{Args: IngestLeadArgs{
 			TenantID: a.TenantID, ExternalID: in.ExternalID, Version: in.Version, SendMessages: a.SendMessages,
 			Historic: !a.Live,
 		}})
 	}
-	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
-		if len(params) > 0 {
-			client := river.ClientFromContext[pgx.Tx](ctx)
-			if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
-				return fmt.Errorf("error inserting ingest jobs: %w", err)
-			}
-		}
-		if a.Live {
-			if err := store.New(tx).AdvancePollCursor(ctx, a.TenantID, a.Until); err != nil {
-				return err
-			}
-		}
-		return completeTx(ctx, tx, job)
-	})
+	return params, nil
 }
 
 // cancelIfNotFound cancels a job whose tenant is gone; other errors retry.

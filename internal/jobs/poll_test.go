@@ -103,8 +103,9 @@ func TestPollCRM(t *testing.T) {
 		// The same fresh leads, seen by a live poll: answered, once.
 		poll(t, b, tenant, jobs.PollCRMArgs{Live: true, SendMessages: true})
 		require.Eventually(t, func() bool { st := b.sandbox.Stats(); return st.SMS == 2 && st.Emails == 2 }, 10*time.Second, 20*time.Millisecond)
-		poll(t, b, tenant, jobs.PollCRMArgs{Live: true, SendMessages: true, Since: time.Now().Add(-2 * time.Hour), Until: time.Now().Add(time.Minute)})
-		time.Sleep(500 * time.Millisecond)
+		again := poll(t, b, tenant, jobs.PollCRMArgs{Live: true, SendMessages: true, Since: time.Now().Add(-2 * time.Hour), Until: time.Now().Add(time.Minute)})
+		require.Equal(t, rivertype.JobStateCompleted, again.State)
+		b.settled(t, "poll_crm", "ingest_lead", "send_sms", "send_email")
 		require.Equal(t, 2, b.sandbox.Stats().SMS)
 		require.Zero(t, b.count(t, `SELECT count(*) FROM leads WHERE backfilled`))
 	})

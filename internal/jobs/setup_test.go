@@ -73,7 +73,7 @@ func setup(t *testing.T) *testBundle {
 		SMS:         sms,
 		Email:       email,
 		Templates: lead.Templates{
-			SMS:          "Hi {{.Lead.FirstName}}, {{.Shop.Name}} got your request about your {{.Vehicle.Name}}. Reply STOP to opt out.",
+			SMS:          "Hi {{.Lead.FirstName}}, {{.Shop.Name}} got your request{{with .Vehicle.Name}} about your {{.}}{{end}}. Reply STOP to opt out.",
 			EmailSubject: "{{.Shop.Name}} received your request",
 			EmailText:    "Hi {{.Lead.FirstName}},\nWe got your request: {{.Lead.Summary}}.\n{{.Shop.Name}}",
 		},
@@ -152,6 +152,20 @@ func (b *testBundle) unrecordedRuns(t *testing.T) int {
 		AND (SELECT count(*) FROM job_executions e WHERE e.job_id = j.id)
 			<> greatest(j.attempt + coalesce((j.metadata->>'snoozes')::int, 0), cardinality(j.attempted_by))`).Scan(&n))
 	return n
+}
+
+// settled waits until every job of the given kinds that is due has
+// finished and every finished run is recorded: only then may a test
+// assert that something did not happen (a sleep would pass when the job
+// simply had not run yet). A job scheduled for later (a follow-up step
+// days away) is not due and is not waited for.
+func (b *testBundle) settled(t *testing.T, kinds ...string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		return b.count(t, `SELECT count(*) FROM river_job WHERE kind = ANY($1) AND finalized_at IS NULL
+			AND NOT (state = 'scheduled' AND scheduled_at > now() + interval '10 seconds')`, kinds) == 0 &&
+			b.unrecordedRuns(t) == 0
+	}, 30*time.Second, 20*time.Millisecond, "jobs of kinds %v still due", kinds)
 }
 
 func (b *testBundle) count(t *testing.T, sql string, args ...any) int {

@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/config"
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -43,7 +44,11 @@ func setupWebhooks(t *testing.T) *webhookBundle {
 	// Polls would find the leads too; a long schedule leaves the webhooks
 	// (and the polls a test inserts itself) the only way in.
 	client := b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Hour})
-	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client}
+	// The shipped intake limit (config's defaults): no test here comes
+	// near it but the one that floods (webhook_flood_test.go).
+	defaults := config.Default().Webhooks
+	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client,
+		IntakePerMinute: defaults.IntakePerMinute, IntakeBurst: defaults.IntakeBurst}
 	wb := &webhookBundle{testBundle: b, client: client}
 	// The Twilio signature covers the public URL, known once the server
 	// listens.
@@ -56,6 +61,7 @@ func setupWebhooks(t *testing.T) *webhookBundle {
 			Tenant:          store.New(b.deps.Pool).GetTenant,
 			OpenSecret:      b.keys.OpenWebhook,
 			EnqueueIngest:   intake.Ingest,
+			AdmitIngest:     intake.Admit,
 			TwilioAuthToken: sandbox.DefaultTwilioAuthToken,
 			PublicURL:       wb.server.URL,
 			EnqueueInbound: func(ctx context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, received time.Time) error {
@@ -369,7 +375,8 @@ func TestTwilioStatusCallback(t *testing.T) {
 	post("delivered", 0)
 	require.Eventually(t, func() bool { s, d := deliveryOf(); return s == "delivered" && d == "delivered" }, 10*time.Second, 10*time.Millisecond)
 	post("sent", 0) // out of order: an earlier status, late
-	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'record_sms_status'`), "both callbacks queued")
+	b.settled(t, "record_sms_status")
 	_, d := deliveryOf()
 	require.Equal(t, "delivered", d, "a final status stays")
 

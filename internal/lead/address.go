@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // PhoneNumber is a phone number in E.164 form ("+15551234567"). The zero
@@ -67,6 +68,11 @@ func ParseEmail(raw string) (Email, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", errors.New("is empty")
+	}
+	// net/mail takes UTF-8 local parts, so an address whose byte could not
+	// be read (CleanText made it U+FFFD) would pass and bounce.
+	if strings.ContainsRune(s, utf8.RuneError) {
+		return "", errors.New("holds a character that could not be read (U+FFFD), not an email address")
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s {

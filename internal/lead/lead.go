@@ -4,6 +4,7 @@
 package lead
 
 import (
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,6 +63,9 @@ type Inquiry struct {
 	// ExternalID), so that its own ingest job fails with the field named and
 	// the rest of the window is not held up by one bad record.
 	Problem error
+	// Cleaned names the fields of the record whose text CleanText had to
+	// repair ("order.complaint"); NewLead records each as a problem.
+	Cleaned []string
 }
 
 // Customer is a CRM customer with every address the CRM holds for them.
@@ -76,6 +80,8 @@ type Customer struct {
 	MarketingOptIn bool
 	// PreferredContact is the CRM's "SMS", "Email" or "All" (empty if unset).
 	PreferredContact string
+	// Cleaned names the fields CleanText had to repair, as for Inquiry.
+	Cleaned []string
 }
 
 // CustomerPhone is one phone record of a customer.
@@ -103,6 +109,9 @@ type Vehicle struct {
 	Submodel     string
 	VIN          string
 	LicensePlate string
+	// Cleaned names the fields CleanText had to repair, as for Inquiry.
+	// It is not part of the vehicle as stored (leads.vehicle).
+	Cleaned []string `json:"-"`
 }
 
 // Name is the vehicle as a shop would say it: "2019 Honda Civic EX".
@@ -153,9 +162,14 @@ type Lead struct {
 	Vehicle   Vehicle
 	Summary   string
 	Consent   Consent
-	// ContactProblem says what was wrong with a phone number or email the
-	// CRM holds ("customer.phone: has 7 digits, ..."). The lead is kept
-	// and reached on what is valid; the shop sees what to fix.
+	// ContactProblem lists every problem found in the CRM's records of
+	// the lead, joined by "; ": a phone number or email that is not one
+	// ("invalid customer.phone: has 7 digits, ..."), a vehicle the CRM no
+	// longer has, text that had to be cleaned. The lead is kept and
+	// reached on what is valid; the shop sees all there is to fix at once,
+	// not the first thing. One text column rather than an array: only
+	// people read it, nothing branches on it, and rows written before
+	// stay valid without a migration.
 	ContactProblem string
 	// RepliedAt is when the customer first replied; zero if they never
 	// did. It outlives StatusReplied (an opt-out and a later opt-in leave
@@ -174,9 +188,13 @@ type Lead struct {
 // customer's primary (else first) phone and email. A phone or email that is
 // present but malformed is dropped and named in ContactProblem, because
 // texting a guessed number is worse than not texting, while the other
-// channel still reaches the customer. A customer with no usable phone and no
-// usable email is an error naming the field, since nobody could be reached.
-func NewLead(tenantID uuid.UUID, crmKind string, in Inquiry, c Customer, v Vehicle) (Lead, error) {
+// channel still reaches the customer. found are problems the caller met
+// before the join (a vehicle the CRM no longer has): a lead needs a way to
+// reach the customer, not a vehicle, so they are recorded, not fatal. A
+// customer with no usable phone and no usable email is an error, since
+// nobody could be reached; it names every problem found, each with its
+// field, not only the first.
+func NewLead(tenantID uuid.UUID, crmKind string, in Inquiry, c Customer, v Vehicle, found ...*ValidationError) (Lead, error) {
 	l := Lead{
 		TenantID:           tenantID,
 		CRM:                crmKind,
@@ -194,6 +212,7 @@ func NewLead(tenantID uuid.UUID, crmKind string, in Inquiry, c Customer, v Vehic
 		CRMVersion:         in.Version,
 		Consent:            Consent{Marketing: c.MarketingOptIn},
 	}
+	l.Vehicle.Cleaned = nil
 	if in.Booked {
 		l.Status = StatusBooked
 	}
@@ -207,7 +226,10 @@ func NewLead(tenantID uuid.UUID, crmKind string, in Inquiry, c Customer, v Vehic
 		l.FirstName = c.CompanyName
 	}
 
-	var problems []*ValidationError
+	problems := append([]*ValidationError(nil), found...)
+	problems = append(problems, cleanedProblems(in.Cleaned)...)
+	problems = append(problems, cleanedProblems(c.Cleaned)...)
+	problems = append(problems, cleanedProblems(v.Cleaned)...)
 	if p, ok := pickPhone(c.Phones); ok {
 		if num, err := ParsePhoneNumber(p.Number); err != nil {
 			problems = append(problems, &ValidationError{Field: "customer.phone", Reason: err.Error()})
@@ -224,19 +246,67 @@ func NewLead(tenantID uuid.UUID, crmKind string, in Inquiry, c Customer, v Vehic
 			l.Consent.Email = e.Subscribed
 		}
 	}
+	l.ContactProblem = joinProblems(problems)
 	if l.Phone == "" && l.Email == "" {
-		if len(problems) > 0 {
-			return Lead{}, problems[0]
+		// Named by the contact that failed (the phone, else the email),
+		// with every other problem after it.
+		first := &ValidationError{Field: "customer", Reason: "has neither a phone number nor an email address"}
+		for _, p := range problems {
+			if p.Field == "customer.phone" || p.Field == "customer.email" {
+				first = p
+				break
+			}
 		}
-		return Lead{}, &ValidationError{Field: "customer", Reason: "has neither a phone number nor an email address"}
-	}
-	for i, p := range problems {
-		if i > 0 {
-			l.ContactProblem += "; "
+		var others []*ValidationError
+		for _, p := range problems {
+			if p != first {
+				others = append(others, p)
+			}
 		}
-		l.ContactProblem += p.Error()
+		if len(others) == 0 {
+			return Lead{}, first
+		}
+		return Lead{}, &ValidationError{Field: first.Field, Reason: first.Reason + "; also " + joinProblems(others)}
 	}
 	return l, nil
+}
+
+func joinProblems(ps []*ValidationError) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// InvalidTextField names the first field of l that Postgres cannot store
+// as text (see InvalidText), as the leads column is called, or "" when
+// every field is storable. The decoders clean what they read, so this is
+// for the error that still gets through: it lets ingest say which field
+// when Postgres only says "invalid byte sequence".
+func (l Lead) InvalidTextField() string {
+	for _, f := range []struct{ name, value string }{
+		{"external_id", l.ExternalID},
+		{"customer_external_id", l.CustomerExternalID},
+		{"vehicle_external_id", l.VehicleExternalID},
+		{"first_name", l.FirstName},
+		{"last_name", l.LastName},
+		{"phone", string(l.Phone)},
+		{"email", string(l.Email)},
+		{"summary", l.Summary},
+		{"vehicle.make", l.Vehicle.Make},
+		{"vehicle.model", l.Vehicle.Model},
+		{"vehicle.submodel", l.Vehicle.Submodel},
+		{"vehicle.vin", l.Vehicle.VIN},
+		{"vehicle.license_plate", l.Vehicle.LicensePlate},
+		{"vehicle.external_id", l.Vehicle.ExternalID},
+		{"contact_problem", l.ContactProblem},
+	} {
+		if InvalidText(f.value) {
+			return f.name
+		}
+	}
+	return ""
 }
 
 func pickPhone(ps []CustomerPhone) (CustomerPhone, bool) {

@@ -70,6 +70,15 @@ type Tenant struct {
 
 	Enabled bool
 
+	// NeedsAttention says the CRM rejected the tenant's credentials (401 or
+	// 403) since AttentionSince, answering AttentionReason: an operator
+	// must give new ones (`enqueue tenant update --secret-env`), and until
+	// then its polls back off. Only the jobs set it; a poll that succeeds,
+	// or a change of the CRM secret or connection settings, clears it.
+	NeedsAttention  bool
+	AttentionReason string
+	AttentionSince  time.Time
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -162,6 +162,10 @@ type LeadSpec struct {
 	Submodel     string `json:"submodel,omitempty"`
 	VIN          string `json:"vin,omitempty"`
 	LicensePlate string `json:"license_plate,omitempty"`
+	// MissingVehicle makes the lead name a vehicle the location has no
+	// record of (deleted, or merged into another), so a fetch of it is a
+	// 404.
+	MissingVehicle bool `json:"missing_vehicle,omitempty"`
 
 	// Complaint is the order's complaint or the appointment's name.
 	Complaint string `json:"complaint,omitempty"`
@@ -517,6 +521,10 @@ func (s *ShopMonkey) seedCustomer(locationID string, spec LeadSpec, created time
 // seedVehicle returns the vehicle spec names, creating it unless spec
 // reuses one.
 func (s *ShopMonkey) seedVehicle(locationID string, spec LeadSpec, customerID string) (*smRow, error) {
+	if spec.MissingVehicle {
+		// An id no record has; the row is not stored.
+		return &smRow{key: s.newID(), loc: locationID}, nil
+	}
 	if spec.VehicleID != "" {
 		r, ok := s.row(locationID, ShopMonkeyVehicle, spec.VehicleID)
 		if !ok {
@@ -1205,6 +1213,7 @@ func smWriteJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b = []byte(`{"success":false,"code":"INTERNAL_ERROR","message":"cannot encode response","documentation_url":"https://shopmonkey.dev/overview/errors"}`)
 	}
+	b = wireText(b)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)

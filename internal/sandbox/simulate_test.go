@@ -104,6 +104,8 @@ func setupSimulate(t *testing.T) *simulateBundle {
 				return lead.Tenant{}, io.EOF // any error: the route answers 401
 			},
 			OpenSecret: keys.OpenWebhook,
+			// The simulations send a handful of webhooks: none is limited.
+			AdmitIngest: func(context.Context, uuid.UUID) (time.Duration, error) { return 0, nil },
 			EnqueueIngest: func(_ context.Context, tenantID uuid.UUID, source, deliveryID, externalID string, _ int64) error {
 				b.mu.Lock()
 				defer b.mu.Unlock()

@@ -146,6 +146,9 @@ type TekmetricLeadSpec struct {
 	SubModel     string `json:"sub_model,omitempty"`
 	VIN          string `json:"vin,omitempty"`
 	LicensePlate string `json:"license_plate,omitempty"`
+	// MissingVehicle makes the lead name a vehicle the shop has no record
+	// of (deleted, or merged into another), so a fetch of it is a 404.
+	MissingVehicle bool `json:"missing_vehicle,omitempty"`
 
 	// Concern is the repair order's customer concern or the appointment's
 	// description; Title is the appointment's title.
@@ -556,6 +559,10 @@ func (s *Tekmetric) seedCustomer(shopID int64, spec TekmetricLeadSpec, created t
 // reuses one. Vehicles carry no shopId in Tekmetric; the fake keeps the
 // shop beside the record.
 func (s *Tekmetric) seedVehicle(shopID int64, spec TekmetricLeadSpec, customerID int64, created time.Time) (*tmRow, error) {
+	if spec.MissingVehicle {
+		// An id no record has; the row is not stored.
+		return &tmRow{key: s.newID(), shop: shopID}, nil
+	}
 	if spec.VehicleID != 0 {
 		r, ok := s.row(shopID, TekmetricVehicles, spec.VehicleID)
 		if !ok {
@@ -1253,6 +1260,7 @@ func tmWriteJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"type":"ERROR","message":"cannot encode response","data":null,"details":{}}`)
 	}
+	b = wireText(b)
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)

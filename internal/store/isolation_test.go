@@ -15,7 +15,7 @@ import (
 
 // tenantTables are every table that holds a tenant's rows.
 var tenantTables = []string{"tenants", "leads", "messages", "suppressions", "message_events", "job_executions", "crm_rate_limits",
-	"inbound_messages", "webhook_receipts"}
+	"inbound_messages", "webhook_receipts", "webhook_intake_limits", "refused_records"}
 
 // isolationBundle gives tenants a and b one row in every tenant table.
 type isolationBundle struct {
@@ -52,6 +52,10 @@ func setupIsolation(t *testing.T) *isolationBundle {
 		require.NoError(t, err)
 		_, err = b.store.TakeWebhookDelivery(ctx, tn.tenant.ID, "shopmonkey", "msg_1")
 		require.NoError(t, err)
+		_, err = b.store.TakeWebhookIntake(ctx, tn.tenant.ID, 60, 10, time.Now())
+		require.NoError(t, err)
+		// The same external id in both: refusals are per tenant.
+		require.NoError(t, b.store.RefuseRecord(ctx, tn.tenant.ID, "order:bad", 7, "customer not found"))
 		require.NoError(t, b.store.RecordExecution(ctx, tn.tenant.ID, store.Execution{JobID: tn.jobID, Run: 1, Attempt: 1, Kind: "send_sms",
 			Queue: "sms", LeadID: id, Outcome: store.OutcomeCompleted, StartedAt: time.Now(), FinishedAt: time.Now()}))
 	}
@@ -122,6 +126,8 @@ func TestIsolationUnscopedQueries(t *testing.T) {
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM crm_rate_limits"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM inbound_messages"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM webhook_receipts"))
+		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM webhook_intake_limits"))
+		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM refused_records"))
 		require.Zero(t, count(t, tx, "SELECT count(*) FROM leads WHERE tenant_id <> '"+a+"'"))
 
 		tag, err := tx.Exec(ctx, `UPDATE leads SET first_name = 'Mallory'`)
@@ -189,9 +195,12 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 			(SELECT string_agg(concat_ws(',', message_id, event), ';' ORDER BY id) FROM message_events WHERE tenant_id = $1),
 			(SELECT string_agg(concat_ws(',', job_id, run, outcome), ';' ORDER BY id) FROM job_executions WHERE tenant_id = $1),
 			(SELECT concat_ws(',', tokens, refilled_at) FROM crm_rate_limits WHERE tenant_id = $1),
+			(SELECT concat_ws(',', tokens, refilled_at) FROM webhook_intake_limits WHERE tenant_id = $1),
 			(SELECT string_agg(concat_ws(',', provider_id, lead_id, kind), ';' ORDER BY id) FROM inbound_messages WHERE tenant_id = $1),
 			(SELECT string_agg(delivery_id, ';' ORDER BY delivery_id) FROM webhook_receipts WHERE tenant_id = $1),
-			(SELECT concat_ws(',', webhook_secret_key_id, webhook_token_sha256) FROM tenants WHERE id = $1))`,
+			(SELECT concat_ws(',', webhook_secret_key_id, webhook_token_sha256) FROM tenants WHERE id = $1),
+			(SELECT concat_ws(',', needs_attention, attention_reason, attention_since, next_poll_at) FROM tenants WHERE id = $1),
+			(SELECT string_agg(concat_ws(',', external_id, version, reason), ';' ORDER BY external_id) FROM refused_records WHERE tenant_id = $1))`,
 			b.b.ID).Scan(&s))
 		return s
 	}
@@ -255,6 +264,12 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	_, err = st.RecordInbound(ctx, a, store.InboundMessage{ProviderID: "SMin", LeadID: b.leadA, From: "+15552013344",
 		To: "+15125550100", Body: "hi", Kind: "reply"})
 	require.NoError(t, err)
+	refused, err := st.RefusedVersions(ctx, a, []string{"order:bad"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]int64{"order:bad": 7}, refused, "RefusedVersions")
+	nRefused, err := st.CountRefusedRecords(ctx, a)
+	require.NoError(t, err)
+	require.Equal(t, 1, nRefused, "CountRefusedRecords")
 
 	// Writes: nothing of b's changes.
 	require.ErrorIs(t, st.SetLeadStatus(ctx, a, b.leadB, lead.StatusReplied), store.ErrNotFound, "SetLeadStatus")
@@ -265,6 +280,8 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	isNew, err = st.TakeWebhookDelivery(ctx, a, "shopmonkey", "msg_2")
 	require.NoError(t, err)
 	require.True(t, isNew, "TakeWebhookDelivery")
+	_, err = st.TakeWebhookIntake(ctx, a, 60, 10, time.Now())
+	require.NoError(t, err, "TakeWebhookIntake")
 	_, err = st.RecordDelivery(ctx, a, "SM-b", "delivered", 0)
 	require.ErrorIs(t, err, store.ErrNotFound, "RecordDelivery")
 	booked, err := st.BookCustomerLeads(ctx, a, "shopmonkey", "")
@@ -293,6 +310,14 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	require.ErrorContains(t, st.RecordExecution(ctx, a, store.Execution{JobID: 2, Run: 1, Attempt: 1, Kind: "send_sms", Queue: "sms",
 		Outcome: store.OutcomeError, StartedAt: time.Now(), FinishedAt: time.Now()}), "row-level security", "RecordExecution")
 	require.NoError(t, st.AdvancePollCursor(ctx, a, time.Now().Add(time.Hour)), "AdvancePollCursor")
+	require.NoError(t, st.RefuseRecord(ctx, a, "order:bad", 8, "still bad"), "RefuseRecord")
+	mark, err := st.MarkTenantNeedsAttention(ctx, a, "crm rejected the credentials", time.Now(), time.Hour)
+	require.NoError(t, err, "MarkTenantNeedsAttention")
+	require.True(t, mark.Began)
+	require.Equal(t, b.a.Name, mark.TenantName)
+	cleared, err := st.ClearTenantAttention(ctx, a)
+	require.NoError(t, err, "ClearTenantAttention")
+	require.True(t, cleared)
 	for range 3 {
 		_, _, err := st.TakeCRMRequests(ctx, a, 60, 2, 1, time.Now())
 		require.NoError(t, err, "TakeCRMRequests")

@@ -122,3 +122,52 @@ func TestTakeCRMRequests(t *testing.T) {
 	_, _, err = b.store.TakeCRMRequests(ctx, b.a.ID, 60, 5, 0, now)
 	require.Error(t, err)
 }
+
+// TestTakeWebhookIntake: a tenant's webhook deliveries go while its burst
+// lasts, then one per refill, whatever replica takes them; another
+// tenant's intake and the tenant's own CRM budget are separate buckets.
+func TestTakeWebhookIntake(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	now := time.Now()
+
+	// Eight replicas take at once: exactly the burst of 30 goes.
+	var (
+		wg    sync.WaitGroup
+		taken atomic.Int32
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				wait, err := b.store.TakeWebhookIntake(ctx, b.a.ID, 120, 30, now)
+				if err == nil && wait == 0 {
+					taken.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.EqualValues(t, 30, taken.Load())
+
+	// Empty: 120/min is one every half second.
+	wait, err := b.store.TakeWebhookIntake(ctx, b.a.ID, 120, 30, now)
+	require.NoError(t, err)
+	require.InDelta(t, 500*time.Millisecond, wait, float64(10*time.Millisecond))
+	wait, err = b.store.TakeWebhookIntake(ctx, b.a.ID, 120, 30, now.Add(500*time.Millisecond))
+	require.NoError(t, err)
+	require.Zero(t, wait, "refilled")
+
+	// Neither b's intake nor a's CRM budget was spent.
+	wait, err = b.store.TakeWebhookIntake(ctx, b.b.ID, 120, 30, now)
+	require.NoError(t, err)
+	require.Zero(t, wait)
+	got, _, err := b.store.TakeCRMRequests(ctx, b.a.ID, 60, 5, 5, now)
+	require.NoError(t, err)
+	require.Equal(t, 5, got)
+
+	_, err = b.store.TakeWebhookIntake(ctx, b.a.ID, 0, 30, now)
+	require.ErrorContains(t, err, "rate 0/min")
+}

@@ -19,7 +19,8 @@ const tenantColumns = `id, name, crm_kind, crm_base_url, crm_location_id, crm_cl
 	quiet_hours_start, quiet_hours_end, poll_interval_seconds, poll_cursor, next_poll_at,
 	sms_from, messaging_service_sid, email_from, email_from_name, templates, enabled,
 	created_at, updated_at, quiet_rule, sequence, first_reply_needs_consent, notify_email, help_text,
-	webhook_secret_key_id, webhook_secret_sealed, webhook_token_sha256`
+	webhook_secret_key_id, webhook_secret_sealed, webhook_token_sha256,
+	needs_attention, attention_reason, attention_since`
 
 func scanTenant(row pgx.Row) (lead.Tenant, error) {
 	var (
@@ -29,15 +30,20 @@ func scanTenant(row pgx.Row) (lead.Tenant, error) {
 		quietStart, quietEnd pgtype.Time
 		sequence             []byte
 		firstReplyConsent    bool
+		attentionSince       *time.Time
 	)
 	err := row.Scan(&t.ID, &t.Name, &t.CRMKind, &t.CRMBaseURL, &t.CRMLocationID, &t.CRMClientID,
 		&t.CRMSecret.KeyID, &t.CRMSecret.Ciphertext, &t.CRMRateLimit, &t.TimeZone,
 		&quietStart, &quietEnd, &pollSecs, &t.PollCursor, &t.NextPollAt,
 		&t.SMSFrom, &t.MessagingServiceSID, &t.EmailFrom, &t.EmailFromName, &templates, &t.Enabled,
 		&t.CreatedAt, &t.UpdatedAt, &t.QuietRule, &sequence, &firstReplyConsent, &t.NotifyEmail, &t.HelpText,
-		&t.WebhookSecret.KeyID, &t.WebhookSecret.Ciphertext, &t.WebhookTokenHash)
+		&t.WebhookSecret.KeyID, &t.WebhookSecret.Ciphertext, &t.WebhookTokenHash,
+		&t.NeedsAttention, &t.AttentionReason, &attentionSince)
 	if err != nil {
 		return lead.Tenant{}, err
+	}
+	if attentionSince != nil {
+		t.AttentionSince = *attentionSince
 	}
 	t.AllowFirstReplyWithoutConsent = !firstReplyConsent
 	if sequence != nil {
@@ -130,7 +136,11 @@ func (s *Store) CreateTenant(ctx context.Context, t lead.Tenant) (created lead.T
 // key rotation running meanwhile is not undone by a stale copy). Workers
 // read the tenant at the start of every job, so the change applies from
 // the next poll and send on, with nothing to restart. A shorter poll
-// interval also brings the next poll forward.
+// interval also brings the next poll forward. A new secret, or a change of
+// the CRM settings that reach it (kind, base URL, location, client id),
+// clears the tenant's attention flag and makes its next poll due now: the
+// polls that backed off while the CRM refused the old credentials try
+// the new ones at once.
 func (s *Store) UpdateTenant(ctx context.Context, t lead.Tenant, newSecret *lead.SealedSecret) (updated lead.Tenant, err error) {
 	args, err := tenantArgs(t)
 	if err != nil {
@@ -151,7 +161,11 @@ func (s *Store) UpdateTenant(ctx context.Context, t lead.Tenant, newSecret *lead
 			CASE WHEN $25 THEN $8::bytea ELSE crm_secret_sealed END,
 			$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24),
 			crm_api_key = CASE WHEN $25 THEN '' ELSE crm_api_key END,
-			next_poll_at = least(next_poll_at, now() + make_interval(secs => $13::integer)),
+			next_poll_at = CASE WHEN needs_attention AND `+credentialsChanged+` THEN now()
+				ELSE least(next_poll_at, now() + make_interval(secs => $13::integer)) END,
+			needs_attention = needs_attention AND NOT `+credentialsChanged+`,
+			attention_reason = CASE WHEN `+credentialsChanged+` THEN '' ELSE attention_reason END,
+			attention_since = CASE WHEN `+credentialsChanged+` THEN NULL ELSE attention_since END,
 			updated_at = now()
 		WHERE id = $1
 		RETURNING `+tenantColumns, append(args, newSecret != nil)...))
@@ -166,6 +180,12 @@ func (s *Store) UpdateTenant(ctx context.Context, t lead.Tenant, newSecret *lead
 	}
 	return updated, nil
 }
+
+// credentialsChanged is UpdateTenant's test (on the row before the update)
+// of whether the credentials the CRM sees change: a new secret ($25), or
+// another kind, base URL, location or client id.
+const credentialsChanged = `($25 OR (crm_kind, crm_base_url, crm_location_id, crm_client_id)
+	IS DISTINCT FROM ($3::text, $4::text, $5::text, $6::text))`
 
 // GetTenant returns one tenant.
 func (s *Store) GetTenant(ctx context.Context, tenantID uuid.UUID) (lead.Tenant, error) {

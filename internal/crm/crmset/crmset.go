@@ -70,6 +70,8 @@ func NewRegistry(opts Opts) *crm.Registry {
 	}
 
 	reg := crm.NewRegistry()
+	reg.RegisterExternalID(shopmonkey.Kind, shopmonkey.ParseExternalID)
+	reg.RegisterExternalID(tekmetric.Kind, tekmetric.ParseExternalID)
 	reg.Register(shopmonkey.Kind, func(t lead.Tenant, secret lead.Secret) (crm.Adapter, error) {
 		var errs []error
 		if strings.TrimSpace(t.CRMLocationID) == "" {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 // appointmentColor is the calendar color of bookings the orchestrator makes.
@@ -20,16 +21,25 @@ func (a *Adapter) CreateAppointment(ctx context.Context, appt crm.Appointment) (
 	if err := appt.Validate(); err != nil {
 		return "", err
 	}
+	// Ids are kept in crm.EscapeID form; ShopMonkey wants its own back.
+	customerID, err := crm.UnescapeID(appt.CustomerID)
+	if err != nil {
+		return "", &lead.ValidationError{Field: "appointment.customer_id", Reason: err.Error()}
+	}
+	vehicleID, err := crm.UnescapeID(appt.VehicleID)
+	if err != nil {
+		return "", &lead.ValidationError{Field: "appointment.vehicle_id", Reason: err.Error()}
+	}
 	body := map[string]any{
-		"customerId": appt.CustomerID,
+		"customerId": customerID,
 		"startDate":  formatTime(appt.Start),
 		"endDate":    formatTime(appt.End),
 		"name":       appt.Title,
 		"color":      appointmentColor,
 		"locationId": a.locationID,
 	}
-	if appt.VehicleID != "" {
-		body["vehicleId"] = appt.VehicleID
+	if vehicleID != "" {
+		body["vehicleId"] = vehicleID
 	}
 	env, err := a.do(ctx, http.MethodPost, "/v3/appointment", nil, body)
 	if err != nil {
@@ -45,6 +55,6 @@ func (a *Adapter) CreateAppointment(ctx context.Context, appt crm.Appointment) (
 // decodeID reads the id of a record an API call created.
 func decodeID(kind string, raw json.RawMessage) (string, error) {
 	d := newRecordDecoder(kind, raw)
-	id := d.requiredText("id")
+	id := d.id("id")
 	return id, d.problem()
 }

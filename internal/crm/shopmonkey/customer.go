@@ -19,7 +19,11 @@ import (
 // fetched. Phone numbers are returned as ShopMonkey wrote them
 // ("(555) 201-3344"); lead.NewLead normalises them.
 func (a *Adapter) GetCustomer(ctx context.Context, customerID string) (lead.Customer, error) {
-	path := "/v3/customer/" + url.PathEscape(customerID)
+	raw, err := crm.UnescapeID(customerID)
+	if err != nil {
+		return lead.Customer{}, fmt.Errorf("error fetching customer %s: %w", customerID, crm.ErrNotFound)
+	}
+	path := "/v3/customer/" + url.PathEscape(raw)
 	env, err := a.do(ctx, http.MethodGet, path, nil, nil)
 	if err != nil {
 		return lead.Customer{}, fmt.Errorf("error fetching customer %s: %w", customerID, err)
@@ -27,7 +31,7 @@ func (a *Adapter) GetCustomer(ctx context.Context, customerID string) (lead.Cust
 
 	d := newRecordDecoder("customer", env.Data)
 	c := lead.Customer{
-		ExternalID:       d.requiredText("id"),
+		ExternalID:       d.id("id"),
 		FirstName:        d.text("firstName"),
 		LastName:         d.text("lastName"),
 		CompanyName:      d.text("companyName"),
@@ -50,6 +54,7 @@ func (a *Adapter) GetCustomer(ctx context.Context, customerID string) (lead.Cust
 	if err := d.problem(); err != nil {
 		return lead.Customer{}, fmt.Errorf("error fetching customer %s: %w", customerID, err)
 	}
+	c.Cleaned = d.cleaned
 	if len(locations) > 0 && !slices.Contains(locations, a.locationID) {
 		return lead.Customer{}, fmt.Errorf("error fetching customer %s: not a customer of this location: %w", customerID, crm.ErrNotFound)
 	}
@@ -59,13 +64,15 @@ func (a *Adapter) GetCustomer(ctx context.Context, customerID string) (lead.Cust
 		if err != nil {
 			return lead.Customer{}, fmt.Errorf("error fetching phone numbers of customer %s: %w", customerID, err)
 		}
-		for _, raw := range rows {
+		for i, raw := range rows {
 			pd := newRecordDecoder("phone number", raw)
+			pd.path = "customer.phoneNumbers[" + strconv.Itoa(i) + "]."
 			p := decodePhone(pd)
 			if err := pd.problem(); err != nil {
 				return lead.Customer{}, fmt.Errorf("error fetching phone numbers of customer %s: %w", customerID, err)
 			}
 			c.Phones = append(c.Phones, p)
+			c.Cleaned = append(c.Cleaned, pd.cleaned...)
 		}
 	}
 	if len(emails) == 0 {
@@ -73,13 +80,15 @@ func (a *Adapter) GetCustomer(ctx context.Context, customerID string) (lead.Cust
 		if err != nil {
 			return lead.Customer{}, fmt.Errorf("error fetching emails of customer %s: %w", customerID, err)
 		}
-		for _, raw := range rows {
+		for i, raw := range rows {
 			ed := newRecordDecoder("email", raw)
+			ed.path = "customer.emails[" + strconv.Itoa(i) + "]."
 			e := decodeEmail(ed)
 			if err := ed.problem(); err != nil {
 				return lead.Customer{}, fmt.Errorf("error fetching emails of customer %s: %w", customerID, err)
 			}
 			c.Emails = append(c.Emails, e)
+			c.Cleaned = append(c.Cleaned, ed.cleaned...)
 		}
 	}
 	return c, nil
@@ -114,13 +123,17 @@ func decodeEmail(d *recordDecoder) lead.CustomerEmail {
 // GetVehicle fetches a vehicle. year may come as a number or a numeric
 // string; anything else is a *crm.InvalidRecordError on "year".
 func (a *Adapter) GetVehicle(ctx context.Context, vehicleID string) (lead.Vehicle, error) {
-	env, err := a.do(ctx, http.MethodGet, "/v3/vehicle/"+url.PathEscape(vehicleID), nil, nil)
+	raw, err := crm.UnescapeID(vehicleID)
+	if err != nil {
+		return lead.Vehicle{}, fmt.Errorf("error fetching vehicle %s: %w", vehicleID, crm.ErrNotFound)
+	}
+	env, err := a.do(ctx, http.MethodGet, "/v3/vehicle/"+url.PathEscape(raw), nil, nil)
 	if err != nil {
 		return lead.Vehicle{}, fmt.Errorf("error fetching vehicle %s: %w", vehicleID, err)
 	}
 	d := newRecordDecoder("vehicle", env.Data)
 	v := lead.Vehicle{
-		ExternalID:   d.requiredText("id"),
+		ExternalID:   d.id("id"),
 		Year:         int(d.integer("year")),
 		Make:         d.text("make"),
 		Model:        d.text("model"),
@@ -131,5 +144,6 @@ func (a *Adapter) GetVehicle(ctx context.Context, vehicleID string) (lead.Vehicl
 	if err := d.problem(); err != nil {
 		return lead.Vehicle{}, fmt.Errorf("error fetching vehicle %s: %w", vehicleID, err)
 	}
+	v.Cleaned = d.cleaned
 	return v, nil
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -39,16 +40,17 @@ type order struct {
 	Created    time.Time
 	Updated    time.Time
 	Version    int64
+	Cleaned    []string
 }
 
 func decodeOrder(raw json.RawMessage) (order, error) {
 	d := newRecordDecoder("order", raw)
 	o := order{
-		ID:         d.requiredText("id"),
+		ID:         d.id("id"),
 		Status:     d.requiredText("status"),
 		LocationID: d.requiredText("locationId"),
-		CustomerID: d.requiredText("customerId"),
-		VehicleID:  d.text("vehicleId"),
+		CustomerID: d.id("customerId"),
+		VehicleID:  d.optionalID("vehicleId"),
 		Complaint:  d.text("complaint"),
 		Authorized: d.boolean("authorized"),
 		Archived:   d.boolean("archived"),
@@ -57,6 +59,7 @@ func decodeOrder(raw json.RawMessage) (order, error) {
 		Updated:    d.timestamp("updatedDate"),
 	}
 	o.Version = d.version(o.Updated)
+	o.Cleaned = d.cleaned
 	return o, d.problem()
 }
 
@@ -71,6 +74,7 @@ func (o order) inquiry() lead.Inquiry {
 		UpdatedAt:  o.Updated,
 		Version:    o.Version,
 		Booked:     o.Authorized,
+		Cleaned:    o.Cleaned,
 	}
 }
 
@@ -86,15 +90,16 @@ type appointment struct {
 	Created           time.Time
 	Updated           time.Time
 	Version           int64
+	Cleaned           []string
 }
 
 func decodeAppointment(raw json.RawMessage) (appointment, error) {
 	d := newRecordDecoder("appointment", raw)
 	a := appointment{
-		ID:                d.requiredText("id"),
+		ID:                d.id("id"),
 		LocationID:        d.requiredText("locationId"),
-		CustomerID:        d.requiredText("customerId"),
-		VehicleID:         d.text("vehicleId"),
+		CustomerID:        d.id("customerId"),
+		VehicleID:         d.optionalID("vehicleId"),
 		Name:              d.text("name"),
 		AttributionSource: d.text("attributionSource"),
 		Confirmed:         d.boolean("confirmed"),
@@ -102,6 +107,7 @@ func decodeAppointment(raw json.RawMessage) (appointment, error) {
 		Updated:           d.timestamp("updatedDate"),
 	}
 	a.Version = d.version(a.Updated)
+	a.Cleaned = d.cleaned
 	return a, d.problem()
 }
 
@@ -116,6 +122,7 @@ func (a appointment) inquiry() lead.Inquiry {
 		UpdatedAt:  a.Updated,
 		Version:    a.Version,
 		Booked:     a.Confirmed,
+		Cleaned:    a.Cleaned,
 	}
 }
 
@@ -187,10 +194,18 @@ func invalidInquiry(prefix string, source lead.Source, id string, problem error)
 // is crm.ErrNotFound: for the orchestrator it is gone.
 func (a *Adapter) GetLead(ctx context.Context, externalID string) (lead.Inquiry, error) {
 	kind, id, _ := strings.Cut(externalID, ":")
-	if id == "" || (kind != "order" && kind != "appointment") {
+	raw, err := crm.UnescapeID(id)
+	if err != nil || raw == "" || (kind != "order" && kind != "appointment") {
 		return lead.Inquiry{}, fmt.Errorf("error fetching lead %q: want order:<id> or appointment:<id>: %w", externalID, crm.ErrNotFound)
 	}
-	env, err := a.do(ctx, http.MethodGet, "/v3/"+kind+"/"+url.PathEscape(id), nil, nil)
+	if strings.ContainsRune(raw, utf8.RuneError) {
+		// encoding/json turned a byte of the id that was not UTF-8 into
+		// U+FFFD while the poll read it: the CRM's id is lost, and a fetch
+		// by what is left would be a misleading 404.
+		return lead.Inquiry{}, fmt.Errorf("error fetching lead %q: %w", externalID, &crm.InvalidRecordError{
+			Record: kind, Field: "id", Reason: "held a byte that is not UTF-8, so the record cannot be fetched by it; fix it in ShopMonkey"})
+	}
+	env, err := a.do(ctx, http.MethodGet, "/v3/"+kind+"/"+url.PathEscape(raw), nil, nil)
 	if err != nil {
 		return lead.Inquiry{}, fmt.Errorf("error fetching %s %s: %w", kind, id, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 // recordDecoder reads the fields of one ShopMonkey record leniently, field
@@ -15,24 +16,32 @@ import (
 // record and the field an operator must fix, rather than "json: cannot
 // unmarshal". Like bufio.Scanner it keeps the first error and returns zero
 // values after it; check err once at the end.
+//
+// Every text it reads goes through lead.CleanText, and the fields that
+// needed it are kept in cleaned, named by path ("order.complaint"), for the
+// lead's list of problems; ids go through crm.EscapeID instead, which keeps
+// them fetchable.
 type recordDecoder struct {
 	record string // "order 5f3a..."
 	prefix string // "phoneNumbers[0]." inside an embedded record
+	path   string // "customer.phoneNumbers[0].": how cleaned fields are named
 	fields map[string]json.RawMessage
 	err    *crm.InvalidRecordError
+	// cleaned lists the fields whose text had to be cleaned.
+	cleaned []string
 }
 
 // newRecordDecoder starts reading raw as a record of kind ("order",
 // "customer", ...), named by its id when it has one.
 func newRecordDecoder(kind string, raw json.RawMessage) *recordDecoder {
-	d := &recordDecoder{record: kind}
+	d := &recordDecoder{record: kind, path: kind + "."}
 	if err := json.Unmarshal(raw, &d.fields); err != nil || d.fields == nil {
 		d.fail("", "is not a JSON object")
 		return d
 	}
 	var id string
 	if json.Unmarshal(d.fields["id"], &id) == nil && id != "" {
-		d.record = kind + " " + id
+		d.record = kind + " " + crm.EscapeID(id)
 	}
 	return d
 }
@@ -66,8 +75,18 @@ func (d *recordDecoder) value(field string) json.RawMessage {
 // has reports whether a field is present and not null.
 func (d *recordDecoder) has(field string) bool { return d.value(field) != nil }
 
-// text reads an optional string field.
+// text reads an optional string field, cleaned with lead.CleanText.
 func (d *recordDecoder) text(field string) string {
+	s := d.rawText(field)
+	clean, ok := lead.CleanText(s)
+	if !ok {
+		d.cleaned = append(d.cleaned, d.path+field)
+	}
+	return clean
+}
+
+// rawText reads an optional string field as the CRM wrote it.
+func (d *recordDecoder) rawText(field string) string {
 	v := d.value(field)
 	if v == nil {
 		return ""
@@ -77,6 +96,25 @@ func (d *recordDecoder) text(field string) string {
 		d.fail(field, "is not a string: "+excerptJSON(v))
 	}
 	return s
+}
+
+// id reads a required id (a record's own, or a reference to another) in
+// the crm.EscapeID form the orchestrator keeps it in.
+func (d *recordDecoder) id(field string) string {
+	if !d.has(field) {
+		d.fail(field, "is missing")
+		return ""
+	}
+	s := d.rawText(field)
+	if s == "" && d.err == nil {
+		d.fail(field, "is empty")
+	}
+	return crm.EscapeID(s)
+}
+
+// optionalID reads an id that may be absent (an order's vehicleId).
+func (d *recordDecoder) optionalID(field string) string {
+	return crm.EscapeID(d.rawText(field))
 }
 
 // requiredText reads a string field that must be present and non-empty.
@@ -174,7 +212,7 @@ func (d *recordDecoder) objects(field string) (items []json.RawMessage, present 
 // object returns a decoder for a nested object (meta, phoneNumbers[0]) that
 // reports errors against this record; nil when the field is absent.
 func (d *recordDecoder) object(field string, raw json.RawMessage) *recordDecoder {
-	sub := &recordDecoder{record: d.record, prefix: d.prefix + field + "."}
+	sub := &recordDecoder{record: d.record, prefix: d.prefix + field + ".", path: d.path + field + "."}
 	if err := json.Unmarshal(raw, &sub.fields); err != nil || sub.fields == nil {
 		d.fail(field, "is not an object: "+excerptJSON(raw))
 		return nil
@@ -182,18 +220,28 @@ func (d *recordDecoder) object(field string, raw json.RawMessage) *recordDecoder
 	return sub
 }
 
-// merge takes over the first error of a nested decoder.
+// merge takes over the first error and the cleaned fields of a nested
+// decoder.
 func (d *recordDecoder) merge(sub *recordDecoder) {
-	if d.err == nil && sub != nil && sub.err != nil {
+	if sub == nil {
+		return
+	}
+	if d.err == nil && sub.err != nil {
 		d.err = sub.err
 	}
+	d.cleaned = append(d.cleaned, sub.cleaned...)
+	sub.cleaned = nil
 }
 
+// excerptJSON quotes a little of a bad value for an error. It is cleaned
+// too: an error with a byte Postgres cannot store would fail the very
+// write that records the job's error.
 func excerptJSON(v json.RawMessage) string {
 	s := string(v)
 	if len(s) > 40 {
 		s = s[:40] + "..."
 	}
+	s, _ = lead.CleanText(s)
 	return s
 }
 

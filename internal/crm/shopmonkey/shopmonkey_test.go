@@ -870,3 +870,46 @@ func ExampleAdapter_FetchNewLeads() {
 	// estimate 12:05PM Brakes squeal when stopping
 	// appointment 12:20PM Oil change
 }
+
+// TestBadTextInRecords: the adapter cleans every text it reads and names
+// the fields it cleaned; a NUL in an id is kept, escaped, and the record is
+// fetched back by it; an id whose byte encoding/json already replaced is
+// named instead of fetched as a record that does not exist.
+func TestBadTextInRecords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+
+	ref, err := b.fake.AddLead(testLocation, sandbox.LeadSpec{FirstName: "Ma\x00ria", Complaint: "Brakes " + sandbox.InvalidUTF8 + " squeal",
+		Make: "Hon\x00da", Model: "Civic", Phone: "(555) 201-3344\x00", Email: "maria@example.com"})
+	require.NoError(t, err)
+	in, err := b.adapter.GetLead(ctx, ref.ExternalID)
+	require.NoError(t, err)
+	require.Equal(t, "Brakes \uFFFD squeal", in.Summary)
+	require.Equal(t, []string{"order.complaint"}, in.Cleaned)
+	c, err := b.adapter.GetCustomer(ctx, in.CustomerID)
+	require.NoError(t, err)
+	require.Equal(t, "Maria", c.FirstName)
+	require.Equal(t, "(555) 201-3344", c.Phones[0].Number)
+	require.Equal(t, []string{"customer.firstName", "customer.phoneNumbers[0].number"}, c.Cleaned)
+	v, err := b.adapter.GetVehicle(ctx, in.VehicleID)
+	require.NoError(t, err)
+	require.Equal(t, "Honda", v.Make)
+	require.Equal(t, []string{"vehicle.make"}, v.Cleaned)
+
+	now := time.Now().UTC().Format(time.RFC3339)
+	raw, err := json.Marshal(map[string]any{"id": "ord\x00-1", "status": "Estimate", "locationId": testLocation,
+		"customerId": "cus\x00-1", "createdDate": now, "updatedDate": now})
+	require.NoError(t, err)
+	_, err = b.fake.AddRaw(testLocation, sandbox.ShopMonkeyOrder, raw)
+	require.NoError(t, err)
+	in, err = b.adapter.GetLead(ctx, "order:ord%00-1")
+	require.NoError(t, err)
+	require.Equal(t, "order:ord%00-1", in.ExternalID)
+	require.Equal(t, "cus%00-1", in.CustomerID)
+
+	_, err = b.adapter.GetLead(ctx, "order:ord\uFFFD-1")
+	var invalid *crm.InvalidRecordError
+	require.ErrorAs(t, err, &invalid)
+	require.Equal(t, "id", invalid.Field)
+}

@@ -75,25 +75,27 @@ func (c *Client) GetCustomer(ctx context.Context, customerID string) (lead.Custo
 	consent := v.OKForMarketing != nil && *v.OKForMarketing
 	cust := lead.Customer{
 		ExternalID:     strconv.FormatInt(v.ID, 10),
-		FirstName:      strings.TrimSpace(v.FirstName),
-		LastName:       strings.TrimSpace(v.LastName),
+		FirstName:      chk.text("firstName", v.FirstName),
+		LastName:       chk.text("lastName", v.LastName),
 		MarketingOptIn: consent,
 	}
 	if v.CustomerType != nil && v.CustomerType.ID == customerTypeBusiness {
-		cust.CompanyName = strings.TrimSpace(v.FirstName + " " + v.LastName)
-		cust.FirstName = strings.TrimSpace(v.ContactFirstName)
-		cust.LastName = strings.TrimSpace(v.ContactLastName)
+		cust.CompanyName = strings.TrimSpace(cust.FirstName + " " + cust.LastName)
+		cust.FirstName = chk.text("contactFirstName", v.ContactFirstName)
+		cust.LastName = chk.text("contactLastName", v.ContactLastName)
 	}
-	phones := v.Phone
+	phones, field := v.Phone, "phone"
 	if len(phones) == 0 {
-		phones = v.Phones
+		phones, field = v.Phones, "phones"
 	}
-	for _, p := range phones {
-		cust.Phones = append(cust.Phones, lead.CustomerPhone{Number: strings.TrimSpace(p.Number), Type: p.Type, Primary: p.Primary, OptIn: consent})
+	for i, p := range phones {
+		at := field + "[" + strconv.Itoa(i) + "]."
+		cust.Phones = append(cust.Phones, lead.CustomerPhone{Number: chk.text(at+"number", p.Number), Type: chk.text(at+"type", p.Type), Primary: p.Primary, OptIn: consent})
 	}
 	for i, e := range emails {
-		cust.Emails = append(cust.Emails, lead.CustomerEmail{Address: e, Primary: i == 0, Subscribed: consent})
+		cust.Emails = append(cust.Emails, lead.CustomerEmail{Address: chk.text("email", e), Primary: i == 0, Subscribed: consent})
 	}
+	cust.Cleaned = chk.cleaned
 	return cust, nil
 }
 
@@ -152,15 +154,17 @@ func (c *Client) GetVehicle(ctx context.Context, vehicleID string) (lead.Vehicle
 	if err := chk.problem(); err != nil {
 		return lead.Vehicle{}, fmt.Errorf("error fetching vehicle %d for shop %d: %w", id, c.shopID, err)
 	}
-	return lead.Vehicle{
+	veh := lead.Vehicle{
 		ExternalID:   strconv.FormatInt(v.ID, 10),
 		Year:         year,
-		Make:         strings.TrimSpace(v.Make),
-		Model:        strings.TrimSpace(v.Model),
-		Submodel:     strings.TrimSpace(v.SubModel),
-		VIN:          strings.TrimSpace(v.VIN),
-		LicensePlate: strings.TrimSpace(v.LicensePlate),
-	}, nil
+		Make:         chk.text("make", v.Make),
+		Model:        chk.text("model", v.Model),
+		Submodel:     chk.text("subModel", v.SubModel),
+		VIN:          chk.text("vin", v.VIN),
+		LicensePlate: chk.text("licensePlate", v.LicensePlate),
+	}
+	veh.Cleaned = chk.cleaned
+	return veh, nil
 }
 
 // decodeYear reads an optional year written as a number or a numeric

@@ -61,6 +61,8 @@ type leadRecord struct {
 	Deleted    bool
 	Created    time.Time
 	Updated    time.Time
+	// Cleaned names the fields whose text had to be cleaned.
+	Cleaned []string
 }
 
 // read checks the shared fields. A lead without a customer reaches nobody,
@@ -114,6 +116,7 @@ func (r leadRecord) inquiry(prefix string, source lead.Source, summary string, b
 		UpdatedAt:  r.Updated,
 		Version:    version(r.Updated),
 		Booked:     booked,
+		Cleaned:    r.Cleaned,
 	}
 }
 
@@ -154,13 +157,13 @@ func (c *Client) decodeRepairOrder(raw json.RawMessage) (repairOrder, error) {
 	}
 	ro.Deleted = ro.Deleted || ro.StatusID == statusDeleted
 	var concerns, jobs []string
-	for _, cc := range v.CustomerConcerns {
-		if s := strings.TrimSpace(cc.Concern); s != "" {
+	for i, cc := range v.CustomerConcerns {
+		if s := chk.text("customerConcerns["+strconv.Itoa(i)+"].concern", cc.Concern); s != "" {
 			concerns = append(concerns, s)
 		}
 	}
-	for _, j := range v.Jobs {
-		if s := strings.TrimSpace(j.Name); s != "" {
+	for i, j := range v.Jobs {
+		if s := chk.text("jobs["+strconv.Itoa(i)+"].name", j.Name); s != "" {
 			jobs = append(jobs, s)
 		}
 		ro.Authorized = ro.Authorized || (j.Authorized != nil && *j.Authorized)
@@ -171,6 +174,7 @@ func (c *Client) decodeRepairOrder(raw json.RawMessage) (repairOrder, error) {
 		concerns = jobs
 	}
 	ro.Summary = strings.Join(concerns, "; ")
+	ro.Cleaned = chk.cleaned
 	return ro, chk.problem()
 }
 
@@ -220,12 +224,13 @@ func (c *Client) decodeAppointment(raw json.RawMessage) (appointment, error) {
 	chk := decodeRecord("appointment", raw, &lf, &v)
 	ap := appointment{
 		leadRecord:  lf.read(chk, c.location),
-		Title:       strings.TrimSpace(v.Title),
-		Description: strings.TrimSpace(v.Description),
-		LeadSource:  strings.TrimSpace(v.LeadSource),
-		Status:      v.AppointmentStatus,
+		Title:       chk.text("title", v.Title),
+		Description: chk.text("description", v.Description),
+		LeadSource:  chk.text("leadSource", v.LeadSource),
+		Status:      chk.text("appointmentStatus", v.AppointmentStatus),
 		Arrived:     v.Arrived != nil && *v.Arrived,
 	}
+	ap.Cleaned = chk.cleaned
 	return ap, chk.problem()
 }
 

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 // recordCheck collects the first problem of one Tekmetric record as a
@@ -17,9 +19,25 @@ import (
 // structs; encoding/json names the first field of the wrong type and fills
 // in the others, and the checks below add what types cannot say (missing,
 // not a time).
+//
+// Text fields go through text, which cleans them with lead.CleanText and
+// keeps the names of those that needed it in cleaned ("customer.firstName")
+// for the lead's list of problems.
 type recordCheck struct {
 	record string
+	path   string // "repair_order.": how cleaned fields are named
 	err    *crm.InvalidRecordError
+	// cleaned lists the fields whose text had to be cleaned.
+	cleaned []string
+}
+
+// text trims and cleans one text field the record was decoded into.
+func (c *recordCheck) text(field, s string) string {
+	clean, ok := lead.CleanText(strings.TrimSpace(s))
+	if !ok {
+		c.cleaned = append(c.cleaned, c.path+field)
+	}
+	return clean
 }
 
 // decodeRecord unmarshals raw into each of targets and starts the check of
@@ -29,7 +47,7 @@ type recordCheck struct {
 // of their own rather than an embedded struct, whose Go name encoding/json
 // would put in the field path.
 func decodeRecord(kind string, raw json.RawMessage, targets ...any) *recordCheck {
-	c := &recordCheck{record: kind}
+	c := &recordCheck{record: kind, path: strings.ReplaceAll(kind, " ", "_") + "."}
 	var head struct {
 		ID json.RawMessage `json:"id"`
 	}
@@ -57,11 +75,15 @@ func decodeRecord(kind string, raw json.RawMessage, targets ...any) *recordCheck
 	return c
 }
 
+// excerptJSON quotes a little of a bad value for an error, cleaned: an
+// error with a byte Postgres cannot store would fail the very write that
+// records the job's error.
 func excerptJSON(v json.RawMessage) string {
 	s := string(v)
 	if len(s) > 40 {
 		s = s[:40] + "..."
 	}
+	s, _ = lead.CleanText(s)
 	return s
 }
 

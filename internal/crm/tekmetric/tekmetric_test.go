@@ -1026,3 +1026,29 @@ func ExampleClient_FetchNewLeads() {
 	// estimate 9:05AM Brakes squeal when stopping
 	// appointment 9:20AM Oil change
 }
+
+// TestBadTextInRecords: the adapter cleans every text it reads (a NUL
+// dropped, a byte that is not UTF-8 made U+FFFD) and names the fields it
+// cleaned, for the lead's problems.
+func TestBadTextInRecords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	a := b.newAdapter(t, nil)
+	ref := b.addLead(t, sandbox.TekmetricLeadSpec{FirstName: "Lei\x00la", Concern: "Grinding " + sandbox.InvalidUTF8 + " noise",
+		Model: "CX-5\x00", Make: "Mazda", Phone: "555-201-3344", Email: "leila" + sandbox.InvalidUTF8 + "@example.com"})
+
+	in, err := a.GetLead(ctx, ref.ExternalID)
+	require.NoError(t, err)
+	require.Equal(t, "Grinding \uFFFD noise", in.Summary)
+	require.Equal(t, []string{"repair_order.customerConcerns[0].concern", "repair_order.jobs[0].name"}, in.Cleaned)
+	c, err := a.GetCustomer(ctx, in.CustomerID)
+	require.NoError(t, err)
+	require.Equal(t, "Leila", c.FirstName)
+	require.Equal(t, "leila\uFFFD@example.com", c.Emails[0].Address)
+	require.Equal(t, []string{"customer.firstName", "customer.email"}, c.Cleaned)
+	v, err := a.GetVehicle(ctx, in.VehicleID)
+	require.NoError(t, err)
+	require.Equal(t, "CX-5", v.Model)
+	require.Equal(t, []string{"vehicle.model"}, v.Cleaned)
+}

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS webhook_intake_limits;

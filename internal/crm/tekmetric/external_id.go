@@ -1,0 +1,32 @@
+package tekmetric
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ParseExternalID reads a lead's external id as an operator typed it into
+// the form FetchNewLeads writes and GetLead reads: "repair-order:<id>" or
+// "appointment:<id>", the id a positive integer. An estimate is a repair
+// order in Tekmetric, so a bare id is a repair order.
+func ParseExternalID(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	kind, idText, found := strings.Cut(s, ":")
+	if !found {
+		kind, idText = strings.TrimSuffix(prefixRepairOrder, ":"), s
+	}
+	prefix := kind + ":"
+	if prefix != prefixRepairOrder && prefix != prefixAppointment {
+		return "", fmt.Errorf("prefix %q is not %q or %q", prefix, prefixRepairOrder, prefixAppointment)
+	}
+	idText = strings.TrimSpace(idText)
+	if idText == "" {
+		return "", fmt.Errorf("no id after %q", prefix)
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id <= 0 {
+		return "", fmt.Errorf("id %q after %q is not a Tekmetric id (a positive integer)", idText, prefix)
+	}
+	return prefix + strconv.FormatInt(id, 10), nil
+}

@@ -1,0 +1,58 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+)
+
+// UnauthorizedBody is the body of every webhook route's 401, byte for
+// byte. A request that has not passed verification learns nothing else:
+// not whether the tenant in its URL exists, is another CRM's or has no
+// webhook set up, nor which header or check failed. The ShopMonkey route
+// used to answer 401 for an unknown tenant but 400 "webhook-id is
+// required" for a known one, which told anyone which tenant ids exist.
+// The reason goes to the log instead (see rejectUnverified).
+const UnauthorizedBody = `{"error":"unauthorized"}` + "\n"
+
+// rejectUnverified answers a webhook that did not verify, whatever the
+// reason, with one 401 and UnauthorizedBody, and logs the reason at warn
+// with the route and the tenant id the URL named (never a token, secret or
+// signature: reason must not hold one). tenantID is uuid.Nil when the
+// route has no tenant or the path segment was not an id.
+func rejectUnverified(w http.ResponseWriter, r *http.Request, logger *slog.Logger, route string, tenantID uuid.UUID, reason string) {
+	attrs := []any{slog.String("route", route), slog.String("reason", reason)}
+	if tenantID != uuid.Nil {
+		attrs = append(attrs, slog.String("tenant_id", tenantID.String()))
+	}
+	logger.WarnContext(r.Context(), "rejected unverified webhook", attrs...)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write([]byte(UnauthorizedBody))
+}
+
+// webhookTenant resolves the {tenant} path segment to an enabled tenant of
+// crmKind (any kind when crmKind is empty). When it cannot, it returns the
+// reason to log, and the id the path named (uuid.Nil when it named none);
+// the caller answers with rejectUnverified, so an unknown, disabled or
+// other-CRM tenant looks exactly like a bad signature.
+func webhookTenant(r *http.Request, wh TenantWebhooks, crmKind string) (t lead.Tenant, id uuid.UUID, reason string) {
+	id, err := uuid.Parse(r.PathValue("tenant"))
+	if err != nil {
+		return lead.Tenant{}, uuid.Nil, "the tenant path segment is not a tenant id"
+	}
+	t, err = wh.Tenant(r.Context(), id)
+	switch {
+	case err != nil:
+		// Not found, or the database failed: either way nothing verified.
+		return lead.Tenant{}, id, "tenant not found: " + err.Error()
+	case !t.Enabled:
+		return lead.Tenant{}, id, "tenant is disabled"
+	case crmKind != "" && t.CRMKind != crmKind:
+		return lead.Tenant{}, id, "tenant's CRM is " + t.CRMKind + ", not " + crmKind
+	}
+	return t, id, ""
+}
