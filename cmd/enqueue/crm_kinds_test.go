@@ -282,7 +282,7 @@ func TestEveryCommandForEveryCRM(t *testing.T) {
 			_, err = b.owner.Exec(ctx, `UPDATE messages SET status = 'ambiguous' WHERE id = $1`, msgID)
 			require.NoError(t, err)
 			out = b.mustRun(t, "messages", "--tenant", name)
-			require.Contains(t, out, "1 ambiguous message(s) for "+name)
+			require.Contains(t, out, "1 ambiguous, 0 failed message(s) for "+name)
 			require.Contains(t, out, msgID)
 			out = b.mustRun(t, "resend", "--tenant", name, "--message-id", msgID)
 			require.Contains(t, out, "queued resend of sms")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -16,16 +17,20 @@ import (
 )
 
 const (
-	messagesSynopsis = "messages --tenant T [--status ambiguous] [--limit 100]"
+	messagesSynopsis = "messages --tenant T [--status ambiguous,failed] [--limit 100]"
 	resendSynopsis   = "resend --tenant T --message-id ID"
 )
 
-// messagesCmd lists a tenant's messages in one status: by default the
-// ambiguous ones, which wait for an operator.
+// messagesCmd lists a tenant's messages in some statuses: by default the
+// ones that wait for an operator, ambiguous (the provider may have them)
+// and failed (never sent, with the reason: the provider refused, or the
+// outbox sweep found that no send job was left to send them). It always
+// prints the count of every status too, so that nothing the default
+// leaves out (a message stuck pending, say) is hidden.
 type messagesCmd struct {
-	tenant string
-	status string
-	limit  int
+	tenant   string
+	statuses []lead.MessageStatus
+	limit    int
 }
 
 var messageStatuses = []lead.MessageStatus{lead.MessagePending, lead.MessageSending, lead.MessageSent, lead.MessageDelivered,
@@ -34,22 +39,27 @@ var messageStatuses = []lead.MessageStatus{lead.MessagePending, lead.MessageSend
 func (c *messagesCmd) parseArgs(args []string, _ func(string) string) error {
 	fs := newFlagSet("messages")
 	fs.StringVar(&c.tenant, "tenant", "", "tenant name or id")
-	fs.StringVar(&c.status, "status", string(lead.MessageAmbiguous), "message status")
-	fs.IntVar(&c.limit, "limit", 100, "most messages to list")
+	status := fs.String("status", string(lead.MessageAmbiguous)+","+string(lead.MessageFailed), "message statuses, comma-separated")
+	fs.IntVar(&c.limit, "limit", 100, "most messages to list per status")
 	if err := parseFlags(fs, "messages", messagesSynopsis, args); err != nil {
 		return err
 	}
 	if err := requireFlags("messages", messagesSynopsis, "tenant", c.tenant); err != nil {
 		return err
 	}
-	known := false
 	names := make([]string, 0, len(messageStatuses))
 	for _, s := range messageStatuses {
 		names = append(names, string(s))
-		known = known || string(s) == c.status
 	}
-	if !known {
-		return usageErrorf(messagesSynopsis, "messages: --status %q: want one of %s", c.status, strings.Join(names, ", "))
+	c.statuses = nil
+	for _, s := range strings.Split(*status, ",") {
+		s = strings.TrimSpace(s)
+		if !slices.Contains(names, s) {
+			return usageErrorf(messagesSynopsis, "messages: --status %q: want one or more of %s, comma-separated", s, strings.Join(names, ", "))
+		}
+		if !slices.Contains(c.statuses, lead.MessageStatus(s)) {
+			c.statuses = append(c.statuses, lead.MessageStatus(s))
+		}
 	}
 	if c.limit < 1 || c.limit > 10000 {
 		return usageErrorf(messagesSynopsis, "messages: --limit must be 1..10000, got %d", c.limit)
@@ -62,23 +72,41 @@ func (c *messagesCmd) run(ctx context.Context, d *deps) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := d.store.ListMessagesByStatus(ctx, tenant.ID, lead.MessageStatus(c.status), c.limit)
-	if err != nil {
-		return err
-	}
 	counts, err := d.store.CountMessages(ctx, tenant.ID)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.stdout, "%d %s message(s) for %s\n", counts[lead.MessageStatus(c.status)], c.status, tenant.Name)
+	var (
+		msgs   []lead.Message
+		listed []string
+	)
+	for _, status := range c.statuses {
+		got, err := d.store.ListMessagesByStatus(ctx, tenant.ID, status, c.limit)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, got...)
+		listed = append(listed, fmt.Sprintf("%d %s", counts[status], status))
+	}
+	fmt.Fprintf(d.stdout, "%s message(s) for %s\n", strings.Join(listed, ", "), tenant.Name)
+	var all []string
+	for _, status := range messageStatuses {
+		if counts[status] > 0 {
+			all = append(all, fmt.Sprintf("%s %d", status, counts[status]))
+		}
+	}
+	if len(all) == 0 {
+		all = append(all, "none")
+	}
+	fmt.Fprintf(d.stdout, "all statuses: %s\n", strings.Join(all, ", "))
 	tw := tabwriter.NewWriter(d.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MESSAGE\tLEAD\tSTEP\tCHANNEL\tTO\tATTEMPTS\tCLAIMED\tREASON")
+	fmt.Fprintln(tw, "MESSAGE\tSTATUS\tLEAD\tSTEP\tCHANNEL\tTO\tATTEMPTS\tCLAIMED\tREASON")
 	for _, m := range msgs {
 		claimed := ""
 		if !m.SendingAt.IsZero() {
 			claimed = inTenantZone(tenant, m.SendingAt)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.LeadID, m.Step, m.Channel, m.To, m.Attempts, claimed, m.LastError)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Status, m.LeadID, m.Step, m.Channel, m.To, m.Attempts, claimed, m.LastError)
 	}
 	return tw.Flush()
 }

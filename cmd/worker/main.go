@@ -184,11 +184,15 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 			jobs.QueueEmail:       cfg.Queues.Email.MaxWorkers,
 			jobs.QueueBookkeeping: cfg.Queues.Bookkeeping.MaxWorkers,
 		},
-		FetchCooldown:        cfg.River.FetchCooldown,
-		FetchPollInterval:    cfg.River.FetchPollInterval,
-		JobTimeout:           cfg.River.JobTimeout,
-		ScheduleInterval:     cfg.River.ScheduleInterval,
-		RescueStuckJobsAfter: cfg.River.RescueStuckJobsAfter,
+		FetchCooldown:           cfg.River.FetchCooldown,
+		FetchPollInterval:       cfg.River.FetchPollInterval,
+		JobTimeout:              cfg.River.JobTimeout,
+		ScheduleInterval:        cfg.River.ScheduleInterval,
+		RescueStuckJobsAfter:    cfg.River.RescueStuckJobsAfter,
+		OutboxSweepInterval:     cfg.Outbox.SweepInterval,
+		PruneInterval:           cfg.Retention.PruneInterval,
+		WebhookReceiptRetention: cfg.Retention.WebhookReceipts,
+		InboundMessageRetention: cfg.Retention.InboundMessages,
 	})
 	if err != nil {
 		return fmt.Errorf("error building River client: %w", err)

@@ -207,6 +207,15 @@ func TestWorkerRun(t *testing.T) {
 	resp.Body.Close()
 	require.True(t, features.HideArgs)
 
+	// The shipped configuration runs the outbox sweep and the retention
+	// prune on the leader, each once at start, with config.yaml's retention.
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, b.db.Owner.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE state = 'completed' AND (kind = 'sweep_outbox'
+			OR kind = 'prune_expired' AND args = '{"webhook_receipts": "720h0m0s", "inbound_messages": "2160h0m0s"}')`).Scan(&n))
+		return n == 2
+	}, 20*time.Second, 50*time.Millisecond, "the leader's sweeps never ran; output:\n%s", w.out)
+
 	// SIGTERM's stand-in: run returns cleanly.
 	require.NoError(t, w.stop(t))
 	logs := w.out.String()

@@ -29,6 +29,8 @@ type Config struct {
 	River       RiverConfig       `mapstructure:"river"`
 	Queues      QueuesConfig      `mapstructure:"queues"`
 	Poll        PollConfig        `mapstructure:"poll"`
+	Outbox      OutboxConfig      `mapstructure:"outbox"`
+	Retention   RetentionConfig   `mapstructure:"retention"`
 	ShopMonkey  ShopMonkeyConfig  `mapstructure:"shopmonkey"`
 	Tekmetric   TekmetricConfig   `mapstructure:"tekmetric"`
 	Webhooks    WebhooksConfig    `mapstructure:"webhooks"`
@@ -156,6 +158,40 @@ type PollConfig struct {
 	// MaxWindow is the longest window one poll_crm job covers; a longer gap
 	// (an outage, a new tenant) is split into several jobs.
 	MaxWindow time.Duration `mapstructure:"max_window"`
+}
+
+// OutboxConfig tunes the sweep that settles outbox messages no send job
+// will finish.
+type OutboxConfig struct {
+	// SweepInterval is how often the elected leader looks for messages left
+	// pending or sending whose send job is gone (cancelled or deleted in
+	// River UI, or discarded) and marks them failed (never sent) or
+	// ambiguous (the provider may have it), so that `enqueue messages`
+	// shows them.
+	SweepInterval time.Duration `mapstructure:"sweep_interval"`
+}
+
+// RetentionConfig says how long rows that only young ones need are kept,
+// and how often the elected leader deletes older ones.
+type RetentionConfig struct {
+	// WebhookReceipts is how long a CRM webhook's delivery id is kept to
+	// drop the provider's redeliveries of it. Standard Webhooks (ShopMonkey)
+	// retries a failed delivery for about 27.5 hours (5s, 5m, 30m, 2h, 5h,
+	// 10h, 10h), so it must stay well above that; a redelivery after it
+	// only re-fetches the record (ingest schedules messages only for a lead
+	// it creates).
+	WebhookReceipts time.Duration `mapstructure:"webhook_receipts"`
+
+	// InboundMessages is how long what customers texted (replies, STOP,
+	// START, HELP) is kept. Suppressions and a lead's replied_at live
+	// elsewhere and are not pruned; a STOP or START handled late compares
+	// itself with later texts, so this must outlast a handle_inbound job's
+	// retries (hours).
+	InboundMessages time.Duration `mapstructure:"inbound_messages"`
+
+	// PruneInterval is how often the elected leader deletes what is past
+	// retention.
+	PruneInterval time.Duration `mapstructure:"prune_interval"`
 }
 
 // ShopMonkeyConfig is the ShopMonkey API client. An empty BaseURL means the
@@ -302,6 +338,12 @@ func Default() Config {
 		Poll: PollConfig{
 			Overlap:   2 * time.Minute,
 			MaxWindow: 24 * time.Hour,
+		},
+		Outbox: OutboxConfig{SweepInterval: time.Minute},
+		Retention: RetentionConfig{
+			WebhookReceipts: 30 * 24 * time.Hour,
+			InboundMessages: 90 * 24 * time.Hour,
+			PruneInterval:   time.Hour,
 		},
 		ShopMonkey: ShopMonkeyConfig{Timeout: 15 * time.Second},
 		Tekmetric:  TekmetricConfig{Timeout: 15 * time.Second},

@@ -165,6 +165,14 @@ func (c *Config) problems() []FieldError {
 		check.add("poll.overlap", fmt.Sprintf("must be shorter than poll.max_window (%s) or polls never advance, got %s", c.Poll.MaxWindow, c.Poll.Overlap))
 	}
 
+	check.durationBetween("outbox.sweep_interval", c.Outbox.SweepInterval, time.Second, 24*time.Hour)
+	// The floors keep the dedupe window above Standard Webhooks' 27.5 hours
+	// of retries, and inbound texts past a handle_inbound job's retries.
+	const day = 24 * time.Hour
+	check.durationBetween("retention.webhook_receipts", c.Retention.WebhookReceipts, 3*day, 3650*day)
+	check.durationBetween("retention.inbound_messages", c.Retention.InboundMessages, 7*day, 3650*day)
+	check.durationBetween("retention.prune_interval", c.Retention.PruneInterval, time.Minute, day)
+
 	check.baseURL("shopmonkey.base_url", c.ShopMonkey.BaseURL)
 	check.durationBetween("shopmonkey.timeout", c.ShopMonkey.Timeout, time.Millisecond, 5*time.Minute)
 	check.baseURL("tekmetric.base_url", c.Tekmetric.BaseURL)

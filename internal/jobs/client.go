@@ -28,6 +28,15 @@ type ClientOpts struct {
 	// RescueStuckJobsAfter hands a job whose worker vanished to another
 	// replica after this long; zero keeps River's default (1 hour).
 	RescueStuckJobsAfter time.Duration
+	// OutboxSweepInterval is how often the leader settles outbox rows
+	// whose send job is gone (sweep_outbox); zero disables the sweep.
+	OutboxSweepInterval time.Duration
+	// PruneInterval is how often the leader deletes webhook receipts and
+	// inbound messages older than WebhookReceiptRetention and
+	// InboundMessageRetention (prune_expired); zero disables the prune.
+	PruneInterval           time.Duration
+	WebhookReceiptRetention time.Duration
+	InboundMessageRetention time.Duration
 	// ID names the client in River's tables and logs; empty lets River pick.
 	ID string
 }
@@ -47,6 +56,8 @@ func NewWorkers(deps *Deps) *river.Workers {
 	river.AddWorker(workers, NewRecordSMSStatusWorker(deps))
 	river.AddWorker(workers, NewLegacyHandleInboundWorker(deps))
 	river.AddWorker(workers, NewLegacyRecordEmailEventsWorker(deps))
+	river.AddWorker(workers, NewSweepOutboxWorker(deps))
+	river.AddWorker(workers, NewPruneExpiredWorker(deps))
 	return workers
 }
 
@@ -76,6 +87,24 @@ func NewClient(deps *Deps, opts ClientOpts) (*river.Client[pgx.Tx], error) {
 			func() (river.JobArgs, *river.InsertOpts) { return SchedulePollsArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "schedule_polls", RunOnStart: true},
 		)}
+	}
+	if opts.OutboxSweepInterval > 0 {
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(
+			river.PeriodicInterval(opts.OutboxSweepInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepOutboxArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "sweep_outbox", RunOnStart: true},
+		))
+	}
+	if opts.PruneInterval > 0 {
+		prune := PruneExpiredArgs{
+			WebhookReceipts: opts.WebhookReceiptRetention.String(),
+			InboundMessages: opts.InboundMessageRetention.String(),
+		}
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(
+			river.PeriodicInterval(opts.PruneInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return prune, nil },
+			&river.PeriodicJobOpts{ID: "prune_expired", RunOnStart: true},
+		))
 	}
 	return river.NewClient(riverpgxv5.New(deps.Pool), cfg)
 }

@@ -84,6 +84,9 @@ func (r *ExecutionRecorder) Work(ctx context.Context, job *rivertype.JobRow, doI
 		return river.JobSnooze(0)
 	}
 	outcome, msg := outcomeOf(ctx, err)
+	if outcome == store.OutcomeCancelled {
+		r.logCancel(ctx, job, exec.args.TenantID, err)
+	}
 	r.record(ctx, exec.args, outcome, msg)
 	return err
 }

@@ -3,7 +3,9 @@
 // window, ingest_lead stores one lead and schedules its messages, send_sms
 // and send_email deliver them through the outbox. Every run of every job
 // gets one job_executions row: a completed run writes it in its own
-// transaction, any other run through a record_job_execution job.
+// transaction, any other run through a record_job_execution job. The
+// leader's housekeeping runs beside them: sweep_outbox settles outbox rows
+// no send job is left to finish, prune_expired deletes rows past retention.
 //
 // Each step's writes, the jobs it inserts and its own completion commit in
 // one transaction (river.JobCompleteTx), so a crash at any point leaves
