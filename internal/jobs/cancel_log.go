@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"regexp"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 // A cancelled job is the one outcome an operator cannot learn from a
@@ -60,23 +61,6 @@ func (r *ExecutionRecorder) logCancel(ctx context.Context, job *rivertype.JobRow
 		}
 		attrs = append(attrs, slog.String(key, s))
 	}
-	attrs = append(attrs, slog.String("reason", redactAddresses(reason)))
+	attrs = append(attrs, slog.String("reason", lead.MaskContacts(reason)))
 	r.deps.Logger.WarnContext(ctx, cancelLogMessage, attrs...)
-}
-
-var (
-	emailPattern = regexp.MustCompile(`[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}`)
-	// phonePattern is a run of 10 to 15 digits, optionally with a leading +
-	// and the separators people write numbers with ("(512) 555-0100",
-	// "+1 512.555.0100"). Dates (8 digits) and error codes are shorter.
-	phonePattern = regexp.MustCompile(`\+?\(?\d(?:[ ().-]{0,2}\d){9,14}`)
-)
-
-// redactAddresses hides anything in a reason that looks like an email
-// address or a phone number. The reasons our own code writes name fields,
-// not values, but a reason can quote a CRM's or provider's answer, and the
-// log is read by people who may not see customers' contact details.
-func redactAddresses(s string) string {
-	s = emailPattern.ReplaceAllString(s, "[email]")
-	return phonePattern.ReplaceAllString(s, "[phone]")
 }
