@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
@@ -38,10 +37,7 @@ func (PollCRMArgs) Kind() string { return "poll_crm" }
 func (a PollCRMArgs) InsertOpts() river.InsertOpts {
 	opts := river.InsertOpts{Queue: QueueCRM, MaxAttempts: callMaxAttempts}
 	if a.Live {
-		opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-		}}
+		opts.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: unfinishedStates()}
 	} else {
 		// Historic work has its own queue, so it never holds a worker a
 		// live poll waits for.

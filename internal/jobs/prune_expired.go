@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
@@ -32,15 +31,7 @@ func (PruneExpiredArgs) Kind() string { return "prune_expired" }
 
 // InsertOpts keeps at most one round queued, on the bookkeeping queue.
 func (PruneExpiredArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueBookkeeping,
-		Priority:    4,
-		MaxAttempts: 3,
-		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-		}},
-	}
+	return leaderRoundOpts(4)
 }
 
 // PruneExpiredWorker runs prune_expired.

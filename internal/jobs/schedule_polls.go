@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
@@ -25,15 +24,7 @@ func (SchedulePollsArgs) Kind() string { return "schedule_polls" }
 // its work is a few quick writes, and on the crm queue it would wait behind
 // shops whose CRMs are slow or down, delaying every shop's next poll.
 func (SchedulePollsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueBookkeeping,
-		Priority:    1,
-		MaxAttempts: 3,
-		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-		}},
-	}
+	return leaderRoundOpts(1)
 }
 
 // SchedulePollsWorker enqueues a live poll_crm for every tenant that is due.

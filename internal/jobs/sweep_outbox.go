@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
@@ -35,14 +34,7 @@ func (SweepOutboxArgs) Kind() string { return "sweep_outbox" }
 // InsertOpts keeps at most one round queued, on the bookkeeping queue,
 // like the poll scheduler.
 func (SweepOutboxArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueBookkeeping,
-		MaxAttempts: 3,
-		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-		}},
-	}
+	return leaderRoundOpts(1)
 }
 
 // SweepOutboxWorker runs sweep_outbox.
