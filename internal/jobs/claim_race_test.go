@@ -63,7 +63,7 @@ func TestClaimWaitsForAReplyBeingRecorded(t *testing.T) {
 			tx, err := b.deps.Pool.Begin(ctx)
 			require.NoError(t, err)
 			defer tx.Rollback(ctx) //nolint:errcheck
-			require.NoError(t, store.LockForInbound(ctx, tx, shop.ID, string(l.Phone), []uuid.UUID{leadID}))
+			require.NoError(t, store.LockCustomer(ctx, tx, shop.ID, string(l.Phone), []uuid.UUID{leadID}))
 			require.NoError(t, tc.record(ctx, store.New(tx), shop.ID, leadID, l.Phone))
 
 			res, err := client.Insert(ctx, jobs.SendSMSArgs{TenantID: shop.ID, LeadID: leadID, Step: tc.step}, nil)
@@ -85,6 +85,54 @@ func TestClaimWaitsForAReplyBeingRecorded(t *testing.T) {
 				require.Equal(t, tc.reason, m.LastError)
 			}
 			require.Zero(t, b.sandbox.Stats().SMS, "nothing texted after the customer's text was recorded")
+		})
+	}
+}
+
+// TestInboundWaitsForAClaimUnderWay drives the real handle_inbound_message
+// worker through the signed Twilio route while a claim of the customer's
+// follow-up holds its locks: the worker waits for the claim to commit
+// before it records the reply or STOP, and stamps it after the claim, so
+// the two are ordered. Without the worker's LockCustomer the job finished
+// while the claim was still open.
+func TestInboundWaitsForAClaimUnderWay(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, body, status string }{
+		{"Reply", "Tuesday at 9 works", string(lead.StatusReplied)},
+		{"Stop", "STOP", string(lead.StatusOptedOut)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			b := setupWebhooks(t)
+			shop, l := b.inboundFixture(t, "")
+
+			tx, err := b.deps.Pool.Begin(ctx)
+			require.NoError(t, err)
+			defer tx.Rollback(ctx) //nolint:errcheck
+			require.NoError(t, store.LockForClaim(ctx, tx, shop.ID, l.ID, string(l.Phone)))
+			var claimedAt time.Time
+			require.NoError(t, tx.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&claimedAt))
+
+			b.text(t, shop, l.Phone, tc.body)
+			var jobID int64
+			require.NoError(t, b.pool.QueryRow(ctx, `SELECT id FROM river_job WHERE kind = 'handle_inbound_message' ORDER BY id DESC LIMIT 1`).Scan(&jobID))
+			require.Eventually(t, func() bool {
+				job, err := b.client.JobGet(ctx, jobID)
+				require.NoError(t, err)
+				require.Nil(t, job.FinalizedAt, "the customer's text was recorded while a claim of their message was under way")
+				return b.count(t, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`) > 0
+			}, 15*time.Second, 10*time.Millisecond)
+			require.NoError(t, tx.Commit(ctx))
+
+			require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, b.client, jobID).State)
+			var status string
+			var stamped time.Time
+			require.NoError(t, b.pool.QueryRow(ctx, `SELECT l.status, coalesce(l.replied_at, s.created_at) FROM leads l
+				LEFT JOIN suppressions s ON s.tenant_id = l.tenant_id AND s.channel = 'sms' AND s.address = l.phone
+				WHERE l.id = $1`, l.ID).Scan(&status, &stamped))
+			require.Equal(t, tc.status, status)
+			require.True(t, stamped.After(claimedAt), "recorded at %s, after the claim at %s", stamped, claimedAt)
 		})
 	}
 }

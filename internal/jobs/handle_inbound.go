@@ -91,14 +91,14 @@ func handleInbound[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job
 		// those that start now wait for this transaction; the leads are
 		// read again under the locks, since a claim or a keyword handled
 		// meanwhile may have moved them.
-		if err := store.LockForInbound(ctx, tx, tenant.ID, string(from), leadIDs(found)); err != nil {
+		if err := store.LockCustomer(ctx, tx, tenant.ID, string(from), leadIDs(found)); err != nil {
 			return err
 		}
 		leads, err := st.FindLeadsByPhone(ctx, tenant.ID, from)
 		if err != nil {
 			return err
 		}
-		if err := store.LockForInbound(ctx, tx, tenant.ID, string(from), leadIDs(leads)); err != nil {
+		if err := store.LockCustomer(ctx, tx, tenant.ID, string(from), leadIDs(leads)); err != nil {
 			return err // a lead ingested since the first read
 		}
 		known := len(leads) > 0

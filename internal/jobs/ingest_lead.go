@@ -160,7 +160,11 @@ func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLead
 		}
 		if !inserted && l.Status == lead.StatusBooked {
 			// The customer booked (an authorized estimate, a confirmed
-			// appointment): the lead is booked now and its follow-ups stop.
+			// appointment): the lead is booked now and its follow-ups stop,
+			// ordered against the claims of its messages.
+			if err := store.LockCustomer(ctx, tx, tenant.ID, "", []uuid.UUID{id}); err != nil {
+				return err
+			}
 			if _, err := cancelPendingSteps(ctx, tx, tenant.ID, id, (SendSMSArgs{}).Kind(), (SendEmailArgs{}).Kind()); err != nil {
 				return err
 			}
@@ -180,6 +184,9 @@ func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLead
 func bookCustomer(ctx context.Context, tx pgx.Tx, t lead.Tenant, customerID string) error {
 	ids, err := store.New(tx).BookCustomerLeads(ctx, t.ID, t.CRMKind, customerID)
 	if err != nil {
+		return err
+	}
+	if err := store.LockCustomer(ctx, tx, t.ID, "", ids); err != nil {
 		return err
 	}
 	for _, id := range ids {

@@ -100,7 +100,7 @@ func NewLegacyRecordEmailEventsWorker(deps *Deps) *LegacyRecordEmailEventsWorker
 // Work applies the events.
 func (w *LegacyRecordEmailEventsWorker) Work(ctx context.Context, job *river.Job[LegacyRecordEmailEventsArgs]) error {
 	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
-		if err := recordEmailEvents(ctx, w.deps, store.New(tx), job.Args.TenantID, job.Args.Events); err != nil {
+		if err := recordEmailEvents(ctx, w.deps, tx, job.Args.TenantID, job.Args.Events); err != nil {
 			return err
 		}
 		return completeTx(ctx, tx, job)

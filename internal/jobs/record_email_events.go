@@ -71,7 +71,7 @@ func (w *RecordEmailEventsWorker) Work(ctx context.Context, job *river.Job[Recor
 			if err := json.Unmarshal(raw, &events); err != nil {
 				return river.JobCancel(fmt.Errorf("email event batch %d: field events: %w", job.Args.BatchID, err))
 			}
-			if err := recordEmailEvents(ctx, w.deps, st, tenantID, events); err != nil {
+			if err := recordEmailEvents(ctx, w.deps, tx, tenantID, events); err != nil {
 				return err
 			}
 		}
@@ -90,7 +90,8 @@ func (w *RecordEmailEventsWorker) Work(ctx context.Context, job *river.Job[Recor
 //   - bounce, dropped: the message failed; bounce also suppresses the address;
 //   - spamreport, unsubscribe, group_unsubscribe: the address is suppressed
 //     for the tenant.
-func recordEmailEvents(ctx context.Context, d *Deps, st *store.Store, tenantID uuid.UUID, events []messaging.EmailEvent) error {
+func recordEmailEvents(ctx context.Context, d *Deps, tx pgx.Tx, tenantID uuid.UUID, events []messaging.EmailEvent) error {
+	st := store.New(tx)
 	for _, e := range events {
 		msgID, err := uuid.Parse(e.MessageID)
 		if err != nil {
@@ -111,7 +112,7 @@ func recordEmailEvents(ctx context.Context, d *Deps, st *store.Store, tenantID u
 		if !fresh {
 			continue
 		}
-		if err := applyEmailEvent(ctx, st, tenantID, msgID, e); err != nil {
+		if err := applyEmailEvent(ctx, tx, st, tenantID, msgID, e); err != nil {
 			return err
 		}
 	}
@@ -119,7 +120,7 @@ func recordEmailEvents(ctx context.Context, d *Deps, st *store.Store, tenantID u
 }
 
 // applyEmailEvent applies one new event to its message.
-func applyEmailEvent(ctx context.Context, st *store.Store, tenantID, msgID uuid.UUID, e messaging.EmailEvent) error {
+func applyEmailEvent(ctx context.Context, tx pgx.Tx, st *store.Store, tenantID, msgID uuid.UUID, e messaging.EmailEvent) error {
 	m, err := st.GetMessage(ctx, tenantID, msgID)
 	if err != nil {
 		return err
@@ -151,10 +152,20 @@ func applyEmailEvent(ctx context.Context, st *store.Store, tenantID, msgID uuid.
 			return err
 		}
 		if e.Event == "bounce" {
-			return st.Suppress(ctx, tenantID, lead.ChannelEmail, m.To, "bounce: "+e.Reason, "sendgrid")
+			return suppressEmail(ctx, tx, st, tenantID, m, "bounce: "+e.Reason)
 		}
 	case "spamreport", "unsubscribe", "group_unsubscribe":
-		return st.Suppress(ctx, tenantID, lead.ChannelEmail, m.To, e.Event, "sendgrid")
+		return suppressEmail(ctx, tx, st, tenantID, m, e.Event)
 	}
 	return nil
+}
+
+// suppressEmail blocks the message's address for the tenant, after the
+// claims of that address under way have committed (store.LockCustomer):
+// one that starts now reads the suppression.
+func suppressEmail(ctx context.Context, tx pgx.Tx, st *store.Store, tenantID uuid.UUID, m lead.Message, reason string) error {
+	if err := store.LockCustomer(ctx, tx, tenantID, m.To, []uuid.UUID{m.LeadID}); err != nil {
+		return err
+	}
+	return st.Suppress(ctx, tenantID, lead.ChannelEmail, m.To, reason, "sendgrid")
 }
