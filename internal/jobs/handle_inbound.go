@@ -33,7 +33,7 @@ func (HandleInboundArgs) Kind() string { return "handle_inbound_message" }
 
 // InsertOpts: once per stored text.
 func (HandleInboundArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: bookkeepingMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // HandleInboundWorker acts on a customer's text.

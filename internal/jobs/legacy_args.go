@@ -37,7 +37,7 @@ func (LegacyHandleInboundArgs) Kind() string { return "handle_inbound" }
 
 // InsertOpts are those the jobs were queued with.
 func (LegacyHandleInboundArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: 25}
+	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: bookkeepingMaxAttempts}
 }
 
 // LegacyHandleInboundWorker stores the text as the intake now does, then
@@ -82,7 +82,7 @@ func (LegacyRecordEmailEventsArgs) Kind() string { return "record_email_events" 
 
 // InsertOpts are those the jobs were queued with.
 func (LegacyRecordEmailEventsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: 25}
+	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: bookkeepingMaxAttempts}
 }
 
 // LegacyRecordEmailEventsWorker applies the events in its args, as

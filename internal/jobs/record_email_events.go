@@ -36,7 +36,7 @@ func (RecordEmailEventsArgs) Kind() string { return "record_email_event_batch" }
 
 // InsertOpts: bookkeeping, retried like any write.
 func (RecordEmailEventsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: 25}
+	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: bookkeepingMaxAttempts}
 }
 
 // eventBatchKeep is how long a recorded batch's delivery key is kept. A

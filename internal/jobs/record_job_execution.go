@@ -36,7 +36,7 @@ func (RecordJobExecutionArgs) Kind() string { return "record_job_execution" }
 // the row's own key (job, run) makes a repeat harmless and keeps inserts
 // cheap.
 func (RecordJobExecutionArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: 25}
+	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: bookkeepingMaxAttempts}
 }
 
 // RecordJobExecutionWorker writes job_executions rows.

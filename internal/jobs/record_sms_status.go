@@ -24,7 +24,7 @@ func (RecordSMSStatusArgs) Kind() string { return "record_sms_status" }
 
 // InsertOpts: once per message and status, however often Twilio calls.
 func (RecordSMSStatusArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueBookkeeping, MaxAttempts: bookkeepingMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // RecordSMSStatusWorker writes delivery status onto the outbox row.

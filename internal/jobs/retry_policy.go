@@ -59,9 +59,16 @@ const callMaxAttempts = 250
 // wait snoozes (rateLimitBackoff). Their only transient failure is Postgres
 // restarting or a lock timing out, which the first quick tries outlast;
 // one that keeps failing is a bug or bad data, for an operator in River UI
-// rather than a retry every 30s. Their 25 attempts span at least 88
-// minutes.
+// rather than a retry every 30s.
 func bookkeepingBackoff() Backoff { return Backoff{Base: time.Second, Cap: 5 * time.Minute} }
+
+// bookkeepingMaxAttempts keeps a bookkeeping job trying for at least a day
+// of failures. Most of these jobs carry what a customer said (a STOP, a
+// reply, an unsubscribe): discarded, nothing would apply it again. With the
+// 5-minute cap, the 25 attempts they had lasted only about 88 minutes (a
+// review found a bad deploy of that length would drop every STOP in it);
+// River's default schedule had made them last about 20 days.
+const bookkeepingMaxAttempts = 300
 
 // backoffFor is the retry schedule of a job kind.
 func backoffFor(kind string) Backoff {

@@ -87,6 +87,21 @@ func TestRetryPolicy(t *testing.T) {
 		}
 	})
 
+	t.Run("BookkeepingJobsOutlastADayOfFailures", func(t *testing.T) {
+		t.Parallel()
+		var total time.Duration
+		for n := 1; n < bookkeepingMaxAttempts; n++ {
+			total += bookkeepingBackoff().floor(n)
+		}
+		require.GreaterOrEqual(t, total, 24*time.Hour)
+		for _, opts := range []int{
+			HandleInboundArgs{}.InsertOpts().MaxAttempts, RecordEmailEventsArgs{}.InsertOpts().MaxAttempts,
+			RecordSMSStatusArgs{}.InsertOpts().MaxAttempts, RecordJobExecutionArgs{}.InsertOpts().MaxAttempts,
+		} {
+			require.Equal(t, bookkeepingMaxAttempts, opts)
+		}
+	})
+
 	t.Run("RateLimitSnoozesShareTheBackoff", func(t *testing.T) {
 		t.Parallel()
 		b := Backoff{Base: time.Second, Cap: 5 * time.Minute}
