@@ -90,12 +90,23 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 	if err != nil {
 		return nil, err
 	}
+	// Twilio's messages carry nothing of ours, so a text is known by its
+	// number and body. Two leads of one customer (or two customers whose
+	// random numbers collide) can each be owed the same words, as a nudge
+	// is: a text counts twice only where Twilio has more copies than the
+	// outbox has messages that may have gone out (seed 1 of the long form
+	// flagged two nudges of two leads of one number).
 	seen := map[string]int{}
 	bySid := map[string]bool{}
 	for _, m := range sb.Twilio.Messages() {
 		seen[m.To+"\x00"+m.Body]++
 		bySid[m.Sid] = true
 	}
+	owed, err := textsOwed(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	discountOwed(seen, owed)
 	r.texts, err = channelCounts(ctx, pool, lead.ChannelSMS, `consent_sms AND phone <> ''`, textStatus, len(seen), seen, bySid)
 	if err != nil {
 		return nil, err
@@ -157,6 +168,38 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 		}
 	}
 	return r, nil
+}
+
+// discountOwed leaves in copies, the provider's copies of each text, only
+// the repeats beyond the owed copies the outbox has: after it, a key with n
+// copies means n-1 texts sent twice.
+func discountOwed(copies, owed map[string]int) {
+	for key, n := range owed {
+		if c := copies[key]; c > 1 {
+			copies[key] = c - min(n, c) + 1
+		}
+	}
+}
+
+// textsOwed counts the outbox's texts that may be at Twilio (sent,
+// delivered or ambiguous) by number and body.
+func textsOwed(ctx context.Context, pool *pgxpool.Pool) (map[string]int, error) {
+	rows, err := pool.Query(ctx, `SELECT to_address || chr(0) || body, count(*) FROM messages
+		WHERE channel = 'sms' AND status IN ('sent', 'delivered', 'ambiguous') GROUP BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	owed := map[string]int{}
+	for rows.Next() {
+		var key string
+		var n int
+		if err := rows.Scan(&key, &n); err != nil {
+			return nil, err
+		}
+		owed[key] = n
+	}
+	return owed, rows.Err()
 }
 
 // messageStatuses maps each lead's message on ch to its status.
