@@ -328,3 +328,23 @@ func TestWebhookFloodLeavesOtherTenantsOnTime(t *testing.T) {
 	t.Logf("B's lead to text: %s with no burst, %s during it (bound %s)", normal, latencyB, bound)
 	require.Less(t, latencyB, bound, "B's lead is texted within its normal time")
 }
+
+// TestWebhookIsNotFoldedIntoABackfill: a backfill (with messages) has
+// queued an ingest of a record on its own queue when the record's webhook
+// comes: the webhook still gets a live ingest at the head of the crm
+// queue, instead of waiting behind the backfill.
+func TestWebhookIsNotFoldedIntoABackfill(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupIntake(t, 6000, 1000)
+	shop := b.addShop(t, "backfilled")
+	b.withWebhookCredentials(t, shop)
+	ref := b.addLeads(t, shop, 1)[0]
+	_, err := b.client.Insert(ctx, jobs.IngestLeadArgs{TenantID: shop.ID, ExternalID: ref.ExternalID, Version: 3, SendMessages: true, Historic: true}, nil)
+	require.NoError(t, err)
+
+	status, _ := b.postShopMonkey(shop, b.shopMonkeyRecord(t, shop, ref.ID, 0))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'ingest_lead' AND queue = $1
+		AND args->>'external_id' = $2 AND priority = 1`, jobs.QueueCRM, ref.ExternalID), "a live ingest for the webhook")
+}

@@ -88,7 +88,10 @@ func (w *WebhookIntake) Ingest(ctx context.Context, tenantID uuid.UUID, source, 
 const webhookRecordLock int32 = 0x7768
 
 // pendingLiveIngest reports, in tx, whether a live ingest (one that
-// messages) of the tenant's record is waiting to run. It first takes a
+// messages, on the live crm queue) of the tenant's record is waiting to
+// run. A backfill's ingest does not count, even one that messages: it
+// waits behind the whole backfill on its own queue, and a customer's
+// change folded into it waited with it (a review found it). It first takes a
 // lock on the record until tx ends, so that of two deliveries racing on
 // two replicas the second sees the first one's job. River's unique jobs
 // cannot say this: their key includes the version, and a unique key that
@@ -101,9 +104,9 @@ func pendingLiveIngest(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, exter
 	}
 	var pending bool
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job
-		WHERE kind = $1 AND state IN ('available', 'pending', 'scheduled', 'retryable')
+		WHERE kind = $1 AND queue = $4 AND state IN ('available', 'pending', 'scheduled', 'retryable')
 		AND args @> jsonb_build_object('tenant_id', $2::text, 'external_id', $3::text, 'send_messages', true))`,
-		(IngestLeadArgs{}).Kind(), tenantID.String(), externalID).Scan(&pending)
+		(IngestLeadArgs{}).Kind(), tenantID.String(), externalID, QueueCRM).Scan(&pending)
 	if err != nil {
 		return false, fmt.Errorf("error looking for a pending ingest of %s: %w", externalID, err)
 	}
