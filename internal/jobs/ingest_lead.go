@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
@@ -117,7 +118,13 @@ func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLead
 	}
 	customer, err := adapter.GetCustomer(ctx, in.CustomerID)
 	if err != nil {
-		return crmError(job.JobRow, fmt.Sprintf("error fetching customer %s of lead %s", in.CustomerID, a.ExternalID), err)
+		action := fmt.Sprintf("error fetching customer %s of lead %s", in.CustomerID, a.ExternalID)
+		if errors.Is(err, crm.ErrNotFound) {
+			// The record as fetched names a customer the CRM does not
+			// have: that version of it is refused.
+			return river.JobCancel(&refusedVersionError{version: in.Version, err: fmt.Errorf("%s: %w", action, err)})
+		}
+		return crmError(job.JobRow, action, err)
 	}
 	var (
 		vehicle  lead.Vehicle
@@ -140,7 +147,9 @@ func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLead
 	}
 	l, err := lead.NewLead(tenant.ID, tenant.CRMKind, in, customer, vehicle, problems...)
 	if err != nil {
-		return river.JobCancel(fmt.Errorf("lead %s: %w", a.ExternalID, err))
+		// The refusal is of the version fetched, not of the one the job
+		// was given (a webhook's may be newer than what the CRM serves).
+		return river.JobCancel(&refusedVersionError{version: in.Version, err: fmt.Errorf("lead %s: %w", a.ExternalID, err)})
 	}
 
 	return w.deps.inTx(ctx, func(tx pgx.Tx) error {

@@ -33,10 +33,11 @@ func (d *Deps) recordRefusal(ctx context.Context, job *river.Job[IngestLeadArgs]
 		}
 		return err
 	}
-	if !isBadRecord(err) {
+	version, ok := refusedVersion(a, err)
+	if !ok {
 		return err
 	}
-	if rErr := store.New(d.Pool).RefuseRecord(ctx, a.TenantID, a.ExternalID, a.Version, errors.Unwrap(cancel).Error()); rErr != nil {
+	if rErr := store.New(d.Pool).RefuseRecord(ctx, a.TenantID, a.ExternalID, version, errors.Unwrap(cancel).Error()); rErr != nil {
 		return fmt.Errorf("%w (retrying: the refusal could not be recorded: %v)", errors.Unwrap(cancel), rErr)
 	}
 	return err
@@ -62,4 +63,45 @@ func isBadRecord(err error) bool {
 		return !status.Temporary()
 	}
 	return false
+}
+
+// refusedVersionError is an ingest's refusal of the record as it fetched
+// it, at that record's own version.
+type refusedVersionError struct {
+	version int64
+	err     error
+}
+
+func (e *refusedVersionError) Error() string { return e.err.Error() }
+func (e *refusedVersionError) Unwrap() error { return e.err }
+
+// refusedVersion is the version of the record a cancelled ingest refused,
+// and whether one is known well enough to skip it in later polls: a
+// refusal that loses a lead is worse than one more cancelled ingest.
+//   - A record fetched and found invalid, or naming a customer the CRM
+//     does not have (refusedVersionError): the version fetched.
+//   - A record the CRM could not give in a readable shape: the version the
+//     job was given, when a poll listed it (the record at that version
+//     stays unreadable). Not for a webhook's ingest of the latest.
+//   - A record the CRM answers 404 or another 4xx for: nothing is
+//     recorded. Just after a webhook the CRM may not serve the record yet,
+//     and the version a webhook carried may be newer than any fetch saw;
+//     skipping it in every later poll would lose the lead (a review found
+//     the first version recorded the job's version for both).
+func refusedVersion(a IngestLeadArgs, err error) (int64, bool) {
+	var (
+		refused *refusedVersionError
+		invalid *crm.InvalidRecordError
+	)
+	switch {
+	case !isBadRecord(err):
+		return 0, false
+	case errors.As(err, &refused):
+		return refused.version, true
+	case a.Latest:
+		return 0, false
+	case errors.As(err, &invalid):
+		return a.Version, true
+	}
+	return 0, false
 }

@@ -187,3 +187,35 @@ func TestRefusedCredentialsFlagTheTenant(t *testing.T) {
 	require.Contains(t, logs.String(), "tenant no longer needs attention")
 	require.Zero(t, b.unrecordedRuns(t))
 }
+
+// TestRefusalIsOfTheVersionFetched: an ingest refuses the record as the CRM
+// served it. A webhook's version can be newer than what the CRM serves yet,
+// or the record not be served at all yet: recording the version the job
+// was given made every later poll of that version skip it, and the lead
+// was lost (a review found it). A record the CRM answers 404 for records
+// no refusal; a record naming a missing customer records the version
+// fetched, not the job's.
+func TestRefusalIsOfTheVersionFetched(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	tenant := b.addShop(t, "versions")
+	bad := b.addLeads(t, tenant, 1)[0]
+	require.NoError(t, b.sandbox.ShopMonkey.Mutate(tenant.CRMLocationID, sandbox.ShopMonkeyOrder, bad.ID, func(r map[string]any) {
+		r["customerId"] = "cus_missing"
+	}))
+	client := b.startClient(t, jobs.ClientOpts{})
+
+	for _, a := range []jobs.IngestLeadArgs{
+		{TenantID: tenant.ID, ExternalID: "order:not-served-yet", Version: 99, SendMessages: true},
+		{TenantID: tenant.ID, ExternalID: bad.ExternalID, Version: 99, SendMessages: true},
+	} {
+		res, err := client.Insert(ctx, a, nil)
+		require.NoError(t, err)
+		require.Equal(t, rivertype.JobStateCancelled, waitFinal(t, client, res.Job.ID).State)
+	}
+	require.Zero(t, b.count(t, `SELECT count(*) FROM refused_records WHERE external_id = 'order:not-served-yet'`),
+		"a record the CRM does not serve is not refused")
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM refused_records WHERE external_id = $1`, bad.ExternalID))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM refused_records WHERE version = 99`), "the version fetched, not the job's")
+}
