@@ -184,20 +184,20 @@ func discountOwed(copies, owed map[string]int) {
 // textsOwed counts the outbox's texts that may be at Twilio (sent,
 // delivered or ambiguous) by number and body.
 func textsOwed(ctx context.Context, pool *pgxpool.Pool) (map[string]int, error) {
-	rows, err := pool.Query(ctx, `SELECT to_address || chr(0) || body, count(*) FROM messages
-		WHERE channel = 'sms' AND status IN ('sent', 'delivered', 'ambiguous') GROUP BY 1`)
+	rows, err := pool.Query(ctx, `SELECT to_address, body, count(*) FROM messages
+		WHERE channel = 'sms' AND status IN ('sent', 'delivered', 'ambiguous') GROUP BY 1, 2`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	owed := map[string]int{}
 	for rows.Next() {
-		var key string
+		var to, body string
 		var n int
-		if err := rows.Scan(&key, &n); err != nil {
+		if err := rows.Scan(&to, &body, &n); err != nil {
 			return nil, err
 		}
-		owed[key] = n
+		owed[to+"\x00"+body] = n // the key the Twilio fake's texts are counted by
 	}
 	return owed, rows.Err()
 }
