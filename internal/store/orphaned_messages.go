@@ -78,13 +78,6 @@ const liveSendJob = `leadorch_send_job_live(m.tenant_id, m.lead_id, m.step, ` + 
 const lastSendJob = `coalesce((SELECT format('send job %s was %s', job_id, job_state)
 	FROM leadorch_last_send_job(m.tenant_id, m.lead_id, m.step, ` + sendJobKind + `)), 'its send job was deleted')`
 
-// mayHaveGone is true for an outbox row m that a send may have left:
-// sending now, or claimed before and put back to pending (an operator's
-// resend of an ambiguous message, whose job a reply then cancelled:
-// "failed before the provider had it" would erase that the first try may
-// have reached the customer, a review found).
-const mayHaveGone = `(m.status = 'sending' OR m.sending_at IS NOT NULL)`
-
 // Reasons written on settled rows; %s is lastSendJob's description.
 const (
 	orphanedPendingReason = "%s before the provider had the message; no job is left to send it"
@@ -92,8 +85,8 @@ const (
 )
 
 // SettleOrphanedMessages settles the tenant's outbox rows ids that are
-// still unsettled and still have no live send job: a row a send may have
-// left (mayHaveGone) becomes ambiguous, one never claimed failed, each with the reason. Both conditions
+// still unsettled and still have no live send job: sending becomes
+// ambiguous, pending becomes failed, each with the reason. Both conditions
 // are checked again in the same statement that writes, under the rows'
 // locks, so a row that moved on (or got a job: an operator's resend) since
 // FleetOrphanedMessages found it is left alone. A job that River UI
@@ -106,8 +99,8 @@ func (s *Store) SettleOrphanedMessages(ctx context.Context, tenantID uuid.UUID, 
 	defer done(&err)
 	rows, err := db.Query(ctx, `
 		UPDATE messages m SET
-			status = CASE WHEN `+mayHaveGone+` THEN 'ambiguous' ELSE 'failed' END,
-			last_error = format(CASE WHEN `+mayHaveGone+` THEN $5::text ELSE $6::text END, `+lastSendJob+`),
+			status = CASE m.status WHEN 'sending' THEN 'ambiguous' ELSE 'failed' END,
+			last_error = format(CASE m.status WHEN 'sending' THEN $5::text ELSE $6::text END, `+lastSendJob+`),
 			updated_at = now()
 		WHERE m.tenant_id = $1 AND m.id = ANY($2) AND m.status IN ('pending', 'sending')
 		AND NOT `+liveSendJob+`
