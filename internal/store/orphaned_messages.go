@@ -78,6 +78,19 @@ const liveSendJob = `leadorch_send_job_live(m.tenant_id, m.lead_id, m.step, ` + 
 const lastSendJob = `coalesce((SELECT format('send job %s was %s', job_id, job_state)
 	FROM leadorch_last_send_job(m.tenant_id, m.lead_id, m.step, ` + sendJobKind + `)), 'its send job was deleted')`
 
+// mayHaveGone is true for an outbox row m that a send may have left: one
+// sending now, or one an operator resent (only an ambiguous message is
+// resent, and its first try may have reached the customer). A resend's
+// job cancelled before it ran (a reply cancels pending steps) left the
+// row pending; settled "failed before the provider had it", it would
+// erase that the customer may have it (a review found it). The claim time
+// cannot tell: a send Twilio refused outright (429) is pending again with
+// it kept.
+const mayHaveGone = `(m.status = 'sending' OR EXISTS (SELECT 1 FROM river_job j
+	WHERE j.kind = ` + sendJobKind + ` AND j.args->>'tenant_id' = m.tenant_id::text
+	AND j.args->>'lead_id' = m.lead_id::text AND j.args->>'step' = m.step
+	AND coalesce((j.args->>'resend')::int, 0) > 0))`
+
 // Reasons written on settled rows; %s is lastSendJob's description.
 const (
 	orphanedPendingReason = "%s before the provider had the message; no job is left to send it"
@@ -85,8 +98,8 @@ const (
 )
 
 // SettleOrphanedMessages settles the tenant's outbox rows ids that are
-// still unsettled and still have no live send job: sending becomes
-// ambiguous, pending becomes failed, each with the reason. Both conditions
+// still unsettled and still have no live send job: a row a send may have
+// left (mayHaveGone) becomes ambiguous, any other failed, each with the reason. Both conditions
 // are checked again in the same statement that writes, under the rows'
 // locks, so a row that moved on (or got a job: an operator's resend) since
 // FleetOrphanedMessages found it is left alone. A job that River UI
@@ -99,8 +112,8 @@ func (s *Store) SettleOrphanedMessages(ctx context.Context, tenantID uuid.UUID, 
 	defer done(&err)
 	rows, err := db.Query(ctx, `
 		UPDATE messages m SET
-			status = CASE m.status WHEN 'sending' THEN 'ambiguous' ELSE 'failed' END,
-			last_error = format(CASE m.status WHEN 'sending' THEN $5::text ELSE $6::text END, `+lastSendJob+`),
+			status = CASE WHEN `+mayHaveGone+` THEN 'ambiguous' ELSE 'failed' END,
+			last_error = format(CASE WHEN `+mayHaveGone+` THEN $5::text ELSE $6::text END, `+lastSendJob+`),
 			updated_at = now()
 		WHERE m.tenant_id = $1 AND m.id = ANY($2) AND m.status IN ('pending', 'sending')
 		AND NOT `+liveSendJob+`

@@ -34,12 +34,19 @@ func (b *testBundle) unsettledMessage(t *testing.T, tenant lead.Tenant, ext, ste
 // insertSendJob stores, as the owner, a River send job of m in state.
 func (b *testBundle) insertSendJob(t *testing.T, m lead.Message, state string) int64 {
 	t.Helper()
+	return b.insertResendJob(t, m, state, 0)
+}
+
+// insertResendJob stores, as the owner, a River send job of m in state
+// with the resend number (0: the scheduled send, n: an operator's nth).
+func (b *testBundle) insertResendJob(t *testing.T, m lead.Message, state string, resend int) int64 {
+	t.Helper()
 	var id int64
 	require.NoError(t, b.db.Owner.QueryRow(context.Background(), `
 		INSERT INTO river_job (state, args, kind, max_attempts, queue, finalized_at)
-		VALUES ($1::river_job_state, jsonb_build_object('tenant_id', $2::uuid, 'lead_id', $3::uuid, 'step', $4::text, 'resend', 1), 'send_sms', 10, 'sms',
+		VALUES ($1::river_job_state, jsonb_build_object('tenant_id', $2::uuid, 'lead_id', $3::uuid, 'step', $4::text, 'resend', $5::int), 'send_sms', 10, 'sms',
 			CASE WHEN $1 IN ('completed', 'cancelled', 'discarded') THEN now() END)
-		RETURNING id`, state, m.TenantID, m.LeadID, m.Step).Scan(&id))
+		RETURNING id`, state, m.TenantID, m.LeadID, m.Step, resend).Scan(&id))
 	return id
 }
 
@@ -54,7 +61,7 @@ func TestOrphanedMessages(t *testing.T) {
 	orphanA := b.unsettledMessage(t, b.a, "order:1", "initial", lead.MessageSending)
 	orphanB := b.unsettledMessage(t, b.b, "order:2", "initial", lead.MessagePending)
 	live := b.unsettledMessage(t, b.a, "order:3", "initial", lead.MessagePending)
-	b.insertSendJob(t, live, "scheduled") // a resend's job counts: extra args do not matter
+	b.insertResendJob(t, live, "scheduled", 1) // a resend's job counts: extra args do not matter
 	dead := b.unsettledMessage(t, b.a, "order:4", "day1", lead.MessagePending)
 	deadJob := b.insertSendJob(t, dead, "discarded")
 	// A live job of the other channel, or of another step, is not this
@@ -92,4 +99,17 @@ func TestOrphanedMessages(t *testing.T) {
 	settled, err = b.store.SettleOrphanedMessages(ctx, b.a.ID, []uuid.UUID{orphanA.ID, dead.ID}, sendKinds)
 	require.NoError(t, err)
 	require.Empty(t, settled)
+
+	// An ambiguous message an operator resent is pending again; its resend
+	// job is cancelled (a reply) before it runs: the first try may have
+	// reached the customer, so it is ambiguous again, not failed.
+	resent := b.unsettledMessage(t, b.a, "order:5", "initial", lead.MessageSending)
+	require.NoError(t, b.store.SetMessageStatus(ctx, b.a.ID, resent.ID, lead.MessageAmbiguous, "outcome unknown"))
+	require.NoError(t, b.store.SetMessageStatus(ctx, b.a.ID, resent.ID, lead.MessagePending, "an operator asked for a resend"))
+	b.insertSendJob(t, resent, "completed")
+	b.insertResendJob(t, resent, "cancelled", 1)
+	settled, err = b.store.SettleOrphanedMessages(ctx, b.a.ID, []uuid.UUID{resent.ID}, sendKinds)
+	require.NoError(t, err)
+	require.Len(t, settled, 1)
+	require.Equal(t, lead.MessageAmbiguous, settled[0].Status)
 }
