@@ -78,28 +78,23 @@ func handleInbound[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job
 		return river.JobCancel(fmt.Errorf("inbound message %d: field from: %w", in.ID, err))
 	}
 	kind := lead.InboundKind(in.Kind)
-	// Every lead of this customer answers to the text: a reply or a STOP
-	// stops all their sequences, not only the newest one's.
-	found, err := st.FindLeadsByPhone(ctx, tenant.ID, from)
-	if err != nil {
-		return err
-	}
-
 	return d.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
-		// Claims of this customer's messages under way commit first, and
-		// those that start now wait for this transaction; the leads are
-		// read again under the locks, since a claim or a keyword handled
-		// meanwhile may have moved them.
-		if err := store.LockCustomer(ctx, tx, tenant.ID, string(from), leadIDs(found)); err != nil {
+		// Every lead of this customer answers to the text: a reply or a
+		// STOP stops all their sequences, not only the newest one's. The
+		// number is locked first, so texts to it claimed from now on wait
+		// for this transaction; the leads are read under that lock and
+		// then locked too, which waits for their emails' claims under way
+		// (see store.LockCustomer).
+		if err := store.LockCustomer(ctx, tx, tenant.ID, string(from), nil); err != nil {
 			return err
 		}
 		leads, err := st.FindLeadsByPhone(ctx, tenant.ID, from)
 		if err != nil {
 			return err
 		}
-		if err := store.LockCustomer(ctx, tx, tenant.ID, string(from), leadIDs(leads)); err != nil {
-			return err // a lead ingested since the first read
+		if err := store.LockCustomer(ctx, tx, tenant.ID, "", leadIDs(leads)); err != nil {
+			return err
 		}
 		known := len(leads) > 0
 		var l lead.Lead
