@@ -13,14 +13,6 @@ import (
 // wrong, so `enqueue tenant add` can refuse a tenant that could never poll.
 type NewAdapterFunc func(t lead.Tenant, secret lead.Secret) (Adapter, error)
 
-// Registry maps a tenant's CRM kind to the constructor of its adapter, so
-// that jobs never name a CRM: adding one is a new package and one Register
-// call where the registry is built.
-type Registry struct {
-	kinds       map[string]NewAdapterFunc
-	externalIDs map[string]ParseExternalIDFunc
-}
-
 // ParseExternalIDFunc reads a lead's external id as an operator typed it
 // (copied from the CRM's screens, or from a lead) into the form the CRM's
 // adapter writes and its GetLead reads, or says what is wrong with it.
@@ -28,40 +20,60 @@ type Registry struct {
 // id, whose repair orders are "repair-order:<n>".
 type ParseExternalIDFunc func(s string) (string, error)
 
+// Kind is everything the fleet needs of one CRM: each crm/<kind> package
+// returns its own, and the registry is the one list of them. Nothing
+// outside the CRM's package knows its wire formats.
+type Kind struct {
+	// Name is the tenants' crm_kind ("shopmonkey").
+	Name string
+	// NewAdapter builds a tenant's adapter.
+	NewAdapter NewAdapterFunc
+	// ParseExternalID is the CRM's external id format.
+	ParseExternalID ParseExternalIDFunc
+	// WebhookAuth is how the CRM's webhooks authenticate; WebhookNone
+	// serves no route.
+	WebhookAuth WebhookAuth
+	// ParseWebhook verifies (WebhookSigned) and decodes a webhook request.
+	// Required unless WebhookAuth is WebhookNone.
+	ParseWebhook ParseWebhookFunc
+}
+
+// Registry maps a tenant's CRM kind to everything about it, so that jobs,
+// routes and commands never name a CRM: adding one is a new package and
+// one Register call where the registry is built (crm/crmset).
+type Registry struct {
+	kinds map[string]Kind
+}
+
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{kinds: map[string]NewAdapterFunc{}, externalIDs: map[string]ParseExternalIDFunc{}}
+	return &Registry{kinds: map[string]Kind{}}
 }
 
-// Register makes kind available. Registering a kind twice is a programming
-// error and panics at start-up.
-func (r *Registry) Register(kind string, fn NewAdapterFunc) {
-	if _, ok := r.kinds[kind]; ok {
-		panic("crm: kind registered twice: " + kind)
+// Register makes k available. Registering a kind twice, or one without
+// the parts it declares, is a programming error and panics at start-up.
+func (r *Registry) Register(k Kind) {
+	switch {
+	case k.Name == "":
+		panic("crm: kind registered without a name")
+	case k.NewAdapter == nil || k.ParseExternalID == nil:
+		panic("crm: kind " + k.Name + " registered without NewAdapter or ParseExternalID")
+	case k.WebhookAuth != WebhookNone && k.ParseWebhook == nil:
+		panic("crm: kind " + k.Name + " has webhooks but no ParseWebhook")
 	}
-	r.kinds[kind] = fn
-}
-
-// RegisterExternalID gives kind its external id format. Registering one
-// twice is a programming error and panics at start-up.
-func (r *Registry) RegisterExternalID(kind string, fn ParseExternalIDFunc) {
-	if _, ok := r.externalIDs[kind]; ok {
-		panic("crm: external id format registered twice: " + kind)
+	if _, ok := r.kinds[k.Name]; ok {
+		panic("crm: kind registered twice: " + k.Name)
 	}
-	r.externalIDs[kind] = fn
+	r.kinds[k.Name] = k
 }
 
-// ParseExternalID reads s as an external id of a lead in a CRM of kind,
-// with ParseExternalIDFunc's rules for that CRM.
-func (r *Registry) ParseExternalID(kind, s string) (string, error) {
-	fn, ok := r.externalIDs[kind]
-	if !ok {
-		return "", fmt.Errorf("CRM kind %q has no external id format in this build (known: %v)", kind, r.Kinds())
-	}
-	return fn(s)
+// Kind returns the registered kind called name.
+func (r *Registry) Kind(name string) (Kind, bool) {
+	k, ok := r.kinds[name]
+	return k, ok
 }
 
-// Kinds lists the registered kinds, sorted.
+// Kinds lists the registered kinds' names, sorted.
 func (r *Registry) Kinds() []string {
 	out := make([]string, 0, len(r.kinds))
 	for k := range r.kinds {
@@ -71,13 +83,23 @@ func (r *Registry) Kinds() []string {
 	return out
 }
 
+// ParseExternalID reads s as an external id of a lead in a CRM of kind,
+// with ParseExternalIDFunc's rules for that CRM.
+func (r *Registry) ParseExternalID(kind, s string) (string, error) {
+	k, ok := r.kinds[kind]
+	if !ok {
+		return "", fmt.Errorf("CRM kind %q has no external id format in this build (known: %v)", kind, r.Kinds())
+	}
+	return k.ParseExternalID(s)
+}
+
 // Adapter builds the adapter for tenant t with its opened secret.
 func (r *Registry) Adapter(t lead.Tenant, secret lead.Secret) (Adapter, error) {
-	fn, ok := r.kinds[t.CRMKind]
+	k, ok := r.kinds[t.CRMKind]
 	if !ok {
 		return nil, fmt.Errorf("tenant %s uses CRM kind %q, which this build does not know (known: %v)", t.Name, t.CRMKind, r.Kinds())
 	}
-	a, err := fn(t, secret)
+	a, err := k.NewAdapter(t, secret)
 	if err != nil {
 		return nil, fmt.Errorf("error building %s adapter for tenant %s: %w", t.CRMKind, t.Name, err)
 	}

@@ -70,9 +70,7 @@ func NewRegistry(opts Opts) *crm.Registry {
 	}
 
 	reg := crm.NewRegistry()
-	reg.RegisterExternalID(shopmonkey.Kind, shopmonkey.ParseExternalID)
-	reg.RegisterExternalID(tekmetric.Kind, tekmetric.ParseExternalID)
-	reg.Register(shopmonkey.Kind, func(t lead.Tenant, secret lead.Secret) (crm.Adapter, error) {
+	reg.Register(crm.Kind{Name: shopmonkey.Kind, ParseExternalID: shopmonkey.ParseExternalID, NewAdapter: func(t lead.Tenant, secret lead.Secret) (crm.Adapter, error) {
 		var errs []error
 		if strings.TrimSpace(t.CRMLocationID) == "" {
 			errs = append(errs, invalid("crm_location_id", "is required: the ShopMonkey location id"))
@@ -90,8 +88,8 @@ func NewRegistry(opts Opts) *crm.Registry {
 			HTTPClient: clientFor(t),
 			Timeout:    opts.ShopMonkeyTimeout,
 		})
-	})
-	reg.Register(tekmetric.Kind, func(t lead.Tenant, secret lead.Secret) (crm.Adapter, error) {
+	}})
+	reg.Register(crm.Kind{Name: tekmetric.Kind, ParseExternalID: tekmetric.ParseExternalID, NewAdapter: func(t lead.Tenant, secret lead.Secret) (crm.Adapter, error) {
 		var errs []error
 		shopID, err := strconv.ParseInt(t.CRMLocationID, 10, 64)
 		if err != nil || shopID <= 0 {
@@ -123,7 +121,7 @@ func NewRegistry(opts Opts) *crm.Registry {
 			Timeout:      opts.TekmetricTimeout,
 			Tokens:       tokens,
 		})
-	})
+	}})
 	return reg
 }
 
