@@ -49,6 +49,9 @@ type executionKey struct{}
 type execution struct {
 	args       RecordJobExecutionArgs
 	recordedTx bool
+	// now is the Deps clock, so that the row completeTx writes is timed by
+	// the same clock as the rest of the run's.
+	now func() time.Time
 }
 
 // Work wraps one run.
@@ -60,7 +63,7 @@ func (r *ExecutionRecorder) Work(ctx context.Context, job *rivertype.JobRow, doI
 	exec := &execution{args: RecordJobExecutionArgs{
 		JobID: job.ID, Run: runNumber(job), Attempt: job.Attempt, JobKind: job.Kind, Queue: job.Queue,
 		TenantID: ids.TenantID, LeadID: ids.LeadID, StartedAt: r.deps.now(),
-	}}
+	}, now: r.deps.now}
 	if exec.args.Run > 1 {
 		r.recordAbandoned(ctx, job, exec.args)
 	}
@@ -156,32 +159,6 @@ func (r *ExecutionRecorder) recordAbandoned(ctx context.Context, job *rivertype.
 		}
 		r.record(ctx, a, store.OutcomeAbandoned, msg)
 	}
-}
-
-// completeTx completes job in tx and writes its execution row in the same
-// transaction. Every worker ends its successful path with it. The row is
-// written directly rather than through a record_job_execution job: the
-// completion and its record then commit together, and the path of a lead
-// costs half the jobs (measured by `make bench`: the recording jobs were
-// half of all jobs and most of Postgres' time per lead).
-func completeTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, job *river.Job[T]) error {
-	if exec, ok := ctx.Value(executionKey{}).(*execution); ok {
-		a := exec.args
-		if err := store.New(tx).RecordExecution(ctx, a.TenantID, store.Execution{
-			JobID: a.JobID, Run: a.Run, Attempt: a.Attempt, Kind: a.JobKind, Queue: a.Queue, LeadID: a.LeadID,
-			Outcome: store.OutcomeCompleted, StartedAt: a.StartedAt, FinishedAt: time.Now(),
-		}); err != nil {
-			return err
-		}
-		exec.recordedTx = true
-	}
-	if err := dropCustomerData(ctx, tx, job.ID, job.Args); err != nil {
-		return err
-	}
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
-		return fmt.Errorf("error completing job: %w", err)
-	}
-	return nil
 }
 
 // runNumber numbers a job's runs 1, 2, 3...: River decrements attempt on a

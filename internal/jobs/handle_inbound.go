@@ -62,9 +62,9 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 // A text handled before changes nothing.
 func handleInbound[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, inboundID int64) error {
 	st := store.New(d.Pool)
-	tenant, err := st.GetTenant(ctx, tenantID)
+	tenant, err := loadTenant(ctx, st, tenantID, evenDisabled)
 	if err != nil {
-		return cancelIfNotFound(err)
+		return err
 	}
 	in, err := st.GetInbound(ctx, tenantID, inboundID)
 	if err != nil {
@@ -222,33 +222,4 @@ func inboundKind(optOutType, body string) lead.InboundKind {
 		return lead.InboundHelp
 	}
 	return lead.ClassifyInbound(body)
-}
-
-// cancelPendingSteps cancels, in tx, the lead's send jobs of the given
-// kinds that have never run, and returns how many. A job that ran before
-// is left to run again: its send may be in flight or interrupted (the
-// outbox row in sending), and only its next run can find out whether the
-// provider has the message and record it (make chaos caught cancelled
-// retries leaving texts the provider had unrecorded). When it runs, the
-// guards read the lead's new status under the outbox row lock and stop
-// anything not yet sent.
-func cancelPendingSteps(ctx context.Context, tx pgx.Tx, tenantID, leadID uuid.UUID, kinds ...string) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT id FROM river_job
-		WHERE kind = ANY($1) AND args->>'tenant_id' = $2 AND args->>'lead_id' = $3
-		AND state IN ('scheduled', 'available', 'pending') AND coalesce(cardinality(attempted_by), 0) = 0`,
-		kinds, tenantID.String(), leadID.String())
-	if err != nil {
-		return 0, fmt.Errorf("error finding pending steps of lead %s: %w", leadID, err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return 0, fmt.Errorf("error finding pending steps of lead %s: %w", leadID, err)
-	}
-	client := river.ClientFromContext[pgx.Tx](ctx)
-	for _, id := range ids {
-		if _, err := client.JobCancelTx(ctx, tx, id); err != nil {
-			return 0, fmt.Errorf("error cancelling step job %d of lead %s: %w", id, leadID, err)
-		}
-	}
-	return len(ids), nil
 }

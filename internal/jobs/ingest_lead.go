@@ -81,12 +81,9 @@ func (w *IngestLeadWorker) Work(ctx context.Context, job *river.Job[IngestLeadAr
 
 func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLeadArgs]) error {
 	a := job.Args
-	tenant, err := store.New(w.deps.Pool).GetTenant(ctx, a.TenantID)
+	tenant, err := loadTenant(ctx, store.New(w.deps.Pool), a.TenantID, enabledOnly)
 	if err != nil {
-		return cancelIfNotFound(err)
-	}
-	if !tenant.Enabled {
-		return river.JobCancel(fmt.Errorf("tenant %s is disabled", tenant.Name))
+		return err
 	}
 	adapter, err := w.deps.adapter(tenant)
 	if err != nil {
@@ -236,5 +233,3 @@ func scheduleSequence(ctx context.Context, tx pgx.Tx, t lead.Tenant, leadID uuid
 	}
 	return nil
 }
-
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -135,23 +134,6 @@ func (d *Deps) now() time.Time {
 		return d.Now()
 	}
 	return time.Now()
-}
-
-// inTx runs fn in a transaction and commits it. fn ends with completeTx,
-// so the commit also completes the job.
-func (d *Deps) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := d.Pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("error beginning transaction: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("error committing: %w", err)
-	}
-	return nil
 }
 
 // crmError turns an adapter error into what the job should do next: snooze

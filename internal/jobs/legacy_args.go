@@ -56,8 +56,8 @@ func NewLegacyHandleInboundWorker(deps *Deps) *LegacyHandleInboundWorker {
 // Work stores, then handles, the text.
 func (w *LegacyHandleInboundWorker) Work(ctx context.Context, job *river.Job[LegacyHandleInboundArgs]) error {
 	a := job.Args
-	if _, err := store.New(w.deps.Pool).GetTenant(ctx, a.TenantID); err != nil {
-		return cancelIfNotFound(err)
+	if _, err := loadTenant(ctx, store.New(w.deps.Pool), a.TenantID, evenDisabled); err != nil {
+		return err
 	}
 	id, _, err := store.New(w.deps.Pool).RecordInbound(ctx, a.TenantID, inboundMessage(InboundText{
 		MessageSID: a.MessageSID, From: a.From, To: a.To, Body: a.Body, OptOutType: a.OptOutType, ReceivedAt: a.ReceivedAt,

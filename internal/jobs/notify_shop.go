@@ -43,9 +43,9 @@ func NewNotifyShopWorker(deps *Deps) *NotifyShopWorker { return &NotifyShopWorke
 func (w *NotifyShopWorker) Work(ctx context.Context, job *river.Job[NotifyShopArgs]) error {
 	a := job.Args
 	st := store.New(w.deps.Pool)
-	t, err := st.GetTenant(ctx, a.TenantID)
+	t, err := loadTenant(ctx, st, a.TenantID, evenDisabled)
 	if err != nil {
-		return cancelIfNotFound(err)
+		return err
 	}
 	if t.NotifyEmail == "" {
 		return river.JobCancel(fmt.Errorf("tenant %s has no notify_email any more", t.Name))

@@ -64,12 +64,9 @@ func NewPollCRMWorker(deps *Deps) *PollCRMWorker { return &PollCRMWorker{deps: d
 // succeeds clears the flag.
 func (w *PollCRMWorker) Work(ctx context.Context, job *river.Job[PollCRMArgs]) error {
 	a := job.Args
-	tenant, err := store.New(w.deps.Pool).GetTenant(ctx, a.TenantID)
+	tenant, err := loadTenant(ctx, store.New(w.deps.Pool), a.TenantID, enabledOnly)
 	if err != nil {
-		return cancelIfNotFound(err)
-	}
-	if !tenant.Enabled {
-		return river.JobCancel(fmt.Errorf("tenant %s is disabled", tenant.Name))
+		return err
 	}
 	adapter, err := w.deps.adapter(tenant)
 	if err != nil {
@@ -152,12 +149,4 @@ func (w *PollCRMWorker) ingests(ctx context.Context, st *store.Store, tenant lea
 		}})
 	}
 	return params, nil
-}
-
-// cancelIfNotFound cancels a job whose tenant is gone; other errors retry.
-func cancelIfNotFound(err error) error {
-	if isNotFound(err) {
-		return river.JobCancel(err)
-	}
-	return err
 }

@@ -72,12 +72,9 @@ const resultTimeout = 10 * time.Second
 // provider before sending again; when nothing can tell, the row becomes
 // ambiguous and waits for an operator instead of risking a second message.
 func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID, leadID uuid.UUID, stepName string, ch channel) error {
-	tenant, err := store.New(d.Pool).GetTenant(ctx, tenantID)
+	tenant, err := loadTenant(ctx, store.New(d.Pool), tenantID, enabledOnly)
 	if err != nil {
-		return cancelIfNotFound(err)
-	}
-	if !tenant.Enabled {
-		return river.JobCancel(fmt.Errorf("tenant %s is disabled", tenant.Name))
+		return err
 	}
 	step, ok := tenant.SequenceOrDefault().Find(stepName, ch.kind)
 	help := ch.kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsHelpAnswer()
