@@ -17,16 +17,21 @@ import (
 )
 
 // channel is what differs between a text and an email; deliver is the
-// outbox logic they share.
-type channel struct {
-	kind lead.Channel
-	// compose renders the message of one step for a lead.
-	compose func(t lead.Tenant, l lead.Lead, step lead.Step) (lead.Message, error)
-	// send hands the message to the provider and returns its id.
-	send func(ctx context.Context, t lead.Tenant, m lead.Message) (string, error)
+// outbox logic they share. Its implementations, smsChannel and
+// emailChannel, each read top to bottom: render and choose the sender,
+// call the provider, ask the provider.
+type channel interface {
+	// kind names the channel in the outbox and in the logs.
+	kind() lead.Channel
+	// compose renders the message of one step for a lead and chooses its
+	// sender. The outbox row keeps both (store.LockMessage), and every
+	// attempt sends what the row holds.
+	compose(t lead.Tenant, l lead.Lead, step lead.Step) (lead.Message, error)
+	// send hands the stored message to the provider and returns its id.
+	send(ctx context.Context, m lead.Message) (providerID string, err error)
 	// find asks whether the provider already has m (sent since the
 	// claim): found, absent (safe to send again) or unknown.
-	find func(ctx context.Context, t lead.Tenant, m lead.Message) (providerID string, v verdict, err error)
+	find(ctx context.Context, m lead.Message) (providerID string, v verdict, err error)
 }
 
 // verdict is what a reconcile learned about an interrupted send.
@@ -76,25 +81,9 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 	if err != nil {
 		return err
 	}
-	step, ok := tenant.SequenceOrDefault().Find(stepName, ch.kind)
-	help := ch.kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsHelpAnswer()
-	switch {
-	case help:
-		step, ok = helpStep(tenant, stepName), true
-	case !ok:
-		// The shop changed its sequence since this step was scheduled.
-		return river.JobCancel(fmt.Errorf("step %s (%s) is no longer in tenant %s's sequence", stepName, ch.kind, tenant.Name))
-	}
-	// The answer to HELP is owed at once, whatever the hour (it is not a
-	// solicitation); everything else waits for the window.
-	if ch.kind == lead.ChannelSMS && !help {
-		if wait, err := outsideWindow(tenant, d.now()); err != nil || wait > 0 {
-			if err != nil {
-				return river.JobCancel(err)
-			}
-			// Not an attempt: the text waits for the shop's next opening.
-			return river.JobSnooze(wait)
-		}
+	step, err := stepToSend(d, tenant, stepName, ch.kind())
+	if err != nil {
+		return err
 	}
 	// The lead is read here only to render the body; the guards read it
 	// again under the row lock.
@@ -104,16 +93,62 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 	}
 	draft, err := ch.compose(tenant, l, step)
 	if err != nil {
-		return river.JobCancel(fmt.Errorf("error composing %s %s for lead %s: %w", step, ch.kind, leadID, err))
+		return river.JobCancel(fmt.Errorf("error composing %s %s for lead %s: %w", step, ch.kind(), leadID, err))
 	}
+	msg, what, err := claim(ctx, d, job, tenant, step, draft, ch)
+	if err != nil {
+		return err
+	}
+	switch what {
+	case decideDone:
+		return nil
+	case decideReconcile:
+		resend, err := reconcile(ctx, d, job, tenant, step, msg, ch)
+		if err != nil || !resend {
+			return err
+		}
+	}
+	providerID, sendErr := ch.send(ctx, msg)
+	return recordResult(ctx, d, job, tenantID, msg, ch, providerID, sendErr)
+}
 
-	var (
-		msg  lead.Message
-		what decision
-	)
-	if err := d.inTx(ctx, func(tx pgx.Tx) error {
+// stepToSend is the step of the tenant's sequence the job sends now, or
+// what the job does instead: cancel when the step is gone from the
+// sequence (or the window can never open), snooze until the shop's window
+// opens.
+func stepToSend(d *Deps, tenant lead.Tenant, stepName string, kind lead.Channel) (lead.Step, error) {
+	step, ok := tenant.SequenceOrDefault().Find(stepName, kind)
+	help := kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsHelpAnswer()
+	switch {
+	case help:
+		// The answer to HELP is owed at once, whatever the hour (it is
+		// not a solicitation).
+		return helpStep(tenant, stepName), nil
+	case !ok:
+		// The shop changed its sequence since this step was scheduled.
+		return lead.Step{}, river.JobCancel(fmt.Errorf("step %s (%s) is no longer in tenant %s's sequence", stepName, kind, tenant.Name))
+	}
+	// Everything else waits for the window.
+	if kind == lead.ChannelSMS {
+		if wait, err := outsideWindow(tenant, d.now()); err != nil || wait > 0 {
+			if err != nil {
+				return lead.Step{}, river.JobCancel(err)
+			}
+			// Not an attempt: the text waits for the shop's next opening.
+			return lead.Step{}, river.JobSnooze(wait)
+		}
+	}
+	return step, nil
+}
+
+// claim is the send's first transaction: lock the outbox row (creating it
+// from draft), and either find it settled (done), find it in sending
+// (reconcile, outside the lock), stop it by a guard (done), or move it to
+// sending and commit before any provider call (send).
+func claim[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenant lead.Tenant, step lead.Step, draft lead.Message, ch channel) (msg lead.Message, what decision, err error) {
+	err = d.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
-		if msg, err = st.LockMessage(ctx, tenantID, draft); err != nil {
+		if msg, err = st.LockMessage(ctx, tenant.ID, draft); err != nil {
 			return err
 		}
 		switch {
@@ -133,23 +168,9 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 			return completeTx(ctx, tx, job)
 		}
 		what = decideSend
-		return st.MarkMessageSending(ctx, tenantID, msg.ID, d.now())
-	}); err != nil {
-		return err
-	}
-
-	switch what {
-	case decideDone:
-		return nil
-	case decideReconcile:
-		resend, err := reconcile(ctx, d, job, tenant, step, msg, ch)
-		if err != nil || !resend {
-			return err
-		}
-	}
-
-	providerID, sendErr := ch.send(ctx, tenant, msg)
-	return recordResult(ctx, d, job, tenantID, msg, ch, providerID, sendErr)
+		return st.MarkMessageSending(ctx, tenant.ID, msg.ID, d.now())
+	})
+	return msg, what, err
 }
 
 // helpStep is the one-off step that answers a customer's HELP with the
@@ -196,7 +217,7 @@ func applyGuards(ctx context.Context, tx pgx.Tx, st *store.Store, tenant lead.Te
 	if err != nil {
 		return false, err
 	}
-	suppressed, err := st.IsSuppressed(ctx, tenantID, ch.kind, msg.To)
+	suppressed, err := st.IsSuppressed(ctx, tenantID, ch.kind(), msg.To)
 	if err != nil {
 		return false, err
 	}
@@ -230,7 +251,7 @@ func recordResult[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[
 			return completeTx(ctx, tx, job)
 		}
 		if messaging.ClassOf(sendErr) == messaging.ClassOptedOut {
-			if err := st.Suppress(ctx, tenantID, ch.kind, msg.To, sendErr.Error(), "provider"); err != nil {
+			if err := st.Suppress(ctx, tenantID, ch.kind(), msg.To, sendErr.Error(), "provider"); err != nil {
 				return err
 			}
 		}
@@ -294,11 +315,11 @@ func afterSendFailed(msg lead.Message, ch channel, sendErr error) error {
 		}
 		return sendErr
 	case messaging.ClassOptedOut:
-		return river.JobCancel(fmt.Errorf("%s to lead %s: recipient opted out: %w", ch.kind, msg.LeadID, sendErr))
+		return river.JobCancel(fmt.Errorf("%s to lead %s: recipient opted out: %w", ch.kind(), msg.LeadID, sendErr))
 	case messaging.ClassPermanent:
-		return river.JobCancel(fmt.Errorf("%s to lead %s failed for good: %w", ch.kind, msg.LeadID, sendErr))
+		return river.JobCancel(fmt.Errorf("%s to lead %s failed for good: %w", ch.kind(), msg.LeadID, sendErr))
 	}
-	return fmt.Errorf("%s to lead %s may or may not have been sent; the next attempt checks: %w", ch.kind, msg.LeadID, sendErr)
+	return fmt.Errorf("%s to lead %s may or may not have been sent; the next attempt checks: %w", ch.kind(), msg.LeadID, sendErr)
 }
 
 // reconcile decides what to do with a message left in sending. It returns
@@ -313,12 +334,12 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 		// (a rescued duplicate of this job). Look again later.
 		return false, river.JobSnooze(wait)
 	}
-	providerID, v, findErr := ch.find(ctx, tenant, msg)
+	providerID, v, findErr := ch.find(ctx, msg)
 	if findErr != nil {
 		if job.Attempt >= job.MaxAttempts {
 			return false, markAmbiguous(ctx, d, job, tenant.ID, msg, ch, "could not ask the provider: "+findErr.Error())
 		}
-		return false, fmt.Errorf("error checking whether %s %s went out: %w", ch.kind, msg.ID, findErr)
+		return false, fmt.Errorf("error checking whether %s %s went out: %w", ch.kind(), msg.ID, findErr)
 	}
 	if v == verdictUnknown {
 		if remaining := d.ConfirmWait - since; remaining > 0 {
@@ -365,10 +386,10 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 	switch {
 	case v == verdictFound:
 		d.Logger.InfoContext(ctx, "interrupted send had gone out; recorded it",
-			slog.String("channel", string(ch.kind)), slog.String("message_id", msg.ID.String()))
+			slog.String("channel", string(ch.kind())), slog.String("message_id", msg.ID.String()))
 	case resend:
 		d.Logger.InfoContext(ctx, "interrupted send had not gone out; sending again",
-			slog.String("channel", string(ch.kind)), slog.String("message_id", msg.ID.String()))
+			slog.String("channel", string(ch.kind())), slog.String("message_id", msg.ID.String()))
 	}
 	return resend, nil
 }
@@ -378,7 +399,7 @@ const confirmPoll = 15 * time.Second
 
 func markAmbiguous[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, msg lead.Message, ch channel, reason string) error {
 	d.Logger.WarnContext(ctx, "message outcome unknown; marked ambiguous for an operator (enqueue messages / enqueue resend)",
-		slog.String("channel", string(ch.kind)), slog.String("tenant_id", tenantID.String()),
+		slog.String("channel", string(ch.kind())), slog.String("tenant_id", tenantID.String()),
 		slog.String("message_id", msg.ID.String()), slog.String("reason", lead.MaskContacts(reason)))
 	return d.inTx(ctx, func(tx pgx.Tx) error {
 		if err := store.New(tx).SetMessageStatus(ctx, tenantID, msg.ID, lead.MessageAmbiguous, reason); err != nil {

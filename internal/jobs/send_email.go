@@ -5,10 +5,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
-
-	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/messaging"
-	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
 // SendEmailArgs emails one step of one lead.
@@ -39,58 +35,7 @@ type SendEmailWorker struct {
 
 // NewSendEmailWorker returns the worker.
 func NewSendEmailWorker(deps *Deps) *SendEmailWorker {
-	w := &SendEmailWorker{deps: deps}
-	w.ch = channel{
-		kind: lead.ChannelEmail,
-		compose: func(t lead.Tenant, l lead.Lead, step lead.Step) (lead.Message, error) {
-			tmpl := step.Wording(t.Templates.Or(deps.Templates))
-			data := lead.NewMessageData(t, l)
-			subject, err := lead.RenderTemplate(step.Name+".email_subject", tmpl.EmailSubject, data)
-			if err != nil {
-				return lead.Message{}, err
-			}
-			body, err := lead.RenderTemplate(step.Name+".email_text", tmpl.EmailText, data)
-			if err != nil {
-				return lead.Message{}, err
-			}
-			return lead.Message{LeadID: l.ID, Step: step.Name, Channel: lead.ChannelEmail, To: string(l.Email),
-				From: t.EmailFrom, Subject: subject, Body: body}, nil
-		},
-		send: func(ctx context.Context, t lead.Tenant, m lead.Message) (string, error) {
-			return deps.Email.SendEmail(ctx, messaging.Email{
-				To: m.To, From: t.EmailFrom, FromName: t.EmailFromName, Subject: m.Subject, Text: m.Body,
-				// Events come back with these, which is how a bounce or
-				// an unsubscribe finds its message and tenant.
-				CustomArgs: map[string]string{
-					"tenant_id": t.ID.String(), "lead_id": m.LeadID.String(), "message_id": m.ID.String(),
-				},
-			})
-		},
-		find: func(ctx context.Context, _ lead.Tenant, m lead.Message) (string, verdict, error) {
-			return confirmEmail(ctx, deps, m)
-		},
-	}
-	return w
-}
-
-// confirmEmail reconciles an interrupted email. SendGrid has no lookup by
-// our ids (short of the paid Email Activity API), but every email it
-// accepts produces a "processed" event carrying our message id in its
-// custom args. That event arriving proves the email went out (found). Its
-// absence proves nothing: SendGrid neither orders its events nor redelivers
-// a rejected batch promptly, so a later send's event can arrive long before
-// this one's. So without the event the verdict stays unknown; the caller
-// waits up to ConfirmWait and then marks the message ambiguous for an
-// operator. An event that arrives later still marks it sent.
-func confirmEmail(ctx context.Context, deps *Deps, m lead.Message) (string, verdict, error) {
-	id, found, err := store.New(deps.Pool).ProcessedEvent(ctx, m.TenantID, m.ID)
-	if err != nil {
-		return "", verdictUnknown, err
-	}
-	if found {
-		return id, verdictFound, nil
-	}
-	return "", verdictUnknown, nil
+	return &SendEmailWorker{deps: deps, ch: emailChannel{deps: deps}}
 }
 
 // Work delivers the email through the outbox.

@@ -47,20 +47,26 @@ func (s MessageStatus) Done() bool {
 
 // Message is one row of the outbox: one step of one lead on one channel.
 type Message struct {
-	ID         uuid.UUID
-	TenantID   uuid.UUID
-	LeadID     uuid.UUID
-	Step       string
-	Channel    Channel
-	To         string
-	From       string
-	Subject    string
-	Body       string
-	Status     MessageStatus
-	ProviderID string
-	Attempts   int
-	LastError  string
-	SendingAt  time.Time
-	SentAt     time.Time
-	CreatedAt  time.Time
+	ID       uuid.UUID
+	TenantID uuid.UUID
+	LeadID   uuid.UUID
+	Step     string
+	Channel  Channel
+	To       string
+	// From, MessagingServiceSID and FromName are the sender, chosen when
+	// the message is composed and used by every attempt: a text's From
+	// number and Messaging Service (either may be empty, not both), an
+	// email's address and display name.
+	From                string
+	MessagingServiceSID string
+	FromName            string
+	Subject             string
+	Body                string
+	Status              MessageStatus
+	ProviderID          string
+	Attempts            int
+	LastError           string
+	SendingAt           time.Time
+	SentAt              time.Time
+	CreatedAt           time.Time
 }

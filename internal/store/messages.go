@@ -12,16 +12,16 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
-const messageColumns = `id, tenant_id, lead_id, step, channel, to_address, from_address, subject,
-	body, status, coalesce(provider_id, ''), attempts, last_error, sending_at, sent_at, created_at`
+const messageColumns = `id, tenant_id, lead_id, step, channel, to_address, from_address,
+	messaging_service_sid, from_name, subject, body, status, coalesce(provider_id, ''), attempts, last_error, sending_at, sent_at, created_at`
 
 func scanMessage(row pgx.Row) (lead.Message, error) {
 	var (
 		m                 lead.Message
 		sendingAt, sentAt *time.Time
 	)
-	err := row.Scan(&m.ID, &m.TenantID, &m.LeadID, &m.Step, &m.Channel, &m.To, &m.From, &m.Subject,
-		&m.Body, &m.Status, &m.ProviderID, &m.Attempts, &m.LastError, &sendingAt, &sentAt, &m.CreatedAt)
+	err := row.Scan(&m.ID, &m.TenantID, &m.LeadID, &m.Step, &m.Channel, &m.To, &m.From,
+		&m.MessagingServiceSID, &m.FromName, &m.Subject, &m.Body, &m.Status, &m.ProviderID, &m.Attempts, &m.LastError, &sendingAt, &sentAt, &m.CreatedAt)
 	if sendingAt != nil {
 		m.SendingAt = *sendingAt
 	}
@@ -35,8 +35,8 @@ func scanMessage(row pgx.Row) (lead.Message, error) {
 // from m when it does not exist yet, and locks it for the rest of the
 // transaction. A second worker running the same step (a rescued job, a
 // duplicate) waits here until the first commits, then sees its outcome.
-// The body is fixed when the row is created: a retry sends what the first
-// attempt rendered.
+// The body and the sender are fixed when the row is created: a retry sends
+// what the first attempt rendered, from whom it chose.
 func (s *Store) LockMessage(ctx context.Context, tenantID uuid.UUID, m lead.Message) (got lead.Message, err error) {
 	db, done, err := s.open(ctx, tenantID)
 	if err != nil {
@@ -44,10 +44,12 @@ func (s *Store) LockMessage(ctx context.Context, tenantID uuid.UUID, m lead.Mess
 	}
 	defer done(&err)
 	_, err = db.Exec(ctx, `
-		INSERT INTO messages (tenant_id, lead_id, step, channel, to_address, from_address, subject, body, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		INSERT INTO messages (tenant_id, lead_id, step, channel, to_address, from_address,
+			messaging_service_sid, from_name, subject, body, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (tenant_id, lead_id, step, channel) DO NOTHING`,
-		tenantID, m.LeadID, m.Step, m.Channel, m.To, m.From, m.Subject, m.Body, statusOr(m.Status, lead.MessagePending))
+		tenantID, m.LeadID, m.Step, m.Channel, m.To, m.From,
+		m.MessagingServiceSID, m.FromName, m.Subject, m.Body, statusOr(m.Status, lead.MessagePending))
 	if err != nil {
 		return lead.Message{}, fmt.Errorf("error creating message %s/%s for lead %s: %w", m.Step, m.Channel, m.LeadID, err)
 	}
