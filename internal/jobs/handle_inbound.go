@@ -79,76 +79,97 @@ func handleInbound[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job
 	}
 	kind := lead.InboundKind(in.Kind)
 	return d.inTx(ctx, func(tx pgx.Tx) error {
-		st := store.New(tx)
-		// Every lead of this customer answers to the text: a reply or a
-		// STOP stops all their sequences, not only the newest one's. The
-		// number is locked first, so texts to it claimed from now on wait
-		// for this transaction; the leads are read under that lock and
-		// then locked too, which waits for their emails' claims under way
-		// (see store.LockCustomer).
-		if err := store.LockCustomer(ctx, tx, tenant.ID, string(from), nil); err != nil {
-			return err
-		}
-		leads, err := st.FindLeadsByPhone(ctx, tenant.ID, from)
+		return applyInbound(ctx, d, tx, job, tenant, in, from, kind)
+	})
+}
+
+// applyInbound is handleInbound's transaction: it marks the text handled
+// and applies it to the customer's number and leads, then completes the
+// job.
+func applyInbound[T river.JobArgs](ctx context.Context, d *Deps, tx pgx.Tx, job *river.Job[T], tenant lead.Tenant, in store.InboundMessage, from lead.PhoneNumber, kind lead.InboundKind) error {
+	st := store.New(tx)
+	leads, err := lockCustomerLeads(ctx, tx, st, tenant.ID, from)
+	if err != nil {
+		return err
+	}
+	known := len(leads) > 0
+	var l lead.Lead
+	if known {
+		l = leads[0] // the newest: the text is recorded against it
+	}
+	marked, err := st.MarkInboundHandled(ctx, tenant.ID, in.ID, l.ID)
+	if err != nil {
+		return err
+	}
+	if !marked {
+		return completeTx(ctx, tx, job)
+	}
+	if overruled, err := overruledLater(ctx, st, tenant.ID, from, kind, in); err != nil || overruled {
 		if err != nil {
 			return err
 		}
-		if err := store.LockCustomer(ctx, tx, tenant.ID, "", leadIDs(leads)); err != nil {
+		return completeTx(ctx, tx, job)
+	}
+	switch kind {
+	case lead.InboundStop:
+		if err := st.Suppress(ctx, tenant.ID, lead.ChannelSMS, string(from), "the customer texted "+strings.ToUpper(strings.TrimSpace(in.Body)), "inbound"); err != nil {
 			return err
 		}
-		known := len(leads) > 0
-		var l lead.Lead
+	case lead.InboundStart:
+		if err := st.Unsuppress(ctx, tenant.ID, lead.ChannelSMS, string(from)); err != nil {
+			return err
+		}
+	}
+	if kind == lead.InboundHelp {
 		if known {
-			l = leads[0] // the newest: the text is recorded against it
-		}
-		marked, err := st.MarkInboundHandled(ctx, tenant.ID, in.ID, l.ID)
-		if err != nil {
-			return err
-		}
-		if !marked {
-			return completeTx(ctx, tx, job)
-		}
-		// STOP and START are applied only if the customer did not say the
-		// opposite later: jobs retry and run concurrently, so the later
-		// keyword can be handled first.
-		if kind == lead.InboundStop || kind == lead.InboundStart {
-			opposite := lead.InboundStart
-			if kind == lead.InboundStart {
-				opposite = lead.InboundStop
-			}
-			later, err := st.InboundAfter(ctx, tenant.ID, string(from), string(opposite), in.ReceivedAt)
-			if err != nil {
-				return err
-			}
-			if later {
-				return completeTx(ctx, tx, job)
-			}
-		}
-		switch kind {
-		case lead.InboundStop:
-			if err := st.Suppress(ctx, tenant.ID, lead.ChannelSMS, string(from), "the customer texted "+strings.ToUpper(strings.TrimSpace(in.Body)), "inbound"); err != nil {
-				return err
-			}
-		case lead.InboundStart:
-			if err := st.Unsuppress(ctx, tenant.ID, lead.ChannelSMS, string(from)); err != nil {
-				return err
-			}
-		}
-		if kind == lead.InboundHelp {
-			if known {
-				if err := applyToLead(ctx, d, tx, st, tenant, l, kind, in, true); err != nil {
-					return err
-				}
-			}
-			return completeTx(ctx, tx, job)
-		}
-		for i, each := range leads {
-			if err := applyToLead(ctx, d, tx, st, tenant, each, kind, in, i == 0); err != nil {
+			if err := applyToLead(ctx, d, tx, st, tenant, l, kind, in, true); err != nil {
 				return err
 			}
 		}
 		return completeTx(ctx, tx, job)
-	})
+	}
+	for i, each := range leads {
+		if err := applyToLead(ctx, d, tx, st, tenant, each, kind, in, i == 0); err != nil {
+			return err
+		}
+	}
+	return completeTx(ctx, tx, job)
+}
+
+// lockCustomerLeads returns, newest first, every lead of the customer who
+// texted from, locked in tx. Every lead of this customer answers to the
+// text: a reply or a STOP stops all their sequences, not only the newest
+// one's. The number is locked first, so texts to it claimed from now on
+// wait for this transaction; the leads are read under that lock and then
+// locked too, which waits for their emails' claims under way (see
+// store.LockCustomer).
+func lockCustomerLeads(ctx context.Context, tx pgx.Tx, st *store.Store, tenantID uuid.UUID, from lead.PhoneNumber) ([]lead.Lead, error) {
+	if err := store.LockCustomer(ctx, tx, tenantID, string(from), nil); err != nil {
+		return nil, err
+	}
+	leads, err := st.FindLeadsByPhone(ctx, tenantID, from)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.LockCustomer(ctx, tx, tenantID, "", leadIDs(leads)); err != nil {
+		return nil, err
+	}
+	return leads, nil
+}
+
+// overruledLater reports whether a STOP or START is overruled by the
+// opposite keyword the customer texted after it. STOP and START are
+// applied only if the customer did not say the opposite later: jobs retry
+// and run concurrently, so the later keyword can be handled first.
+func overruledLater(ctx context.Context, st *store.Store, tenantID uuid.UUID, from lead.PhoneNumber, kind lead.InboundKind, in store.InboundMessage) (bool, error) {
+	if kind != lead.InboundStop && kind != lead.InboundStart {
+		return false, nil
+	}
+	opposite := lead.InboundStart
+	if kind == lead.InboundStart {
+		opposite = lead.InboundStop
+	}
+	return st.InboundAfter(ctx, tenantID, string(from), string(opposite), in.ReceivedAt)
 }
 
 func leadIDs(leads []lead.Lead) []uuid.UUID {

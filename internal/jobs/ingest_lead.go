@@ -94,34 +94,53 @@ func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLead
 		return crmError(job.JobRow, "error fetching lead "+a.ExternalID, err)
 	}
 	if in.NotALead {
-		// A webhook named a record that is not an inquiry. It matters only
-		// to a lead we already have (its estimate was authorized, say).
-		exists, err := store.New(w.deps.Pool).LeadExists(ctx, tenant.ID, tenant.CRMKind, a.ExternalID)
-		if err != nil {
+		if done, err := w.notALead(ctx, job, tenant, in); done || err != nil {
 			return err
 		}
-		if !exists {
-			return w.deps.inTx(ctx, func(tx pgx.Tx) error {
-				if in.Source == lead.SourceAppointment && in.CustomerID != "" {
-					// Staff booked this customer: any open lead of theirs is
-					// booked, and its follow-ups stop.
-					if err := bookCustomer(ctx, tx, tenant, in.CustomerID); err != nil {
-						return err
-					}
-				}
-				return completeTx(ctx, tx, job)
-			})
-		}
 	}
+	l, err := fetchLead(ctx, job, adapter, tenant, in)
+	if err != nil {
+		return err
+	}
+	return w.storeLead(ctx, job, tenant, l)
+}
+
+// notALead handles a record a webhook named that is not an inquiry. It
+// matters only to a lead we already have (its estimate was authorized,
+// say): then it is ingested as usual (done false). Otherwise the job ends
+// here (done true), booking the customer's open leads when staff booked
+// them.
+func (w *IngestLeadWorker) notALead(ctx context.Context, job *river.Job[IngestLeadArgs], tenant lead.Tenant, in lead.Inquiry) (done bool, err error) {
+	exists, err := store.New(w.deps.Pool).LeadExists(ctx, tenant.ID, tenant.CRMKind, job.Args.ExternalID)
+	if err != nil || exists {
+		return false, err
+	}
+	return true, w.deps.inTx(ctx, func(tx pgx.Tx) error {
+		if in.Source == lead.SourceAppointment && in.CustomerID != "" {
+			// Staff booked this customer: any open lead of theirs is
+			// booked, and its follow-ups stop.
+			if err := bookCustomer(ctx, tx, tenant, in.CustomerID); err != nil {
+				return err
+			}
+		}
+		return completeTx(ctx, tx, job)
+	})
+}
+
+// fetchLead fetches the record's customer and vehicle and builds the lead.
+// A record the CRM cannot complete, or that does not make a valid lead,
+// cancels the job with its version refused.
+func fetchLead(ctx context.Context, job *river.Job[IngestLeadArgs], adapter crm.Adapter, tenant lead.Tenant, in lead.Inquiry) (lead.Lead, error) {
+	a := job.Args
 	customer, err := adapter.GetCustomer(ctx, in.CustomerID)
 	if err != nil {
 		action := fmt.Sprintf("error fetching customer %s of lead %s", in.CustomerID, a.ExternalID)
 		if errors.Is(err, crm.ErrNotFound) {
 			// The record as fetched names a customer the CRM does not
 			// have: that version of it is refused.
-			return river.JobCancel(&refusedVersionError{version: in.Version, err: fmt.Errorf("%s: %w", action, err)})
+			return lead.Lead{}, river.JobCancel(&refusedVersionError{version: in.Version, err: fmt.Errorf("%s: %w", action, err)})
 		}
-		return crmError(job.JobRow, action, err)
+		return lead.Lead{}, crmError(job.JobRow, action, err)
 	}
 	var (
 		vehicle  lead.Vehicle
@@ -136,7 +155,7 @@ func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLead
 			// good phone and email was never contacted.
 			reason, ok := vehicleProblem(err)
 			if !ok {
-				return crmError(job.JobRow, fmt.Sprintf("error fetching vehicle %s of lead %s", in.VehicleID, a.ExternalID), err)
+				return lead.Lead{}, crmError(job.JobRow, fmt.Sprintf("error fetching vehicle %s of lead %s", in.VehicleID, a.ExternalID), err)
 			}
 			vehicle = lead.Vehicle{}
 			problems = append(problems, &lead.ValidationError{Field: "vehicle", Reason: reason})
@@ -146,9 +165,16 @@ func (w *IngestLeadWorker) ingest(ctx context.Context, job *river.Job[IngestLead
 	if err != nil {
 		// The refusal is of the version fetched, not of the one the job
 		// was given (a webhook's may be newer than what the CRM serves).
-		return river.JobCancel(&refusedVersionError{version: in.Version, err: fmt.Errorf("lead %s: %w", a.ExternalID, err)})
+		return lead.Lead{}, river.JobCancel(&refusedVersionError{version: in.Version, err: fmt.Errorf("lead %s: %w", a.ExternalID, err)})
 	}
+	return l, nil
+}
 
+// storeLead upserts the lead and, when this ingest is the one that
+// answers the customer, schedules its sequence, in one transaction with
+// the job's completion.
+func (w *IngestLeadWorker) storeLead(ctx context.Context, job *river.Job[IngestLeadArgs], tenant lead.Tenant, l lead.Lead) error {
+	a := job.Args
 	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
 		id, inserted, err := st.UpsertLead(ctx, tenant.ID, l, !a.SendMessages)
