@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -82,7 +81,7 @@ func (w *SchedulePollsWorker) Work(ctx context.Context, job *river.Job[ScheduleP
 		return err
 	}
 	if total > 0 {
-		w.deps.Logger.DebugContext(ctx, "scheduled polls", slog.Int("tenants", total), slog.Duration("took", time.Since(now)))
+		w.deps.Logger.DebugContext(ctx, "scheduled polls", slog.Int("tenants", total), slog.Duration("took", w.deps.now().Sub(now)))
 	}
 	return nil
 }
