@@ -8,17 +8,12 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
-// emailChannel delivers emails through SendGrid (deps.Email).
-type emailChannel struct{ deps *Deps }
-
-func (emailChannel) kind() lead.Channel { return lead.ChannelEmail }
-
 // compose renders the step's subject and text and chooses the sender: the
 // shop's address and display name as they are now, stored on the outbox
 // row for every attempt.
 func (c emailChannel) compose(t lead.Tenant, l lead.Lead, step lead.Step) (lead.Message, error) {
-	tmpl := step.Wording(t.Templates.Or(c.deps.Templates))
 	data := lead.NewMessageData(t, l)
+	tmpl := step.Wording(t.Templates.Or(c.deps.Templates))
 	subject, err := lead.RenderTemplate(step.Name+".email_subject", tmpl.EmailSubject, data)
 	if err != nil {
 		return lead.Message{}, err
@@ -62,3 +57,5 @@ func (c emailChannel) find(ctx context.Context, m lead.Message) (string, verdict
 	}
 	return "", verdictUnknown, nil
 }
+
+func (emailChannel) kind() lead.Channel { return lead.ChannelEmail }

@@ -34,6 +34,13 @@ type channel interface {
 	find(ctx context.Context, m lead.Message) (providerID string, v verdict, err error)
 }
 
+// The two channels, each in its file: smsChannel texts through Twilio
+// (deps.SMS), emailChannel emails through SendGrid (deps.Email).
+type (
+	smsChannel   struct{ deps *Deps }
+	emailChannel struct{ deps *Deps }
+)
+
 // verdict is what a reconcile learned about an interrupted send.
 type verdict int
 

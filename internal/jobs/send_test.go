@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 )
@@ -331,4 +333,118 @@ func TestSendEmail(t *testing.T) {
 		require.Equal(t, lead.MessageAmbiguous, m.Status)
 		require.Equal(t, 1, m.Attempts)
 	})
+}
+
+// TestSendKeepsTheStoredSender: the sender is chosen once, when the
+// message is composed, and every attempt sends from it and looks for it
+// under it. The shop changes its sender while a message is in flight
+// (between the first provider call and the retry). The code before read
+// the tenant's sender at every attempt: its reconcile looked for the text
+// under the new number, missed the one Twilio had and sent it again, from
+// the new number; its email retry went out from the new address.
+func TestSendKeepsTheStoredSender(t *testing.T) {
+	t.Parallel()
+
+	t.Run("SMSReconciledUnderTheStoredNumber", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "keepsms")
+		leadID := b.newLead(t, tenant, 1)
+		// Twilio creates the text, then its answer is lost (see
+		// answerLoser); the shop's new number is saved before that answer.
+		changed := tenant
+		changed.SMSFrom = "+15005550010"
+		sms, err := twilio.NewSender(twilio.SenderOpts{AccountSID: sandbox.DefaultTwilioAccountSID, AuthToken: sandbox.DefaultTwilioAuthToken,
+			BaseURL: b.beforeFirstPost(t, changed, "/twilio", newAnswerLoser(b.sandbox.Twilio, 1))})
+		require.NoError(t, err)
+		b.deps.SMS = sms
+		b.sendCompleted(t, jobs.SendSMSArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial})
+		msgs := b.sandbox.Twilio.Messages()
+		require.Len(t, msgs, 1, "the customer must get one text, not two")
+		require.Equal(t, tenant.SMSFrom, msgs[0].From)
+		m := b.message(t, tenant.ID, leadID, lead.ChannelSMS)
+		require.Equal(t, lead.MessageSent, m.Status)
+		require.Equal(t, msgs[0].Sid, m.ProviderID)
+		require.Equal(t, 1, m.Attempts, "reconciled, not sent again")
+		require.Equal(t, tenant.SMSFrom, m.From)
+		require.Empty(t, m.MessagingServiceSID)
+	})
+
+	t.Run("SMSFromNumberAndMessagingService", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		b := setup(t)
+		tenant := b.addShop(t, "keepservice")
+		tenant.MessagingServiceSID = "MG0123456789abcdef0123456789abcdef"
+		tenant, err := b.store.UpdateTenant(ctx, tenant, nil)
+		require.NoError(t, err)
+		leadID := b.newLead(t, tenant, 2)
+		b.sendCompleted(t, jobs.SendSMSArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial})
+		// Both go to Twilio, as they did when the send read them from the
+		// tenant: the number is the service's sender to use.
+		msgs := b.sandbox.Twilio.Messages()
+		require.Len(t, msgs, 1)
+		require.Equal(t, "+15005550006", msgs[0].From)
+		require.Equal(t, tenant.MessagingServiceSID, msgs[0].MessagingServiceSID)
+		m := b.message(t, tenant.ID, leadID, lead.ChannelSMS)
+		require.Equal(t, "+15005550006", m.From)
+		require.Equal(t, tenant.MessagingServiceSID, m.MessagingServiceSID)
+	})
+
+	t.Run("EmailRetriedFromTheStoredAddress", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "keepemail")
+		leadID := b.newLead(t, tenant, 3)
+		// SendGrid refuses the first try (429, nothing sent); the shop's
+		// new address is saved before that answer.
+		b.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 429, RetryAfter: time.Second, Count: 1})
+		changed := tenant
+		changed.EmailFrom, changed.EmailFromName = "desk@keepemail.example.com", "Keep Email Desk"
+		email, err := sendgrid.NewSender(sendgrid.SenderOpts{APIKey: sandbox.DefaultSendGridAPIKey,
+			BaseURL: b.beforeFirstPost(t, changed, "/sendgrid", b.sandbox.SendGrid)})
+		require.NoError(t, err)
+		b.deps.Email = email
+		b.sendCompleted(t, jobs.SendEmailArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial})
+		emails := b.sandbox.SendGrid.Emails()
+		require.Len(t, emails, 1)
+		require.Equal(t, tenant.EmailFrom, emails[0].From)
+		require.Equal(t, tenant.EmailFromName, emails[0].FromName)
+		m := b.message(t, tenant.ID, leadID, lead.ChannelEmail)
+		require.Equal(t, lead.MessageSent, m.Status)
+		require.Equal(t, 2, m.Attempts, "the refused try, then the one that went out")
+		require.Equal(t, tenant.EmailFrom, m.From)
+		require.Equal(t, tenant.EmailFromName, m.FromName)
+	})
+}
+
+// beforeFirstPost serves next under prefix on a server of its own and
+// returns its base URL. When the first provider call (a POST) arrives, it
+// saves the tenant changed before next answers: the change lands while the
+// message is in flight, after it was composed and claimed.
+func (b *testBundle) beforeFirstPost(t *testing.T, changed lead.Tenant, prefix string, next http.Handler) string {
+	t.Helper()
+	var once sync.Once
+	srv := httptest.NewServer(http.StripPrefix(prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			once.Do(func() {
+				if _, err := b.store.UpdateTenant(r.Context(), changed, nil); err != nil {
+					t.Errorf("error changing the tenant's sender: %v", err)
+				}
+			})
+		}
+		next.ServeHTTP(w, r)
+	})))
+	t.Cleanup(srv.Close)
+	return srv.URL + prefix
+}
+
+// sendCompleted starts a client, runs one send job and requires that it
+// completed.
+func (b *testBundle) sendCompleted(t *testing.T, args river.JobArgs) {
+	t.Helper()
+	client := b.startClient(t, jobs.ClientOpts{})
+	res, err := client.Insert(context.Background(), args, nil)
+	require.NoError(t, err)
+	require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, client, res.Job.ID).State)
 }

@@ -8,11 +8,6 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
-// smsChannel delivers texts through Twilio (deps.SMS).
-type smsChannel struct{ deps *Deps }
-
-func (smsChannel) kind() lead.Channel { return lead.ChannelSMS }
-
 // compose renders the step's text and chooses its sender: the shop's
 // number and its Messaging Service as they are now. Both are stored on the
 // outbox row, so a retry after the shop changed them still sends, and looks
@@ -63,3 +58,5 @@ func (c smsChannel) find(ctx context.Context, m lead.Message) (string, verdict, 
 func outboundSMS(m lead.Message) messaging.SMS {
 	return messaging.SMS{To: m.To, From: m.From, MessagingServiceSID: m.MessagingServiceSID, Body: m.Body}
 }
+
+func (smsChannel) kind() lead.Channel { return lead.ChannelSMS }
