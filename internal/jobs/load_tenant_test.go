@@ -22,28 +22,19 @@ import (
 func TestTenantPrologue(t *testing.T) {
 	t.Parallel()
 
-	// run inserts one job and waits for it to finish.
-	run := func(t *testing.T, b *testBundle, args river.JobArgs) *rivertype.JobRow {
-		t.Helper()
-		client := b.startClient(t, jobs.ClientOpts{})
-		res, err := client.Insert(context.Background(), args, nil)
-		require.NoError(t, err)
-		return waitFinal(t, client, res.Job.ID)
-	}
-
 	t.Run("DisabledTenantGetsNoAutomation", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		tenant := b.addShop(t, "prologueoff")
 		leadID := b.newLead(t, tenant, 1)
 		require.NoError(t, b.store.SetTenantEnabled(context.Background(), tenant.ID, false))
-
+		client := b.startClient(t, jobs.ClientOpts{})
 		for _, args := range []river.JobArgs{
 			jobs.SendSMSArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial},
 			jobs.SendEmailArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial},
 			jobs.IngestLeadArgs{TenantID: tenant.ID, ExternalID: "order:o1", Version: 1, SendMessages: true},
 		} {
-			job := run(t, b, args)
+			job := insertAndWait(t, client, args)
 			require.Equal(t, rivertype.JobStateCancelled, job.State, args.Kind())
 			require.Contains(t, job.Errors[0].Error, "tenant prologueoff is disabled", args.Kind())
 		}
@@ -65,7 +56,7 @@ func TestTenantPrologue(t *testing.T) {
 		})
 		require.NoError(t, err)
 
-		job := run(t, b, jobs.HandleInboundArgs{TenantID: tenant.ID, InboundID: id})
+		job := insertAndWait(t, b.startClient(t, jobs.ClientOpts{}), jobs.HandleInboundArgs{TenantID: tenant.ID, InboundID: id})
 		require.Equal(t, rivertype.JobStateCompleted, job.State)
 		suppressed, err := b.store.IsSuppressed(ctx, tenant.ID, lead.ChannelSMS, "+15125550002")
 		require.NoError(t, err)
@@ -79,6 +70,7 @@ func TestTenantPrologue(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		gone, leadID := uuid.New(), uuid.New()
+		client := b.startClient(t, jobs.ClientOpts{})
 		for _, args := range []river.JobArgs{
 			jobs.SendSMSArgs{TenantID: gone, LeadID: leadID, Step: jobs.StepInitial},
 			jobs.IngestLeadArgs{TenantID: gone, ExternalID: "order:o3", Version: 1},
@@ -86,7 +78,7 @@ func TestTenantPrologue(t *testing.T) {
 			jobs.HandleInboundArgs{TenantID: gone, InboundID: 1},
 			jobs.NotifyShopArgs{TenantID: gone, LeadID: leadID, MessageSID: "SMgone"},
 		} {
-			job := run(t, b, args)
+			job := insertAndWait(t, client, args)
 			require.Equal(t, rivertype.JobStateCancelled, job.State, args.Kind())
 			require.Equal(t, 1, job.Attempt, "%s: a tenant that is gone does not come back", args.Kind())
 		}

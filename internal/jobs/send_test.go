@@ -37,6 +37,14 @@ func (b *testBundle) newLead(t *testing.T, tenant lead.Tenant, n int) uuid.UUID 
 	return id
 }
 
+// insertAndWait inserts a job and waits for it to reach a final state.
+func insertAndWait(t *testing.T, client *river.Client[pgx.Tx], args river.JobArgs) *rivertype.JobRow {
+	t.Helper()
+	res, err := client.Insert(context.Background(), args, nil)
+	require.NoError(t, err)
+	return waitFinal(t, client, res.Job.ID)
+}
+
 // waitFinal waits for a job to reach a final state and returns it.
 func waitFinal(t *testing.T, client *river.Client[pgx.Tx], id int64) *rivertype.JobRow {
 	t.Helper()
@@ -87,9 +95,7 @@ func TestSendSMS(t *testing.T) {
 
 	send := func(t *testing.T, b *testBundle, client *river.Client[pgx.Tx], tenant lead.Tenant, leadID uuid.UUID) *rivertype.JobRow {
 		t.Helper()
-		res, err := client.Insert(context.Background(), jobs.SendSMSArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
-		require.NoError(t, err)
-		return waitFinal(t, client, res.Job.ID)
+		return insertAndWait(t, client, jobs.SendSMSArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial})
 	}
 
 	t.Run("Sent", func(t *testing.T) {
@@ -264,9 +270,7 @@ func TestSendEmail(t *testing.T) {
 
 	send := func(t *testing.T, client *river.Client[pgx.Tx], tenant lead.Tenant, leadID uuid.UUID) *rivertype.JobRow {
 		t.Helper()
-		res, err := client.Insert(context.Background(), jobs.SendEmailArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
-		require.NoError(t, err)
-		return waitFinal(t, client, res.Job.ID)
+		return insertAndWait(t, client, jobs.SendEmailArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial})
 	}
 
 	t.Run("Sent", func(t *testing.T) {
@@ -443,8 +447,6 @@ func (b *testBundle) beforeFirstPost(t *testing.T, changed lead.Tenant, prefix s
 // completed.
 func (b *testBundle) sendCompleted(t *testing.T, args river.JobArgs) {
 	t.Helper()
-	client := b.startClient(t, jobs.ClientOpts{})
-	res, err := client.Insert(context.Background(), args, nil)
-	require.NoError(t, err)
-	require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, client, res.Job.ID).State)
+	job := insertAndWait(t, b.startClient(t, jobs.ClientOpts{}), args)
+	require.Equal(t, rivertype.JobStateCompleted, job.State)
 }
