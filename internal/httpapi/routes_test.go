@@ -77,7 +77,9 @@ func parseFake(kind string, body []byte) (crm.WebhookEvent, error) {
 // crm/crmset line would add.
 func FakeKinds() *crm.Registry {
 	reg := crm.NewRegistry()
-	noAdapter := func(lead.Tenant, lead.Secret) (crm.Adapter, error) { return nil, errors.New("a fake kind has no adapter") }
+	noAdapter := func(lead.Tenant, lead.Secret) (crm.Adapter, error) {
+		return nil, errors.New("a fake kind has no adapter")
+	}
 	anyID := func(s string) (string, error) { return s, nil }
 	reg.Register(crm.Kind{Name: signedKind, NewAdapter: noAdapter, ParseExternalID: anyID, WebhookAuth: crm.WebhookSigned,
 		ParseWebhook: func(req crm.WebhookRequest) (crm.WebhookEvent, error) {
