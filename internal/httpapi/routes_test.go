@@ -72,10 +72,10 @@ func parseFake(kind string, body []byte) (crm.WebhookEvent, error) {
 	return crm.WebhookEvent{ExternalID: "record:" + rec.ID, Version: rec.Version}, nil
 }
 
-// FakeKinds registers the two fake kinds with webhooks and one without in
+// fakeKinds registers the two fake kinds with webhooks and one without in
 // a registry of their own: what a third CRM's package and its one
 // crm/crmset line would add.
-func FakeKinds() *crm.Registry {
+func fakeKinds() *crm.Registry {
 	reg := crm.NewRegistry()
 	noAdapter := func(lead.Tenant, lead.Secret) (crm.Adapter, error) {
 		return nil, errors.New("a fake kind has no adapter")
@@ -227,7 +227,7 @@ func setup(t *testing.T) *testBundle {
 		Logger:      slog.New(slog.NewJSONHandler(lockedWriter{b}, nil)),
 		Intake:      b.intake,
 		Tenants:     b.tenants,
-		CRMKinds:    FakeKinds(),
+		CRMKinds:    fakeKinds(),
 		SMS:         b.sms,
 		PublicURL:   b.publicURL,
 		EmailEvents: b.email,
@@ -276,7 +276,7 @@ func TestNewHandler(t *testing.T) {
 	t.Run("WebhooksNeedAnIntake", func(t *testing.T) {
 		t.Parallel()
 		for name, opts := range map[string]httpapi.Opts{
-			"CRM":   {Tenants: fakeTenants{}, CRMKinds: FakeKinds()},
+			"CRM":   {Tenants: fakeTenants{}, CRMKinds: fakeKinds()},
 			"SMS":   {Tenants: fakeTenants{}, SMS: &fakeSMS{}, PublicURL: "https://hooks.example.test"},
 			"Email": {EmailEvents: &fakeEmail{}},
 		} {
