@@ -20,10 +20,10 @@ import (
 )
 
 // WebhookIntake turns verified webhooks into jobs: it is the intake
-// (httpapi.Intake) the webhook routes hand what they verified to. Each call is one
-// transaction (a delivery's dedupe record and its job commit together), so
-// a handler answers in milliseconds and a failure makes the provider
-// redeliver.
+// (httpapi.Intake) the webhook routes hand what they verified to. Each
+// call is one transaction (a delivery's dedupe record and its job commit
+// together), so a handler answers in milliseconds and a failure makes the
+// provider redeliver.
 type WebhookIntake struct {
 	Pool   *pgxpool.Pool
 	Client *river.Client[pgx.Tx]
