@@ -34,20 +34,18 @@ const webhookTokenLen = 32
 // the CRM registry says (crm.WebhookNone for a kind this build does not
 // know): the one place this command learns which credential a CRM uses.
 func webhookAuth(kind string) crm.WebhookAuth {
-	k, ok := crmset.NewRegistry(crmset.Opts{}).Kind(kind)
-	if !ok {
-		return crm.WebhookNone
-	}
+	k, _ := crmset.NewRegistry(crmset.Opts{}).Kind(kind)
 	return k.WebhookAuth
 }
 
 // kindsWith lists, as "a or b", the registered CRM kinds whose webhooks
 // authenticate by auth, for an error that says which CRMs a flag is for.
 func kindsWith(auth crm.WebhookAuth) string {
+	reg := crmset.NewRegistry(crmset.Opts{})
 	var out []string
-	for _, kind := range crmset.NewRegistry(crmset.Opts{}).Kinds() {
-		if webhookAuth(kind) == auth {
-			out = append(out, kind)
+	for _, name := range reg.Kinds() {
+		if k, _ := reg.Kind(name); k.WebhookAuth == auth {
+			out = append(out, name)
 		}
 	}
 	return strings.Join(out, " or ")
