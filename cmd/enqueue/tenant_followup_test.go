@@ -321,10 +321,10 @@ func TestTenantFollowUpSettings(t *testing.T) {
 		// signing secret.
 		b.addTenant(t, "Main Street Auto")
 		_, _, err = b.run(t, "tenant", "update", "--tenant", "Main Street Auto", "--new-webhook-token")
-		require.ErrorContains(t, err, "--new-webhook-token: only Tekmetric webhooks carry a token in their URL, and this tenant's CRM is shopmonkey")
+		require.ErrorContains(t, err, "--new-webhook-token: only tekmetric webhooks carry a token in their URL, and this tenant's CRM is shopmonkey")
 		b.newWebhookSecret(t, "SM_WEBHOOK_SECRET")
 		_, _, err = b.run(t, "tenant", "update", "--tenant", "Oak Garage", "--webhook-secret-env", "SM_WEBHOOK_SECRET")
-		require.ErrorContains(t, err, "--webhook-secret-env: only ShopMonkey signs its webhooks with a secret, and this tenant's CRM is tekmetric")
+		require.ErrorContains(t, err, "--webhook-secret-env: only shopmonkey signs its webhooks with a secret, and this tenant's CRM is tekmetric")
 	})
 
 	t.Run("WebhookSecretFromEnvIsSealed", func(t *testing.T) {
@@ -398,7 +398,7 @@ func TestTenantFollowUpSettings(t *testing.T) {
 			"--help-text: template help: unknown field Phone",
 			`--first-reply-without-consent: "maybe" is not true or false`,
 			"--webhook-secret-env: the secret is 9 characters long",
-			"--new-webhook-token: only Tekmetric webhooks carry a token",
+			"--new-webhook-token: only tekmetric webhooks carry a token",
 			"--sequence-file: sequence[0].name: ",
 			"--sequence-file: sequence[0].channel: ",
 		} {

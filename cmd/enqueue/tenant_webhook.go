@@ -10,24 +10,46 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
-	"github.com/leadorch/lead-orchestrator/internal/crm/tekmetric"
-	"github.com/leadorch/lead-orchestrator/internal/httpapi"
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
-// minWebhookKeyLen bounds a ShopMonkey webhook signing key from below: an
-// HMAC key short enough to guess lets anyone sign webhooks for the shop.
+// minWebhookKeyLen bounds a webhook signing key (a crm.WebhookSigned
+// CRM's, ShopMonkey's) from below: an HMAC key short enough to guess lets
+// anyone sign webhooks for the shop.
 const minWebhookKeyLen = 16
 
 // webhookSecretPrefix marks a Standard Webhooks secret whose key is the
-// base64 after it, as ShopMonkey shows it (httpapi.VerifyStandardWebhook).
+// base64 after it, as Standard Webhooks senders (ShopMonkey) show it.
 const webhookSecretPrefix = "whsec_"
 
-// webhookTokenLen is how many random bytes a Tekmetric webhook URL token
-// carries: the token is the webhook's only credential, as Tekmetric signs
-// nothing.
+// webhookTokenLen is how many random bytes a webhook URL token carries
+// (crm.WebhookURLToken CRMs, Tekmetric's): the token is the webhook's only
+// credential, as such a CRM signs nothing.
 const webhookTokenLen = 32
+
+// webhookAuth is how the webhooks of a tenant's CRM kind authenticate, as
+// the CRM registry says (crm.WebhookNone for a kind this build does not
+// know): the one place this command learns which credential a CRM uses.
+func webhookAuth(kind string) crm.WebhookAuth {
+	k, _ := crmset.NewRegistry(crmset.Opts{}).Kind(kind)
+	return k.WebhookAuth
+}
+
+// kindsWith lists, as "a or b", the registered CRM kinds whose webhooks
+// authenticate by auth, for an error that says which CRMs a flag is for.
+func kindsWith(auth crm.WebhookAuth) string {
+	reg := crmset.NewRegistry(crmset.Opts{})
+	var out []string
+	for _, name := range reg.Kinds() {
+		if k, _ := reg.Kind(name); k.WebhookAuth == auth {
+			out = append(out, name)
+		}
+	}
+	return strings.Join(out, " or ")
+}
 
 // webhookGiven reports whether any webhook flag was given.
 func (f *tenantFlags) webhookGiven() bool {
@@ -74,16 +96,18 @@ func checkWebhookSecret(secret lead.Secret) error {
 }
 
 // checkWebhookKind refuses webhook flags that the tenant's CRM would never
-// use: the webhook routes check a ShopMonkey tenant's signature and a
-// Tekmetric tenant's URL token, nothing else.
+// use: the webhook routes check a signing secret for the CRMs that sign
+// (crm.WebhookSigned) and a URL token for those that do not
+// (crm.WebhookURLToken), nothing else.
 func (f *tenantFlags) checkWebhookKind(p *tenantProblems, kind string) {
-	if f.webhookSecret.isGiven() && kind != shopmonkey.Kind && !p.settled["webhook_secret"] {
-		p.addText("webhook_secret", fmt.Sprintf("--%s: only ShopMonkey signs its webhooks with a secret, and this tenant's CRM is %s "+
-			"(--new-webhook-token makes a Tekmetric webhook URL)", f.webhookSecret.given[0].flag, kind))
+	auth := webhookAuth(kind)
+	if f.webhookSecret.isGiven() && auth != crm.WebhookSigned && !p.settled["webhook_secret"] {
+		p.addText("webhook_secret", fmt.Sprintf("--%s: only %s signs its webhooks with a secret, and this tenant's CRM is %s "+
+			"(--new-webhook-token makes a %s webhook URL)", f.webhookSecret.given[0].flag, kindsWith(crm.WebhookSigned), kind, kindsWith(crm.WebhookURLToken)))
 	}
-	if f.newWebhookToken && kind != tekmetric.Kind {
-		p.addText("webhook_token", fmt.Sprintf("--new-webhook-token: only Tekmetric webhooks carry a token in their URL, and this tenant's CRM is %s "+
-			"(ShopMonkey's are signed: --webhook-secret-env or --webhook-secret-file)", kind))
+	if f.newWebhookToken && auth != crm.WebhookURLToken {
+		p.addText("webhook_token", fmt.Sprintf("--new-webhook-token: only %s webhooks carry a token in their URL, and this tenant's CRM is %s "+
+			"(%s's are signed: --webhook-secret-env or --webhook-secret-file)", kindsWith(crm.WebhookURLToken), kind, kindsWith(crm.WebhookSigned)))
 	}
 }
 
@@ -158,21 +182,15 @@ func newWebhookToken() (token string, hash []byte, err error) {
 	return token, sum[:], nil
 }
 
-// writeWebhookToken prints a new Tekmetric webhook path, token and all:
-// the one time it is shown.
+// writeWebhookToken prints a new webhook path of a URL token CRM
+// (Tekmetric's), token and all: the one time it is shown.
 func writeWebhookToken(w io.Writer, t lead.Tenant, token string) error {
-	_, err := fmt.Fprintf(w, `Tekmetric webhook path, shown only now (only a hash of its token is kept):
+	_, err := fmt.Fprintf(w, `%s webhook path, shown only now (only a hash of its token is kept):
   %s
-Give Tekmetric this service's public URL followed by this path. If it is lost, `+
+Give %s this service's public URL followed by this path. If it is lost, `+
 		"`enqueue tenant update --tenant %s --new-webhook-token`"+` makes a new one and the old one stops working.
-`, tekmetricWebhookPath(t, token), t.ID)
+`, t.CRMKind, webhookurl.CRM(t.CRMKind, t.ID.String(), token).Path(), t.CRMKind, t.ID)
 	return err
-}
-
-// tekmetricWebhookPath is the path of a Tekmetric tenant's webhook route
-// (internal/httpapi/routes.go) with its token.
-func tekmetricWebhookPath(t lead.Tenant, token string) string {
-	return "/webhooks/tekmetric/" + t.ID.String() + "/" + token
 }
 
 // webhookPath is one webhook route of a tenant, as show prints it.
@@ -180,32 +198,46 @@ type webhookPath struct {
 	label, path string
 }
 
-// webhookPaths are the routes (internal/httpapi/routes.go) the shop's CRM
-// and Twilio call for this tenant, under the service's public URL. The
-// Tekmetric path holds its token, which is never shown again: only where it
-// goes.
+// webhookPaths are the routes the shop's CRM and Twilio call for this
+// tenant, under the service's public URL (webhookurl builds them, as the
+// routes' patterns). A URL token CRM's path holds its token, which is never
+// shown again: only where it goes.
 func webhookPaths(t lead.Tenant) []webhookPath {
 	id := t.ID.String()
 	var out []webhookPath
-	switch t.CRMKind {
-	case shopmonkey.Kind:
-		out = append(out, webhookPath{"shopmonkey webhook", "/webhooks/shopmonkey/" + id})
-	case tekmetric.Kind:
-		path := tekmetricWebhookPath(t, "<token>") + " (the token is shown only when it is made)"
+	switch webhookAuth(t.CRMKind) {
+	case crm.WebhookSigned:
+		out = append(out, webhookPath{t.CRMKind + " webhook", webhookurl.CRM(t.CRMKind, id, "").Path()})
+	case crm.WebhookURLToken:
+		// "<token>" is shown as typed, not escaped as a path segment.
+		path := webhookurl.CRM(t.CRMKind, id, "").Path() + "/<token> (the token is shown only when it is made)"
 		if len(t.WebhookTokenHash) == 0 {
 			path = "none until --new-webhook-token makes a token"
 		}
-		out = append(out, webhookPath{"tekmetric webhook", path})
+		out = append(out, webhookPath{t.CRMKind + " webhook", path})
 	}
 	return append(out,
-		webhookPath{"twilio inbound webhook", "/webhooks/twilio/" + id + "/sms"},
-		webhookPath{"twilio status webhook", httpapi.TwilioStatusPath(t.ID)})
+		webhookPath{"twilio inbound webhook", webhookurl.TwilioSMS(id).Path()},
+		webhookPath{"twilio status webhook", webhookurl.TwilioStatus(id).Path()})
 }
 
 // unusedWebhookNote flags a webhook credential the tenant's CRM does not
-// use (left from before a change of CRM): the routes ignore it.
+// use (left from before a change of CRM): the routes ignore it. kind is a
+// CRM that uses it.
+//
+// Deprecated: use unusedWebhookCredentialNote, which names no CRM;
+// tenant.go's callers move to it when slice C takes the CRM packages' names
+// out of cmd/enqueue.
 func unusedWebhookNote(t lead.Tenant, kind string) string {
-	if t.CRMKind == kind {
+	return unusedWebhookCredentialNote(t, webhookAuth(kind))
+}
+
+// unusedWebhookCredentialNote flags a webhook credential for auth (a
+// signing secret for crm.WebhookSigned, a URL token for
+// crm.WebhookURLToken) that the tenant's CRM does not use (left from before
+// a change of CRM): the routes ignore it.
+func unusedWebhookCredentialNote(t lead.Tenant, auth crm.WebhookAuth) string {
+	if webhookAuth(t.CRMKind) == auth {
 		return ""
 	}
 	return " (unused: the tenant's CRM is " + t.CRMKind + ")"

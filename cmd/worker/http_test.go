@@ -23,6 +23,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 // parkedArgs is a job on a queue no worker works, so it stays available
@@ -126,7 +128,7 @@ func TestWorkerRiverUIRefusesCrossOriginRequests(t *testing.T) {
 	// A webhook is a server-to-server POST: whatever its headers say, the
 	// cross-origin check does not stand in front of it; its signature check
 	// answers (401), not the 403 above.
-	hook, err := http.NewRequest(http.MethodPost, w.base+"/webhooks/shopmonkey/"+uuid.NewString(), strings.NewReader(`{}`))
+	hook, err := http.NewRequest(http.MethodPost, webhookurl.URL(w.base, webhookurl.CRM("shopmonkey", uuid.NewString(), "")), strings.NewReader(`{}`))
 	require.NoError(t, err)
 	hook.Header.Set("Origin", "https://attacker.example")
 	hookResp, err := http.DefaultClient.Do(hook)
@@ -184,7 +186,7 @@ func TestWorkerCutsOffSlowClients(t *testing.T) {
 		defer conn.Close()
 
 		start := time.Now()
-		_, err = fmt.Fprintf(conn, "POST /webhooks/sendgrid/events HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n[", addr, 1<<20)
+		_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n[", webhookurl.SendGridEvents().Path(), addr, 1<<20)
 		require.NoError(t, err)
 		// One byte every 50 ms would take 14 hours to deliver the MiB the
 		// headers announce.

@@ -18,13 +18,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 	"riverqueue.com/riverui"
 
 	"github.com/leadorch/lead-orchestrator/internal/config"
@@ -36,6 +37,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/store"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 func main() {
@@ -152,11 +154,8 @@ func migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger) error
 	return nil
 }
 
-// serve runs the replica until ctx is done, then stops in order: readiness
-// goes false while HTTP is still served for http.drain_delay, then the
-// listener closes and in-flight requests finish, running jobs finish for
-// river.soft_stop_timeout, the rest are cancelled (River hands them back to
-// the queue), and the pool closes last.
+// serve runs the replica until ctx is done, then stops in order (see
+// stopInOrder).
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	logger.InfoContext(ctx, "starting worker", slog.Any("config", cfg))
 	pool, err := store.NewPool(ctx, cfg.Database.URL, int32(cfg.Database.MaxConns))
@@ -164,40 +163,17 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
-	if version, dirty, err := store.SchemaVersion(ctx, pool); err != nil || dirty || version < store.LatestSchemaVersion() {
-		return fmt.Errorf("database schema is not ready (run `worker migrate`): version=%d (want %d) dirty=%v err=%v",
-			version, store.LatestSchemaVersion(), dirty, err)
-	}
-	if err := store.CheckAppRole(ctx, pool); err != nil {
+	if err := checkDatabase(ctx, pool); err != nil {
 		return err
 	}
-
 	deps, err := newDeps(cfg, pool, logger)
 	if err != nil {
 		return err
 	}
-	client, err := jobs.NewClient(deps, jobs.ClientOpts{
-		MaxWorkers: map[string]int{
-			jobs.QueueCRM:         cfg.Queues.CRM.MaxWorkers,
-			jobs.QueueCRMBackfill: cfg.Queues.CRMBackfill.MaxWorkers,
-			jobs.QueueSMS:         cfg.Queues.SMS.MaxWorkers,
-			jobs.QueueEmail:       cfg.Queues.Email.MaxWorkers,
-			jobs.QueueBookkeeping: cfg.Queues.Bookkeeping.MaxWorkers,
-		},
-		FetchCooldown:           cfg.River.FetchCooldown,
-		FetchPollInterval:       cfg.River.FetchPollInterval,
-		JobTimeout:              cfg.River.JobTimeout,
-		ScheduleInterval:        cfg.River.ScheduleInterval,
-		RescueStuckJobsAfter:    cfg.River.RescueStuckJobsAfter,
-		OutboxSweepInterval:     cfg.Outbox.SweepInterval,
-		PruneInterval:           cfg.Retention.PruneInterval,
-		WebhookReceiptRetention: cfg.Retention.WebhookReceipts,
-		InboundMessageRetention: cfg.Retention.InboundMessages,
-	})
+	client, err := newRiverClient(cfg, deps)
 	if err != nil {
-		return fmt.Errorf("error building River client: %w", err)
+		return err
 	}
-
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(client, nil),
 		// Args carry only ids since migration 7, but a job list is read
@@ -211,40 +187,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("error building River UI: %w", err)
 	}
 	var started, stopping atomic.Bool
-	httpOpts := httpapi.Opts{
-		Logger:          logger,
-		Ready:           readiness(pool, &started, &stopping),
-		RiverUI:         ui,
-		RiverUIUsername: cfg.RiverUI.Username,
-		RiverUIPassword: cfg.RiverUI.Password,
-	}
-	intake := &jobs.WebhookIntake{Pool: pool, Client: client, Logger: logger,
-		IntakePerMinute: cfg.Webhooks.IntakePerMinute, IntakeBurst: cfg.Webhooks.IntakeBurst}
-	if cfg.SendGrid.WebhookPublicKey != "" {
-		key, err := config.ParseECDSAPublicKey(cfg.SendGrid.WebhookPublicKey)
-		if err != nil {
-			return fmt.Errorf("sendgrid.webhook_public_key: %w", err)
-		}
-		httpOpts.SendGridEvents = sendgrid.NewEventVerifier(key)
-		httpOpts.EnqueueEmailEvents = intake.EmailEvents
-	}
-	keys := deps.Credentials
-	httpOpts.Webhooks = httpapi.TenantWebhooks{
-		Tenant:          store.New(pool).GetTenant,
-		OpenSecret:      keys.OpenWebhook,
-		EnqueueIngest:   intake.Ingest,
-		AdmitIngest:     intake.Admit,
-		TwilioAuthToken: cfg.Twilio.AuthToken,
-		PublicURL:       strings.TrimRight(cfg.HTTP.PublicURL, "/"),
-		EnqueueInbound: func(ctx context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, received time.Time) error {
-			return intake.Inbound(ctx, tenantID, jobs.InboundText{MessageSID: m.MessageSid, From: m.From, To: m.To,
-				Body: m.Body, OptOutType: m.OptOutType, ReceivedAt: received})
-		},
-		EnqueueSMSStatus: func(ctx context.Context, tenantID uuid.UUID, s httpapi.StatusCallback) error {
-			return intake.SMSStatus(ctx, jobs.RecordSMSStatusArgs{TenantID: tenantID, MessageSID: s.MessageSid, Status: s.MessageStatus, ErrorCode: s.ErrorCode})
-		},
-	}
-	handler, err := httpapi.NewHandler(httpOpts)
+	handler, err := newHandler(cfg, deps, client, ui, readiness(pool, &started, &stopping))
 	if err != nil {
 		return err
 	}
@@ -274,7 +217,81 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	go func() { httpErr <- srv.Serve(ln) }()
 	logger.InfoContext(ctx, "worker ready", slog.String("http", ln.Addr().String()),
 		slog.String("riverui", "http://"+ln.Addr().String()+"/riverui/"))
+	return stopInOrder(ctx, cfg, logger, srv, httpErr, client, &stopping)
+}
 
+// checkDatabase refuses to serve a database whose schema is behind this
+// build, or that serves the tables' owner rather than the app's role.
+func checkDatabase(ctx context.Context, pool *pgxpool.Pool) error {
+	if version, dirty, err := store.SchemaVersion(ctx, pool); err != nil || dirty || version < store.LatestSchemaVersion() {
+		return fmt.Errorf("database schema is not ready (run `worker migrate`): version=%d (want %d) dirty=%v err=%v",
+			version, store.LatestSchemaVersion(), dirty, err)
+	}
+	return store.CheckAppRole(ctx, pool)
+}
+
+// newRiverClient builds the River client that works every queue.
+func newRiverClient(cfg *config.Config, deps *jobs.Deps) (*river.Client[pgx.Tx], error) {
+	client, err := jobs.NewClient(deps, jobs.ClientOpts{
+		MaxWorkers: map[string]int{
+			jobs.QueueCRM:         cfg.Queues.CRM.MaxWorkers,
+			jobs.QueueCRMBackfill: cfg.Queues.CRMBackfill.MaxWorkers,
+			jobs.QueueSMS:         cfg.Queues.SMS.MaxWorkers,
+			jobs.QueueEmail:       cfg.Queues.Email.MaxWorkers,
+			jobs.QueueBookkeeping: cfg.Queues.Bookkeeping.MaxWorkers,
+		},
+		FetchCooldown:           cfg.River.FetchCooldown,
+		FetchPollInterval:       cfg.River.FetchPollInterval,
+		JobTimeout:              cfg.River.JobTimeout,
+		ScheduleInterval:        cfg.River.ScheduleInterval,
+		RescueStuckJobsAfter:    cfg.River.RescueStuckJobsAfter,
+		OutboxSweepInterval:     cfg.Outbox.SweepInterval,
+		PruneInterval:           cfg.Retention.PruneInterval,
+		WebhookReceiptRetention: cfg.Retention.WebhookReceipts,
+		InboundMessageRetention: cfg.Retention.InboundMessages,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error building River client: %w", err)
+	}
+	return client, nil
+}
+
+// newHandler wires the HTTP routes to their ports: the intake and the
+// tenant lookup in jobs, the CRM kinds of the registry, and the providers'
+// webhook parsers when they are configured.
+func newHandler(cfg *config.Config, deps *jobs.Deps, client *river.Client[pgx.Tx], ui http.Handler, ready func(*http.Request) error) (http.Handler, error) {
+	opts := httpapi.Opts{
+		Logger:          deps.Logger,
+		Ready:           ready,
+		RiverUI:         ui,
+		RiverUIUsername: cfg.RiverUI.Username,
+		RiverUIPassword: cfg.RiverUI.Password,
+		Intake: &jobs.WebhookIntake{Pool: deps.Pool, Client: client, Logger: deps.Logger,
+			IntakePerMinute: cfg.Webhooks.IntakePerMinute, IntakeBurst: cfg.Webhooks.IntakeBurst},
+		Tenants:   jobs.WebhookTenants{Pool: deps.Pool, Keys: deps.Credentials},
+		CRMKinds:  deps.CRM,
+		PublicURL: cfg.HTTP.PublicURL,
+	}
+	if cfg.Twilio.AuthToken != "" {
+		opts.SMS = twilio.NewWebhooks(cfg.Twilio.AuthToken)
+	}
+	if cfg.SendGrid.WebhookPublicKey != "" {
+		events, err := sendgrid.NewEventWebhook(cfg.SendGrid.WebhookPublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("sendgrid.webhook_public_key: %w", err)
+		}
+		opts.EmailEvents = events
+	}
+	return httpapi.NewHandler(opts)
+}
+
+// stopInOrder waits for ctx (the signal) or the HTTP server's failure,
+// then stops in order: readiness goes false while HTTP is still served for
+// http.drain_delay, then the listener closes and in-flight requests
+// finish, running jobs finish for river.soft_stop_timeout, the rest are
+// cancelled (River hands them back to the queue); the caller closes the
+// pool last.
+func stopInOrder(ctx context.Context, cfg *config.Config, logger *slog.Logger, srv *http.Server, httpErr <-chan error, client *river.Client[pgx.Tx], stopping *atomic.Bool) error {
 	select {
 	case <-ctx.Done():
 		// Unready first, still serving: a load balancer needs a few
@@ -373,7 +390,7 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs
 			if cfg.HTTP.PublicURL == "" {
 				return ""
 			}
-			return strings.TrimRight(cfg.HTTP.PublicURL, "/") + httpapi.TwilioStatusPath(tenantID)
+			return webhookurl.URL(cfg.HTTP.PublicURL, webhookurl.TwilioStatus(tenantID.String()))
 		},
 		PollOverlap:    cfg.Poll.Overlap,
 		PollMaxWindow:  cfg.Poll.MaxWindow,

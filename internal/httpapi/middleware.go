@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 // basicAuth guards a handler with HTTP basic auth. It refuses to build
@@ -51,11 +53,11 @@ func basicAuth(username, password, realm string) (func(http.Handler) http.Handle
 // request with neither header: curl, scripts, and provider webhooks are not
 // browsers and carry no ambient credentials. Webhook routes are not wrapped
 // at all; their signatures are their defence.
-func refuseCrossOrigin(logger *slog.Logger) func(http.Handler) http.Handler {
+func refuseCrossOrigin(logger *slog.Logger, redact func(path string) string) func(http.Handler) http.Handler {
 	protection := http.NewCrossOriginProtection()
 	protection.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		logger.WarnContext(r.Context(), "refused a cross-origin request",
-			slog.String("method", r.Method), slog.String("path", redactedPath(r.URL.Path)),
+			slog.String("method", r.Method), slog.String("path", redact(r.URL.Path)),
 			slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")), slog.String("origin", r.Header.Get("Origin")))
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-origin request refused"})
 	}))
@@ -87,16 +89,16 @@ func limitBody(limit int64) func(http.Handler) http.Handler {
 	}
 }
 
-// recoverPanics turns a handler panic into a 500 and a log line, instead
-// of a dropped connection.
-func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
+// recoverPanics turns a handler panic into a 500 and a log line (its path
+// redacted), instead of a dropped connection.
+func recoverPanics(logger *slog.Logger, redact func(path string) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				logger.ErrorContext(r.Context(), "http handler panicked", slog.String("path", redactedPath(r.URL.Path)), slog.Any("panic", p))
+				logger.ErrorContext(r.Context(), "http handler panicked", slog.String("path", redact(r.URL.Path)), slog.Any("panic", p))
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()
@@ -104,13 +106,22 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// redactedPath is a request path safe to log: a Tekmetric webhook path
-// ends in the shop's secret token.
-func redactedPath(path string) string {
-	const tekmetric = "/webhooks/tekmetric/"
-	if rest, ok := strings.CutPrefix(path, tekmetric); ok {
-		tenant, _, _ := strings.Cut(rest, "/")
-		return tekmetric + tenant + "/****"
+// tokenRedactor returns what makes a request path safe to log: the
+// webhook path of a CRM that authenticates by URL token (Tekmetric's) ends
+// in the shop's secret token, which becomes "****".
+func tokenRedactor(tokenKinds []string) func(path string) string {
+	prefixes := make([]string, 0, len(tokenKinds))
+	for _, kind := range tokenKinds {
+		// The route of kind with an empty tenant is "/webhooks/<kind>/".
+		prefixes = append(prefixes, webhookurl.CRM(kind, "", "").Path())
 	}
-	return path
+	return func(path string) string {
+		for _, prefix := range prefixes {
+			if rest, ok := strings.CutPrefix(path, prefix); ok {
+				tenant, _, _ := strings.Cut(rest, "/")
+				return prefix + tenant + "/****"
+			}
+		}
+		return path
+	}
 }

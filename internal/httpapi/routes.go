@@ -1,16 +1,21 @@
-// Package httpapi is the worker's HTTP surface. Every route is in routes.go;
-// handlers are functions that return http.Handler and middleware wraps them.
+// Package httpapi is the worker's HTTP surface: routes, auth and
+// middleware only. Every route is in routes.go; handlers are functions
+// that return http.Handler and middleware wraps them. The webhook routes
+// know no CRM and no provider: each CRM kind's and provider's parser
+// verifies and decodes its own requests (crm.Kind.ParseWebhook,
+// messaging.SMSWebhooks, messaging.EmailEventWebhook), and the routes hand
+// what verified to the ports in ports.go.
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
-	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 // Opts is what the routes need.
@@ -28,19 +33,27 @@ type Opts struct {
 	RiverUIUsername string
 	RiverUIPassword string
 
-	// SendGridEvents verifies SendGrid's signed event webhook; nil serves no
-	// event route. EnqueueEmailEvents stores verified events and their
-	// jobs, in one transaction, so the handler answers in milliseconds and
-	// a failure makes SendGrid redeliver; deliveryKey names the signed
-	// delivery (see sendGridDeliveryKey), so a replay enqueues nothing.
-	SendGridEvents     *sendgrid.EventVerifier
-	EnqueueEmailEvents func(ctx context.Context, deliveryKey string, events []messaging.EmailEvent) error
+	// Intake takes every verified webhook; required with any webhook
+	// route.
+	Intake Intake
+	// Tenants resolves the tenant a per-tenant webhook's path names; nil
+	// serves no per-tenant webhook route (CRM or SMS).
+	Tenants TenantLookup
+	// CRMKinds are the CRMs whose webhooks are served: one route per kind
+	// whose WebhookAuth is not crm.WebhookNone. Nil serves none.
+	CRMKinds *crm.Registry
+	// SMS verifies and decodes the SMS provider's webhooks; PublicURL is
+	// this service's base URL as the provider calls it (scheme, host and
+	// any path prefix a proxy strips), which its signatures cover. The SMS
+	// routes are served only with both (and Tenants).
+	SMS       messaging.SMSWebhooks
+	PublicURL string
+	// EmailEvents verifies and decodes the email provider's signed event
+	// webhook; nil serves no event route.
+	EmailEvents messaging.EmailEventWebhook
 
-	// Webhooks serves the per-tenant CRM and Twilio webhooks when its
-	// Tenant lookup is set.
-	Webhooks TenantWebhooks
-
-	// Now is the clock (webhook freshness checks); nil means time.Now.
+	// Now is the clock (webhook freshness checks, a text's received time);
+	// nil means time.Now.
 	Now func() time.Time
 }
 
@@ -50,6 +63,7 @@ const maxRiverUIBody = 1 << 20
 
 // NewHandler returns the worker's HTTP handler.
 func NewHandler(opts Opts) (http.Handler, error) {
+	redact := tokenRedactor(urlTokenKinds(opts.CRMKinds))
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(opts.Ready))
@@ -58,25 +72,60 @@ func NewHandler(opts Opts) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		mux.Handle("/riverui/", refuseCrossOrigin(opts.Logger)(auth(limitBody(maxRiverUIBody)(opts.RiverUI))))
+		mux.Handle("/riverui/", refuseCrossOrigin(opts.Logger, redact)(auth(limitBody(maxRiverUIBody)(opts.RiverUI))))
 		mux.Handle("GET /riverui", http.RedirectHandler("/riverui/", http.StatusMovedPermanently))
 	}
-	if opts.SendGridEvents != nil {
-		mux.Handle("POST /webhooks/sendgrid/events", handleSendGridEvents(opts.Logger, opts.SendGridEvents, opts.EnqueueEmailEvents, clock(opts.Now)))
+	if err := handleWebhooks(mux, opts); err != nil {
+		return nil, err
 	}
-	if wh := opts.Webhooks; wh.Tenant != nil {
-		if wh.AdmitIngest == nil {
-			return nil, errors.New("httpapi: Webhooks.AdmitIngest must be set: CRM webhooks are never taken without a per-tenant limit")
+	return denyFraming(recoverPanics(opts.Logger, redact, mux)), nil
+}
+
+// handleWebhooks registers the webhook routes opts asks for.
+func handleWebhooks(mux *http.ServeMux, opts Opts) error {
+	perTenant := opts.Tenants != nil && (opts.CRMKinds != nil || (opts.SMS != nil && opts.PublicURL != ""))
+	if opts.Intake == nil {
+		if perTenant || opts.EmailEvents != nil {
+			return errors.New("httpapi: Opts.Intake must be set: a webhook route hands what it verified to the intake")
 		}
-		now := clock(opts.Now)
-		mux.Handle("POST /webhooks/shopmonkey/{tenant}", handleShopMonkeyWebhook(opts.Logger, wh, now))
-		mux.Handle("POST /webhooks/tekmetric/{tenant}/{token}", handleTekmetricWebhook(opts.Logger, wh))
-		if wh.TwilioAuthToken != "" && wh.PublicURL != "" {
-			mux.Handle("POST /webhooks/twilio/{tenant}/sms", handleTwilioInbound(opts.Logger, wh, now))
-			mux.Handle("POST /webhooks/twilio/{tenant}/status", handleTwilioStatus(opts.Logger, wh))
+		return nil
+	}
+	wr := &webhookRoutes{logger: opts.Logger, tenants: opts.Tenants, intake: opts.Intake, now: clock(opts.Now),
+		sms: opts.SMS, publicURL: opts.PublicURL, email: opts.EmailEvents}
+	if opts.EmailEvents != nil {
+		mux.Handle(webhookurl.SendGridEventsPattern, wr.handleEmailEvents())
+	}
+	if opts.Tenants == nil {
+		return nil
+	}
+	if opts.CRMKinds != nil {
+		for _, name := range opts.CRMKinds.Kinds() {
+			kind, _ := opts.CRMKinds.Kind(name)
+			if kind.WebhookAuth == crm.WebhookNone {
+				continue
+			}
+			mux.Handle(webhookurl.CRMPattern(name, kind.WebhookAuth == crm.WebhookURLToken), wr.handleCRMWebhook(kind))
 		}
 	}
-	return denyFraming(recoverPanics(opts.Logger, mux)), nil
+	if opts.SMS != nil && opts.PublicURL != "" {
+		mux.Handle(webhookurl.TwilioSMSPattern, wr.handleSMSInbound())
+		mux.Handle(webhookurl.TwilioStatusPattern, wr.handleSMSStatus())
+	}
+	return nil
+}
+
+// urlTokenKinds are the kinds whose webhook paths end in a secret token.
+func urlTokenKinds(reg *crm.Registry) []string {
+	if reg == nil {
+		return nil
+	}
+	var out []string
+	for _, name := range reg.Kinds() {
+		if k, _ := reg.Kind(name); k.WebhookAuth == crm.WebhookURLToken {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func clock(now func() time.Time) func() time.Time {

@@ -1,12 +1,16 @@
 package httpapi
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/google/uuid"
 
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 // UnauthorizedBody is the body of every webhook route's 401, byte for
@@ -39,12 +43,12 @@ func rejectUnverified(w http.ResponseWriter, r *http.Request, logger *slog.Logge
 // reason to log, and the id the path named (uuid.Nil when it named none);
 // the caller answers with rejectUnverified, so an unknown, disabled or
 // other-CRM tenant looks exactly like a bad signature.
-func webhookTenant(r *http.Request, wh TenantWebhooks, crmKind string) (t lead.Tenant, id uuid.UUID, reason string) {
-	id, err := uuid.Parse(r.PathValue("tenant"))
+func webhookTenant(r *http.Request, tenants TenantLookup, crmKind string) (t lead.Tenant, id uuid.UUID, reason string) {
+	id, err := uuid.Parse(r.PathValue(webhookurl.TenantSegment))
 	if err != nil {
 		return lead.Tenant{}, uuid.Nil, "the tenant path segment is not a tenant id"
 	}
-	t, err = wh.Tenant(r.Context(), id)
+	t, err = tenants.Tenant(r.Context(), id)
 	switch {
 	case err != nil:
 		// Not found, or the database failed: either way nothing verified.
@@ -55,4 +59,23 @@ func webhookTenant(r *http.Request, wh TenantWebhooks, crmKind string) (t lead.T
 		return lead.Tenant{}, id, "tenant's CRM is " + t.CRMKind + ", not " + crmKind
 	}
 	return t, id, ""
+}
+
+// refuseParsed answers a webhook its CRM kind's or provider's parser
+// refused: the uniform 401 when it did not verify (either port's
+// ErrWebhookUnverified; the parsers' errors never hold a secret or a
+// signature, so the reason may be logged), else 400 with the error, which
+// names the field of a verified request the sender built wrong.
+func refuseParsed(w http.ResponseWriter, r *http.Request, logger *slog.Logger, route string, tenantID uuid.UUID, err error) {
+	switch {
+	case errors.Is(err, crm.ErrWebhookSecret):
+		// Our fault (the tenant's configured secret), not the sender's: it
+		// gets the same 401, the operator an error.
+		logger.ErrorContext(r.Context(), "a tenant's webhook signing secret is unusable", slog.String("tenant_id", tenantID.String()), slog.String("error", err.Error()))
+		rejectUnverified(w, r, logger, route, tenantID, err.Error())
+	case errors.Is(err, crm.ErrWebhookUnverified), errors.Is(err, messaging.ErrWebhookUnverified):
+		rejectUnverified(w, r, logger, route, tenantID, err.Error())
+	default:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
-	"github.com/leadorch/lead-orchestrator/internal/config"
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -53,13 +52,13 @@ func newEmailWorld(t *testing.T, lose int) *emailWorld {
 	b.deps.Email = email
 
 	client := b.startClient(t, jobs.ClientOpts{})
-	key, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
+	events, err := sendgrid.NewEventWebhook(sandbox.SendGridWebhookPublicKey)
 	require.NoError(t, err)
 	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client, Logger: b.deps.Logger}
 	api, err := httpapi.NewHandler(httpapi.Opts{
-		Logger:             b.deps.Logger,
-		SendGridEvents:     sendgrid.NewEventVerifier(key),
-		EnqueueEmailEvents: intake.EmailEvents,
+		Logger:      b.deps.Logger,
+		Intake:      intake,
+		EmailEvents: events,
 	})
 	require.NoError(t, err)
 	apiSrv := httptest.NewServer(api)

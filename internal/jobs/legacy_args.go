@@ -59,8 +59,8 @@ func (w *LegacyHandleInboundWorker) Work(ctx context.Context, job *river.Job[Leg
 	if _, err := loadTenant(ctx, store.New(w.deps.Pool), a.TenantID, evenDisabled); err != nil {
 		return err
 	}
-	id, _, err := store.New(w.deps.Pool).RecordInbound(ctx, a.TenantID, inboundMessage(InboundText{
-		MessageSID: a.MessageSID, From: a.From, To: a.To, Body: a.Body, OptOutType: a.OptOutType, ReceivedAt: a.ReceivedAt,
+	id, _, err := store.New(w.deps.Pool).RecordInbound(ctx, a.TenantID, inboundMessage(messaging.InboundText{
+		ProviderID: a.MessageSID, From: a.From, To: a.To, Body: a.Body, OptOutType: a.OptOutType, ReceivedAt: a.ReceivedAt,
 	}))
 	if err != nil {
 		return err

@@ -15,11 +15,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/leadorch/lead-orchestrator/internal/config"
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 // webhookAnswer is what a webhook sender sees of an answer, but for the
@@ -43,6 +44,35 @@ func postWebhookRaw(t *testing.T, url string, h http.Header, body []byte) webhoo
 	got, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return webhookAnswer{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: string(got)}
+}
+
+// refusingIntake fails the test on anything handed to it: the requests
+// sent to it must not verify.
+type refusingIntake struct{ t *testing.T }
+
+func (i refusingIntake) AdmitIngest(context.Context, uuid.UUID) (time.Duration, error) {
+	i.t.Error("an unverified CRM webhook was admitted")
+	return 0, nil
+}
+
+func (i refusingIntake) Ingest(context.Context, uuid.UUID, string, crm.WebhookEvent) error {
+	i.t.Error("an unverified CRM webhook was enqueued")
+	return nil
+}
+
+func (i refusingIntake) Inbound(context.Context, uuid.UUID, messaging.InboundText) error {
+	i.t.Error("an unverified text was enqueued")
+	return nil
+}
+
+func (i refusingIntake) SMSStatus(context.Context, uuid.UUID, messaging.SMSStatus) error {
+	i.t.Error("an unverified status callback was enqueued")
+	return nil
+}
+
+func (i refusingIntake) EmailEvents(context.Context, string, []messaging.EmailEvent) error {
+	i.t.Error("an unverified event batch was enqueued")
+	return nil
 }
 
 // unverifiedRequest is a webhook request that must not verify.
@@ -76,20 +106,20 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 		return sandbox.SignStandardWebhook(secret, "msg_"+uuid.NewString(), at, smBody)
 	}
 	without := func(h http.Header, name string) http.Header { h.Del(name); return h }
-	smURL := func(id string) string { return b.server.URL + "/webhooks/shopmonkey/" + id }
+	smURL := func(id string) string { return webhookurl.URL(b.server.URL, webhookurl.CRM("shopmonkey", id, "")) }
 
 	tekBody := []byte(`{"event":"Repair Order Created","data":{"id":7}}`)
 	tekURL := func(id uuid.UUID, token string) string {
-		return b.server.URL + "/webhooks/tekmetric/" + id.String() + "/" + token
+		return webhookurl.URL(b.server.URL, webhookurl.CRM("tekmetric", id.String(), token))
 	}
 
 	twilioForm := url.Values{"MessageSid": {"SM" + uuid.NewString()[:8]}, "AccountSid": {sandbox.DefaultTwilioAccountSID},
 		"From": {"+15555550100"}, "To": {shop.SMSFrom}, "Body": {"hi"}, "MessageStatus": {"delivered"}}
-	twilio := func(id, route, token string, sign bool) (string, http.Header, []byte) {
-		u := b.server.URL + "/webhooks/twilio/" + id + "/" + route
+	twilio := func(id string, route func(string) webhookurl.Route, token string, sign bool) (string, http.Header, []byte) {
+		u := webhookurl.URL(b.server.URL, route(id))
 		h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 		if sign {
-			h.Set(httpapi.TwilioSignatureHeader, sandbox.TwilioSignature(token, u, twilioForm))
+			h.Set("X-Twilio-Signature", sandbox.TwilioSignature(token, u, twilioForm))
 		}
 		return u, h, []byte(twilioForm.Encode())
 	}
@@ -98,11 +128,11 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 		"ShopMonkeyUnknownTenant":    {smURL(unknown.String()), signed(shopMonkeyWebhookSecret, time.Now()), smBody},
 		"ShopMonkeyMalformedTenant":  {smURL("not-a-tenant"), signed(shopMonkeyWebhookSecret, time.Now()), smBody},
 		"ShopMonkeyTekmetricTenant":  {smURL(tek.ID.String()), signed(shopMonkeyWebhookSecret, time.Now()), smBody},
-		"ShopMonkeyMissingWebhookID": {smURL(shop.ID.String()), without(signed(shopMonkeyWebhookSecret, time.Now()), httpapi.WebhookIDHeader), smBody},
-		"ShopMonkeyMissingSignature": {smURL(shop.ID.String()), without(signed(shopMonkeyWebhookSecret, time.Now()), httpapi.WebhookSignatureHeader), smBody},
+		"ShopMonkeyMissingWebhookID": {smURL(shop.ID.String()), without(signed(shopMonkeyWebhookSecret, time.Now()), "webhook-id"), smBody},
+		"ShopMonkeyMissingSignature": {smURL(shop.ID.String()), without(signed(shopMonkeyWebhookSecret, time.Now()), "webhook-signature"), smBody},
 		"ShopMonkeyTimestampNotSeconds": {smURL(shop.ID.String()), func() http.Header {
 			h := signed(shopMonkeyWebhookSecret, time.Now())
-			h.Set(httpapi.WebhookTimestampHeader, "soon")
+			h.Set("webhook-timestamp", "soon")
 			return h
 		}(), smBody},
 		"ShopMonkeyBadSignature":    {smURL(shop.ID.String()), signed("whsec_"+"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB", time.Now()), smBody},
@@ -111,27 +141,24 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 		"TekmetricShopMonkeyTenant": {tekURL(shop.ID, tekmetricWebhookToken), nil, tekBody},
 		"TekmetricWrongToken":       {tekURL(tek.ID, "tok_guess"), nil, tekBody},
 	}
-	for _, route := range []string{"sms", "status"} {
+	for name, route := range map[string]func(string) webhookurl.Route{"sms": webhookurl.TwilioSMS, "status": webhookurl.TwilioStatus} {
 		u, h, body := twilio(unknown.String(), route, sandbox.DefaultTwilioAuthToken, true)
-		cases["Twilio_"+route+"_UnknownTenant"] = unverifiedRequest{u, h, body}
+		cases["Twilio_"+name+"_UnknownTenant"] = unverifiedRequest{u, h, body}
 		u, h, body = twilio(shop.ID.String(), route, sandbox.DefaultTwilioAuthToken, false)
-		cases["Twilio_"+route+"_MissingSignature"] = unverifiedRequest{u, h, body}
+		cases["Twilio_"+name+"_MissingSignature"] = unverifiedRequest{u, h, body}
 		u, h, body = twilio(shop.ID.String(), route, "wrong-token", true)
-		cases["Twilio_"+route+"_BadSignature"] = unverifiedRequest{u, h, body}
+		cases["Twilio_"+name+"_BadSignature"] = unverifiedRequest{u, h, body}
 		u, h, _ = twilio(shop.ID.String(), route, sandbox.DefaultTwilioAuthToken, true)
-		cases["Twilio_"+route+"_NotAForm"] = unverifiedRequest{u, h, []byte("%zz")}
+		cases["Twilio_"+name+"_NotAForm"] = unverifiedRequest{u, h, []byte("%zz")}
 	}
 
 	// SendGrid's event route has no tenant; its failures answer the same.
-	key, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
+	eventWebhook, err := sendgrid.NewEventWebhook(sandbox.SendGridWebhookPublicKey)
 	require.NoError(t, err)
 	events, err := httpapi.NewHandler(httpapi.Opts{
-		Logger:         b.deps.Logger,
-		SendGridEvents: sendgrid.NewEventVerifier(key),
-		EnqueueEmailEvents: func(context.Context, string, []messaging.EmailEvent) error {
-			t.Error("an unverified event batch was enqueued")
-			return nil
-		},
+		Logger:      b.deps.Logger,
+		Intake:      refusingIntake{t},
+		EmailEvents: eventWebhook,
 	})
 	require.NoError(t, err)
 	eventSrv := httptest.NewServer(events)
@@ -140,8 +167,8 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	sig, err := sandbox.SignSendGridEvents(eventBody, ts)
 	require.NoError(t, err)
-	cases["SendGridMissingSignature"] = unverifiedRequest{eventSrv.URL + "/webhooks/sendgrid/events", http.Header{sendgrid.TimestampHeader: {ts}}, eventBody}
-	cases["SendGridBadSignature"] = unverifiedRequest{eventSrv.URL + "/webhooks/sendgrid/events", http.Header{sendgrid.TimestampHeader: {ts}, sendgrid.SignatureHeader: {sig}}, append(eventBody, ' ')}
+	cases["SendGridMissingSignature"] = unverifiedRequest{webhookurl.URL(eventSrv.URL, webhookurl.SendGridEvents()), http.Header{sendgrid.TimestampHeader: {ts}}, eventBody}
+	cases["SendGridBadSignature"] = unverifiedRequest{webhookurl.URL(eventSrv.URL, webhookurl.SendGridEvents()), http.Header{sendgrid.TimestampHeader: {ts}, sendgrid.SignatureHeader: {sig}}, append(eventBody, ' ')}
 
 	for name, tc := range cases {
 		require.Equal(t, want, postWebhookRaw(t, tc.url, tc.h, tc.body), name)

@@ -21,7 +21,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
-	"github.com/leadorch/lead-orchestrator/internal/store"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 // intakeBundle is the CRM webhook routes in front of a River client that
@@ -43,13 +43,10 @@ func setupIntake(t *testing.T, perMinute, burst int) *intakeBundle {
 	require.NoError(t, err)
 	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client, IntakePerMinute: perMinute, IntakeBurst: burst}
 	handler, err := httpapi.NewHandler(httpapi.Opts{
-		Logger: b.deps.Logger,
-		Webhooks: httpapi.TenantWebhooks{
-			Tenant:        store.New(b.deps.Pool).GetTenant,
-			OpenSecret:    b.keys.OpenWebhook,
-			EnqueueIngest: intake.Ingest,
-			AdmitIngest:   intake.Admit,
-		},
+		Logger:   b.deps.Logger,
+		Intake:   intake,
+		Tenants:  jobs.WebhookTenants{Pool: b.deps.Pool, Keys: b.keys},
+		CRMKinds: b.deps.CRM,
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
@@ -106,7 +103,7 @@ func (b *intakeBundle) postShopMonkey(shop lead.Tenant, record map[string]any) (
 	if err != nil {
 		return 0, err.Error()
 	}
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, b.server.URL+"/webhooks/shopmonkey/"+shop.ID.String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, webhookurl.URL(b.server.URL, webhookurl.CRM("shopmonkey", shop.ID.String(), "")), bytes.NewReader(body))
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -122,7 +119,7 @@ func (b *intakeBundle) postShopMonkey(shop lead.Tenant, record map[string]any) (
 func (b *intakeBundle) postTekmetric(t *testing.T, shop lead.Tenant, roID string) {
 	t.Helper()
 	require.NoError(t, sandbox.PostTekmetricWebhook(context.Background(), b.http,
-		b.server.URL+"/webhooks/tekmetric/"+shop.ID.String()+"/"+tekmetricWebhookToken, "Repair Order Created", map[string]any{"id": json.Number(roID)}))
+		webhookurl.URL(b.server.URL, webhookurl.CRM("tekmetric", shop.ID.String(), tekmetricWebhookToken)), "Repair Order Created", map[string]any{"id": json.Number(roID)}))
 }
 
 // ingestVersions lists the versions of the tenant's ingest_lead jobs of a

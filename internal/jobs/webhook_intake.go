@@ -13,15 +13,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
-// WebhookIntake turns verified webhooks into jobs. Each call is one
-// transaction (a delivery's dedupe record and its job commit together), so
-// a handler answers in milliseconds and a failure makes the provider
-// redeliver.
+// WebhookIntake turns verified webhooks into jobs: it is the intake
+// (httpapi.Intake) the webhook routes hand what they verified to. Each
+// call is one transaction (a delivery's dedupe record and its job commit
+// together), so a handler answers in milliseconds and a failure makes the
+// provider redeliver.
 type WebhookIntake struct {
 	Pool   *pgxpool.Pool
 	Client *river.Client[pgx.Tx]
@@ -37,47 +39,51 @@ type WebhookIntake struct {
 	Logger *slog.Logger
 }
 
-// Admit spends one delivery of the tenant's CRM webhook budget, shared by
-// every replica. It returns zero when the delivery may be taken, else how
-// long until one may; the route then answers 429 and enqueues nothing.
-// Without it one shop's webhook credential could insert live ingests
-// without limit, ahead of every other shop's leads.
-func (w *WebhookIntake) Admit(ctx context.Context, tenantID uuid.UUID) (time.Duration, error) {
-	now := time.Now()
-	if w.Now != nil {
-		now = w.Now()
-	}
-	return store.New(w.Pool).TakeWebhookIntake(ctx, tenantID, w.IntakePerMinute, w.IntakeBurst, now)
+// AdmitIngest spends one delivery of the tenant's CRM webhook budget,
+// shared by every replica. It returns zero when the delivery may be taken,
+// else how long until one may; the route then answers 429 and enqueues
+// nothing. Without it one shop's webhook credential could insert live
+// ingests without limit, ahead of every other shop's leads.
+func (w *WebhookIntake) AdmitIngest(ctx context.Context, tenantID uuid.UUID) (time.Duration, error) {
+	return store.New(w.Pool).TakeWebhookIntake(ctx, tenantID, w.IntakePerMinute, w.IntakeBurst, w.now())
 }
 
-// Ingest enqueues ingest_lead for a CRM record a webhook named (to be
-// fetched again by id: nothing in the webhook is trusted). deliveryID,
-// when not empty, is the provider's delivery id: a redelivery enqueues
-// nothing. version is the record's version as the webhook carried it, or 0
-// when it carried none (the job is then Latest): never a clock reading,
-// which made every delivery a new job. The job runs at the head of the
-// live CRM queue.
+// now reads the intake's clock.
+func (w *WebhookIntake) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+// Ingest enqueues ingest_lead for the CRM record a webhook of kind named,
+// e.ExternalID (to be fetched again by id: nothing in the webhook is
+// trusted). e.DeliveryID, when not empty, is the CRM's delivery id: a
+// redelivery enqueues nothing. e.Version is the record's version as the
+// webhook carried it, or 0 when it carried none (the job is then Latest):
+// never a clock reading, which made every delivery a new job. The job runs
+// at the head of the live CRM queue.
 //
 // At most one live ingest of a record waits at a time: when one is already
 // pending (not yet running), the delivery enqueues nothing, since that job
 // fetches the record when it runs and so sees this change too. A running
 // one does not count: it may have fetched the record before the change.
-func (w *WebhookIntake) Ingest(ctx context.Context, tenantID uuid.UUID, source, deliveryID, externalID string, version int64) error {
+func (w *WebhookIntake) Ingest(ctx context.Context, tenantID uuid.UUID, kind string, e crm.WebhookEvent) error {
 	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-		if deliveryID != "" {
-			isNew, err := store.New(tx).TakeWebhookDelivery(ctx, tenantID, source, deliveryID)
+		if e.DeliveryID != "" {
+			isNew, err := store.New(tx).TakeWebhookDelivery(ctx, tenantID, kind, e.DeliveryID)
 			if err != nil || !isNew {
 				return err
 			}
 		}
-		pending, err := pendingLiveIngest(ctx, tx, tenantID, externalID)
+		pending, err := pendingLiveIngest(ctx, tx, tenantID, e.ExternalID)
 		if err != nil || pending {
 			return err
 		}
-		_, err = w.Client.InsertTx(ctx, tx, IngestLeadArgs{TenantID: tenantID, ExternalID: externalID, Version: version, Latest: version == 0, SendMessages: true},
+		_, err = w.Client.InsertTx(ctx, tx, IngestLeadArgs{TenantID: tenantID, ExternalID: e.ExternalID, Version: e.Version, Latest: e.Version == 0, SendMessages: true},
 			&river.InsertOpts{Priority: 1})
 		if err != nil {
-			return fmt.Errorf("error enqueueing ingest of %s: %w", externalID, err)
+			return fmt.Errorf("error enqueueing ingest of %s: %w", e.ExternalID, err)
 		}
 		return nil
 	})
@@ -113,31 +119,18 @@ func pendingLiveIngest(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, exter
 	return pending, nil
 }
 
-// InboundText is a customer's text as a verified Twilio webhook received
-// it.
-type InboundText struct {
-	MessageSID string
-	From       string
-	To         string
-	Body       string
-	// OptOutType is Twilio's own reading of the keyword (STOP, START,
-	// HELP) when Advanced Opt-Out is on; it wins over ours.
-	OptOutType string
-	ReceivedAt time.Time
-}
-
 // Inbound stores a customer's text in the tenant's inbound_messages (under
 // row-level security) and enqueues handle_inbound_message naming the row,
 // in one transaction: the job's args carry no number and no body. A
-// redelivery (the same MessageSid) stores and enqueues nothing.
-func (w *WebhookIntake) Inbound(ctx context.Context, tenantID uuid.UUID, m InboundText) error {
+// redelivery (the same ProviderID) stores and enqueues nothing.
+func (w *WebhookIntake) Inbound(ctx context.Context, tenantID uuid.UUID, m messaging.InboundText) error {
 	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
 		id, isNew, err := store.New(tx).RecordInbound(ctx, tenantID, inboundMessage(m))
 		if err != nil || !isNew {
 			return err
 		}
 		if _, err := w.Client.InsertTx(ctx, tx, HandleInboundArgs{TenantID: tenantID, InboundID: id}, nil); err != nil {
-			return fmt.Errorf("error enqueueing inbound message %s: %w", m.MessageSID, err)
+			return fmt.Errorf("error enqueueing inbound message %s: %w", m.ProviderID, err)
 		}
 		return nil
 	})
@@ -146,12 +139,12 @@ func (w *WebhookIntake) Inbound(ctx context.Context, tenantID uuid.UUID, m Inbou
 // inboundMessage is the row a text is stored as: the sender's number in
 // E.164 when it is one (the form the leads and suppressions hold), as sent
 // otherwise, for handle_inbound_message to refuse by name.
-func inboundMessage(m InboundText) store.InboundMessage {
+func inboundMessage(m messaging.InboundText) store.InboundMessage {
 	from := m.From
 	if p, err := lead.ParsePhoneNumber(m.From); err == nil {
 		from = string(p)
 	}
-	return store.InboundMessage{ProviderID: m.MessageSID, From: from, To: m.To, Body: m.Body,
+	return store.InboundMessage{ProviderID: m.ProviderID, From: from, To: m.To, Body: m.Body,
 		Kind: string(inboundKind(m.OptOutType, m.Body)), ReceivedAt: m.ReceivedAt}
 }
 
@@ -219,10 +212,11 @@ func eventsByTenant(events []messaging.EmailEvent) (map[uuid.UUID][]messaging.Em
 	return byTenant, order, nil
 }
 
-// SMSStatus enqueues a delivery status callback.
-func (w *WebhookIntake) SMSStatus(ctx context.Context, args RecordSMSStatusArgs) error {
+// SMSStatus enqueues a delivery status callback of the tenant's text.
+func (w *WebhookIntake) SMSStatus(ctx context.Context, tenantID uuid.UUID, s messaging.SMSStatus) error {
+	args := RecordSMSStatusArgs{TenantID: tenantID, MessageSID: s.ProviderID, Status: s.Status, ErrorCode: s.ErrorCode}
 	if _, err := w.Client.Insert(ctx, args, nil); err != nil {
-		return fmt.Errorf("error enqueueing status of message %s: %w", args.MessageSID, err)
+		return fmt.Errorf("error enqueueing status of message %s: %w", s.ProviderID, err)
 	}
 	return nil
 }

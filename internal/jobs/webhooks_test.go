@@ -21,9 +21,17 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
-	"github.com/leadorch/lead-orchestrator/internal/store"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
+)
+
+// The intake and the tenant lookup are the webhook routes' ports.
+var (
+	_ httpapi.Intake       = (*jobs.WebhookIntake)(nil)
+	_ httpapi.TenantLookup = jobs.WebhookTenants{}
 )
 
 const (
@@ -62,28 +70,17 @@ func newWebhookBundle(t *testing.T, b *testBundle) *webhookBundle {
 	// listens.
 	wb.server = httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(wb.server.Close)
-	eventKey, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
+	events, err := sendgrid.NewEventWebhook(sandbox.SendGridWebhookPublicKey)
 	require.NoError(t, err)
 	handler, err := httpapi.NewHandler(httpapi.Opts{
-		Logger:             b.deps.Logger,
-		Ready:              func(*http.Request) error { return nil },
-		SendGridEvents:     sendgrid.NewEventVerifier(eventKey),
-		EnqueueEmailEvents: intake.EmailEvents,
-		Webhooks: httpapi.TenantWebhooks{
-			Tenant:          store.New(b.deps.Pool).GetTenant,
-			OpenSecret:      b.keys.OpenWebhook,
-			EnqueueIngest:   intake.Ingest,
-			AdmitIngest:     intake.Admit,
-			TwilioAuthToken: sandbox.DefaultTwilioAuthToken,
-			PublicURL:       wb.server.URL,
-			EnqueueInbound: func(ctx context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, received time.Time) error {
-				return intake.Inbound(ctx, tenantID, jobs.InboundText{MessageSID: m.MessageSid, From: m.From, To: m.To,
-					Body: m.Body, OptOutType: m.OptOutType, ReceivedAt: received})
-			},
-			EnqueueSMSStatus: func(ctx context.Context, tenantID uuid.UUID, s httpapi.StatusCallback) error {
-				return intake.SMSStatus(ctx, jobs.RecordSMSStatusArgs{TenantID: tenantID, MessageSID: s.MessageSid, Status: s.MessageStatus, ErrorCode: s.ErrorCode})
-			},
-		},
+		Logger:      b.deps.Logger,
+		Ready:       func(*http.Request) error { return nil },
+		Intake:      intake,
+		Tenants:     jobs.WebhookTenants{Pool: b.deps.Pool, Keys: b.keys},
+		CRMKinds:    b.deps.CRM,
+		SMS:         twilio.NewWebhooks(sandbox.DefaultTwilioAuthToken),
+		PublicURL:   wb.server.URL,
+		EmailEvents: events,
 	})
 	require.NoError(t, err)
 	wb.server.Config.Handler = handler
@@ -113,7 +110,7 @@ func TestShopMonkeyWebhook(t *testing.T) {
 	refs := b.addLeads(t, shop, 1)
 	record, ok := b.sandbox.ShopMonkey.Record(shop.CRMLocationID, sandbox.ShopMonkeyOrder, refs[0].ID)
 	require.True(t, ok)
-	url := b.server.URL + "/webhooks/shopmonkey/" + shop.ID.String()
+	url := webhookurl.URL(b.server.URL, webhookurl.CRM("shopmonkey", shop.ID.String(), ""))
 
 	body, err := json.Marshal(map[string]any{"apiVersion": "v3", "operation": "INSERT", "table": "order", "data": record})
 	require.NoError(t, err)
@@ -141,7 +138,7 @@ func TestShopMonkeyWebhook(t *testing.T) {
 
 	// Another shop's id in the URL with this shop's signature: refused.
 	other := b.addShop(t, "other")
-	url = b.server.URL + "/webhooks/shopmonkey/" + other.ID.String()
+	url = webhookurl.URL(b.server.URL, webhookurl.CRM("shopmonkey", other.ID.String(), ""))
 	require.Equal(t, http.StatusUnauthorized, post(sandbox.SignStandardWebhook(shopMonkeyWebhookSecret, "msg_4", time.Now(), body)))
 }
 
@@ -156,10 +153,12 @@ func TestTekmetricWebhook(t *testing.T) {
 	ref, err := b.sandbox.Tekmetric.AddLead(31, sandbox.TekmetricLeadSpec{})
 	require.NoError(t, err)
 
-	base := b.server.URL + "/webhooks/tekmetric/" + shop.ID.String() + "/"
-	err = sandbox.PostTekmetricWebhook(ctx, http.DefaultClient, base+"wrong-token", "Repair Order Created", map[string]any{"id": json.Number(ref.ID)})
+	tokenURL := func(token string) string {
+		return webhookurl.URL(b.server.URL, webhookurl.CRM("tekmetric", shop.ID.String(), token))
+	}
+	err = sandbox.PostTekmetricWebhook(ctx, http.DefaultClient, tokenURL("wrong-token"), "Repair Order Created", map[string]any{"id": json.Number(ref.ID)})
 	require.ErrorContains(t, err, "401")
-	require.NoError(t, sandbox.PostTekmetricWebhook(ctx, http.DefaultClient, base+tekmetricWebhookToken, "Repair Order Created", map[string]any{"id": json.Number(ref.ID)}))
+	require.NoError(t, sandbox.PostTekmetricWebhook(ctx, http.DefaultClient, tokenURL(tekmetricWebhookToken), "Repair Order Created", map[string]any{"id": json.Number(ref.ID)}))
 	require.Eventually(t, func() bool { return b.sandbox.Stats().SMS == 1 }, 10*time.Second, 10*time.Millisecond)
 	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM leads WHERE tenant_id = $1 AND external_id = $2`, shop.ID, ref.ExternalID))
 }
@@ -195,7 +194,7 @@ func (b *webhookBundle) pendingSteps(t *testing.T, leadID uuid.UUID) int {
 func (b *webhookBundle) text(t *testing.T, shop lead.Tenant, from lead.PhoneNumber, body string) {
 	t.Helper()
 	_, err := sandbox.PostTwilioInbound(context.Background(), http.DefaultClient,
-		b.server.URL+"/webhooks/twilio/"+shop.ID.String()+"/sms", sandbox.DefaultTwilioAuthToken, string(from), shop.SMSFrom, body)
+		webhookurl.URL(b.server.URL, webhookurl.TwilioSMS(shop.ID.String())), sandbox.DefaultTwilioAuthToken, string(from), shop.SMSFrom, body)
 	require.NoError(t, err)
 }
 
@@ -229,7 +228,7 @@ func TestInboundReplyStopsTheSequence(t *testing.T) {
 	require.False(t, got.RepliedAt.IsZero())
 
 	// An unsigned (forged) reply is refused and changes nothing.
-	resp, err := http.PostForm(b.server.URL+"/webhooks/twilio/"+shop.ID.String()+"/sms", map[string][]string{
+	resp, err := http.PostForm(webhookurl.URL(b.server.URL, webhookurl.TwilioSMS(shop.ID.String())), map[string][]string{
 		"MessageSid": {"SMforged"}, "From": {string(l.Phone)}, "To": {shop.SMSFrom}, "Body": {"STOP"}})
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -346,7 +345,7 @@ func TestBookingStopsTheSequence(t *testing.T) {
 			}
 			record, ok := b.sandbox.ShopMonkey.Record(shop.CRMLocationID, table, recordID)
 			require.True(t, ok)
-			require.NoError(t, sandbox.PostShopMonkeyWebhook(ctx, http.DefaultClient, b.server.URL+"/webhooks/shopmonkey/"+shop.ID.String(),
+			require.NoError(t, sandbox.PostShopMonkeyWebhook(ctx, http.DefaultClient, webhookurl.URL(b.server.URL, webhookurl.CRM("shopmonkey", shop.ID.String(), "")),
 				shopMonkeyWebhookSecret, operation, string(table), record))
 
 			require.Eventually(t, func() bool {
@@ -373,7 +372,7 @@ func TestTwilioStatusCallback(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, b.client, res.Job.ID).State)
 	m := b.message(t, shop.ID, leadID, lead.ChannelSMS)
-	url := b.server.URL + httpapi.TwilioStatusPath(shop.ID)
+	url := webhookurl.URL(b.server.URL, webhookurl.TwilioStatus(shop.ID.String()))
 
 	post := func(status string, code int) {
 		t.Helper()
@@ -425,9 +424,9 @@ func TestInboundAcrossLeadsAndOrder(t *testing.T) {
 	// STOP then START, as the customer texted them; then a STOP whose job
 	// ran late (received earlier than the START) must not win.
 	stopAt := time.Now().Add(-time.Minute)
-	start := jobs.InboundText{MessageSID: "SMstart", From: string(first.Phone), To: shop.SMSFrom, Body: "START", ReceivedAt: time.Now()}
-	stop := jobs.InboundText{MessageSID: "SMstop", From: string(first.Phone), To: shop.SMSFrom, Body: "STOP", ReceivedAt: stopAt}
-	for _, m := range []jobs.InboundText{start, stop} {
+	start := messaging.InboundText{ProviderID: "SMstart", From: string(first.Phone), To: shop.SMSFrom, Body: "START", ReceivedAt: time.Now()}
+	stop := messaging.InboundText{ProviderID: "SMstop", From: string(first.Phone), To: shop.SMSFrom, Body: "STOP", ReceivedAt: stopAt}
+	for _, m := range []messaging.InboundText{start, stop} {
 		require.Equal(t, rivertype.JobStateCompleted, b.receive(t, shop, m).State)
 	}
 	suppressed, err := b.store.IsSuppressed(ctx, shop.ID, lead.ChannelSMS, string(first.Phone))
@@ -454,12 +453,12 @@ func TestInboundAcrossLeadsAndOrder(t *testing.T) {
 
 // receive takes a text through the intake, as the Twilio route does, and
 // waits for its job to finish.
-func (b *webhookBundle) receive(t *testing.T, shop lead.Tenant, m jobs.InboundText) *rivertype.JobRow {
+func (b *webhookBundle) receive(t *testing.T, shop lead.Tenant, m messaging.InboundText) *rivertype.JobRow {
 	t.Helper()
 	ctx := context.Background()
 	require.NoError(t, b.intake.Inbound(ctx, shop.ID, m))
 	var jobID int64
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT j.id FROM river_job j JOIN inbound_messages i ON j.args->>'inbound_id' = i.id::text
-		WHERE j.kind = 'handle_inbound_message' AND i.tenant_id = $1 AND i.provider_id = $2`, shop.ID, m.MessageSID).Scan(&jobID))
+		WHERE j.kind = 'handle_inbound_message' AND i.tenant_id = $1 AND i.provider_id = $2`, shop.ID, m.ProviderID).Scan(&jobID))
 	return waitFinal(t, b.client, jobID)
 }

@@ -18,12 +18,14 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/leadorch/lead-orchestrator/internal/config"
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 )
 
@@ -64,7 +66,54 @@ type simIngest struct {
 
 type simInbound struct {
 	tenantID uuid.UUID
-	sms      httpapi.InboundSMS
+	sms      messaging.InboundText
+}
+
+// simTenants are the worker's two tenants.
+type simTenants struct {
+	tenants map[uuid.UUID]lead.Tenant
+	keys    *credentials.Keyring
+}
+
+func (st simTenants) Tenant(_ context.Context, id uuid.UUID) (lead.Tenant, error) {
+	if t, ok := st.tenants[id]; ok {
+		return t, nil
+	}
+	return lead.Tenant{}, io.EOF // any error: the route answers 401
+}
+
+func (st simTenants) OpenWebhookSecret(t lead.Tenant) (lead.Secret, error) {
+	return st.keys.OpenWebhook(t.ID, t.WebhookSecret)
+}
+
+// simIntake records what gets through instead of enqueueing it.
+type simIntake struct{ b *simulateBundle }
+
+// AdmitIngest admits all: the simulations send a handful of webhooks.
+func (si simIntake) AdmitIngest(context.Context, uuid.UUID) (time.Duration, error) { return 0, nil }
+
+func (si simIntake) Ingest(_ context.Context, tenantID uuid.UUID, kind string, e crm.WebhookEvent) error {
+	si.b.mu.Lock()
+	defer si.b.mu.Unlock()
+	si.b.ingests = append(si.b.ingests, simIngest{tenantID: tenantID, source: kind, deliveryID: e.DeliveryID, externalID: e.ExternalID})
+	return nil
+}
+
+func (si simIntake) Inbound(_ context.Context, tenantID uuid.UUID, m messaging.InboundText) error {
+	si.b.mu.Lock()
+	defer si.b.mu.Unlock()
+	m.ReceivedAt = time.Time{} // the route's clock, not the simulator's
+	si.b.inbound = append(si.b.inbound, simInbound{tenantID: tenantID, sms: m})
+	return nil
+}
+
+func (si simIntake) SMSStatus(context.Context, uuid.UUID, messaging.SMSStatus) error { return nil }
+
+func (si simIntake) EmailEvents(_ context.Context, _ string, events []messaging.EmailEvent) error {
+	si.b.mu.Lock()
+	defer si.b.mu.Unlock()
+	si.b.events = append(si.b.events, events...)
+	return nil
 }
 
 func setupSimulate(t *testing.T) *simulateBundle {
@@ -81,47 +130,20 @@ func setupSimulate(t *testing.T) *simulateBundle {
 	b.tekmetric.WebhookTokenHash = hash[:]
 	tenants := map[uuid.UUID]lead.Tenant{b.shopMonkey.ID: b.shopMonkey, b.tekmetric.ID: b.tekmetric}
 
-	eventKey, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
+	events, err := sendgrid.NewEventWebhook(sandbox.SendGridWebhookPublicKey)
 	require.NoError(t, err)
 	// The Twilio signature covers the public URL, known once the server
 	// listens.
 	b.worker = httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(b.worker.Close)
 	routes, err := httpapi.NewHandler(httpapi.Opts{
-		Logger:         slog.New(slog.DiscardHandler),
-		SendGridEvents: sendgrid.NewEventVerifier(eventKey),
-		EnqueueEmailEvents: func(_ context.Context, _ string, events []messaging.EmailEvent) error {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			b.events = append(b.events, events...)
-			return nil
-		},
-		Webhooks: httpapi.TenantWebhooks{
-			Tenant: func(_ context.Context, id uuid.UUID) (lead.Tenant, error) {
-				if t, ok := tenants[id]; ok {
-					return t, nil
-				}
-				return lead.Tenant{}, io.EOF // any error: the route answers 401
-			},
-			OpenSecret: keys.OpenWebhook,
-			// The simulations send a handful of webhooks: none is limited.
-			AdmitIngest: func(context.Context, uuid.UUID) (time.Duration, error) { return 0, nil },
-			EnqueueIngest: func(_ context.Context, tenantID uuid.UUID, source, deliveryID, externalID string, _ int64) error {
-				b.mu.Lock()
-				defer b.mu.Unlock()
-				b.ingests = append(b.ingests, simIngest{tenantID: tenantID, source: source, deliveryID: deliveryID, externalID: externalID})
-				return nil
-			},
-			TwilioAuthToken: sandbox.DefaultTwilioAuthToken,
-			PublicURL:       b.worker.URL,
-			EnqueueInbound: func(_ context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, _ time.Time) error {
-				b.mu.Lock()
-				defer b.mu.Unlock()
-				b.inbound = append(b.inbound, simInbound{tenantID: tenantID, sms: m})
-				return nil
-			},
-			EnqueueSMSStatus: func(context.Context, uuid.UUID, httpapi.StatusCallback) error { return nil },
-		},
+		Logger:      slog.New(slog.DiscardHandler),
+		Intake:      simIntake{b},
+		Tenants:     simTenants{tenants: tenants, keys: keys},
+		CRMKinds:    crmset.NewRegistry(crmset.Opts{}),
+		SMS:         twilio.NewWebhooks(sandbox.DefaultTwilioAuthToken),
+		PublicURL:   b.worker.URL,
+		EmailEvents: events,
 	})
 	require.NoError(t, err)
 	b.worker.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -412,8 +434,8 @@ func TestSimulatorText(t *testing.T) {
 
 			statuses, _, inbound, _ := b.received()
 			require.Equal(t, []int{http.StatusOK}, statuses, "the signature verified")
-			require.Equal(t, []simInbound{{tenantID: tenant, sms: httpapi.InboundSMS{
-				MessageSid: got.MessageSid, AccountSid: sandbox.DefaultTwilioAccountSID, From: simCustomer, To: tt.to,
+			require.Equal(t, []simInbound{{tenantID: tenant, sms: messaging.InboundText{
+				ProviderID: got.MessageSid, AccountID: sandbox.DefaultTwilioAccountSID, From: simCustomer, To: tt.to,
 				Body: tt.body, OptOutType: tt.optOut,
 			}}}, inbound)
 		})

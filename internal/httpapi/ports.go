@@ -1,0 +1,53 @@
+package httpapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
+)
+
+// The webhook routes' ports: what they need of the rest of the service,
+// owned here and implemented by internal/jobs, so that httpapi knows no
+// store, no job and no provider. A route verifies and decodes at the edge
+// (through the CRM kind's or the provider's parser), then hands one
+// verified event to the intake and answers.
+
+// TenantLookup resolves the tenant a webhook's path names.
+type TenantLookup interface {
+	// Tenant returns the tenant with id, enabled or not (the route refuses
+	// a disabled one). Any error, not found or a database failure, is
+	// answered as a request that did not verify: nothing verified it.
+	Tenant(ctx context.Context, id uuid.UUID) (lead.Tenant, error)
+	// OpenWebhookSecret opens t's sealed webhook signing secret
+	// (crm.WebhookSigned kinds), for this one request.
+	OpenWebhookSecret(t lead.Tenant) (lead.Secret, error)
+}
+
+// Intake turns verified webhooks into stored work. Each call is one
+// transaction, so a route answers in milliseconds, and an error makes the
+// provider deliver again (the route answers 500).
+type Intake interface {
+	// AdmitIngest spends one delivery of the tenant's CRM webhook budget,
+	// shared by the fleet, before Ingest: zero when the delivery may be
+	// taken, else how long until one may (the route answers 429 with
+	// Retry-After and enqueues nothing). Without it one shop's webhook
+	// credential could insert live ingests without limit.
+	AdmitIngest(ctx context.Context, tenantID uuid.UUID) (wait time.Duration, err error)
+	// Ingest enqueues the ingest of the record a CRM webhook of kind named,
+	// deduplicated by e.DeliveryID when it is not empty.
+	Ingest(ctx context.Context, tenantID uuid.UUID, kind string, e crm.WebhookEvent) error
+	// Inbound stores a customer's text and enqueues its handling; a
+	// redelivery (the same ProviderID) stores nothing.
+	Inbound(ctx context.Context, tenantID uuid.UUID, m messaging.InboundText) error
+	// SMSStatus enqueues a delivery report of a text we sent.
+	SMSStatus(ctx context.Context, tenantID uuid.UUID, s messaging.SMSStatus) error
+	// EmailEvents stores a verified email event batch and enqueues its
+	// recording; deliveryKey names the signed delivery, so a replay
+	// enqueues nothing.
+	EmailEvents(ctx context.Context, deliveryKey string, events []messaging.EmailEvent) error
+}

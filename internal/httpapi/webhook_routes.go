@@ -1,0 +1,22 @@
+package httpapi
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
+)
+
+// webhookRoutes is what every webhook handler shares: the ports it hands
+// verified events to, and the clock.
+type webhookRoutes struct {
+	logger  *slog.Logger
+	tenants TenantLookup
+	intake  Intake
+	now     func() time.Time
+	// sms and publicURL serve the SMS provider's routes: signatures cover
+	// the public URL the provider called, as configured.
+	sms       messaging.SMSWebhooks
+	publicURL string
+	email     messaging.EmailEventWebhook
+}
