@@ -13,6 +13,6 @@ type WebhookRecord = webhookRecord
 
 // ExternalID, LeadCandidate and Relevant are the record's rules, for the
 // decoder's tests.
-func (r webhookRecord) ExternalID() string { return r.externalID() }
+func (r webhookRecord) ExternalID() string  { return r.externalID() }
 func (r webhookRecord) LeadCandidate() bool { return r.leadCandidate() }
 func (r webhookRecord) Relevant() bool      { return r.relevant() }
