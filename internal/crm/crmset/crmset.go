@@ -70,7 +70,7 @@ func NewRegistry(opts Opts) *crm.Registry {
 	}
 
 	reg := crm.NewRegistry()
-	reg.Register(crm.Kind{Name: shopmonkey.Kind, ParseExternalID: shopmonkey.ParseExternalID, NewAdapter: func(t lead.Tenant, secret lead.Secret) (crm.Adapter, error) {
+	reg.Register(crm.Kind{Name: shopmonkey.Kind, ParseExternalID: shopmonkey.ParseExternalID, WebhookAuth: crm.WebhookSigned, ParseWebhook: shopmonkey.ParseWebhook, NewAdapter: func(t lead.Tenant, secret lead.Secret) (crm.Adapter, error) {
 		var errs []error
 		if strings.TrimSpace(t.CRMLocationID) == "" {
 			errs = append(errs, invalid("crm_location_id", "is required: the ShopMonkey location id"))
@@ -89,7 +89,7 @@ func NewRegistry(opts Opts) *crm.Registry {
 			Timeout:    opts.ShopMonkeyTimeout,
 		})
 	}})
-	reg.Register(crm.Kind{Name: tekmetric.Kind, ParseExternalID: tekmetric.ParseExternalID, NewAdapter: func(t lead.Tenant, secret lead.Secret) (crm.Adapter, error) {
+	reg.Register(crm.Kind{Name: tekmetric.Kind, ParseExternalID: tekmetric.ParseExternalID, WebhookAuth: crm.WebhookURLToken, ParseWebhook: tekmetric.ParseWebhook, NewAdapter: func(t lead.Tenant, secret lead.Secret) (crm.Adapter, error) {
 		var errs []error
 		shopID, err := strconv.ParseInt(t.CRMLocationID, 10, 64)
 		if err != nil || shopID <= 0 {
