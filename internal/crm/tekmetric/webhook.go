@@ -111,37 +111,36 @@ func decodeWebhook(body []byte) (webhookRecord, error) {
 		return webhookRecord{}, fmt.Errorf("tekmetric webhook: %w", err)
 	}
 	r := webhookRecord{Event: event, Kind: webhookKindOf(event)}
-	if err := r.readData(v.Data); err != nil {
-		if r.Kind == webhookOther {
-			return webhookRecord{Event: r.Event, Kind: r.Kind}, nil
-		}
+	id, updated, err := webhookData(v.Data)
+	switch {
+	case err == nil:
+		r.ID, r.UpdatedDate = id, updated
+	case r.Kind != webhookOther:
 		return webhookRecord{}, fmt.Errorf("tekmetric webhook: %w", err)
 	}
 	return r, nil
 }
 
-// readData reads the record's id and, best effort, its updatedDate, which
-// its version is made of (see version).
-func (r *webhookRecord) readData(raw json.RawMessage) error {
+// webhookData reads the record's id and, best effort, its updatedDate,
+// which its version is made of (see webhookRecord.version).
+func webhookData(raw json.RawMessage) (id int64, updatedDate string, err error) {
+	if webhookfield.IsNull(raw) {
+		return 0, "", errors.New("field data: is missing")
+	}
 	var data struct {
 		ID          json.RawMessage `json:"id"`
 		UpdatedDate json.RawMessage `json:"updatedDate"`
 	}
-	if webhookfield.IsNull(raw) {
-		return errors.New("field data: is missing")
-	}
 	if err := webhookfield.Object(raw, &data); err != nil {
-		return fmt.Errorf("field data: %w", err)
+		return 0, "", fmt.Errorf("field data: %w", err)
 	}
-	id, err := webhookfield.PositiveInt("data.id", data.ID)
-	if err != nil {
-		return err
+	if id, err = webhookfield.PositiveInt("data.id", data.ID); err != nil {
+		return 0, "", err
 	}
-	r.ID = id
 	if updated, err := webhookfield.Text("data.updatedDate", data.UpdatedDate, false); err == nil {
-		r.UpdatedDate = updated
+		updatedDate = updated
 	}
-	return nil
+	return id, updatedDate, nil
 }
 
 // webhookKindOf reads the record kind from an event name. Tekmetric's
