@@ -202,3 +202,36 @@ func TestDecodeWebhook(t *testing.T) {
 		require.Contains(t, err.Error(), field, body)
 	}
 }
+
+// TestParseWebhookMatchesGetLead: a webhook carrying a record names it,
+// and versions it, exactly as the adapter's GetLead (and so FetchNewLeads)
+// does, so that the webhook's ingest and the poll's ingest of one change
+// share a job.
+func TestParseWebhookMatchesGetLead(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	updated := b.at(time.Minute).Format(time.RFC3339Nano)
+	for name, tt := range map[string]struct {
+		table  sandbox.ShopMonkeyTable
+		record string
+	}{
+		"OrderWithMetaVersion": {sandbox.ShopMonkeyOrder, `{"id":"o-meta","status":"Estimate","locationId":"loc-a","customerId":"c","createdDate":"` + updated + `","updatedDate":"` + updated + `","meta":{"version":"12"}}`},
+		"OrderWithoutVersion":  {sandbox.ShopMonkeyOrder, `{"id":"o-50%","status":"Estimate","locationId":"loc-a","customerId":"c","createdDate":"` + updated + `","updatedDate":"` + updated + `"}`},
+		"Appointment":          {sandbox.ShopMonkeyAppointment, `{"id":"ap-1","attributionSource":"WorkRequestForm","locationId":"loc-a","customerId":"c","createdDate":"` + updated + `","updatedDate":"` + updated + `","meta":{"version":3}}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b.addRaw(t, tt.table, tt.record)
+			req := webhookRequest(t, `{"operation":"UPDATE","table":"`+string(tt.table)+`","data":`+tt.record+`}`)
+			req.Tenant.CRMLocationID = testLocation
+			e, err := shopmonkey.ParseWebhook(req)
+			require.NoError(t, err)
+			in, err := b.adapter.GetLead(ctx, e.ExternalID)
+			require.NoError(t, err)
+			require.Equal(t, in.ExternalID, e.ExternalID)
+			require.Equal(t, in.Version, e.Version)
+			require.NotZero(t, e.Version)
+		})
+	}
+}

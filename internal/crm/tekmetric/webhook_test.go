@@ -152,3 +152,32 @@ func TestWebhookVersion(t *testing.T) {
 	_, ok := r.Version(denver)
 	require.False(t, ok, "no updatedDate: no version")
 }
+
+// TestParseWebhookMatchesGetLead: a webhook carrying a record's
+// updatedDate names it, and versions it, exactly as the adapter's GetLead
+// (and so FetchNewLeads) does, zone-less times in the shop's zone, so
+// that the webhook's ingest and the poll's ingest of one change share a
+// job.
+func TestParseWebhookMatchesGetLead(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for name, tt := range map[string]struct {
+		event, record string
+	}{
+		"ZonelessTime": {"Appointment Updated", `{"id": 555, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "createdDate": null, "updatedDate": "2026-11-25T09:45:00"}`},
+		"JavaOffset":   {"Appointment Updated", `{"id": 556, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "updatedDate": "2026-11-25T09:50:00.000-0600"}`},
+		"UTC":          {"Appointment Created", `{"id": 557, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "updatedDate": "2026-11-25T15:55:00+00:00"}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b.addRaw(t, sandbox.TekmetricAppointments, tt.record)
+			e, err := tekmetric.ParseWebhook(webhookRequest(testTimeZone, `{"event":"`+tt.event+`","data":`+tt.record+`}`))
+			require.NoError(t, err)
+			in, err := b.adapter.GetLead(t.Context(), e.ExternalID)
+			require.NoError(t, err)
+			require.Equal(t, in.ExternalID, e.ExternalID)
+			require.Equal(t, in.Version, e.Version)
+			require.NotZero(t, e.Version)
+		})
+	}
+}
