@@ -23,10 +23,10 @@ func FuzzDecodeWebhook(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := tekmetric.DecodeWebhook(body)
+		if err != nil && !strings.HasPrefix(err.Error(), "tekmetric webhook: ") {
+			t.Fatalf("error does not say what failed: %v", err)
+		}
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "tekmetric webhook: ") {
-				t.Fatalf("error does not say what failed: %v", err)
-			}
 			return
 		}
 		if r.Event == "" || !utf8.ValidString(r.Event) || strings.ContainsRune(r.Event, 0) {
