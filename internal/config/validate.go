@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 )
 
 // FieldError is one problem with one key of the configuration.
@@ -203,7 +204,7 @@ func (c *Config) problems() []FieldError {
 	check.durationBetween("sendgrid.timeout", c.SendGrid.Timeout, time.Millisecond, 5*time.Minute)
 	check.durationBetween("sendgrid.confirm_wait", c.SendGrid.ConfirmWait, time.Second, 24*time.Hour)
 	if c.SendGrid.WebhookPublicKey != "" {
-		if _, err := ParseECDSAPublicKey(c.SendGrid.WebhookPublicKey); err != nil {
+		if _, err := sendgrid.ParsePublicKey(c.SendGrid.WebhookPublicKey); err != nil {
 			check.add("sendgrid.webhook_public_key", err.Error())
 		}
 	}

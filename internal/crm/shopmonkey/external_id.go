@@ -5,6 +5,19 @@ import (
 	"strings"
 )
 
+// The record kinds that can be leads, as ShopMonkey's API paths and
+// webhook tables name them; they are the prefix of an ExternalID.
+const (
+	kindOrder       = "order"
+	kindAppointment = "appointment"
+)
+
+// externalID is the one place a lead's ExternalID is built: FetchNewLeads,
+// GetLead and the webhook all name a record by it, so that a webhook's
+// ingest and a poll's ingest of one record share a job. id is the record's
+// id in crm.EscapeID form.
+func externalID(kind, id string) string { return kind + ":" + id }
+
 // ParseExternalID reads a lead's external id as an operator typed it into
 // the form FetchNewLeads writes and GetLead reads: "order:<id>" or
 // "appointment:<id>". Operators copy ids from ShopMonkey's screens, where an
@@ -13,9 +26,9 @@ func ParseExternalID(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	kind, id, found := strings.Cut(s, ":")
 	if !found {
-		kind, id = "order", s
+		kind, id = kindOrder, s
 	}
-	if kind != "order" && kind != "appointment" {
+	if kind != kindOrder && kind != kindAppointment {
 		return "", fmt.Errorf(`prefix %q is not "order:" or "appointment:"`, kind+":")
 	}
 	id = strings.TrimSpace(id)
@@ -25,5 +38,5 @@ func ParseExternalID(s string) (string, error) {
 	if strings.ContainsAny(id, "/?# \t") {
 		return "", fmt.Errorf("id %q after %q is not a ShopMonkey id (no '/', '?', '#' or spaces)", id, kind+":")
 	}
-	return kind + ":" + id, nil
+	return externalID(kind, id), nil
 }

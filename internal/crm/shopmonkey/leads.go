@@ -24,6 +24,11 @@ const (
 	sourceAppointmentBooker = "AppointmentScheduler"
 )
 
+// leadSources are the appointment sources that make a lead: bookings the
+// customer made. FetchNewLeads, GetLead and the webhook's lead rule read
+// this one list.
+var leadSources = []string{sourceWorkRequestForm, sourceAppointmentBooker}
+
 // order is the part of a ShopMonkey order the orchestrator reads. "number"
 // (a string or an integer depending on the record) is not read at all, so
 // neither shape can fail a poll.
@@ -44,7 +49,7 @@ type order struct {
 }
 
 func decodeOrder(raw json.RawMessage) (order, error) {
-	d := newRecordDecoder("order", raw)
+	d := newRecordDecoder(kindOrder, raw)
 	o := order{
 		ID:         d.id("id"),
 		Status:     d.requiredText("status"),
@@ -65,7 +70,7 @@ func decodeOrder(raw json.RawMessage) (order, error) {
 
 func (o order) inquiry() lead.Inquiry {
 	return lead.Inquiry{
-		ExternalID: "order:" + o.ID,
+		ExternalID: externalID(kindOrder, o.ID),
 		Source:     lead.SourceEstimate,
 		CustomerID: o.CustomerID,
 		VehicleID:  o.VehicleID,
@@ -94,7 +99,7 @@ type appointment struct {
 }
 
 func decodeAppointment(raw json.RawMessage) (appointment, error) {
-	d := newRecordDecoder("appointment", raw)
+	d := newRecordDecoder(kindAppointment, raw)
 	a := appointment{
 		ID:                d.id("id"),
 		LocationID:        d.requiredText("locationId"),
@@ -113,7 +118,7 @@ func decodeAppointment(raw json.RawMessage) (appointment, error) {
 
 func (a appointment) inquiry() lead.Inquiry {
 	return lead.Inquiry{
-		ExternalID: "appointment:" + a.ID,
+		ExternalID: externalID(kindAppointment, a.ID),
 		Source:     lead.SourceAppointment,
 		CustomerID: a.CustomerID,
 		VehicleID:  a.VehicleID,
@@ -149,7 +154,7 @@ func (a *Adapter) FetchNewLeads(ctx context.Context, since, until time.Time) ([]
 	for _, raw := range orders {
 		o, err := decodeOrder(raw)
 		if err != nil {
-			out = append(out, invalidInquiry("order:", lead.SourceEstimate, o.ID, err))
+			out = append(out, invalidInquiry(kindOrder, lead.SourceEstimate, o.ID, err))
 			continue
 		}
 		if o.Status == statusEstimate && o.LocationID == a.locationID && !o.Archived && !o.Deleted && inWindow(o.Updated) {
@@ -157,18 +162,17 @@ func (a *Adapter) FetchNewLeads(ctx context.Context, since, until time.Time) ([]
 		}
 	}
 
-	sources := []string{sourceWorkRequestForm, sourceAppointmentBooker}
-	appts, err := a.listUpdated(ctx, "/v3/appointment", map[string]any{"attributionSource": map[string]any{"in": sources}}, since, until)
+	appts, err := a.listUpdated(ctx, "/v3/appointment", map[string]any{"attributionSource": map[string]any{"in": leadSources}}, since, until)
 	if err != nil {
 		return nil, fmt.Errorf("error listing appointments: %w", err)
 	}
 	for _, raw := range appts {
 		ap, err := decodeAppointment(raw)
 		if err != nil {
-			out = append(out, invalidInquiry("appointment:", lead.SourceAppointment, ap.ID, err))
+			out = append(out, invalidInquiry(kindAppointment, lead.SourceAppointment, ap.ID, err))
 			continue
 		}
-		if slices.Contains(sources, ap.AttributionSource) && ap.LocationID == a.locationID && inWindow(ap.Updated) {
+		if slices.Contains(leadSources, ap.AttributionSource) && ap.LocationID == a.locationID && inWindow(ap.Updated) {
 			out = append(out, ap.inquiry())
 		}
 	}
@@ -181,10 +185,10 @@ func (a *Adapter) FetchNewLeads(ctx context.Context, since, until time.Time) ([]
 
 // invalidInquiry stands for a listed record that could not be decoded. It
 // has no ExternalID when even the id was unreadable.
-func invalidInquiry(prefix string, source lead.Source, id string, problem error) lead.Inquiry {
+func invalidInquiry(kind string, source lead.Source, id string, problem error) lead.Inquiry {
 	in := lead.Inquiry{Source: source, Problem: problem}
 	if id != "" {
-		in.ExternalID = prefix + id
+		in.ExternalID = externalID(kind, id)
 	}
 	return in
 }
@@ -195,7 +199,7 @@ func invalidInquiry(prefix string, source lead.Source, id string, problem error)
 func (a *Adapter) GetLead(ctx context.Context, externalID string) (lead.Inquiry, error) {
 	kind, id, _ := strings.Cut(externalID, ":")
 	raw, err := crm.UnescapeID(id)
-	if err != nil || raw == "" || (kind != "order" && kind != "appointment") {
+	if err != nil || raw == "" || (kind != kindOrder && kind != kindAppointment) {
 		return lead.Inquiry{}, fmt.Errorf("error fetching lead %q: want order:<id> or appointment:<id>: %w", externalID, crm.ErrNotFound)
 	}
 	if strings.ContainsRune(raw, utf8.RuneError) {
@@ -209,7 +213,7 @@ func (a *Adapter) GetLead(ctx context.Context, externalID string) (lead.Inquiry,
 	if err != nil {
 		return lead.Inquiry{}, fmt.Errorf("error fetching %s %s: %w", kind, id, err)
 	}
-	if kind == "order" {
+	if kind == kindOrder {
 		o, err := decodeOrder(env.Data)
 		switch {
 		case err != nil:
@@ -231,6 +235,6 @@ func (a *Adapter) GetLead(ctx context.Context, externalID string) (lead.Inquiry,
 		return lead.Inquiry{}, fmt.Errorf("error fetching appointment %s: it belongs to another location: %w", id, crm.ErrNotFound)
 	}
 	in := ap.inquiry()
-	in.NotALead = ap.AttributionSource != sourceWorkRequestForm && ap.AttributionSource != sourceAppointmentBooker
+	in.NotALead = !slices.Contains(leadSources, ap.AttributionSource)
 	return in, nil
 }

@@ -249,18 +249,29 @@ func excerptJSON(v json.RawMessage) string {
 // without one gets its updatedDate in milliseconds instead, which rises with
 // every change too, so a changed record is still looked at again.
 func (d *recordDecoder) version(updated time.Time) int64 {
+	v, fromUpdated := d.metaVersion()
+	if fromUpdated {
+		return updated.UnixMilli()
+	}
+	return v
+}
+
+// metaVersion reads meta.version; fromUpdated is true when the record has
+// none, so that its updatedDate stands in (see version). The webhook reads
+// a record's version through it too, so the two cannot drift.
+func (d *recordDecoder) metaVersion() (v int64, fromUpdated bool) {
 	raw := d.value("meta")
 	if raw == nil {
-		return updated.UnixMilli()
+		return 0, true
 	}
 	meta := d.object("meta", raw)
 	if meta == nil {
-		return 0
+		return 0, false
 	}
 	if !meta.has("version") {
-		return updated.UnixMilli()
+		return 0, true
 	}
-	v := meta.integer("version")
+	v = meta.integer("version")
 	d.merge(meta)
-	return v
+	return v, false
 }

@@ -28,5 +28,11 @@ func ParseExternalID(s string) (string, error) {
 	if err != nil || id <= 0 {
 		return "", fmt.Errorf("id %q after %q is not a Tekmetric id (a positive integer)", idText, prefix)
 	}
-	return prefix + strconv.FormatInt(id, 10), nil
+	return externalID(prefix, id), nil
 }
+
+// externalID is the one place a lead's ExternalID is built: FetchNewLeads,
+// GetLead and the webhook all name a record by it, so that a webhook's
+// ingest and a poll's ingest of one record share a job. prefix is
+// prefixRepairOrder or prefixAppointment.
+func externalID(prefix string, id int64) string { return prefix + strconv.FormatInt(id, 10) }

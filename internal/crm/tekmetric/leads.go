@@ -107,7 +107,7 @@ func (r leadRecord) gone(shop int64) error {
 
 func (r leadRecord) inquiry(prefix string, source lead.Source, summary string, booked bool) lead.Inquiry {
 	return lead.Inquiry{
-		ExternalID: prefix + strconv.FormatInt(r.ID, 10),
+		ExternalID: externalID(prefix, r.ID),
 		Source:     source,
 		CustomerID: strconv.FormatInt(r.CustomerID, 10),
 		VehicleID:  optionalID(r.VehicleID),
@@ -339,7 +339,7 @@ func (c *Client) FetchNewLeads(ctx context.Context, since, until time.Time) ([]l
 func invalidInquiry(prefix string, source lead.Source, id int64, problem error) lead.Inquiry {
 	in := lead.Inquiry{Source: source, Problem: problem}
 	if id > 0 {
-		in.ExternalID = prefix + strconv.FormatInt(id, 10)
+		in.ExternalID = externalID(prefix, id)
 	}
 	return in
 }

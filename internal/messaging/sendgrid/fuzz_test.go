@@ -2,6 +2,7 @@ package sendgrid_test
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -9,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/leadorch/lead-orchestrator/internal/config"
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 )
@@ -28,7 +29,7 @@ func FuzzParseEvents(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		events, err := sendgrid.ParseEvents(body)
+		events, err := sendgrid.DecodeEvents(body)
 		if err != nil {
 			if events != nil {
 				t.Fatalf("error with events: %v", err)
@@ -52,12 +53,11 @@ func FuzzParseEvents(f *testing.F) {
 	})
 }
 
-func FuzzEventVerifier(f *testing.F) {
-	key, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
+func FuzzEventWebhook(f *testing.F) {
+	w, err := sendgrid.NewEventWebhook(sandbox.SendGridWebhookPublicKey)
 	if err != nil {
 		f.Fatal(err)
 	}
-	verifier := sendgrid.NewEventVerifier(key)
 	now := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	body := []byte(`[{"event":"delivered","timestamp":1741100400}]`)
@@ -71,8 +71,11 @@ func FuzzEventVerifier(f *testing.F) {
 	f.Add([]byte("x"), "MEUCIQ==", "9223372036854775807", int64(-301))
 	f.Add([]byte("x"), "!!!", "-9223372036854775808", int64(1))
 	f.Fuzz(func(t *testing.T, body []byte, signature, timestamp string, offset int64) {
-		if err := verifier.Verify(body, signature, timestamp, now); err != nil && !errors.Is(err, sendgrid.ErrBadSignature) {
-			t.Fatalf("error is not ErrBadSignature: %v", err)
+		h := http.Header{sendgrid.SignatureHeader: {signature}, sendgrid.TimestampHeader: {timestamp}}
+		if _, _, err := w.ParseEvents(h, body, now); err != nil && !errors.Is(err, messaging.ErrWebhookUnverified) {
+			if _, derr := sendgrid.DecodeEvents(body); derr == nil {
+				t.Fatalf("error is neither unverified nor the body's: %v", err)
+			}
 		}
 		// Round trip: what the sandbox signs within the allowed age
 		// verifies; a changed body does not.
@@ -82,11 +85,12 @@ func FuzzEventVerifier(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := verifier.Verify(body, sig, ts, now); err != nil {
+		h = http.Header{sendgrid.SignatureHeader: {sig}, sendgrid.TimestampHeader: {ts}}
+		if _, _, err := w.ParseEvents(h, body, now); errors.Is(err, messaging.ErrWebhookUnverified) {
 			t.Fatalf("sandbox-signed body rejected: %v", err)
 		}
-		if err := verifier.Verify(append([]byte("x"), body...), sig, ts, now); err == nil {
-			t.Fatalf("tampered body verified")
+		if _, _, err := w.ParseEvents(h, append([]byte("x"), body...), now); !errors.Is(err, messaging.ErrWebhookUnverified) {
+			t.Fatalf("tampered body verified: %v", err)
 		}
 	})
 }

@@ -1,6 +1,9 @@
 // Package twilio sends texts through Twilio's Messages API with the
 // official twilio-go SDK and turns every failure into a messaging.SendError
-// whose Class tells the job what to do next.
+// whose Class tells the job what to do next. It also owns Twilio's
+// webhooks (Webhooks): the X-Twilio-Signature check, through twilio-go's
+// RequestValidator, and the decoding of incoming messages and status
+// callbacks.
 package twilio
 
 import (
