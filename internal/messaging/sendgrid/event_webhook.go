@@ -90,10 +90,9 @@ func verifyEvents(key *ecdsa.PublicKey, body []byte, signature, timestamp string
 }
 
 // unverified is a request that did not prove it is SendGrid's, for
-// reason. It wraps ErrBadSignature too, for the callers of the older
-// EventVerifier.
+// reason.
 func unverified(reason string) error {
-	return fmt.Errorf("%w: %w: %s", messaging.ErrWebhookUnverified, ErrBadSignature, reason)
+	return fmt.Errorf("%w: %s", messaging.ErrWebhookUnverified, reason)
 }
 
 // sendGridDeliveryKey names one signed delivery of the event webhook: the
