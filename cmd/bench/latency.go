@@ -92,7 +92,7 @@ func (b *bench) runLatency(ctx context.Context, res *results) error {
 	}
 	// Wait for the last leads' texts: a poll interval, a scheduler tick and
 	// then some.
-	texted, err := waitTexts(ctx, fk, n, time.Now().Add(pollInterval+w.ScheduleInterval+30*time.Second))
+	texted, err := waitTexts(ctx, fk, n, time.Now().Add(pollInterval+w.ScheduleInterval+30*time.Second), 200*time.Millisecond)
 	if err != nil {
 		return err
 	}
@@ -152,15 +152,15 @@ type arrival struct {
 	tenant string
 }
 
-// waitTexts waits until the Twilio fake has n texts or deadline passes, and
-// returns when each number was texted.
-func waitTexts(ctx context.Context, fk *fakes, n int, deadline time.Time) (map[string]time.Time, error) {
+// waitTexts waits until the Twilio fake has n texts or deadline passes,
+// looking every so often, and returns when each number was texted.
+func waitTexts(ctx context.Context, fk *fakes, n int, deadline time.Time, every time.Duration) (map[string]time.Time, error) {
 	for {
 		texted := fk.textTimes()
 		if len(texted) >= n || time.Now().After(deadline) {
 			return texted, nil
 		}
-		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+		if err := sleepCtx(ctx, every); err != nil {
 			return nil, err
 		}
 	}

@@ -210,16 +210,7 @@ func waitWebhookTexts(ctx context.Context, fk *fakes, posts []webhookPost) (map[
 			accepted++
 		}
 	}
-	deadline := time.Now().Add(webhookTextWait)
-	for {
-		texted := fk.textTimes()
-		if len(texted) >= accepted || time.Now().After(deadline) {
-			return texted, nil
-		}
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
-			return nil, err
-		}
-	}
+	return waitTexts(ctx, fk, accepted, time.Now().Add(webhookTextWait), 100*time.Millisecond)
 }
 
 // tally counts the posts by outcome and fills the latencies' percentiles;
