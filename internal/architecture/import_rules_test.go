@@ -37,8 +37,10 @@ var importRules = []importRule{
 		why: "a shared crm helper serves every CRM, so it names none of them and none of the rooms a CRM may not enter", mayBeEmpty: true,
 	},
 	{
-		pkgs: crmKind, importedBy: sets(crmset, tree("cmd"), testSupport),
-		why: "only the registry list (crm/crmset) names a CRM; everything else finds a kind through crm.Registry",
+		// cmd too: adding a CRM changes nothing in cmd (issue 10), and
+		// cmd/enqueue once imported two kinds for their names.
+		pkgs: crmKind, importedBy: sets(crmset, testSupport),
+		why: "only the registry list (crm/crmset) names a CRM; everything else, cmd included, finds a kind through crm.Registry",
 	},
 	{
 		pkgs: crmset, importedBy: sets(tree("cmd"), testSupport),
