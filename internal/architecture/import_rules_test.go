@@ -21,16 +21,16 @@ var importRules = []importRule{
 		why: "lead is the domain: it imports nothing of ours, so every room can use it",
 	},
 	{
-		pkgs: pkg("internal/webhookurl"), only: nothing,
-		why: "webhookurl only spells paths: it imports nothing of ours, so the sandbox and cmd can use it",
+		pkgs: webhookHelper, only: nothing,
+		why: "a webhook helper (webhookurl, webhookfield) imports nothing of ours, so adapters, httpapi, the sandbox and cmd can all use it",
 	},
 	{
 		pkgs: pkg("internal/crm"), only: sets(pkg("internal/lead")),
 		why: "the crm port knows only the domain",
 	},
 	{
-		pkgs: crmKind, only: sets(pkg("internal/crm"), pkg("internal/lead"), crmShared),
-		why: "a CRM adapter knows only the crm port, the domain and shared crm helpers: never another CRM, the store, jobs, httpapi, messaging or config",
+		pkgs: crmKind, only: sets(pkg("internal/crm"), pkg("internal/lead"), crmShared, webhookHelper),
+		why: "a CRM adapter knows only the crm port, the domain, shared crm helpers and webhook helpers: never another CRM, the store, jobs, httpapi, messaging or config",
 	},
 	{
 		pkgs: crmShared, never: sets(crmKind, crmset, tree("internal/store"), tree("internal/jobs"), tree("internal/httpapi"), tree("internal/messaging"), tree("internal/config")),
@@ -51,8 +51,8 @@ var importRules = []importRule{
 		why: "the messaging port knows only the domain",
 	},
 	{
-		pkgs: provider, only: sets(pkg("internal/messaging"), pkg("internal/lead")),
-		why: "a messaging provider knows only the messaging port and the domain",
+		pkgs: provider, only: sets(pkg("internal/messaging"), pkg("internal/lead"), webhookHelper),
+		why: "a messaging provider knows only the messaging port, the domain and webhook helpers",
 	},
 	{
 		pkgs: pkg("internal/store"), only: sets(pkg("internal/lead"), pkg("internal/crm"), pkg("db/migrations")),
@@ -63,12 +63,12 @@ var importRules = []importRule{
 		why: "jobs talk to CRMs and providers through their ports, and are handed their settings: no adapter, registry list, httpapi or config",
 	},
 	{
-		pkgs: tree("internal/httpapi"), only: sets(pkg("internal/lead"), pkg("internal/crm"), pkg("internal/messaging"), pkg("internal/webhookurl")),
-		why: "httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhookurl, never adapters, the store, jobs or config",
+		pkgs: tree("internal/httpapi"), only: sets(pkg("internal/lead"), pkg("internal/crm"), pkg("internal/messaging"), webhookHelper),
+		why: "httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhook helpers, never adapters, the store, jobs or config",
 	},
 	{
-		pkgs: tree("internal/sandbox"), only: sets(tree("internal/sandbox"), pkg("internal/webhookurl")),
-		why: "the sandbox fakes behave like the real APIs from the outside: they share nothing with our code but the webhook paths",
+		pkgs: tree("internal/sandbox"), only: sets(tree("internal/sandbox"), webhookHelper),
+		why: "the sandbox fakes behave like the real APIs from the outside: they share nothing with our code but webhook helpers",
 	},
 	{
 		pkgs: pkg("internal/config"), importedBy: sets(tree("cmd"), testSupport),
@@ -87,8 +87,11 @@ var nothing = []pkgSet{}
 // internal/crm whose name does not start with "crm"; packages named crm*
 // there are the registry list (crmset) or helpers shared by every CRM (such as
 // crmhttp or a contract suite crmtest). A provider is a package directly under
-// internal/messaging. Test support is what only tests use: internal/testdb,
-// fixture packages and packages named *test.
+// internal/messaging. A webhook helper is a package directly under internal
+// named webhook* (webhookurl spells the routes, webhookfield reads webhook
+// bodies' fields): it imports nothing of ours, so every room may use it.
+// Test support is what only tests use: internal/testdb, fixture packages and
+// packages named *test.
 var (
 	crmKind = pkgSet{"internal/crm/<kind>", func(rel string) bool {
 		dir, name := path.Split(rel)
@@ -98,6 +101,10 @@ var (
 	crmShared = pkgSet{"internal/crm/crm* (shared crm helpers)", func(rel string) bool {
 		dir, name := path.Split(rel)
 		return dir == "internal/crm/" && strings.HasPrefix(name, "crm") && name != "crmset"
+	}}
+	webhookHelper = pkgSet{"internal/webhook* (webhook helpers)", func(rel string) bool {
+		dir, name := path.Split(rel)
+		return dir == "internal/" && strings.HasPrefix(name, "webhook")
 	}}
 	provider = pkgSet{"internal/messaging/<provider>", func(rel string) bool {
 		dir, _ := path.Split(rel)

@@ -53,17 +53,17 @@ func TestCheckImportsReportsEachBrokenRule(t *testing.T) {
 			"internal/lead imports internal/store: internal/lead must import nothing of ours (lead is the domain: it imports nothing of ours, so every room can use it)",
 		}},
 		{"webhookurl imports the domain", "internal/webhookurl", "internal/lead", []string{
-			"internal/webhookurl imports internal/lead: internal/webhookurl must import nothing of ours (webhookurl only spells paths: it imports nothing of ours, so the sandbox and cmd can use it)",
+			"internal/webhookurl imports internal/lead: internal/webhook* (webhook helpers) must import nothing of ours (a webhook helper (webhookurl, webhookfield) imports nothing of ours, so adapters, httpapi, the sandbox and cmd can all use it)",
 		}},
 		{"the crm port imports the store", "internal/crm", "internal/store", []string{
 			"internal/crm imports internal/store: internal/crm may import only internal/lead (the crm port knows only the domain)",
 		}},
 		{"a CRM imports another", "internal/crm/tekmetric", "internal/crm/shopmonkey", []string{
-			"internal/crm/tekmetric imports internal/crm/shopmonkey: internal/crm/<kind> may import only internal/crm, internal/lead, internal/crm/crm* (shared crm helpers) (a CRM adapter knows only the crm port, the domain and shared crm helpers: never another CRM, the store, jobs, httpapi, messaging or config)",
+			"internal/crm/tekmetric imports internal/crm/shopmonkey: internal/crm/<kind> may import only internal/crm, internal/lead, internal/crm/crm* (shared crm helpers), internal/webhook* (webhook helpers) (a CRM adapter knows only the crm port, the domain, shared crm helpers and webhook helpers: never another CRM, the store, jobs, httpapi, messaging or config)",
 			"internal/crm/tekmetric imports internal/crm/shopmonkey: only internal/crm/crmset, test support may import internal/crm/<kind> (only the registry list (crm/crmset) names a CRM; everything else, cmd included, finds a kind through crm.Registry)",
 		}},
 		{"a CRM imports the store", "internal/crm/shopmonkey", "internal/store", []string{
-			"internal/crm/shopmonkey imports internal/store: internal/crm/<kind> may import only internal/crm, internal/lead, internal/crm/crm* (shared crm helpers) (a CRM adapter knows only the crm port, the domain and shared crm helpers: never another CRM, the store, jobs, httpapi, messaging or config)",
+			"internal/crm/shopmonkey imports internal/store: internal/crm/<kind> may import only internal/crm, internal/lead, internal/crm/crm* (shared crm helpers), internal/webhook* (webhook helpers) (a CRM adapter knows only the crm port, the domain, shared crm helpers and webhook helpers: never another CRM, the store, jobs, httpapi, messaging or config)",
 		}},
 		{"a shared crm helper names a CRM", "internal/crm/crmhttp", "internal/crm/tekmetric", []string{
 			"internal/crm/crmhttp imports internal/crm/tekmetric: internal/crm/crm* (shared crm helpers) must not import internal/crm/<kind> (a shared crm helper serves every CRM, so it names none of them and none of the rooms a CRM may not enter)",
@@ -88,19 +88,19 @@ func TestCheckImportsReportsEachBrokenRule(t *testing.T) {
 			"internal/messaging imports internal/messaging/twilio: internal/messaging may import only internal/lead (the messaging port knows only the domain)",
 		}},
 		{"a provider imports the store", "internal/messaging/sendgrid", "internal/store", []string{
-			"internal/messaging/sendgrid imports internal/store: internal/messaging/<provider> may import only internal/messaging, internal/lead (a messaging provider knows only the messaging port and the domain)",
+			"internal/messaging/sendgrid imports internal/store: internal/messaging/<provider> may import only internal/messaging, internal/lead, internal/webhook* (webhook helpers) (a messaging provider knows only the messaging port, the domain and webhook helpers)",
 		}},
 		{"the store imports jobs", "internal/store", "internal/jobs", []string{
 			"internal/store imports internal/jobs: internal/store may import only internal/lead, internal/crm, db/migrations (the store knows the domain, the crm port (it implements its budget) and the migrations)",
 		}},
 		{"httpapi imports a provider", "internal/httpapi", "internal/messaging/sendgrid", []string{
-			"internal/httpapi imports internal/messaging/sendgrid: internal/httpapi/... may import only internal/lead, internal/crm, internal/messaging, internal/webhookurl (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhookurl, never adapters, the store, jobs or config)",
+			"internal/httpapi imports internal/messaging/sendgrid: internal/httpapi/... may import only internal/lead, internal/crm, internal/messaging, internal/webhook* (webhook helpers) (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhook helpers, never adapters, the store, jobs or config)",
 		}},
 		{"httpapi imports the store", "internal/httpapi", "internal/store", []string{
-			"internal/httpapi imports internal/store: internal/httpapi/... may import only internal/lead, internal/crm, internal/messaging, internal/webhookurl (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhookurl, never adapters, the store, jobs or config)",
+			"internal/httpapi imports internal/store: internal/httpapi/... may import only internal/lead, internal/crm, internal/messaging, internal/webhook* (webhook helpers) (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhook helpers, never adapters, the store, jobs or config)",
 		}},
 		{"a fake imports the domain", "internal/sandbox/fakeshopmonkey", "internal/lead", []string{
-			"internal/sandbox/fakeshopmonkey imports internal/lead: internal/sandbox/... may import only internal/sandbox/..., internal/webhookurl (the sandbox fakes behave like the real APIs from the outside: they share nothing with our code but the webhook paths)",
+			"internal/sandbox/fakeshopmonkey imports internal/lead: internal/sandbox/... may import only internal/sandbox/..., internal/webhook* (webhook helpers) (the sandbox fakes behave like the real APIs from the outside: they share nothing with our code but webhook helpers)",
 		}},
 		{"production imports a fixture", "internal/store", "internal/fixture", []string{
 			"internal/store imports internal/fixture: every production package must not import test support (test support (testdb, fixtures, *test packages) ships in no binary and no production package)",
@@ -134,7 +134,7 @@ func TestUnusedRulesNamesARenamedRoom(t *testing.T) {
 	g := targetGraph()
 	delete(g, "internal/httpapi")
 	require.Equal(t, []string{
-		"the rule on internal/httpapi/... governs no package: was it renamed? (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhookurl, never adapters, the store, jobs or config)",
+		"the rule on internal/httpapi/... governs no package: was it renamed? (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhook helpers, never adapters, the store, jobs or config)",
 	}, unusedRules(g, importRules))
 
 	g = targetGraph()
