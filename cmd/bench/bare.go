@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 )
@@ -73,19 +74,10 @@ func (b *bench) runBare(ctx context.Context, res *results) error {
 		return err
 	}
 
-	insertStart := time.Now()
-	const batch = 10_000
-	params := make([]river.InsertManyParams, 0, batch)
-	for first := 0; first < b.o.bareJobs; first += batch {
-		params = params[:0]
-		for i := first; i < min(first+batch, b.o.bareJobs); i++ {
-			params = append(params, river.InsertManyParams{Args: noopArgs{N: i}})
-		}
-		if _, err := client.InsertManyFast(ctx, params); err != nil {
-			return fmt.Errorf("error inserting no-op jobs: %w", err)
-		}
+	insertTook, err := insertNoops(ctx, client, b.o.bareJobs)
+	if err != nil {
+		return err
 	}
-	insertTook := time.Since(insertStart)
 
 	// A buffer for every event: a full subscription channel drops events.
 	events, cancelSub := client.SubscribeConfig(&river.SubscribeConfig{ChanSize: b.o.bareJobs, Kinds: []river.EventKind{river.EventKindJobCompleted}})
@@ -99,21 +91,9 @@ func (b *bench) runBare(ctx context.Context, res *results) error {
 		defer cancel()
 		_ = client.Stop(stopCtx)
 	}()
-	timeout := time.After(5 * time.Minute)
-	var last time.Time
-	for done := 0; done < b.o.bareJobs; {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-timeout:
-			return fmt.Errorf("only %d of %d no-op jobs completed in 5 minutes", done, b.o.bareJobs)
-		case ev := <-events:
-			if ev == nil {
-				return fmt.Errorf("subscription closed after %d jobs", done)
-			}
-			done++
-			last = time.Now()
-		}
+	last, err := awaitNoops(ctx, events, b.o.bareJobs)
+	if err != nil {
+		return err
 	}
 	took := last.Sub(start)
 	r := &bareResult{
@@ -124,4 +104,44 @@ func (b *bench) runBare(ctx context.Context, res *results) error {
 	res.Bare = r
 	b.say("bare River: %.0f jobs/s (%d jobs in %.2fs); InsertManyFast %.0f jobs/s", r.JobsPerSec, r.Jobs, r.Seconds, r.InsertPerSec)
 	return nil
+}
+
+// insertNoops inserts n no-op jobs with InsertManyFast, in batches, and
+// says how long that took.
+func insertNoops(ctx context.Context, client *river.Client[pgx.Tx], n int) (time.Duration, error) {
+	insertStart := time.Now()
+	const batch = 10_000
+	params := make([]river.InsertManyParams, 0, batch)
+	for first := 0; first < n; first += batch {
+		params = params[:0]
+		for i := first; i < min(first+batch, n); i++ {
+			params = append(params, river.InsertManyParams{Args: noopArgs{N: i}})
+		}
+		if _, err := client.InsertManyFast(ctx, params); err != nil {
+			return 0, fmt.Errorf("error inserting no-op jobs: %w", err)
+		}
+	}
+	return time.Since(insertStart), nil
+}
+
+// awaitNoops waits for n completion events, for at most 5 minutes, and
+// returns when the last one came.
+func awaitNoops(ctx context.Context, events <-chan *river.Event, n int) (time.Time, error) {
+	timeout := time.After(5 * time.Minute)
+	var last time.Time
+	for done := 0; done < n; {
+		select {
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-timeout:
+			return time.Time{}, fmt.Errorf("only %d of %d no-op jobs completed in 5 minutes", done, n)
+		case ev := <-events:
+			if ev == nil {
+				return time.Time{}, fmt.Errorf("subscription closed after %d jobs", done)
+			}
+			done++
+			last = time.Now()
+		}
+	}
+	return last, nil
 }

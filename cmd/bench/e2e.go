@@ -102,28 +102,55 @@ func (b *bench) runE2EOnce(ctx context.Context, replicas int) (*e2eResult, error
 		return nil, err
 	}
 
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	out, start, err := b.timeE2E(ctx, pool, fk, f, seed, dbName)
 	if err != nil {
 		return nil, err
 	}
+	out.Replicas, out.Leads, out.Tenants = replicas, n, nTenants
+	out.LeadsPerSec = float64(n) / out.Seconds
+	if out.Statements != nil {
+		out.StatementsPerLead = float64(out.Statements.Calls) / float64(n)
+	}
+	if err := countE2E(ctx, pool, start, out); err != nil {
+		return nil, err
+	}
+	b.say("end to end, %d replica(s): %.1f leads/s (%d leads in %.2fs; messages done at %.2fs), %d jobs (%.0f jobs/s), peak RSS %s; CPU: %s",
+		replicas, out.LeadsPerSec, n, out.Seconds, out.MessagesSeconds, out.Jobs, out.JobsPerSec, mb(out.PeakRSS), out.CPU)
+	if out.Texts != n || out.Emails != n || out.LeadsStored != n || out.Retried > 0 || out.NotCompleted > 0 {
+		b.say("  WARNING: texts %d, emails %d, leads stored %d (want %d each); %d jobs retried, %d cancelled or discarded",
+			out.Texts, out.Emails, out.LeadsStored, n, out.Retried, out.NotCompleted)
+	}
+	return out, nil
+}
+
+// timeE2E is the measured part of an end-to-end run: it inserts the seed's
+// polls and waits until every lead is texted and emailed and every run is
+// recorded, with the CPU meter, the Postgres sampler and perf running. It
+// returns the figures it measured and when it started.
+func (b *bench) timeE2E(ctx context.Context, pool *pgxpool.Pool, fk *fakes, f *fleet, seed *e2eSeed, dbName string) (*e2eResult, time.Time, error) {
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return nil, time.Time{}, err
+	}
 	params := seed.polls()
+	n := b.o.leads
 
 	b.db.resetStatements(ctx)
-	perf := b.startPerf(fmt.Sprintf("%d", replicas))
+	perf := b.startPerf(fmt.Sprintf("%d", len(f.workers)))
 	meter := startCPUMeter(f.pids(), b.db.postmasterPID())
 	sampler := startPGSampler(ctx, b.db.adminURL, dbName)
 	start := time.Now()
 	if _, err := inserter.InsertMany(ctx, params); err != nil {
 		sampler.stop()
 		perf.stop()
-		return nil, fmt.Errorf("error inserting polls: %w", err)
+		return nil, start, fmt.Errorf("error inserting polls: %w", err)
 	}
 
 	messagesDone, err := waitE2EDone(ctx, pool, fk, n, b.o.e2eTimeout)
 	if err != nil {
 		sampler.stop()
 		perf.stop()
-		return nil, err
+		return nil, start, err
 	}
 	cpu := meter.stop()
 	pg := sampler.stop()
@@ -133,42 +160,37 @@ func (b *bench) runE2EOnce(ctx context.Context, replicas int) (*e2eResult, error
 
 	var end time.Time
 	if err := pool.QueryRow(ctx, `SELECT max(finalized_at) FROM river_job WHERE created_at >= $1`, start.Add(-time.Second)).Scan(&end); err != nil {
-		return nil, err
+		return nil, start, err
 	}
-	out := &e2eResult{
-		Replicas: replicas, Leads: n, Tenants: nTenants,
+	return &e2eResult{
 		Seconds:         end.Sub(start).Seconds(),
 		MessagesSeconds: messagesDone.Sub(start).Seconds(),
 		Texts:           int(fk.texts.Load()), Emails: int(fk.emails.Load()),
 		PeakRSS: peak, RSS: rss, CPU: cpu, PG: pg, JobsByKind: map[string]int{}, HTTP: fk.stats(),
-	}
-	out.LeadsPerSec = float64(n) / out.Seconds
-	if statements != nil {
-		out.Statements, out.StatementsPerLead = statements, float64(statements.Calls)/float64(n)
-	}
+		Statements: statements,
+	}, start, nil
+}
+
+// countE2E fills what the database says of the run that started at start:
+// jobs by kind and per second, retried and not completed jobs, leads
+// stored, and each kind's timings.
+func countE2E(ctx context.Context, pool *pgxpool.Pool, start time.Time, out *e2eResult) error {
 	if err := countJobs(ctx, pool, start.Add(-time.Second), out); err != nil {
-		return nil, err
+		return err
 	}
 	out.JobsPerSec = float64(out.Jobs) / out.Seconds
 	if err := pool.QueryRow(ctx, `SELECT
 			count(*) FILTER (WHERE attempt + coalesce((metadata->>'snoozes')::int, 0) > 1),
 			count(*) FILTER (WHERE state IN ('cancelled', 'discarded'))
 		FROM river_job`).Scan(&out.Retried, &out.NotCompleted); err != nil {
-		return nil, err
+		return err
 	}
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM leads`).Scan(&out.LeadsStored); err != nil {
-		return nil, err
+		return err
 	}
-	if out.Timings, err = jobTimings(ctx, pool); err != nil {
-		return nil, err
-	}
-	b.say("end to end, %d replica(s): %.1f leads/s (%d leads in %.2fs; messages done at %.2fs), %d jobs (%.0f jobs/s), peak RSS %s; CPU: %s",
-		replicas, out.LeadsPerSec, n, out.Seconds, out.MessagesSeconds, out.Jobs, out.JobsPerSec, mb(peak), cpu)
-	if out.Texts != n || out.Emails != n || out.LeadsStored != n || out.Retried > 0 || out.NotCompleted > 0 {
-		b.say("  WARNING: texts %d, emails %d, leads stored %d (want %d each); %d jobs retried, %d cancelled or discarded",
-			out.Texts, out.Emails, out.LeadsStored, n, out.Retried, out.NotCompleted)
-	}
-	return out, nil
+	var err error
+	out.Timings, err = jobTimings(ctx, pool)
+	return err
 }
 
 // countJobs fills the run's job counts by kind.

@@ -58,14 +58,7 @@ func (b *bench) runLatency(ctx context.Context, res *results) error {
 	if err != nil {
 		return err
 	}
-	// Spread the tenants' due times over one poll interval, as a fleet's
-	// are after a while: tenants created together would otherwise all be
-	// polled in the same scheduler tick, and their leads would arrive at
-	// the workers in one burst every interval.
-	if _, err := pool.Exec(ctx, `
-		UPDATE tenants t SET next_poll_at = now() + make_interval(secs => s.i * $1::float8 / $2::float8)
-		FROM (SELECT id, row_number() OVER (ORDER BY name) - 1 AS i FROM tenants) s
-		WHERE t.id = s.id`, pollInterval.Seconds(), len(tenants)); err != nil {
+	if err := spreadDueTimes(ctx, pool, pollInterval, len(tenants)); err != nil {
 		return err
 	}
 	f, err := b.startFleet(ctx, o.latReplicas, dbName, func(addr string) []string {
@@ -82,10 +75,6 @@ func (b *bench) runLatency(ctx context.Context, res *results) error {
 	}
 
 	meter := startCPUMeter(f.pids(), b.db.postmasterPID())
-	type arrival struct {
-		at     time.Time
-		tenant string
-	}
 	created := map[string]arrival{}
 	every := time.Duration(float64(time.Second) / o.latRate)
 	n := int(math.Round(o.latRate * o.latDuration.Seconds()))
@@ -103,16 +92,9 @@ func (b *bench) runLatency(ctx context.Context, res *results) error {
 	}
 	// Wait for the last leads' texts: a poll interval, a scheduler tick and
 	// then some.
-	deadline := time.Now().Add(pollInterval + w.ScheduleInterval + 30*time.Second)
-	var texted map[string]time.Time
-	for {
-		texted = fk.textTimes()
-		if len(texted) >= n || time.Now().After(deadline) {
-			break
-		}
-		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
-			return err
-		}
+	texted, err := waitTexts(ctx, fk, n, time.Now().Add(pollInterval+w.ScheduleInterval+30*time.Second), 200*time.Millisecond)
+	if err != nil {
+		return err
 	}
 	cpu := meter.stop()
 	timings, err := jobTimings(ctx, pool)
@@ -123,7 +105,71 @@ func (b *bench) runLatency(ctx context.Context, res *results) error {
 	if err != nil {
 		return err
 	}
-	var lat, pipe []float64
+	lat, pipe := latencies(created, texted, polls)
+	r := b.latencyFigures(n, lat, pipe)
+	r.CPU, r.Jobs, r.HTTP = cpu, timings, fk.stats()
+	res.Latency = r
+	b.say("latency: p50 %.2fs, p90 %.2fs, p99 %.2fs, max %.2fs (%d of %d leads texted); from the poll's claim to the text p50 %.2fs, p99 %.2fs; CPU: %s",
+		r.P50, r.P90, r.P99, r.Max, r.Texted, r.Leads, r.PipelineP50, r.PipelineP99, cpu)
+	b.say("  jobs: %s", timingsString(timings))
+	b.say("  provider HTTP: %s", r.HTTP)
+	if r.Texted < n {
+		return fmt.Errorf("only %d of %d leads were texted", r.Texted, n)
+	}
+	return nil
+}
+
+// latencyFigures is the run's settings and its latencies' percentiles.
+func (b *bench) latencyFigures(n int, lat, pipe []float64) *latencyResult {
+	o, w := b.o, b.o.worker
+	r := &latencyResult{
+		Rate: o.latRate, Duration: o.latDuration.String(), Tenants: o.latTenants, Replicas: o.latReplicas,
+		PollInterval: (time.Duration(w.PollIntervalSecs) * time.Second).String(), ScheduleInterval: w.ScheduleInterval.String(),
+		Leads: n, Texted: len(lat), P50: percentile(lat, 50), P90: percentile(lat, 90), P99: percentile(lat, 99),
+		PipelineP50: percentile(pipe, 50), PipelineP99: percentile(pipe, 99),
+	}
+	if len(lat) > 0 {
+		r.Max = lat[len(lat)-1]
+	}
+	return r
+}
+
+// spreadDueTimes spreads the tenants' due times over one poll interval, as
+// a fleet's are after a while: tenants created together would otherwise all
+// be polled in the same scheduler tick, and their leads would arrive at the
+// workers in one burst every interval.
+func spreadDueTimes(ctx context.Context, pool *pgxpool.Pool, pollInterval time.Duration, tenants int) error {
+	_, err := pool.Exec(ctx, `
+		UPDATE tenants t SET next_poll_at = now() + make_interval(secs => s.i * $1::float8 / $2::float8)
+		FROM (SELECT id, row_number() OVER (ORDER BY name) - 1 AS i FROM tenants) s
+		WHERE t.id = s.id`, pollInterval.Seconds(), tenants)
+	return err
+}
+
+// arrival is when a latency lead appeared in its tenant's CRM.
+type arrival struct {
+	at     time.Time
+	tenant string
+}
+
+// waitTexts waits until the Twilio fake has n texts or deadline passes,
+// looking every so often, and returns when each number was texted.
+func waitTexts(ctx context.Context, fk *fakes, n int, deadline time.Time, every time.Duration) (map[string]time.Time, error) {
+	for {
+		texted := fk.textTimes()
+		if len(texted) >= n || time.Now().After(deadline) {
+			return texted, nil
+		}
+		if err := sleepCtx(ctx, every); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// latencies are, sorted, each texted lead's seconds from appearing to its
+// text (lat) and from the claim of the poll that found it to its text
+// (pipe).
+func latencies(created map[string]arrival, texted map[string]time.Time, polls map[string][]time.Time) (lat, pipe []float64) {
 	for phone, a := range created {
 		sent, ok := texted[phone]
 		if !ok {
@@ -139,24 +185,7 @@ func (b *bench) runLatency(ctx context.Context, res *results) error {
 	}
 	slices.Sort(lat)
 	slices.Sort(pipe)
-	r := &latencyResult{
-		Rate: o.latRate, Duration: o.latDuration.String(), Tenants: o.latTenants, Replicas: o.latReplicas,
-		PollInterval: pollInterval.String(), ScheduleInterval: w.ScheduleInterval.String(),
-		Leads: n, Texted: len(lat), P50: percentile(lat, 50), P90: percentile(lat, 90), P99: percentile(lat, 99), CPU: cpu,
-		PipelineP50: percentile(pipe, 50), PipelineP99: percentile(pipe, 99), Jobs: timings, HTTP: fk.stats(),
-	}
-	if len(lat) > 0 {
-		r.Max = lat[len(lat)-1]
-	}
-	res.Latency = r
-	b.say("latency: p50 %.2fs, p90 %.2fs, p99 %.2fs, max %.2fs (%d of %d leads texted); from the poll's claim to the text p50 %.2fs, p99 %.2fs; CPU: %s",
-		r.P50, r.P90, r.P99, r.Max, r.Texted, r.Leads, r.PipelineP50, r.PipelineP99, cpu)
-	b.say("  jobs: %s", timingsString(timings))
-	b.say("  provider HTTP: %s", r.HTTP)
-	if r.Texted < n {
-		return fmt.Errorf("only %d of %d leads were texted", r.Texted, n)
-	}
-	return nil
+	return lat, pipe
 }
 
 // percentile is the nearest-rank percentile of sorted values.

@@ -87,9 +87,35 @@ type benchOpts struct {
 }
 
 func parseOpts(args []string, stdout io.Writer) (*benchOpts, error) {
-	o := &benchOpts{}
+	o := &benchOpts{worker: defaultWorkerSettings()}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stdout)
+	replicas, extra := o.register(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (every value needs its flag)", fs.Arg(0))
+	}
+	if o.quick {
+		o.shrink(fs)
+	}
+	var err error
+	if o.replicas, err = parseInts(*replicas); err != nil {
+		return nil, fmt.Errorf("-replicas: %w", err)
+	}
+	if o.worker.Extra, err = parseWorkerEnv(*extra); err != nil {
+		return nil, err
+	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// register defines every flag on fs; the two it returns are parsed after
+// fs.Parse (lists).
+func (o *benchOpts) register(fs *flag.FlagSet) (replicas, extra *string) {
 	fs.BoolVar(&o.quick, "quick", false, "a 1-2 minute smoke run: small sizes everywhere (explicit flags still win)")
 	fs.StringVar(&o.out, "out", "bench-results.json", "where to write the figures as JSON")
 	fs.StringVar(&o.dataDir, "data", ".data", "folder for the private Postgres (bench-pg, wiped at start), logs and binaries")
@@ -101,7 +127,7 @@ func parseOpts(args []string, stdout io.Writer) (*benchOpts, error) {
 
 	fs.IntVar(&o.leads, "leads", 5_000, "leads seeded for each end-to-end run")
 	fs.IntVar(&o.tenants, "tenants", 20, "tenants the end-to-end leads are spread over")
-	replicas := fs.String("replicas", "1,2,4", "worker replica counts of the end-to-end runs")
+	replicas = fs.String("replicas", "1,2,4", "worker replica counts of the end-to-end runs")
 	fs.DurationVar(&o.e2eTimeout, "e2e-timeout", 4*time.Minute, "give up on an end-to-end run after this long")
 
 	fs.Float64Var(&o.latRate, "lat-rate", 20, "new leads per second during the latency run")
@@ -121,7 +147,7 @@ func parseOpts(args []string, stdout io.Writer) (*benchOpts, error) {
 
 	fs.IntVar(&o.enqueueWindows, "enqueue-windows", 1_000_000, "windows (jobs) of the bulk enqueue backfill run")
 
-	w := defaultWorkerSettings()
+	w := &o.worker
 	fs.IntVar(&w.CRMWorkers, "crm-workers", w.CRMWorkers, "LEADORCH_QUEUES_CRM_MAX_WORKERS of each replica")
 	fs.IntVar(&w.SMSWorkers, "sms-workers", w.SMSWorkers, "LEADORCH_QUEUES_SMS_MAX_WORKERS of each replica")
 	fs.IntVar(&w.EmailWorkers, "email-workers", w.EmailWorkers, "LEADORCH_QUEUES_EMAIL_MAX_WORKERS of each replica")
@@ -131,55 +157,55 @@ func parseOpts(args []string, stdout io.Writer) (*benchOpts, error) {
 	fs.IntVar(&w.MaxConns, "max-conns", w.MaxConns, "LEADORCH_DATABASE_MAX_CONNS of each replica")
 	fs.DurationVar(&w.ScheduleInterval, "schedule-interval", w.ScheduleInterval, "LEADORCH_RIVER_SCHEDULE_INTERVAL of the latency and schedule-lag runs")
 	fs.IntVar(&w.PollIntervalSecs, "poll-interval", w.PollIntervalSecs, "tenants' poll_interval_seconds in the latency run (5..)")
-	extra := fs.String("worker-env", "", "extra worker environment, comma-separated KEY=VALUE (e.g. LEADORCH_POLL_OVERLAP=30s)")
+	extra = fs.String("worker-env", "", "extra worker environment, comma-separated KEY=VALUE (e.g. LEADORCH_POLL_OVERLAP=30s)")
 
 	fs.StringVar(&o.profile, "profile", "", "also run the end-to-end case in-process with a CPU profile written to this file")
 	fs.BoolVar(&o.statements, "pg-stat-statements", true, "load pg_stat_statements in the private cluster and report the end-to-end runs' top statements")
 	fs.StringVar(&o.perf, "perf", "", "during each end-to-end run, record the whole machine with perf record -a -g into `FILE`.<replicas>")
+	return replicas, extra
+}
 
-	if err := fs.Parse(args[1:]); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (every value needs its flag)", fs.Arg(0))
-	}
+// shrink is -quick: small sizes for every size flag not given explicitly.
+func (o *benchOpts) shrink(fs *flag.FlagSet) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if o.quick {
-		quick := map[string]func(){
-			"bare-jobs":        func() { o.bareJobs = 10_000 },
-			"leads":            func() { o.leads = 1_000 },
-			"tenants":          func() { o.tenants = 10 },
-			"lat-rate":         func() { o.latRate = 10 },
-			"lat-duration":     func() { o.latDuration = 10 * time.Second },
-			"webhook-rate":     func() { o.webhookRate = 10 },
-			"webhook-duration": func() { o.webhookDuration = 10 * time.Second },
-			"sched-tenants":    func() { o.schedTenants = 2_000 },
-			"sched-duration":   func() { o.schedDuration = 30 * time.Second },
-			"enqueue-windows":  func() { o.enqueueWindows = 100_000 },
-			"e2e-timeout":      func() { o.e2eTimeout = 90 * time.Second },
-		}
-		for name, apply := range quick {
-			if !set[name] {
-				apply()
-			}
+	quick := map[string]func(){
+		"bare-jobs":        func() { o.bareJobs = 10_000 },
+		"leads":            func() { o.leads = 1_000 },
+		"tenants":          func() { o.tenants = 10 },
+		"lat-rate":         func() { o.latRate = 10 },
+		"lat-duration":     func() { o.latDuration = 10 * time.Second },
+		"webhook-rate":     func() { o.webhookRate = 10 },
+		"webhook-duration": func() { o.webhookDuration = 10 * time.Second },
+		"sched-tenants":    func() { o.schedTenants = 2_000 },
+		"sched-duration":   func() { o.schedDuration = 30 * time.Second },
+		"enqueue-windows":  func() { o.enqueueWindows = 100_000 },
+		"e2e-timeout":      func() { o.e2eTimeout = 90 * time.Second },
+	}
+	for name, apply := range quick {
+		if !set[name] {
+			apply()
 		}
 	}
-	var err error
-	if o.replicas, err = parseInts(*replicas); err != nil {
-		return nil, fmt.Errorf("-replicas: %w", err)
-	}
-	for _, kv := range strings.Split(*extra, ",") {
+}
+
+// parseWorkerEnv is -worker-env: comma-separated LEADORCH_KEY=VALUE.
+func parseWorkerEnv(extra string) ([]string, error) {
+	var env []string
+	for _, kv := range strings.Split(extra, ",") {
 		if kv = strings.TrimSpace(kv); kv == "" {
 			continue
 		}
 		if !strings.HasPrefix(kv, "LEADORCH_") || !strings.Contains(kv, "=") {
 			return nil, fmt.Errorf("-worker-env: %q is not LEADORCH_KEY=VALUE", kv)
 		}
-		w.Extra = append(w.Extra, kv)
+		env = append(env, kv)
 	}
-	o.worker = w
+	return env, nil
+}
 
+// validate checks the flags' values, all problems at once.
+func (o *benchOpts) validate() error {
 	var problems []string
 	check := func(ok bool, format string, a ...any) {
 		if !ok {
@@ -204,17 +230,17 @@ func parseOpts(args []string, stdout io.Writer) (*benchOpts, error) {
 	check(o.schedInterval%time.Second == 0, "-sched-interval must be whole seconds, got %s", o.schedInterval)
 	check(o.schedDuration >= 10*time.Second, "-sched-duration must be at least 10s, got %s", o.schedDuration)
 	check(o.enqueueWindows >= 1 && o.enqueueWindows <= 2_500_000, "-enqueue-windows must be 1..2500000 (enqueue allows 5 years of 1m windows), got %d", o.enqueueWindows)
-	check(w.PollIntervalSecs >= 5, "-poll-interval must be at least 5 (seconds), got %d", w.PollIntervalSecs)
-	check(w.ScheduleInterval >= time.Second, "-schedule-interval must be at least 1s, got %s", w.ScheduleInterval)
+	check(o.worker.PollIntervalSecs >= 5, "-poll-interval must be at least 5 (seconds), got %d", o.worker.PollIntervalSecs)
+	check(o.worker.ScheduleInterval >= time.Second, "-schedule-interval must be at least 1s, got %s", o.worker.ScheduleInterval)
 	for _, p := range strings.Split(o.only, ",") {
 		p = strings.TrimSpace(p)
 		check(p == "" || p == "bare" || p == "e2e" || p == "latency" || p == "webhook" || p == "schedule" || p == "enqueue",
 			"-only: unknown phase %q (want bare, e2e, latency, webhook, schedule or enqueue)", p)
 	}
 	if len(problems) > 0 {
-		return nil, errors.New("invalid flags:\n  " + strings.Join(problems, "\n  "))
+		return errors.New("invalid flags:\n  " + strings.Join(problems, "\n  "))
 	}
-	return o, nil
+	return nil
 }
 
 func (o *benchOpts) runs(phase string) bool {
@@ -260,17 +286,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	procs := newProcs(logDir)
 	defer procs.stopAll()
 
-	if o.binDir == "" {
-		o.binDir = filepath.Join(o.dataDir, "bench-bin")
-		say("building worker and enqueue into %s ...", o.binDir)
-		if err := goBuild(ctx, o.binDir); err != nil {
-			return err
-		}
-	}
-	for _, b := range []string{"worker", "enqueue"} {
-		if _, err := os.Stat(filepath.Join(o.binDir, b)); err != nil {
-			return fmt.Errorf("-bin %s: no %s binary there: %w", o.binDir, b, err)
-		}
+	if err := o.findBinaries(ctx, say); err != nil {
+		return err
 	}
 
 	db, err := openDatabase(ctx, o.dataDir, getenv("BENCH_DATABASE_URL"), o.statements, say)
@@ -289,39 +306,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	say("machine: %s", res.Machine.String())
 
 	b := &bench{o: o, db: db, procs: procs, say: say, logDir: logDir}
-	phases := []struct {
-		name string
-		fn   func(context.Context, *results) error
-	}{
-		{"bare", b.runBare},
-		{"e2e", b.runE2E},
-		{"latency", b.runLatency},
-		{"webhook", b.runWebhook},
-		{"schedule", b.runSchedule},
-		{"enqueue", b.runEnqueue},
-	}
-	var failed []string
-	for _, p := range phases {
-		if !o.runs(p.name) {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := p.fn(ctx, res); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			say("%s FAILED: %v", p.name, err)
-			res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", p.name, err))
-			failed = append(failed, p.name)
-		}
-	}
-	if o.profile != "" && o.runs("e2e") {
-		if err := b.runProfile(ctx, res); err != nil {
-			say("profile FAILED: %v", err)
-			res.Errors = append(res.Errors, fmt.Sprintf("profile: %v", err))
-		}
+	failed, err := b.runPhases(ctx, res)
+	if err != nil {
+		return err
 	}
 	res.Took = jsonDuration(time.Since(started))
 
@@ -335,6 +322,65 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("phases failed: %s", strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// findBinaries builds the worker and enqueue binaries unless -bin names
+// where they are, and makes sure both are there.
+func (o *benchOpts) findBinaries(ctx context.Context, say func(format string, a ...any)) error {
+	if o.binDir == "" {
+		o.binDir = filepath.Join(o.dataDir, "bench-bin")
+		say("building worker and enqueue into %s ...", o.binDir)
+		if err := goBuild(ctx, o.binDir); err != nil {
+			return err
+		}
+	}
+	for _, b := range []string{"worker", "enqueue"} {
+		if _, err := os.Stat(filepath.Join(o.binDir, b)); err != nil {
+			return fmt.Errorf("-bin %s: no %s binary there: %w", o.binDir, b, err)
+		}
+	}
+	return nil
+}
+
+// runPhases runs the phases -only selects, in order, and the profile; a
+// phase that fails is recorded in res and named in failed, and the next one
+// runs. Only a cancelled ctx stops it early.
+func (b *bench) runPhases(ctx context.Context, res *results) (failed []string, err error) {
+	o, say := b.o, b.say
+	phases := []struct {
+		name string
+		fn   func(context.Context, *results) error
+	}{
+		{"bare", b.runBare},
+		{"e2e", b.runE2E},
+		{"latency", b.runLatency},
+		{"webhook", b.runWebhook},
+		{"schedule", b.runSchedule},
+		{"enqueue", b.runEnqueue},
+	}
+	for _, p := range phases {
+		if !o.runs(p.name) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := p.fn(ctx, res); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			say("%s FAILED: %v", p.name, err)
+			res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", p.name, err))
+			failed = append(failed, p.name)
+		}
+	}
+	if o.profile != "" && o.runs("e2e") {
+		if err := b.runProfile(ctx, res); err != nil {
+			say("profile FAILED: %v", err)
+			res.Errors = append(res.Errors, fmt.Sprintf("profile: %v", err))
+		}
+	}
+	return failed, nil
 }
 
 // bench is what every phase works with.

@@ -9,6 +9,8 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
@@ -93,6 +95,29 @@ func (b *bench) runProfile(ctx context.Context, res *results) error {
 		ReconcileAfter: 2 * cfg.Twilio.Timeout,
 		Logger:         logger,
 	}
+	stop, err := b.startProfileClient(ctx, deps, cfg)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
+	if err != nil {
+		return err
+	}
+
+	p, err := b.profileE2E(ctx, pool, fk, inserter, seed)
+	if err != nil {
+		return err
+	}
+	res.Profile = p
+	b.say("in-process profile: %s", p)
+	return nil
+}
+
+// startProfileClient starts the one in-process River client, built by
+// jobs.NewClient with the replicas' queue and fetch settings; stop stops it.
+func (b *bench) startProfileClient(ctx context.Context, deps *jobs.Deps, cfg *config.Config) (stop func(), err error) {
+	w := b.o.worker
 	client, err := jobs.NewClient(deps, jobs.ClientOpts{
 		MaxWorkers: map[string]int{
 			jobs.QueueCRM: w.CRMWorkers, jobs.QueueSMS: w.SMSWorkers, jobs.QueueEmail: w.EmailWorkers, jobs.QueueBookkeeping: w.BookkeepingWorkers,
@@ -102,48 +127,48 @@ func (b *bench) runProfile(ctx context.Context, res *results) error {
 		JobTimeout:        cfg.River.JobTimeout,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := client.Start(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	defer func() {
+	return func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		_ = client.Stop(stopCtx)
-	}()
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
-	if err != nil {
-		return err
-	}
+	}, nil
+}
 
+// profileE2E is the measured part, under the CPU profile: it inserts the
+// seed's polls and waits until every lead is texted and emailed and every
+// run recorded.
+func (b *bench) profileE2E(ctx context.Context, pool *pgxpool.Pool, fk *fakes, inserter *river.Client[pgx.Tx], seed *e2eSeed) (*profileResult, error) {
+	n := b.o.leads
 	f, err := os.Create(b.o.profile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	if err := pprof.StartCPUProfile(f); err != nil {
-		return err
+		return nil, err
 	}
 	meter := startCPUMeter(nil, b.db.postmasterPID())
 	start := time.Now()
 	if _, err := inserter.InsertMany(ctx, seed.polls()); err != nil {
 		pprof.StopCPUProfile()
-		return err
+		return nil, err
 	}
 	_, err = waitE2EDone(ctx, pool, fk, n, b.o.e2eTimeout)
 	pprof.StopCPUProfile()
 	cpu := meter.stop()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var end time.Time
 	if err := pool.QueryRow(ctx, `SELECT max(finalized_at) FROM river_job WHERE created_at >= $1`, start.Add(-time.Second)).Scan(&end); err != nil {
-		return err
+		return nil, err
 	}
 	p := &profileResult{File: b.o.profile, Leads: n, Seconds: end.Sub(start).Seconds(), CPU: cpu}
 	p.LeadsPerSec = float64(n) / p.Seconds
-	res.Profile = p
-	b.say("in-process profile: %s", p)
-	return nil
+	return p, nil
 }

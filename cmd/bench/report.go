@@ -100,7 +100,6 @@ func verdict(ok bool) string {
 // best end-to-end run's CPU and Postgres time went.
 func printTable(w io.Writer, r *results) {
 	r.computeHeadline()
-	t := r.Targets
 	fmt.Fprintf(w, "Lead Orchestrator benchmark, %s (%s run, took %s)\n", r.StartedAt.Format(time.RFC3339),
 		map[bool]string{true: "quick", false: "full"}[r.Quick], time.Duration(r.Took).Round(time.Second))
 	fmt.Fprintf(w, "machine: %s\n", r.Machine)
@@ -108,9 +107,33 @@ func printTable(w io.Writer, r *results) {
 	fmt.Fprintf(w, "  poll.overlap %s; latency run: tenants' poll_interval %ds, river.schedule_interval %s\n\n",
 		r.Worker.PollOverlapDefault, r.Worker.PollIntervalSecs, r.Worker.ScheduleInterval)
 
+	printFigures(w, r)
+	if best := r.best(); best != nil {
+		printWhereTimeWent(w, best, r.Machine.CPUs)
+	}
+	printRunDetails(w, r)
+}
+
+// tableRow prints one row of the figures' table.
+type tableRow func(cells ...string)
+
+// printFigures is the table: one row per figure, numbered as in the
+// package comment.
+func printFigures(w io.Writer, r *results) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tfigure\tvalue\ttarget\tmet\tdetail")
 	row := func(cells ...string) { fmt.Fprintln(tw, strings.Join(cells, "\t")) }
+	r.rateRows(row)
+	r.latencyRows(row)
+	r.capacityRows(row)
+	r.webhookRow(row)
+	tw.Flush()
+}
+
+// rateRows are figures 1 and 2: the bare River rate and the best end-to-end
+// run, with the headline ratio.
+func (r *results) rateRows(row tableRow) {
+	t := r.Targets
 	if b := r.Bare; b != nil {
 		row("1", "bare River rate, no-op jobs", fmt.Sprintf("%.0f jobs/s", b.JobsPerSec), "-", "",
 			fmt.Sprintf("%d jobs in %.2fs, 1 in-process client, MaxWorkers %d, cooldown %s, poll %s; InsertManyFast %.0f jobs/s",
@@ -130,6 +153,11 @@ func printTable(w io.Writer, r *results) {
 	} else {
 		row("2", "end to end", "not run", "", "", "")
 	}
+}
+
+// latencyRows are figures 3 and 4: lead-to-text latency and schedule lag.
+func (r *results) latencyRows(row tableRow) {
+	t := r.Targets
 	if l := r.Latency; l != nil {
 		poll, _ := time.ParseDuration(l.PollInterval)
 		limit := poll.Seconds() + t.LatencyP99OverPoll
@@ -148,6 +176,12 @@ func printTable(w io.Writer, r *results) {
 	} else {
 		row("4", "schedule lag", "not run", "", "", "")
 	}
+}
+
+// capacityRows are figures 5 to 7: bulk enqueue, worker memory and the
+// end-to-end rate by replica count.
+func (r *results) capacityRows(row tableRow) {
+	t := r.Targets
 	if e := r.Enqueue; e != nil {
 		row("5", fmt.Sprintf("bulk enqueue, %d windows", e.Windows), fmt.Sprintf("%.0f jobs/s", e.JobsPerSec),
 			fmt.Sprintf(">= %.0f jobs/s", t.EnqueueJobsPerSec), verdict(e.JobsPerSec >= t.EnqueueJobsPerSec),
@@ -180,6 +214,11 @@ func printTable(w io.Writer, r *results) {
 		row("7", fmt.Sprintf("e2e leads/s with %s replicas", strings.Join(counts, " / ")), strings.Join(vals, " / "), "", "",
 			strings.Join(details, "; "))
 	}
+}
+
+// webhookRow is figure 8: webhook-to-text latency.
+func (r *results) webhookRow(row tableRow) {
+	t := r.Targets
 	if h := r.Webhook; h != nil {
 		row("8", "webhook-to-text latency p50 / p99", fmt.Sprintf("%.0f ms / %.0f ms", 1000*h.P50, 1000*h.P99),
 			fmt.Sprintf("p99 < %.0f ms", 1000*t.WebhookP99), verdict(h.P99 < t.WebhookP99 && h.Texted == h.Webhooks && h.PollJobs == 0),
@@ -188,38 +227,44 @@ func printTable(w io.Writer, r *results) {
 	} else {
 		row("8", "webhook-to-text latency", "not run", "", "", "")
 	}
-	tw.Flush()
+}
 
-	if best := r.best(); best != nil {
-		fmt.Fprintf(w, "\nwhere the best end-to-end run's time went (%s, %.2fs):\n", replicas(best.Replicas), best.Seconds)
-		fmt.Fprintf(w, "  CPU (share of %d CPUs x wall): %s\n", r.Machine.CPUs, best.CPU)
-		fmt.Fprintf(w, "  provider HTTP: %s\n", best.HTTP)
-		fmt.Fprintf(w, "  jobs: %s\n", kindCounts(best.JobsByKind))
-		for _, k := range best.Timings {
-			fmt.Fprintf(w, "    %-21s %6d  queue wait p50 %6.3fs p99 %6.3fs  run p50 %6.3fs p99 %6.3fs\n", k.Kind, k.Jobs, k.WaitP50, k.WaitP99, k.RunP50, k.RunP99)
-		}
-		fmt.Fprintf(w, "  Postgres, pg_stat_activity: %s\n", best.PG)
+// printWhereTimeWent breaks the best end-to-end run down: CPU, provider
+// HTTP, jobs by kind and Postgres.
+func printWhereTimeWent(w io.Writer, best *e2eResult, cpus int) {
+	fmt.Fprintf(w, "\nwhere the best end-to-end run's time went (%s, %.2fs):\n", replicas(best.Replicas), best.Seconds)
+	fmt.Fprintf(w, "  CPU (share of %d CPUs x wall): %s\n", cpus, best.CPU)
+	fmt.Fprintf(w, "  provider HTTP: %s\n", best.HTTP)
+	fmt.Fprintf(w, "  jobs: %s\n", kindCounts(best.JobsByKind))
+	for _, k := range best.Timings {
+		fmt.Fprintf(w, "    %-21s %6d  queue wait p50 %6.3fs p99 %6.3fs  run p50 %6.3fs p99 %6.3fs\n", k.Kind, k.Jobs, k.WaitP50, k.WaitP99, k.RunP50, k.RunP99)
+	}
+	fmt.Fprintf(w, "  Postgres, pg_stat_activity: %s\n", best.PG)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    avg backends\tstate\twait\tquery")
+	for _, it := range best.PG.Top {
+		fmt.Fprintf(tw, "    %.2f\t%s\t%s\t%s\n", it.AvgBackends, it.State, it.Wait, it.Query)
+	}
+	tw.Flush()
+	if s := best.Statements; s != nil {
+		fmt.Fprintf(w, "  Postgres, pg_stat_statements: %d statements (%.1f per lead), %.2fs of execution (%.0f%% of the wall time)\n",
+			s.Calls, best.StatementsPerLead, s.ExecSeconds, 100*s.ExecSeconds/best.Seconds)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "    avg backends\tstate\twait\tquery")
-		for _, it := range best.PG.Top {
-			fmt.Fprintf(tw, "    %.2f\t%s\t%s\t%s\n", it.AvgBackends, it.State, it.Wait, it.Query)
+		fmt.Fprintln(tw, "    share\tcalls\tper lead\tmean ms\tquery")
+		for i, st := range s.Top {
+			if i == 15 {
+				fmt.Fprintf(tw, "    ...\t\t\t\t(%d more in the JSON)\n", len(s.Top)-15)
+				break
+			}
+			fmt.Fprintf(tw, "    %.1f%%\t%d\t%.2f\t%.3f\t%s\n", 100*st.ShareExec, st.Calls, float64(st.Calls)/float64(best.Leads), st.MeanMS, st.Query)
 		}
 		tw.Flush()
-		if s := best.Statements; s != nil {
-			fmt.Fprintf(w, "  Postgres, pg_stat_statements: %d statements (%.1f per lead), %.2fs of execution (%.0f%% of the wall time)\n",
-				s.Calls, best.StatementsPerLead, s.ExecSeconds, 100*s.ExecSeconds/best.Seconds)
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "    share\tcalls\tper lead\tmean ms\tquery")
-			for i, st := range s.Top {
-				if i == 15 {
-					fmt.Fprintf(tw, "    ...\t\t\t\t(%d more in the JSON)\n", len(s.Top)-15)
-					break
-				}
-				fmt.Fprintf(tw, "    %.1f%%\t%d\t%.2f\t%.3f\t%s\n", 100*st.ShareExec, st.Calls, float64(st.Calls)/float64(best.Leads), st.MeanMS, st.Query)
-			}
-			tw.Flush()
-		}
 	}
+}
+
+// printRunDetails prints the latency and webhook runs' breakdowns, the
+// profile and the errors.
+func printRunDetails(w io.Writer, r *results) {
 	if l := r.Latency; l != nil && len(l.Jobs) > 0 {
 		fmt.Fprintf(w, "\nlatency run, per job kind (queue wait = scheduled to started, run = started to finished):\n")
 		for _, k := range l.Jobs {

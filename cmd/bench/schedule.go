@@ -88,19 +88,10 @@ func (b *bench) runSchedule(ctx context.Context, res *results) error {
 	}
 	defer f.stop(b.procs)
 
-	// The tenants arrive once the fleet is up, due from two seconds on,
-	// spread evenly over one interval.
+	// The tenants arrive once the fleet is up, due from two seconds on.
 	firstDue := time.Now().Add(2 * time.Second)
-	spread := float64(o.schedInterval.Microseconds()) / float64(o.schedTenants)
-	if _, err := pool.Exec(ctx, `
-		INSERT INTO tenants (name, crm_kind, crm_location_id, crm_api_key, time_zone, poll_interval_seconds,
-			poll_cursor, next_poll_at, sms_from, email_from, email_from_name, enabled)
-		SELECT 'sched-shop-' || lpad(i::text, 6, '0'), 'shopmonkey', 'loc-sched-' || i, 'sm_key_sched-' || i, 'UTC', $1,
-			now(), $2::timestamptz + make_interval(secs => i * $3::float8 / 1e6), '+15125550100',
-			'service@sched' || i || '.example.com', 'Shop ' || i, true
-		FROM generate_series(0, $4::int - 1) AS i`,
-		int(o.schedInterval/time.Second), firstDue, spread, o.schedTenants); err != nil {
-		return fmt.Errorf("error inserting tenants: %w", err)
+	if err := b.insertSchedTenants(ctx, pool, firstDue); err != nil {
+		return err
 	}
 	meter := startCPUMeter(f.pids(), b.db.postmasterPID())
 	end := firstDue.Add(o.schedDuration)
@@ -117,6 +108,38 @@ func (b *bench) runSchedule(ctx context.Context, res *results) error {
 	if err != nil {
 		return err
 	}
+	r.tally(polls, end)
+	r.PollsPerSec = float64(r.Started) / time.Since(firstDue).Seconds()
+	res.Schedule = r
+	b.say("schedule lag: p50 %.2fs, p99 %.2fs, max %.2fs over %d polls due (%d started, %d not started by the end, %d absorbed); due->claimed p99 %.2fs, claimed->started p99 %.2fs; CPU: %s",
+		r.P50, r.P99, r.Max, r.Claims, r.Started, r.NotStarted, r.Absorbed, r.ClaimP99, r.QueueP99, cpu)
+	if r.Claims == 0 {
+		return fmt.Errorf("no poll was claimed: is the scheduler running? (see %s)", f.workers[0].logPath)
+	}
+	return nil
+}
+
+// insertSchedTenants inserts the run's tenants, due from firstDue on, spread
+// evenly over one interval.
+func (b *bench) insertSchedTenants(ctx context.Context, pool *pgxpool.Pool, firstDue time.Time) error {
+	o := b.o
+	spread := float64(o.schedInterval.Microseconds()) / float64(o.schedTenants)
+	if _, err := pool.Exec(ctx, `
+		INSERT INTO tenants (name, crm_kind, crm_location_id, crm_api_key, time_zone, poll_interval_seconds,
+			poll_cursor, next_poll_at, sms_from, email_from, email_from_name, enabled)
+		SELECT 'sched-shop-' || lpad(i::text, 6, '0'), 'shopmonkey', 'loc-sched-' || i, 'sm_key_sched-' || i, 'UTC', $1,
+			now(), $2::timestamptz + make_interval(secs => i * $3::float8 / 1e6), '+15125550100',
+			'service@sched' || i || '.example.com', 'Shop ' || i, true
+		FROM generate_series(0, $4::int - 1) AS i`,
+		int(o.schedInterval/time.Second), firstDue, spread, o.schedTenants); err != nil {
+		return fmt.Errorf("error inserting tenants: %w", err)
+	}
+	return nil
+}
+
+// tally counts the claimed polls by outcome and fills the lags'
+// percentiles; a poll not started by end counts with the lag it had then.
+func (r *scheduleResult) tally(polls []claimedPoll, end time.Time) {
 	var lags, claims, queues []float64
 	for _, p := range polls {
 		r.Claims++
@@ -143,14 +166,6 @@ func (b *bench) runSchedule(ctx context.Context, res *results) error {
 	}
 	r.ClaimP50, r.ClaimP99 = percentile(claims, 50), percentile(claims, 99)
 	r.QueueP50, r.QueueP99 = percentile(queues, 50), percentile(queues, 99)
-	r.PollsPerSec = float64(r.Started) / time.Since(firstDue).Seconds()
-	res.Schedule = r
-	b.say("schedule lag: p50 %.2fs, p99 %.2fs, max %.2fs over %d polls due (%d started, %d not started by the end, %d absorbed); due->claimed p99 %.2fs, claimed->started p99 %.2fs; CPU: %s",
-		r.P50, r.P99, r.Max, r.Claims, r.Started, r.NotStarted, r.Absorbed, r.ClaimP99, r.QueueP99, cpu)
-	if r.Claims == 0 {
-		return fmt.Errorf("no poll was claimed: is the scheduler running? (see %s)", f.workers[0].logPath)
-	}
-	return nil
 }
 
 // claimedPoll is one claim of a tenant by the scheduler and the poll job

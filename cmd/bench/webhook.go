@@ -114,19 +114,12 @@ func (b *bench) runWebhook(ctx context.Context, res *results) error {
 		return err
 	}
 	defer f.stop(b.procs)
-	if err := waitFirstSchedule(ctx, pool, 15*time.Second); err != nil {
-		return err
-	}
-	if err := waitQuiet(ctx, pool, 10*time.Second); err != nil {
+	if err := waitSettled(ctx, pool); err != nil {
 		return err
 	}
 
-	// A load balancer keeps connections to its backends open; so does
-	// this client, enough of them that no post waits for another.
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 64
-	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
-	defer transport.CloseIdleConnections()
+	client := keepAliveClient()
+	defer client.CloseIdleConnections()
 
 	meter := startCPUMeter(f.pids(), b.db.postmasterPID())
 	n := int(math.Round(o.webhookRate * o.webhookDuration.Seconds()))
@@ -162,32 +155,69 @@ func (b *bench) runWebhook(ctx context.Context, res *results) error {
 		})
 	}
 	wg.Wait()
+	return b.webhookFigures(ctx, pool, fk, meter, posts, res)
+}
 
+// webhookFigures waits for the posts' texts and makes the run's figures of
+// them.
+func (b *bench) webhookFigures(ctx context.Context, pool *pgxpool.Pool, fk *fakes, meter *cpuMeter, posts []webhookPost, res *results) error {
+	o := b.o
+	texted, err := waitWebhookTexts(ctx, fk, posts)
+	if err != nil {
+		return err
+	}
+	cpu := meter.stop()
+
+	r := &webhookResult{
+		Rate: o.webhookRate, Duration: o.webhookDuration.String(), Tenants: o.webhookTenants, Replicas: o.webhookReplicas,
+		PollInterval: webhookPollInterval.String(), Webhooks: len(posts), CPU: cpu, HTTP: fk.stats(),
+	}
+	sentAt := r.tally(posts, texted)
+	if r.Stages, err = webhookStages(ctx, pool, sentAt, texted); err != nil {
+		return err
+	}
+	if err := r.countJobs(ctx, pool); err != nil {
+		return err
+	}
+	res.Webhook = r
+	return b.reportWebhook(r)
+}
+
+// waitSettled waits until the scheduler's first round has run and the
+// fleet is idle, so that neither is part of the figures.
+func waitSettled(ctx context.Context, pool *pgxpool.Pool) error {
+	if err := waitFirstSchedule(ctx, pool, 15*time.Second); err != nil {
+		return err
+	}
+	return waitQuiet(ctx, pool, 10*time.Second)
+}
+
+// keepAliveClient posts the webhooks. A load balancer keeps connections to
+// its backends open; so does this client, enough of them that no post
+// waits for another.
+func keepAliveClient() *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: transport, Timeout: 10 * time.Second}
+}
+
+// waitWebhookTexts waits, at most webhookTextWait, until every accepted
+// post's lead is texted, and returns when each number was texted.
+func waitWebhookTexts(ctx context.Context, fk *fakes, posts []webhookPost) (map[string]time.Time, error) {
 	accepted := 0
 	for _, p := range posts {
 		if p.err == nil {
 			accepted++
 		}
 	}
-	deadline := time.Now().Add(webhookTextWait)
-	var texted map[string]time.Time
-	for {
-		texted = fk.textTimes()
-		if len(texted) >= accepted || time.Now().After(deadline) {
-			break
-		}
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
-			return err
-		}
-	}
-	cpu := meter.stop()
+	return waitTexts(ctx, fk, accepted, time.Now().Add(webhookTextWait), 100*time.Millisecond)
+}
 
-	r := &webhookResult{
-		Rate: o.webhookRate, Duration: o.webhookDuration.String(), Tenants: o.webhookTenants, Replicas: o.webhookReplicas,
-		PollInterval: webhookPollInterval.String(), Webhooks: n, CPU: cpu, HTTP: fk.stats(),
-	}
+// tally counts the posts by outcome and fills the latencies' percentiles;
+// it returns when each texted lead's webhook was sent.
+func (r *webhookResult) tally(posts []webhookPost, texted map[string]time.Time) (sentAt map[string]time.Time) {
 	var lat, answers []float64
-	sentAt := map[string]time.Time{}
+	sentAt = map[string]time.Time{}
 	for _, p := range posts {
 		if p.err != nil {
 			r.Rejected++
@@ -216,20 +246,27 @@ func (b *bench) runWebhook(ctx context.Context, res *results) error {
 	if len(answers) > 0 {
 		r.AnswerMax = answers[len(answers)-1]
 	}
-	if r.Stages, err = webhookStages(ctx, pool, sentAt, texted); err != nil {
-		return err
-	}
+	return sentAt
+}
+
+// countJobs counts the run's ingests, polls and webhook receipts, and times
+// its jobs by kind.
+func (r *webhookResult) countJobs(ctx context.Context, pool *pgxpool.Pool) error {
 	if err := pool.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM river_job WHERE kind = 'ingest_lead'),
 			(SELECT count(*) FROM river_job WHERE kind = 'poll_crm'),
 			(SELECT count(*) FROM webhook_receipts WHERE source = 'shopmonkey')`).Scan(&r.IngestJobs, &r.PollJobs, &r.Receipts); err != nil {
 		return fmt.Errorf("error counting the run's jobs: %w", err)
 	}
-	if r.Jobs, err = jobTimings(ctx, pool); err != nil {
-		return err
-	}
-	res.Webhook = r
+	var err error
+	r.Jobs, err = jobTimings(ctx, pool)
+	return err
+}
 
+// reportWebhook says the run's figures, and fails the run if a text came
+// through a poll or a webhook led to none.
+func (b *bench) reportWebhook(r *webhookResult) error {
+	n, cpu := r.Webhooks, r.CPU
 	b.say("webhook: p50 %.3fs, p90 %.3fs, p99 %.3fs, max %.3fs (%d of %d webhooks texted; %d rejected, %d accepted but not texted); answered p50 %.3fs, p99 %.3fs; CPU: %s",
 		r.P50, r.P90, r.P99, r.Max, r.Texted, n, r.Rejected, r.NotTexted, r.AnswerP50, r.AnswerP99, cpu)
 	b.say("  through webhooks: %d ingest_lead jobs, %d webhook receipts, %d poll_crm jobs", r.IngestJobs, r.Receipts, r.PollJobs)

@@ -50,25 +50,41 @@ type channelReport struct {
 	suppressed int
 }
 
-// check counts everything after the drain.
+// check counts everything after the drain, invariant by invariant.
 func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants []lead.Tenant) (*report, error) {
 	r := &report{}
+	if err := r.checkLeads(ctx, pool, sb, tenants); err != nil {
+		return nil, err
+	}
+	if err := r.checkTexts(ctx, pool, sb); err != nil {
+		return nil, err
+	}
+	if err := r.checkEmails(ctx, pool, sb); err != nil {
+		return nil, err
+	}
+	if err := r.checkExecutions(ctx, pool); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
 
+// checkLeads counts the CRMs' leads lost and duplicated.
+func (r *report) checkLeads(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants []lead.Tenant) error {
 	// Leads: every CRM lead has exactly one row.
 	rows := map[string]int{}
 	q, err := pool.Query(ctx, `SELECT l.external_id, t.crm_location_id FROM leads l JOIN tenants t ON t.id = l.tenant_id`)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for q.Next() {
 		var ext, loc string
 		if err := q.Scan(&ext, &loc); err != nil {
-			return nil, err
+			return err
 		}
 		rows[loc+"/"+ext]++
 	}
 	if err := q.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	for _, t := range tenants {
 		for _, ref := range sb.CRMLeads(t.CRMKind, t.CRMLocationID) {
@@ -84,11 +100,15 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 	for _, n := range rows {
 		r.leadsIngested += n
 	}
+	return nil
+}
 
+// checkTexts counts the texts due, sent, sent twice and unrecorded.
+func (r *report) checkTexts(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server) error {
 	// Texts: one per lead with a consenting number, at most once at Twilio.
 	textStatus, err := messageStatuses(ctx, pool, lead.ChannelSMS)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// Twilio's messages carry nothing of ours, so a text is known by its
 	// number and body. Two leads of one customer (or two customers whose
@@ -104,17 +124,21 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 	}
 	owed, err := textsOwed(ctx, pool)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	discountOwed(seen, owed)
 	r.texts, err = channelCounts(ctx, pool, lead.ChannelSMS, `consent_sms AND phone <> ''`, textStatus, len(seen), seen, bySid)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	return nil
+}
 
+// checkEmails counts the emails due, sent, sent twice and unrecorded.
+func (r *report) checkEmails(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server) error {
 	// Emails: one per lead with a subscribed address, at most once at
 	// SendGrid (keyed by our message id, which travels in custom args).
-	seen = map[string]int{}
+	seen := map[string]int{}
 	byID := map[string]bool{}
 	for _, e := range sb.SendGrid.Emails() {
 		seen[e.CustomArgs["message_id"]]++
@@ -122,16 +146,21 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 	}
 	emailStatus, err := messageStatuses(ctx, pool, lead.ChannelEmail)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.emails, err = channelCounts(ctx, pool, lead.ChannelEmail, `consent_email AND email <> ''`, emailStatus, len(seen), seen, byID)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	return nil
+}
 
+// checkExecutions counts the finished jobs' runs without exactly one
+// execution row, with a few samples.
+func (r *report) checkExecutions(ctx context.Context, pool *pgxpool.Pool) error {
 	// Every run of every finished job has exactly one execution row. Jobs
 	// finished in the last seconds may still have their record queued.
-	err = pool.QueryRow(ctx, `
+	err := pool.QueryRow(ctx, `
 		SELECT coalesce(sum(greatest(j.attempt + coalesce((j.metadata->>'snoozes')::int, 0), cardinality(j.attempted_by))), 0),
 			(SELECT count(*) FROM job_executions e JOIN river_job j2 ON j2.id = e.job_id
 				WHERE j2.state IN ('completed', 'cancelled', 'discarded') AND j2.finalized_at < now() - interval '2 seconds'),
@@ -141,7 +170,7 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 		WHERE j.state IN ('completed', 'cancelled', 'discarded') AND j.finalized_at < now() - interval '2 seconds'`).
 		Scan(&r.jobRuns, &r.executionRows, &r.runsUnrecorded)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if r.runsUnrecorded > 0 {
 		q, err := pool.Query(ctx, `
@@ -154,20 +183,20 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 			AND (SELECT count(*) FROM job_executions e WHERE e.job_id = j.id) <> greatest(j.attempt + coalesce((j.metadata->>'snoozes')::int, 0), cardinality(j.attempted_by))
 			LIMIT 5`)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for q.Next() {
 			var s string
 			if err := q.Scan(&s); err != nil {
-				return nil, err
+				return err
 			}
 			r.unrecordedSamples = append(r.unrecordedSamples, s)
 		}
 		if err := q.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // discountOwed leaves in copies, the provider's copies of each text, only
@@ -275,13 +304,26 @@ func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, due
 	}
 	// Accepted by the provider but not recorded as sent: sent behind the
 	// outbox's back, or the record was lost.
-	recorded := 0
+	recorded, ambiguousAtProvider, err := recordedAtProvider(ctx, pool, ch, status, providerIDs)
+	if err != nil {
+		return c, err
+	}
+	if d := distinctSent - recorded - ambiguousAtProvider; d > 0 {
+		c.unrecorded = d
+	}
+	return c, nil
+}
+
+// recordedAtProvider counts ch's messages, first steps and follow-ups,
+// recorded as sent under an id the provider gave, and those ambiguous
+// (which may or may not be among the provider's).
+func recordedAtProvider(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, status map[string]messageRow,
+	providerIDs map[string]bool) (recorded, ambiguousAtProvider int, err error) {
 	for _, m := range status {
 		if (m.status == string(lead.MessageSent) || m.status == string(lead.MessageDelivered)) && providerIDs[m.providerID] {
 			recorded++
 		}
 	}
-	ambiguousAtProvider := 0
 	for _, m := range status {
 		if m.status == string(lead.MessageAmbiguous) {
 			ambiguousAtProvider++ // may or may not be among the provider's
@@ -290,13 +332,13 @@ func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, due
 	// Follow-up steps' messages are the provider's too.
 	frows, err := pool.Query(ctx, `SELECT coalesce(provider_id, ''), status FROM messages WHERE channel = $1 AND step <> 'initial'`, ch)
 	if err != nil {
-		return c, err
+		return 0, 0, err
 	}
 	for frows.Next() {
 		var id, st string
 		if err := frows.Scan(&id, &st); err != nil {
 			frows.Close()
-			return c, err
+			return 0, 0, err
 		}
 		switch {
 		case (st == string(lead.MessageSent) || st == string(lead.MessageDelivered)) && providerIDs[id]:
@@ -306,13 +348,7 @@ func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, due
 		}
 	}
 	frows.Close()
-	if err := frows.Err(); err != nil {
-		return c, err
-	}
-	if d := distinctSent - recorded - ambiguousAtProvider; d > 0 {
-		c.unrecorded = d
-	}
-	return c, nil
+	return recorded, ambiguousAtProvider, frows.Err()
 }
 
 func (r *report) violations() int {

@@ -124,18 +124,52 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	}
 	dbURL := cluster.URL("chaos")
 
-	// The providers, in-process so the harness sees everything they got.
-	sb := sandbox.NewServer(sandbox.ServerOpts{})
-	sb.SeedFaults(int64(o.seed))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	sb, urls, stopSandbox, err := startSandbox(o.seed)
 	if err != nil {
 		return 0, err
 	}
+	defer stopSandbox()
+	f, err := newFleet(ctx, &o, logDir, dbURL, urls)
+	if err != nil {
+		return 0, err
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		return 0, err
+	}
+	defer pool.Close()
+
+	// The last shop's sending window opens a third of the way into the run.
+	quiet, err := newQuietShop(o.shops-1, time.Now(), o.duration)
+	if err != nil {
+		return 0, err
+	}
+	tenants, err := createShops(ctx, pool, sb, o.shops, quiet)
+	if err != nil {
+		return 0, err
+	}
+	g := &game{o: o, say: say, logDir: logDir, cluster: cluster, sb: sb, f: f, pool: pool, tenants: tenants, quiet: quiet}
+	return g.play(ctx, stdout)
+}
+
+// startSandbox serves the providers in-process, so the harness sees
+// everything they got, with the faults seeded; stop closes the server.
+func startSandbox(seed uint64) (sb *sandbox.Server, urls sandbox.BaseURLs, stop func(), err error) {
+	sb = sandbox.NewServer(sandbox.ServerOpts{})
+	sb.SeedFaults(int64(seed))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, urls, nil, err
+	}
 	sbSrv := &http.Server{Handler: sb, ReadHeaderTimeout: 5 * time.Second}
 	go sbSrv.Serve(ln) //nolint:errcheck
-	defer sbSrv.Close()
-	urls := sandbox.URLs("http://" + ln.Addr().String())
+	urls = sandbox.URLs("http://" + ln.Addr().String())
+	return sb, urls, func() { sbSrv.Close() }, nil
+}
 
+// newFleet sets up the replicas' environment and migrates the database;
+// it sets o.drainTimeout from the replicas' config when none was given.
+func newFleet(ctx context.Context, o *opts, logDir, dbURL string, urls sandbox.BaseURLs) (*fleet, error) {
 	// The replicas run config.yaml's defaults: only where things are, the
 	// secrets that have no default, and the two settings below differ
 	// (the README says why).
@@ -152,42 +186,34 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		"LEADORCH_LOG_LEVEL=warn",
 	)}
 	if err := f.migrate(ctx); err != nil {
-		return 0, err
+		return nil, err
 	}
 	// Replicas run as the application role, under row-level security; the
 	// harness reads as the owner, across tenants.
 	appURL, err := store.DevAppURL(ctx, dbURL, "leadorch_worker")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	f.env = append(f.env, "LEADORCH_DATABASE_URL="+appURL)
 	if o.drainTimeout == 0 {
 		cfg, err := config.Load("", f.getenv)
 		if err != nil {
-			return 0, fmt.Errorf("the replicas' config: %w", err)
+			return nil, fmt.Errorf("the replicas' config: %w", err)
 		}
 		o.drainTimeout = drainBound(cfg)
 	}
+	return f, nil
+}
+
+// createShops creates the tenants, alternately a ShopMonkey location and a
+// Tekmetric shop of the sandbox, all served by the same replicas.
+func createShops(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, shops int, quiet quietShop) ([]lead.Tenant, error) {
 	keys, err := credentials.ParseKeyring(sandbox.DevCredentialsKeys)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		return 0, err
-	}
-	defer pool.Close()
-
-	// The last shop's sending window opens a third of the way into the run.
-	quiet, err := newQuietShop(o.shops-1, time.Now(), o.duration)
-	if err != nil {
-		return 0, err
-	}
-
-	// Tenants, alternately a ShopMonkey location and a Tekmetric shop of
-	// the sandbox, all served by the same replicas.
 	var tenants []lead.Tenant
-	for i := range o.shops {
+	for i := range shops {
 		name := fmt.Sprintf("chaos-shop-%d", i+1)
 		kind, key, loc, clientID, zone := sandbox.ProviderShopMonkey, "sm_chaos_"+strconv.Itoa(i+1), "loc-chaos-"+strconv.Itoa(i+1), "", "America/Chicago"
 		if i%2 == 1 {
@@ -199,7 +225,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		// The fake CRM writes zone-less times in the shop's zone, as the
 		// real one does: both must agree on it.
 		if err := sb.AddCRMShop(kind, loc, clientID, key, zone); err != nil {
-			return 0, err
+			return nil, err
 		}
 		t := lead.Tenant{
 			Name: name, CRMKind: kind, CRMLocationID: loc, CRMClientID: clientID,
@@ -229,15 +255,34 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 				Condition: lead.ConditionNoReply, Template: lead.Templates{SMS: "{{.Shop.Name}}: still there? Reply to book."}})
 		}
 		if err := keys.SealFor(&t, lead.Secret(key)); err != nil {
-			return 0, err
+			return nil, err
 		}
 		t, err := store.New(pool).CreateTenant(ctx, t)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		tenants = append(tenants, t)
 	}
+	return tenants, nil
+}
 
+// game is one run's world, once it is set up: what play needs.
+type game struct {
+	o       opts
+	say     func(string, ...any)
+	logDir  string
+	cluster *devpg.Cluster
+	sb      *sandbox.Server
+	f       *fleet
+	pool    *pgxpool.Pool
+	tenants []lead.Tenant
+	quiet   quietShop
+}
+
+// play starts the replicas, runs the chaos, drains and checks, and returns
+// the exit code: 1 on any violation.
+func (g *game) play(ctx context.Context, stdout io.Writer) (int, error) {
+	o, say, logDir, sb, f, pool, tenants, quiet := g.o, g.say, g.logDir, g.sb, g.f, g.pool, g.tenants, g.quiet
 	for i := range o.replicas {
 		if err := f.start(i); err != nil {
 			return 0, err
@@ -261,19 +306,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		o.replicas, o.shops, (o.shops+1)/2, o.shops/2, o.rate, o.duration, o.seed)
 
 	// Under fire: leads arrive, replicas die, Postgres crashes once.
-	chaosCtx, stopChaos := context.WithTimeout(ctx, o.duration)
-	var wg sync.WaitGroup
-	wg.Go(func() { addLeads(chaosCtx, sb, tenants, o.rate) })
-	var stops int
-	wg.Go(func() { stops = sendStops(chaosCtx, sb, f, tenants, say) })
-	var replies int
-	wg.Go(func() { replies = sendReplies(chaosCtx, sb, f, tenants[nudgeShop], say) })
-	var kills, pgRestarts int
-	wg.Go(func() {
-		kills, pgRestarts = f.wreak(chaosCtx, cluster, o, say)
-	})
-	wg.Wait()
-	stopChaos()
+	fire := g.underFire(ctx)
+	kills, pgRestarts, stops, replies := fire.kills, fire.pgRestarts, fire.stops, fire.replies
 	if ctx.Err() != nil {
 		return 0, ctx.Err()
 	}
@@ -310,6 +344,31 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	}
 	fmt.Fprintln(stdout, "\nPASS: every invariant held")
 	return 0, nil
+}
+
+// fireReport is what the chaos phase did.
+type fireReport struct {
+	kills, pgRestarts, stops, replies int
+}
+
+// underFire runs the chaos for o.duration: leads arrive, STOPs and replies
+// are texted, replicas die and Postgres crashes once.
+func (g *game) underFire(ctx context.Context) fireReport {
+	o, say, sb, f, tenants, cluster := g.o, g.say, g.sb, g.f, g.tenants, g.cluster
+	chaosCtx, stopChaos := context.WithTimeout(ctx, o.duration)
+	var wg sync.WaitGroup
+	wg.Go(func() { addLeads(chaosCtx, sb, tenants, o.rate) })
+	var stops int
+	wg.Go(func() { stops = sendStops(chaosCtx, sb, f, tenants, say) })
+	var replies int
+	wg.Go(func() { replies = sendReplies(chaosCtx, sb, f, tenants[nudgeShop], say) })
+	var kills, pgRestarts int
+	wg.Go(func() {
+		kills, pgRestarts = f.wreak(chaosCtx, cluster, o, say)
+	})
+	wg.Wait()
+	stopChaos()
+	return fireReport{kills: kills, pgRestarts: pgRestarts, stops: stops, replies: replies}
 }
 
 // drainBound is how long, once the faults stop, the fleet may take to

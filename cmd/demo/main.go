@@ -29,6 +29,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/devnet"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -48,31 +50,49 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+// demoOpts is the command line.
+type demoOpts struct {
+	dataDir, binDir string
+	rate            float64
+	replicas        int
+	duration        time.Duration
+}
+
+func parseOpts(args []string) (*demoOpts, error) {
+	o := &demoOpts{}
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	dataDir := fs.String("data", ".data", "folder for the private Postgres and the logs")
-	binDir := fs.String("bin", "", "folder of the worker and sandbox binaries (default: next to this one)")
-	rate := fs.Float64("rate", 2, "new leads per second the sandbox adds")
-	replicas := fs.Int("replicas", 2, "worker replicas to start")
-	duration := fs.Duration("duration", 0, "stop after this long (0 = until Ctrl-C)")
+	fs.StringVar(&o.dataDir, "data", ".data", "folder for the private Postgres and the logs")
+	fs.StringVar(&o.binDir, "bin", "", "folder of the worker and sandbox binaries (default: next to this one)")
+	fs.Float64Var(&o.rate, "rate", 2, "new leads per second the sandbox adds")
+	fs.IntVar(&o.replicas, "replicas", 2, "worker replicas to start")
+	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0 = until Ctrl-C)")
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return nil, err
 	}
-	if *replicas < 1 || *replicas > 8 {
-		return fmt.Errorf("-replicas must be 1..8, got %d", *replicas)
+	if o.replicas < 1 || o.replicas > 8 {
+		return nil, fmt.Errorf("-replicas must be 1..8, got %d", o.replicas)
 	}
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
-	if *binDir == "" {
+	if o.binDir == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		*binDir = filepath.Dir(exe)
+		o.binDir = filepath.Dir(exe)
 	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	o, err := parseOpts(args)
+	if err != nil {
+		return err
+	}
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	dataDir, binDir, rate, replicas := &o.dataDir, &o.binDir, &o.rate, &o.replicas
 	logDir := filepath.Join(*dataDir, "logs")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return err
@@ -86,11 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer db.close() // deferred first: stops last, after every child
 	dbURL := db.URL
-	if db.Fresh {
-		say("database: %s (fresh for this run)", redactURL(dbURL))
-	} else {
-		say("database: %s (DATABASE_URL: used as it is, with what it already holds)", redactURL(dbURL))
-	}
+	say("database: %s", describeDatabase(db))
 
 	// 2. The provider sandbox, posting SendGrid's signed events and the
 	// CRMs' webhooks to the replicas (their addresses are chosen now,
@@ -120,34 +136,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	urls := sandbox.URLs(base)
 
 	password := randomPassword()
-	env := append(urls.WorkerEnv(),
-		"LEADORCH_DATABASE_MIGRATE_URL="+dbURL,
-		"LEADORCH_RIVERUI_USERNAME=demo",
-		"LEADORCH_RIVERUI_PASSWORD="+password,
-		"LEADORCH_RIVER_SCHEDULE_INTERVAL=1s",
-		"LEADORCH_LOG_LEVEL=info",
-		// No load balancer to drain for: Ctrl-C stops the replicas at once.
-		"LEADORCH_HTTP_DRAIN_DELAY=0s",
-	)
+	env := workerEnv(urls, dbURL, password)
 
 	// 3. Schema.
 	say("migrating ...")
-	migrate := exec.CommandContext(ctx, filepath.Join(*binDir, "worker"), "migrate")
-	migrate.Env = append(os.Environ(), env...)
-	if out, err := migrate.CombinedOutput(); err != nil {
-		return fmt.Errorf("worker migrate failed: %w\n%s", err, out)
-	}
-	// The workers and the CLI connect as a role that row-level security
-	// binds; the owner (dbURL) only migrates and shows the counts below.
-	appURL, err := store.DevAppURL(ctx, dbURL, "leadorch_worker")
+	appURL, err := migrate(ctx, *binDir, dbURL, env)
 	if err != nil {
 		return err
 	}
 	env = append(env, "LEADORCH_DATABASE_URL="+appURL)
-	keys, err := credentials.ParseKeyring(sandbox.DevCredentialsKeys)
-	if err != nil {
-		return err
-	}
 
 	// 4. A tenant per demo shop.
 	pool, err := store.NewPool(ctx, dbURL, 4)
@@ -155,42 +152,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer pool.Close()
-	var (
-		tenants []lead.Tenant
-		hooks   []webhookCredentials
-	)
-	for i, shop := range sandbox.DemoShops() {
-		t, err := ensureTenant(ctx, store.New(pool), keys, shop, i)
-		if err != nil {
-			return err
-		}
-		h, err := giveWebhookCredentials(ctx, store.New(pool), keys, t)
-		if err != nil {
-			return err
-		}
-		tenants = append(tenants, t)
-		hooks = append(hooks, h)
+	tenants, hooks, err := createTenants(ctx, pool)
+	if err != nil {
+		return err
 	}
+	d := &demo{o: o, say: say, logDir: logDir, env: env, workerAddrs: workerAddrs, appURL: appURL, password: password,
+		base: base, pool: pool, tenants: tenants, hooks: hooks}
+	return d.serve(ctx)
+}
+
+// demo is what serve needs of the set-up: the options, where the logs,
+// the database and the sandbox are, the replicas' environment and
+// addresses, and the tenants.
+type demo struct {
+	o                              *demoOpts
+	say                            func(string, ...any)
+	logDir, appURL, password, base string
+	env, workerAddrs               []string
+	pool                           *pgxpool.Pool
+	tenants                        []lead.Tenant
+	hooks                          []webhookCredentials
+}
+
+// serve starts the replicas, hands the tenants' webhook credentials to the
+// sandbox, tells the person at the terminal what runs, and watches until
+// ctx ends.
+func (d *demo) serve(ctx context.Context) error {
+	say, logDir, env, workerAddrs, appURL, password, base := d.say, d.logDir, d.env, d.workerAddrs, d.appURL, d.password, d.base
+	o, pool, tenants, hooks := d.o, d.pool, d.tenants, d.hooks
+	dataDir, binDir, replicas := &o.dataDir, &o.binDir, &o.replicas
 
 	// 5. Worker replicas, all started before any is waited for.
 	say("starting %d worker replicas ...", *replicas)
 	var workers []*child
 	defer func() { stopAll(workers) }()
-	for i := 1; i <= *replicas; i++ {
-		addr := workerAddrs[i-1]
-		// Twilio signs the exact URL it calls: each replica's public URL
-		// is its own address, which the sandbox calls.
-		w, err := start(fmt.Sprintf("worker %d", i), filepath.Join(*binDir, "worker"), filepath.Join(logDir, fmt.Sprintf("worker-%d.log", i)),
-			append(env, "LEADORCH_HTTP_ADDR="+addr, "LEADORCH_HTTP_PUBLIC_URL=http://"+addr), "run")
-		if err != nil {
-			return err
-		}
-		workers = append(workers, w)
-	}
-	for i, w := range workers {
-		if err := devnet.WaitOK(ctx, "http://"+workerAddrs[i]+"/readyz", time.Minute, w.done); err != nil {
-			return fmt.Errorf("worker %d did not become ready (see %s/worker-%d.log): %w", i+1, logDir, i+1, err)
-		}
+	if err := startWorkers(ctx, &workers, *binDir, logDir, env, workerAddrs); err != nil {
+		return err
 	}
 	uiURL := "http://" + workerAddrs[0] + "/riverui/"
 
@@ -208,8 +205,108 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
+	banner{o: o, tenants: tenants, hooks: hooks, uiURL: uiURL, password: password, base: base, envFile: envFile, logDir: logDir, cli: cli}.print(say)
+	watch(ctx, say, pool, tenants, base)
+	return nil
+}
+
+// describeDatabase says which database the demo uses, without its
+// password.
+func describeDatabase(db *demoDatabase) string {
+	if db.Fresh {
+		return redactURL(db.URL) + " (fresh for this run)"
+	}
+	return redactURL(db.URL) + " (DATABASE_URL: used as it is, with what it already holds)"
+}
+
+// workerEnv is the replicas' environment: where the sandbox and the
+// database are, River UI's login, and the demo's own settings.
+func workerEnv(urls sandbox.BaseURLs, dbURL, password string) []string {
+	return append(urls.WorkerEnv(),
+		"LEADORCH_DATABASE_MIGRATE_URL="+dbURL,
+		"LEADORCH_RIVERUI_USERNAME=demo",
+		"LEADORCH_RIVERUI_PASSWORD="+password,
+		"LEADORCH_RIVER_SCHEDULE_INTERVAL=1s",
+		"LEADORCH_LOG_LEVEL=info",
+		// No load balancer to drain for: Ctrl-C stops the replicas at once.
+		"LEADORCH_HTTP_DRAIN_DELAY=0s",
+	)
+}
+
+// migrate applies the schema with `worker migrate` and returns the URL the
+// workers and the CLI connect with: as a role that row-level security
+// binds; the owner (dbURL) only migrates and shows the counts.
+func migrate(ctx context.Context, binDir, dbURL string, env []string) (appURL string, err error) {
+	migrate := exec.CommandContext(ctx, filepath.Join(binDir, "worker"), "migrate")
+	migrate.Env = append(os.Environ(), env...)
+	if out, err := migrate.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("worker migrate failed: %w\n%s", err, out)
+	}
+	return store.DevAppURL(ctx, dbURL, "leadorch_worker")
+}
+
+// createTenants makes sure there is a tenant per demo shop, with webhook
+// credentials, and returns them.
+func createTenants(ctx context.Context, pool *pgxpool.Pool) ([]lead.Tenant, []webhookCredentials, error) {
+	keys, err := credentials.ParseKeyring(sandbox.DevCredentialsKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		tenants []lead.Tenant
+		hooks   []webhookCredentials
+	)
+	for i, shop := range sandbox.DemoShops() {
+		t, err := ensureTenant(ctx, store.New(pool), keys, shop, i)
+		if err != nil {
+			return nil, nil, err
+		}
+		h, err := giveWebhookCredentials(ctx, store.New(pool), keys, t)
+		if err != nil {
+			return nil, nil, err
+		}
+		tenants = append(tenants, t)
+		hooks = append(hooks, h)
+	}
+	return tenants, hooks, nil
+}
+
+// startWorkers starts a replica per address, adding each to workers as it
+// starts (so the caller stops every one started), then waits until every
+// one is ready.
+func startWorkers(ctx context.Context, workers *[]*child, binDir, logDir string, env, workerAddrs []string) error {
+	for i := 1; i <= len(workerAddrs); i++ {
+		addr := workerAddrs[i-1]
+		// Twilio signs the exact URL it calls: each replica's public URL
+		// is its own address, which the sandbox calls.
+		w, err := start(fmt.Sprintf("worker %d", i), filepath.Join(binDir, "worker"), filepath.Join(logDir, fmt.Sprintf("worker-%d.log", i)),
+			append(env, "LEADORCH_HTTP_ADDR="+addr, "LEADORCH_HTTP_PUBLIC_URL=http://"+addr), "run")
+		if err != nil {
+			return err
+		}
+		*workers = append(*workers, w)
+	}
+	for i, w := range *workers {
+		if err := devnet.WaitOK(ctx, "http://"+workerAddrs[i]+"/readyz", time.Minute, w.done); err != nil {
+			return fmt.Errorf("worker %d did not become ready (see %s/worker-%d.log): %w", i+1, logDir, i+1, err)
+		}
+	}
+	return nil
+}
+
+// banner tells the person at the terminal what runs and where to look.
+type banner struct {
+	o                                      *demoOpts
+	tenants                                []lead.Tenant
+	hooks                                  []webhookCredentials
+	uiURL, password, base, envFile, logDir string
+	cli                                    []string
+}
+
+func (b banner) print(say func(string, ...any)) {
+	tenants, hooks, uiURL, password, base, envFile, logDir, cli := b.tenants, b.hooks, b.uiURL, b.password, b.base, b.envFile, b.logDir, b.cli
 	say("")
-	say("Lead Orchestrator demo is running: %d worker replicas, %d shops, %.1f new leads/s.", *replicas, len(tenants), *rate)
+	say("Lead Orchestrator demo is running: %d worker replicas, %d shops, %.1f new leads/s.", b.o.replicas, len(tenants), b.o.rate)
 	for i, t := range tenants {
 		say("  Shop:      %s on %s (%s), texts from %s, replies emailed to %s; %s", t.Name, t.CRMKind, t.TimeZone, t.SMSFrom, t.NotifyEmail, hooks[i].describe())
 	}
@@ -224,7 +321,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	say("  Logs:      %s/", logDir)
 	say("Ctrl-C (or closing the terminal) stops everything.")
 	say("")
+}
 
+// watch prints the live counts every two seconds, plays the reply scene
+// and reports what customers do, until ctx ends.
+func watch(ctx context.Context, say func(string, ...any), pool *pgxpool.Pool, tenants []lead.Tenant, base string) {
 	scene := &replyScene{pool: pool, base: base, tenants: tenants, at: time.Now().Add(replyAfter)}
 	events := &customerEvents{pool: pool, base: base, tenants: tenants,
 		skip: func(e sandbox.SimulatedEvent) bool {
@@ -236,7 +337,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		select {
 		case <-ctx.Done():
 			say("\nstopping ...")
-			return nil
+			return
 		case <-tick.C:
 			say("%s", counts(ctx, pool, tenants, base))
 			now := time.Now().Format("15:04:05")

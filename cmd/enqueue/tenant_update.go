@@ -61,21 +61,8 @@ func (c *tenantUpdateCmd) run(ctx context.Context, d *deps) error {
 	if err != nil {
 		return err
 	}
-	after := before
-	var problems tenantProblems
-	c.flags.apply(&after, &problems) // parsed once already: no problems now
-	secret := c.secret
-	if c.flags.secret.isGiven() {
-		problems.settle("crm_secret") // sealed below
-	} else {
-		// The CRM's rules are checked with the secret the tenant keeps.
-		secret, err = d.keys.OpenFor(before)
-		if err != nil {
-			return fmt.Errorf("%s: %w; give the secret again (--secret-env or --secret-file) or put its key back in credentials.keys", name, err)
-		}
-	}
-	checkTenant(&problems, after, secret, &c.flags)
-	if err := problems.err(name, tenantUpdateSyn); err != nil {
+	after, err := c.checkedUpdate(d, before)
+	if err != nil {
 		return err
 	}
 
@@ -96,27 +83,67 @@ func (c *tenantUpdateCmd) run(ctx context.Context, d *deps) error {
 		return err
 	}
 
+	updated, token, err := c.save(ctx, d, before, after, settingsChanged)
+	if err != nil {
+		return err
+	}
+	return c.report(d, before, updated, changes, token)
+}
+
+// checkedUpdate is the tenant as it will be, checked as tenant add checks a
+// new one.
+func (c *tenantUpdateCmd) checkedUpdate(d *deps, before lead.Tenant) (lead.Tenant, error) {
+	const name = "tenant update"
+	after := before
+	var problems tenantProblems
+	c.flags.apply(&after, &problems) // parsed once already: no problems now
+	secret := c.secret
+	if c.flags.secret.isGiven() {
+		problems.settle("crm_secret") // sealed below
+	} else {
+		// The CRM's rules are checked with the secret the tenant keeps.
+		var err error
+		secret, err = d.keys.OpenFor(before)
+		if err != nil {
+			return lead.Tenant{}, fmt.Errorf("%s: %w; give the secret again (--secret-env or --secret-file) or put its key back in credentials.keys", name, err)
+		}
+	}
+	checkTenant(&problems, after, secret, &c.flags)
+	return after, problems.err(name, tenantUpdateSyn)
+}
+
+// save stores the changed settings (when they changed), then the webhook
+// credentials, and returns the tenant as stored and the new webhook URL
+// token, if one was made.
+func (c *tenantUpdateCmd) save(ctx context.Context, d *deps, before, after lead.Tenant, settingsChanged bool) (lead.Tenant, string, error) {
+	const name = "tenant update"
 	updated := before
 	if settingsChanged {
 		var newSecret *lead.SealedSecret
 		if c.flags.secret.isGiven() {
 			newSecret = &after.CRMSecret
 		}
+		var err error
 		updated, err = d.store.UpdateTenant(ctx, after, newSecret)
 		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("%s: --name %q: a tenant with this name already exists", name, after.Name)
+			return lead.Tenant{}, "", fmt.Errorf("%s: --name %q: a tenant with this name already exists", name, after.Name)
 		}
 		if err != nil {
-			return err
+			return lead.Tenant{}, "", err
 		}
 	}
 	updated, token, err := c.flags.saveWebhookCredentials(ctx, d, updated, c.webhookSecret)
 	if err != nil && settingsChanged {
-		return errWebhookNotSaved(name, updated, err)
+		return lead.Tenant{}, "", errWebhookNotSaved(name, updated, err)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return lead.Tenant{}, "", fmt.Errorf("%s: %w", name, err)
 	}
+	return updated, token, nil
+}
+
+// report tells the operator what changed, and what follows from it.
+func (c *tenantUpdateCmd) report(d *deps, before, updated lead.Tenant, changes []tenantChange, token string) error {
 	fmt.Fprintf(d.stdout, "updated tenant %s (%s):\n", updated.Name, updated.ID)
 	tw := tabwriter.NewWriter(d.stdout, 0, 0, 2, ' ', 0)
 	for _, ch := range changes {
@@ -144,6 +171,6 @@ func (c *tenantUpdateCmd) run(ctx context.Context, d *deps) error {
 		}
 	}
 	// Workers read the tenant at the start of every job.
-	_, err = fmt.Fprintln(d.stdout, "The change applies from the tenant's next poll and send on; nothing needs a restart.")
+	_, err := fmt.Fprintln(d.stdout, "The change applies from the tenant's next poll and send on; nothing needs a restart.")
 	return err
 }

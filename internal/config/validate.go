@@ -106,10 +106,21 @@ const RescueSlack = 20 * time.Second
 // guarded by basic auth alone and can cancel or retry any tenant's jobs.
 const riverUIMinPasswordLen = 12
 
+// problems runs every shape check, a group of keys at a time, and returns
+// what they found in the order of config.yaml.
 func (c *Config) problems() []FieldError {
 	var problems []FieldError
 	check := checker{problems: &problems}
+	c.serverProblems(check)
+	c.riverProblems(check)
+	c.scheduleProblems(check)
+	c.providerProblems(check)
+	c.outputProblems(check)
+	return problems
+}
 
+// serverProblems checks the database, the HTTP server and River UI's login.
+func (c *Config) serverProblems(check checker) {
 	check.databaseURL("database.url", c.Database.URL)
 	check.intBetween("database.max_conns", c.Database.MaxConns, 1, 1000)
 
@@ -133,7 +144,10 @@ func (c *Config) problems() []FieldError {
 	if c.RiverUI.Password != "" && len(c.RiverUI.Password) < riverUIMinPasswordLen {
 		check.add("riverui.password", fmt.Sprintf("must be at least %d characters, got %d", riverUIMinPasswordLen, len(c.RiverUI.Password)))
 	}
+}
 
+// riverProblems checks River's client settings and the queues' workers.
+func (c *Config) riverProblems(check checker) {
 	// Relations between two keys are checked only when both are in range, so
 	// that one bad value is reported once.
 	cooldownOK := check.durationBetween("river.fetch_cooldown", c.River.FetchCooldown, time.Millisecond, 10*time.Second)
@@ -157,7 +171,10 @@ func (c *Config) problems() []FieldError {
 	check.intBetween("queues.sms.max_workers", c.Queues.SMS.MaxWorkers, 1, maxWorkers)
 	check.intBetween("queues.email.max_workers", c.Queues.Email.MaxWorkers, 1, maxWorkers)
 	check.intBetween("queues.bookkeeping.max_workers", c.Queues.Bookkeeping.MaxWorkers, 1, maxWorkers)
+}
 
+// scheduleProblems checks the polls, the outbox sweep and retention.
+func (c *Config) scheduleProblems(check checker) {
 	overlapOK := check.durationBetween("poll.overlap", c.Poll.Overlap, time.Millisecond, 24*time.Hour)
 	maxWindowOK := check.durationBetween("poll.max_window", c.Poll.MaxWindow, time.Minute, 31*24*time.Hour)
 	// Each window starts Overlap before the previous one ended; if that is
@@ -173,7 +190,11 @@ func (c *Config) problems() []FieldError {
 	check.durationBetween("retention.webhook_receipts", c.Retention.WebhookReceipts, 3*day, 3650*day)
 	check.durationBetween("retention.inbound_messages", c.Retention.InboundMessages, 7*day, 3650*day)
 	check.durationBetween("retention.prune_interval", c.Retention.PruneInterval, time.Minute, day)
+}
 
+// providerProblems checks the CRMs', Twilio's and SendGrid's settings, the
+// webhook intake and the credentials keyring.
+func (c *Config) providerProblems(check checker) {
 	check.baseURL("shopmonkey.base_url", c.ShopMonkey.BaseURL)
 	check.durationBetween("shopmonkey.timeout", c.ShopMonkey.Timeout, time.Millisecond, 5*time.Minute)
 	check.baseURL("tekmetric.base_url", c.Tekmetric.BaseURL)
@@ -208,15 +229,16 @@ func (c *Config) problems() []FieldError {
 			check.add("sendgrid.webhook_public_key", err.Error())
 		}
 	}
+}
 
+// outputProblems checks what the fleet writes: message templates and logs.
+func (c *Config) outputProblems(check checker) {
 	check.template("templates.sms", c.Templates.SMS)
 	check.template("templates.email_subject", c.Templates.EmailSubject)
 	check.template("templates.email_text", c.Templates.EmailText)
 
 	check.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	check.oneOf("log.format", c.Log.Format, "json", "text")
-
-	return problems
 }
 
 // checker appends a FieldError for every rule a value breaks. Its messages
