@@ -12,7 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 // storable reports whether s can be stored and shown as it is: valid
@@ -158,7 +159,7 @@ func FuzzParseTwilioInbound(f *testing.F) {
 				return
 			}
 		}
-		sig := sandbox.TwilioSignature("fuzz-token", twilioFuzzURL, form)
+		sig := faketwilio.Signature("fuzz-token", twilioFuzzURL, form)
 		if !VerifyTwilioSignature("fuzz-token", twilioFuzzURL, form, sig) {
 			t.Fatalf("sandbox signature of %q does not verify", raw)
 		}
@@ -216,7 +217,7 @@ func FuzzParseTwilioStatus(f *testing.F) {
 
 func FuzzVerifyStandardWebhook(f *testing.F) {
 	now := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
-	good := sandbox.SignStandardWebhook(testWebhookSecret, "msg_1", now, []byte(`{"a":1}`))
+	good := fakeshopmonkey.SignWebhook(testWebhookSecret, "msg_1", now, []byte(`{"a":1}`))
 	f.Add("msg_1", good.Get(WebhookTimestampHeader), good.Get(WebhookSignatureHeader), []byte(`{"a":1}`), int64(0))
 	f.Add("msg_1", good.Get(WebhookTimestampHeader), "v1a,xx "+good.Get(WebhookSignatureHeader), []byte(`{"a":1}`), int64(299))
 	f.Add("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", []byte(`{"test": 2432232314}`), int64(-1))
@@ -236,7 +237,7 @@ func FuzzVerifyStandardWebhook(f *testing.F) {
 			if perr != nil || gotID != id {
 				t.Fatalf("accepted id %q timestamp %q", id, timestamp)
 			}
-			want := sandbox.SignStandardWebhook(testWebhookSecret, id, time.Unix(secs, 0), body).Get(WebhookSignatureHeader)
+			want := fakeshopmonkey.SignWebhook(testWebhookSecret, id, time.Unix(secs, 0), body).Get(WebhookSignatureHeader)
 			if strconv.FormatInt(secs, 10) == timestamp && !slices.Contains(strings.Fields(signature), want) {
 				t.Fatalf("accepted %q without its signature %q", signature, want)
 			}
@@ -252,7 +253,7 @@ func FuzzVerifyStandardWebhook(f *testing.F) {
 			return
 		}
 		at := now.Add(time.Duration(offset%int64(MaxWebhookSkew/time.Second)) * time.Second)
-		signed := sandbox.SignStandardWebhook(testWebhookSecret, id, at, body)
+		signed := fakeshopmonkey.SignWebhook(testWebhookSecret, id, at, body)
 		gotID, err = VerifyStandardWebhook(testWebhookSecret, signed, body, now)
 		if err != nil || gotID != id {
 			t.Fatalf("sandbox-signed webhook rejected: id %q, %v", gotID, err)

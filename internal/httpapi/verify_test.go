@@ -15,7 +15,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 const (
@@ -34,7 +36,7 @@ func setupSignedWebhook(t *testing.T) signedWebhook {
 	t.Helper()
 	now := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
 	body := []byte(`{"apiVersion":"v3","operation":"INSERT","table":"order","data":{"id":"ord_1","status":"Estimate"}}`)
-	return signedWebhook{header: sandbox.SignStandardWebhook(testWebhookSecret, "msg_1", now, body), body: body, now: now}
+	return signedWebhook{header: fakeshopmonkey.SignWebhook(testWebhookSecret, "msg_1", now, body), body: body, now: now}
 }
 
 func TestVerifyStandardWebhook(t *testing.T) {
@@ -62,7 +64,7 @@ func TestVerifyStandardWebhook(t *testing.T) {
 	t.Run("RawSecret", func(t *testing.T) {
 		t.Parallel()
 		w := setupSignedWebhook(t)
-		h := sandbox.SignStandardWebhook("raw-secret", "msg_2", w.now, w.body)
+		h := fakeshopmonkey.SignWebhook("raw-secret", "msg_2", w.now, w.body)
 		_, err := VerifyStandardWebhook("raw-secret", h, w.body, w.now)
 		require.NoError(t, err)
 	})
@@ -211,7 +213,7 @@ func TestVerifyTwilioSignature(t *testing.T) {
 		"MessageSid": {"SM0123456789abcdef0123456789abcdef"}, "AccountSid": {"AC0123"},
 		"From": {"+15555550100"}, "To": {"+15555550199"}, "Body": {"Yes, Tuesday at 9"}, "NumMedia": {"0"},
 	}
-	sig := sandbox.TwilioSignature(testTwilioToken, publicURL, form)
+	sig := faketwilio.Signature(testTwilioToken, publicURL, form)
 
 	t.Run("DocumentedAlgorithm", func(t *testing.T) {
 		t.Parallel()
@@ -280,7 +282,7 @@ func TestVerifyTwilioSignature(t *testing.T) {
 	t.Run("EmptyTokenNeverVerifies", func(t *testing.T) {
 		t.Parallel()
 		// An HMAC with an empty key is one anyone can compute.
-		require.False(t, VerifyTwilioSignature("", publicURL, form, sandbox.TwilioSignature("", publicURL, form)))
+		require.False(t, VerifyTwilioSignature("", publicURL, form, faketwilio.Signature("", publicURL, form)))
 	})
 }
 
@@ -345,24 +347,24 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	publicBase = srv.URL
 	ctx := context.Background()
 
-	require.NoError(t, sandbox.PostShopMonkeyWebhook(ctx, srv.Client(), srv.URL+"/webhooks/shopmonkey/t1", testWebhookSecret, "INSERT", "order",
+	require.NoError(t, fakeshopmonkey.PostWebhook(ctx, srv.Client(), srv.URL+"/webhooks/shopmonkey/t1", testWebhookSecret, "INSERT", "order",
 		map[string]any{"id": "ord_9", "status": "Estimate", "locationId": "loc-maple", "meta": map[string]any{"version": 4}}))
 	require.Equal(t, ShopMonkeyEvent{APIVersion: "v3", Operation: "INSERT", Table: "order", RecordID: "ord_9", LocationID: "loc-maple", Status: "Estimate", Version: 4}, <-got)
-	err := sandbox.PostShopMonkeyWebhook(ctx, srv.Client(), srv.URL+"/webhooks/shopmonkey/t1", "whsec_"+base64.StdEncoding.EncodeToString([]byte("other")), "INSERT", "order", map[string]any{"id": "x"})
+	err := fakeshopmonkey.PostWebhook(ctx, srv.Client(), srv.URL+"/webhooks/shopmonkey/t1", "whsec_"+base64.StdEncoding.EncodeToString([]byte("other")), "INSERT", "order", map[string]any{"id": "x"})
 	require.ErrorContains(t, err, "401")
 
-	require.NoError(t, sandbox.PostTekmetricWebhook(ctx, srv.Client(), srv.URL+"/webhooks/tekmetric/t1/tok_secret", "Appointment Created", map[string]any{"id": 77}))
+	require.NoError(t, faketekmetric.PostWebhook(ctx, srv.Client(), srv.URL+"/webhooks/tekmetric/t1/tok_secret", "Appointment Created", map[string]any{"id": 77}))
 	require.Equal(t, TekmetricEvent{Event: "Appointment Created", Kind: TekmetricAppointment, ID: 77}, <-got)
-	require.ErrorContains(t, sandbox.PostTekmetricWebhook(ctx, srv.Client(), srv.URL+"/webhooks/tekmetric/t1/tok_guess", "Appointment Created", map[string]any{"id": 77}), "401")
+	require.ErrorContains(t, faketekmetric.PostWebhook(ctx, srv.Client(), srv.URL+"/webhooks/tekmetric/t1/tok_guess", "Appointment Created", map[string]any{"id": 77}), "401")
 
-	sid, err := sandbox.PostTwilioInbound(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/sms?v=2", testTwilioToken, "+15555550100", "+15555550199", "Stop")
+	sid, err := faketwilio.PostInbound(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/sms?v=2", testTwilioToken, "+15555550100", "+15555550199", "Stop")
 	require.NoError(t, err)
-	require.Equal(t, InboundSMS{MessageSid: sid, AccountSid: sandbox.DefaultTwilioAccountSID, From: "+15555550100", To: "+15555550199", Body: "Stop", OptOutType: "STOP"}, <-got)
-	_, err = sandbox.PostTwilioInbound(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/sms", "wrong-token", "+15555550100", "+15555550199", "hi")
+	require.Equal(t, InboundSMS{MessageSid: sid, AccountSid: faketwilio.DefaultAccountSID, From: "+15555550100", To: "+15555550199", Body: "Stop", OptOutType: "STOP"}, <-got)
+	_, err = faketwilio.PostInbound(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/sms", "wrong-token", "+15555550100", "+15555550199", "hi")
 	require.ErrorContains(t, err, "401")
 
-	require.NoError(t, sandbox.PostTwilioStatus(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/status", testTwilioToken, sid, "undelivered", 30007))
-	require.Equal(t, StatusCallback{MessageSid: sid, AccountSid: sandbox.DefaultTwilioAccountSID, MessageStatus: "undelivered", ErrorCode: 30007}, <-got)
+	require.NoError(t, faketwilio.PostStatus(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/status", testTwilioToken, sid, "undelivered", 30007))
+	require.Equal(t, StatusCallback{MessageSid: sid, AccountSid: faketwilio.DefaultAccountSID, MessageStatus: "undelivered", ErrorCode: 30007}, <-got)
 }
 
 func TestParseShopMonkeyWebhook(t *testing.T) {

@@ -18,7 +18,8 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 // newLead stores a consenting lead with a phone and an email.
@@ -141,7 +142,7 @@ func TestSendSMS(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "permanent")
 		leadID := b.newLead(t, tenant, 3)
-		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 400, Code: 21614})
+		b.sandbox.Twilio.AddFault(fake.Fault{Status: 400, Code: 21614})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, b, client, tenant, leadID)
@@ -157,7 +158,7 @@ func TestSendSMS(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "ratelimited")
 		leadID := b.newLead(t, tenant, 4)
-		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 429, RetryAfter: time.Second, EmptyBody: true, Count: 1})
+		b.sandbox.Twilio.AddFault(fake.Fault{Status: 429, RetryAfter: time.Second, EmptyBody: true, Count: 1})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, b, client, tenant, leadID)
@@ -175,7 +176,7 @@ func TestSendSMS(t *testing.T) {
 		leadID := b.newLead(t, tenant, 5)
 		// A 500 before Twilio stored anything: the retry asks, finds
 		// nothing, and sends once.
-		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 500, Count: 1})
+		b.sandbox.Twilio.AddFault(fake.Fault{Status: 500, Count: 1})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, b, client, tenant, leadID)
@@ -196,7 +197,7 @@ func TestSendSMS(t *testing.T) {
 		lose := newAnswerLoser(b.sandbox.Twilio, 1)
 		srv := httptest.NewServer(http.StripPrefix("/twilio", lose))
 		t.Cleanup(srv.Close)
-		sms, err := twilio.NewSender(twilio.SenderOpts{AccountSID: sandbox.DefaultTwilioAccountSID, AuthToken: sandbox.DefaultTwilioAuthToken, BaseURL: srv.URL + "/twilio"})
+		sms, err := twilio.NewSender(twilio.SenderOpts{AccountSID: faketwilio.DefaultAccountSID, AuthToken: faketwilio.DefaultAuthToken, BaseURL: srv.URL + "/twilio"})
 		require.NoError(t, err)
 		b.deps.SMS = sms
 		client := b.startClient(t, jobs.ClientOpts{})
@@ -291,7 +292,7 @@ func TestSendEmail(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "ebad")
 		leadID := b.newLead(t, tenant, 2)
-		b.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 400})
+		b.sandbox.SendGrid.AddFault(fake.Fault{Status: 400})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, client, tenant, leadID)
@@ -304,7 +305,7 @@ func TestSendEmail(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "elimited")
 		leadID := b.newLead(t, tenant, 3)
-		b.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 429, RetryAfter: time.Second, Count: 1})
+		b.sandbox.SendGrid.AddFault(fake.Fault{Status: 429, RetryAfter: time.Second, Count: 1})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, client, tenant, leadID)
@@ -318,7 +319,7 @@ func TestSendEmail(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "eambiguous")
 		leadID := b.newLead(t, tenant, 4)
-		b.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 503, EmptyBody: true, Count: 1})
+		b.sandbox.SendGrid.AddFault(fake.Fault{Status: 503, EmptyBody: true, Count: 1})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, client, tenant, leadID)

@@ -19,7 +19,9 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 // webhookAnswer is what a webhook sender sees of an answer, but for the
@@ -73,7 +75,7 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 		"data": map[string]any{"id": "ord_1", "status": "Estimate", "locationId": shop.CRMLocationID}})
 	require.NoError(t, err)
 	signed := func(secret string, at time.Time) http.Header {
-		return sandbox.SignStandardWebhook(secret, "msg_"+uuid.NewString(), at, smBody)
+		return fakeshopmonkey.SignWebhook(secret, "msg_"+uuid.NewString(), at, smBody)
 	}
 	without := func(h http.Header, name string) http.Header { h.Del(name); return h }
 	smURL := func(id string) string { return b.server.URL + "/webhooks/shopmonkey/" + id }
@@ -83,13 +85,13 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 		return b.server.URL + "/webhooks/tekmetric/" + id.String() + "/" + token
 	}
 
-	twilioForm := url.Values{"MessageSid": {"SM" + uuid.NewString()[:8]}, "AccountSid": {sandbox.DefaultTwilioAccountSID},
+	twilioForm := url.Values{"MessageSid": {"SM" + uuid.NewString()[:8]}, "AccountSid": {faketwilio.DefaultAccountSID},
 		"From": {"+15555550100"}, "To": {shop.SMSFrom}, "Body": {"hi"}, "MessageStatus": {"delivered"}}
 	twilio := func(id, route, token string, sign bool) (string, http.Header, []byte) {
 		u := b.server.URL + "/webhooks/twilio/" + id + "/" + route
 		h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 		if sign {
-			h.Set(httpapi.TwilioSignatureHeader, sandbox.TwilioSignature(token, u, twilioForm))
+			h.Set(httpapi.TwilioSignatureHeader, faketwilio.Signature(token, u, twilioForm))
 		}
 		return u, h, []byte(twilioForm.Encode())
 	}
@@ -112,18 +114,18 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 		"TekmetricWrongToken":       {tekURL(tek.ID, "tok_guess"), nil, tekBody},
 	}
 	for _, route := range []string{"sms", "status"} {
-		u, h, body := twilio(unknown.String(), route, sandbox.DefaultTwilioAuthToken, true)
+		u, h, body := twilio(unknown.String(), route, faketwilio.DefaultAuthToken, true)
 		cases["Twilio_"+route+"_UnknownTenant"] = unverifiedRequest{u, h, body}
-		u, h, body = twilio(shop.ID.String(), route, sandbox.DefaultTwilioAuthToken, false)
+		u, h, body = twilio(shop.ID.String(), route, faketwilio.DefaultAuthToken, false)
 		cases["Twilio_"+route+"_MissingSignature"] = unverifiedRequest{u, h, body}
 		u, h, body = twilio(shop.ID.String(), route, "wrong-token", true)
 		cases["Twilio_"+route+"_BadSignature"] = unverifiedRequest{u, h, body}
-		u, h, _ = twilio(shop.ID.String(), route, sandbox.DefaultTwilioAuthToken, true)
+		u, h, _ = twilio(shop.ID.String(), route, faketwilio.DefaultAuthToken, true)
 		cases["Twilio_"+route+"_NotAForm"] = unverifiedRequest{u, h, []byte("%zz")}
 	}
 
 	// SendGrid's event route has no tenant; its failures answer the same.
-	key, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
+	key, err := config.ParseECDSAPublicKey(fakesendgrid.WebhookPublicKey)
 	require.NoError(t, err)
 	events, err := httpapi.NewHandler(httpapi.Opts{
 		Logger:         b.deps.Logger,
@@ -138,7 +140,7 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 	t.Cleanup(eventSrv.Close)
 	eventBody := []byte(`[{"email":"a@example.com","event":"delivered","sg_message_id":"x"}]`)
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	sig, err := sandbox.SignSendGridEvents(eventBody, ts)
+	sig, err := fakesendgrid.SignEvents(eventBody, ts)
 	require.NoError(t, err)
 	cases["SendGridMissingSignature"] = unverifiedRequest{eventSrv.URL + "/webhooks/sendgrid/events", http.Header{sendgrid.TimestampHeader: {ts}}, eventBody}
 	cases["SendGridBadSignature"] = unverifiedRequest{eventSrv.URL + "/webhooks/sendgrid/events", http.Header{sendgrid.TimestampHeader: {ts}, sendgrid.SignatureHeader: {sig}}, append(eventBody, ' ')}

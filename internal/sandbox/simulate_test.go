@@ -25,6 +25,10 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 const (
@@ -81,7 +85,7 @@ func setupSimulate(t *testing.T) *simulateBundle {
 	b.tekmetric.WebhookTokenHash = hash[:]
 	tenants := map[uuid.UUID]lead.Tenant{b.shopMonkey.ID: b.shopMonkey, b.tekmetric.ID: b.tekmetric}
 
-	eventKey, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
+	eventKey, err := config.ParseECDSAPublicKey(fakesendgrid.WebhookPublicKey)
 	require.NoError(t, err)
 	// The Twilio signature covers the public URL, known once the server
 	// listens.
@@ -112,7 +116,7 @@ func setupSimulate(t *testing.T) *simulateBundle {
 				b.ingests = append(b.ingests, simIngest{tenantID: tenantID, source: source, deliveryID: deliveryID, externalID: externalID})
 				return nil
 			},
-			TwilioAuthToken: sandbox.DefaultTwilioAuthToken,
+			TwilioAuthToken: faketwilio.DefaultAuthToken,
 			PublicURL:       b.worker.URL,
 			EnqueueInbound: func(_ context.Context, tenantID uuid.UUID, m httpapi.InboundSMS, _ time.Time) error {
 				b.mu.Lock()
@@ -161,7 +165,7 @@ func (b *simulateBundle) register(t *testing.T) {
 		Location: simTMShop, WebhookToken: simToken, SMSNumber: simTMNumber}))
 }
 
-func (b *simulateBundle) addLead(t *testing.T, kind, location string, appointment bool) sandbox.LeadRef {
+func (b *simulateBundle) addLead(t *testing.T, kind, location string, appointment bool) fake.LeadRef {
 	t.Helper()
 	ref, err := b.sandbox.AddCRMLead(kind, location, appointment, time.Time{})
 	require.NoError(t, err)
@@ -212,10 +216,10 @@ func (b *simulateBundle) registerOverHTTP(t *testing.T) {
 func (b *simulateBundle) textCustomer(t *testing.T, to, from string) int {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost,
-		sandbox.URLs(b.control.URL).Twilio+"/2010-04-01/Accounts/"+sandbox.DefaultTwilioAccountSID+"/Messages.json",
+		sandbox.URLs(b.control.URL).Twilio+"/2010-04-01/Accounts/"+faketwilio.DefaultAccountSID+"/Messages.json",
 		strings.NewReader(url.Values{"To": {to}, "From": {from}, "Body": {"Hi from the shop"}}.Encode()))
 	require.NoError(t, err)
-	req.SetBasicAuth(sandbox.DefaultTwilioAccountSID, sandbox.DefaultTwilioAuthToken)
+	req.SetBasicAuth(faketwilio.DefaultAccountSID, faketwilio.DefaultAuthToken)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -237,7 +241,7 @@ func (b *simulateBundle) email(t *testing.T, to string, customArgs map[string]st
 	require.NoError(t, err)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, sandbox.URLs(b.control.URL).SendGrid+"/v3/mail/send", bytes.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+sandbox.DefaultSendGridAPIKey)
+	req.Header.Set("Authorization", "Bearer "+fakesendgrid.DefaultAPIKey)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -251,7 +255,7 @@ func TestSimulatorAnnounceLeads(t *testing.T) {
 	t.Run("BothCRMsSignedAndOnce", func(t *testing.T) {
 		t.Parallel()
 		b := setupSimulate(t)
-		refs := []sandbox.LeadRef{
+		refs := []fake.LeadRef{
 			b.addLead(t, sandbox.ProviderShopMonkey, simSMLoc, false),
 			b.addLead(t, sandbox.ProviderShopMonkey, simSMLoc, true),
 			b.addLead(t, sandbox.ProviderTekmetric, simTMShop, false),
@@ -325,7 +329,7 @@ func TestSimulatorAnnounceLeads(t *testing.T) {
 		require.NoError(t, b.sandbox.Simulator.RegisterTenant(wrong))
 		done, err = b.sandbox.Simulator.AnnounceLeads(t.Context())
 		require.NoError(t, err)
-		require.Equal(t, []sandbox.LeadRef{first, second}, []sandbox.LeadRef{done[0].Lead, done[1].Lead})
+		require.Equal(t, []fake.LeadRef{first, second}, []fake.LeadRef{done[0].Lead, done[1].Lead})
 	})
 
 	t.Run("UnreachableWorkerErrorHidesTheToken", func(t *testing.T) {
@@ -413,7 +417,7 @@ func TestSimulatorText(t *testing.T) {
 			statuses, _, inbound, _ := b.received()
 			require.Equal(t, []int{http.StatusOK}, statuses, "the signature verified")
 			require.Equal(t, []simInbound{{tenantID: tenant, sms: httpapi.InboundSMS{
-				MessageSid: got.MessageSid, AccountSid: sandbox.DefaultTwilioAccountSID, From: simCustomer, To: tt.to,
+				MessageSid: got.MessageSid, AccountSid: faketwilio.DefaultAccountSID, From: simCustomer, To: tt.to,
 				Body: tt.body, OptOutType: tt.optOut,
 			}}}, inbound)
 		})
@@ -534,7 +538,7 @@ func TestSimulateControlRoutes(t *testing.T) {
 		require.Equal(t, http.StatusCreated, status, raw)
 		var a sandbox.Announcement
 		require.NoError(t, json.Unmarshal([]byte(raw), &a))
-		require.Equal(t, sandbox.TekmetricAppointment, a.Lead.Kind)
+		require.Equal(t, faketekmetric.Appointment, a.Lead.Kind)
 		require.Equal(t, b.worker.URL, a.Worker)
 		_, ingests, _, _ := b.received()
 		require.Equal(t, []simIngest{{tenantID: b.tekmetric.ID, source: "tekmetric", externalID: a.Lead.ExternalID}}, ingests)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/config"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 )
 
 func FuzzParseEvents(f *testing.F) {
@@ -53,7 +53,7 @@ func FuzzParseEvents(f *testing.F) {
 }
 
 func FuzzEventVerifier(f *testing.F) {
-	key, err := config.ParseECDSAPublicKey(sandbox.SendGridWebhookPublicKey)
+	key, err := config.ParseECDSAPublicKey(fakesendgrid.WebhookPublicKey)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func FuzzEventVerifier(f *testing.F) {
 	now := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	body := []byte(`[{"event":"delivered","timestamp":1741100400}]`)
-	sig, err := sandbox.SignSendGridEvents(body, ts)
+	sig, err := fakesendgrid.SignEvents(body, ts)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func FuzzEventVerifier(f *testing.F) {
 		// verifies; a changed body does not.
 		at := now.Add(time.Duration(offset%int64(sendgrid.MaxEventAge/time.Second)) * time.Second)
 		ts := strconv.FormatInt(at.Unix(), 10)
-		sig, err := sandbox.SignSendGridEvents(body, ts)
+		sig, err := fakesendgrid.SignEvents(body, ts)
 		if err != nil {
 			t.Fatal(err)
 		}
