@@ -15,8 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 	"github.com/leadorch/lead-orchestrator/internal/store"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 // webhookResult is webhook-to-text latency at a steady rate: from just
@@ -152,7 +154,7 @@ func (b *bench) runWebhook(ctx context.Context, res *results) error {
 		}
 		// Posts go out on their own goroutines, so a slow answer does not
 		// hold back the ones after it: the rate stays what a CRM sends.
-		url := fmt.Sprintf("http://%s/webhooks/shopmonkey/%s", addrs[i%len(addrs)], t.ID)
+		url := webhookurl.URL("http://"+addrs[i%len(addrs)], webhookurl.CRM(sandbox.ProviderShopMonkey, t.ID.String(), ""))
 		wg.Go(func() {
 			p := &posts[i]
 			p.phone = benchPhone(i)

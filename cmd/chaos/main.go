@@ -43,6 +43,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/store"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 func main() {
@@ -511,7 +512,7 @@ func (f *fleet) webhookURLs() []string {
 	defer f.mu.Unlock()
 	out := make([]string, 0, len(f.replicas))
 	for _, r := range f.replicas {
-		out = append(out, "http://"+r.addr+"/webhooks/sendgrid/events")
+		out = append(out, webhookurl.URL("http://"+r.addr, webhookurl.SendGridEvents()))
 	}
 	return out
 }
