@@ -32,23 +32,38 @@ func ReadBody(r *http.Request) ([]byte, error) {
 }
 
 // JSONWriter answers JSON the way one provider does: its Content-Type
-// spelling, and the body it sends when an answer cannot be encoded.
+// spelling, whether it sends Content-Length, and what it answers when an
+// answer cannot be encoded.
 type JSONWriter struct {
 	ContentType string
 	// EncodeError is the provider-shaped 500 body for an answer that
-	// cannot be encoded.
+	// cannot be encoded; empty answers net/http's plain-text error.
 	EncodeError string
+	// ContentLength sets Content-Length, as Twilio and SendGrid do.
+	ContentLength bool
+	// Verbatim sends the encoded bytes as they are. Without it the
+	// InvalidUTF8 stand-ins go out as the raw bytes they stand for (see
+	// WireText), as the CRM fakes need.
+	Verbatim bool
 }
 
-// Write answers v with status. The raw bytes InvalidUTF8 stands for go out
-// as they are (see WireText).
+// Write answers v with status.
 func (jw JSONWriter) Write(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
-	if err != nil {
+	switch {
+	case err != nil && jw.EncodeError == "":
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	case err != nil:
 		status, b = http.StatusInternalServerError, []byte(jw.EncodeError)
 	}
-	b = WireText(b)
+	if !jw.Verbatim {
+		b = WireText(b)
+	}
 	w.Header().Set("Content-Type", jw.ContentType)
+	if jw.ContentLength {
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

@@ -165,12 +165,14 @@ func (rs *Records[T, K, L]) Record(loc L, table T, id K) (json.RawMessage, bool)
 	return b, true
 }
 
-// Count returns how many rows of table loc owns.
-func (rs *Records[T, K, L]) Count(loc L, table T) int {
-	n := 0
-	for _, r := range rs.tables[table] {
-		if r.Loc == loc {
-			n++
+// Count returns how many rows of each table loc owns.
+func (rs *Records[T, K, L]) Count(loc L) map[T]int {
+	n := map[T]int{}
+	for t, rows := range rs.tables {
+		for _, r := range rows {
+			if r.Loc == loc {
+				n[t]++
+			}
 		}
 	}
 	return n

@@ -29,19 +29,14 @@ func noHelp(msg string) apiError {
 	return apiError{Message: msg, Help: json.RawMessage("null")}
 }
 
+// sendGridJSON answers as SendGrid does, with a Content-Length.
+var sendGridJSON = fake.JSONWriter{ContentType: "application/json", ContentLength: true, Verbatim: true}
+
 // writeErrors answers SendGrid's error JSON.
 func (s *API) writeErrors(w http.ResponseWriter, status int, errs ...apiError) {
-	b, err := json.Marshal(struct {
+	sendGridJSON.Write(w, status, struct {
 		Errors []apiError `json:"errors"`
 	}{errs})
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }
 
 // writeFault answers an injected fault. A 429 always carries SendGrid's
@@ -49,10 +44,7 @@ func (s *API) writeErrors(w http.ResponseWriter, status int, errs ...apiError) {
 // reopens.
 func (s *API) writeFault(w http.ResponseWriter, f fake.Fault) {
 	if f.Status == http.StatusTooManyRequests {
-		s.mu.Lock()
-		now := s.now()
-		s.mu.Unlock()
-		reset := now.Add(f.RetryAfter)
+		reset := s.Now().Add(f.RetryAfter)
 		resetSec := int64(math.Ceil(float64(reset.UnixNano()) / float64(time.Second)))
 		w.Header().Set("X-RateLimit-Limit", "600")
 		w.Header().Set("X-RateLimit-Remaining", "0")

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 )
@@ -51,28 +50,21 @@ type Email struct {
 //
 // Faults (the embedded FaultQueue) answer the matching requests before any
 // processing, so nothing is recorded for them, unless Fault.After says to
-// accept the mail first.
+// accept the mail first. The embedded Clock (SetClock) dates
+// X-RateLimit-Reset, so tests can predict it.
 type API struct {
 	fake.FaultQueue
+	fake.Clock
 
 	apiKey string
 
 	mu     sync.Mutex
-	now    func() time.Time
 	emails []Email
 }
 
 // New returns a fake SendGrid account that accepts only apiKey.
 func New(apiKey string) *API {
-	return &API{apiKey: apiKey, now: time.Now}
-}
-
-// SetClock replaces the clock used for X-RateLimit-Reset, so tests can
-// predict it.
-func (s *API) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
+	return &API{apiKey: apiKey}
 }
 
 // Emails returns a deep copy of every accepted recipient in arrival order.

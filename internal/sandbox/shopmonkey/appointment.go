@@ -60,7 +60,7 @@ func (s *API) handleCreateAppointment(w http.ResponseWriter, r *http.Request, lo
 			return
 		}
 	}
-	now := formatTime(s.now())
+	now := formatTime(s.Now())
 	data := map[string]any{
 		"id":                s.newID(),
 		"locationId":        loc,

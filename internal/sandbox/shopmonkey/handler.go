@@ -17,9 +17,7 @@ func (s *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "cannot read the request body")
 		return
 	}
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: string(body)})
-	s.mu.Unlock()
+	s.requests.Add(Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: string(body)})
 
 	fake.Serve(&s.FaultQueue, w, r, s.mux.ServeHTTP, writeFault)
 }

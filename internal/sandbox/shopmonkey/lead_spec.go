@@ -82,7 +82,7 @@ func (s *API) AddLead(locationID string, spec LeadSpec) (fake.LeadRef, error) {
 	}
 	created := spec.CreatedAt
 	if created.IsZero() {
-		created = s.now()
+		created = s.Now()
 	}
 	updated := cmp.Or(spec.UpdatedAt, created)
 

@@ -10,27 +10,6 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 )
 
-// AddRaw plants a record exactly as given, so tests can feed an adapter what
-// a real account may hold: an order without customerId, an updatedDate that
-// is not RFC 3339, a year of "unknown". raw must be a JSON object; its "id",
-// when it is a string, is the record's id, otherwise the record stays without
-// one and the returned key still reaches it through Record and Mutate.
-// Phone numbers and emails must carry the "customerId" they belong to.
-func (s *API) AddRaw(locationID string, table Table, raw json.RawMessage) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.records.AddRaw(locationID, table, raw)
-}
-
-// Mutate changes a stored record in place: fn gets the record as a JSON
-// object and may set, change or delete any field. Nothing else changes; call
-// Touch too if the change should look like an edit in ShopMonkey.
-func (s *API) Mutate(locationID string, table Table, id string, fn func(record map[string]any)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.records.Mutate(locationID, table, id, fn)
-}
-
 // Touch records an edit of an order or appointment: updatedDate becomes now
 // (always later than before) and meta.version goes up by one, as every
 // change in ShopMonkey does.
@@ -70,7 +49,7 @@ func (s *API) leadRow(locationID, id string) (*storedRow, error) {
 }
 
 func (s *API) touch(r *storedRow) {
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	if old, err := time.Parse(time.RFC3339, fake.String(r.Data["updatedDate"])); err == nil && !now.After(old) {
 		now = old.Add(time.Millisecond)
 	}

@@ -6,12 +6,9 @@
 package fakeshopmonkey
 
 import (
-	"encoding/json"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"sync"
-	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 )
@@ -42,18 +39,26 @@ import (
 // authentication, as a gateway or rate limiter would answer, unless
 // Fault.After says to serve them first (an appointment is then booked).
 // Requests records them either way. ClearFaults leaves the list quirks on.
+// The embedded Clock (SetClock) is "now" for default CreatedAt values,
+// Touch and created appointments.
 type API struct {
 	fake.FaultQueue
+	fake.Clock
+	// Store offers Leads, Record (without embedded contacts), Mutate and
+	// AddRaw. AddRaw plants what a real account may hold: an order
+	// without customerId, an updatedDate that is not RFC 3339, a year of
+	// "unknown"; its "id", when a string, is the record's id, and phone
+	// numbers and emails must carry the "customerId" they belong to.
+	fake.Store[Table, string, string]
 
 	mu            sync.Mutex
 	rng           *rand.Rand
-	now           func() time.Time
 	keys          map[string]*keyGrant
 	records       *fake.Records[Table, string, string]
 	nextNumber    int
 	unstableSkip  bool
 	embedContacts bool
-	requests      []Request
+	requests      fake.RequestLog[Request]
 	mux           *http.ServeMux
 
 	// quirkRNG draws the list quirks, apart from rng so that turning them on
@@ -78,7 +83,6 @@ const DefaultSeed = 1
 // in customer reads, stable skip paging and the wall clock.
 func New() *API {
 	s := &API{
-		now:           time.Now,
 		keys:          map[string]*keyGrant{},
 		nextNumber:    1001,
 		embedContacts: true,
@@ -98,6 +102,7 @@ func New() *API {
 		LeadKinds: map[Table]string{Order: string(Order), Appointment: string(Appointment)},
 		RefText:   fake.String,
 	})
+	s.Store = fake.NewStore(&s.mu, s.records)
 	s.Seed(DefaultSeed)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /v3/order", s.authed(s.handleList(Order)))
@@ -158,14 +163,6 @@ func (s *API) Seed(seed int64) {
 	s.rng = rand.New(rand.NewPCG(uint64(seed), 0x5d0b))
 }
 
-// SetClock sets where the fake's "now" comes from (default time.Now), for
-// default CreatedAt values, Touch and created appointments.
-func (s *API) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
-}
-
 // SetEmbedContacts says whether a customer read embeds phoneNumbers and
 // emails (default true). Whether the live API does is unverified, so the
 // adapter must work both ways; with it off the only way to a customer's
@@ -208,37 +205,10 @@ func (s *API) SeedFaults(seed int64) {
 }
 
 // Requests returns a copy of every request received so far, in order.
-func (s *API) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// Leads returns the leads seeded into locationID (by AddLead or as raw
-// orders and appointments), in the order they were added.
-func (s *API) Leads(locationID string) []fake.LeadRef {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.records.Leads(locationID)
-}
+func (s *API) Requests() []Request { return s.requests.All() }
 
 // Counts returns how many records locationID holds.
 func (s *API) Counts(locationID string) Counts {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	count := func(t Table) int { return s.records.Count(locationID, t) }
-	return Counts{
-		Orders:       count(Order),
-		Appointments: count(Appointment),
-		Customers:    count(Customer),
-		Vehicles:     count(Vehicle),
-	}
-}
-
-// Record returns one stored record as the API would serve it (without
-// embedded contacts), so tests can check what an adapter created.
-func (s *API) Record(locationID string, table Table, id string) (json.RawMessage, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.records.Record(locationID, table, id)
+	n := s.CountByTable(locationID)
+	return Counts{Orders: n[Order], Appointments: n[Appointment], Customers: n[Customer], Vehicles: n[Vehicle]}
 }

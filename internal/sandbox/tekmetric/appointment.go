@@ -43,7 +43,7 @@ func (s *API) handleCreateAppointment(w http.ResponseWriter, r *http.Request, c 
 		writeError(w, http.StatusBadRequest, invalid)
 		return
 	}
-	now := formatLocal(s.now(), loc)
+	now := formatLocal(s.Now(), loc)
 	data := map[string]any{
 		"id":                s.newID(),
 		"shopId":            shopID,

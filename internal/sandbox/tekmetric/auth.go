@@ -170,7 +170,7 @@ func (s *API) allow(id string) bool {
 	if s.rateLimit <= 0 {
 		return true
 	}
-	now := s.now()
+	now := s.Now()
 	recent := slices.DeleteFunc(s.hits[id], func(t time.Time) bool { return now.Sub(t) >= time.Minute })
 	if len(recent) >= s.rateLimit {
 		s.hits[id] = recent

@@ -18,9 +18,7 @@ func (s *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Cannot read the request body")
 		return
 	}
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{At: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: string(body)})
-	s.mu.Unlock()
+	s.requests.Add(Request{At: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: string(body)})
 
 	fake.Serve(&s.FaultQueue, w, r, s.mux.ServeHTTP, writeFault)
 }

@@ -87,7 +87,7 @@ func (s *API) AddLead(shopID int64, spec LeadSpec) (fake.LeadRef, error) {
 	}
 	created := spec.CreatedAt
 	if created.IsZero() {
-		created = s.now()
+		created = s.Now()
 	}
 	updated := cmp.Or(spec.UpdatedAt, created)
 

@@ -26,15 +26,6 @@ func (s *API) AddRaw(shopID int64, table Table, raw json.RawMessage) (int64, err
 	return s.records.AddRaw(shopID, table, raw)
 }
 
-// Mutate changes a stored record in place: fn gets the record as a JSON
-// object and may set, change or delete any field. Nothing else changes; call
-// Touch too if the change should look like an edit in Tekmetric.
-func (s *API) Mutate(shopID int64, table Table, id int64, fn func(record map[string]any)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.records.Mutate(shopID, table, id, fn)
-}
-
 // Touch records an edit of a record: updatedDate becomes now, always later
 // than before, written as the table writes times.
 func (s *API) Touch(shopID int64, table Table, id int64) error {
@@ -72,7 +63,7 @@ func (s *API) SetRepairOrderStatus(shopID, id int64, statusID int) error {
 
 func (s *API) touch(table Table, r *storedRow) {
 	loc := s.shops[r.Loc]
-	now := s.now()
+	now := s.Now()
 	if old, err := parseTime(fake.String(r.Data["updatedDate"]), loc); err == nil && !now.After(old) {
 		now = old.Add(time.Millisecond)
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -44,19 +43,17 @@ import (
 //     (DefaultRateLimit, as the real sandbox host allows); beyond
 //     that, 429 with an empty body and no Retry-After.
 //
-// Records are kept as JSON objects, so tests can plant malformed ones with
-// AddRaw or Mutate. API is safe for concurrent use.
-//
-// Faults (the embedded FaultQueue) make the matching requests fail before
-// authentication, as a gateway or rate limiter would answer, unless
-// Fault.After says to serve them first. A 429 fault answers as Tekmetric's
-// do: an empty body, and Retry-After only when Fault.RetryAfter sets one.
+// It keeps records as JSON objects in fake.Records, so that tests can
+// plant malformed ones with AddRaw or Mutate; it is safe for concurrent
+// use. An injected fault (AddFault, from the embedded FaultQueue) answers
+// before the token is checked, as Tekmetric's gateway would, unless its
+// After says to serve the request first; a 429 answers as Tekmetric's own
+// do, with an empty body and Retry-After only when the fault sets one.
+// SetClock (from the embedded Clock) moves "now" for default CreatedAt
+// values, Touch, created appointments and the rate limit.
 type API struct {
-	fake.FaultQueue
-
 	mu        sync.Mutex
 	rng       *rand.Rand
-	now       func() time.Time
 	clients   map[string]*application
 	tokens    map[string]string // access token → client id
 	shops     map[int64]*time.Location
@@ -65,8 +62,15 @@ type API struct {
 	roNumbers map[int64]int
 	rateLimit int
 	hits      map[string][]time.Time
-	requests  []Request
+	requests  fake.RequestLog[Request]
 	mux       *http.ServeMux
+
+	fake.FaultQueue
+	fake.Clock
+	// Store offers Leads (their ids are the integer ids in decimal),
+	// Record and Mutate; AddRaw is the API's own, which wants the shop to
+	// exist.
+	fake.Store[Table, int64, int64]
 }
 
 // storedRow is one stored Tekmetric record: keyed by its integer id, owned
@@ -125,7 +129,6 @@ type Counts struct {
 // and the wall clock.
 func New() *API {
 	s := &API{
-		now:       time.Now,
 		clients:   map[string]*application{},
 		tokens:    map[string]string{},
 		shops:     map[int64]*time.Location{},
@@ -141,6 +144,7 @@ func New() *API {
 		LeadKinds:    map[Table]string{RepairOrders: RepairOrder, Appointments: Appointment},
 		RefText:      idText,
 	})
+	s.Store = fake.NewStore(&s.mu, s.records)
 	s.Seed(DefaultSeed)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /api/v1/oauth/token", s.handleToken)
@@ -175,49 +179,13 @@ func (s *API) StartIDsAfter(id int64) {
 	s.nextID = max(s.nextID, id)
 }
 
-// SetClock sets where the fake's "now" comes from (default time.Now), for
-// default CreatedAt values, Touch, created appointments and the rate limit.
-func (s *API) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
-}
-
 // Requests returns a copy of every request received so far, in order.
-func (s *API) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// Leads returns the leads seeded into shopID (by AddLead or as raw repair
-// orders and appointments), in the order they were added. Their ids are
-// the integer ids in decimal.
-func (s *API) Leads(shopID int64) []fake.LeadRef {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.records.Leads(shopID)
-}
+func (s *API) Requests() []Request { return s.requests.All() }
 
 // Counts returns how many records shopID holds.
 func (s *API) Counts(shopID int64) Counts {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	count := func(t Table) int { return s.records.Count(shopID, t) }
-	return Counts{
-		RepairOrders: count(RepairOrders),
-		Appointments: count(Appointments),
-		Customers:    count(Customers),
-		Vehicles:     count(Vehicles),
-	}
-}
-
-// Record returns one stored record as the API would serve it, so tests can
-// check what an adapter created.
-func (s *API) Record(shopID int64, table Table, id int64) (json.RawMessage, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.records.Record(shopID, table, id)
+	n := s.CountByTable(shopID)
+	return Counts{RepairOrders: n[RepairOrders], Appointments: n[Appointments], Customers: n[Customers], Vehicles: n[Vehicles]}
 }
 
 // newID hands out integer ids from one sequence for every table, so that

@@ -86,7 +86,7 @@ func (t *API) createMessage(w http.ResponseWriter, r *http.Request) {
 			Body:                body,
 			StatusCallback:      r.PostForm.Get("StatusCallback"),
 			ValidityPeriod:      validity,
-			CreatedAt:           t.now().UTC().Truncate(time.Second),
+			CreatedAt:           t.Now().UTC().Truncate(time.Second),
 		},
 		numSegments: segments(body),
 	}

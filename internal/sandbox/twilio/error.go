@@ -1,10 +1,8 @@
 package faketwilio
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 )
@@ -89,15 +87,8 @@ func errorMessage(code int) (msg string, ok bool) {
 	return "", false
 }
 
+// twilioJSON answers as Twilio does, with a Content-Length.
+var twilioJSON = fake.JSONWriter{ContentType: "application/json; charset=utf-8", ContentLength: true, Verbatim: true}
+
 // writeJSON answers v as JSON.
-func (t *API) writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
+func (t *API) writeJSON(w http.ResponseWriter, status int, v any) { twilioJSON.Write(w, status, v) }

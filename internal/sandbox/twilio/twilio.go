@@ -48,15 +48,16 @@ type Message struct {
 //
 // Faults (the embedded FaultQueue) answer the matching requests before any
 // processing, so nothing is recorded for them, unless Fault.After says to
-// create the message first.
+// create the message first. The embedded Clock (SetClock) stamps messages
+// and evaluates DateSent filters, so tests can place messages in time.
 type API struct {
 	fake.FaultQueue
+	fake.Clock
 
 	accountSID string
 	authToken  string
 
 	mu       sync.Mutex
-	now      func() time.Time
 	messages []storedMessage
 	optedOut map[string]bool
 }
@@ -73,7 +74,6 @@ func New(accountSID, authToken string) *API {
 	return &API{
 		accountSID: accountSID,
 		authToken:  authToken,
-		now:        time.Now,
 		optedOut:   make(map[string]bool),
 	}
 }
@@ -81,14 +81,6 @@ func New(accountSID, authToken string) *API {
 // AuthToken is the account's auth token, which signs the webhooks the
 // simulator posts as this account.
 func (t *API) AuthToken() string { return t.authToken }
-
-// SetClock replaces the clock that stamps messages and evaluates DateSent
-// filters, so tests can place messages in time.
-func (t *API) SetClock(now func() time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.now = now
-}
 
 // OptOut records that number texted STOP: Twilio then refuses every message
 // to it with 21610 until it opts back in.
