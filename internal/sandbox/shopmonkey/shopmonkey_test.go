@@ -11,13 +11,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake/faketest"
 	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
@@ -57,13 +57,7 @@ type smAnswer struct {
 
 func (a smAnswer) rows(t *testing.T) []map[string]any {
 	t.Helper()
-	list, ok := a.body["data"].([]any)
-	require.True(t, ok, "data is not a list: %s", a.raw)
-	out := make([]map[string]any, 0, len(list))
-	for _, r := range list {
-		out = append(out, r.(map[string]any))
-	}
-	return out
+	return faketest.Objects(t, a.body, "data")
 }
 
 func (a smAnswer) ids(t *testing.T) []string {
@@ -84,15 +78,7 @@ func (a smAnswer) meta(t *testing.T) (hasMore bool, total int) {
 
 func (b *shopMonkeyBundle) do(t *testing.T, method, key, path string, query url.Values, body string) smAnswer {
 	t.Helper()
-	u := b.server.URL + path
-	if query != nil {
-		u += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, u, strings.NewReader(body))
-	require.NoError(t, err)
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
+	req := faketest.BearerRequest(t, method, b.server.URL+path, query, body, key)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -543,15 +529,10 @@ func TestShopMonkeyCreateAppointment(t *testing.T) {
 	t.Parallel()
 
 	body := func(ref fake.LeadRef, extra map[string]any) string {
-		m := map[string]any{
+		return faketest.JSONWith(map[string]any{
 			"customerId": ref.CustomerID, "vehicleId": ref.VehicleID, "name": "Brake job",
 			"startDate": "2025-03-12T15:00:00Z", "endDate": "2025-03-12T16:00:00Z", "color": "blue", "locationId": "loc-a",
-		}
-		for k, v := range extra {
-			m[k] = v
-		}
-		raw, _ := json.Marshal(m)
-		return string(raw)
+		}, extra)
 	}
 
 	t.Run("Created", func(t *testing.T) {
@@ -631,27 +612,21 @@ func TestShopMonkeyFaults(t *testing.T) {
 func TestShopMonkeyConcurrentUse(t *testing.T) {
 	t.Parallel()
 	b := setupShopMonkey(t)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for range 10 {
-				ref, err := b.fake.AddLead(b.loc, fakeshopmonkey.LeadSpec{})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if err := b.fake.Touch(b.loc, ref.ID); err != nil {
-					t.Error(err)
-				}
-				resp, err := http.Get(b.server.URL + "/v3/order/" + ref.ID)
-				if err == nil {
-					resp.Body.Close()
-				}
-				_ = b.fake.Requests()
-			}
-		})
-	}
-	wg.Wait()
+	faketest.Concurrently(t, 8, 10, func() error {
+		ref, err := b.fake.AddLead(b.loc, fakeshopmonkey.LeadSpec{})
+		if err != nil {
+			return err
+		}
+		if err := b.fake.Touch(b.loc, ref.ID); err != nil {
+			t.Error(err)
+		}
+		resp, err := http.Get(b.server.URL + "/v3/order/" + ref.ID)
+		if err == nil {
+			resp.Body.Close()
+		}
+		_ = b.fake.Requests()
+		return nil
+	})
 	require.Len(t, b.fake.Leads(b.loc), 80)
 	require.Len(t, b.get(t, "/v3/order", url.Values{"limit": {"100"}}).ids(t), 80)
 }

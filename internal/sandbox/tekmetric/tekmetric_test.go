@@ -85,15 +85,7 @@ func (b *tekmetricBundle) fetchToken(t *testing.T, id, secret string) string {
 
 func (b *tekmetricBundle) do(t *testing.T, method, token, path string, query url.Values, body string) tmAnswer {
 	t.Helper()
-	u := b.server.URL + path
-	if query != nil {
-		u += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, u, strings.NewReader(body))
-	require.NoError(t, err)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	req := faketest.BearerRequest(t, method, b.server.URL+path, query, body, token)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -126,13 +118,7 @@ func (b *tekmetricBundle) addLead(t *testing.T, spec faketekmetric.LeadSpec) fak
 
 func (a tmAnswer) content(t *testing.T) []map[string]any {
 	t.Helper()
-	list, ok := a.body["content"].([]any)
-	require.True(t, ok, "content is not a list: %v", a.body)
-	out := make([]map[string]any, 0, len(list))
-	for _, r := range list {
-		out = append(out, r.(map[string]any))
-	}
-	return out
+	return faketest.Objects(t, a.body, "content")
 }
 
 // ids returns the content's ids, which must be JSON integers.
@@ -477,19 +463,10 @@ func TestTekmetricCreateAppointment(t *testing.T) {
 	t.Parallel()
 
 	body := func(ref fake.LeadRef, change map[string]any) string {
-		m := map[string]any{
+		return faketest.JSONWith(map[string]any{
 			"shopId": 3, "customerId": json.Number(ref.CustomerID), "vehicleId": json.Number(ref.VehicleID), "title": "Brake job",
 			"startTime": "2026-11-27T14:00:00Z", "endTime": "2026-11-27T15:00:00Z",
-		}
-		for k, v := range change {
-			if v == nil {
-				delete(m, k)
-				continue
-			}
-			m[k] = v
-		}
-		raw, _ := json.Marshal(m)
-		return string(raw)
+		}, change)
 	}
 
 	t.Run("Created", func(t *testing.T) {
@@ -719,25 +696,19 @@ func TestTekmetricSeedingControls(t *testing.T) {
 func TestTekmetricConcurrentUse(t *testing.T) {
 	t.Parallel()
 	b := setupTekmetric(t)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for range 10 {
-				ref, err := b.fake.AddLead(b.shop, faketekmetric.LeadSpec{})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				req, _ := http.NewRequest(http.MethodGet, b.server.URL+"/api/v1/repair-orders/"+ref.ID, nil)
-				req.Header.Set("Authorization", "Bearer "+b.token)
-				if resp, err := http.DefaultClient.Do(req); err == nil {
-					resp.Body.Close()
-				}
-				_ = b.fake.Requests()
-			}
-		})
-	}
-	wg.Wait()
+	faketest.Concurrently(t, 8, 10, func() error {
+		ref, err := b.fake.AddLead(b.shop, faketekmetric.LeadSpec{})
+		if err != nil {
+			return err
+		}
+		req, _ := http.NewRequest(http.MethodGet, b.server.URL+"/api/v1/repair-orders/"+ref.ID, nil)
+		req.Header.Set("Authorization", "Bearer "+b.token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+		_ = b.fake.Requests()
+		return nil
+	})
 	require.Len(t, b.fake.Leads(b.shop), 80)
 	require.Equal(t, 80.0, b.list(t, "/api/v1/repair-orders", nil).body["totalElements"])
 }

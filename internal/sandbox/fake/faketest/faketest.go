@@ -6,8 +6,11 @@ package faketest
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -94,3 +97,68 @@ const SendGridMail = `{
   "custom_args": {"tenant_id": "T1", "lead_id": "overridden"},
   "categories": ["lead"]
 }`
+
+// Objects returns the list of JSON objects under field of a decoded
+// answer (ShopMonkey's "data", a Spring page's "content"), failing t when
+// it is not one.
+func Objects(t *testing.T, body map[string]any, field string) []map[string]any {
+	t.Helper()
+	list, ok := body[field].([]any)
+	require.True(t, ok, "%s is not a list: %v", field, body)
+	out := make([]map[string]any, 0, len(list))
+	for _, r := range list {
+		out = append(out, r.(map[string]any))
+	}
+	return out
+}
+
+// Concurrently runs fn workers×rounds times, workers at once, and fails t
+// with every error fn returns, so that -race sees a fake's methods and
+// handlers meet.
+func Concurrently(t *testing.T, workers, rounds int, fn func() error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range rounds {
+				if err := fn(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// JSONWith encodes base with change applied: a key set to nil is left
+// out, any other value replaces base's. Tests build a valid request body
+// once and vary one field per case this way.
+func JSONWith(base, change map[string]any) string {
+	m := maps.Clone(base)
+	for k, v := range change {
+		if v == nil {
+			delete(m, k)
+			continue
+		}
+		m[k] = v
+	}
+	raw, _ := json.Marshal(m)
+	return string(raw)
+}
+
+// BearerRequest builds a request to u with query and body, carrying token
+// as a Bearer credential (none when token is empty), as the CRM adapters
+// send them.
+func BearerRequest(t *testing.T, method, u string, query url.Values, body, token string) *http.Request {
+	t.Helper()
+	if query != nil {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, u, strings.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req
+}
