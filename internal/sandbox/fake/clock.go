@@ -31,26 +31,3 @@ func (c *Clock) Now() time.Time {
 	}
 	return now()
 }
-
-// RequestLog is every request a fake received, in order, as its tests
-// assert on them (R is the fake's record of one: what the adapter asked
-// for, never its credentials). The zero RequestLog is empty; it is safe
-// for concurrent use.
-type RequestLog[R any] struct {
-	mu   sync.Mutex
-	list []R
-}
-
-// Add records one request.
-func (l *RequestLog[R]) Add(r R) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.list = append(l.list, r)
-}
-
-// All returns a copy of the requests so far, in order.
-func (l *RequestLog[R]) All() []R {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]R(nil), l.list...)
-}

@@ -12,13 +12,13 @@ import (
 // ServeHTTP logs the request, then authenticates and routes it under the
 // queued faults.
 func (s *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := fake.ReadBody(r)
-	if err != nil {
+	logged := s.requests.Receive(r, func(body string) Request {
+		return Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: body}
+	})
+	if !logged {
 		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "cannot read the request body")
 		return
 	}
-	s.requests.Add(Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: string(body)})
-
 	fake.Serve(&s.FaultQueue, w, r, s.mux.ServeHTTP, writeFault)
 }
 

@@ -13,13 +13,14 @@ import (
 // ServeHTTP logs the request, then authenticates and routes it under the
 // queued faults.
 func (s *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := fake.ReadBody(r)
-	if err != nil {
+	// At is the wall clock, not the fake's settable one: rate limits are
+	// measured in real time.
+	if !s.requests.Receive(r, func(body string) Request {
+		return Request{At: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: body}
+	}) {
 		writeError(w, http.StatusBadRequest, "Cannot read the request body")
 		return
 	}
-	s.requests.Add(Request{At: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: string(body)})
-
 	fake.Serve(&s.FaultQueue, w, r, s.mux.ServeHTTP, writeFault)
 }
 
