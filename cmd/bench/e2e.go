@@ -18,6 +18,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -234,7 +235,7 @@ func seedE2E(ctx context.Context, pool *pgxpool.Pool, fk *fakes, n, nTenants int
 	step := time.Hour / time.Duration(n)
 	for i := range n {
 		t := tenants[i%nTenants]
-		if _, err := t.crm.AddLead(t.CRMLocationID, sandbox.LeadSpec{
+		if _, err := t.crm.AddLead(t.CRMLocationID, fakeshopmonkey.LeadSpec{
 			Phone: benchPhone(i), Email: benchEmail(i), CreatedAt: s.windowStart.Add(time.Duration(i) * step),
 		}); err != nil {
 			return nil, fmt.Errorf("error seeding lead %d: %w", i, err)
@@ -354,7 +355,7 @@ func waitQuiet(ctx context.Context, db *pgxpool.Pool, limit time.Duration) error
 // benchTenant is a tenant and its own ShopMonkey account in the fakes.
 type benchTenant struct {
 	lead.Tenant
-	crm *sandbox.ShopMonkey
+	crm *fakeshopmonkey.API
 }
 
 // benchKeys seals the bench tenants' secrets with the sandbox's key, which

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
 // fakes is the provider sandbox of one measurement, served in the bench's
@@ -37,7 +38,7 @@ type fakes struct {
 	mu     sync.Mutex
 	textAt map[string]time.Time // first accepted text per To number
 	// shops are ShopMonkey accounts of their own, by API key (addShop).
-	shops map[string]*sandbox.ShopMonkey
+	shops map[string]*fakeshopmonkey.API
 }
 
 func startFakes() (*fakes, error) {
@@ -45,7 +46,7 @@ func startFakes() (*fakes, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fakes{Server: sandbox.NewServer(sandbox.ServerOpts{}), textAt: map[string]time.Time{}, shops: map[string]*sandbox.ShopMonkey{}}
+	f := &fakes{Server: sandbox.NewServer(sandbox.ServerOpts{}), textAt: map[string]time.Time{}, shops: map[string]*fakeshopmonkey.API{}}
 	f.urls = sandbox.URLs("http://" + ln.Addr().String())
 	f.srv = &http.Server{Handler: http.HandlerFunc(f.serve), ReadHeaderTimeout: 10 * time.Second,
 		ConnState: func(_ net.Conn, state http.ConnState) {
@@ -65,8 +66,8 @@ func (f *fakes) close() { _ = f.srv.Close() }
 // the leads seeded (its customer reads scan every contact of every
 // location), which a real CRM account does not; an account per shop keeps
 // the fakes' share of the machine small.
-func (f *fakes) addShop(apiKey, locationID string) *sandbox.ShopMonkey {
-	sm := sandbox.NewShopMonkey()
+func (f *fakes) addShop(apiKey, locationID string) *fakeshopmonkey.API {
+	sm := fakeshopmonkey.New()
 	sm.AddLocation(apiKey, locationID)
 	f.mu.Lock()
 	defer f.mu.Unlock()

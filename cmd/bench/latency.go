@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
 // latencyResult is lead-to-text latency at a steady rate: from the lead's
@@ -85,7 +85,7 @@ func (b *bench) runLatency(ctx context.Context, res *results) error {
 		}
 		t := tenants[i%len(tenants)]
 		now := time.Now()
-		if _, err := t.crm.AddLead(t.CRMLocationID, sandbox.LeadSpec{Phone: benchPhone(i), Email: benchEmail(i), CreatedAt: now}); err != nil {
+		if _, err := t.crm.AddLead(t.CRMLocationID, fakeshopmonkey.LeadSpec{Phone: benchPhone(i), Email: benchEmail(i), CreatedAt: now}); err != nil {
 			return fmt.Errorf("error adding lead %d: %w", i, err)
 		}
 		created[benchPhone(i)] = arrival{at: now, tenant: t.ID.String()}

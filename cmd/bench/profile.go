@@ -20,7 +20,8 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 // profileResult is the end-to-end case run with the jobs inside the bench
@@ -70,13 +71,13 @@ func (b *bench) runProfile(ctx context.Context, res *results) error {
 		return err
 	}
 	sms, err := twilio.NewSender(twilio.SenderOpts{
-		AccountSID: sandbox.DefaultTwilioAccountSID, AuthToken: sandbox.DefaultTwilioAuthToken,
+		AccountSID: faketwilio.DefaultAccountSID, AuthToken: faketwilio.DefaultAuthToken,
 		BaseURL: fk.urls.Twilio, Timeout: cfg.Twilio.Timeout,
 	})
 	if err != nil {
 		return err
 	}
-	email, err := sendgrid.NewSender(sendgrid.SenderOpts{APIKey: sandbox.DefaultSendGridAPIKey, BaseURL: fk.urls.SendGrid, Timeout: cfg.SendGrid.Timeout})
+	email, err := sendgrid.NewSender(sendgrid.SenderOpts{APIKey: fakesendgrid.DefaultAPIKey, BaseURL: fk.urls.SendGrid, Timeout: cfg.SendGrid.Timeout})
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,9 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 	"github.com/leadorch/lead-orchestrator/internal/store"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 // webhookResult is webhook-to-text latency at a steady rate: from just
@@ -133,24 +135,24 @@ func (b *bench) runWebhook(ctx context.Context, res *results) error {
 			return err
 		}
 		t := tenants[i%len(tenants)]
-		ref, err := t.crm.AddLead(t.CRMLocationID, sandbox.LeadSpec{Phone: benchPhone(i), Email: benchEmail(i), CreatedAt: time.Now()})
+		ref, err := t.crm.AddLead(t.CRMLocationID, fakeshopmonkey.LeadSpec{Phone: benchPhone(i), Email: benchEmail(i), CreatedAt: time.Now()})
 		if err != nil {
 			wg.Wait()
 			return fmt.Errorf("error adding lead %d: %w", i, err)
 		}
-		record, ok := t.crm.Record(t.CRMLocationID, sandbox.ShopMonkeyOrder, ref.ID)
+		record, ok := t.crm.Record(t.CRMLocationID, fakeshopmonkey.Order, ref.ID)
 		if !ok {
 			wg.Wait()
 			return fmt.Errorf("lead %d: the fake has no order %s", i, ref.ID)
 		}
 		// Posts go out on their own goroutines, so a slow answer does not
 		// hold back the ones after it: the rate stays what a CRM sends.
-		url := fmt.Sprintf("http://%s/webhooks/shopmonkey/%s", addrs[i%len(addrs)], t.ID)
+		url := webhookurl.URL("http://"+addrs[i%len(addrs)], webhookurl.CRM(sandbox.ProviderShopMonkey, t.ID.String(), ""))
 		wg.Go(func() {
 			p := &posts[i]
 			p.phone = benchPhone(i)
 			p.sentAt = time.Now()
-			p.err = sandbox.PostShopMonkeyWebhook(ctx, client, url, secrets[i%len(tenants)], "INSERT", string(sandbox.ShopMonkeyOrder), record)
+			p.err = fakeshopmonkey.PostWebhook(ctx, client, url, secrets[i%len(tenants)], "INSERT", string(fakeshopmonkey.Order), record)
 			p.answer = time.Since(p.sentAt)
 		})
 	}

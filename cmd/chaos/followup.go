@@ -11,6 +11,8 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 // quietShop is the shop whose sending window opens a third of the way into
@@ -75,8 +77,8 @@ func sendStops(ctx context.Context, sb *sandbox.Server, f *fleet, tenants []lead
 			continue
 		}
 		if !postToLiveReplica(ctx, f, func(base string) error {
-			_, err := sandbox.PostTwilioInbound(ctx, http.DefaultClient, base+"/webhooks/twilio/"+t.ID.String()+"/sms",
-				sandbox.DefaultTwilioAuthToken, m.To, t.SMSFrom, "STOP")
+			_, err := faketwilio.PostInbound(ctx, http.DefaultClient, webhookurl.URL(base, webhookurl.TwilioSMS(t.ID.String())),
+				faketwilio.DefaultAuthToken, m.To, t.SMSFrom, "STOP")
 			return err
 		}) {
 			continue
@@ -122,8 +124,8 @@ func sendReplies(ctx context.Context, sb *sandbox.Server, f *fleet, t lead.Tenan
 		}
 		to := candidates[rand.IntN(len(candidates))]
 		if postToLiveReplica(ctx, f, func(base string) error {
-			_, err := sandbox.PostTwilioInbound(ctx, http.DefaultClient, base+"/webhooks/twilio/"+t.ID.String()+"/sms",
-				sandbox.DefaultTwilioAuthToken, to, t.SMSFrom, "Yes please, what time works?")
+			_, err := faketwilio.PostInbound(ctx, http.DefaultClient, webhookurl.URL(base, webhookurl.TwilioSMS(t.ID.String())),
+				faketwilio.DefaultAuthToken, to, t.SMSFrom, "Yes please, what time works?")
 			return err
 		}) {
 			replied[to] = true

@@ -40,7 +40,10 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/store"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 func main() {
@@ -294,7 +297,7 @@ func (g *game) play(ctx context.Context, stdout io.Writer) (int, error) {
 			return 0, fmt.Errorf("replica %d did not become ready (see %s): %w", i+1, logDir, err)
 		}
 	}
-	poster := sandbox.NewEventPoster(sb.SendGrid, f.webhookURLs()...)
+	poster := fakesendgrid.NewEventPoster(sb.SendGrid, f.webhookURLs()...)
 	posterCtx, stopPoster := context.WithCancel(ctx)
 	defer stopPoster()
 	go poster.Run(posterCtx, 500*time.Millisecond)
@@ -393,7 +396,7 @@ func drainBound(cfg *config.Config) time.Duration {
 // of requests (Rate) so that work still gets through between them.
 func injectFaults(sb *sandbox.Server) error {
 	post := "POST"
-	twilio := []sandbox.Fault{
+	twilio := []fake.Fault{
 		{Latency: 20 * time.Millisecond, Rate: 0.3},
 		{Status: 500, Rate: 0.04, Method: post},                               // refused before processing
 		{Status: 500, After: true, Rate: 0.04, Method: post},                  // created, answer lost
@@ -403,7 +406,7 @@ func injectFaults(sb *sandbox.Server) error {
 		{Status: 429, EmptyBody: true, Rate: 0.02, Method: post},              // rate limited, says nothing
 		{Status: 503, EmptyBody: true, After: true, Rate: 0.02, Method: post}, // gateway after processing
 	}
-	sendgrid := []sandbox.Fault{
+	sendgrid := []fake.Fault{
 		{Latency: 20 * time.Millisecond, Rate: 0.3},
 		{Status: 500, After: true, Rate: 0.05},
 		{Hang: 5 * time.Second, After: true, Rate: 0.02},
@@ -412,20 +415,20 @@ func injectFaults(sb *sandbox.Server) error {
 		{Status: 429, EmptyBody: true, Rate: 0.02},
 		{Reset: true, Rate: 0.02},
 	}
-	shopmonkey := []sandbox.Fault{
+	shopmonkey := []fake.Fault{
 		{Latency: 10 * time.Millisecond, Rate: 0.3},
 		{Status: 429, RetryAfter: time.Second, Rate: 0.04},
 		{Status: 500, Rate: 0.03},
 		{Reset: true, Rate: 0.01},
 	}
 	// Tekmetric's 429 has an empty body and no Retry-After, always.
-	tekmetric := []sandbox.Fault{
+	tekmetric := []fake.Fault{
 		{Latency: 10 * time.Millisecond, Rate: 0.3},
 		{Status: 429, EmptyBody: true, Rate: 0.04},
 		{Status: 500, Rate: 0.03},
 		{Reset: true, Rate: 0.01},
 	}
-	for provider, fs := range map[string][]sandbox.Fault{"twilio": twilio, "sendgrid": sendgrid, "shopmonkey": shopmonkey, "tekmetric": tekmetric} {
+	for provider, fs := range map[string][]fake.Fault{"twilio": twilio, "sendgrid": sendgrid, "shopmonkey": shopmonkey, "tekmetric": tekmetric} {
 		if err := sb.SetFaults(provider, fs...); err != nil {
 			return err
 		}
@@ -568,7 +571,7 @@ func (f *fleet) webhookURLs() []string {
 	defer f.mu.Unlock()
 	out := make([]string, 0, len(f.replicas))
 	for _, r := range f.replicas {
-		out = append(out, "http://"+r.addr+"/webhooks/sendgrid/events")
+		out = append(out, webhookurl.URL("http://"+r.addr, webhookurl.SendGridEvents()))
 	}
 	return out
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 	"github.com/leadorch/lead-orchestrator/internal/store"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 func main() {
@@ -121,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if workerAddrs[i], err = devnet.FreeAddr(); err != nil {
 			return err
 		}
-		sbArgs = append(sbArgs, "-sendgrid-webhook", "http://"+workerAddrs[i]+"/webhooks/sendgrid/events", "-worker", "http://"+workerAddrs[i])
+		sbArgs = append(sbArgs, "-sendgrid-webhook", webhookurl.URL("http://"+workerAddrs[i], webhookurl.SendGridEvents()), "-worker", "http://"+workerAddrs[i])
 	}
 	say("starting the sandbox providers ...")
 	sb, err := start("sandbox", filepath.Join(*binDir, "sandbox"), filepath.Join(logDir, "sandbox.log"), nil, sbArgs...)

@@ -19,6 +19,10 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 // crmShop is one shop in a CRM fake, as a test drives it: how `tenant add`
@@ -56,10 +60,10 @@ func setupCommands(t *testing.T) *commandsBundle {
 	srv := httptest.NewServer(b.sandbox)
 	t.Cleanup(srv.Close)
 	b.urls = sandbox.URLs(srv.URL)
-	sms, err := twilio.NewSender(twilio.SenderOpts{AccountSID: sandbox.DefaultTwilioAccountSID, AuthToken: sandbox.DefaultTwilioAuthToken,
+	sms, err := twilio.NewSender(twilio.SenderOpts{AccountSID: faketwilio.DefaultAccountSID, AuthToken: faketwilio.DefaultAuthToken,
 		BaseURL: b.urls.Twilio, Timeout: 5 * time.Second})
 	require.NoError(t, err)
-	email, err := sendgrid.NewSender(sendgrid.SenderOpts{APIKey: sandbox.DefaultSendGridAPIKey, BaseURL: b.urls.SendGrid, Timeout: 5 * time.Second})
+	email, err := sendgrid.NewSender(sendgrid.SenderOpts{APIKey: fakesendgrid.DefaultAPIKey, BaseURL: b.urls.SendGrid, Timeout: 5 * time.Second})
 	require.NoError(t, err)
 	deps := &jobs.Deps{
 		Pool:        b.app,
@@ -142,14 +146,14 @@ func shopMonkeyShop(b *commandsBundle) crmShop {
 		kind:     "shopmonkey",
 		addFlags: []string{"--crm", "shopmonkey", "--location-id", loc, "--crm-base-url", b.urls.ShopMonkey},
 		addLead: func(t *testing.T, created time.Time) (string, string) {
-			ref, err := b.sandbox.ShopMonkey.AddLead(loc, sandbox.LeadSpec{CreatedAt: created})
+			ref, err := b.sandbox.ShopMonkey.AddLead(loc, fakeshopmonkey.LeadSpec{CreatedAt: created})
 			require.NoError(t, err)
 			return ref.ExternalID, ref.ID
 		},
 		addBadLead: func(t *testing.T) string {
-			ref, err := b.sandbox.ShopMonkey.AddLead(loc, sandbox.LeadSpec{})
+			ref, err := b.sandbox.ShopMonkey.AddLead(loc, fakeshopmonkey.LeadSpec{})
 			require.NoError(t, err)
-			require.NoError(t, b.sandbox.ShopMonkey.Mutate(loc, sandbox.ShopMonkeyOrder, ref.ID, func(r map[string]any) { r["customerId"] = "cus_missing" }))
+			require.NoError(t, b.sandbox.ShopMonkey.Mutate(loc, fakeshopmonkey.Order, ref.ID, func(r map[string]any) { r["customerId"] = "cus_missing" }))
 			return ref.ExternalID
 		},
 		reject: func(t *testing.T) {
@@ -167,16 +171,16 @@ func tekmetricShop(b *commandsBundle) crmShop {
 		addFlags: []string{"--crm", "tekmetric", "--location-id", strconv.Itoa(shopID), "--client-id", "oak-client",
 			"--crm-base-url", b.urls.Tekmetric},
 		addLead: func(t *testing.T, created time.Time) (string, string) {
-			ref, err := b.sandbox.Tekmetric.AddLead(shopID, sandbox.TekmetricLeadSpec{CreatedAt: created})
+			ref, err := b.sandbox.Tekmetric.AddLead(shopID, faketekmetric.LeadSpec{CreatedAt: created})
 			require.NoError(t, err)
 			return ref.ExternalID, ref.ID
 		},
 		addBadLead: func(t *testing.T) string {
-			ref, err := b.sandbox.Tekmetric.AddLead(shopID, sandbox.TekmetricLeadSpec{})
+			ref, err := b.sandbox.Tekmetric.AddLead(shopID, faketekmetric.LeadSpec{})
 			require.NoError(t, err)
 			id, err := strconv.ParseInt(ref.ID, 10, 64)
 			require.NoError(t, err)
-			require.NoError(t, b.sandbox.Tekmetric.Mutate(shopID, sandbox.TekmetricRepairOrders, id, func(r map[string]any) { r["customerId"] = 999999 }))
+			require.NoError(t, b.sandbox.Tekmetric.Mutate(shopID, faketekmetric.RepairOrders, id, func(r map[string]any) { r["customerId"] = 999999 }))
 			return ref.ExternalID
 		},
 		reject: func(t *testing.T) {

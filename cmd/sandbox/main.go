@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 func main() {
@@ -73,7 +75,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  LEADORCH_SHOPMONKEY_BASE_URL=%s\n  LEADORCH_TEKMETRIC_BASE_URL=%s\n  LEADORCH_TWILIO_BASE_URL=%s\n  LEADORCH_SENDGRID_BASE_URL=%s\n",
 		urls.ShopMonkey, urls.Tekmetric, urls.Twilio, urls.SendGrid)
 	fmt.Fprintf(stdout, "  LEADORCH_TWILIO_ACCOUNT_SID=%s\n  LEADORCH_TWILIO_AUTH_TOKEN=%s\n  LEADORCH_SENDGRID_API_KEY=%s\n",
-		sandbox.DefaultTwilioAccountSID, sandbox.DefaultTwilioAuthToken, sandbox.DefaultSendGridAPIKey)
+		faketwilio.DefaultAccountSID, faketwilio.DefaultAuthToken, fakesendgrid.DefaultAPIKey)
 	for _, s := range sandbox.DemoShops() {
 		if s.ClientID != "" {
 			fmt.Fprintf(stdout, "  %s shop %q: shop %s, client %s, secret %s (%d leads seeded)\n", s.CRM, s.Name, s.LocationID, s.ClientID, s.Secret, *seed)
@@ -89,8 +91,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		go addLeads(ctx, srv, *rate)
 	}
 	if len(webhooks) > 0 {
-		fmt.Fprintf(stdout, "  posting SendGrid events to %v; LEADORCH_SENDGRID_WEBHOOK_PUBLIC_KEY=%s\n", []string(webhooks), sandbox.SendGridWebhookPublicKey)
-		go sandbox.NewEventPoster(srv.SendGrid, webhooks...).Run(ctx, time.Second)
+		fmt.Fprintf(stdout, "  posting SendGrid events to %v; LEADORCH_SENDGRID_WEBHOOK_PUBLIC_KEY=%s\n", []string(webhooks), fakesendgrid.WebhookPublicKey)
+		go fakesendgrid.NewEventPoster(srv.SendGrid, webhooks...).Run(ctx, time.Second)
 	}
 	if len(workers) > 0 {
 		fmt.Fprintf(stdout, "  announcing every lead added to a registered shop by webhook to %v, round-robin; "+

@@ -15,7 +15,8 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
 // logBuffer collects a JSON logger's lines; River's goroutines and the
@@ -82,7 +83,7 @@ var (
 func TestCancelIsLogged(t *testing.T) {
 	t.Parallel()
 
-	ingest := func(t *testing.T, b *testBundle, tenant lead.Tenant, ref sandbox.LeadRef) *rivertype.JobRow {
+	ingest := func(t *testing.T, b *testBundle, tenant lead.Tenant, ref fake.LeadRef) *rivertype.JobRow {
 		t.Helper()
 		client := b.startClient(t, jobs.ClientOpts{})
 		res, err := client.Insert(context.Background(), jobs.IngestLeadArgs{TenantID: tenant.ID, ExternalID: ref.ExternalID, Version: 1, SendMessages: true}, nil)
@@ -97,7 +98,7 @@ func TestCancelIsLogged(t *testing.T) {
 		b := setup(t)
 		logs := b.captureLogs()
 		tenant := b.addShop(t, "badkeylog")
-		ref, err := b.sandbox.ShopMonkey.AddLead(tenant.CRMLocationID, sandbox.LeadSpec{Phone: "(512) 555-0199", Email: "ann.lee@example.com"})
+		ref, err := b.sandbox.ShopMonkey.AddLead(tenant.CRMLocationID, fakeshopmonkey.LeadSpec{Phone: "(512) 555-0199", Email: "ann.lee@example.com"})
 		require.NoError(t, err)
 		const badKey = "sm_key_typed_by_hand_0xdeadbeef"
 		wrong, err := b.keys.Seal(tenant.ID, badKey)
@@ -131,7 +132,7 @@ func TestCancelIsLogged(t *testing.T) {
 		tenant := b.addShop(t, "malformedlog")
 		// A phone number that is not one and no email: nothing to reach the
 		// customer on, so the ingest is cancelled with the field named.
-		ref, err := b.sandbox.ShopMonkey.AddLead(tenant.CRMLocationID, sandbox.LeadSpec{Phone: "(512) 555-01x9", NoEmail: true})
+		ref, err := b.sandbox.ShopMonkey.AddLead(tenant.CRMLocationID, fakeshopmonkey.LeadSpec{Phone: "(512) 555-01x9", NoEmail: true})
 		require.NoError(t, err)
 
 		job := ingest(t, b, tenant, ref)

@@ -20,7 +20,8 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 )
 
 // customerTraces are what must never leave a tenant's rows: its
@@ -89,7 +90,7 @@ func TestNoCustomerDataInRiverJobs(t *testing.T) {
 			}
 		}
 		// The third one's text is refused, in words that name the number.
-		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 400, Code: 21211, Count: 1, Method: http.MethodPost, Paths: []string{"/Messages.json"}})
+		b.sandbox.Twilio.AddFault(fake.Fault{Status: 400, Code: 21211, Count: 1, Method: http.MethodPost, Paths: []string{"/Messages.json"}})
 		res, err := b.client.Insert(ctx, jobs.SendSMSArgs{TenantID: w.shop.ID, LeadID: w.leads[2], Step: jobs.StepInitial}, nil)
 		require.NoError(t, err)
 		final := waitFinal(t, b.client, res.Job.ID)
@@ -117,7 +118,7 @@ func TestNoCustomerDataInRiverJobs(t *testing.T) {
 	// One SendGrid batch with both shops' events: the first leads'
 	// emails delivered, the second ones' bounced by a server quoting the
 	// address.
-	var events []sandbox.SendGridEvent
+	var events []fakesendgrid.Event
 	for _, e := range b.sandbox.SendGrid.Emails() {
 		if e.CustomArgs["message_id"] == "" {
 			continue // the notices to the shops
@@ -126,7 +127,7 @@ func TestNoCustomerDataInRiverJobs(t *testing.T) {
 		if strings.HasPrefix(e.To, "ann12@") || strings.HasPrefix(e.To, "ann22@") {
 			kind = "bounce"
 		}
-		ev := sandbox.NewSendGridEvent(e, kind, time.Now())
+		ev := fakesendgrid.NewEvent(e, kind, time.Now())
 		if kind == "bounce" {
 			ev["reason"] = "550 5.1.1 <" + e.To + ">: Recipient address rejected: User unknown"
 		}
@@ -135,7 +136,7 @@ func TestNoCustomerDataInRiverJobs(t *testing.T) {
 	require.Len(t, events, 4)
 	body := mustJSON(t, events)
 	stamp := strconv.FormatInt(time.Now().Unix(), 10)
-	sig, err := sandbox.SignSendGridEvents(body, stamp)
+	sig, err := fakesendgrid.SignEvents(body, stamp)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, postEvents(t, b.server.URL+"/webhooks/sendgrid/events", body, stamp, sig))
 	require.Eventually(t, func() bool {

@@ -21,7 +21,8 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 )
 
 // emailWorld is a bundle whose SendGrid events reach a real webhook route
@@ -29,7 +30,7 @@ import (
 type emailWorld struct {
 	*testBundle
 	client  *river.Client[pgx.Tx]
-	poster  *sandbox.EventPoster
+	poster  *fakesendgrid.EventPoster
 	hookURL string
 }
 
@@ -47,12 +48,12 @@ func newEmailWorld(t *testing.T, lose int) *emailWorld {
 	}
 	sgSrv := httptest.NewServer(http.StripPrefix("/sendgrid", handler))
 	t.Cleanup(sgSrv.Close)
-	email, err := sendgrid.NewSender(sendgrid.SenderOpts{APIKey: sandbox.DefaultSendGridAPIKey, BaseURL: sgSrv.URL + "/sendgrid"})
+	email, err := sendgrid.NewSender(sendgrid.SenderOpts{APIKey: fakesendgrid.DefaultAPIKey, BaseURL: sgSrv.URL + "/sendgrid"})
 	require.NoError(t, err)
 	b.deps.Email = email
 
 	client := b.startClient(t, jobs.ClientOpts{})
-	events, err := sendgrid.NewEventWebhook(sandbox.SendGridWebhookPublicKey)
+	events, err := sendgrid.NewEventWebhook(fakesendgrid.WebhookPublicKey)
 	require.NoError(t, err)
 	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client, Logger: b.deps.Logger}
 	api, err := httpapi.NewHandler(httpapi.Opts{
@@ -64,7 +65,7 @@ func newEmailWorld(t *testing.T, lose int) *emailWorld {
 	apiSrv := httptest.NewServer(api)
 	t.Cleanup(apiSrv.Close)
 	hook := apiSrv.URL + "/webhooks/sendgrid/events"
-	return &emailWorld{testBundle: b, client: client, poster: sandbox.NewEventPoster(b.sandbox.SendGrid, hook), hookURL: hook}
+	return &emailWorld{testBundle: b, client: client, poster: fakesendgrid.NewEventPoster(b.sandbox.SendGrid, hook), hookURL: hook}
 }
 
 func (w *emailWorld) sendEmail(t *testing.T, tenant lead.Tenant, leadID uuid.UUID) int64 {
@@ -127,7 +128,7 @@ func TestEmailConfirmation(t *testing.T) {
 		w.deps.ConfirmWait = 2 * time.Second
 		tenant := w.addShop(t, "noproof")
 		leadID := w.newLead(t, tenant, 1)
-		w.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 500, Count: 1})
+		w.sandbox.SendGrid.AddFault(fake.Fault{Status: 500, Count: 1})
 
 		job := waitFinal(t, w.client, w.sendEmail(t, tenant, leadID))
 		require.Equal(t, rivertype.JobStateCompleted, job.State)
@@ -152,7 +153,7 @@ func TestEmailConfirmation(t *testing.T) {
 		leadID := w.newLead(t, tenant, 1)
 		waitFinal(t, w.client, w.sendEmail(t, tenant, leadID))
 		sent := w.sandbox.SendGrid.Emails()[0]
-		body := mustJSON(t, []sandbox.SendGridEvent{sandbox.NewSendGridEvent(sent, "bounce", time.Now())})
+		body := mustJSON(t, []fakesendgrid.Event{fakesendgrid.NewEvent(sent, "bounce", time.Now())})
 		require.Equal(t, http.StatusOK, w.post(t, body, time.Now(), true))
 		require.Eventually(t, func() bool {
 			ok, err := w.store.IsSuppressed(context.Background(), tenant.ID, lead.ChannelEmail, sent.To)
@@ -177,11 +178,11 @@ func (w *emailWorld) post(t *testing.T, body []byte, ts time.Time, sign bool) in
 	req, err := http.NewRequest(http.MethodPost, w.hookURL, bytes.NewReader(body))
 	require.NoError(t, err)
 	if sign {
-		sig, err := sandbox.SignSendGridEvents(body, stamp)
+		sig, err := fakesendgrid.SignEvents(body, stamp)
 		require.NoError(t, err)
 		req.Header.Set(sendgrid.SignatureHeader, sig)
 	} else {
-		forged, err := sandbox.SignSendGridEvents([]byte("something else"), stamp)
+		forged, err := fakesendgrid.SignEvents([]byte("something else"), stamp)
 		require.NoError(t, err)
 		req.Header.Set(sendgrid.SignatureHeader, forged)
 	}
@@ -200,7 +201,7 @@ func TestSendGridEventWebhook(t *testing.T) {
 	leadID := w.newLead(t, tenant, 1)
 	waitFinal(t, w.client, w.sendEmail(t, tenant, leadID))
 	sent := w.sandbox.SendGrid.Emails()[0]
-	body := mustJSON(t, []sandbox.SendGridEvent{sandbox.NewSendGridEvent(sent, "spamreport", time.Now())})
+	body := mustJSON(t, []fakesendgrid.Event{fakesendgrid.NewEvent(sent, "spamreport", time.Now())})
 	eventJobs := func() int {
 		return w.count(t, `SELECT count(*) FROM river_job WHERE kind = 'record_email_event_batch'`)
 	}

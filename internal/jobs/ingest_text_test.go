@@ -17,14 +17,17 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 )
 
 // badText is one way a CRM's text breaks Postgres: a NUL (sent as \u0000,
 // refused in text with 22021 and in jsonb with 22P05) or a byte that is
-// not UTF-8 (the fakes send a raw 0xFF for sandbox.InvalidUTF8).
+// not UTF-8 (the fakes send a raw 0xFF for fake.InvalidUTF8).
 type badText struct{ name, bytes string }
 
-var badTexts = []badText{{"NUL", "\x00"}, {"InvalidUTF8", sandbox.InvalidUTF8}}
+var badTexts = []badText{{"NUL", "\x00"}, {"InvalidUTF8", fake.InvalidUTF8}}
 
 // spoil puts bad in the middle of an ASCII value.
 func spoil(value string, bad badText) string {
@@ -61,22 +64,22 @@ func contactFor(i int) (phone string, e164 lead.PhoneNumber, email string) {
 // fake's LeadSpec.
 type smField struct {
 	problem string
-	set     func(spec *sandbox.LeadSpec, bad badText)
+	set     func(spec *fakeshopmonkey.LeadSpec, bad badText)
 }
 
 var smFields = []smField{
-	{"customer.firstName", func(s *sandbox.LeadSpec, b badText) { s.FirstName = spoil("Maria", b) }},
-	{"customer.lastName", func(s *sandbox.LeadSpec, b badText) { s.LastName = spoil("Garcia", b) }},
-	{"customer.companyName", func(s *sandbox.LeadSpec, b badText) { s.CompanyName = spoil("Garcia Fleet", b) }},
-	{"customer.phoneNumbers[0].number", func(s *sandbox.LeadSpec, b badText) { s.Phone = spoil(s.Phone, b) }},
-	{"customer.emails[0].email", func(s *sandbox.LeadSpec, b badText) { s.Email = spoil(s.Email, b) }},
-	{"vehicle.make", func(s *sandbox.LeadSpec, b badText) { s.Make, s.Model = spoil("Honda", b), "Civic" }},
-	{"vehicle.model", func(s *sandbox.LeadSpec, b badText) { s.Make, s.Model = "Honda", spoil("Civic", b) }},
-	{"vehicle.submodel", func(s *sandbox.LeadSpec, b badText) { s.Submodel = spoil("EX-L", b) }},
-	{"vehicle.vin", func(s *sandbox.LeadSpec, b badText) { s.VIN = spoil("1HGCM82633A004352", b) }},
-	{"vehicle.licensePlate", func(s *sandbox.LeadSpec, b badText) { s.LicensePlate = spoil("7ABC123", b) }},
-	{"order.complaint", func(s *sandbox.LeadSpec, b badText) { s.Complaint = spoil("Brakes squeal when stopping", b) }},
-	{"appointment.name", func(s *sandbox.LeadSpec, b badText) {
+	{"customer.firstName", func(s *fakeshopmonkey.LeadSpec, b badText) { s.FirstName = spoil("Maria", b) }},
+	{"customer.lastName", func(s *fakeshopmonkey.LeadSpec, b badText) { s.LastName = spoil("Garcia", b) }},
+	{"customer.companyName", func(s *fakeshopmonkey.LeadSpec, b badText) { s.CompanyName = spoil("Garcia Fleet", b) }},
+	{"customer.phoneNumbers[0].number", func(s *fakeshopmonkey.LeadSpec, b badText) { s.Phone = spoil(s.Phone, b) }},
+	{"customer.emails[0].email", func(s *fakeshopmonkey.LeadSpec, b badText) { s.Email = spoil(s.Email, b) }},
+	{"vehicle.make", func(s *fakeshopmonkey.LeadSpec, b badText) { s.Make, s.Model = spoil("Honda", b), "Civic" }},
+	{"vehicle.model", func(s *fakeshopmonkey.LeadSpec, b badText) { s.Make, s.Model = "Honda", spoil("Civic", b) }},
+	{"vehicle.submodel", func(s *fakeshopmonkey.LeadSpec, b badText) { s.Submodel = spoil("EX-L", b) }},
+	{"vehicle.vin", func(s *fakeshopmonkey.LeadSpec, b badText) { s.VIN = spoil("1HGCM82633A004352", b) }},
+	{"vehicle.licensePlate", func(s *fakeshopmonkey.LeadSpec, b badText) { s.LicensePlate = spoil("7ABC123", b) }},
+	{"order.complaint", func(s *fakeshopmonkey.LeadSpec, b badText) { s.Complaint = spoil("Brakes squeal when stopping", b) }},
+	{"appointment.name", func(s *fakeshopmonkey.LeadSpec, b badText) {
 		s.Kind, s.Complaint = "appointment", spoil("Oil change and inspection", b)
 	}},
 }
@@ -89,7 +92,7 @@ func plantShopMonkeyTextLeads(t *testing.T, sb *sandbox.Server, loc string) []te
 	for _, f := range smFields {
 		for _, bad := range badTexts {
 			phone, e164, email := contactFor(len(out))
-			spec := sandbox.LeadSpec{Phone: phone, Email: email}
+			spec := fakeshopmonkey.LeadSpec{Phone: phone, Email: email}
 			f.set(&spec, bad)
 			ref, err := sb.ShopMonkey.AddLead(loc, spec)
 			require.NoError(t, err)
@@ -132,18 +135,18 @@ func plantRawShopMonkeyLead(t *testing.T, sb *sandbox.Server, loc string, ids ma
 	t.Helper()
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 	for _, r := range []struct {
-		table sandbox.ShopMonkeyTable
+		table fakeshopmonkey.Table
 		data  map[string]any
 	}{
-		{sandbox.ShopMonkeyCustomer, map[string]any{"id": ids["customerId"], "firstName": "Omar", "lastName": "Haddad",
+		{fakeshopmonkey.Customer, map[string]any{"id": ids["customerId"], "firstName": "Omar", "lastName": "Haddad",
 			"marketingOptIn": true, "locationIds": []string{loc}, "createdDate": now, "updatedDate": now}},
-		{sandbox.ShopMonkeyPhoneNumber, map[string]any{"id": "ph-" + ids["id"], "customerId": ids["customerId"], "number": phone,
+		{fakeshopmonkey.PhoneNumber, map[string]any{"id": "ph-" + ids["id"], "customerId": ids["customerId"], "number": phone,
 			"type": "Mobile", "primary": true, "optIn": true}},
-		{sandbox.ShopMonkeyEmail, map[string]any{"id": "em-" + ids["id"], "customerId": ids["customerId"], "email": email,
+		{fakeshopmonkey.Email, map[string]any{"id": "em-" + ids["id"], "customerId": ids["customerId"], "email": email,
 			"primary": true, "subscribed": true}},
-		{sandbox.ShopMonkeyVehicle, map[string]any{"id": ids["vehicleId"], "customerId": ids["customerId"], "year": 2017,
+		{fakeshopmonkey.Vehicle, map[string]any{"id": ids["vehicleId"], "customerId": ids["customerId"], "year": 2017,
 			"make": "Toyota", "model": "Camry"}},
-		{sandbox.ShopMonkeyOrder, map[string]any{"id": ids["id"], "status": "Estimate", "locationId": loc,
+		{fakeshopmonkey.Order, map[string]any{"id": ids["id"], "status": "Estimate", "locationId": loc,
 			"customerId": ids["customerId"], "vehicleId": ids["vehicleId"], "complaint": "Check engine light",
 			"createdDate": now, "updatedDate": now, "meta": map[string]any{"version": 1}}},
 	} {
@@ -159,32 +162,32 @@ func plantRawShopMonkeyLead(t *testing.T, sb *sandbox.Server, loc string, ids ma
 // clean (TestMalformedRecord's kind of record).
 type tmField struct {
 	problem string
-	set     func(spec *sandbox.TekmetricLeadSpec, bad badText)
+	set     func(spec *faketekmetric.LeadSpec, bad badText)
 	// business makes the customer a business, whose contact person has
 	// name fields of its own.
 	business func(bad badText) map[string]any
 }
 
 var tmFields = []tmField{
-	{problem: "customer.firstName", set: func(s *sandbox.TekmetricLeadSpec, b badText) { s.FirstName = spoil("Leila", b) }},
-	{problem: "customer.lastName", set: func(s *sandbox.TekmetricLeadSpec, b badText) { s.LastName = spoil("Silva", b) }},
+	{problem: "customer.firstName", set: func(s *faketekmetric.LeadSpec, b badText) { s.FirstName = spoil("Leila", b) }},
+	{problem: "customer.lastName", set: func(s *faketekmetric.LeadSpec, b badText) { s.LastName = spoil("Silva", b) }},
 	{problem: "customer.contactFirstName", business: func(b badText) map[string]any {
 		return map[string]any{"customerType": map[string]any{"id": 2}, "contactFirstName": spoil("Kenji", b), "contactLastName": "Tran"}
 	}},
-	{problem: "customer.phone[0].number", set: func(s *sandbox.TekmetricLeadSpec, b badText) { s.Phone = spoil(s.Phone, b) }},
-	{problem: "customer.email", set: func(s *sandbox.TekmetricLeadSpec, b badText) { s.Email = spoil(s.Email, b) }},
-	{problem: "vehicle.make", set: func(s *sandbox.TekmetricLeadSpec, b badText) { s.Make, s.Model = spoil("Mazda", b), "CX-5" }},
-	{problem: "vehicle.model", set: func(s *sandbox.TekmetricLeadSpec, b badText) { s.Make, s.Model = "Mazda", spoil("CX-5 Touring", b) }},
-	{problem: "vehicle.subModel", set: func(s *sandbox.TekmetricLeadSpec, b badText) { s.SubModel = spoil("Touring", b) }},
-	{problem: "vehicle.vin", set: func(s *sandbox.TekmetricLeadSpec, b badText) { s.VIN = spoil("JM3KFBCM1J0123456", b) }},
-	{problem: "vehicle.licensePlate", set: func(s *sandbox.TekmetricLeadSpec, b badText) { s.LicensePlate = spoil("TX12345", b) }},
-	{problem: "repair_order.customerConcerns[0].concern", set: func(s *sandbox.TekmetricLeadSpec, b badText) {
+	{problem: "customer.phone[0].number", set: func(s *faketekmetric.LeadSpec, b badText) { s.Phone = spoil(s.Phone, b) }},
+	{problem: "customer.email", set: func(s *faketekmetric.LeadSpec, b badText) { s.Email = spoil(s.Email, b) }},
+	{problem: "vehicle.make", set: func(s *faketekmetric.LeadSpec, b badText) { s.Make, s.Model = spoil("Mazda", b), "CX-5" }},
+	{problem: "vehicle.model", set: func(s *faketekmetric.LeadSpec, b badText) { s.Make, s.Model = "Mazda", spoil("CX-5 Touring", b) }},
+	{problem: "vehicle.subModel", set: func(s *faketekmetric.LeadSpec, b badText) { s.SubModel = spoil("Touring", b) }},
+	{problem: "vehicle.vin", set: func(s *faketekmetric.LeadSpec, b badText) { s.VIN = spoil("JM3KFBCM1J0123456", b) }},
+	{problem: "vehicle.licensePlate", set: func(s *faketekmetric.LeadSpec, b badText) { s.LicensePlate = spoil("TX12345", b) }},
+	{problem: "repair_order.customerConcerns[0].concern", set: func(s *faketekmetric.LeadSpec, b badText) {
 		s.Concern = spoil("Grinding noise from the front", b)
 	}},
-	{problem: "appointment.title", set: func(s *sandbox.TekmetricLeadSpec, b badText) {
+	{problem: "appointment.title", set: func(s *faketekmetric.LeadSpec, b badText) {
 		s.Kind, s.Title = "appointment", spoil("Online Appointment", b)
 	}},
-	{problem: "appointment.description", set: func(s *sandbox.TekmetricLeadSpec, b badText) {
+	{problem: "appointment.description", set: func(s *faketekmetric.LeadSpec, b badText) {
 		s.Kind, s.Concern = "appointment", spoil("Tire rotation", b)
 	}},
 }
@@ -195,7 +198,7 @@ func plantTekmetricTextLeads(t *testing.T, sb *sandbox.Server, shopID int64) []t
 	for _, f := range tmFields {
 		for _, bad := range badTexts {
 			phone, e164, email := contactFor(len(out))
-			spec := sandbox.TekmetricLeadSpec{Phone: strings.NewReplacer("(", "", ") ", "-").Replace(phone), Email: email}
+			spec := faketekmetric.LeadSpec{Phone: strings.NewReplacer("(", "", ") ", "-").Replace(phone), Email: email}
 			if f.set != nil {
 				f.set(&spec, bad)
 			}
@@ -204,7 +207,7 @@ func plantTekmetricTextLeads(t *testing.T, sb *sandbox.Server, shopID int64) []t
 			if f.business != nil {
 				custID, err := strconv.ParseInt(ref.CustomerID, 10, 64)
 				require.NoError(t, err)
-				require.NoError(t, sb.Tekmetric.Mutate(shopID, sandbox.TekmetricCustomers, custID, func(r map[string]any) {
+				require.NoError(t, sb.Tekmetric.Mutate(shopID, faketekmetric.Customers, custID, func(r map[string]any) {
 					for k, v := range f.business(bad) {
 						r[k] = v
 					}
@@ -350,18 +353,18 @@ func (b *webhookBundle) announce(t *testing.T, shop lead.Tenant, crmKind string,
 		if tl.kind == "appointment" {
 			event = "Appointment Created"
 		}
-		err := sandbox.PostTekmetricWebhook(ctx, http.DefaultClient, b.server.URL+"/webhooks/tekmetric/"+shop.ID.String()+"/"+tekmetricWebhookToken,
+		err := faketekmetric.PostWebhook(ctx, http.DefaultClient, b.server.URL+"/webhooks/tekmetric/"+shop.ID.String()+"/"+tekmetricWebhookToken,
 			event, map[string]any{"id": json.Number(tl.recordID)})
 		require.NoError(t, err, tl.name)
 		return true
 	}
-	record, ok := b.sandbox.ShopMonkey.Record(shop.CRMLocationID, sandbox.ShopMonkeyTable(tl.kind), tl.recordID)
+	record, ok := b.sandbox.ShopMonkey.Record(shop.CRMLocationID, fakeshopmonkey.Table(tl.kind), tl.recordID)
 	require.True(t, ok, tl.name)
 	body, err := json.Marshal(map[string]any{"apiVersion": "v3", "operation": "INSERT", "table": tl.kind, "data": record})
 	require.NoError(t, err)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.server.URL+"/webhooks/shopmonkey/"+shop.ID.String(), bytes.NewReader(body))
 	require.NoError(t, err)
-	req.Header = sandbox.SignStandardWebhook(shopMonkeyWebhookSecret, "msg_text_"+strconv.Itoa(n), time.Now(), body)
+	req.Header = fakeshopmonkey.SignWebhook(shopMonkeyWebhookSecret, "msg_text_"+strconv.Itoa(n), time.Now(), body)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

@@ -11,7 +11,8 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/config"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 )
 
 // TestVehicleNotFoundKeepsLead: a lead whose vehicle the CRM answers 404
@@ -30,18 +31,18 @@ func TestVehicleNotFoundKeepsLead(t *testing.T) {
 	tm := b.addTekmetricShop(t, "novehicletm", 41, func(tn *lead.Tenant) { tn.Templates = lead.Templates{} })
 
 	// Texted: a good phone, a bad email.
-	texted, err := b.sandbox.ShopMonkey.AddLead(sm.CRMLocationID, sandbox.LeadSpec{MissingVehicle: true,
+	texted, err := b.sandbox.ShopMonkey.AddLead(sm.CRMLocationID, fakeshopmonkey.LeadSpec{MissingVehicle: true,
 		FirstName: "Grace", Phone: "(555) 401-0001", Email: "grace at example"})
 	require.NoError(t, err)
 	// Emailed: a bad phone, a good email.
-	emailed, err := b.sandbox.ShopMonkey.AddLead(sm.CRMLocationID, sandbox.LeadSpec{MissingVehicle: true,
+	emailed, err := b.sandbox.ShopMonkey.AddLead(sm.CRMLocationID, fakeshopmonkey.LeadSpec{MissingVehicle: true,
 		FirstName: "Tom", Phone: "call me maybe", Email: "tom@example.com"})
 	require.NoError(t, err)
 	// Nobody to reach: cancelled, naming all three problems.
-	unreachable, err := b.sandbox.ShopMonkey.AddLead(sm.CRMLocationID, sandbox.LeadSpec{MissingVehicle: true,
+	unreachable, err := b.sandbox.ShopMonkey.AddLead(sm.CRMLocationID, fakeshopmonkey.LeadSpec{MissingVehicle: true,
 		Phone: "12", Email: "nobody"})
 	require.NoError(t, err)
-	tmTexted, err := b.sandbox.Tekmetric.AddLead(41, sandbox.TekmetricLeadSpec{MissingVehicle: true,
+	tmTexted, err := b.sandbox.Tekmetric.AddLead(41, faketekmetric.LeadSpec{MissingVehicle: true,
 		FirstName: "Owen", Phone: "555-401-0002", Email: "owen at example"})
 	require.NoError(t, err)
 

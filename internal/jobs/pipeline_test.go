@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
 // TestPipeline runs the whole path of a lead with two River clients (two
@@ -98,7 +98,7 @@ func TestMalformedRecord(t *testing.T) {
 	shop := b.addShop(t, "oak")
 	b.addLeads(t, shop, 3)
 	now := time.Now().UTC().Format(time.RFC3339)
-	badID, err := b.sandbox.ShopMonkey.AddRaw(shop.CRMLocationID, sandbox.ShopMonkeyOrder, json.RawMessage(fmt.Sprintf(
+	badID, err := b.sandbox.ShopMonkey.AddRaw(shop.CRMLocationID, fakeshopmonkey.Order, json.RawMessage(fmt.Sprintf(
 		`{"id":"o-bad","status":"Estimate","locationId":%q,"createdDate":%q,"updatedDate":%q,"meta":{"version":1}}`,
 		shop.CRMLocationID, now, now)))
 	require.NoError(t, err)
@@ -129,7 +129,7 @@ func TestBadPhoneNumber(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	shop := b.addShop(t, "elm")
-	ref, err := b.sandbox.ShopMonkey.AddLead(shop.CRMLocationID, sandbox.LeadSpec{Phone: "call me maybe", Email: "pat@example.com"})
+	ref, err := b.sandbox.ShopMonkey.AddLead(shop.CRMLocationID, fakeshopmonkey.LeadSpec{Phone: "call me maybe", Email: "pat@example.com"})
 	require.NoError(t, err)
 	b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Second})
 

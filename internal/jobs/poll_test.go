@@ -10,7 +10,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 )
 
 func TestPollCRM(t *testing.T) {
@@ -33,7 +33,7 @@ func TestPollCRM(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "limited")
 		b.addLeads(t, tenant, 2)
-		b.sandbox.ShopMonkey.AddFault(sandbox.Fault{Status: 429, RetryAfter: time.Second, Count: 1})
+		b.sandbox.ShopMonkey.AddFault(fake.Fault{Status: 429, RetryAfter: time.Second, Count: 1})
 
 		job := poll(t, b, tenant, jobs.PollCRMArgs{Live: true})
 		require.Equal(t, rivertype.JobStateCompleted, job.State)

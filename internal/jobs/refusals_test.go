@@ -14,7 +14,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
 // runPoll inserts a poll of the last hour and waits until it and every
@@ -45,7 +45,7 @@ func TestRefusedRecordIsNotIngestedAgain(t *testing.T) {
 	good := b.addLeads(t, tenant, 1)[0]
 	bad := b.addLeads(t, tenant, 1)[0]
 	// The order names a customer the CRM does not have.
-	require.NoError(t, b.sandbox.ShopMonkey.Mutate(tenant.CRMLocationID, sandbox.ShopMonkeyOrder, bad.ID, func(r map[string]any) {
+	require.NoError(t, b.sandbox.ShopMonkey.Mutate(tenant.CRMLocationID, fakeshopmonkey.Order, bad.ID, func(r map[string]any) {
 		r["customerId"] = "cus_missing"
 	}))
 	client := b.startClient(t, jobs.ClientOpts{})
@@ -85,7 +85,7 @@ func TestRefusedRecordIsNotIngestedAgain(t *testing.T) {
 	require.Equal(t, 0, b.count(t, `SELECT count(*) FROM refused_records WHERE external_id = $1`, good.ExternalID))
 
 	// Fixed in the CRM: a new version, tried and ingested.
-	require.NoError(t, b.sandbox.ShopMonkey.Mutate(tenant.CRMLocationID, sandbox.ShopMonkeyOrder, bad.ID, func(r map[string]any) {
+	require.NoError(t, b.sandbox.ShopMonkey.Mutate(tenant.CRMLocationID, fakeshopmonkey.Order, bad.ID, func(r map[string]any) {
 		r["customerId"] = bad.CustomerID
 	}))
 	require.NoError(t, b.sandbox.ShopMonkey.Touch(tenant.CRMLocationID, bad.ID))
@@ -201,7 +201,7 @@ func TestRefusalIsOfTheVersionFetched(t *testing.T) {
 	b := setup(t)
 	tenant := b.addShop(t, "versions")
 	bad := b.addLeads(t, tenant, 1)[0]
-	require.NoError(t, b.sandbox.ShopMonkey.Mutate(tenant.CRMLocationID, sandbox.ShopMonkeyOrder, bad.ID, func(r map[string]any) {
+	require.NoError(t, b.sandbox.ShopMonkey.Mutate(tenant.CRMLocationID, fakeshopmonkey.Order, bad.ID, func(r map[string]any) {
 		r["customerId"] = "cus_missing"
 	}))
 	client := b.startClient(t, jobs.ClientOpts{})

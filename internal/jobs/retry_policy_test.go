@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 )
 
 // TestCRMBlipRetriedWithinAMinute: a live poll whose CRM answers 500 four
@@ -24,7 +24,7 @@ func TestCRMBlipRetriedWithinAMinute(t *testing.T) {
 	ctx := context.Background()
 	shop := b.addShop(t, "blip")
 	b.addLeads(t, shop, 1)
-	b.sandbox.ShopMonkey.AddFault(sandbox.Fault{Status: 500, Count: 4})
+	b.sandbox.ShopMonkey.AddFault(fake.Fault{Status: 500, Count: 4})
 
 	client := b.startClient(t, jobs.ClientOpts{})
 	res, err := client.Insert(ctx, jobs.PollCRMArgs{

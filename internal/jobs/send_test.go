@@ -20,7 +20,9 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 // newLead stores a consenting lead with a phone and an email.
@@ -149,7 +151,7 @@ func TestSendSMS(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "permanent")
 		leadID := b.newLead(t, tenant, 3)
-		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 400, Code: 21614})
+		b.sandbox.Twilio.AddFault(fake.Fault{Status: 400, Code: 21614})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, b, client, tenant, leadID)
@@ -165,7 +167,7 @@ func TestSendSMS(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "ratelimited")
 		leadID := b.newLead(t, tenant, 4)
-		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 429, RetryAfter: time.Second, EmptyBody: true, Count: 1})
+		b.sandbox.Twilio.AddFault(fake.Fault{Status: 429, RetryAfter: time.Second, EmptyBody: true, Count: 1})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, b, client, tenant, leadID)
@@ -183,7 +185,7 @@ func TestSendSMS(t *testing.T) {
 		leadID := b.newLead(t, tenant, 5)
 		// A 500 before Twilio stored anything: the retry asks, finds
 		// nothing, and sends once.
-		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 500, Count: 1})
+		b.sandbox.Twilio.AddFault(fake.Fault{Status: 500, Count: 1})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, b, client, tenant, leadID)
@@ -204,7 +206,7 @@ func TestSendSMS(t *testing.T) {
 		lose := newAnswerLoser(b.sandbox.Twilio, 1)
 		srv := httptest.NewServer(http.StripPrefix("/twilio", lose))
 		t.Cleanup(srv.Close)
-		sms, err := twilio.NewSender(twilio.SenderOpts{AccountSID: sandbox.DefaultTwilioAccountSID, AuthToken: sandbox.DefaultTwilioAuthToken, BaseURL: srv.URL + "/twilio"})
+		sms, err := twilio.NewSender(twilio.SenderOpts{AccountSID: faketwilio.DefaultAccountSID, AuthToken: faketwilio.DefaultAuthToken, BaseURL: srv.URL + "/twilio"})
 		require.NoError(t, err)
 		b.deps.SMS = sms
 		client := b.startClient(t, jobs.ClientOpts{})
@@ -297,7 +299,7 @@ func TestSendEmail(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "ebad")
 		leadID := b.newLead(t, tenant, 2)
-		b.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 400})
+		b.sandbox.SendGrid.AddFault(fake.Fault{Status: 400})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, client, tenant, leadID)
@@ -310,7 +312,7 @@ func TestSendEmail(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "elimited")
 		leadID := b.newLead(t, tenant, 3)
-		b.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 429, RetryAfter: time.Second, Count: 1})
+		b.sandbox.SendGrid.AddFault(fake.Fault{Status: 429, RetryAfter: time.Second, Count: 1})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, client, tenant, leadID)
@@ -324,7 +326,7 @@ func TestSendEmail(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "eambiguous")
 		leadID := b.newLead(t, tenant, 4)
-		b.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 503, EmptyBody: true, Count: 1})
+		b.sandbox.SendGrid.AddFault(fake.Fault{Status: 503, EmptyBody: true, Count: 1})
 		client := b.startClient(t, jobs.ClientOpts{})
 
 		job := send(t, client, tenant, leadID)
@@ -358,7 +360,7 @@ func TestSendKeepsTheStoredSender(t *testing.T) {
 		// answerLoser); the shop's new number is saved before that answer.
 		changed := tenant
 		changed.SMSFrom = "+15005550010"
-		sms, err := twilio.NewSender(twilio.SenderOpts{AccountSID: sandbox.DefaultTwilioAccountSID, AuthToken: sandbox.DefaultTwilioAuthToken,
+		sms, err := twilio.NewSender(twilio.SenderOpts{AccountSID: faketwilio.DefaultAccountSID, AuthToken: faketwilio.DefaultAuthToken,
 			BaseURL: b.beforeFirstPost(t, changed, "/twilio", newAnswerLoser(b.sandbox.Twilio, 1))})
 		require.NoError(t, err)
 		b.deps.SMS = sms
@@ -402,10 +404,10 @@ func TestSendKeepsTheStoredSender(t *testing.T) {
 		leadID := b.newLead(t, tenant, 3)
 		// SendGrid refuses the first try (429, nothing sent); the shop's
 		// new address is saved before that answer.
-		b.sandbox.SendGrid.AddFault(sandbox.Fault{Status: 429, RetryAfter: time.Second, Count: 1})
+		b.sandbox.SendGrid.AddFault(fake.Fault{Status: 429, RetryAfter: time.Second, Count: 1})
 		changed := tenant
 		changed.EmailFrom, changed.EmailFromName = "desk@keepemail.example.com", "Keep Email Desk"
-		email, err := sendgrid.NewSender(sendgrid.SenderOpts{APIKey: sandbox.DefaultSendGridAPIKey,
+		email, err := sendgrid.NewSender(sendgrid.SenderOpts{APIKey: fakesendgrid.DefaultAPIKey,
 			BaseURL: b.beforeFirstPost(t, changed, "/sendgrid", b.sandbox.SendGrid)})
 		require.NoError(t, err)
 		b.deps.Email = email

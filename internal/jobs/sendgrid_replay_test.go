@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 )
 
 // TestSendGridReplay: a captured, validly signed event batch posted again
@@ -30,14 +30,14 @@ func TestSendGridReplay(t *testing.T) {
 	leadID := w.newLead(t, tenant, 1)
 	waitFinal(t, w.client, w.sendEmail(t, tenant, leadID))
 	sent := w.sandbox.SendGrid.Emails()[0]
-	body := mustJSON(t, []sandbox.SendGridEvent{sandbox.NewSendGridEvent(sent, "bounce", time.Now())})
+	body := mustJSON(t, []fakesendgrid.Event{fakesendgrid.NewEvent(sent, "bounce", time.Now())})
 	batches := func() (jobs, stored int) {
 		return w.count(t, `SELECT count(*) FROM river_job WHERE kind = 'record_email_event_batch'`),
 			w.count(t, `SELECT count(*) FROM email_event_batches WHERE tenant_id = $1`, tenant.ID)
 	}
 
 	stamp := strconv.FormatInt(time.Now().Unix(), 10)
-	sig, err := sandbox.SignSendGridEvents(body, stamp)
+	sig, err := fakesendgrid.SignEvents(body, stamp)
 	require.NoError(t, err)
 	for range 3 {
 		require.Equal(t, 200, postEvents(t, w.hookURL, body, stamp, sig), "a replay is acknowledged")
@@ -52,7 +52,7 @@ func TestSendGridReplay(t *testing.T) {
 	require.Equal(t, 1, stored)
 
 	later := strconv.FormatInt(time.Now().Unix()+1, 10)
-	resigned, err := sandbox.SignSendGridEvents(body, later)
+	resigned, err := fakesendgrid.SignEvents(body, later)
 	require.NoError(t, err)
 	require.Equal(t, 200, postEvents(t, w.hookURL, body, later, resigned))
 	jobs, stored = batches()

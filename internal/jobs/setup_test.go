@@ -20,6 +20,10 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 	"github.com/leadorch/lead-orchestrator/internal/testdb"
 )
@@ -49,12 +53,12 @@ func setup(t *testing.T) *testBundle {
 	urls := sandbox.URLs(srv.URL)
 
 	sms, err := twilio.NewSender(twilio.SenderOpts{
-		AccountSID: sandbox.DefaultTwilioAccountSID, AuthToken: sandbox.DefaultTwilioAuthToken,
+		AccountSID: faketwilio.DefaultAccountSID, AuthToken: faketwilio.DefaultAuthToken,
 		BaseURL: urls.Twilio, Timeout: 5 * time.Second,
 	})
 	require.NoError(t, err)
 	email, err := sendgrid.NewSender(sendgrid.SenderOpts{
-		APIKey: sandbox.DefaultSendGridAPIKey, BaseURL: urls.SendGrid, Timeout: 5 * time.Second,
+		APIKey: fakesendgrid.DefaultAPIKey, BaseURL: urls.SendGrid, Timeout: 5 * time.Second,
 	})
 	require.NoError(t, err)
 
@@ -107,11 +111,11 @@ func (b *testBundle) addShop(t *testing.T, name string) lead.Tenant {
 }
 
 // addLeads adds n leads created just now to the tenant's fake location.
-func (b *testBundle) addLeads(t *testing.T, tenant lead.Tenant, n int) []sandbox.LeadRef {
+func (b *testBundle) addLeads(t *testing.T, tenant lead.Tenant, n int) []fake.LeadRef {
 	t.Helper()
-	refs := make([]sandbox.LeadRef, 0, n)
+	refs := make([]fake.LeadRef, 0, n)
 	for range n {
-		ref, err := b.sandbox.ShopMonkey.AddLead(tenant.CRMLocationID, sandbox.LeadSpec{})
+		ref, err := b.sandbox.ShopMonkey.AddLead(tenant.CRMLocationID, fakeshopmonkey.LeadSpec{})
 		require.NoError(t, err)
 		refs = append(refs, ref)
 	}

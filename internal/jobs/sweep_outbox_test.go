@@ -16,7 +16,8 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 // sweep runs one round of the orphan sweep and waits for it to finish.
@@ -65,7 +66,7 @@ func TestSweepOutbox(t *testing.T) {
 		leadID, otherLead := b.newLead(t, tenant, 1), b.newLead(t, other, 2)
 		// Twilio says 429, retry in an hour: Twilio did nothing, the row
 		// goes back to pending and the job is scheduled an hour out.
-		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 429, RetryAfter: time.Hour, Count: 2})
+		b.sandbox.Twilio.AddFault(fake.Fault{Status: 429, RetryAfter: time.Hour, Count: 2})
 		client := b.startClient(t, jobs.ClientOpts{})
 		var ids []int64
 		for _, l := range []struct {
@@ -116,11 +117,11 @@ func TestSweepOutbox(t *testing.T) {
 		leadID := b.newLead(t, tenant, 3)
 		// Twilio takes the text, then never answers: the row is sending,
 		// the job running, when the operator cancels it.
-		b.sandbox.Twilio.AddFault(sandbox.Fault{Hang: 2 * time.Minute, After: true, Count: 1})
+		b.sandbox.Twilio.AddFault(fake.Fault{Hang: 2 * time.Minute, After: true, Count: 1})
 		srv := httptest.NewServer(b.sandbox.Twilio)
 		t.Cleanup(srv.Close)
 		sms, err := twilio.NewSender(twilio.SenderOpts{
-			AccountSID: sandbox.DefaultTwilioAccountSID, AuthToken: sandbox.DefaultTwilioAuthToken,
+			AccountSID: faketwilio.DefaultAccountSID, AuthToken: faketwilio.DefaultAuthToken,
 			BaseURL: srv.URL, Timeout: 2 * time.Minute,
 		})
 		require.NoError(t, err)
@@ -150,7 +151,7 @@ func TestSweepOutbox(t *testing.T) {
 		b := setup(t)
 		tenant := b.addShop(t, "sweepperiodic")
 		leadID := b.newLead(t, tenant, 4)
-		b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 429, RetryAfter: time.Hour, Count: 1})
+		b.sandbox.Twilio.AddFault(fake.Fault{Status: 429, RetryAfter: time.Hour, Count: 1})
 		client := b.startClient(t, jobs.ClientOpts{OutboxSweepInterval: 50 * time.Millisecond})
 		res, err := client.Insert(context.Background(), jobs.SendSMSArgs{TenantID: tenant.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
 		require.NoError(t, err)

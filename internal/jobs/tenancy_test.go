@@ -15,7 +15,8 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 )
 
 // addTekmetricShop creates a Tekmetric shop in the fake and its tenant,
@@ -44,7 +45,7 @@ func (b *testBundle) addTekmetricShop(t *testing.T, name string, shopID int64, m
 func (b *testBundle) addTekmetricLeads(t *testing.T, shopID int64, n int) {
 	t.Helper()
 	for range n {
-		_, err := b.sandbox.Tekmetric.AddLead(shopID, sandbox.TekmetricLeadSpec{})
+		_, err := b.sandbox.Tekmetric.AddLead(shopID, faketekmetric.LeadSpec{})
 		require.NoError(t, err)
 	}
 }
@@ -82,7 +83,7 @@ func TestTwoCRMsOneFleet(t *testing.T) {
 	oak := b.addTekmetricShop(t, "oak", oakShop, nil)
 	b.addLeads(t, maple, 6)
 	b.addTekmetricLeads(t, oakShop, 6)
-	appt, err := b.sandbox.Tekmetric.AddLead(oakShop, sandbox.TekmetricLeadSpec{Kind: "appointment", LeadSource: "Website"})
+	appt, err := b.sandbox.Tekmetric.AddLead(oakShop, faketekmetric.LeadSpec{Kind: "appointment", LeadSource: "Website"})
 	require.NoError(t, err)
 
 	opts := jobs.ClientOpts{ScheduleInterval: time.Second}
@@ -203,13 +204,13 @@ func TestFairnessTroubledShopDoesNotDelayOthers(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name  string
-		fault sandbox.Fault
+		fault fake.Fault
 		// outcome is what the troubled shop's polls record.
 		outcome string
 	}{
-		{"RateLimited", sandbox.Fault{Status: 429, EmptyBody: true}, "snoozed"},
+		{"RateLimited", fake.Fault{Status: 429, EmptyBody: true}, "snoozed"},
 		// A request that times out ends the run as a timeout.
-		{"Down", sandbox.Fault{Hang: time.Minute}, "timeout"},
+		{"Down", fake.Fault{Hang: time.Minute}, "timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -250,7 +251,7 @@ func TestFairnessBackfillDoesNotDelayLive(t *testing.T) {
 	b := setup(t)
 	const slowShop = 21
 	b.addTekmetricShop(t, "historic", slowShop, nil)
-	b.sandbox.Tekmetric.AddFault(sandbox.Fault{Latency: 3 * time.Second})
+	b.sandbox.Tekmetric.AddFault(fake.Fault{Latency: 3 * time.Second})
 	live := b.addShop(t, "live")
 
 	opts := jobs.ClientOpts{ScheduleInterval: time.Second,

@@ -19,7 +19,9 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
@@ -103,7 +105,7 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 		"data": map[string]any{"id": "ord_1", "status": "Estimate", "locationId": shop.CRMLocationID}})
 	require.NoError(t, err)
 	signed := func(secret string, at time.Time) http.Header {
-		return sandbox.SignStandardWebhook(secret, "msg_"+uuid.NewString(), at, smBody)
+		return fakeshopmonkey.SignWebhook(secret, "msg_"+uuid.NewString(), at, smBody)
 	}
 	without := func(h http.Header, name string) http.Header { h.Del(name); return h }
 	smURL := func(id string) string { return webhookurl.URL(b.server.URL, webhookurl.CRM("shopmonkey", id, "")) }
@@ -113,13 +115,13 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 		return webhookurl.URL(b.server.URL, webhookurl.CRM("tekmetric", id.String(), token))
 	}
 
-	twilioForm := url.Values{"MessageSid": {"SM" + uuid.NewString()[:8]}, "AccountSid": {sandbox.DefaultTwilioAccountSID},
+	twilioForm := url.Values{"MessageSid": {"SM" + uuid.NewString()[:8]}, "AccountSid": {faketwilio.DefaultAccountSID},
 		"From": {"+15555550100"}, "To": {shop.SMSFrom}, "Body": {"hi"}, "MessageStatus": {"delivered"}}
 	twilio := func(id string, route func(string) webhookurl.Route, token string, sign bool) (string, http.Header, []byte) {
 		u := webhookurl.URL(b.server.URL, route(id))
 		h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 		if sign {
-			h.Set("X-Twilio-Signature", sandbox.TwilioSignature(token, u, twilioForm))
+			h.Set("X-Twilio-Signature", faketwilio.Signature(token, u, twilioForm))
 		}
 		return u, h, []byte(twilioForm.Encode())
 	}
@@ -142,18 +144,18 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 		"TekmetricWrongToken":       {tekURL(tek.ID, "tok_guess"), nil, tekBody},
 	}
 	for name, route := range map[string]func(string) webhookurl.Route{"sms": webhookurl.TwilioSMS, "status": webhookurl.TwilioStatus} {
-		u, h, body := twilio(unknown.String(), route, sandbox.DefaultTwilioAuthToken, true)
+		u, h, body := twilio(unknown.String(), route, faketwilio.DefaultAuthToken, true)
 		cases["Twilio_"+name+"_UnknownTenant"] = unverifiedRequest{u, h, body}
-		u, h, body = twilio(shop.ID.String(), route, sandbox.DefaultTwilioAuthToken, false)
+		u, h, body = twilio(shop.ID.String(), route, faketwilio.DefaultAuthToken, false)
 		cases["Twilio_"+name+"_MissingSignature"] = unverifiedRequest{u, h, body}
 		u, h, body = twilio(shop.ID.String(), route, "wrong-token", true)
 		cases["Twilio_"+name+"_BadSignature"] = unverifiedRequest{u, h, body}
-		u, h, _ = twilio(shop.ID.String(), route, sandbox.DefaultTwilioAuthToken, true)
+		u, h, _ = twilio(shop.ID.String(), route, faketwilio.DefaultAuthToken, true)
 		cases["Twilio_"+name+"_NotAForm"] = unverifiedRequest{u, h, []byte("%zz")}
 	}
 
 	// SendGrid's event route has no tenant; its failures answer the same.
-	eventWebhook, err := sendgrid.NewEventWebhook(sandbox.SendGridWebhookPublicKey)
+	eventWebhook, err := sendgrid.NewEventWebhook(fakesendgrid.WebhookPublicKey)
 	require.NoError(t, err)
 	events, err := httpapi.NewHandler(httpapi.Opts{
 		Logger:      b.deps.Logger,
@@ -165,7 +167,7 @@ func TestWebhookRoutesAnswerOneUnauthorized(t *testing.T) {
 	t.Cleanup(eventSrv.Close)
 	eventBody := []byte(`[{"email":"a@example.com","event":"delivered","sg_message_id":"x"}]`)
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	sig, err := sandbox.SignSendGridEvents(eventBody, ts)
+	sig, err := fakesendgrid.SignEvents(eventBody, ts)
 	require.NoError(t, err)
 	cases["SendGridMissingSignature"] = unverifiedRequest{webhookurl.URL(eventSrv.URL, webhookurl.SendGridEvents()), http.Header{sendgrid.TimestampHeader: {ts}}, eventBody}
 	cases["SendGridBadSignature"] = unverifiedRequest{webhookurl.URL(eventSrv.URL, webhookurl.SendGridEvents()), http.Header{sendgrid.TimestampHeader: {ts}, sendgrid.SignatureHeader: {sig}}, append(eventBody, ' ')}

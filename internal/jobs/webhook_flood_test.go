@@ -20,7 +20,9 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
@@ -82,7 +84,7 @@ func (b *intakeBundle) withWebhookCredentials(t *testing.T, tenant lead.Tenant) 
 // removed).
 func (b *intakeBundle) shopMonkeyRecord(t *testing.T, shop lead.Tenant, id string, version int) map[string]any {
 	t.Helper()
-	raw, ok := b.sandbox.ShopMonkey.Record(shop.CRMLocationID, sandbox.ShopMonkeyOrder, id)
+	raw, ok := b.sandbox.ShopMonkey.Record(shop.CRMLocationID, fakeshopmonkey.Order, id)
 	require.True(t, ok)
 	var record map[string]any
 	require.NoError(t, json.Unmarshal(raw, &record))
@@ -107,7 +109,7 @@ func (b *intakeBundle) postShopMonkey(shop lead.Tenant, record map[string]any) (
 	if err != nil {
 		return 0, err.Error()
 	}
-	req.Header = sandbox.SignStandardWebhook(shopMonkeyWebhookSecret, "msg_"+uuid.NewString(), time.Now(), body)
+	req.Header = fakeshopmonkey.SignWebhook(shopMonkeyWebhookSecret, "msg_"+uuid.NewString(), time.Now(), body)
 	resp, err := b.http.Do(req)
 	if err != nil {
 		return 0, err.Error()
@@ -118,7 +120,7 @@ func (b *intakeBundle) postShopMonkey(shop lead.Tenant, record map[string]any) (
 
 func (b *intakeBundle) postTekmetric(t *testing.T, shop lead.Tenant, roID string) {
 	t.Helper()
-	require.NoError(t, sandbox.PostTekmetricWebhook(context.Background(), b.http,
+	require.NoError(t, faketekmetric.PostWebhook(context.Background(), b.http,
 		webhookurl.URL(b.server.URL, webhookurl.CRM("tekmetric", shop.ID.String(), tekmetricWebhookToken)), "Repair Order Created", map[string]any{"id": json.Number(roID)}))
 }
 
@@ -150,7 +152,7 @@ func TestWebhookIngestOnePendingPerRecord(t *testing.T) {
 	ref := b.addLeads(t, shop, 1)[0]
 	tek := b.addTekmetricShop(t, "pendingtek", 51, nil)
 	b.withWebhookCredentials(t, tek)
-	ro, err := b.sandbox.Tekmetric.AddLead(51, sandbox.TekmetricLeadSpec{})
+	ro, err := b.sandbox.Tekmetric.AddLead(51, faketekmetric.LeadSpec{})
 	require.NoError(t, err)
 
 	for _, version := range []int{0, 0, 7, 8, 0, 9} {
@@ -244,7 +246,7 @@ func TestWebhookFloodLeavesOtherTenantsOnTime(t *testing.T) {
 	for _, r := range refs {
 		paths = append(paths, "/v3/order/"+r.ID)
 	}
-	b.sandbox.ShopMonkey.AddFault(sandbox.Fault{Latency: crmLatency, Method: http.MethodGet, Paths: paths})
+	b.sandbox.ShopMonkey.AddFault(fake.Fault{Latency: crmLatency, Method: http.MethodGet, Paths: paths})
 	b.start(t)
 
 	// B with no burst, three times: the slowest is its normal latency.

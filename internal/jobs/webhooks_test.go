@@ -24,7 +24,11 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
@@ -70,7 +74,7 @@ func newWebhookBundle(t *testing.T, b *testBundle) *webhookBundle {
 	// listens.
 	wb.server = httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(wb.server.Close)
-	events, err := sendgrid.NewEventWebhook(sandbox.SendGridWebhookPublicKey)
+	events, err := sendgrid.NewEventWebhook(fakesendgrid.WebhookPublicKey)
 	require.NoError(t, err)
 	handler, err := httpapi.NewHandler(httpapi.Opts{
 		Logger:      b.deps.Logger,
@@ -78,7 +82,7 @@ func newWebhookBundle(t *testing.T, b *testBundle) *webhookBundle {
 		Intake:      intake,
 		Tenants:     jobs.WebhookTenants{Pool: b.deps.Pool, Keys: b.keys},
 		CRMKinds:    b.deps.CRM,
-		SMS:         twilio.NewWebhooks(sandbox.DefaultTwilioAuthToken),
+		SMS:         twilio.NewWebhooks(faketwilio.DefaultAuthToken),
 		PublicURL:   wb.server.URL,
 		EmailEvents: events,
 	})
@@ -108,7 +112,7 @@ func TestShopMonkeyWebhook(t *testing.T) {
 	shop := b.addShop(t, "hook")
 	b.withWebhookCredentials(t, shop)
 	refs := b.addLeads(t, shop, 1)
-	record, ok := b.sandbox.ShopMonkey.Record(shop.CRMLocationID, sandbox.ShopMonkeyOrder, refs[0].ID)
+	record, ok := b.sandbox.ShopMonkey.Record(shop.CRMLocationID, fakeshopmonkey.Order, refs[0].ID)
 	require.True(t, ok)
 	url := webhookurl.URL(b.server.URL, webhookurl.CRM("shopmonkey", shop.ID.String(), ""))
 
@@ -123,23 +127,23 @@ func TestShopMonkeyWebhook(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	h := sandbox.SignStandardWebhook(shopMonkeyWebhookSecret, "msg_1", time.Now(), body)
+	h := fakeshopmonkey.SignWebhook(shopMonkeyWebhookSecret, "msg_1", time.Now(), body)
 	start := time.Now()
 	require.Equal(t, http.StatusOK, post(h))
 	require.Eventually(t, func() bool { return b.sandbox.Stats().SMS == 1 }, 10*time.Second, 10*time.Millisecond)
 	t.Logf("webhook to text accepted: %s", time.Since(start))
 
 	require.Equal(t, http.StatusOK, post(h), "a redelivery is acknowledged")
-	wrong := sandbox.SignStandardWebhook("whsec_"+strings.Repeat("A", 32), "msg_2", time.Now(), body)
+	wrong := fakeshopmonkey.SignWebhook("whsec_"+strings.Repeat("A", 32), "msg_2", time.Now(), body)
 	require.Equal(t, http.StatusUnauthorized, post(wrong))
-	stale := sandbox.SignStandardWebhook(shopMonkeyWebhookSecret, "msg_3", time.Now().Add(-10*time.Minute), body)
+	stale := fakeshopmonkey.SignWebhook(shopMonkeyWebhookSecret, "msg_3", time.Now().Add(-10*time.Minute), body)
 	require.Equal(t, http.StatusUnauthorized, post(stale))
 	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'ingest_lead'`), "one ingest for one delivery")
 
 	// Another shop's id in the URL with this shop's signature: refused.
 	other := b.addShop(t, "other")
 	url = webhookurl.URL(b.server.URL, webhookurl.CRM("shopmonkey", other.ID.String(), ""))
-	require.Equal(t, http.StatusUnauthorized, post(sandbox.SignStandardWebhook(shopMonkeyWebhookSecret, "msg_4", time.Now(), body)))
+	require.Equal(t, http.StatusUnauthorized, post(fakeshopmonkey.SignWebhook(shopMonkeyWebhookSecret, "msg_4", time.Now(), body)))
 }
 
 // TestTekmetricWebhook: the token in the URL is the secret; a wrong token
@@ -150,15 +154,15 @@ func TestTekmetricWebhook(t *testing.T) {
 	b := setupWebhooks(t)
 	shop := b.addTekmetricShop(t, "tekhook", 31, nil)
 	b.withWebhookCredentials(t, shop)
-	ref, err := b.sandbox.Tekmetric.AddLead(31, sandbox.TekmetricLeadSpec{})
+	ref, err := b.sandbox.Tekmetric.AddLead(31, faketekmetric.LeadSpec{})
 	require.NoError(t, err)
 
 	tokenURL := func(token string) string {
 		return webhookurl.URL(b.server.URL, webhookurl.CRM("tekmetric", shop.ID.String(), token))
 	}
-	err = sandbox.PostTekmetricWebhook(ctx, http.DefaultClient, tokenURL("wrong-token"), "Repair Order Created", map[string]any{"id": json.Number(ref.ID)})
+	err = faketekmetric.PostWebhook(ctx, http.DefaultClient, tokenURL("wrong-token"), "Repair Order Created", map[string]any{"id": json.Number(ref.ID)})
 	require.ErrorContains(t, err, "401")
-	require.NoError(t, sandbox.PostTekmetricWebhook(ctx, http.DefaultClient, tokenURL(tekmetricWebhookToken), "Repair Order Created", map[string]any{"id": json.Number(ref.ID)}))
+	require.NoError(t, faketekmetric.PostWebhook(ctx, http.DefaultClient, tokenURL(tekmetricWebhookToken), "Repair Order Created", map[string]any{"id": json.Number(ref.ID)}))
 	require.Eventually(t, func() bool { return b.sandbox.Stats().SMS == 1 }, 10*time.Second, 10*time.Millisecond)
 	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM leads WHERE tenant_id = $1 AND external_id = $2`, shop.ID, ref.ExternalID))
 }
@@ -193,8 +197,8 @@ func (b *webhookBundle) pendingSteps(t *testing.T, leadID uuid.UUID) int {
 
 func (b *webhookBundle) text(t *testing.T, shop lead.Tenant, from lead.PhoneNumber, body string) {
 	t.Helper()
-	_, err := sandbox.PostTwilioInbound(context.Background(), http.DefaultClient,
-		webhookurl.URL(b.server.URL, webhookurl.TwilioSMS(shop.ID.String())), sandbox.DefaultTwilioAuthToken, string(from), shop.SMSFrom, body)
+	_, err := faketwilio.PostInbound(context.Background(), http.DefaultClient,
+		webhookurl.URL(b.server.URL, webhookurl.TwilioSMS(shop.ID.String())), faketwilio.DefaultAuthToken, string(from), shop.SMSFrom, body)
 	require.NoError(t, err)
 }
 
@@ -290,7 +294,7 @@ func TestStopDuringAnInterruptedSend(t *testing.T) {
 	l, err := b.store.GetLead(ctx, shop.ID, leadID)
 	require.NoError(t, err)
 
-	b.sandbox.Twilio.AddFault(sandbox.Fault{Status: 500, After: true, Count: 1})
+	b.sandbox.Twilio.AddFault(fake.Fault{Status: 500, After: true, Count: 1})
 	res, err := b.client.Insert(ctx, jobs.SendSMSArgs{TenantID: shop.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
@@ -331,21 +335,21 @@ func TestBookingStopsTheSequence(t *testing.T) {
 			shop, l := b.inboundFixture(t, "")
 			b.withWebhookCredentials(t, shop)
 			_, orderID, _ := strings.Cut(l.ExternalID, ":")
-			table, recordID := sandbox.ShopMonkeyOrder, orderID
+			table, recordID := fakeshopmonkey.Order, orderID
 			operation := "UPDATE"
 			switch how {
 			case "EstimateConverted":
-				require.NoError(t, b.sandbox.ShopMonkey.Mutate(shop.CRMLocationID, sandbox.ShopMonkeyOrder, orderID, func(r map[string]any) { r["authorized"] = true }))
+				require.NoError(t, b.sandbox.ShopMonkey.Mutate(shop.CRMLocationID, fakeshopmonkey.Order, orderID, func(r map[string]any) { r["authorized"] = true }))
 				require.NoError(t, b.sandbox.ShopMonkey.SetOrderStatus(shop.CRMLocationID, orderID, "RepairOrder"))
 			case "StaffAppointment":
-				ref, err := b.sandbox.ShopMonkey.AddLead(shop.CRMLocationID, sandbox.LeadSpec{Kind: "appointment",
+				ref, err := b.sandbox.ShopMonkey.AddLead(shop.CRMLocationID, fakeshopmonkey.LeadSpec{Kind: "appointment",
 					CustomerID: l.CustomerExternalID, AttributionSource: "Manual"})
 				require.NoError(t, err)
-				table, recordID, operation = sandbox.ShopMonkeyAppointment, ref.ID, "INSERT"
+				table, recordID, operation = fakeshopmonkey.Appointment, ref.ID, "INSERT"
 			}
 			record, ok := b.sandbox.ShopMonkey.Record(shop.CRMLocationID, table, recordID)
 			require.True(t, ok)
-			require.NoError(t, sandbox.PostShopMonkeyWebhook(ctx, http.DefaultClient, webhookurl.URL(b.server.URL, webhookurl.CRM("shopmonkey", shop.ID.String(), "")),
+			require.NoError(t, fakeshopmonkey.PostWebhook(ctx, http.DefaultClient, webhookurl.URL(b.server.URL, webhookurl.CRM("shopmonkey", shop.ID.String(), "")),
 				shopMonkeyWebhookSecret, operation, string(table), record))
 
 			require.Eventually(t, func() bool {
@@ -376,7 +380,7 @@ func TestTwilioStatusCallback(t *testing.T) {
 
 	post := func(status string, code int) {
 		t.Helper()
-		require.NoError(t, sandbox.PostTwilioStatus(ctx, http.DefaultClient, url, sandbox.DefaultTwilioAuthToken, m.ProviderID, status, code))
+		require.NoError(t, faketwilio.PostStatus(ctx, http.DefaultClient, url, faketwilio.DefaultAuthToken, m.ProviderID, status, code))
 	}
 	deliveryOf := func() (string, string) {
 		var status, delivery string

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 )
 
 // DemoShop is a shop the sandbox seeds for the demo: a ShopMonkey location
@@ -88,10 +92,10 @@ func (s *Server) AddCRMShop(kind, location, clientID, secret, timeZone string) e
 // AddCRMLead adds a new lead to a shop of CRM kind, created at createdAt
 // (zero: now): a booking request when appointment is true, else an
 // estimate.
-func (s *Server) AddCRMLead(kind, location string, appointment bool, createdAt time.Time) (LeadRef, error) {
+func (s *Server) AddCRMLead(kind, location string, appointment bool, createdAt time.Time) (fake.LeadRef, error) {
 	switch kind {
 	case ProviderShopMonkey:
-		spec := LeadSpec{CreatedAt: createdAt}
+		spec := fakeshopmonkey.LeadSpec{CreatedAt: createdAt}
 		if appointment {
 			spec.Kind = "appointment"
 		}
@@ -99,35 +103,35 @@ func (s *Server) AddCRMLead(kind, location string, appointment bool, createdAt t
 	case ProviderTekmetric:
 		id, err := tekmetricShopID(location)
 		if err != nil {
-			return LeadRef{}, err
+			return fake.LeadRef{}, err
 		}
-		spec := TekmetricLeadSpec{CreatedAt: createdAt}
+		spec := faketekmetric.LeadSpec{CreatedAt: createdAt}
 		if appointment {
 			spec.Kind = "appointment"
 		}
 		return s.Tekmetric.AddLead(id, spec)
 	}
-	return LeadRef{}, fmt.Errorf("unknown CRM %q", kind)
+	return fake.LeadRef{}, fmt.Errorf("unknown CRM %q", kind)
 }
 
 // AddCRMLeadPhone adds a new estimate to a shop of CRM kind whose customer
 // has the phone number given (a returning customer, say).
-func (s *Server) AddCRMLeadPhone(kind, location, phone string) (LeadRef, error) {
+func (s *Server) AddCRMLeadPhone(kind, location, phone string) (fake.LeadRef, error) {
 	switch kind {
 	case ProviderShopMonkey:
-		return s.ShopMonkey.AddLead(location, LeadSpec{Phone: phone})
+		return s.ShopMonkey.AddLead(location, fakeshopmonkey.LeadSpec{Phone: phone})
 	case ProviderTekmetric:
 		id, err := tekmetricShopID(location)
 		if err != nil {
-			return LeadRef{}, err
+			return fake.LeadRef{}, err
 		}
-		return s.Tekmetric.AddLead(id, TekmetricLeadSpec{Phone: phone})
+		return s.Tekmetric.AddLead(id, faketekmetric.LeadSpec{Phone: phone})
 	}
-	return LeadRef{}, fmt.Errorf("unknown CRM %q", kind)
+	return fake.LeadRef{}, fmt.Errorf("unknown CRM %q", kind)
 }
 
 // CRMLeads lists the leads a shop of CRM kind holds.
-func (s *Server) CRMLeads(kind, location string) []LeadRef {
+func (s *Server) CRMLeads(kind, location string) []fake.LeadRef {
 	switch kind {
 	case ProviderShopMonkey:
 		return s.ShopMonkey.Leads(location)

@@ -8,17 +8,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
-// Default credentials of the sandbox providers. They are fakes' keys, not
-// secrets; Twilio's SDK wants alphanumeric ones.
-const (
-	DefaultTwilioAccountSID = "ACsandbox00000000000000000000000000"
-	DefaultTwilioAuthToken  = "sandboxtoken0000000000000000000000"
-	DefaultSendGridAPIKey   = "SG.sandbox-key"
-)
-
-// ServerOpts configures a Server.
+// ServerOpts configures a Server. Empty credentials are the fakes'
+// defaults (faketwilio.DefaultAccountSID, faketwilio.DefaultAuthToken,
+// fakesendgrid.DefaultAPIKey).
 type ServerOpts struct {
 	TwilioAccountSID string
 	TwilioAuthToken  string
@@ -66,10 +66,10 @@ const (
 //	POST   /_sandbox/simulate/bounce     {"email", "reason" (optional)}: the last email sent there bounces
 //	GET    /_sandbox/simulate/events?after=N  what was played since event N (texts, bounces, leads), oldest first
 type Server struct {
-	ShopMonkey *ShopMonkey
-	Tekmetric  *Tekmetric
-	Twilio     *Twilio
-	SendGrid   *SendGrid
+	ShopMonkey *fakeshopmonkey.API
+	Tekmetric  *faketekmetric.API
+	Twilio     *faketwilio.API
+	SendGrid   *fakesendgrid.API
 	// Simulator plays the CRMs' webhooks and the customers' answers.
 	Simulator *Simulator
 	mux       *http.ServeMux
@@ -78,19 +78,19 @@ type Server struct {
 // NewServer returns a Server with empty fakes.
 func NewServer(opts ServerOpts) *Server {
 	if opts.TwilioAccountSID == "" {
-		opts.TwilioAccountSID = DefaultTwilioAccountSID
+		opts.TwilioAccountSID = faketwilio.DefaultAccountSID
 	}
 	if opts.TwilioAuthToken == "" {
-		opts.TwilioAuthToken = DefaultTwilioAuthToken
+		opts.TwilioAuthToken = faketwilio.DefaultAuthToken
 	}
 	if opts.SendGridAPIKey == "" {
-		opts.SendGridAPIKey = DefaultSendGridAPIKey
+		opts.SendGridAPIKey = fakesendgrid.DefaultAPIKey
 	}
 	s := &Server{
-		ShopMonkey: NewShopMonkey(),
-		Tekmetric:  NewTekmetric(),
-		Twilio:     NewTwilio(opts.TwilioAccountSID, opts.TwilioAuthToken),
-		SendGrid:   NewSendGrid(opts.SendGridAPIKey),
+		ShopMonkey: fakeshopmonkey.New(),
+		Tekmetric:  faketekmetric.New(),
+		Twilio:     faketwilio.New(opts.TwilioAccountSID, opts.TwilioAuthToken),
+		SendGrid:   fakesendgrid.New(opts.SendGridAPIKey),
 		mux:        http.NewServeMux(),
 	}
 	s.Simulator = NewSimulator(s)
@@ -150,11 +150,11 @@ func (u BaseURLs) WorkerEnv() []string {
 		"LEADORCH_TEKMETRIC_BASE_URL=" + u.Tekmetric,
 		"LEADORCH_CREDENTIALS_KEYS=" + DevCredentialsKeys,
 		"LEADORCH_TWILIO_BASE_URL=" + u.Twilio,
-		"LEADORCH_TWILIO_ACCOUNT_SID=" + DefaultTwilioAccountSID,
-		"LEADORCH_TWILIO_AUTH_TOKEN=" + DefaultTwilioAuthToken,
+		"LEADORCH_TWILIO_ACCOUNT_SID=" + faketwilio.DefaultAccountSID,
+		"LEADORCH_TWILIO_AUTH_TOKEN=" + faketwilio.DefaultAuthToken,
 		"LEADORCH_SENDGRID_BASE_URL=" + u.SendGrid,
-		"LEADORCH_SENDGRID_API_KEY=" + DefaultSendGridAPIKey,
-		"LEADORCH_SENDGRID_WEBHOOK_PUBLIC_KEY=" + SendGridWebhookPublicKey,
+		"LEADORCH_SENDGRID_API_KEY=" + fakesendgrid.DefaultAPIKey,
+		"LEADORCH_SENDGRID_WEBHOOK_PUBLIC_KEY=" + fakesendgrid.WebhookPublicKey,
 	}
 }
 
@@ -170,7 +170,7 @@ func (s *Server) Stats() Stats {
 }
 
 // AddFault checks f and queues it after provider's faults.
-func (s *Server) AddFault(provider string, f Fault) error {
+func (s *Server) AddFault(provider string, f fake.Fault) error {
 	q, err := s.faultsOf(provider)
 	if err != nil {
 		return err
@@ -178,14 +178,14 @@ func (s *Server) AddFault(provider string, f Fault) error {
 	if err := f.Validate(); err != nil {
 		return fmt.Errorf("invalid fault for %s: %w", provider, err)
 	}
-	q.add(f)
+	q.AddFault(f)
 	return nil
 }
 
 // SetFaults replaces provider's faults with fs (none clears them). Every
 // fault is checked first, so a run's fault plan is switched in one step and
 // a plan with a mistake changes nothing.
-func (s *Server) SetFaults(provider string, fs ...Fault) error {
+func (s *Server) SetFaults(provider string, fs ...fake.Fault) error {
 	q, err := s.faultsOf(provider)
 	if err != nil {
 		return err
@@ -195,7 +195,7 @@ func (s *Server) SetFaults(provider string, fs ...Fault) error {
 			return fmt.Errorf("invalid fault %d for %s: %w", i, provider, err)
 		}
 	}
-	q.set(fs)
+	q.SetFaults(fs)
 	return nil
 }
 
@@ -223,20 +223,20 @@ func (s *Server) SeedFaults(seed int64) {
 // ActiveFaults is what the fakes are doing to requests now, as GET
 // /_sandbox/faults answers it.
 type ActiveFaults struct {
-	ShopMonkey       []Fault          `json:"shopmonkey"`
-	Tekmetric        []Fault          `json:"tekmetric"`
-	Twilio           []Fault          `json:"twilio"`
-	SendGrid         []Fault          `json:"sendgrid"`
-	ShopMonkeyQuirks ShopMonkeyQuirks `json:"shopmonkey_quirks"`
-	Tally            FaultTallies     `json:"tally"`
+	ShopMonkey       []fake.Fault          `json:"shopmonkey"`
+	Tekmetric        []fake.Fault          `json:"tekmetric"`
+	Twilio           []fake.Fault          `json:"twilio"`
+	SendGrid         []fake.Fault          `json:"sendgrid"`
+	ShopMonkeyQuirks fakeshopmonkey.Quirks `json:"shopmonkey_quirks"`
+	Tally            FaultTallies          `json:"tally"`
 }
 
 // FaultTallies are the fakes' FaultTally side by side.
 type FaultTallies struct {
-	ShopMonkey FaultTally `json:"shopmonkey"`
-	Tekmetric  FaultTally `json:"tekmetric"`
-	Twilio     FaultTally `json:"twilio"`
-	SendGrid   FaultTally `json:"sendgrid"`
+	ShopMonkey fake.FaultTally `json:"shopmonkey"`
+	Tekmetric  fake.FaultTally `json:"tekmetric"`
+	Twilio     fake.FaultTally `json:"twilio"`
+	SendGrid   fake.FaultTally `json:"sendgrid"`
 }
 
 // Faults returns the queued faults (Counts showing the uses left), the list
@@ -262,16 +262,16 @@ func (s *Server) Faults() ActiveFaults {
 var errUnknownProvider = errors.New("provider must be shopmonkey, tekmetric, twilio or sendgrid")
 
 // faultsOf returns the fault queue of the named fake.
-func (s *Server) faultsOf(provider string) (*faults, error) {
+func (s *Server) faultsOf(provider string) (*fake.FaultQueue, error) {
 	switch provider {
 	case ProviderShopMonkey:
-		return &s.ShopMonkey.faults, nil
+		return &s.ShopMonkey.FaultQueue, nil
 	case ProviderTekmetric:
-		return &s.Tekmetric.faults, nil
+		return &s.Tekmetric.FaultQueue, nil
 	case ProviderTwilio:
-		return &s.Twilio.faults, nil
+		return &s.Twilio.FaultQueue, nil
 	case ProviderSendGrid:
-		return &s.SendGrid.faults, nil
+		return &s.SendGrid.FaultQueue, nil
 	}
 	return nil, fmt.Errorf("unknown provider %q: %w", provider, errUnknownProvider)
 }
@@ -330,13 +330,13 @@ func (s *Server) handleAddLocation(w http.ResponseWriter, r *http.Request) {
 // ?count=N, N random ones.
 func (s *Server) handleAddLead(w http.ResponseWriter, r *http.Request) {
 	loc := r.PathValue("location")
-	addLeads(w, r, func(spec LeadSpec) (LeadRef, error) { return s.ShopMonkey.AddLead(loc, spec) })
+	addLeads(w, r, func(spec fakeshopmonkey.LeadSpec) (fake.LeadRef, error) { return s.ShopMonkey.AddLead(loc, spec) })
 }
 
 // addLeads answers a lead-seeding request: the body, when there is one, is
 // the spec (S is the fake's spec type); with ?count=N the spec is seeded N
 // times.
-func addLeads[S any](w http.ResponseWriter, r *http.Request, add func(S) (LeadRef, error)) {
+func addLeads[S any](w http.ResponseWriter, r *http.Request, add func(S) (fake.LeadRef, error)) {
 	n := 1
 	if c := r.URL.Query().Get("count"); c != "" {
 		if _, err := fmt.Sscanf(c, "%d", &n); err != nil || n < 1 || n > 10000 {
@@ -351,7 +351,7 @@ func addLeads[S any](w http.ResponseWriter, r *http.Request, add func(S) (LeadRe
 			return
 		}
 	}
-	refs := make([]LeadRef, 0, n)
+	refs := make([]fake.LeadRef, 0, n)
 	for range n {
 		ref, err := add(spec)
 		if err != nil {
@@ -390,7 +390,7 @@ func (s *Server) handleAddTekmetricLead(w http.ResponseWriter, r *http.Request) 
 		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": "shop must be an integer id"})
 		return
 	}
-	addLeads(w, r, func(spec TekmetricLeadSpec) (LeadRef, error) { return s.Tekmetric.AddLead(shop, spec) })
+	addLeads(w, r, func(spec faketekmetric.LeadSpec) (fake.LeadRef, error) { return s.Tekmetric.AddLead(shop, spec) })
 }
 
 func (s *Server) handleRevokeTekmetricTokens(w http.ResponseWriter, r *http.Request) {
@@ -410,7 +410,7 @@ func (s *Server) handleSetTekmetricRateLimit(w http.ResponseWriter, r *http.Requ
 }
 
 func (s *Server) handleAddFault(w http.ResponseWriter, r *http.Request) {
-	var f Fault
+	var f fake.Fault
 	if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
 		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON fault: " + err.Error()})
 		return
@@ -423,7 +423,7 @@ func (s *Server) handleAddFault(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSetFaults(w http.ResponseWriter, r *http.Request) {
-	var fs []Fault
+	var fs []fake.Fault
 	if err := json.NewDecoder(r.Body).Decode(&fs); err != nil {
 		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON list of faults: " + err.Error()})
 		return
@@ -433,7 +433,7 @@ func (s *Server) handleSetFaults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if fs == nil {
-		fs = []Fault{}
+		fs = []fake.Fault{}
 	}
 	writeControlJSON(w, http.StatusOK, fs)
 }

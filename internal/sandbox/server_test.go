@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,12 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/config"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake/faketest"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 type serverBundle struct {
@@ -55,12 +62,12 @@ func (b *serverBundle) active(t *testing.T) sandbox.ActiveFaults {
 func (b *serverBundle) sendSMS(t *testing.T) int {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost,
-		sandbox.URLs(b.server.URL).Twilio+"/2010-04-01/Accounts/"+sandbox.DefaultTwilioAccountSID+"/Messages.json",
-		strings.NewReader(sms("+15551230001", "+15559870000", "hi").Encode()))
+		sandbox.URLs(b.server.URL).Twilio+"/2010-04-01/Accounts/"+faketwilio.DefaultAccountSID+"/Messages.json",
+		strings.NewReader(url.Values{"To": {"+15551230001"}, "From": {"+15559870000"}, "Body": {"hi"}}.Encode()))
 	require.NoError(t, err)
-	req.SetBasicAuth(sandbox.DefaultTwilioAccountSID, sandbox.DefaultTwilioAuthToken)
+	req.SetBasicAuth(faketwilio.DefaultAccountSID, faketwilio.DefaultAuthToken)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, _ := do(t, req)
+	resp, _ := faketest.Do(t, req)
 	return resp.StatusCode
 }
 
@@ -76,7 +83,7 @@ func TestServerFaultControl(t *testing.T) {
 		require.JSONEq(t, `{"status":500,"code":0,"empty_body":false,"count":1,"after":true,"paths":["/Messages.json"],"method":"POST"}`, raw)
 
 		a := b.active(t)
-		require.Equal(t, []sandbox.Fault{{Status: 500, After: true, Paths: []string{"/Messages.json"}, Method: "POST", Count: 1}}, a.Twilio)
+		require.Equal(t, []fake.Fault{{Status: 500, After: true, Paths: []string{"/Messages.json"}, Method: "POST", Count: 1}}, a.Twilio)
 		require.Empty(t, a.SendGrid)
 		require.Empty(t, a.ShopMonkey)
 
@@ -86,14 +93,14 @@ func TestServerFaultControl(t *testing.T) {
 
 		a = b.active(t)
 		require.Empty(t, a.Twilio, "Count 1 is spent")
-		require.Equal(t, sandbox.FaultTally{Requests: 2, FaultedAfter: 1}, a.Tally.Twilio)
+		require.Equal(t, fake.FaultTally{Requests: 2, FaultedAfter: 1}, a.Tally.Twilio)
 	})
 	t.Run("PureLatencyAccepted", func(t *testing.T) {
 		t.Parallel()
 		b := setupServer(t)
 		status, raw := b.control(t, http.MethodPost, "/_sandbox/faults/sendgrid", `{"latency": "50ms", "rate": 0.5}`)
 		require.Equal(t, http.StatusCreated, status, raw)
-		require.Equal(t, []sandbox.Fault{{Latency: 50 * time.Millisecond, Rate: 0.5}}, b.active(t).SendGrid)
+		require.Equal(t, []fake.Fault{{Latency: 50 * time.Millisecond, Rate: 0.5}}, b.active(t).SendGrid)
 	})
 	t.Run("Rejects", func(t *testing.T) {
 		t.Parallel()
@@ -119,12 +126,12 @@ func TestServerFaultControl(t *testing.T) {
 	t.Run("PutReplaces", func(t *testing.T) {
 		t.Parallel()
 		b := setupServer(t)
-		require.NoError(t, b.sandbox.AddFault(sandbox.ProviderShopMonkey, sandbox.Fault{Status: 429}))
+		require.NoError(t, b.sandbox.AddFault(sandbox.ProviderShopMonkey, fake.Fault{Status: 429}))
 
 		status, raw := b.control(t, http.MethodPut, "/_sandbox/faults/shopmonkey",
 			`[{"latency": "10ms"}, {"status": 503, "empty_body": true, "rate": 0.1, "paths": ["/v3/order"]}]`)
 		require.Equal(t, http.StatusOK, status, raw)
-		require.Equal(t, []sandbox.Fault{
+		require.Equal(t, []fake.Fault{
 			{Latency: 10 * time.Millisecond},
 			{Status: 503, EmptyBody: true, Rate: 0.1, Paths: []string{"/v3/order"}},
 		}, b.active(t).ShopMonkey)
@@ -147,7 +154,7 @@ func TestServerFaultControl(t *testing.T) {
 
 		status, raw = b.control(t, http.MethodPost, "/_sandbox/shopmonkey/quirks", `{"unstable_skip": true}`)
 		require.Equal(t, http.StatusOK, status, raw)
-		require.Equal(t, sandbox.ShopMonkeyQuirks{UnstableSkip: true, DuplicatePageRate: 0.2, DropRecordRate: 0.1}, b.sandbox.ShopMonkey.Quirks())
+		require.Equal(t, fakeshopmonkey.Quirks{UnstableSkip: true, DuplicatePageRate: 0.2, DropRecordRate: 0.1}, b.sandbox.ShopMonkey.Quirks())
 		require.Equal(t, b.sandbox.ShopMonkey.Quirks(), b.active(t).ShopMonkeyQuirks)
 
 		for _, body := range []string{`{"drop_record_rate": 1.5}`, `{"drop_rate": 0.1}`, `nope`} {
@@ -160,7 +167,7 @@ func TestServerFaultControl(t *testing.T) {
 		t.Parallel()
 		b := setupServer(t)
 		for _, p := range []string{sandbox.ProviderShopMonkey, sandbox.ProviderTekmetric, sandbox.ProviderTwilio, sandbox.ProviderSendGrid} {
-			require.NoError(t, b.sandbox.SetFaults(p, sandbox.Fault{Status: 500, Rate: 0.5}, sandbox.Fault{Reset: true, Method: "POST"}))
+			require.NoError(t, b.sandbox.SetFaults(p, fake.Fault{Status: 500, Rate: 0.5}, fake.Fault{Reset: true, Method: "POST"}))
 		}
 		b.sandbox.ShopMonkey.SetUnstableSkip(true)
 		b.sandbox.ShopMonkey.SetDuplicatePageRate(0.2)
@@ -189,7 +196,7 @@ func TestServerFaultControl(t *testing.T) {
 		pattern := func(seed string) []bool {
 			status, raw := b.control(t, http.MethodPost, "/_sandbox/faults/seed", `{"seed": `+seed+`}`)
 			require.Equal(t, http.StatusNoContent, status, raw)
-			require.NoError(t, b.sandbox.SetFaults(sandbox.ProviderTwilio, sandbox.Fault{Status: 503, Rate: 0.5}))
+			require.NoError(t, b.sandbox.SetFaults(sandbox.ProviderTwilio, fake.Fault{Status: 503, Rate: 0.5}))
 			var out []bool
 			for range 30 {
 				out = append(out, b.sendSMS(t) == http.StatusServiceUnavailable)
@@ -208,14 +215,14 @@ func TestServerFaultControl(t *testing.T) {
 	t.Run("InProcess", func(t *testing.T) {
 		t.Parallel()
 		b := setupServer(t)
-		require.ErrorContains(t, b.sandbox.SetFaults("dealerbox", sandbox.Fault{Status: 500}), "unknown provider")
-		require.ErrorContains(t, b.sandbox.AddFault(sandbox.ProviderTwilio, sandbox.Fault{}), "needs status >= 400")
-		require.NoError(t, b.sandbox.SetFaults(sandbox.ProviderTwilio, sandbox.Fault{Status: 503, Count: 2}))
-		require.NoError(t, b.sandbox.AddFault(sandbox.ProviderTwilio, sandbox.Fault{Status: 429}))
-		require.Equal(t, []sandbox.Fault{{Status: 503, Count: 2}, {Status: 429}}, b.sandbox.Twilio.Faults())
+		require.ErrorContains(t, b.sandbox.SetFaults("dealerbox", fake.Fault{Status: 500}), "unknown provider")
+		require.ErrorContains(t, b.sandbox.AddFault(sandbox.ProviderTwilio, fake.Fault{}), "needs status >= 400")
+		require.NoError(t, b.sandbox.SetFaults(sandbox.ProviderTwilio, fake.Fault{Status: 503, Count: 2}))
+		require.NoError(t, b.sandbox.AddFault(sandbox.ProviderTwilio, fake.Fault{Status: 429}))
+		require.Equal(t, []fake.Fault{{Status: 503, Count: 2}, {Status: 429}}, b.sandbox.Twilio.Faults())
 
 		require.Equal(t, http.StatusServiceUnavailable, b.sendSMS(t))
-		require.Equal(t, []sandbox.Fault{{Status: 503, Count: 1}, {Status: 429}}, b.sandbox.Faults().Twilio, "Count shows the uses left")
+		require.Equal(t, []fake.Fault{{Status: 503, Count: 1}, {Status: 429}}, b.sandbox.Faults().Twilio, "Count shows the uses left")
 
 		require.NoError(t, b.sandbox.SetFaults(sandbox.ProviderTwilio))
 		require.Empty(t, b.sandbox.Twilio.Faults())
@@ -239,5 +246,75 @@ func TestWorkerEnv(t *testing.T) {
 	require.NoError(t, cfg.ValidateForWorker())
 	require.Equal(t, urls.Twilio, cfg.Twilio.BaseURL)
 	require.Equal(t, urls.ShopMonkey, cfg.ShopMonkey.BaseURL)
-	require.Equal(t, sandbox.SendGridWebhookPublicKey, cfg.SendGrid.WebhookPublicKey)
+	require.Equal(t, fakesendgrid.WebhookPublicKey, cfg.SendGrid.WebhookPublicKey)
+}
+
+// TestServerTekmetric drives the Tekmetric fake through a Server: mounted
+// at /tekmetric, seeded and controlled over the control API, faulted as
+// provider "tekmetric".
+func TestServerTekmetric(t *testing.T) {
+	t.Parallel()
+
+	t.Run("ControlAPI", func(t *testing.T) {
+		t.Parallel()
+		b := setupServer(t)
+		status, raw := b.control(t, http.MethodPost, "/_sandbox/tekmetric/shops", `{"shop_id": 3, "time_zone": "America/Chicago", "client_id": "app-a", "client_secret": "secret-a"}`)
+		require.Equal(t, http.StatusCreated, status, raw)
+		require.NotContains(t, raw, "secret-a")
+		status, raw = b.control(t, http.MethodPost, "/_sandbox/tekmetric/shops", `{"shop_id": 0}`)
+		require.Equal(t, http.StatusBadRequest, status, raw)
+
+		status, raw = b.control(t, http.MethodPost, "/_sandbox/tekmetric/shops/3/leads?count=3", "")
+		require.Equal(t, http.StatusCreated, status, raw)
+		var refs []fake.LeadRef
+		require.NoError(t, json.Unmarshal([]byte(raw), &refs))
+		require.Len(t, refs, 3)
+		status, raw = b.control(t, http.MethodPost, "/_sandbox/tekmetric/shops/3/leads", `{"kind": "appointment", "lead_source": "Google", "concern": "Tires"}`)
+		require.Equal(t, http.StatusCreated, status, raw)
+		require.Contains(t, raw, `"kind":"appointment"`)
+		for _, path := range []string{"/_sandbox/tekmetric/shops/9/leads", "/_sandbox/tekmetric/shops/x/leads", "/_sandbox/tekmetric/shops/3/leads?count=0"} {
+			status, raw = b.control(t, http.MethodPost, path, "")
+			require.Equal(t, http.StatusBadRequest, status, "%s: %s", path, raw)
+		}
+		require.Equal(t, faketekmetric.Counts{RepairOrders: 3, Appointments: 1, Customers: 4, Vehicles: 4}, b.sandbox.Tekmetric.Counts(3))
+
+		status, raw = b.control(t, http.MethodPost, "/_sandbox/tekmetric/rate-limit", `{"requests_per_minute": 50}`)
+		require.Equal(t, http.StatusOK, status, raw)
+		require.JSONEq(t, `{"requests_per_minute": 50}`, raw)
+		require.Equal(t, 50, b.sandbox.Tekmetric.RateLimit())
+		status, _ = b.control(t, http.MethodPost, "/_sandbox/tekmetric/rate-limit", `{"requests_per_minute": -1}`)
+		require.Equal(t, http.StatusBadRequest, status)
+
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, sandbox.URLs(b.server.URL).Tekmetric+"/api/v1/oauth/token", strings.NewReader("grant_type=client_credentials"))
+		require.NoError(t, err)
+		req.SetBasicAuth("app-a", "secret-a")
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, body := faketest.Do(t, req)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "mounted at /tekmetric: %v", body)
+
+		status, raw = b.control(t, http.MethodPost, "/_sandbox/tekmetric/clients/app-a/revoke", "")
+		require.Equal(t, http.StatusOK, status, raw)
+		require.JSONEq(t, `{"revoked": 1}`, raw)
+	})
+	t.Run("Faults", func(t *testing.T) {
+		t.Parallel()
+		b := setupServer(t)
+		status, raw := b.control(t, http.MethodPost, "/_sandbox/faults/tekmetric", `{"status": 429, "path": "/api/v1/repair-orders", "count": 2}`)
+		require.Equal(t, http.StatusCreated, status, raw)
+		a := b.active(t)
+		require.Equal(t, []fake.Fault{{Status: 429, Paths: []string{"/api/v1/repair-orders"}, Count: 2}}, a.Tekmetric)
+		require.Empty(t, a.ShopMonkey)
+
+		resp, err := http.Get(sandbox.URLs(b.server.URL).Tekmetric + "/api/v1/repair-orders")
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "before authentication, as a gateway answers")
+		require.Equal(t, fake.FaultTally{Requests: 1, FaultedBefore: 1}, b.active(t).Tally.Tekmetric)
+
+		require.NoError(t, b.sandbox.SetFaults(sandbox.ProviderTekmetric, fake.Fault{Status: 503}))
+		b.sandbox.SeedFaults(3)
+		require.Len(t, b.sandbox.Faults().Tekmetric, 1)
+		b.sandbox.ClearFaults()
+		require.Empty(t, b.sandbox.Faults().Tekmetric)
+	})
 }

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,6 +13,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
+	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
 // Simulator plays what happens around a worker once the fakes hold a lead:
@@ -176,7 +182,7 @@ func (s *Simulator) RegisterTenant(t SimulatedTenant) error {
 			errs = append(errs, errors.New("webhook_token: only Tekmetric webhooks carry a token in their URL; ShopMonkey's are signed with webhook_secret"))
 		}
 		if t.WebhookSecret != "" {
-			if _, err := standardWebhookKey(t.WebhookSecret); err != nil {
+			if err := fakeshopmonkey.CheckWebhookSecret(t.WebhookSecret); err != nil {
 				errs = append(errs, errors.New(`webhook_secret: starts with "whsec_" but what follows is not standard base64`))
 			}
 		}
@@ -196,7 +202,7 @@ func (s *Simulator) RegisterTenant(t SimulatedTenant) error {
 	if t.Location == "" {
 		errs = append(errs, errors.New("location: is required (the ShopMonkey location or the Tekmetric shop id)"))
 	}
-	if t.SMSNumber != "" && !twilioE164.MatchString(t.SMSNumber) {
+	if t.SMSNumber != "" && !faketwilio.IsE164(t.SMSNumber) {
 		errs = append(errs, fmt.Errorf("sms_number: want E.164 (+15125550100), got %q", t.SMSNumber))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -248,8 +254,8 @@ func (s *Simulator) tenant(tenantID string) (simulatedTenant, error) {
 
 // Announcement is a lead a CRM told a worker about by webhook.
 type Announcement struct {
-	TenantID string  `json:"tenant_id"`
-	Lead     LeadRef `json:"lead"`
+	TenantID string       `json:"tenant_id"`
+	Lead     fake.LeadRef `json:"lead"`
 	// Worker is the base URL of the worker that took it.
 	Worker string `json:"worker"`
 }
@@ -350,34 +356,33 @@ func (s *Simulator) AddLead(ctx context.Context, tenantID string, appointment bo
 // announce posts the webhook the shop's CRM sends for a new lead: a signed
 // ShopMonkey INSERT of the order or appointment, or a Tekmetric "... Created"
 // event to the tenant's token URL. It returns the worker it went to.
-func (s *Simulator) announce(ctx context.Context, t SimulatedTenant, ref LeadRef) (string, error) {
+func (s *Simulator) announce(ctx context.Context, t SimulatedTenant, ref fake.LeadRef) (string, error) {
 	worker, err := s.worker()
 	if err != nil {
 		return "", err
 	}
-	tenantPath := url.PathEscape(t.TenantID)
 	switch t.CRM {
 	case ProviderShopMonkey:
-		record, ok := s.srv.ShopMonkey.Record(t.Location, ShopMonkeyTable(ref.Kind), ref.ID)
+		record, ok := s.srv.ShopMonkey.Record(t.Location, fakeshopmonkey.Table(ref.Kind), ref.ID)
 		if !ok {
 			return "", fmt.Errorf("%w: no %s %s in location %s", errSimulateNotFound, ref.Kind, ref.ID, t.Location)
 		}
-		err = PostShopMonkeyWebhook(ctx, s.client, worker+"/webhooks/shopmonkey/"+tenantPath, t.WebhookSecret, "INSERT", ref.Kind, record)
+		err = fakeshopmonkey.PostWebhook(ctx, s.client, webhookurl.URL(worker, webhookurl.CRM(ProviderShopMonkey, t.TenantID, "")), t.WebhookSecret, "INSERT", ref.Kind, record)
 	case ProviderTekmetric:
 		shop, shopErr := tekmetricShopID(t.Location)
 		id, idErr := strconv.ParseInt(ref.ID, 10, 64)
 		if shopErr != nil || idErr != nil {
 			return "", fmt.Errorf("%w: Tekmetric shop %q or record %q is not a number", errSimulateInvalid, t.Location, ref.ID)
 		}
-		table, event := TekmetricRepairOrders, "Repair Order Created"
-		if ref.Kind == TekmetricAppointment {
-			table, event = TekmetricAppointments, "Appointment Created"
+		table, event := faketekmetric.RepairOrders, "Repair Order Created"
+		if ref.Kind == faketekmetric.Appointment {
+			table, event = faketekmetric.Appointments, "Appointment Created"
 		}
 		record, ok := s.srv.Tekmetric.Record(shop, table, id)
 		if !ok {
 			return "", fmt.Errorf("%w: no %s %d in shop %d", errSimulateNotFound, table, id, shop)
 		}
-		err = PostTekmetricWebhook(ctx, s.client, worker+"/webhooks/tekmetric/"+tenantPath+"/"+url.PathEscape(t.WebhookToken), event, record)
+		err = faketekmetric.PostWebhook(ctx, s.client, webhookurl.URL(worker, webhookurl.CRM(ProviderTekmetric, t.TenantID, t.WebhookToken)), event, record)
 		err = withoutToken(err, t.WebhookToken)
 	default:
 		return "", fmt.Errorf("%w: unknown CRM %q", errSimulateInvalid, t.CRM)
@@ -428,10 +433,10 @@ type DeliveredText struct {
 // does itself before telling the shop, so that later sends to it meet
 // 21610 just as they would.
 func (s *Simulator) Text(ctx context.Context, m CustomerText) (DeliveredText, error) {
-	if !twilioE164.MatchString(m.From) {
+	if !faketwilio.IsE164(m.From) {
 		return DeliveredText{}, fmt.Errorf("%w: from: want the customer's number in E.164 (+15125550123), got %q", errSimulateInvalid, m.From)
 	}
-	if m.ShopNumber != "" && !twilioE164.MatchString(m.ShopNumber) {
+	if m.ShopNumber != "" && !faketwilio.IsE164(m.ShopNumber) {
 		return DeliveredText{}, fmt.Errorf("%w: shop_number: want E.164 (+15125550100), got %q", errSimulateInvalid, m.ShopNumber)
 	}
 	tenantID, to, err := s.textedShop(m)
@@ -442,14 +447,14 @@ func (s *Simulator) Text(ctx context.Context, m CustomerText) (DeliveredText, er
 	if err != nil {
 		return DeliveredText{}, err
 	}
-	optOut := twilioOptOutType(m.Body)
+	optOut := faketwilio.OptOutType(m.Body)
 	switch optOut {
 	case "STOP":
 		s.srv.Twilio.OptOut(m.From)
 	case "START":
 		s.srv.Twilio.OptIn(m.From)
 	}
-	sid, err := PostTwilioInbound(ctx, s.client, worker+"/webhooks/twilio/"+url.PathEscape(tenantID)+"/sms", s.srv.Twilio.authToken, m.From, to, m.Body)
+	sid, err := faketwilio.PostInbound(ctx, s.client, webhookurl.URL(worker, webhookurl.TwilioSMS(tenantID)), s.srv.Twilio.AuthToken(), m.From, to, m.Body)
 	if err != nil {
 		return DeliveredText{}, fmt.Errorf("%w: %w", errSimulateWorker, err)
 	}
@@ -526,7 +531,7 @@ func (s *Simulator) Bounce(ctx context.Context, address, reason string) (EmailBo
 	if reason == "" {
 		reason = defaultBounceReason
 	}
-	var sent *SendGridEmail
+	var sent *fakesendgrid.Email
 	emails := s.srv.SendGrid.Emails()
 	for i := len(emails) - 1; i >= 0; i-- {
 		if e := &emails[i]; strings.EqualFold(e.To, address) && e.CustomArgs["tenant_id"] != "" && e.CustomArgs["message_id"] != "" {
@@ -541,184 +546,15 @@ func (s *Simulator) Bounce(ctx context.Context, address, reason string) (EmailBo
 	if err != nil {
 		return EmailBounce{}, err
 	}
-	ev := NewSendGridEvent(*sent, "bounce", time.Now())
+	ev := fakesendgrid.NewEvent(*sent, "bounce", time.Now())
 	ev["reason"] = reason
 	ev["status"] = "5.1.1"
 	ev["type"] = "bounce"
 	ev["bounce_classification"] = "Invalid Address"
-	if err := postSendGridEvents(ctx, s.client, worker+"/webhooks/sendgrid/events", []SendGridEvent{ev}); err != nil {
+	if err := fakesendgrid.PostEvents(ctx, s.client, webhookurl.URL(worker, webhookurl.SendGridEvents()), []fakesendgrid.Event{ev}); err != nil {
 		return EmailBounce{}, fmt.Errorf("%w: %w", errSimulateWorker, err)
 	}
 	b := EmailBounce{Email: sent.To, TenantID: sent.CustomArgs["tenant_id"], MessageID: sent.CustomArgs["message_id"], Reason: reason, Worker: worker}
 	s.record(SimulatedEvent{Kind: SimulatedBounce, Bounce: &b})
 	return b, nil
-}
-
-// postSendGridEvents posts one signed event webhook batch to url.
-func postSendGridEvents(ctx context.Context, client *http.Client, url string, events []SendGridEvent) error {
-	body, err := json.Marshal(events)
-	if err != nil {
-		return fmt.Errorf("error encoding sendgrid events: %w", err)
-	}
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	sig, err := SignSendGridEvents(body, ts)
-	if err != nil {
-		return fmt.Errorf("error signing sendgrid events: %w", err)
-	}
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Twilio-Email-Event-Webhook-Signature", sig)
-	h.Set("X-Twilio-Email-Event-Webhook-Timestamp", ts)
-	return postWebhook(ctx, client, url, h, body)
-}
-
-// The control routes below drive the Simulator over HTTP (see Server).
-// Their bodies are checked strictly, so a misspelt field is an error, not
-// a default; no answer contains a webhook credential.
-
-// decodeControl decodes a control request body into v, refusing unknown
-// fields, and answers 400 itself when it cannot.
-func decodeControl(w http.ResponseWriter, r *http.Request, v any, shape string) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeControlJSON(w, http.StatusBadRequest, map[string]string{"error": "want JSON " + shape + ": " + err.Error()})
-		return false
-	}
-	return true
-}
-
-// writeSimulateError answers a Simulator error with the status of its kind.
-func writeSimulateError(w http.ResponseWriter, err error, extra map[string]any) {
-	status := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, errSimulateInvalid):
-		status = http.StatusBadRequest
-	case errors.Is(err, errSimulateNotFound):
-		status = http.StatusNotFound
-	case errors.Is(err, errSimulateConflict), errors.Is(err, errNoWorkers):
-		status = http.StatusConflict
-	case errors.Is(err, errSimulateWorker):
-		status = http.StatusBadGateway
-	}
-	out := map[string]any{"error": err.Error()}
-	for k, v := range extra {
-		out[k] = v
-	}
-	writeControlJSON(w, status, out)
-}
-
-func (s *Simulator) handleState(w http.ResponseWriter, r *http.Request) {
-	writeControlJSON(w, http.StatusOK, map[string]any{"workers": s.Workers(), "tenants": s.Tenants()})
-}
-
-func (s *Simulator) handleSetWorkers(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		URLs []string `json:"urls"`
-	}
-	if !decodeControl(w, r, &body, `{"urls": ["http://127.0.0.1:8080", ...]}`) {
-		return
-	}
-	if err := s.SetWorkers(body.URLs...); err != nil {
-		writeSimulateError(w, err, nil)
-		return
-	}
-	writeControlJSON(w, http.StatusOK, map[string]any{"workers": s.Workers()})
-}
-
-func (s *Simulator) handleRegisterTenant(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		TenantID      string `json:"tenant_id"`
-		CRM           string `json:"crm"`
-		Location      string `json:"location"`
-		WebhookSecret string `json:"webhook_secret"`
-		WebhookToken  string `json:"webhook_token"`
-		SMSNumber     string `json:"sms_number"`
-	}
-	if !decodeControl(w, r, &body, `{"tenant_id", "crm", "location", "webhook_secret" or "webhook_token", "sms_number"}`) {
-		return
-	}
-	err := s.RegisterTenant(SimulatedTenant{
-		TenantID: body.TenantID, CRM: body.CRM, Location: body.Location,
-		WebhookSecret: body.WebhookSecret, WebhookToken: body.WebhookToken, SMSNumber: body.SMSNumber,
-	})
-	if err != nil {
-		writeSimulateError(w, err, nil)
-		return
-	}
-	t, err := s.tenant(body.TenantID)
-	if err != nil {
-		writeSimulateError(w, err, nil)
-		return
-	}
-	writeControlJSON(w, http.StatusCreated, t.view())
-}
-
-func (s *Simulator) handleAddLead(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		TenantID    string `json:"tenant_id"`
-		Appointment bool   `json:"appointment"`
-	}
-	if !decodeControl(w, r, &body, `{"tenant_id": ..., "appointment": false}`) {
-		return
-	}
-	a, err := s.AddLead(r.Context(), body.TenantID, body.Appointment)
-	if err != nil {
-		var extra map[string]any
-		if a.Lead.ExternalID != "" {
-			extra = map[string]any{"lead": a.Lead}
-		}
-		writeSimulateError(w, err, extra)
-		return
-	}
-	writeControlJSON(w, http.StatusCreated, a)
-}
-
-// handleText delivers a customer's text. keyword is what the route sends:
-// "" a reply, which must not be a keyword (a reply route that opted
-// someone out would surprise), or STOP, START or HELP, the body then
-// defaulting to the keyword and having to be one of its words.
-func (s *Simulator) handleText(keyword string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var m CustomerText
-		if !decodeControl(w, r, &m, `{"tenant_id" or "shop_number" (optional), "from": "+1...", "body": "..."}`) {
-			return
-		}
-		if m.Body == "" {
-			m.Body = keyword
-		}
-		switch got := twilioOptOutType(m.Body); {
-		case keyword == "" && m.Body == "":
-			writeSimulateError(w, fmt.Errorf("%w: body: a reply needs text", errSimulateInvalid), nil)
-			return
-		case got != keyword && keyword == "":
-			writeSimulateError(w, fmt.Errorf("%w: body: %q is the %s keyword; use /_sandbox/simulate/%s", errSimulateInvalid, m.Body, got, strings.ToLower(got)), nil)
-			return
-		case got != keyword:
-			writeSimulateError(w, fmt.Errorf("%w: body: %q is not a %s keyword", errSimulateInvalid, m.Body, keyword), nil)
-			return
-		}
-		d, err := s.Text(r.Context(), m)
-		if err != nil {
-			writeSimulateError(w, err, nil)
-			return
-		}
-		writeControlJSON(w, http.StatusOK, d)
-	}
-}
-
-func (s *Simulator) handleBounce(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Email  string `json:"email"`
-		Reason string `json:"reason"`
-	}
-	if !decodeControl(w, r, &body, `{"email": "...", "reason": "550 ..." (optional)}`) {
-		return
-	}
-	b, err := s.Bounce(r.Context(), body.Email, body.Reason)
-	if err != nil {
-		writeSimulateError(w, err, nil)
-		return
-	}
-	writeControlJSON(w, http.StatusOK, b)
 }

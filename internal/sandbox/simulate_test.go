@@ -27,6 +27,10 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 const (
@@ -130,7 +134,7 @@ func setupSimulate(t *testing.T) *simulateBundle {
 	b.tekmetric.WebhookTokenHash = hash[:]
 	tenants := map[uuid.UUID]lead.Tenant{b.shopMonkey.ID: b.shopMonkey, b.tekmetric.ID: b.tekmetric}
 
-	events, err := sendgrid.NewEventWebhook(sandbox.SendGridWebhookPublicKey)
+	events, err := sendgrid.NewEventWebhook(fakesendgrid.WebhookPublicKey)
 	require.NoError(t, err)
 	// The Twilio signature covers the public URL, known once the server
 	// listens.
@@ -141,7 +145,7 @@ func setupSimulate(t *testing.T) *simulateBundle {
 		Intake:      simIntake{b},
 		Tenants:     simTenants{tenants: tenants, keys: keys},
 		CRMKinds:    crmset.NewRegistry(crmset.Opts{}),
-		SMS:         twilio.NewWebhooks(sandbox.DefaultTwilioAuthToken),
+		SMS:         twilio.NewWebhooks(faketwilio.DefaultAuthToken),
 		PublicURL:   b.worker.URL,
 		EmailEvents: events,
 	})
@@ -183,7 +187,7 @@ func (b *simulateBundle) register(t *testing.T) {
 		Location: simTMShop, WebhookToken: simToken, SMSNumber: simTMNumber}))
 }
 
-func (b *simulateBundle) addLead(t *testing.T, kind, location string, appointment bool) sandbox.LeadRef {
+func (b *simulateBundle) addLead(t *testing.T, kind, location string, appointment bool) fake.LeadRef {
 	t.Helper()
 	ref, err := b.sandbox.AddCRMLead(kind, location, appointment, time.Time{})
 	require.NoError(t, err)
@@ -234,10 +238,10 @@ func (b *simulateBundle) registerOverHTTP(t *testing.T) {
 func (b *simulateBundle) textCustomer(t *testing.T, to, from string) int {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost,
-		sandbox.URLs(b.control.URL).Twilio+"/2010-04-01/Accounts/"+sandbox.DefaultTwilioAccountSID+"/Messages.json",
+		sandbox.URLs(b.control.URL).Twilio+"/2010-04-01/Accounts/"+faketwilio.DefaultAccountSID+"/Messages.json",
 		strings.NewReader(url.Values{"To": {to}, "From": {from}, "Body": {"Hi from the shop"}}.Encode()))
 	require.NoError(t, err)
-	req.SetBasicAuth(sandbox.DefaultTwilioAccountSID, sandbox.DefaultTwilioAuthToken)
+	req.SetBasicAuth(faketwilio.DefaultAccountSID, faketwilio.DefaultAuthToken)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -259,7 +263,7 @@ func (b *simulateBundle) email(t *testing.T, to string, customArgs map[string]st
 	require.NoError(t, err)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, sandbox.URLs(b.control.URL).SendGrid+"/v3/mail/send", bytes.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+sandbox.DefaultSendGridAPIKey)
+	req.Header.Set("Authorization", "Bearer "+fakesendgrid.DefaultAPIKey)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -273,7 +277,7 @@ func TestSimulatorAnnounceLeads(t *testing.T) {
 	t.Run("BothCRMsSignedAndOnce", func(t *testing.T) {
 		t.Parallel()
 		b := setupSimulate(t)
-		refs := []sandbox.LeadRef{
+		refs := []fake.LeadRef{
 			b.addLead(t, sandbox.ProviderShopMonkey, simSMLoc, false),
 			b.addLead(t, sandbox.ProviderShopMonkey, simSMLoc, true),
 			b.addLead(t, sandbox.ProviderTekmetric, simTMShop, false),
@@ -347,7 +351,7 @@ func TestSimulatorAnnounceLeads(t *testing.T) {
 		require.NoError(t, b.sandbox.Simulator.RegisterTenant(wrong))
 		done, err = b.sandbox.Simulator.AnnounceLeads(t.Context())
 		require.NoError(t, err)
-		require.Equal(t, []sandbox.LeadRef{first, second}, []sandbox.LeadRef{done[0].Lead, done[1].Lead})
+		require.Equal(t, []fake.LeadRef{first, second}, []fake.LeadRef{done[0].Lead, done[1].Lead})
 	})
 
 	t.Run("UnreachableWorkerErrorHidesTheToken", func(t *testing.T) {
@@ -435,7 +439,7 @@ func TestSimulatorText(t *testing.T) {
 			statuses, _, inbound, _ := b.received()
 			require.Equal(t, []int{http.StatusOK}, statuses, "the signature verified")
 			require.Equal(t, []simInbound{{tenantID: tenant, sms: messaging.InboundText{
-				ProviderID: got.MessageSid, AccountID: sandbox.DefaultTwilioAccountSID, From: simCustomer, To: tt.to,
+				ProviderID: got.MessageSid, AccountID: faketwilio.DefaultAccountSID, From: simCustomer, To: tt.to,
 				Body: tt.body, OptOutType: tt.optOut,
 			}}}, inbound)
 		})
@@ -556,7 +560,7 @@ func TestSimulateControlRoutes(t *testing.T) {
 		require.Equal(t, http.StatusCreated, status, raw)
 		var a sandbox.Announcement
 		require.NoError(t, json.Unmarshal([]byte(raw), &a))
-		require.Equal(t, sandbox.TekmetricAppointment, a.Lead.Kind)
+		require.Equal(t, faketekmetric.Appointment, a.Lead.Kind)
 		require.Equal(t, b.worker.URL, a.Worker)
 		_, ingests, _, _ := b.received()
 		require.Equal(t, []simIngest{{tenantID: b.tekmetric.ID, source: "tekmetric", externalID: a.Lead.ExternalID}}, ingests)

@@ -22,7 +22,8 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
 const (
@@ -31,7 +32,7 @@ const (
 )
 
 type testBundle struct {
-	fake    *sandbox.ShopMonkey
+	fake    *fakeshopmonkey.API
 	adapter *shopmonkey.Adapter
 	// baseURL is the fake mounted under /shopmonkey, as cmd/sandbox serves
 	// it, which proves the adapter keeps a BaseURL's path.
@@ -42,7 +43,7 @@ type testBundle struct {
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	fake := sandbox.NewShopMonkey()
+	fake := fakeshopmonkey.New()
 	fake.AddLocation(testKey, testLocation)
 	mux := http.NewServeMux()
 	mux.Handle("/shopmonkey/", http.StripPrefix("/shopmonkey", fake))
@@ -82,14 +83,14 @@ func (b *testBundle) adapterThrough(t *testing.T, rewrite func(q url.Values)) *s
 	return a
 }
 
-func (b *testBundle) addLead(t *testing.T, spec sandbox.LeadSpec) sandbox.LeadRef {
+func (b *testBundle) addLead(t *testing.T, spec fakeshopmonkey.LeadSpec) fake.LeadRef {
 	t.Helper()
 	ref, err := b.fake.AddLead(testLocation, spec)
 	require.NoError(t, err)
 	return ref
 }
 
-func (b *testBundle) addRaw(t *testing.T, table sandbox.ShopMonkeyTable, raw string) string {
+func (b *testBundle) addRaw(t *testing.T, table fakeshopmonkey.Table, raw string) string {
 	t.Helper()
 	id, err := b.fake.AddRaw(testLocation, table, json.RawMessage(raw))
 	require.NoError(t, err)
@@ -121,7 +122,7 @@ func externalIDs(ins []lead.Inquiry) []string {
 	return ids
 }
 
-func refIDs(refs ...sandbox.LeadRef) []string {
+func refIDs(refs ...fake.LeadRef) []string {
 	ids := make([]string, 0, len(refs))
 	for _, r := range refs {
 		ids = append(ids, r.ExternalID)
@@ -183,7 +184,7 @@ func TestFetchNewLeads(t *testing.T) {
 		b := setup(t)
 		var want []string
 		for i := range 250 {
-			want = append(want, b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
+			want = append(want, b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
 		}
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
@@ -210,7 +211,7 @@ func TestFetchNewLeads(t *testing.T) {
 		b.fake.SetUnstableSkip(true)
 		var want []string
 		for i := range 250 {
-			want = append(want, b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
+			want = append(want, b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
 		}
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
@@ -222,7 +223,7 @@ func TestFetchNewLeads(t *testing.T) {
 		b.fake.SetUnstableSkip(true)
 		var want []string
 		for range 150 {
-			want = append(want, b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)}).ExternalID)
+			want = append(want, b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)}).ExternalID)
 		}
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
@@ -257,7 +258,7 @@ func TestFetchNewLeads(t *testing.T) {
 		t.Helper()
 		var want []string
 		for range 150 {
-			want = append(want, b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)}).ExternalID)
+			want = append(want, b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)}).ExternalID)
 		}
 		return want
 	}
@@ -288,10 +289,10 @@ func TestFetchNewLeads(t *testing.T) {
 	t.Run("BareOperatorsBecauseMongoOperatorsAreIgnored", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		before := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.since.Add(-time.Minute)})
-		first := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.since})
-		last := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.until.Add(-time.Millisecond)})
-		after := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.until})
+		before := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since.Add(-time.Minute)})
+		first := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since})
+		last := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.until.Add(-time.Millisecond)})
+		after := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.until})
 
 		// The fake, like the live API, drops "$gte" without an error.
 		where, err := json.Marshal(map[string]any{"updatedDate": map[string]string{"$gte": b.since.Format(time.RFC3339), "$lt": b.until.Format(time.RFC3339)}})
@@ -327,14 +328,14 @@ func TestFetchNewLeads(t *testing.T) {
 	t.Run("OnlyEstimatesAndCustomerBookings", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		estimate := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(1 * time.Minute), Complaint: "Brakes squeal", Authorized: true})
-		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(2 * time.Minute), Status: "RepairOrder"})
-		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(3 * time.Minute), Status: "Invoice"})
-		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(4 * time.Minute), Archived: true})
-		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(5 * time.Minute), Deleted: true})
-		form := b.addLead(t, sandbox.LeadSpec{Kind: "appointment", CreatedAt: b.at(6 * time.Minute), AttributionSource: "WorkRequestForm", Complaint: "Oil change"})
-		booker := b.addLead(t, sandbox.LeadSpec{Kind: "appointment", CreatedAt: b.at(7 * time.Minute), AttributionSource: "AppointmentScheduler", Confirmed: true})
-		b.addLead(t, sandbox.LeadSpec{Kind: "appointment", CreatedAt: b.at(8 * time.Minute), AttributionSource: "Manual"})
+		estimate := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(1 * time.Minute), Complaint: "Brakes squeal", Authorized: true})
+		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(2 * time.Minute), Status: "RepairOrder"})
+		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(3 * time.Minute), Status: "Invoice"})
+		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(4 * time.Minute), Archived: true})
+		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(5 * time.Minute), Deleted: true})
+		form := b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(6 * time.Minute), AttributionSource: "WorkRequestForm", Complaint: "Oil change"})
+		booker := b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(7 * time.Minute), AttributionSource: "AppointmentScheduler", Confirmed: true})
+		b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(8 * time.Minute), AttributionSource: "Manual"})
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
@@ -365,11 +366,11 @@ func TestFetchNewLeads(t *testing.T) {
 	t.Run("ChecksEveryFilterItself", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		keep := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)})
-		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.since.Add(-time.Hour)})
-		b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(2 * time.Minute), Status: "Invoice"})
-		b.addLead(t, sandbox.LeadSpec{Kind: "appointment", CreatedAt: b.at(3 * time.Minute), AttributionSource: "Manual"})
-		b.addRaw(t, sandbox.ShopMonkeyOrder, fmt.Sprintf(`{"id":"elsewhere","status":"Estimate","locationId":"loc-z","customerId":"c","createdDate":%q,"updatedDate":%q}`,
+		keep := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
+		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since.Add(-time.Hour)})
+		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(2 * time.Minute), Status: "Invoice"})
+		b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(3 * time.Minute), AttributionSource: "Manual"})
+		b.addRaw(t, fakeshopmonkey.Order, fmt.Sprintf(`{"id":"elsewhere","status":"Estimate","locationId":"loc-z","customerId":"c","createdDate":%q,"updatedDate":%q}`,
 			b.at(time.Minute).Format(time.RFC3339), b.at(time.Minute).Format(time.RFC3339)))
 
 		// An API that ignores the whole where filter, as it ignores "$gte".
@@ -382,8 +383,8 @@ func TestFetchNewLeads(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.fake.AddLocation("sm-key-b", "loc-b")
-		mine := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)})
-		theirs, err := b.fake.AddLead("loc-b", sandbox.LeadSpec{CreatedAt: b.at(time.Minute)})
+		mine := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
+		theirs, err := b.fake.AddLead("loc-b", fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
 		require.NoError(t, err)
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
@@ -403,7 +404,7 @@ func TestFetchNewLeads(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.fake.SetClock(func() time.Time { return b.at(30 * time.Minute) })
-		ref := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Empty(t, got)
@@ -431,13 +432,13 @@ func TestGetLead(t *testing.T) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		order := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)})
-		appt := b.addLead(t, sandbox.LeadSpec{Kind: "appointment", CreatedAt: b.at(2 * time.Minute)})
+		order := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
+		appt := b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(2 * time.Minute)})
 		polled, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Len(t, polled, 2)
 
-		for i, ref := range []sandbox.LeadRef{order, appt} {
+		for i, ref := range []fake.LeadRef{order, appt} {
 			got, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
 			require.NoError(t, err)
 			require.Equal(t, polled[i], got)
@@ -447,7 +448,7 @@ func TestGetLead(t *testing.T) {
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		archived := b.addLead(t, sandbox.LeadSpec{Archived: true})
+		archived := b.addLead(t, fakeshopmonkey.LeadSpec{Archived: true})
 		for _, id := range []string{"order:" + uuid.NewString(), "appointment:nope", "invoice:1", "order:", "12345", archived.ExternalID} {
 			_, err := b.adapter.GetLead(t.Context(), id)
 			require.ErrorIs(t, err, crm.ErrNotFound, id)
@@ -463,7 +464,7 @@ func TestGetCustomer(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
 			b.fake.SetEmbedContacts(embed)
-			ref := b.addLead(t, sandbox.LeadSpec{
+			ref := b.addLead(t, fakeshopmonkey.LeadSpec{
 				FirstName: "Ann", LastName: "Lee", Phone: "(555) 201-3344", Email: "Ann@Example.com",
 				OptIn: new(false), Subscribed: new(true), MarketingOptIn: new(false), PreferredContactMethod: "Email",
 			})
@@ -505,8 +506,8 @@ func TestGetCustomer(t *testing.T) {
 	t.Run("EmptyEmbeddedListsAreFetched", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		id := b.addRaw(t, sandbox.ShopMonkeyCustomer, `{"id":"c1","firstName":"Bo","phoneNumbers":[],"emails":null}`)
-		b.addRaw(t, sandbox.ShopMonkeyPhoneNumber, `{"id":"p1","customerId":"c1","number":"555-201-0000","type":"Home","primary":true,"optIn":true}`)
+		id := b.addRaw(t, fakeshopmonkey.Customer, `{"id":"c1","firstName":"Bo","phoneNumbers":[],"emails":null}`)
+		b.addRaw(t, fakeshopmonkey.PhoneNumber, `{"id":"p1","customerId":"c1","number":"555-201-0000","type":"Home","primary":true,"optIn":true}`)
 		c, err := b.adapter.GetCustomer(t.Context(), id)
 		require.NoError(t, err)
 		require.Equal(t, []lead.CustomerPhone{{Number: "555-201-0000", Type: "Home", Primary: true, OptIn: true}}, c.Phones)
@@ -516,7 +517,7 @@ func TestGetCustomer(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		// The adapter passes the phone on as written; NewLead decides.
-		withEmail := b.addLead(t, sandbox.LeadSpec{Phone: "call me maybe"})
+		withEmail := b.addLead(t, fakeshopmonkey.LeadSpec{Phone: "call me maybe"})
 		c, err := b.adapter.GetCustomer(t.Context(), withEmail.CustomerID)
 		require.NoError(t, err)
 		require.Equal(t, "call me maybe", c.Phones[0].Number)
@@ -526,7 +527,7 @@ func TestGetCustomer(t *testing.T) {
 		require.NoError(t, err, "the email still reaches the customer")
 		require.Contains(t, l.ContactProblem, "customer.phone")
 
-		phoneOnly := b.addLead(t, sandbox.LeadSpec{Phone: "call me maybe", NoEmail: true})
+		phoneOnly := b.addLead(t, fakeshopmonkey.LeadSpec{Phone: "call me maybe", NoEmail: true})
 		c, err = b.adapter.GetCustomer(t.Context(), phoneOnly.CustomerID)
 		require.NoError(t, err)
 		in, err = b.adapter.GetLead(t.Context(), phoneOnly.ExternalID)
@@ -539,7 +540,7 @@ func TestGetCustomer(t *testing.T) {
 	t.Run("MalformedEmbeddedPhone", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		id := b.addRaw(t, sandbox.ShopMonkeyCustomer, `{"id":"c2","phoneNumbers":[{"number":5552013344}]}`)
+		id := b.addRaw(t, fakeshopmonkey.Customer, `{"id":"c2","phoneNumbers":[{"number":5552013344}]}`)
 		_, err := b.adapter.GetCustomer(t.Context(), id)
 		requireInvalidRecord(t, err, "customer c2", "phoneNumbers[0].number")
 	})
@@ -557,7 +558,7 @@ func TestGetVehicle(t *testing.T) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		ref := b.addLead(t, sandbox.LeadSpec{Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"})
 		v, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
 		require.NoError(t, err)
 		require.Equal(t, lead.Vehicle{ExternalID: ref.VehicleID, Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"}, v)
@@ -566,7 +567,7 @@ func TestGetVehicle(t *testing.T) {
 	t.Run("YearAsString", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		id := b.addRaw(t, sandbox.ShopMonkeyVehicle, `{"id":"v1","year":"2012","make":"Ford"}`)
+		id := b.addRaw(t, fakeshopmonkey.Vehicle, `{"id":"v1","year":"2012","make":"Ford"}`)
 		v, err := b.adapter.GetVehicle(t.Context(), id)
 		require.NoError(t, err)
 		require.Equal(t, 2012, v.Year)
@@ -574,7 +575,7 @@ func TestGetVehicle(t *testing.T) {
 	t.Run("YearNotANumber", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		id := b.addRaw(t, sandbox.ShopMonkeyVehicle, `{"id":"v2","year":"unknown"}`)
+		id := b.addRaw(t, fakeshopmonkey.Vehicle, `{"id":"v2","year":"unknown"}`)
 		_, err := b.adapter.GetVehicle(t.Context(), id)
 		requireInvalidRecord(t, err, "vehicle v2", "year")
 	})
@@ -593,7 +594,7 @@ func TestCreateAppointment(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.fake.SetClock(func() time.Time { return b.at(10 * time.Minute) })
-		ref := b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(time.Minute)})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
 		start := time.Date(2025, 3, 12, 9, 0, 0, 0, time.FixedZone("EDT", -4*3600))
 
 		id, err := b.adapter.CreateAppointment(t.Context(), crm.Appointment{
@@ -602,7 +603,7 @@ func TestCreateAppointment(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, id)
 
-		raw, ok := b.fake.Record(testLocation, sandbox.ShopMonkeyAppointment, id)
+		raw, ok := b.fake.Record(testLocation, fakeshopmonkey.Appointment, id)
 		require.True(t, ok)
 		var got map[string]any
 		require.NoError(t, json.Unmarshal(raw, &got))
@@ -672,7 +673,7 @@ func TestErrors(t *testing.T) {
 	t.Run("RateLimited", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
 		_, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		var limited *crm.RateLimitedError
 		require.ErrorAs(t, err, &limited)
@@ -684,7 +685,7 @@ func TestErrors(t *testing.T) {
 	t.Run("RateLimitedWithoutRetryAfter", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, EmptyBody: true, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, EmptyBody: true, Count: 1})
 		_, err := b.adapter.GetVehicle(t.Context(), "v")
 		var limited *crm.RateLimitedError
 		require.ErrorAs(t, err, &limited)
@@ -693,8 +694,8 @@ func TestErrors(t *testing.T) {
 	t.Run("ServerError", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError, Count: 1})
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true, Count: 1})
 		var status *crm.StatusError
 		_, err := b.adapter.GetLead(t.Context(), "order:x")
 		require.ErrorAs(t, err, &status)
@@ -756,8 +757,8 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("NumberAsStringOrInteger", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", map[string]any{"number": "1001"}))
-		b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o2", map[string]any{"number": 1002}))
+		b.addRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"number": "1001"}))
+		b.addRaw(t, fakeshopmonkey.Order, order(b, "o2", map[string]any{"number": 1002}))
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Equal(t, []string{"order:o1", "order:o2"}, externalIDs(got))
@@ -766,7 +767,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("MissingVersionFallsBackToUpdatedDate", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", map[string]any{"meta": nil}))
+		b.addRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"meta": nil}))
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Equal(t, b.at(time.Minute).UnixMilli(), got[0].Version)
@@ -788,8 +789,8 @@ func TestInvalidRecords(t *testing.T) {
 		t.Run("FetchNewLeads"+name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			b.addLead(t, sandbox.LeadSpec{CreatedAt: b.at(2 * time.Minute)})
-			b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", tc.change))
+			b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(2 * time.Minute)})
+			b.addRaw(t, fakeshopmonkey.Order, order(b, "o1", tc.change))
 			// One bad record must not hold up the window: the good lead
 			// comes back, and so does the bad one, carrying its problem.
 			got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
@@ -813,7 +814,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("GetLeadUpdatedDateNotTime", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", map[string]any{"updatedDate": "last tuesday"}))
+		b.addRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"updatedDate": "last tuesday"}))
 		_, err := b.adapter.GetLead(t.Context(), "order:o1")
 		requireInvalidRecord(t, err, "order o1", "updatedDate")
 		require.Contains(t, err.Error(), "last tuesday")
@@ -822,7 +823,7 @@ func TestInvalidRecords(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		ts := b.at(time.Minute).Format(time.RFC3339)
-		b.addRaw(t, sandbox.ShopMonkeyAppointment, fmt.Sprintf(`{"id":"a1","locationId":%q,"attributionSource":"WorkRequestForm","createdDate":%q,"updatedDate":%q}`, testLocation, ts, ts))
+		b.addRaw(t, fakeshopmonkey.Appointment, fmt.Sprintf(`{"id":"a1","locationId":%q,"attributionSource":"WorkRequestForm","createdDate":%q,"updatedDate":%q}`, testLocation, ts, ts))
 		_, err := b.adapter.GetLead(t.Context(), "appointment:a1")
 		requireInvalidRecord(t, err, "appointment a1", "customerId")
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
@@ -834,7 +835,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("IsNotRetryable", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, sandbox.ShopMonkeyOrder, order(b, "o1", map[string]any{"customerId": nil}))
+		b.addRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"customerId": nil}))
 		_, err := b.adapter.GetLead(t.Context(), "order:o1")
 		require.Error(t, err)
 		require.False(t, errors.Is(err, crm.ErrNotFound) || errors.Is(err, crm.ErrUnauthorized))
@@ -845,11 +846,11 @@ func TestInvalidRecords(t *testing.T) {
 // ExampleAdapter_FetchNewLeads polls the ShopMonkey fake for the estimates
 // and booking requests of one hour.
 func ExampleAdapter_FetchNewLeads() {
-	fake := sandbox.NewShopMonkey()
+	fake := fakeshopmonkey.New()
 	fake.AddLocation("example-key", "shop-1")
 	since := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
-	_, _ = fake.AddLead("shop-1", sandbox.LeadSpec{Complaint: "Brakes squeal when stopping", CreatedAt: since.Add(5 * time.Minute)})
-	_, _ = fake.AddLead("shop-1", sandbox.LeadSpec{Kind: "appointment", Complaint: "Oil change", CreatedAt: since.Add(20 * time.Minute)})
+	_, _ = fake.AddLead("shop-1", fakeshopmonkey.LeadSpec{Complaint: "Brakes squeal when stopping", CreatedAt: since.Add(5 * time.Minute)})
+	_, _ = fake.AddLead("shop-1", fakeshopmonkey.LeadSpec{Kind: "appointment", Complaint: "Oil change", CreatedAt: since.Add(20 * time.Minute)})
 	server := httptest.NewServer(fake)
 	defer server.Close()
 
@@ -880,7 +881,7 @@ func TestBadTextInRecords(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 
-	ref, err := b.fake.AddLead(testLocation, sandbox.LeadSpec{FirstName: "Ma\x00ria", Complaint: "Brakes " + sandbox.InvalidUTF8 + " squeal",
+	ref, err := b.fake.AddLead(testLocation, fakeshopmonkey.LeadSpec{FirstName: "Ma\x00ria", Complaint: "Brakes " + fake.InvalidUTF8 + " squeal",
 		Make: "Hon\x00da", Model: "Civic", Phone: "(555) 201-3344\x00", Email: "maria@example.com"})
 	require.NoError(t, err)
 	in, err := b.adapter.GetLead(ctx, ref.ExternalID)
@@ -901,7 +902,7 @@ func TestBadTextInRecords(t *testing.T) {
 	raw, err := json.Marshal(map[string]any{"id": "ord\x00-1", "status": "Estimate", "locationId": testLocation,
 		"customerId": "cus\x00-1", "createdDate": now, "updatedDate": now})
 	require.NoError(t, err)
-	_, err = b.fake.AddRaw(testLocation, sandbox.ShopMonkeyOrder, raw)
+	_, err = b.fake.AddRaw(testLocation, fakeshopmonkey.Order, raw)
 	require.NoError(t, err)
 	in, err = b.adapter.GetLead(ctx, "order:ord%00-1")
 	require.NoError(t, err)

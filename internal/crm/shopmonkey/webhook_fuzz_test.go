@@ -13,7 +13,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
 func FuzzDecodeWebhook(f *testing.F) {
@@ -63,7 +63,7 @@ func FuzzDecodeWebhook(f *testing.F) {
 
 func FuzzVerifyStandardWebhook(f *testing.F) {
 	now := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
-	good := sandbox.SignStandardWebhook(testWebhookSecret, "msg_1", now, []byte(`{"a":1}`))
+	good := fakeshopmonkey.SignWebhook(testWebhookSecret, "msg_1", now, []byte(`{"a":1}`))
 	f.Add("msg_1", good.Get(shopmonkey.WebhookTimestampHeader), good.Get(shopmonkey.WebhookSignatureHeader), []byte(`{"a":1}`), int64(0))
 	f.Add("msg_1", good.Get(shopmonkey.WebhookTimestampHeader), "v1a,xx "+good.Get(shopmonkey.WebhookSignatureHeader), []byte(`{"a":1}`), int64(299))
 	f.Add("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", []byte(`{"test": 2432232314}`), int64(-1))
@@ -83,7 +83,7 @@ func FuzzVerifyStandardWebhook(f *testing.F) {
 			if perr != nil || gotID != id || strconv.FormatInt(secs, 10) != timestamp {
 				t.Fatalf("accepted id %q timestamp %q", id, timestamp)
 			}
-			want := sandbox.SignStandardWebhook(testWebhookSecret, id, time.Unix(secs, 0), body).Get(shopmonkey.WebhookSignatureHeader)
+			want := fakeshopmonkey.SignWebhook(testWebhookSecret, id, time.Unix(secs, 0), body).Get(shopmonkey.WebhookSignatureHeader)
 			if !slices.Contains(strings.Fields(signature), want) {
 				t.Fatalf("accepted %q without its signature %q", signature, want)
 			}
@@ -101,7 +101,7 @@ func FuzzVerifyStandardWebhook(f *testing.F) {
 			return
 		}
 		at := now.Add(time.Duration(offset%int64(shopmonkey.MaxWebhookSkew/time.Second)) * time.Second)
-		signed := sandbox.SignStandardWebhook(testWebhookSecret, id, at, body)
+		signed := fakeshopmonkey.SignWebhook(testWebhookSecret, id, at, body)
 		gotID, err = shopmonkey.VerifyStandardWebhook(testWebhookSecret, signed, body, now)
 		if err != nil || gotID != id {
 			t.Fatalf("sandbox-signed webhook rejected: id %q, %v", gotID, err)

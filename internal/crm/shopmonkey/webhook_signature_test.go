@@ -12,7 +12,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
 // testWebhookSecret is the Standard Webhooks spec's example secret.
@@ -29,7 +29,7 @@ func setupSignedWebhook(t *testing.T) signedWebhook {
 	t.Helper()
 	now := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
 	body := []byte(`{"apiVersion":"v3","operation":"INSERT","table":"order","data":{"id":"ord_1","status":"Estimate"}}`)
-	return signedWebhook{header: sandbox.SignStandardWebhook(testWebhookSecret, "msg_1", now, body), body: body, now: now}
+	return signedWebhook{header: fakeshopmonkey.SignWebhook(testWebhookSecret, "msg_1", now, body), body: body, now: now}
 }
 
 // specHeader is the Standard Webhooks spec's example request (also the
@@ -79,7 +79,7 @@ func TestVerifyStandardWebhook(t *testing.T) {
 		// A secret without "whsec_" that is not base64 is the key bytes as
 		// they are, as this service has always read it.
 		w := setupSignedWebhook(t)
-		h := sandbox.SignStandardWebhook("raw-secret", "msg_2", w.now, w.body)
+		h := fakeshopmonkey.SignWebhook("raw-secret", "msg_2", w.now, w.body)
 		_, err := shopmonkey.VerifyStandardWebhook("raw-secret", h, w.body, w.now)
 		require.NoError(t, err)
 	})
@@ -99,7 +99,7 @@ func TestVerifyStandardWebhook(t *testing.T) {
 		// verifying with its text as the key.
 		const secret = "abcdefghijklmnop"
 		w := setupSignedWebhook(t)
-		h := sandbox.SignStandardWebhook(secret, "msg_3", w.now, w.body)
+		h := fakeshopmonkey.SignWebhook(secret, "msg_3", w.now, w.body)
 		_, err := shopmonkey.VerifyStandardWebhook(secret, h, w.body, w.now)
 		require.NoError(t, err)
 	})
@@ -235,7 +235,7 @@ func TestVerifyStandardWebhookLibraryVectors(t *testing.T) {
 	)
 	now := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)
 	signedAt := func(at time.Time) http.Header {
-		return sandbox.SignStandardWebhook("whsec_"+secret, msgID, at, specBody)
+		return fakeshopmonkey.SignWebhook("whsec_"+secret, msgID, at, specBody)
 	}
 	for name, tt := range map[string]struct {
 		header func() http.Header

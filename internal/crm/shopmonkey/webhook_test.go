@@ -14,7 +14,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
 // webhookRequest is a ShopMonkey webhook of the tenant at location
@@ -25,7 +25,7 @@ func webhookRequest(t *testing.T, body string) crm.WebhookRequest {
 	return crm.WebhookRequest{
 		Tenant: lead.Tenant{CRMKind: shopmonkey.Kind, CRMLocationID: "loc-maple"},
 		Secret: lead.Secret(testWebhookSecret),
-		Header: sandbox.SignStandardWebhook(testWebhookSecret, "msg_7", now, []byte(body)),
+		Header: fakeshopmonkey.SignWebhook(testWebhookSecret, "msg_7", now, []byte(body)),
 		Body:   []byte(body),
 		Now:    now,
 	}
@@ -120,7 +120,7 @@ func TestParseWebhookEndToEnd(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
 
-	require.NoError(t, sandbox.PostShopMonkeyWebhook(ctx, srv.Client(), srv.URL, testWebhookSecret, "INSERT", "order",
+	require.NoError(t, fakeshopmonkey.PostWebhook(ctx, srv.Client(), srv.URL, testWebhookSecret, "INSERT", "order",
 		map[string]any{"id": "ord_9", "status": "Estimate", "locationId": "loc-maple", "meta": map[string]any{"version": 4}}))
 	r := <-got
 	require.NoError(t, r.err)
@@ -128,7 +128,7 @@ func TestParseWebhookEndToEnd(t *testing.T) {
 	require.Equal(t, int64(4), r.e.Version)
 	require.NotEmpty(t, r.e.DeliveryID)
 
-	err := sandbox.PostShopMonkeyWebhook(ctx, srv.Client(), srv.URL, "whsec_"+base64.StdEncoding.EncodeToString([]byte("other")), "INSERT", "order", map[string]any{"id": "x"})
+	err := fakeshopmonkey.PostWebhook(ctx, srv.Client(), srv.URL, "whsec_"+base64.StdEncoding.EncodeToString([]byte("other")), "INSERT", "order", map[string]any{"id": "x"})
 	require.ErrorContains(t, err, "401")
 	require.ErrorIs(t, (<-got).err, crm.ErrWebhookUnverified)
 }
@@ -213,12 +213,12 @@ func TestParseWebhookMatchesGetLead(t *testing.T) {
 	ctx := context.Background()
 	updated := b.at(time.Minute).Format(time.RFC3339Nano)
 	for name, tt := range map[string]struct {
-		table  sandbox.ShopMonkeyTable
+		table  fakeshopmonkey.Table
 		record string
 	}{
-		"OrderWithMetaVersion": {sandbox.ShopMonkeyOrder, `{"id":"o-meta","status":"Estimate","locationId":"loc-a","customerId":"c","createdDate":"` + updated + `","updatedDate":"` + updated + `","meta":{"version":"12"}}`},
-		"OrderWithoutVersion":  {sandbox.ShopMonkeyOrder, `{"id":"o-50%","status":"Estimate","locationId":"loc-a","customerId":"c","createdDate":"` + updated + `","updatedDate":"` + updated + `"}`},
-		"Appointment":          {sandbox.ShopMonkeyAppointment, `{"id":"ap-1","attributionSource":"WorkRequestForm","locationId":"loc-a","customerId":"c","createdDate":"` + updated + `","updatedDate":"` + updated + `","meta":{"version":3}}`},
+		"OrderWithMetaVersion": {fakeshopmonkey.Order, `{"id":"o-meta","status":"Estimate","locationId":"loc-a","customerId":"c","createdDate":"` + updated + `","updatedDate":"` + updated + `","meta":{"version":"12"}}`},
+		"OrderWithoutVersion":  {fakeshopmonkey.Order, `{"id":"o-50%","status":"Estimate","locationId":"loc-a","customerId":"c","createdDate":"` + updated + `","updatedDate":"` + updated + `"}`},
+		"Appointment":          {fakeshopmonkey.Appointment, `{"id":"ap-1","attributionSource":"WorkRequestForm","locationId":"loc-a","customerId":"c","createdDate":"` + updated + `","updatedDate":"` + updated + `","meta":{"version":3}}`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -22,7 +22,8 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/tekmetric"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 )
 
 const (
@@ -33,7 +34,7 @@ const (
 )
 
 type testBundle struct {
-	fake *sandbox.Tekmetric
+	fake *faketekmetric.API
 	// baseURL is the fake mounted under /tekmetric, as cmd/sandbox serves
 	// it, which proves the adapter keeps a BaseURL's path.
 	baseURL string
@@ -48,7 +49,7 @@ type testBundle struct {
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	fake := sandbox.NewTekmetric()
+	fake := faketekmetric.New()
 	require.NoError(t, fake.AddShop(testShop, testTimeZone, testClient, testSecret))
 	b := &testBundle{fake: fake, tokens: tekmetric.NewTokenCache(), since: time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)}
 	b.baseURL = b.serve(t, fake) + "/tekmetric"
@@ -94,14 +95,14 @@ func (b *testBundle) adapterThrough(t *testing.T, wrap func(w http.ResponseWrite
 	return b.newAdapter(t, func(o *tekmetric.Opts) { o.BaseURL = base + "/tekmetric"; o.Tokens = nil })
 }
 
-func (b *testBundle) addLead(t *testing.T, spec sandbox.TekmetricLeadSpec) sandbox.LeadRef {
+func (b *testBundle) addLead(t *testing.T, spec faketekmetric.LeadSpec) fake.LeadRef {
 	t.Helper()
 	ref, err := b.fake.AddLead(testShop, spec)
 	require.NoError(t, err)
 	return ref
 }
 
-func (b *testBundle) addRaw(t *testing.T, table sandbox.TekmetricTable, raw string) int64 {
+func (b *testBundle) addRaw(t *testing.T, table faketekmetric.Table, raw string) int64 {
 	t.Helper()
 	id, err := b.fake.AddRaw(testShop, table, json.RawMessage(raw))
 	require.NoError(t, err)
@@ -113,8 +114,8 @@ func (b *testBundle) at(d time.Duration) time.Time { return b.since.Add(d) }
 
 // requests returns the requests the fake got for path, and tokenRequests
 // how many tokens were asked for.
-func (b *testBundle) requests(path string) []sandbox.TekmetricRequest {
-	var out []sandbox.TekmetricRequest
+func (b *testBundle) requests(path string) []faketekmetric.Request {
+	var out []faketekmetric.Request
 	for _, r := range b.fake.Requests() {
 		if r.Path == path {
 			out = append(out, r)
@@ -144,7 +145,7 @@ func externalIDs(ins []lead.Inquiry) []string {
 	return ids
 }
 
-func refIDs(refs ...sandbox.LeadRef) []string {
+func refIDs(refs ...fake.LeadRef) []string {
 	ids := make([]string, 0, len(refs))
 	for _, r := range refs {
 		ids = append(ids, r.ExternalID)
@@ -222,7 +223,7 @@ func TestToken(t *testing.T) {
 	t.Run("CachedAcrossCallsAndAdapters", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Minute)})
+		ref := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Minute)})
 		other := b.newAdapter(t, nil)
 		var wg sync.WaitGroup
 		for i := range 16 {
@@ -246,7 +247,7 @@ func TestToken(t *testing.T) {
 	t.Run("RefetchedAfterRevocation", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{})
+		ref := b.addLead(t, faketekmetric.LeadSpec{})
 		_, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
 		require.NoError(t, err)
 		require.Equal(t, 1, b.fake.RevokeTokens(testClient))
@@ -264,7 +265,7 @@ func TestToken(t *testing.T) {
 	t.Run("StillRefusedAfterRefetch", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusUnauthorized, EmptyBody: true, Paths: []string{"/api/v1/vehicles/"}, Count: 2})
+		b.fake.AddFault(fake.Fault{Status: http.StatusUnauthorized, EmptyBody: true, Paths: []string{"/api/v1/vehicles/"}, Count: 2})
 		_, err := b.adapter.GetVehicle(t.Context(), "1")
 		require.ErrorIs(t, err, crm.ErrUnauthorized)
 		require.ErrorContains(t, err, "freshly fetched token")
@@ -274,7 +275,7 @@ func TestToken(t *testing.T) {
 	t.Run("RotatedSecretGetsItsOwnToken", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{})
+		ref := b.addLead(t, faketekmetric.LeadSpec{})
 		_, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
 		require.NoError(t, err)
 
@@ -371,7 +372,7 @@ func TestFetchNewLeads(t *testing.T) {
 		b := setup(t)
 		var want []string
 		for i := range 250 {
-			want = append(want, b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
+			want = append(want, b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
 		}
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
@@ -397,7 +398,7 @@ func TestFetchNewLeads(t *testing.T) {
 		b := setup(t)
 		var want []string
 		for i := range 35 {
-			want = append(want, b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Duration(i) * time.Minute)}).ExternalID)
+			want = append(want, b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Duration(i) * time.Minute)}).ExternalID)
 		}
 		// An API capping size lower than documented: 10 a page.
 		a := b.adapterThrough(t, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
@@ -417,9 +418,9 @@ func TestFetchNewLeads(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.fake.SetClock(func() time.Time { return b.until.Add(time.Hour) })
-		var refs []sandbox.LeadRef
+		var refs []fake.LeadRef
 		for i := range 150 {
-			refs = append(refs, b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Duration(i) * 20 * time.Second)}))
+			refs = append(refs, b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Duration(i) * 20 * time.Second)}))
 		}
 		// Staff edit the first estimate while page 1 is being asked for: it
 		// leaves the window and every row after it moves up a page, so row
@@ -428,7 +429,7 @@ func TestFetchNewLeads(t *testing.T) {
 		var edited atomic.Bool
 		a := b.adapterThrough(t, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 			if r.URL.Path == "/api/v1/repair-orders" && r.URL.Query().Get("page") == "1" && edited.CompareAndSwap(false, true) {
-				if err := b.fake.Touch(testShop, sandbox.TekmetricRepairOrders, first); err != nil {
+				if err := b.fake.Touch(testShop, faketekmetric.RepairOrders, first); err != nil {
 					t.Error(err)
 				}
 			}
@@ -442,14 +443,14 @@ func TestFetchNewLeads(t *testing.T) {
 	t.Run("OnlyEstimatesAndCustomerBookings", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		estimate := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(1 * time.Minute), Concern: "Brakes squeal", Authorized: true})
-		b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(2 * time.Minute), StatusID: 2})
-		b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(3 * time.Minute), StatusID: 4})
-		b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(4 * time.Minute), DeletedAt: b.at(5 * time.Minute)})
-		web := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(6 * time.Minute), Concern: "Oil change"})
-		arrived := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(7 * time.Minute), LeadSource: "Google", Arrived: true, AppointmentStatus: "ARRIVED"})
-		b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(8 * time.Minute), NoLeadSource: true})
-		b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(9 * time.Minute), DeletedAt: b.at(10 * time.Minute)})
+		estimate := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(1 * time.Minute), Concern: "Brakes squeal", Authorized: true})
+		b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(2 * time.Minute), StatusID: 2})
+		b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(3 * time.Minute), StatusID: 4})
+		b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(4 * time.Minute), DeletedAt: b.at(5 * time.Minute)})
+		web := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(6 * time.Minute), Concern: "Oil change"})
+		arrived := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(7 * time.Minute), LeadSource: "Google", Arrived: true, AppointmentStatus: "ARRIVED"})
+		b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(8 * time.Minute), NoLeadSource: true})
+		b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(9 * time.Minute), DeletedAt: b.at(10 * time.Minute)})
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
@@ -473,14 +474,14 @@ func TestFetchNewLeads(t *testing.T) {
 	t.Run("ZonelessTimesAreReadInTheShopZone", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		appt := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(30 * time.Minute)})
-		planted := b.addRaw(t, sandbox.TekmetricAppointments,
+		appt := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(30 * time.Minute)})
+		planted := b.addRaw(t, faketekmetric.Appointments,
 			`{"id": 555, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "createdDate": null, "updatedDate": "2026-11-25T09:45:00"}`)
 		require.Equal(t, int64(555), planted)
 		// Offsets are taken as written, Java's "-0600" included.
-		b.addRaw(t, sandbox.TekmetricAppointments,
+		b.addRaw(t, faketekmetric.Appointments,
 			`{"id": 556, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "createdDate": "2026-11-25T09:50:00.000-0600", "updatedDate": "2026-11-25T09:50:00.000-0600"}`)
-		b.addRaw(t, sandbox.TekmetricAppointments,
+		b.addRaw(t, faketekmetric.Appointments,
 			`{"id": 557, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "updatedDate": "2026-11-25T15:55:00+00:00"}`)
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
@@ -501,10 +502,10 @@ func TestFetchNewLeads(t *testing.T) {
 	t.Run("WindowIsHalfOpen", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.since.Add(-time.Millisecond)})
-		first := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.since})
-		last := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.until.Add(-time.Millisecond)})
-		b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.until})
+		b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.since.Add(-time.Millisecond)})
+		first := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.since})
+		last := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.until.Add(-time.Millisecond)})
+		b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.until})
 		// The API's updatedDateEnd is inclusive, and the adapter asks in
 		// whole seconds: the API sends back more than the window.
 		var served atomic.Int64
@@ -538,12 +539,12 @@ func TestFetchNewLeads(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.fake.SetClock(func() time.Time { return b.at(30 * time.Minute) })
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
+		ref := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Empty(t, got)
 
-		require.NoError(t, b.fake.Touch(testShop, sandbox.TekmetricRepairOrders, numericID(t, ref.ID)))
+		require.NoError(t, b.fake.Touch(testShop, faketekmetric.RepairOrders, numericID(t, ref.ID)))
 		got, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Len(t, got, 1)
@@ -554,8 +555,8 @@ func TestFetchNewLeads(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		require.NoError(t, b.fake.AddShop(4, "UTC", testClient, testSecret))
-		mine := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Minute)})
-		theirs, err := b.fake.AddLead(4, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Minute)})
+		mine := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Minute)})
+		theirs, err := b.fake.AddLead(4, faketekmetric.LeadSpec{CreatedAt: b.at(time.Minute)})
 		require.NoError(t, err)
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
@@ -618,11 +619,11 @@ func TestInvalidRecords(t *testing.T) {
 		t.Run("FetchNewLeads"+name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			good := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(2 * time.Minute)})
+			good := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(2 * time.Minute)})
 			if tc.id == nil {
-				b.addRaw(t, sandbox.TekmetricRepairOrders, order(b, 0, map[string]any{"id": nil}))
+				b.addRaw(t, faketekmetric.RepairOrders, order(b, 0, map[string]any{"id": nil}))
 			} else {
-				b.addRaw(t, sandbox.TekmetricRepairOrders, order(b, tc.id, tc.change))
+				b.addRaw(t, faketekmetric.RepairOrders, order(b, tc.id, tc.change))
 			}
 			// One bad record must not hold up the window: the good lead
 			// comes back, and so does the bad one, carrying its problem.
@@ -649,7 +650,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("AppointmentWithoutCustomer", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, sandbox.TekmetricAppointments, `{"id": 81, "shopId": 3, "leadSource": "Website", "updatedDate": "2026-11-25T09:10:00"}`)
+		b.addRaw(t, faketekmetric.Appointments, `{"id": 81, "shopId": 3, "leadSource": "Website", "updatedDate": "2026-11-25T09:10:00"}`)
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Len(t, got, 1)
@@ -662,7 +663,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("MalformedButNotALeadIsSkipped", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, sandbox.TekmetricAppointments, `{"id": 82, "shopId": 3, "leadSource": null, "updatedDate": "2026-11-25T09:10:00"}`)
+		b.addRaw(t, faketekmetric.Appointments, `{"id": 82, "shopId": 3, "leadSource": null, "updatedDate": "2026-11-25T09:10:00"}`)
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Empty(t, got, "a staff-made appointment is no lead, however malformed")
@@ -670,7 +671,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("GetLeadUpdatedDateNotTime", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, sandbox.TekmetricRepairOrders, order(b, 71, map[string]any{"updatedDate": "last tuesday"}))
+		b.addRaw(t, faketekmetric.RepairOrders, order(b, 71, map[string]any{"updatedDate": "last tuesday"}))
 		_, err := b.adapter.GetLead(t.Context(), "repair-order:71")
 		requireInvalidRecord(t, err, "repair order 71", "updatedDate")
 		require.ErrorContains(t, err, `"last tuesday"`)
@@ -684,12 +685,12 @@ func TestGetLead(t *testing.T) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		order := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Minute)})
-		appt := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.at(2 * time.Minute)})
+		order := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Minute)})
+		appt := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(2 * time.Minute)})
 		polled, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Len(t, polled, 2)
-		for i, ref := range []sandbox.LeadRef{order, appt} {
+		for i, ref := range []fake.LeadRef{order, appt} {
 			got, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
 			require.NoError(t, err)
 			require.Equal(t, polled[i], got)
@@ -698,13 +699,13 @@ func TestGetLead(t *testing.T) {
 	t.Run("WorkStartedIsBooked", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{})
+		ref := b.addLead(t, faketekmetric.LeadSpec{})
 		require.NoError(t, b.fake.SetRepairOrderStatus(testShop, numericID(t, ref.ID), 2))
 		got, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
 		require.NoError(t, err)
 		require.True(t, got.Booked)
 
-		saved := b.addLead(t, sandbox.TekmetricLeadSpec{StatusID: 4})
+		saved := b.addLead(t, faketekmetric.LeadSpec{StatusID: 4})
 		got, err = b.adapter.GetLead(t.Context(), saved.ExternalID)
 		require.NoError(t, err)
 		require.False(t, got.Booked, "saved for later is not a yes")
@@ -712,8 +713,8 @@ func TestGetLead(t *testing.T) {
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		deleted := b.addLead(t, sandbox.TekmetricLeadSpec{DeletedAt: time.Now()})
-		deletedAppt := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, DeletedAt: time.Now()})
+		deleted := b.addLead(t, faketekmetric.LeadSpec{DeletedAt: time.Now()})
+		deletedAppt := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, DeletedAt: time.Now()})
 		for _, id := range []string{"repair-order:999999", "appointment:abc", "appointment:-4", "invoice:1", "repair-order:", "123", deleted.ExternalID, deletedAppt.ExternalID} {
 			_, err := b.adapter.GetLead(t.Context(), id)
 			require.ErrorIs(t, err, crm.ErrNotFound, id)
@@ -728,7 +729,7 @@ func TestGetCustomer(t *testing.T) {
 		t.Run("OKForMarketing="+strconv.FormatBool(ok), func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			ref := b.addLead(t, sandbox.TekmetricLeadSpec{FirstName: "Ann", LastName: "Lee", Phone: "555-201-3344", Email: "Ann@Example.com", OKForMarketing: new(ok)})
+			ref := b.addLead(t, faketekmetric.LeadSpec{FirstName: "Ann", LastName: "Lee", Phone: "555-201-3344", Email: "Ann@Example.com", OKForMarketing: new(ok)})
 			c, err := b.adapter.GetCustomer(t.Context(), ref.CustomerID)
 			require.NoError(t, err)
 			require.Equal(t, lead.Customer{
@@ -755,7 +756,7 @@ func TestGetCustomer(t *testing.T) {
 		b := setup(t)
 		// A business, with the written shapes: emails as an array, phones
 		// under "phones".
-		id := b.addRaw(t, sandbox.TekmetricCustomers, `{"id": 61, "shopId": 3, "firstName": "Acme", "lastName": "Fleet",
+		id := b.addRaw(t, faketekmetric.Customers, `{"id": 61, "shopId": 3, "firstName": "Acme", "lastName": "Fleet",
 			"contactFirstName": "Bo", "contactLastName": "Diaz", "customerType": {"id": 2, "code": "BUSINESS"},
 			"email": ["", "fleet@acme.test", "bo@acme.test"], "phones": [{"number": "555-201-0000", "type": "Work", "primary": false}]}`)
 		c, err := b.adapter.GetCustomer(t.Context(), strconv.FormatInt(id, 10))
@@ -772,17 +773,17 @@ func TestGetCustomer(t *testing.T) {
 	t.Run("Malformed", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, sandbox.TekmetricCustomers, `{"id": 62, "shopId": 3, "email": {"address": "x"}}`)
+		b.addRaw(t, faketekmetric.Customers, `{"id": 62, "shopId": 3, "email": {"address": "x"}}`)
 		_, err := b.adapter.GetCustomer(t.Context(), "62")
 		requireInvalidRecord(t, err, "customer 62", "email")
-		b.addRaw(t, sandbox.TekmetricCustomers, `{"id": 63, "shopId": 3, "phone": [{"number": 5552013344}]}`)
+		b.addRaw(t, faketekmetric.Customers, `{"id": 63, "shopId": 3, "phone": [{"number": 5552013344}]}`)
 		_, err = b.adapter.GetCustomer(t.Context(), "63")
 		requireInvalidRecord(t, err, "customer 63", "phone.number")
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, sandbox.TekmetricCustomers, `{"id": 64, "shopId": 3, "deletedDate": "2026-11-01T00:00:00Z"}`)
+		b.addRaw(t, faketekmetric.Customers, `{"id": 64, "shopId": 3, "deletedDate": "2026-11-01T00:00:00Z"}`)
 		for _, id := range []string{"999999", "nobody", "64"} {
 			_, err := b.adapter.GetCustomer(t.Context(), id)
 			require.ErrorIs(t, err, crm.ErrNotFound, id)
@@ -796,7 +797,7 @@ func TestGetVehicle(t *testing.T) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{Year: 2019, Make: "Honda", Model: "Civic", SubModel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"})
+		ref := b.addLead(t, faketekmetric.LeadSpec{Year: 2019, Make: "Honda", Model: "Civic", SubModel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"})
 		v, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
 		require.NoError(t, err)
 		require.Equal(t, lead.Vehicle{ExternalID: ref.VehicleID, Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"}, v)
@@ -805,7 +806,7 @@ func TestGetVehicle(t *testing.T) {
 	t.Run("YearAsString", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, sandbox.TekmetricVehicles, `{"id": 91, "year": "2012", "make": "Ford", "vin": null}`)
+		b.addRaw(t, faketekmetric.Vehicles, `{"id": 91, "year": "2012", "make": "Ford", "vin": null}`)
 		v, err := b.adapter.GetVehicle(t.Context(), "91")
 		require.NoError(t, err)
 		require.Equal(t, lead.Vehicle{ExternalID: "91", Year: 2012, Make: "Ford"}, v)
@@ -813,7 +814,7 @@ func TestGetVehicle(t *testing.T) {
 	t.Run("YearNotANumber", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, sandbox.TekmetricVehicles, `{"id": 92, "year": "unknown"}`)
+		b.addRaw(t, faketekmetric.Vehicles, `{"id": 92, "year": "unknown"}`)
 		_, err := b.adapter.GetVehicle(t.Context(), "92")
 		requireInvalidRecord(t, err, "vehicle 92", "year")
 	})
@@ -833,14 +834,14 @@ func TestCreateAppointment(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.fake.SetClock(func() time.Time { return b.at(10 * time.Minute) })
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.at(time.Minute)})
+		ref := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Minute)})
 		start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("EST", -5*3600))
 
 		id, err := b.adapter.CreateAppointment(t.Context(), crm.Appointment{
 			CustomerID: ref.CustomerID, VehicleID: ref.VehicleID, Title: "Brake inspection", Start: start, End: start.Add(time.Hour),
 		})
 		require.NoError(t, err)
-		raw, ok := b.fake.Record(testShop, sandbox.TekmetricAppointments, numericID(t, id))
+		raw, ok := b.fake.Record(testShop, faketekmetric.Appointments, numericID(t, id))
 		require.True(t, ok)
 		var got map[string]any
 		require.NoError(t, json.Unmarshal(raw, &got))
@@ -899,7 +900,7 @@ func TestErrors(t *testing.T) {
 	t.Run("RateLimitedWithEmptyBody", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, Count: 1})
 		_, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		var limited *crm.RateLimitedError
 		require.ErrorAs(t, err, &limited)
@@ -912,7 +913,7 @@ func TestErrors(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.fake.SetRateLimit(2)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{})
+		ref := b.addLead(t, faketekmetric.LeadSpec{})
 		for range 2 {
 			_, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
 			require.NoError(t, err)
@@ -925,7 +926,7 @@ func TestErrors(t *testing.T) {
 	t.Run("RetryAfterHonouredWhenSent", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
 		_, err := b.adapter.GetVehicle(t.Context(), "1")
 		var limited *crm.RateLimitedError
 		require.ErrorAs(t, err, &limited)
@@ -934,7 +935,7 @@ func TestErrors(t *testing.T) {
 	t.Run("TokenEndpointRateLimited", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, Paths: []string{"/oauth/token"}, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, Paths: []string{"/oauth/token"}, Count: 1})
 		_, err := b.adapter.GetVehicle(t.Context(), "1")
 		var limited *crm.RateLimitedError
 		require.ErrorAs(t, err, &limited)
@@ -944,8 +945,8 @@ func TestErrors(t *testing.T) {
 	t.Run("ServerError", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError, Paths: []string{"/api/v1/repair-orders"}, Count: 1})
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true, Paths: []string{"/api/v1/repair-orders"}, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Paths: []string{"/api/v1/repair-orders"}, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true, Paths: []string{"/api/v1/repair-orders"}, Count: 1})
 		var status *crm.StatusError
 		_, err := b.adapter.GetLead(t.Context(), "repair-order:1")
 		require.ErrorAs(t, err, &status)
@@ -963,7 +964,7 @@ func TestErrors(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		require.NoError(t, b.fake.AddShop(9, "UTC", "app-b", "secret-b"))
-		theirs, err := b.fake.AddLead(9, sandbox.TekmetricLeadSpec{})
+		theirs, err := b.fake.AddLead(9, faketekmetric.LeadSpec{})
 		require.NoError(t, err)
 		_, err = b.adapter.GetCustomer(t.Context(), theirs.CustomerID)
 		require.ErrorIs(t, err, crm.ErrUnauthorized)
@@ -972,7 +973,7 @@ func TestErrors(t *testing.T) {
 	t.Run("Timeout", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.AddFault(sandbox.Fault{Hang: 5 * time.Second, Paths: []string{"/api/v1/vehicles/"}, Count: 1})
+		b.fake.AddFault(fake.Fault{Hang: 5 * time.Second, Paths: []string{"/api/v1/vehicles/"}, Count: 1})
 		a := b.newAdapter(t, func(o *tekmetric.Opts) { o.Timeout = 200 * time.Millisecond })
 		_, err := a.GetVehicle(t.Context(), "1")
 		require.ErrorIs(t, err, context.DeadlineExceeded)
@@ -980,7 +981,7 @@ func TestErrors(t *testing.T) {
 	t.Run("CallerGivingUpLeavesTheTokenFetch", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.AddFault(sandbox.Fault{Latency: 300 * time.Millisecond, Paths: []string{"/oauth/token"}, Count: 1})
+		b.fake.AddFault(fake.Fault{Latency: 300 * time.Millisecond, Paths: []string{"/oauth/token"}, Count: 1})
 		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer cancel()
 		_, err := b.adapter.GetVehicle(ctx, "1")
@@ -997,11 +998,11 @@ func TestErrors(t *testing.T) {
 // ExampleClient_FetchNewLeads polls the Tekmetric fake for the estimates
 // and booking requests of one hour.
 func ExampleClient_FetchNewLeads() {
-	fake := sandbox.NewTekmetric()
+	fake := faketekmetric.New()
 	_ = fake.AddShop(3, "America/Chicago", "example-app", "example-secret")
 	since := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
-	_, _ = fake.AddLead(3, sandbox.TekmetricLeadSpec{Concern: "Brakes squeal when stopping", CreatedAt: since.Add(5 * time.Minute)})
-	_, _ = fake.AddLead(3, sandbox.TekmetricLeadSpec{Kind: "appointment", Concern: "Oil change", CreatedAt: since.Add(20 * time.Minute)})
+	_, _ = fake.AddLead(3, faketekmetric.LeadSpec{Concern: "Brakes squeal when stopping", CreatedAt: since.Add(5 * time.Minute)})
+	_, _ = fake.AddLead(3, faketekmetric.LeadSpec{Kind: "appointment", Concern: "Oil change", CreatedAt: since.Add(20 * time.Minute)})
 	server := httptest.NewServer(fake)
 	defer server.Close()
 
@@ -1035,8 +1036,8 @@ func TestBadTextInRecords(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	a := b.newAdapter(t, nil)
-	ref := b.addLead(t, sandbox.TekmetricLeadSpec{FirstName: "Lei\x00la", Concern: "Grinding " + sandbox.InvalidUTF8 + " noise",
-		Model: "CX-5\x00", Make: "Mazda", Phone: "555-201-3344", Email: "leila" + sandbox.InvalidUTF8 + "@example.com"})
+	ref := b.addLead(t, faketekmetric.LeadSpec{FirstName: "Lei\x00la", Concern: "Grinding " + fake.InvalidUTF8 + " noise",
+		Model: "CX-5\x00", Make: "Mazda", Phone: "555-201-3344", Email: "leila" + fake.InvalidUTF8 + "@example.com"})
 
 	in, err := a.GetLead(ctx, ref.ExternalID)
 	require.NoError(t, err)

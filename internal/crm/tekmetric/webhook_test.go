@@ -13,7 +13,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/tekmetric"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 )
 
 // webhookRequest is a Tekmetric webhook of a tenant in zone (its URL token
@@ -85,7 +85,7 @@ func TestParseWebhookEndToEnd(t *testing.T) {
 		got <- e
 	}))
 	t.Cleanup(srv.Close)
-	require.NoError(t, sandbox.PostTekmetricWebhook(context.Background(), srv.Client(), srv.URL+"/webhooks/tekmetric/t1/tok_secret", "Appointment Created", map[string]any{"id": 77}))
+	require.NoError(t, faketekmetric.PostWebhook(context.Background(), srv.Client(), srv.URL+"/webhooks/tekmetric/t1/tok_secret", "Appointment Created", map[string]any{"id": 77}))
 	require.Equal(t, crm.WebhookEvent{ExternalID: "appointment:77"}, <-got)
 }
 
@@ -170,7 +170,7 @@ func TestParseWebhookMatchesGetLead(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b.addRaw(t, sandbox.TekmetricAppointments, tt.record)
+			b.addRaw(t, faketekmetric.Appointments, tt.record)
 			e, err := tekmetric.ParseWebhook(webhookRequest(testTimeZone, `{"event":"`+tt.event+`","data":`+tt.record+`}`))
 			require.NoError(t, err)
 			in, err := b.adapter.GetLead(t.Context(), e.ExternalID)

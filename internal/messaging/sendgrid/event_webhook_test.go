@@ -17,7 +17,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 )
 
 // sendgrid-go's helpers/eventwebhook/eventwebhook_test.go vector: a
@@ -51,7 +51,7 @@ func sdkPayload(t *testing.T) []byte {
 func signedEvents(t *testing.T, body []byte, now time.Time) http.Header {
 	t.Helper()
 	ts := strconv.FormatInt(now.Unix(), 10)
-	sig, err := sandbox.SignSendGridEvents(body, ts)
+	sig, err := fakesendgrid.SignEvents(body, ts)
 	require.NoError(t, err)
 	return eventHeader(sig, ts)
 }
@@ -116,13 +116,13 @@ func TestEventWebhookSDKVector(t *testing.T) {
 
 func TestEventWebhookSandboxSigned(t *testing.T) {
 	t.Parallel()
-	w, err := sendgrid.NewEventWebhook(sandbox.SendGridWebhookPublicKey)
+	w, err := sendgrid.NewEventWebhook(fakesendgrid.WebhookPublicKey)
 	require.NoError(t, err)
 	now := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	body := []byte(`[{"event":"delivered","timestamp":1741100400,"email":"a@example.com","sg_message_id":"abc.filter0001",` +
 		`"tenant_id":"0b5a2f3e-1c1d-4d6a-9f61-0a4f1f0b9c11","message_id":"6c1f0d52-2d4b-4c52-9d0a-3f1b2a9e7c10"}]`)
-	sig, err := sandbox.SignSendGridEvents(body, ts)
+	sig, err := fakesendgrid.SignEvents(body, ts)
 	require.NoError(t, err)
 
 	key, events, err := w.ParseEvents(eventHeader(sig, ts), body, now)
@@ -138,7 +138,7 @@ func TestEventWebhookSandboxSigned(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, key, again)
 		ts2 := strconv.FormatInt(now.Unix()+1, 10)
-		sig2, err := sandbox.SignSendGridEvents(body, ts2)
+		sig2, err := fakesendgrid.SignEvents(body, ts2)
 		require.NoError(t, err)
 		other, _, err := w.ParseEvents(eventHeader(sig2, ts2), body, now)
 		require.NoError(t, err)
@@ -175,7 +175,7 @@ func TestEventWebhookSandboxSigned(t *testing.T) {
 	t.Run("SignedButMalformed", func(t *testing.T) {
 		t.Parallel()
 		bad := []byte(`[{"event":"delivered","timestamp":1,"tenant_id":"x","message_id":"6c1f0d52-2d4b-4c52-9d0a-3f1b2a9e7c10"}]`)
-		sig, err := sandbox.SignSendGridEvents(bad, ts)
+		sig, err := fakesendgrid.SignEvents(bad, ts)
 		require.NoError(t, err)
 		_, _, err = w.ParseEvents(eventHeader(sig, ts), bad, now)
 		require.ErrorContains(t, err, "field tenant_id")
@@ -190,7 +190,7 @@ func TestNewEventWebhook(t *testing.T) {
 	der, err := x509.MarshalPKIXPublicKey(&p384.PublicKey)
 	require.NoError(t, err)
 
-	_, err = sendgrid.NewEventWebhook(" " + sandbox.SendGridWebhookPublicKey + "\n")
+	_, err = sendgrid.NewEventWebhook(" " + fakesendgrid.WebhookPublicKey + "\n")
 	require.NoError(t, err, "a key read from a file keeps its newline")
 	for key, want := range map[string]string{
 		"not base64!": "must be base64",

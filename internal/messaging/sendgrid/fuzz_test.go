@@ -12,7 +12,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 )
 
 func FuzzParseEvents(f *testing.F) {
@@ -54,14 +54,14 @@ func FuzzParseEvents(f *testing.F) {
 }
 
 func FuzzEventWebhook(f *testing.F) {
-	w, err := sendgrid.NewEventWebhook(sandbox.SendGridWebhookPublicKey)
+	w, err := sendgrid.NewEventWebhook(fakesendgrid.WebhookPublicKey)
 	if err != nil {
 		f.Fatal(err)
 	}
 	now := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	body := []byte(`[{"event":"delivered","timestamp":1741100400}]`)
-	sig, err := sandbox.SignSendGridEvents(body, ts)
+	sig, err := fakesendgrid.SignEvents(body, ts)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func FuzzEventWebhook(f *testing.F) {
 		// verifies; a changed body does not.
 		at := now.Add(time.Duration(offset%int64(sendgrid.MaxEventAge/time.Second)) * time.Second)
 		ts := strconv.FormatInt(at.Unix(), 10)
-		sig, err := sandbox.SignSendGridEvents(body, ts)
+		sig, err := fakesendgrid.SignEvents(body, ts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,13 +16,14 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 )
 
 const apiKey = "SG.fake-key.0123456789abcdef"
 
 type testBundle struct {
-	fake   *sandbox.SendGrid
+	fake   *fakesendgrid.API
 	server *httptest.Server
 	sender *sendgrid.Sender
 }
@@ -31,13 +32,13 @@ type testBundle struct {
 // also proves that BaseURL's path prefix is kept.
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	fake := sandbox.NewSendGrid(apiKey)
+	fake := fakesendgrid.New(apiKey)
 	return setupWith(t, fake, http.StripPrefix("/sendgrid", fake), sendgrid.SenderOpts{})
 }
 
 // setupWith serves h at /sendgrid/ and builds a sender against it; opts's
 // key and BaseURL default to the fake's.
-func setupWith(t *testing.T, fake *sandbox.SendGrid, h http.Handler, opts sendgrid.SenderOpts) *testBundle {
+func setupWith(t *testing.T, fake *fakesendgrid.API, h http.Handler, opts sendgrid.SenderOpts) *testBundle {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/sendgrid/", h)
@@ -116,7 +117,7 @@ func TestSendEmail(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, id)
 
-	require.Equal(t, []sandbox.SendGridEmail{{
+	require.Equal(t, []fakesendgrid.Email{{
 		MessageID:  id,
 		From:       m.From,
 		FromName:   m.FromName,
@@ -145,7 +146,7 @@ func TestSendEmail_TextOnly(t *testing.T) {
 
 func TestSendEmail_SandboxMode(t *testing.T) {
 	t.Parallel()
-	fake := sandbox.NewSendGrid(apiKey)
+	fake := fakesendgrid.New(apiKey)
 	b := setupWith(t, fake, http.StripPrefix("/sendgrid", fake), sendgrid.SenderOpts{SandboxMode: true})
 
 	id, err := b.sender.SendEmail(context.Background(), email("ana@example.com"))
@@ -163,16 +164,16 @@ func TestSendEmail_Classification(t *testing.T) {
 	tests := []struct {
 		name     string
 		to       string
-		fault    *sandbox.Fault
+		fault    *fake.Fault
 		class    messaging.Class
 		code     int
 		contains string
 	}{
 		{name: "InvalidRecipient", to: "ana@", class: messaging.ClassPermanent, code: 400, contains: "personalizations.0.to.0.email: Does not contain a valid address."},
-		{name: "Forbidden", to: "ana@example.com", fault: &sandbox.Fault{Status: 403}, class: messaging.ClassRetry, code: 403, contains: "forbidden"},
-		{name: "ServerError", to: "ana@example.com", fault: &sandbox.Fault{Status: 500}, class: messaging.ClassAmbiguous, code: 500, contains: "internal error"},
-		{name: "UnavailableEmptyBody", to: "ana@example.com", fault: &sandbox.Fault{Status: 503, EmptyBody: true}, class: messaging.ClassAmbiguous, code: 503, contains: "HTTP 503"},
-		{name: "RateLimitedEmptyBody", to: "ana@example.com", fault: &sandbox.Fault{Status: 429, EmptyBody: true}, class: messaging.ClassRetry, code: 429, contains: "HTTP 429"},
+		{name: "Forbidden", to: "ana@example.com", fault: &fake.Fault{Status: 403}, class: messaging.ClassRetry, code: 403, contains: "forbidden"},
+		{name: "ServerError", to: "ana@example.com", fault: &fake.Fault{Status: 500}, class: messaging.ClassAmbiguous, code: 500, contains: "internal error"},
+		{name: "UnavailableEmptyBody", to: "ana@example.com", fault: &fake.Fault{Status: 503, EmptyBody: true}, class: messaging.ClassAmbiguous, code: 503, contains: "HTTP 503"},
+		{name: "RateLimitedEmptyBody", to: "ana@example.com", fault: &fake.Fault{Status: 429, EmptyBody: true}, class: messaging.ClassRetry, code: 429, contains: "HTTP 429"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,7 +197,7 @@ func TestSendEmail_Classification(t *testing.T) {
 func TestSendEmail_RateLimitedUntilReset(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second})
+	b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second})
 
 	_, err := b.sender.SendEmail(context.Background(), email("ana@example.com"))
 	se := requireSendError(t, err, messaging.ClassRetry, 429)
@@ -208,7 +209,7 @@ func TestSendEmail_RateLimitedUntilReset(t *testing.T) {
 
 func TestSendEmail_BadKey(t *testing.T) {
 	t.Parallel()
-	fake := sandbox.NewSendGrid(apiKey)
+	fake := fakesendgrid.New(apiKey)
 	b := setupWith(t, fake, http.StripPrefix("/sendgrid", fake), sendgrid.SenderOpts{APIKey: "SG.wrong-key"})
 
 	_, err := b.sender.SendEmail(context.Background(), email("ana@example.com"))
@@ -250,7 +251,7 @@ func TestSendEmail_TimeoutAfterSending(t *testing.T) {
 	t.Run("SenderTimeout", func(t *testing.T) {
 		t.Parallel()
 		release := make(chan struct{})
-		b := setupWith(t, sandbox.NewSendGrid(apiKey), stall(release), sendgrid.SenderOpts{Timeout: 150 * time.Millisecond})
+		b := setupWith(t, fakesendgrid.New(apiKey), stall(release), sendgrid.SenderOpts{Timeout: 150 * time.Millisecond})
 		t.Cleanup(func() { close(release) }) // runs before the server closes
 
 		_, err := b.sender.SendEmail(context.Background(), email("ana@example.com"))
@@ -260,7 +261,7 @@ func TestSendEmail_TimeoutAfterSending(t *testing.T) {
 	t.Run("ContextDeadline", func(t *testing.T) {
 		t.Parallel()
 		release := make(chan struct{})
-		b := setupWith(t, sandbox.NewSendGrid(apiKey), stall(release), sendgrid.SenderOpts{})
+		b := setupWith(t, fakesendgrid.New(apiKey), stall(release), sendgrid.SenderOpts{})
 		t.Cleanup(func() { close(release) })
 
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
@@ -301,7 +302,7 @@ func TestSendEmail_Concurrent(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...))
 
-	byID := make(map[string]sandbox.SendGridEmail, n)
+	byID := make(map[string]fakesendgrid.Email, n)
 	for _, e := range b.fake.Emails() {
 		byID[e.MessageID] = e
 	}

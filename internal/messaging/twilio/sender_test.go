@@ -16,7 +16,8 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 const (
@@ -26,7 +27,7 @@ const (
 )
 
 type testBundle struct {
-	fake   *sandbox.Twilio
+	fake   *faketwilio.API
 	server *httptest.Server
 	sender *twilio.Sender
 }
@@ -35,13 +36,13 @@ type testBundle struct {
 // also proves that BaseURL's path prefix is kept.
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	fake := sandbox.NewTwilio(accountSID, authToken)
+	fake := faketwilio.New(accountSID, authToken)
 	return setupWith(t, fake, http.StripPrefix("/twilio", fake), twilio.SenderOpts{})
 }
 
 // setupWith serves h at /twilio/ and builds a sender against it; opts's
 // credentials and BaseURL default to the fake's.
-func setupWith(t *testing.T, fake *sandbox.Twilio, h http.Handler, opts twilio.SenderOpts) *testBundle {
+func setupWith(t *testing.T, fake *faketwilio.API, h http.Handler, opts twilio.SenderOpts) *testBundle {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/twilio/", h)
@@ -158,7 +159,7 @@ func TestSendSMS_Classification(t *testing.T) {
 		name       string
 		sms        messaging.SMS
 		optOut     bool
-		fault      *sandbox.Fault
+		fault      *fake.Fault
 		class      messaging.Class
 		code       int
 		retryAfter time.Duration
@@ -167,14 +168,14 @@ func TestSendSMS_Classification(t *testing.T) {
 		{name: "InvalidNumber", sms: text("555-0100", "x"), class: messaging.ClassPermanent, code: 21211},
 		{name: "MissingBody", sms: text("+15551230001", ""), class: messaging.ClassPermanent, code: 21602},
 		{name: "NoSender", sms: messaging.SMS{To: "+15551230001", Body: "x"}, class: messaging.ClassPermanent, code: 21603},
-		{name: "NotMobile", sms: text("+15551230001", "x"), fault: &sandbox.Fault{Status: 400, Code: 21614}, class: messaging.ClassPermanent, code: 21614},
-		{name: "UnknownClientErrorCode", sms: text("+15551230001", "x"), fault: &sandbox.Fault{Status: 400, Code: 21999}, class: messaging.ClassPermanent, code: 21999},
-		{name: "RateLimitedWithRetryAfter", sms: text("+15551230001", "x"), fault: &sandbox.Fault{Status: 429, RetryAfter: 7 * time.Second}, class: messaging.ClassRetry, code: 20429, retryAfter: 7 * time.Second},
-		{name: "RateLimitedWithoutRetryAfter", sms: text("+15551230001", "x"), fault: &sandbox.Fault{Status: 429}, class: messaging.ClassRetry, code: 20429},
-		{name: "RateLimitedEmptyBody", sms: text("+15551230001", "x"), fault: &sandbox.Fault{Status: 429, EmptyBody: true, RetryAfter: 3 * time.Second}, class: messaging.ClassRetry, code: 429, retryAfter: 3 * time.Second},
-		{name: "ServerErrorJSON", sms: text("+15551230001", "x"), fault: &sandbox.Fault{Status: 500}, class: messaging.ClassAmbiguous, code: 20500},
-		{name: "UnavailableEmptyBody", sms: text("+15551230001", "x"), fault: &sandbox.Fault{Status: 503, EmptyBody: true}, class: messaging.ClassAmbiguous, code: 503},
-		{name: "BadGatewayEmptyBody", sms: text("+15551230001", "x"), fault: &sandbox.Fault{Status: 502, EmptyBody: true}, class: messaging.ClassAmbiguous, code: 502},
+		{name: "NotMobile", sms: text("+15551230001", "x"), fault: &fake.Fault{Status: 400, Code: 21614}, class: messaging.ClassPermanent, code: 21614},
+		{name: "UnknownClientErrorCode", sms: text("+15551230001", "x"), fault: &fake.Fault{Status: 400, Code: 21999}, class: messaging.ClassPermanent, code: 21999},
+		{name: "RateLimitedWithRetryAfter", sms: text("+15551230001", "x"), fault: &fake.Fault{Status: 429, RetryAfter: 7 * time.Second}, class: messaging.ClassRetry, code: 20429, retryAfter: 7 * time.Second},
+		{name: "RateLimitedWithoutRetryAfter", sms: text("+15551230001", "x"), fault: &fake.Fault{Status: 429}, class: messaging.ClassRetry, code: 20429},
+		{name: "RateLimitedEmptyBody", sms: text("+15551230001", "x"), fault: &fake.Fault{Status: 429, EmptyBody: true, RetryAfter: 3 * time.Second}, class: messaging.ClassRetry, code: 429, retryAfter: 3 * time.Second},
+		{name: "ServerErrorJSON", sms: text("+15551230001", "x"), fault: &fake.Fault{Status: 500}, class: messaging.ClassAmbiguous, code: 20500},
+		{name: "UnavailableEmptyBody", sms: text("+15551230001", "x"), fault: &fake.Fault{Status: 503, EmptyBody: true}, class: messaging.ClassAmbiguous, code: 503},
+		{name: "BadGatewayEmptyBody", sms: text("+15551230001", "x"), fault: &fake.Fault{Status: 502, EmptyBody: true}, class: messaging.ClassAmbiguous, code: 502},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,7 +201,7 @@ func TestSendSMS_Classification(t *testing.T) {
 
 func TestSendSMS_BadCredentials(t *testing.T) {
 	t.Parallel()
-	fake := sandbox.NewTwilio(accountSID, authToken)
+	fake := faketwilio.New(accountSID, authToken)
 	b := setupWith(t, fake, http.StripPrefix("/twilio", fake), twilio.SenderOpts{AuthToken: "wrongtoken42"})
 
 	_, err := b.sender.SendSMS(context.Background(), text("+15551230001", "x"))
@@ -256,7 +257,7 @@ func TestSendSMS_TimeoutAfterSending(t *testing.T) {
 	t.Run("SenderTimeout", func(t *testing.T) {
 		t.Parallel()
 		release := make(chan struct{})
-		fake := sandbox.NewTwilio(accountSID, authToken)
+		fake := faketwilio.New(accountSID, authToken)
 		b := setupWith(t, fake, stall(release), twilio.SenderOpts{Timeout: 150 * time.Millisecond})
 		t.Cleanup(func() { close(release) }) // runs before the server closes
 
@@ -270,7 +271,7 @@ func TestSendSMS_TimeoutAfterSending(t *testing.T) {
 	t.Run("ContextDeadline", func(t *testing.T) {
 		t.Parallel()
 		release := make(chan struct{})
-		fake := sandbox.NewTwilio(accountSID, authToken)
+		fake := faketwilio.New(accountSID, authToken)
 		b := setupWith(t, fake, stall(release), twilio.SenderOpts{})
 		t.Cleanup(func() { close(release) }) // runs before the server closes
 
@@ -287,7 +288,7 @@ func TestSendSMS_TimeoutAfterSending(t *testing.T) {
 // not send it again.
 func TestSendSMS_AmbiguousThenReconciled(t *testing.T) {
 	t.Parallel()
-	fake := sandbox.NewTwilio(accountSID, authToken)
+	fake := faketwilio.New(accountSID, authToken)
 	api := http.StripPrefix("/twilio", fake)
 	var once sync.Once
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -395,7 +396,7 @@ func TestFindSMS(t *testing.T) {
 	t.Run("ProviderError", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError})
+		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError})
 
 		sids, err := b.sender.FindSMS(context.Background(), text("+15551230001", "x"), time.Now())
 		require.Error(t, err)
@@ -423,7 +424,7 @@ func TestSendSMS_Concurrent(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...))
 
-	bySid := make(map[string]sandbox.TwilioMessage, n)
+	bySid := make(map[string]faketwilio.Message, n)
 	for _, m := range b.fake.Messages() {
 		bySid[m.Sid] = m
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 // storable reports whether s can be stored and shown as it is: valid
@@ -29,7 +29,7 @@ func signedBody(token, raw string) (h http.Header, form url.Values, ok bool) {
 		return nil, nil, false
 	}
 	h = http.Header{}
-	h.Set(twilio.SignatureHeader, sandbox.TwilioSignature(token, twilioFuzzURL, form))
+	h.Set(twilio.SignatureHeader, faketwilio.Signature(token, twilioFuzzURL, form))
 	return h, form, true
 }
 
@@ -87,7 +87,7 @@ func FuzzParseInbound(f *testing.F) {
 
 		// Any change to a value, or another token, does not verify.
 		other := http.Header{}
-		other.Set(twilio.SignatureHeader, sandbox.TwilioSignature("other-token", twilioFuzzURL, form))
+		other.Set(twilio.SignatureHeader, faketwilio.Signature("other-token", twilioFuzzURL, form))
 		if _, err := w.ParseInbound(twilioFuzzURL, other, []byte(raw)); !errors.Is(err, messaging.ErrWebhookUnverified) {
 			t.Fatalf("signature verifies with another token")
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 const testTwilioToken = "twilio-auth-token-0123456789abcdef"
@@ -143,7 +143,7 @@ func TestValidSignature(t *testing.T) {
 		"MessageSid": {"SM0123456789abcdef0123456789abcdef"}, "AccountSid": {"AC0123"},
 		"From": {"+15555550100"}, "To": {"+15555550199"}, "Body": {"Yes, Tuesday at 9"}, "NumMedia": {"0"},
 	}
-	sig := sandbox.TwilioSignature(testTwilioToken, publicURL, form)
+	sig := faketwilio.Signature(testTwilioToken, publicURL, form)
 
 	t.Run("DocumentedAlgorithm", func(t *testing.T) {
 		t.Parallel()
@@ -163,7 +163,7 @@ func TestValidSignature(t *testing.T) {
 		t.Parallel()
 		f := cloneForm(form)
 		f["MediaUrl0"] = []string{"https://b.example/2", "https://a.example/1"}
-		require.True(t, twilio.ValidSignature(testTwilioToken, publicURL, f, sandbox.TwilioSignature(testTwilioToken, publicURL, f)))
+		require.True(t, twilio.ValidSignature(testTwilioToken, publicURL, f, faketwilio.Signature(testTwilioToken, publicURL, f)))
 	})
 
 	t.Run("PortAddedOrRemoved", func(t *testing.T) {
@@ -214,6 +214,6 @@ func TestValidSignature(t *testing.T) {
 	t.Run("EmptyTokenNeverVerifies", func(t *testing.T) {
 		t.Parallel()
 		// An HMAC with an empty key is one anyone can compute.
-		require.False(t, twilio.ValidSignature("", publicURL, form, sandbox.TwilioSignature("", publicURL, form)))
+		require.False(t, twilio.ValidSignature("", publicURL, form, faketwilio.Signature("", publicURL, form)))
 	})
 }

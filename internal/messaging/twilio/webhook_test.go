@@ -13,7 +13,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 const testPublicURL = "https://hooks.example.com/webhooks/twilio/t1/sms?v=2"
@@ -22,7 +22,7 @@ const testPublicURL = "https://hooks.example.com/webhooks/twilio/t1/sms?v=2"
 // testPublicURL.
 func signedForm(form url.Values) (http.Header, []byte) {
 	h := http.Header{}
-	h.Set(twilio.SignatureHeader, sandbox.TwilioSignature(testTwilioToken, testPublicURL, form))
+	h.Set(twilio.SignatureHeader, faketwilio.Signature(testTwilioToken, testPublicURL, form))
 	return h, []byte(form.Encode())
 }
 
@@ -138,7 +138,7 @@ func TestParseUnverified(t *testing.T) {
 	t.Run("EmptyToken", func(t *testing.T) {
 		t.Parallel()
 		h := http.Header{}
-		h.Set(twilio.SignatureHeader, sandbox.TwilioSignature("", testPublicURL, form))
+		h.Set(twilio.SignatureHeader, faketwilio.Signature("", testPublicURL, form))
 		_, err := twilio.NewWebhooks("").ParseStatus(testPublicURL, h, []byte(form.Encode()))
 		require.ErrorIs(t, err, messaging.ErrWebhookUnverified)
 	})
@@ -171,12 +171,12 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	publicBase = srv.URL
 	ctx := context.Background()
 
-	sid, err := sandbox.PostTwilioInbound(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/sms?v=2", testTwilioToken, "+15555550100", "+15555550199", "Stop")
+	sid, err := faketwilio.PostInbound(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/sms?v=2", testTwilioToken, "+15555550100", "+15555550199", "Stop")
 	require.NoError(t, err)
-	require.Equal(t, messaging.InboundText{ProviderID: sid, AccountID: sandbox.DefaultTwilioAccountSID, From: "+15555550100", To: "+15555550199", Body: "Stop", OptOutType: "STOP"}, <-got)
-	_, err = sandbox.PostTwilioInbound(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/sms", "wrong-token", "+15555550100", "+15555550199", "hi")
+	require.Equal(t, messaging.InboundText{ProviderID: sid, AccountID: faketwilio.DefaultAccountSID, From: "+15555550100", To: "+15555550199", Body: "Stop", OptOutType: "STOP"}, <-got)
+	_, err = faketwilio.PostInbound(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/sms", "wrong-token", "+15555550100", "+15555550199", "hi")
 	require.ErrorContains(t, err, "401")
 
-	require.NoError(t, sandbox.PostTwilioStatus(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/status", testTwilioToken, sid, "undelivered", 30007))
-	require.Equal(t, messaging.SMSStatus{ProviderID: sid, AccountID: sandbox.DefaultTwilioAccountSID, Status: "undelivered", ErrorCode: 30007}, <-got)
+	require.NoError(t, faketwilio.PostStatus(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/status", testTwilioToken, sid, "undelivered", 30007))
+	require.Equal(t, messaging.SMSStatus{ProviderID: sid, AccountID: faketwilio.DefaultAccountSID, Status: "undelivered", ErrorCode: 30007}, <-got)
 }

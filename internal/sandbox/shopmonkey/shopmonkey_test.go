@@ -1,4 +1,4 @@
-package sandbox_test
+package fakeshopmonkey_test
 
 import (
 	"encoding/json"
@@ -11,19 +11,20 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake/faketest"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
 // shopMonkeyBundle is what every ShopMonkey fake test gets. (Named for the
 // fake because the Twilio and SendGrid tests share this package.)
 type shopMonkeyBundle struct {
-	fake   *sandbox.ShopMonkey
+	fake   *fakeshopmonkey.API
 	server *httptest.Server
 	key    string
 	loc    string
@@ -32,7 +33,7 @@ type shopMonkeyBundle struct {
 
 func setupShopMonkey(t *testing.T) *shopMonkeyBundle {
 	t.Helper()
-	fake := sandbox.NewShopMonkey()
+	fake := fakeshopmonkey.New()
 	fake.AddLocation("key-a", "loc-a")
 	server := httptest.NewServer(fake)
 	t.Cleanup(server.Close)
@@ -56,13 +57,7 @@ type smAnswer struct {
 
 func (a smAnswer) rows(t *testing.T) []map[string]any {
 	t.Helper()
-	list, ok := a.body["data"].([]any)
-	require.True(t, ok, "data is not a list: %s", a.raw)
-	out := make([]map[string]any, 0, len(list))
-	for _, r := range list {
-		out = append(out, r.(map[string]any))
-	}
-	return out
+	return faketest.Objects(t, a.body, "data")
 }
 
 func (a smAnswer) ids(t *testing.T) []string {
@@ -83,15 +78,7 @@ func (a smAnswer) meta(t *testing.T) (hasMore bool, total int) {
 
 func (b *shopMonkeyBundle) do(t *testing.T, method, key, path string, query url.Values, body string) smAnswer {
 	t.Helper()
-	u := b.server.URL + path
-	if query != nil {
-		u += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, u, strings.NewReader(body))
-	require.NoError(t, err)
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
+	req := faketest.BearerRequest(t, method, b.server.URL+path, query, body, key)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -109,7 +96,7 @@ func (b *shopMonkeyBundle) get(t *testing.T, path string, query url.Values) smAn
 	return b.do(t, http.MethodGet, b.key, path, query, "")
 }
 
-func (b *shopMonkeyBundle) addLead(t *testing.T, spec sandbox.LeadSpec) sandbox.LeadRef {
+func (b *shopMonkeyBundle) addLead(t *testing.T, spec fakeshopmonkey.LeadSpec) fake.LeadRef {
 	t.Helper()
 	ref, err := b.fake.AddLead(b.loc, spec)
 	require.NoError(t, err)
@@ -161,7 +148,7 @@ func TestShopMonkeyListEnvelope(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
 		for range 150 {
-			b.addLead(t, sandbox.LeadSpec{})
+			b.addLead(t, fakeshopmonkey.LeadSpec{})
 		}
 		a := b.get(t, "/v3/order", url.Values{"limit": {"500"}})
 		require.Equal(t, http.StatusOK, a.status)
@@ -205,7 +192,7 @@ func TestShopMonkeyWhere(t *testing.T) {
 		at := map[string]time.Time{}
 		for h := -2; h <= 2; h++ {
 			ts := b.base.Add(time.Duration(h) * time.Hour)
-			ref := b.addLead(t, sandbox.LeadSpec{CreatedAt: ts})
+			ref := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: ts})
 			at[ref.ID] = ts
 		}
 		return at
@@ -244,11 +231,11 @@ func TestShopMonkeyWhere(t *testing.T) {
 	t.Run("EqualityAndIn", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		b.addLead(t, sandbox.LeadSpec{})
-		b.addLead(t, sandbox.LeadSpec{Status: "Invoice"})
-		b.addLead(t, sandbox.LeadSpec{Kind: "appointment", AttributionSource: "WorkRequestForm"})
-		b.addLead(t, sandbox.LeadSpec{Kind: "appointment", AttributionSource: "AppointmentScheduler"})
-		b.addLead(t, sandbox.LeadSpec{Kind: "appointment", AttributionSource: "Manual"})
+		b.addLead(t, fakeshopmonkey.LeadSpec{})
+		b.addLead(t, fakeshopmonkey.LeadSpec{Status: "Invoice"})
+		b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", AttributionSource: "WorkRequestForm"})
+		b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", AttributionSource: "AppointmentScheduler"})
+		b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", AttributionSource: "Manual"})
 
 		a := b.get(t, "/v3/order", where(map[string]any{"status": "Estimate"}))
 		require.Len(t, a.rows(t), 1)
@@ -275,7 +262,7 @@ func TestShopMonkeyOrderBy(t *testing.T) {
 		t.Helper()
 		var ids []string
 		for i := range 20 {
-			ids = append(ids, b.addLead(t, sandbox.LeadSpec{CreatedAt: b.base.Add(time.Duration(i) * time.Minute)}).ID)
+			ids = append(ids, b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.base.Add(time.Duration(i) * time.Minute)}).ID)
 		}
 		return ids
 	}
@@ -328,7 +315,7 @@ func TestShopMonkeyUnstableSkip(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
 		for range 250 {
-			b.addLead(t, sandbox.LeadSpec{})
+			b.addLead(t, fakeshopmonkey.LeadSpec{})
 		}
 		distinct, rows := pageThrough(t, b)
 		require.Equal(t, 250, distinct)
@@ -338,7 +325,7 @@ func TestShopMonkeyUnstableSkip(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
 		for range 250 {
-			b.addLead(t, sandbox.LeadSpec{})
+			b.addLead(t, fakeshopmonkey.LeadSpec{})
 		}
 		b.fake.SetUnstableSkip(true)
 		broken := 0
@@ -356,8 +343,8 @@ func TestShopMonkeyLocationIsolation(t *testing.T) {
 	t.Parallel()
 	b := setupShopMonkey(t)
 	b.fake.AddLocation("key-b", "loc-b")
-	mine := b.addLead(t, sandbox.LeadSpec{})
-	theirs, err := b.fake.AddLead("loc-b", sandbox.LeadSpec{})
+	mine := b.addLead(t, fakeshopmonkey.LeadSpec{})
+	theirs, err := b.fake.AddLead("loc-b", fakeshopmonkey.LeadSpec{})
 	require.NoError(t, err)
 
 	require.Equal(t, []string{mine.ID}, b.get(t, "/v3/order", nil).ids(t))
@@ -366,8 +353,8 @@ func TestShopMonkeyLocationIsolation(t *testing.T) {
 	}
 	other := b.do(t, http.MethodGet, "key-b", "/v3/order/"+theirs.ID, nil, "")
 	require.Equal(t, http.StatusOK, other.status)
-	require.Equal(t, []sandbox.LeadRef{theirs}, b.fake.Leads("loc-b"))
-	require.Equal(t, sandbox.ShopMonkeyCounts{Orders: 1, Customers: 1, Vehicles: 1}, b.fake.Counts("loc-a"))
+	require.Equal(t, []fake.LeadRef{theirs}, b.fake.Leads("loc-b"))
+	require.Equal(t, fakeshopmonkey.Counts{Orders: 1, Customers: 1, Vehicles: 1}, b.fake.Counts("loc-a"))
 }
 
 func TestShopMonkeyRecords(t *testing.T) {
@@ -376,7 +363,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 	t.Run("Order", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		ref := b.addLead(t, sandbox.LeadSpec{FirstName: "Ann", LastName: "Lee", Year: 2019, Make: "Honda", Model: "Civic", Complaint: "Brakes", CreatedAt: b.base})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{FirstName: "Ann", LastName: "Lee", Year: 2019, Make: "Honda", Model: "Civic", Complaint: "Brakes", CreatedAt: b.base})
 		require.Equal(t, "order:"+ref.ID, ref.ExternalID)
 		a := b.get(t, "/v3/order/"+ref.ID, nil)
 		require.Equal(t, http.StatusOK, a.status)
@@ -398,7 +385,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 	t.Run("Appointment", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		ref := b.addLead(t, sandbox.LeadSpec{Kind: "appointment", Complaint: "Oil change"})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", Complaint: "Oil change"})
 		require.Equal(t, "appointment:"+ref.ID, ref.ExternalID)
 		ap := b.get(t, "/v3/appointment/"+ref.ID, nil).body["data"].(map[string]any)
 		for _, f := range []string{"id", "locationId", "customerId", "vehicleId", "name", "startDate", "endDate", "color", "attributionSource", "confirmed", "createdDate", "updatedDate", "meta"} {
@@ -410,7 +397,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 	t.Run("CustomerEmbedsContacts", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		ref := b.addLead(t, sandbox.LeadSpec{OptIn: new(false)})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{OptIn: new(false)})
 		c := b.get(t, "/v3/customer/"+ref.CustomerID, nil).body["data"].(map[string]any)
 		for _, f := range []string{"id", "firstName", "lastName", "companyName", "marketingOptIn", "preferredContactMethod", "locationIds", "phoneNumbers", "emails"} {
 			require.Contains(t, c, f)
@@ -428,7 +415,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
 		b.fake.SetEmbedContacts(false)
-		ref := b.addLead(t, sandbox.LeadSpec{Phone: "555.201.3344", Email: "ann@example.com"})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{Phone: "555.201.3344", Email: "ann@example.com"})
 		c := b.get(t, "/v3/customer/"+ref.CustomerID, nil).body["data"].(map[string]any)
 		require.NotContains(t, c, "phoneNumbers")
 		require.NotContains(t, c, "emails")
@@ -442,7 +429,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 	t.Run("Vehicle", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		ref := b.addLead(t, sandbox.LeadSpec{})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
 		v := b.get(t, "/v3/vehicle/"+ref.VehicleID, nil).body["data"].(map[string]any)
 		for _, f := range []string{"id", "year", "make", "model", "submodel", "vin", "licensePlate"} {
 			require.Contains(t, v, f)
@@ -452,25 +439,25 @@ func TestShopMonkeyRecords(t *testing.T) {
 	t.Run("ReturningCustomer", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		first := b.addLead(t, sandbox.LeadSpec{})
-		second := b.addLead(t, sandbox.LeadSpec{CustomerID: first.CustomerID, VehicleID: first.VehicleID})
+		first := b.addLead(t, fakeshopmonkey.LeadSpec{})
+		second := b.addLead(t, fakeshopmonkey.LeadSpec{CustomerID: first.CustomerID, VehicleID: first.VehicleID})
 		require.Equal(t, first.CustomerID, second.CustomerID)
 		require.Equal(t, 1, b.fake.Counts(b.loc).Customers)
-		_, err := b.fake.AddLead(b.loc, sandbox.LeadSpec{CustomerID: "nobody"})
+		_, err := b.fake.AddLead(b.loc, fakeshopmonkey.LeadSpec{CustomerID: "nobody"})
 		require.Error(t, err)
-		_, err = b.fake.AddLead(b.loc, sandbox.LeadSpec{Kind: "invoice"})
+		_, err = b.fake.AddLead(b.loc, fakeshopmonkey.LeadSpec{Kind: "invoice"})
 		require.Error(t, err)
 	})
 	t.Run("SeedIsDeterministic", func(t *testing.T) {
 		t.Parallel()
-		x, y := sandbox.NewShopMonkey(), sandbox.NewShopMonkey()
-		rx, err := x.AddLead("l", sandbox.LeadSpec{})
+		x, y := fakeshopmonkey.New(), fakeshopmonkey.New()
+		rx, err := x.AddLead("l", fakeshopmonkey.LeadSpec{})
 		require.NoError(t, err)
-		ry, err := y.AddLead("l", sandbox.LeadSpec{})
+		ry, err := y.AddLead("l", fakeshopmonkey.LeadSpec{})
 		require.NoError(t, err)
 		require.Equal(t, rx, ry)
 		y.Seed(42)
-		rz, err := y.AddLead("l", sandbox.LeadSpec{})
+		rz, err := y.AddLead("l", fakeshopmonkey.LeadSpec{})
 		require.NoError(t, err)
 		require.NotEqual(t, rx.ID, rz.ID)
 	})
@@ -484,7 +471,7 @@ func TestShopMonkeySeedingControls(t *testing.T) {
 		b := setupShopMonkey(t)
 		now := b.base
 		b.fake.SetClock(func() time.Time { return now })
-		ref := b.addLead(t, sandbox.LeadSpec{})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
 		require.NoError(t, b.fake.Touch(b.loc, ref.ID))
 		o := b.get(t, "/v3/order/"+ref.ID, nil).body["data"].(map[string]any)
 		require.Equal(t, float64(2), o["meta"].(map[string]any)["version"])
@@ -499,28 +486,28 @@ func TestShopMonkeySeedingControls(t *testing.T) {
 	t.Run("AddRawAndMutate", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		id, err := b.fake.AddRaw(b.loc, sandbox.ShopMonkeyOrder, json.RawMessage(`{"id":"raw-1","status":"Estimate","number":"A-17","updatedDate":"last tuesday"}`))
+		id, err := b.fake.AddRaw(b.loc, fakeshopmonkey.Order, json.RawMessage(`{"id":"raw-1","status":"Estimate","number":"A-17","updatedDate":"last tuesday"}`))
 		require.NoError(t, err)
 		require.Equal(t, "raw-1", id)
 		o := b.get(t, "/v3/order/raw-1", nil).body["data"].(map[string]any)
 		require.Equal(t, "last tuesday", o["updatedDate"])
 		require.Equal(t, "A-17", o["number"])
-		require.Equal(t, []sandbox.LeadRef{{Kind: "order", ID: "raw-1", ExternalID: "order:raw-1", LocationID: b.loc}}, b.fake.Leads(b.loc))
+		require.Equal(t, []fake.LeadRef{{Kind: "order", ID: "raw-1", ExternalID: "order:raw-1", LocationID: b.loc}}, b.fake.Leads(b.loc))
 
-		require.NoError(t, b.fake.Mutate(b.loc, sandbox.ShopMonkeyOrder, id, func(r map[string]any) { delete(r, "number"); r["archived"] = true }))
-		raw, ok := b.fake.Record(b.loc, sandbox.ShopMonkeyOrder, id)
+		require.NoError(t, b.fake.Mutate(b.loc, fakeshopmonkey.Order, id, func(r map[string]any) { delete(r, "number"); r["archived"] = true }))
+		raw, ok := b.fake.Record(b.loc, fakeshopmonkey.Order, id)
 		require.True(t, ok)
 		require.JSONEq(t, `{"id":"raw-1","status":"Estimate","updatedDate":"last tuesday","archived":true}`, string(raw))
 
-		key, err := b.fake.AddRaw(b.loc, sandbox.ShopMonkeyOrder, json.RawMessage(`{"status":"Estimate"}`))
+		key, err := b.fake.AddRaw(b.loc, fakeshopmonkey.Order, json.RawMessage(`{"status":"Estimate"}`))
 		require.NoError(t, err)
 		rows := b.get(t, "/v3/order", nil).rows(t)
 		require.Len(t, rows, 2)
-		raw, ok = b.fake.Record(b.loc, sandbox.ShopMonkeyOrder, key)
+		raw, ok = b.fake.Record(b.loc, fakeshopmonkey.Order, key)
 		require.True(t, ok)
 		require.JSONEq(t, `{"status":"Estimate"}`, string(raw), "a planted row without id stays without one")
 
-		_, err = b.fake.AddRaw(b.loc, sandbox.ShopMonkeyOrder, json.RawMessage(`[1]`))
+		_, err = b.fake.AddRaw(b.loc, fakeshopmonkey.Order, json.RawMessage(`[1]`))
 		require.Error(t, err)
 		_, err = b.fake.AddRaw(b.loc, "invoice", json.RawMessage(`{}`))
 		require.Error(t, err)
@@ -531,7 +518,7 @@ func TestShopMonkeySeedingControls(t *testing.T) {
 		b.get(t, "/v3/order", url.Values{"limit": {"5"}})
 		b.do(t, http.MethodGet, "", "/v3/vehicle/x", nil, "")
 		reqs := b.fake.Requests()
-		require.Equal(t, []sandbox.ShopMonkeyRequest{
+		require.Equal(t, []fakeshopmonkey.Request{
 			{Method: "GET", Path: "/v3/order", RawQuery: "limit=5"},
 			{Method: "GET", Path: "/v3/vehicle/x"},
 		}, reqs)
@@ -541,26 +528,21 @@ func TestShopMonkeySeedingControls(t *testing.T) {
 func TestShopMonkeyCreateAppointment(t *testing.T) {
 	t.Parallel()
 
-	body := func(ref sandbox.LeadRef, extra map[string]any) string {
-		m := map[string]any{
+	body := func(ref fake.LeadRef, extra map[string]any) string {
+		return faketest.JSONWith(map[string]any{
 			"customerId": ref.CustomerID, "vehicleId": ref.VehicleID, "name": "Brake job",
 			"startDate": "2025-03-12T15:00:00Z", "endDate": "2025-03-12T16:00:00Z", "color": "blue", "locationId": "loc-a",
-		}
-		for k, v := range extra {
-			m[k] = v
-		}
-		raw, _ := json.Marshal(m)
-		return string(raw)
+		}, extra)
 	}
 
 	t.Run("Created", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		ref := b.addLead(t, sandbox.LeadSpec{})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
 		a := b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, nil))
 		require.Equal(t, http.StatusOK, a.status, "body: %s", a.raw)
 		id := a.body["data"].(map[string]any)["id"].(string)
-		raw, ok := b.fake.Record(b.loc, sandbox.ShopMonkeyAppointment, id)
+		raw, ok := b.fake.Record(b.loc, fakeshopmonkey.Appointment, id)
 		require.True(t, ok)
 		var ap map[string]any
 		require.NoError(t, json.Unmarshal(raw, &ap))
@@ -581,7 +563,7 @@ func TestShopMonkeyCreateAppointment(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			b := setupShopMonkey(t)
-			ref := b.addLead(t, sandbox.LeadSpec{})
+			ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
 			requireSMError(t, b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, extra)), http.StatusBadRequest, "VALIDATION_ERROR")
 			require.Zero(t, b.fake.Counts(b.loc).Appointments)
 		})
@@ -589,7 +571,7 @@ func TestShopMonkeyCreateAppointment(t *testing.T) {
 	t.Run("OtherLocation", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		ref := b.addLead(t, sandbox.LeadSpec{})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
 		requireSMError(t, b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, map[string]any{"locationId": "loc-b"})), http.StatusForbidden, "FORBIDDEN")
 		require.Zero(t, b.fake.Counts(b.loc).Appointments)
 	})
@@ -601,7 +583,7 @@ func TestShopMonkeyFaults(t *testing.T) {
 	t.Run("RateLimit", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
 		a := b.get(t, "/v3/order", nil)
 		requireSMError(t, a, http.StatusTooManyRequests, "RATE_LIMIT")
 		require.Equal(t, "7", a.header.Get("Retry-After"))
@@ -610,7 +592,7 @@ func TestShopMonkeyFaults(t *testing.T) {
 	t.Run("EmptyBodyBeforeAuth", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
+		b.fake.AddFault(fake.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
 		a := b.do(t, http.MethodGet, "", "/v3/order", nil, "")
 		require.Equal(t, http.StatusServiceUnavailable, a.status)
 		require.Empty(t, a.raw)
@@ -622,7 +604,7 @@ func TestShopMonkeyFaults(t *testing.T) {
 	t.Run("ServerError", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Count: 1})
 		requireSMError(t, b.get(t, "/v3/order", nil), http.StatusInternalServerError, "INTERNAL_ERROR")
 	})
 }
@@ -630,27 +612,21 @@ func TestShopMonkeyFaults(t *testing.T) {
 func TestShopMonkeyConcurrentUse(t *testing.T) {
 	t.Parallel()
 	b := setupShopMonkey(t)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for range 10 {
-				ref, err := b.fake.AddLead(b.loc, sandbox.LeadSpec{})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if err := b.fake.Touch(b.loc, ref.ID); err != nil {
-					t.Error(err)
-				}
-				resp, err := http.Get(b.server.URL + "/v3/order/" + ref.ID)
-				if err == nil {
-					resp.Body.Close()
-				}
-				_ = b.fake.Requests()
-			}
-		})
-	}
-	wg.Wait()
+	faketest.Concurrently(t, 8, 10, func() error {
+		ref, err := b.fake.AddLead(b.loc, fakeshopmonkey.LeadSpec{})
+		if err != nil {
+			return err
+		}
+		if err := b.fake.Touch(b.loc, ref.ID); err != nil {
+			t.Error(err)
+		}
+		resp, err := http.Get(b.server.URL + "/v3/order/" + ref.ID)
+		if err == nil {
+			resp.Body.Close()
+		}
+		_ = b.fake.Requests()
+		return nil
+	})
 	require.Len(t, b.fake.Leads(b.loc), 80)
 	require.Len(t, b.get(t, "/v3/order", url.Values{"limit": {"100"}}).ids(t), 80)
 }
@@ -663,7 +639,7 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 		t.Helper()
 		var ids []string
 		for range n {
-			ids = append(ids, b.addLead(t, sandbox.LeadSpec{}).ID)
+			ids = append(ids, b.addLead(t, fakeshopmonkey.LeadSpec{}).ID)
 		}
 		return ids
 	}
@@ -729,7 +705,7 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 			if call > 0 {
 				require.Contains(t, got, previous, "a row left out is back on the next call")
 			}
-			_, ok := b.fake.Record(b.loc, sandbox.ShopMonkeyOrder, missing)
+			_, ok := b.fake.Record(b.loc, fakeshopmonkey.Order, missing)
 			require.True(t, ok, "a row left out is not deleted")
 			previous = missing
 			for _, id := range got {
@@ -756,7 +732,7 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
 		for range 4 {
-			b.addLead(t, sandbox.LeadSpec{Kind: "appointment"})
+			b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment"})
 		}
 		b.fake.SetDropRecordRate(1)
 		require.Len(t, b.get(t, "/v3/appointment", nil).ids(t), 3)
@@ -764,7 +740,7 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 	t.Run("ContactListsSpared", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		ref := b.addLead(t, sandbox.LeadSpec{Phone: "(555) 201-3344"})
+		ref := b.addLead(t, fakeshopmonkey.LeadSpec{Phone: "(555) 201-3344"})
 		b.fake.SetDropRecordRate(1)
 		b.fake.SetDuplicatePageRate(1)
 		require.Len(t, b.get(t, "/v3/customer/"+ref.CustomerID+"/phone_number", nil).rows(t), 1)
@@ -772,11 +748,11 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 	t.Run("Quirks", func(t *testing.T) {
 		t.Parallel()
 		b := setupShopMonkey(t)
-		require.Equal(t, sandbox.ShopMonkeyQuirks{}, b.fake.Quirks())
+		require.Equal(t, fakeshopmonkey.Quirks{}, b.fake.Quirks())
 		b.fake.SetUnstableSkip(true)
 		b.fake.SetDuplicatePageRate(0.2)
 		b.fake.SetDropRecordRate(0.1)
-		require.Equal(t, sandbox.ShopMonkeyQuirks{UnstableSkip: true, DuplicatePageRate: 0.2, DropRecordRate: 0.1}, b.fake.Quirks())
+		require.Equal(t, fakeshopmonkey.Quirks{UnstableSkip: true, DuplicatePageRate: 0.2, DropRecordRate: 0.1}, b.fake.Quirks())
 	})
 	t.Run("SeededDraws", func(t *testing.T) {
 		t.Parallel()

@@ -1,4 +1,4 @@
-package sandbox_test
+package faketekmetric_test
 
 import (
 	"encoding/json"
@@ -14,13 +14,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake/faketest"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 )
 
 // tekmetricBundle is what every Tekmetric fake test gets: shop 3 in
 // Chicago, granted to application "app-a", and a token of that application.
 type tekmetricBundle struct {
-	fake   *sandbox.Tekmetric
+	fake   *faketekmetric.API
 	server *httptest.Server
 	shop   int64
 	token  string
@@ -36,7 +38,7 @@ const (
 
 func setupTekmetric(t *testing.T) *tekmetricBundle {
 	t.Helper()
-	fake := sandbox.NewTekmetric()
+	fake := faketekmetric.New()
 	require.NoError(t, fake.AddShop(3, "America/Chicago", tmClient, tmSecret))
 	server := httptest.NewServer(fake)
 	t.Cleanup(server.Close)
@@ -57,7 +59,7 @@ type tmAnswer struct {
 
 func (b *tekmetricBundle) send(t *testing.T, req *http.Request) tmAnswer {
 	t.Helper()
-	resp, body := do(t, req)
+	resp, body := faketest.Do(t, req)
 	return tmAnswer{status: resp.StatusCode, header: resp.Header, body: body}
 }
 
@@ -83,15 +85,7 @@ func (b *tekmetricBundle) fetchToken(t *testing.T, id, secret string) string {
 
 func (b *tekmetricBundle) do(t *testing.T, method, token, path string, query url.Values, body string) tmAnswer {
 	t.Helper()
-	u := b.server.URL + path
-	if query != nil {
-		u += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, u, strings.NewReader(body))
-	require.NoError(t, err)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	req := faketest.BearerRequest(t, method, b.server.URL+path, query, body, token)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -115,7 +109,7 @@ func (b *tekmetricBundle) list(t *testing.T, path string, extra url.Values) tmAn
 	return a
 }
 
-func (b *tekmetricBundle) addLead(t *testing.T, spec sandbox.TekmetricLeadSpec) sandbox.LeadRef {
+func (b *tekmetricBundle) addLead(t *testing.T, spec faketekmetric.LeadSpec) fake.LeadRef {
 	t.Helper()
 	ref, err := b.fake.AddLead(b.shop, spec)
 	require.NoError(t, err)
@@ -124,13 +118,7 @@ func (b *tekmetricBundle) addLead(t *testing.T, spec sandbox.TekmetricLeadSpec) 
 
 func (a tmAnswer) content(t *testing.T) []map[string]any {
 	t.Helper()
-	list, ok := a.body["content"].([]any)
-	require.True(t, ok, "content is not a list: %v", a.body)
-	out := make([]map[string]any, 0, len(list))
-	for _, r := range list {
-		out = append(out, r.(map[string]any))
-	}
-	return out
+	return faketest.Objects(t, a.body, "content")
 }
 
 // ids returns the content's ids, which must be JSON integers.
@@ -145,7 +133,7 @@ func (a tmAnswer) ids(t *testing.T) []string {
 	return ids
 }
 
-func refIDsOf(refs ...sandbox.LeadRef) []string {
+func refIDsOf(refs ...fake.LeadRef) []string {
 	ids := make([]string, 0, len(refs))
 	for _, r := range refs {
 		ids = append(ids, r.ID)
@@ -232,8 +220,8 @@ func TestTekmetricBearer(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
 		require.NoError(t, b.fake.AddShop(7, "UTC", "app-b", "secret-b"))
-		mine := b.addLead(t, sandbox.TekmetricLeadSpec{})
-		theirs, err := b.fake.AddLead(7, sandbox.TekmetricLeadSpec{})
+		mine := b.addLead(t, faketekmetric.LeadSpec{})
+		theirs, err := b.fake.AddLead(7, faketekmetric.LeadSpec{})
 		require.NoError(t, err)
 
 		for _, a := range []tmAnswer{
@@ -272,7 +260,7 @@ func TestTekmetricPages(t *testing.T) {
 		b := setupTekmetric(t)
 		var want []string
 		for range 150 {
-			want = append(want, b.addLead(t, sandbox.TekmetricLeadSpec{}).ID)
+			want = append(want, b.addLead(t, faketekmetric.LeadSpec{}).ID)
 		}
 		a := b.list(t, "/api/v1/repair-orders", url.Values{"size": {"500"}})
 		require.Len(t, a.content(t), 100)
@@ -315,9 +303,9 @@ func TestTekmetricFilters(t *testing.T) {
 	t.Run("UpdatedDateBothEndsInclusive", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		var refs []sandbox.LeadRef
+		var refs []fake.LeadRef
 		for h := -2; h <= 2; h++ {
-			refs = append(refs, b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.base.Add(time.Duration(h) * time.Hour)}))
+			refs = append(refs, b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.base.Add(time.Duration(h) * time.Hour)}))
 		}
 		a := b.list(t, "/api/v1/repair-orders", url.Values{
 			"updatedDateStart": {b.base.Add(-time.Hour).Format(time.RFC3339)},
@@ -332,9 +320,9 @@ func TestTekmetricFilters(t *testing.T) {
 	t.Run("RepairOrderStatus", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		estimate := b.addLead(t, sandbox.TekmetricLeadSpec{})
-		wip := b.addLead(t, sandbox.TekmetricLeadSpec{StatusID: 2})
-		saved := b.addLead(t, sandbox.TekmetricLeadSpec{StatusID: 4})
+		estimate := b.addLead(t, faketekmetric.LeadSpec{})
+		wip := b.addLead(t, faketekmetric.LeadSpec{StatusID: 2})
+		saved := b.addLead(t, faketekmetric.LeadSpec{StatusID: 4})
 		require.Equal(t, refIDsOf(estimate), b.list(t, "/api/v1/repair-orders", url.Values{"repairOrderStatusId": {"1"}}).ids(t))
 		require.Equal(t, refIDsOf(estimate, saved), b.list(t, "/api/v1/repair-orders", url.Values{"repairOrderStatusId": {"1,4"}}).ids(t))
 		require.Equal(t, refIDsOf(wip, saved), b.list(t, "/api/v1/repair-orders", url.Values{"repairOrderStatusId": {"2", "4"}}).ids(t))
@@ -344,8 +332,8 @@ func TestTekmetricFilters(t *testing.T) {
 	t.Run("DeletedFiltersReturnOnlyDeletedRecords", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		active := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.base})
-		deleted := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.base, DeletedAt: b.base.Add(time.Minute)})
+		active := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.base})
+		deleted := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.base, DeletedAt: b.base.Add(time.Minute)})
 		updated := url.Values{
 			"updatedDateStart": {b.base.Add(-time.Hour).Format(time.RFC3339)},
 			"updatedDateEnd":   {b.base.Add(time.Hour).Format(time.RFC3339)},
@@ -365,8 +353,8 @@ func TestTekmetricFilters(t *testing.T) {
 	t.Run("AppointmentsIncludeDeletedByDefault", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		kept := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment})
-		gone := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, DeletedAt: b.base})
+		kept := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment})
+		gone := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, DeletedAt: b.base})
 		require.Equal(t, refIDsOf(kept, gone), b.list(t, "/api/v1/appointments", nil).ids(t))
 		require.Equal(t, refIDsOf(kept), b.list(t, "/api/v1/appointments", url.Values{"includeDeleted": {"false"}}).ids(t))
 	})
@@ -374,8 +362,8 @@ func TestTekmetricFilters(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
 		start := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
-		appt := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CreatedAt: b.base, StartAt: start})
-		ro := b.addLead(t, sandbox.TekmetricLeadSpec{CreatedAt: b.base, Authorized: true})
+		appt := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.base, StartAt: start})
+		ro := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.base, Authorized: true})
 
 		got := b.get(t, "/api/v1/appointments/"+appt.ID, nil).body
 		require.Equal(t, "2026-11-25T09:30:00", got["updatedDate"], "15:30Z is 09:30 in Chicago, written without an offset")
@@ -404,7 +392,7 @@ func TestTekmetricRateLimit(t *testing.T) {
 	t.Run("EmptyBody429PerApplication", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		require.Equal(t, sandbox.TekmetricDefaultRateLimit, b.fake.RateLimit())
+		require.Equal(t, faketekmetric.DefaultRateLimit, b.fake.RateLimit())
 		now := b.base
 		var mu sync.Mutex
 		b.fake.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
@@ -440,30 +428,30 @@ func TestTekmetricFaults(t *testing.T) {
 	t.Run("RateLimitFaultHasEmptyBody", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, Count: 1})
 		a := b.get(t, "/api/v1/appointments", nil)
 		require.Equal(t, http.StatusTooManyRequests, a.status)
 		require.Nil(t, a.body)
 		require.Empty(t, a.header.Get("Retry-After"))
 		require.Equal(t, http.StatusOK, b.get(t, "/api/v1/appointments", nil).status, "Count 1 clears after one request")
 
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
 		require.Equal(t, "7", b.get(t, "/api/v1/appointments", nil).header.Get("Retry-After"), "only when the fault sets one")
 	})
 	t.Run("ServerErrorShape", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Count: 1})
 		a := b.get(t, "/api/v1/appointments", nil)
 		require.Equal(t, http.StatusInternalServerError, a.status)
 		require.Equal(t, "ERROR", a.body["type"])
-		require.Equal(t, sandbox.FaultTally{Requests: 2, FaultedBefore: 1}, b.fake.FaultTally(), "the token request and the faulted one")
+		require.Equal(t, fake.FaultTally{Requests: 2, FaultedBefore: 1}, b.fake.FaultTally(), "the token request and the faulted one")
 	})
 	t.Run("AfterBooksThenFails", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{})
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusBadGateway, EmptyBody: true, After: true, Method: http.MethodPost, Paths: []string{"/api/v1/appointments"}, Count: 1})
+		ref := b.addLead(t, faketekmetric.LeadSpec{})
+		b.fake.AddFault(fake.Fault{Status: http.StatusBadGateway, EmptyBody: true, After: true, Method: http.MethodPost, Paths: []string{"/api/v1/appointments"}, Count: 1})
 		a := b.do(t, http.MethodPost, b.token, "/api/v1/appointments", nil,
 			`{"shopId": 3, "customerId": `+ref.CustomerID+`, "title": "Brakes", "startTime": "2026-11-27T14:00:00Z", "endTime": "2026-11-27T15:00:00Z"}`)
 		require.Equal(t, http.StatusBadGateway, a.status)
@@ -474,33 +462,24 @@ func TestTekmetricFaults(t *testing.T) {
 func TestTekmetricCreateAppointment(t *testing.T) {
 	t.Parallel()
 
-	body := func(ref sandbox.LeadRef, change map[string]any) string {
-		m := map[string]any{
+	body := func(ref fake.LeadRef, change map[string]any) string {
+		return faketest.JSONWith(map[string]any{
 			"shopId": 3, "customerId": json.Number(ref.CustomerID), "vehicleId": json.Number(ref.VehicleID), "title": "Brake job",
 			"startTime": "2026-11-27T14:00:00Z", "endTime": "2026-11-27T15:00:00Z",
-		}
-		for k, v := range change {
-			if v == nil {
-				delete(m, k)
-				continue
-			}
-			m[k] = v
-		}
-		raw, _ := json.Marshal(m)
-		return string(raw)
+		}, change)
 	}
 
 	t.Run("Created", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{})
+		ref := b.addLead(t, faketekmetric.LeadSpec{})
 		a := b.do(t, http.MethodPost, b.token, "/api/v1/appointments", nil, body(ref, nil))
 		require.Equal(t, http.StatusOK, a.status, "body: %v", a.body)
 		require.Equal(t, "SUCCESS", a.body["type"])
 		id, ok := a.body["data"].(float64)
 		require.True(t, ok, "data is the new id: %v", a.body)
 
-		raw, ok := b.fake.Record(b.shop, sandbox.TekmetricAppointments, int64(id))
+		raw, ok := b.fake.Record(b.shop, faketekmetric.Appointments, int64(id))
 		require.True(t, ok)
 		var got map[string]any
 		require.NoError(t, json.Unmarshal(raw, &got))
@@ -513,7 +492,7 @@ func TestTekmetricCreateAppointment(t *testing.T) {
 		// A time without an offset is taken in the shop's zone.
 		a = b.do(t, http.MethodPost, b.token, "/api/v1/appointments", nil, body(ref, map[string]any{"startTime": "2026-11-27T10:00:00", "endTime": "2026-11-27T11:00:00"}))
 		require.Equal(t, http.StatusOK, a.status, "body: %v", a.body)
-		raw, _ = b.fake.Record(b.shop, sandbox.TekmetricAppointments, int64(a.body["data"].(float64)))
+		raw, _ = b.fake.Record(b.shop, faketekmetric.Appointments, int64(a.body["data"].(float64)))
 		require.Contains(t, string(raw), `"startTime":"2026-11-27T10:00:00"`)
 	})
 	for name, change := range map[string]map[string]any{
@@ -529,7 +508,7 @@ func TestTekmetricCreateAppointment(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			b := setupTekmetric(t)
-			ref := b.addLead(t, sandbox.TekmetricLeadSpec{})
+			ref := b.addLead(t, faketekmetric.LeadSpec{})
 			a := b.do(t, http.MethodPost, b.token, "/api/v1/appointments", nil, body(ref, change))
 			require.Equal(t, http.StatusBadRequest, a.status, "body: %v", a.body)
 			require.Equal(t, "ERROR", a.body["type"])
@@ -544,7 +523,7 @@ func TestTekmetricRecords(t *testing.T) {
 	t.Run("RepairOrder", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{Concern: "Brakes squeal", CreatedAt: b.base})
+		ref := b.addLead(t, faketekmetric.LeadSpec{Concern: "Brakes squeal", CreatedAt: b.base})
 		require.Equal(t, "repair-order:"+ref.ID, ref.ExternalID)
 		require.Equal(t, "3", ref.LocationID)
 		o := b.get(t, "/api/v1/repair-orders/"+ref.ID, nil).body
@@ -560,7 +539,7 @@ func TestTekmetricRecords(t *testing.T) {
 	t.Run("Appointment", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, Concern: "Oil change"})
+		ref := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, Concern: "Oil change"})
 		require.Equal(t, "appointment:"+ref.ID, ref.ExternalID)
 		ap := b.get(t, "/api/v1/appointments/"+ref.ID, nil).body
 		for _, f := range []string{"id", "shopId", "customerId", "vehicleId", "startTime", "endTime", "title", "description", "arrived", "appointmentStatus", "createdDate", "updatedDate", "deletedDate", "leadSource"} {
@@ -570,13 +549,13 @@ func TestTekmetricRecords(t *testing.T) {
 		require.Equal(t, "Oil change", ap["description"])
 		require.Equal(t, "NONE", ap["appointmentStatus"])
 
-		staff := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, NoLeadSource: true})
+		staff := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, NoLeadSource: true})
 		require.Nil(t, b.get(t, "/api/v1/appointments/"+staff.ID, nil).body["leadSource"])
 	})
 	t.Run("Customer", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{OKForMarketing: new(false)})
+		ref := b.addLead(t, faketekmetric.LeadSpec{OKForMarketing: new(false)})
 		c := b.get(t, "/api/v1/customers/"+ref.CustomerID, nil).body
 		for _, f := range []string{"id", "firstName", "lastName", "email", "phone", "customerType", "shopId", "okForMarketing", "createdDate", "updatedDate", "deletedDate"} {
 			require.Contains(t, c, f)
@@ -591,7 +570,7 @@ func TestTekmetricRecords(t *testing.T) {
 	t.Run("Vehicle", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		ref := b.addLead(t, sandbox.TekmetricLeadSpec{Year: 2019, Make: "Honda", Model: "Civic", SubModel: "EX"})
+		ref := b.addLead(t, faketekmetric.LeadSpec{Year: 2019, Make: "Honda", Model: "Civic", SubModel: "EX"})
 		v := b.get(t, "/api/v1/vehicles/"+ref.VehicleID, nil).body
 		for _, f := range []string{"id", "customerId", "year", "make", "model", "subModel", "vin", "licensePlate"} {
 			require.Contains(t, v, f)
@@ -604,40 +583,40 @@ func TestTekmetricRecords(t *testing.T) {
 	t.Run("ReturningCustomerAndErrors", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		first := b.addLead(t, sandbox.TekmetricLeadSpec{})
+		first := b.addLead(t, faketekmetric.LeadSpec{})
 		cust, _ := strconv.ParseInt(first.CustomerID, 10, 64)
 		veh, _ := strconv.ParseInt(first.VehicleID, 10, 64)
-		second := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment, CustomerID: cust, VehicleID: veh})
+		second := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CustomerID: cust, VehicleID: veh})
 		require.Equal(t, first.CustomerID, second.CustomerID)
-		require.Equal(t, sandbox.TekmetricCounts{RepairOrders: 1, Appointments: 1, Customers: 1, Vehicles: 1}, b.fake.Counts(b.shop))
-		require.Equal(t, []sandbox.LeadRef{first, second}, b.fake.Leads(b.shop))
+		require.Equal(t, faketekmetric.Counts{RepairOrders: 1, Appointments: 1, Customers: 1, Vehicles: 1}, b.fake.Counts(b.shop))
+		require.Equal(t, []fake.LeadRef{first, second}, b.fake.Leads(b.shop))
 
-		for _, spec := range []sandbox.TekmetricLeadSpec{{CustomerID: 999999}, {VehicleID: 999999}, {Kind: "invoice"}, {StatusID: 9}} {
+		for _, spec := range []faketekmetric.LeadSpec{{CustomerID: 999999}, {VehicleID: 999999}, {Kind: "invoice"}, {StatusID: 9}} {
 			_, err := b.fake.AddLead(b.shop, spec)
 			require.Error(t, err, "%+v", spec)
 		}
-		_, err := b.fake.AddLead(99, sandbox.TekmetricLeadSpec{})
+		_, err := b.fake.AddLead(99, faketekmetric.LeadSpec{})
 		require.ErrorContains(t, err, "no shop 99")
 		require.Error(t, b.fake.AddShop(3, "Europe/Paris", tmClient, tmSecret), "a shop keeps its zone")
 		require.Error(t, b.fake.AddShop(4, "Mars/Olympus", tmClient, tmSecret))
 	})
 	t.Run("SeedIsDeterministic", func(t *testing.T) {
 		t.Parallel()
-		x, y := sandbox.NewTekmetric(), sandbox.NewTekmetric()
-		for _, f := range []*sandbox.Tekmetric{x, y} {
+		x, y := faketekmetric.New(), faketekmetric.New()
+		for _, f := range []*faketekmetric.API{x, y} {
 			require.NoError(t, f.AddShop(1, "UTC", "c", "s"))
 		}
 		created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-		rx, err := x.AddLead(1, sandbox.TekmetricLeadSpec{CreatedAt: created})
+		rx, err := x.AddLead(1, faketekmetric.LeadSpec{CreatedAt: created})
 		require.NoError(t, err)
-		ry, err := y.AddLead(1, sandbox.TekmetricLeadSpec{CreatedAt: created})
+		ry, err := y.AddLead(1, faketekmetric.LeadSpec{CreatedAt: created})
 		require.NoError(t, err)
 		require.Equal(t, rx, ry)
 		id, err := strconv.ParseInt(rx.CustomerID, 10, 64)
 		require.NoError(t, err)
-		cx, ok := x.Record(1, sandbox.TekmetricCustomers, id)
+		cx, ok := x.Record(1, faketekmetric.Customers, id)
 		require.True(t, ok)
-		cy, _ := y.Record(1, sandbox.TekmetricCustomers, id)
+		cy, _ := y.Record(1, faketekmetric.Customers, id)
 		require.JSONEq(t, string(cx), string(cy))
 	})
 }
@@ -649,14 +628,14 @@ func TestTekmetricSeedingControls(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
 		b.fake.SetClock(func() time.Time { return b.base })
-		ro := b.addLead(t, sandbox.TekmetricLeadSpec{})
-		appt := b.addLead(t, sandbox.TekmetricLeadSpec{Kind: sandbox.TekmetricAppointment})
+		ro := b.addLead(t, faketekmetric.LeadSpec{})
+		appt := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment})
 		roID, _ := strconv.ParseInt(ro.ID, 10, 64)
 		apptID, _ := strconv.ParseInt(appt.ID, 10, 64)
 
-		require.NoError(t, b.fake.Touch(b.shop, sandbox.TekmetricRepairOrders, roID))
+		require.NoError(t, b.fake.Touch(b.shop, faketekmetric.RepairOrders, roID))
 		require.Equal(t, "2026-11-25T15:30:00.001Z", b.get(t, "/api/v1/repair-orders/"+ro.ID, nil).body["updatedDate"], "a touch always moves updatedDate forward")
-		require.NoError(t, b.fake.Touch(b.shop, sandbox.TekmetricAppointments, apptID))
+		require.NoError(t, b.fake.Touch(b.shop, faketekmetric.Appointments, apptID))
 		require.Equal(t, "2026-11-25T09:30:00.001", b.get(t, "/api/v1/appointments/"+appt.ID, nil).body["updatedDate"])
 
 		require.NoError(t, b.fake.SetRepairOrderStatus(b.shop, roID, 2))
@@ -664,34 +643,34 @@ func TestTekmetricSeedingControls(t *testing.T) {
 		require.Equal(t, "WORKINPROGRESS", o["repairOrderStatus"].(map[string]any)["code"])
 		require.Equal(t, "2026-11-25T15:30:00.002Z", o["updatedDate"])
 		require.Error(t, b.fake.SetRepairOrderStatus(b.shop, roID, 8))
-		require.Error(t, b.fake.Touch(b.shop, sandbox.TekmetricRepairOrders, apptID), "tables are apart")
+		require.Error(t, b.fake.Touch(b.shop, faketekmetric.RepairOrders, apptID), "tables are apart")
 	})
 	t.Run("AddRawAndMutate", func(t *testing.T) {
 		t.Parallel()
 		b := setupTekmetric(t)
-		id, err := b.fake.AddRaw(b.shop, sandbox.TekmetricRepairOrders, json.RawMessage(`{"id": 77, "shopId": 3, "repairOrderStatus": {"id": 1}, "updatedDate": "last tuesday"}`))
+		id, err := b.fake.AddRaw(b.shop, faketekmetric.RepairOrders, json.RawMessage(`{"id": 77, "shopId": 3, "repairOrderStatus": {"id": 1}, "updatedDate": "last tuesday"}`))
 		require.NoError(t, err)
 		require.Equal(t, int64(77), id)
 		require.Equal(t, "last tuesday", b.get(t, "/api/v1/repair-orders/77", nil).body["updatedDate"])
-		require.Equal(t, []sandbox.LeadRef{{Kind: "repair-order", ID: "77", ExternalID: "repair-order:77", LocationID: "3"}}, b.fake.Leads(b.shop))
+		require.Equal(t, []fake.LeadRef{{Kind: "repair-order", ID: "77", ExternalID: "repair-order:77", LocationID: "3"}}, b.fake.Leads(b.shop))
 
-		require.NoError(t, b.fake.Mutate(b.shop, sandbox.TekmetricRepairOrders, 77, func(r map[string]any) { r["customerId"] = "twelve" }))
-		raw, ok := b.fake.Record(b.shop, sandbox.TekmetricRepairOrders, 77)
+		require.NoError(t, b.fake.Mutate(b.shop, faketekmetric.RepairOrders, 77, func(r map[string]any) { r["customerId"] = "twelve" }))
+		raw, ok := b.fake.Record(b.shop, faketekmetric.RepairOrders, 77)
 		require.True(t, ok)
 		require.JSONEq(t, `{"id": 77, "shopId": 3, "repairOrderStatus": {"id": 1}, "updatedDate": "last tuesday", "customerId": "twelve"}`, string(raw))
 
-		key, err := b.fake.AddRaw(b.shop, sandbox.TekmetricAppointments, json.RawMessage(`{"id": "abc", "leadSource": "Website"}`))
+		key, err := b.fake.AddRaw(b.shop, faketekmetric.Appointments, json.RawMessage(`{"id": "abc", "leadSource": "Website"}`))
 		require.NoError(t, err)
-		raw, ok = b.fake.Record(b.shop, sandbox.TekmetricAppointments, key)
+		raw, ok = b.fake.Record(b.shop, faketekmetric.Appointments, key)
 		require.True(t, ok)
 		require.JSONEq(t, `{"id": "abc", "leadSource": "Website"}`, string(raw), "a planted id that is not an integer stays as it is")
 		require.Len(t, b.list(t, "/api/v1/appointments", nil).content(t), 1)
 
-		_, err = b.fake.AddRaw(b.shop, sandbox.TekmetricRepairOrders, json.RawMessage(`{"id": 77}`))
+		_, err = b.fake.AddRaw(b.shop, faketekmetric.RepairOrders, json.RawMessage(`{"id": 77}`))
 		require.Error(t, err, "ids are unique")
 		_, err = b.fake.AddRaw(b.shop, "invoices", json.RawMessage(`{}`))
 		require.Error(t, err)
-		_, err = b.fake.AddRaw(b.shop, sandbox.TekmetricCustomers, json.RawMessage(`[1]`))
+		_, err = b.fake.AddRaw(b.shop, faketekmetric.Customers, json.RawMessage(`[1]`))
 		require.Error(t, err)
 	})
 	t.Run("RequestsHoldNoCredentials", func(t *testing.T) {
@@ -703,7 +682,7 @@ func TestTekmetricSeedingControls(t *testing.T) {
 			require.WithinDuration(t, time.Now(), reqs[i].At, time.Minute, "stamped when it arrived")
 			reqs[i].At = time.Time{}
 		}
-		require.Equal(t, []sandbox.TekmetricRequest{
+		require.Equal(t, []faketekmetric.Request{
 			{Method: "POST", Path: "/api/v1/oauth/token", Body: "grant_type=client_credentials"},
 			{Method: "GET", Path: "/api/v1/repair-orders", RawQuery: "size=5"},
 		}, reqs)
@@ -717,96 +696,19 @@ func TestTekmetricSeedingControls(t *testing.T) {
 func TestTekmetricConcurrentUse(t *testing.T) {
 	t.Parallel()
 	b := setupTekmetric(t)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for range 10 {
-				ref, err := b.fake.AddLead(b.shop, sandbox.TekmetricLeadSpec{})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				req, _ := http.NewRequest(http.MethodGet, b.server.URL+"/api/v1/repair-orders/"+ref.ID, nil)
-				req.Header.Set("Authorization", "Bearer "+b.token)
-				if resp, err := http.DefaultClient.Do(req); err == nil {
-					resp.Body.Close()
-				}
-				_ = b.fake.Requests()
-			}
-		})
-	}
-	wg.Wait()
+	faketest.Concurrently(t, 8, 10, func() error {
+		ref, err := b.fake.AddLead(b.shop, faketekmetric.LeadSpec{})
+		if err != nil {
+			return err
+		}
+		req, _ := http.NewRequest(http.MethodGet, b.server.URL+"/api/v1/repair-orders/"+ref.ID, nil)
+		req.Header.Set("Authorization", "Bearer "+b.token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+		_ = b.fake.Requests()
+		return nil
+	})
 	require.Len(t, b.fake.Leads(b.shop), 80)
 	require.Equal(t, 80.0, b.list(t, "/api/v1/repair-orders", nil).body["totalElements"])
-}
-
-// TestServerTekmetric drives the Tekmetric fake through a Server: mounted
-// at /tekmetric, seeded and controlled over the control API, faulted as
-// provider "tekmetric".
-func TestServerTekmetric(t *testing.T) {
-	t.Parallel()
-
-	t.Run("ControlAPI", func(t *testing.T) {
-		t.Parallel()
-		b := setupServer(t)
-		status, raw := b.control(t, http.MethodPost, "/_sandbox/tekmetric/shops", `{"shop_id": 3, "time_zone": "America/Chicago", "client_id": "app-a", "client_secret": "secret-a"}`)
-		require.Equal(t, http.StatusCreated, status, raw)
-		require.NotContains(t, raw, "secret-a")
-		status, raw = b.control(t, http.MethodPost, "/_sandbox/tekmetric/shops", `{"shop_id": 0}`)
-		require.Equal(t, http.StatusBadRequest, status, raw)
-
-		status, raw = b.control(t, http.MethodPost, "/_sandbox/tekmetric/shops/3/leads?count=3", "")
-		require.Equal(t, http.StatusCreated, status, raw)
-		var refs []sandbox.LeadRef
-		require.NoError(t, json.Unmarshal([]byte(raw), &refs))
-		require.Len(t, refs, 3)
-		status, raw = b.control(t, http.MethodPost, "/_sandbox/tekmetric/shops/3/leads", `{"kind": "appointment", "lead_source": "Google", "concern": "Tires"}`)
-		require.Equal(t, http.StatusCreated, status, raw)
-		require.Contains(t, raw, `"kind":"appointment"`)
-		for _, path := range []string{"/_sandbox/tekmetric/shops/9/leads", "/_sandbox/tekmetric/shops/x/leads", "/_sandbox/tekmetric/shops/3/leads?count=0"} {
-			status, raw = b.control(t, http.MethodPost, path, "")
-			require.Equal(t, http.StatusBadRequest, status, "%s: %s", path, raw)
-		}
-		require.Equal(t, sandbox.TekmetricCounts{RepairOrders: 3, Appointments: 1, Customers: 4, Vehicles: 4}, b.sandbox.Tekmetric.Counts(3))
-
-		status, raw = b.control(t, http.MethodPost, "/_sandbox/tekmetric/rate-limit", `{"requests_per_minute": 50}`)
-		require.Equal(t, http.StatusOK, status, raw)
-		require.JSONEq(t, `{"requests_per_minute": 50}`, raw)
-		require.Equal(t, 50, b.sandbox.Tekmetric.RateLimit())
-		status, _ = b.control(t, http.MethodPost, "/_sandbox/tekmetric/rate-limit", `{"requests_per_minute": -1}`)
-		require.Equal(t, http.StatusBadRequest, status)
-
-		tb := &tekmetricBundle{fake: b.sandbox.Tekmetric, server: b.server}
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, sandbox.URLs(b.server.URL).Tekmetric+"/api/v1/oauth/token", strings.NewReader("grant_type=client_credentials"))
-		require.NoError(t, err)
-		req.SetBasicAuth("app-a", "secret-a")
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		a := tb.send(t, req)
-		require.Equal(t, http.StatusOK, a.status, "mounted at /tekmetric: %v", a.body)
-
-		status, raw = b.control(t, http.MethodPost, "/_sandbox/tekmetric/clients/app-a/revoke", "")
-		require.Equal(t, http.StatusOK, status, raw)
-		require.JSONEq(t, `{"revoked": 1}`, raw)
-	})
-	t.Run("Faults", func(t *testing.T) {
-		t.Parallel()
-		b := setupServer(t)
-		status, raw := b.control(t, http.MethodPost, "/_sandbox/faults/tekmetric", `{"status": 429, "path": "/api/v1/repair-orders", "count": 2}`)
-		require.Equal(t, http.StatusCreated, status, raw)
-		a := b.active(t)
-		require.Equal(t, []sandbox.Fault{{Status: 429, Paths: []string{"/api/v1/repair-orders"}, Count: 2}}, a.Tekmetric)
-		require.Empty(t, a.ShopMonkey)
-
-		resp, err := http.Get(sandbox.URLs(b.server.URL).Tekmetric + "/api/v1/repair-orders")
-		require.NoError(t, err)
-		resp.Body.Close()
-		require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "before authentication, as a gateway answers")
-		require.Equal(t, sandbox.FaultTally{Requests: 1, FaultedBefore: 1}, b.active(t).Tally.Tekmetric)
-
-		require.NoError(t, b.sandbox.SetFaults(sandbox.ProviderTekmetric, sandbox.Fault{Status: 503}))
-		b.sandbox.SeedFaults(3)
-		require.Len(t, b.sandbox.Faults().Tekmetric, 1)
-		b.sandbox.ClearFaults()
-		require.Empty(t, b.sandbox.Faults().Tekmetric)
-	})
 }

@@ -1,7 +1,6 @@
-package sandbox_test
+package faketwilio_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,7 +15,9 @@ import (
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake/faketest"
+	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
 const (
@@ -25,13 +26,13 @@ const (
 )
 
 type twilioBundle struct {
-	fake   *sandbox.Twilio
+	fake   *faketwilio.API
 	server *httptest.Server
 }
 
 func setupTwilio(t *testing.T) *twilioBundle {
 	t.Helper()
-	fake := sandbox.NewTwilio(testAccountSID, testAuthToken)
+	fake := faketwilio.New(testAccountSID, testAuthToken)
 	server := httptest.NewServer(fake)
 	t.Cleanup(server.Close)
 	return &twilioBundle{fake: fake, server: server}
@@ -50,7 +51,7 @@ func (b *twilioBundle) post(t *testing.T, user, pass string, form url.Values) (*
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(user, pass)
-	return do(t, req)
+	return faketest.Do(t, req)
 }
 
 // get sends an authenticated GET and decodes the JSON answer.
@@ -59,7 +60,7 @@ func (b *twilioBundle) get(t *testing.T, rawURL string) (*http.Response, map[str
 	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
 	require.NoError(t, err)
 	req.SetBasicAuth(testAccountSID, testAuthToken)
-	return do(t, req)
+	return faketest.Do(t, req)
 }
 
 // sdk returns a twilio-go service pointed at the fake. The fake is served
@@ -81,21 +82,6 @@ func (b *twilioBundle) sdk(t *testing.T) *openapi.ApiService {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-func do(t *testing.T, req *http.Request) (*http.Response, map[string]any) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	if len(raw) == 0 {
-		return resp, nil
-	}
-	var body map[string]any
-	require.NoError(t, json.Unmarshal(raw, &body), "body: %s", raw)
-	return resp, body
-}
 
 func sms(to, from, body string) url.Values {
 	v := url.Values{}
@@ -138,7 +124,7 @@ func TestTwilio_CreateMessage(t *testing.T) {
 
 	msgs := b.fake.Messages()
 	require.Len(t, msgs, 1)
-	require.Equal(t, sandbox.TwilioMessage{
+	require.Equal(t, faketwilio.Message{
 		Sid:            sid,
 		To:             "+15551230001",
 		From:           "+15559870000",
@@ -275,7 +261,7 @@ func TestTwilio_Faults(t *testing.T) {
 	t.Run("TooManyRequestsDefaults", func(t *testing.T) {
 		t.Parallel()
 		b := setupTwilio(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 1500 * time.Millisecond})
+		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, RetryAfter: 1500 * time.Millisecond})
 
 		resp, body := b.post(t, testAccountSID, testAuthToken, sms("+15551230001", "+15559870000", "x"))
 		require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
@@ -288,7 +274,7 @@ func TestTwilio_Faults(t *testing.T) {
 	t.Run("EmptyBody", func(t *testing.T) {
 		t.Parallel()
 		b := setupTwilio(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
+		b.fake.AddFault(fake.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
 
 		resp, body := b.post(t, testAccountSID, testAuthToken, sms("+15551230001", "+15559870000", "x"))
 		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
@@ -300,7 +286,7 @@ func TestTwilio_Faults(t *testing.T) {
 	t.Run("ServerErrorJSON", func(t *testing.T) {
 		t.Parallel()
 		b := setupTwilio(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError})
+		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError})
 
 		resp, body := b.post(t, testAccountSID, testAuthToken, sms("+15551230001", "+15559870000", "x"))
 		require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
@@ -311,7 +297,7 @@ func TestTwilio_Faults(t *testing.T) {
 	t.Run("ExplicitCode", func(t *testing.T) {
 		t.Parallel()
 		b := setupTwilio(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusBadRequest, Code: 21614})
+		b.fake.AddFault(fake.Fault{Status: http.StatusBadRequest, Code: 21614})
 
 		resp, body := b.post(t, testAccountSID, testAuthToken, sms("+15551230001", "+15559870000", "x"))
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
@@ -322,7 +308,7 @@ func TestTwilio_Faults(t *testing.T) {
 	t.Run("CountThenClear", func(t *testing.T) {
 		t.Parallel()
 		b := setupTwilio(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError, Count: 2})
+		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Count: 2})
 
 		for range 2 {
 			resp, _ := b.post(t, testAccountSID, testAuthToken, sms("+15551230001", "+15559870000", "x"))
@@ -331,7 +317,7 @@ func TestTwilio_Faults(t *testing.T) {
 		resp, _ := b.post(t, testAccountSID, testAuthToken, sms("+15551230001", "+15559870000", "x"))
 		require.Equal(t, http.StatusCreated, resp.StatusCode)
 
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError})
+		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError})
 		resp, _ = b.post(t, testAccountSID, testAuthToken, sms("+15551230001", "+15559870000", "x"))
 		require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 		b.fake.ClearFaults()
@@ -522,4 +508,32 @@ func TestTwilio_ConcurrentCreates(t *testing.T) {
 		sids[m.Sid] = true
 	}
 	require.Len(t, sids, n, "sids are unique")
+}
+
+// TestTwilio_AfterFaultWithSDK shows the ambiguous case as the senders meet
+// it: twilio-go reports a 500, yet the message exists and the list the
+// sender reconciles with shows it.
+func TestTwilio_AfterFaultWithSDK(t *testing.T) {
+	t.Parallel()
+	b := setupTwilio(t)
+	b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, After: true, Method: http.MethodPost, Count: 1})
+	api := b.sdk(t)
+
+	create := &openapi.CreateMessageParams{}
+	create.SetTo("+15551230001").SetFrom("+15559870000").SetBody("Hi Ana")
+	_, err := api.CreateMessage(create)
+	var restErr *client.TwilioRestError
+	require.ErrorAs(t, err, &restErr)
+	require.Equal(t, http.StatusInternalServerError, restErr.Status)
+
+	msgs := b.fake.Messages()
+	require.Len(t, msgs, 1)
+	require.Equal(t, "Hi Ana", msgs[0].Body)
+
+	listParams := &openapi.ListMessageParams{}
+	listParams.SetTo("+15551230001")
+	list, err := api.ListMessage(listParams)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, msgs[0].Sid, *list[0].Sid)
 }

@@ -1,4 +1,4 @@
-package sandbox
+package fake
 
 import "bytes"
 
@@ -13,9 +13,9 @@ const InvalidUTF8 = "\U0010FFFF"
 
 var invalidUTF8Wire = []byte(InvalidUTF8)
 
-// wireText puts the raw bytes InvalidUTF8 stands for into an encoded
-// answer.
-func wireText(b []byte) []byte {
+// WireText puts the raw bytes InvalidUTF8 stands for into an encoded
+// answer; every CRM fake calls it last, before the bytes go out.
+func WireText(b []byte) []byte {
 	if !bytes.Contains(b, invalidUTF8Wire) {
 		return b
 	}

@@ -1,4 +1,4 @@
-package sandbox_test
+package fakesendgrid_test
 
 import (
 	"bytes"
@@ -7,25 +7,29 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake/faketest"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 )
 
 const testSendGridKey = "SG.test-key.0123456789"
 
 type sendGridBundle struct {
-	fake   *sandbox.SendGrid
+	fake   *fakesendgrid.API
 	server *httptest.Server
 }
 
 func setupSendGrid(t *testing.T) *sendGridBundle {
 	t.Helper()
-	fake := sandbox.NewSendGrid(testSendGridKey)
+	fake := fakesendgrid.New(testSendGridKey)
 	server := httptest.NewServer(fake)
 	t.Cleanup(server.Close)
 	return &sendGridBundle{fake: fake, server: server}
@@ -52,26 +56,17 @@ func (b *sendGridBundle) send(t *testing.T, auth string, body []byte, header ...
 	return resp, string(raw)
 }
 
-const validMail = `{
-  "personalizations": [{"to": [{"email": "ana@example.com", "name": "Ana"}], "custom_args": {"lead_id": "L1"}}],
-  "from": {"email": "shop@example.com", "name": "Joe's Garage"},
-  "subject": "Your quote",
-  "content": [{"type": "text/plain", "value": "Hi Ana"}, {"type": "text/html", "value": "<p>Hi Ana</p>"}],
-  "custom_args": {"tenant_id": "T1", "lead_id": "overridden"},
-  "categories": ["lead"]
-}`
-
 func TestSendGrid_Accepts(t *testing.T) {
 	t.Parallel()
 	b := setupSendGrid(t)
 
-	resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(validMail))
+	resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(faketest.SendGridMail))
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 	require.Empty(t, body)
 	id := resp.Header.Get("X-Message-Id")
 	require.Regexp(t, `^[A-Za-z0-9_-]{22}$`, id)
 
-	require.Equal(t, []sandbox.SendGridEmail{{
+	require.Equal(t, []fakesendgrid.Email{{
 		MessageID:  id,
 		From:       "shop@example.com",
 		FromName:   "Joe's Garage",
@@ -91,7 +86,7 @@ func TestSendGrid_Gzip(t *testing.T) {
 
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
-	_, err := gz.Write([]byte(validMail))
+	_, err := gz.Write([]byte(faketest.SendGridMail))
 	require.NoError(t, err)
 	require.NoError(t, gz.Close())
 
@@ -143,7 +138,7 @@ func TestSendGrid_Authentication(t *testing.T) {
 			t.Parallel()
 			b := setupSendGrid(t)
 
-			resp, body := b.send(t, tt.auth, []byte(validMail))
+			resp, body := b.send(t, tt.auth, []byte(faketest.SendGridMail))
 			require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 			require.JSONEq(t, tt.want, body)
 			require.Empty(t, b.fake.Emails())
@@ -273,9 +268,9 @@ func TestSendGrid_Faults(t *testing.T) {
 		b := setupSendGrid(t)
 		now := time.Unix(1_700_000_000, 0)
 		b.fake.SetClock(func() time.Time { return now })
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second})
+		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second})
 
-		resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(validMail))
+		resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(faketest.SendGridMail))
 		require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 		require.Equal(t, "600", resp.Header.Get("X-RateLimit-Limit"))
 		require.Equal(t, "0", resp.Header.Get("X-RateLimit-Remaining"))
@@ -287,9 +282,9 @@ func TestSendGrid_Faults(t *testing.T) {
 	t.Run("EmptyBody", func(t *testing.T) {
 		t.Parallel()
 		b := setupSendGrid(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
+		b.fake.AddFault(fake.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
 
-		resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(validMail))
+		resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(faketest.SendGridMail))
 		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 		require.Empty(t, body)
 		require.Empty(t, b.fake.Emails())
@@ -298,12 +293,12 @@ func TestSendGrid_Faults(t *testing.T) {
 	t.Run("ServerErrorThenRecovers", func(t *testing.T) {
 		t.Parallel()
 		b := setupSendGrid(t)
-		b.fake.AddFault(sandbox.Fault{Status: http.StatusInternalServerError, Count: 1})
+		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Count: 1})
 
-		resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(validMail))
+		resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(faketest.SendGridMail))
 		require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 		require.JSONEq(t, `{"errors":[{"field":null,"message":"internal error"}]}`, body)
-		resp, _ = b.send(t, "Bearer "+testSendGridKey, []byte(validMail))
+		resp, _ = b.send(t, "Bearer "+testSendGridKey, []byte(faketest.SendGridMail))
 		require.Equal(t, http.StatusAccepted, resp.StatusCode)
 		require.Len(t, b.fake.Emails(), 1)
 	})
@@ -313,7 +308,7 @@ func TestSendGrid_EmailsIsADeepCopy(t *testing.T) {
 	t.Parallel()
 	b := setupSendGrid(t)
 
-	resp, _ := b.send(t, "Bearer "+testSendGridKey, []byte(validMail))
+	resp, _ := b.send(t, "Bearer "+testSendGridKey, []byte(faketest.SendGridMail))
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 	snap := b.fake.Emails()
 	snap[0].CustomArgs["tenant_id"] = "changed"
@@ -321,4 +316,22 @@ func TestSendGrid_EmailsIsADeepCopy(t *testing.T) {
 	again := b.fake.Emails()
 	require.Equal(t, "T1", again[0].CustomArgs["tenant_id"])
 	require.Equal(t, "lead", again[0].Categories[0])
+}
+
+// TestSendGrid_ResetIsAConnectionError shows a reset as a plain net/http
+// client meets it: an error from Do, no response.
+func TestSendGrid_ResetIsAConnectionError(t *testing.T) {
+	t.Parallel()
+	b := setupSendGrid(t)
+	b.fake.AddFault(fake.Fault{Reset: true, Count: 1})
+
+	req, err := http.NewRequest(http.MethodPost, b.server.URL+"/v3/mail/send", strings.NewReader(faketest.SendGridMail))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+testSendGridKey)
+	_, err = faketest.Attempt(t, faketest.ChaosClient(5*time.Second), req)
+	faketest.RequireDropped(t, err, true)
+	var ue *url.Error
+	require.ErrorAs(t, err, &ue)
+	require.Empty(t, b.fake.Emails())
+	require.Equal(t, fake.FaultTally{Requests: 1, FaultedBefore: 1}, b.fake.FaultTally())
 }
