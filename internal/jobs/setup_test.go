@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
@@ -66,9 +67,11 @@ func setup(t *testing.T) *testBundle {
 	deps := &jobs.Deps{
 		Pool: db.App,
 		CRM: crmset.NewRegistry(crmset.Opts{
-			ShopMonkeyBaseURL: urls.ShopMonkey, ShopMonkeyTimeout: 5 * time.Second,
-			TekmetricBaseURL: urls.Tekmetric, TekmetricTimeout: 5 * time.Second,
-			Budget: jobs.CRMBudget(db.App),
+			Settings: map[string]crm.Settings{
+				"shopmonkey": {BaseURL: urls.ShopMonkey, Timeout: 5 * time.Second},
+				"tekmetric":  {BaseURL: urls.Tekmetric, Timeout: 5 * time.Second},
+			},
+			Budget: store.NewCRMBudget(db.App, nil),
 		}),
 		Credentials: keys,
 		SMS:         sms,
