@@ -50,6 +50,9 @@ func runFetchNewLeads(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		require.Equal(t, want, ExternalIDs(got), "all %d, once each, sorted by UpdatedAt", n)
 		require.True(t, slices.IsSortedFunc(got, func(x, y lead.Inquiry) int { return x.UpdatedAt.Compare(y.UpdatedAt) }))
+		if w.CheckPagedPoll != nil {
+			w.CheckPagedPoll(t)
+		}
 	})
 	t.Run("OnlyTheWindowAndTheShop", func(t *testing.T) {
 		t.Parallel()

@@ -17,12 +17,18 @@ func runCreateAppointment(t *testing.T, h Harness) {
 		w := h.New(t)
 		w.SetClock(w.Since.Add(10 * time.Minute))
 		ref := w.AddLead(t, LeadSpec{CreatedAt: w.Since.Add(time.Minute)})
-		start := w.Since.Add(48 * time.Hour)
+		start := w.BookingStart
+		if start.IsZero() {
+			start = w.Since.Add(48 * time.Hour)
+		}
 		id, err := w.Adapter.CreateAppointment(t.Context(), crm.Appointment{
 			CustomerID: ref.CustomerID, VehicleID: ref.VehicleID, Title: "Brake inspection", Start: start, End: start.Add(time.Hour),
 		})
 		require.NoError(t, err)
 		require.NotEmpty(t, id)
+		if w.CheckBooking != nil {
+			w.CheckBooking(t, ref, start, id)
+		}
 		polled, err := w.Adapter.FetchNewLeads(t.Context(), w.Since, w.Since.Add(time.Hour))
 		require.NoError(t, err)
 		require.Equal(t, []string{ref.ExternalID}, ExternalIDs(polled), "our own booking is not a new lead")

@@ -51,6 +51,14 @@ type World struct {
 	// SetClock fixes the fake's clock (its records' created and updated
 	// times) at now.
 	SetClock func(now time.Time)
+	// CheckPagedPoll, when set, checks what the CRM's own paging sent for
+	// the poll beyond the page cap: the contract only sees the result.
+	CheckPagedPoll func(t *testing.T)
+	// BookingStart is when the contract's booking starts; zero means two
+	// days after Since. CheckBooking, when set, checks the record the fake
+	// stored for it (its id, for the lead ref's customer and vehicle).
+	BookingStart time.Time
+	CheckBooking func(t *testing.T, ref LeadRef, start time.Time, id string)
 	// Missing ids: of records the fake does not have.
 	MissingExternalID, MissingCustomerID, MissingVehicleID string
 }

@@ -1,6 +1,8 @@
 package shopmonkey_test
 
 import (
+	"encoding/json"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -49,6 +51,9 @@ func newWorld(t *testing.T) *crmtest.World {
 		},
 		Requests:          func() int { return len(b.fake.Requests()) },
 		SetClock:          func(now time.Time) { b.fake.SetClock(func() time.Time { return now }) },
+		CheckPagedPoll:    func(t *testing.T) { checkSplitWindows(t, b) },
+		BookingStart:      time.Date(2025, 3, 12, 9, 0, 0, 0, time.FixedZone("EDT", -4*3600)),
+		CheckBooking:      func(t *testing.T, ref crmtest.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
 		MissingExternalID: "order:" + uuid.NewString(),
 		MissingCustomerID: "nobody",
 		MissingVehicleID:  "nothing",
@@ -68,4 +73,37 @@ func smSpec(s crmtest.LeadSpec) sandbox.LeadSpec {
 
 func smRef(r sandbox.LeadRef) crmtest.LeadRef {
 	return crmtest.LeadRef{ExternalID: r.ExternalID, CustomerID: r.CustomerID, VehicleID: r.VehicleID}
+}
+
+// checkSplitWindows: ShopMonkey's lists are not paged (skip pages shift)
+// but split into smaller windows while a window comes back full.
+func checkSplitWindows(t *testing.T, b *testBundle) {
+	calls := b.queries(t, "/v3/order")
+	require.Greater(t, len(calls), 3, "a full window must be split")
+	windows := map[string]bool{}
+	for _, q := range calls {
+		limit, err := strconv.Atoi(q.Get("limit"))
+		require.NoError(t, err)
+		require.LessOrEqual(t, limit, 100)
+		require.Empty(t, q.Get("skip"), "windows are split, never paged with skip")
+		require.Equal(t, "id", q.Get("orderBy"))
+		windows[q.Get("where")] = true
+	}
+	require.Len(t, windows, len(calls), "every call asks for a different window")
+}
+
+// checkBooking: the appointment is stored as ShopMonkey writes one, its
+// times in UTC with milliseconds.
+func checkBooking(t *testing.T, b *testBundle, ref crmtest.LeadRef, id string) {
+	raw, ok := b.fake.Record(testLocation, sandbox.ShopMonkeyAppointment, id)
+	require.True(t, ok)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(raw, &got))
+	require.Equal(t, ref.CustomerID, got["customerId"])
+	require.Equal(t, ref.VehicleID, got["vehicleId"])
+	require.Equal(t, "Brake inspection", got["name"])
+	require.Equal(t, "blue", got["color"])
+	require.Equal(t, testLocation, got["locationId"])
+	require.Equal(t, "2025-03-12T13:00:00.000Z", got["startDate"])
+	require.Equal(t, "2025-03-12T14:00:00.000Z", got["endDate"])
 }

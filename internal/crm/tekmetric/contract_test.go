@@ -1,6 +1,8 @@
 package tekmetric_test
 
 import (
+	"encoding/json"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +55,9 @@ func newWorld(t *testing.T) *crmtest.World {
 		},
 		Requests:          func() int { return len(b.fake.Requests()) },
 		SetClock:          func(now time.Time) { b.fake.SetClock(func() time.Time { return now }) },
+		CheckPagedPoll:    func(t *testing.T) { checkPages(t, b) },
+		BookingStart:      time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("EST", -5*3600)),
+		CheckBooking:      func(t *testing.T, ref crmtest.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
 		MissingExternalID: "repair-order:999999",
 		MissingCustomerID: "424242",
 		MissingVehicleID:  "999999",
@@ -72,4 +77,45 @@ func tmSpec(s crmtest.LeadSpec) sandbox.TekmetricLeadSpec {
 
 func tmRef(r sandbox.LeadRef) crmtest.LeadRef {
 	return crmtest.LeadRef{ExternalID: r.ExternalID, CustomerID: r.CustomerID, VehicleID: r.VehicleID}
+}
+
+// checkPages: Tekmetric's lists are Spring pages of at most 100, paged to
+// the end, with the window and the shop in every page's query.
+func checkPages(t *testing.T, b *testBundle) {
+	calls := b.queries(t, "/api/v1/repair-orders")
+	require.Len(t, calls, 3, "pages 0, 1 and 2 of 100")
+	for i, q := range calls {
+		require.Equal(t, strconv.Itoa(i), q.Get("page"))
+		require.Equal(t, "100", q.Get("size"))
+		require.Equal(t, "3", q.Get("shop"))
+		require.Equal(t, "1", q.Get("repairOrderStatusId"))
+		require.Equal(t, "2026-11-25T15:00:00Z", q.Get("updatedDateStart"))
+		require.Equal(t, "2026-11-25T16:00:00Z", q.Get("updatedDateEnd"))
+		require.Empty(t, q.Get("deletedDateStart"), "deleted filters would turn the list into deleted records only")
+	}
+	appts := b.queries(t, "/api/v1/appointments")
+	require.Len(t, appts, 1)
+	require.Equal(t, "false", appts[0].Get("includeDeleted"))
+}
+
+// checkBooking: the appointment is sent in UTC and stored in the shop's
+// wall-clock time, as Tekmetric does.
+func checkBooking(t *testing.T, b *testBundle, ref crmtest.LeadRef, id string) {
+	raw, ok := b.fake.Record(testShop, sandbox.TekmetricAppointments, numericID(t, id))
+	require.True(t, ok)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(raw, &got))
+	require.Equal(t, numericID(t, ref.CustomerID), int64(got["customerId"].(float64)))
+	require.Equal(t, numericID(t, ref.VehicleID), int64(got["vehicleId"].(float64)))
+	require.Equal(t, "Brake inspection", got["title"])
+	require.Equal(t, "2026-11-27T08:00:00", got["startTime"], "09:00 EST is 08:00 in Chicago")
+	require.Equal(t, "2026-11-27T09:00:00", got["endTime"])
+	require.Nil(t, got["leadSource"])
+
+	var body map[string]any
+	require.NoError(t, json.Unmarshal([]byte(b.requests("/api/v1/appointments")[0].Body), &body))
+	require.Equal(t, map[string]any{
+		"shopId": 3.0, "customerId": got["customerId"], "vehicleId": got["vehicleId"], "title": "Brake inspection",
+		"startTime": "2026-11-27T14:00:00Z", "endTime": "2026-11-27T15:00:00Z",
+	}, body)
 }
