@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 )
 
 // RunContract runs every case an adapter of h's CRM must pass, each in a
@@ -18,22 +19,20 @@ import (
 // leads, customers and vehicles, booking, and every class of crm error.
 func RunContract(t *testing.T, h Harness) {
 	t.Helper()
-	t.Run("FetchNewLeads", func(t *testing.T) {
-		t.Parallel()
-		runFetchNewLeads(t, h)
-	})
-	t.Run("Records", func(t *testing.T) {
-		t.Parallel()
-		runRecords(t, h)
-	})
-	t.Run("CreateAppointment", func(t *testing.T) {
-		t.Parallel()
-		runCreateAppointment(t, h)
-	})
-	t.Run("Errors", func(t *testing.T) {
-		t.Parallel()
-		runErrors(t, h)
-	})
+	for _, c := range []struct {
+		name string
+		run  func(*testing.T, Harness)
+	}{
+		{"FetchNewLeads", runFetchNewLeads},
+		{"Records", runRecords},
+		{"CreateAppointment", runCreateAppointment},
+		{"Errors", runErrors},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.run(t, h)
+		})
+	}
 }
 
 func runFetchNewLeads(t *testing.T, h Harness) {
@@ -86,7 +85,7 @@ func runRecords(t *testing.T, h Harness) {
 	t.Run("GetLeadIsWhatThePollSaw", func(t *testing.T) {
 		t.Parallel()
 		w := h.New(t)
-		refs := []LeadRef{
+		refs := []sandbox.LeadRef{
 			w.AddLead(t, LeadSpec{CreatedAt: w.Since.Add(time.Minute)}),
 			w.AddLead(t, LeadSpec{Appointment: true, CreatedAt: w.Since.Add(2 * time.Minute)}),
 		}

@@ -9,13 +9,14 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 )
 
 func runCreateAppointment(t *testing.T, h Harness) {
 	t.Run("BookingIsNotANewLead", func(t *testing.T) {
 		t.Parallel()
 		w := h.New(t)
-		w.SetClock(w.Since.Add(10 * time.Minute))
+		w.SetClock(func() time.Time { return w.Since.Add(10 * time.Minute) })
 		ref := w.AddLead(t, LeadSpec{CreatedAt: w.Since.Add(time.Minute)})
 		start := w.BookingStart
 		if start.IsZero() {
@@ -79,7 +80,7 @@ func runErrors(t *testing.T, h Harness) {
 	t.Run("Forbidden", func(t *testing.T) {
 		t.Parallel()
 		w := h.New(t)
-		w.AddFault(Fault{Status: http.StatusForbidden})
+		w.AddFault(sandbox.Fault{Status: http.StatusForbidden, Count: 1})
 		_, err := w.Adapter.GetCustomer(t.Context(), w.MissingCustomerID)
 		require.ErrorIs(t, err, crm.ErrUnauthorized)
 		require.Contains(t, err.Error(), "403")
@@ -88,7 +89,7 @@ func runErrors(t *testing.T, h Harness) {
 	t.Run("RateLimitedWithRetryAfter", func(t *testing.T) {
 		t.Parallel()
 		w := h.New(t)
-		w.AddFault(Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
+		w.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
 		_, err := w.Adapter.FetchNewLeads(t.Context(), w.Since, w.Since.Add(time.Hour))
 		var limited *crm.RateLimitedError
 		require.ErrorAs(t, err, &limited)
@@ -99,7 +100,7 @@ func runErrors(t *testing.T, h Harness) {
 	t.Run("RateLimitedWithoutRetryAfter", func(t *testing.T) {
 		t.Parallel()
 		w := h.New(t)
-		w.AddFault(Fault{Status: http.StatusTooManyRequests, EmptyBody: true})
+		w.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, EmptyBody: true, Count: 1})
 		_, err := w.Adapter.GetVehicle(t.Context(), w.MissingVehicleID)
 		var limited *crm.RateLimitedError
 		require.ErrorAs(t, err, &limited)
@@ -110,13 +111,13 @@ func runErrors(t *testing.T, h Harness) {
 		w := h.New(t)
 		ref := w.AddLead(t, LeadSpec{CreatedAt: w.Since.Add(time.Minute)})
 		for _, tt := range []struct {
-			fault     Fault
+			fault     sandbox.Fault
 			temporary bool
 		}{
-			{Fault{Status: http.StatusInternalServerError}, true},
-			{Fault{Status: http.StatusServiceUnavailable, EmptyBody: true}, true},
-			{Fault{Status: http.StatusBadRequest}, false},
-			{Fault{Status: http.StatusUnprocessableEntity}, false},
+			{sandbox.Fault{Status: http.StatusInternalServerError, Count: 1}, true},
+			{sandbox.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true, Count: 1}, true},
+			{sandbox.Fault{Status: http.StatusBadRequest, Count: 1}, false},
+			{sandbox.Fault{Status: http.StatusUnprocessableEntity, Count: 1}, false},
 		} {
 			w.AddFault(tt.fault)
 			_, err := w.Adapter.GetLead(t.Context(), ref.ExternalID)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 )
 
 // Harness is what the contract needs of one CRM.
@@ -37,20 +38,19 @@ type World struct {
 	// AddLead seeds a lead, its customer and its vehicle in the shop;
 	// AddOtherShopLead in another shop the adapter's credentials can see
 	// or not, but whose leads are never the shop's.
-	AddLead          func(t *testing.T, spec LeadSpec) LeadRef
-	AddOtherShopLead func(t *testing.T, spec LeadSpec) LeadRef
+	AddLead          func(t *testing.T, spec LeadSpec) sandbox.LeadRef
+	AddOtherShopLead func(t *testing.T, spec LeadSpec) sandbox.LeadRef
 	// Unauthorized returns an adapter of the shop whose credentials the
 	// fake refuses; Secret is a credential that must never appear in an
 	// error.
 	Unauthorized func(t *testing.T) crm.Adapter
 	Secret       string
-	// AddFault makes the fake answer its next matching request with f.
-	AddFault func(f Fault)
+	// AddFault and SetClock are the fake's own: the contract's faults
+	// apply once, and its clock is fixed.
+	AddFault func(f sandbox.Fault)
+	SetClock func(now func() time.Time)
 	// Requests is how many requests the fake has had.
 	Requests func() int
-	// SetClock fixes the fake's clock (its records' created and updated
-	// times) at now.
-	SetClock func(now time.Time)
 	// CheckPagedPoll, when set, checks what the CRM's own paging sent for
 	// the poll beyond the page cap: the contract only sees the result.
 	CheckPagedPoll func(t *testing.T)
@@ -58,7 +58,7 @@ type World struct {
 	// days after Since. CheckBooking, when set, checks the record the fake
 	// stored for it (its id, for the lead ref's customer and vehicle).
 	BookingStart time.Time
-	CheckBooking func(t *testing.T, ref LeadRef, start time.Time, id string)
+	CheckBooking func(t *testing.T, ref sandbox.LeadRef, start time.Time, id string)
 	// Missing ids: of records the fake does not have.
 	MissingExternalID, MissingCustomerID, MissingVehicleID string
 }
@@ -75,18 +75,4 @@ type LeadSpec struct {
 	Year                  int
 	Make, Model, Submodel string
 	VIN, LicensePlate     string
-}
-
-// LeadRef is a seeded lead as the adapter names it.
-type LeadRef struct {
-	ExternalID, CustomerID, VehicleID string
-}
-
-// Fault is one refused answer for the next request.
-type Fault struct {
-	Status int
-	// RetryAfter, when set, is sent as the CRM sends it.
-	RetryAfter time.Duration
-	// EmptyBody answers with no body, as gateways do.
-	EmptyBody bool
 }

@@ -20,13 +20,8 @@ import (
 // ShopMonkey fake.
 func TestContract(t *testing.T) {
 	t.Parallel()
-	crmtest.RunContract(t, crmtest.Harness{
-		Kind:    shopmonkey.Kind,
-		New:     newWorld,
-		PageCap: 100,
-		// ShopMonkey's limit is per key per minute: a minute is enough.
-		DefaultRetryAfter: time.Minute,
-	})
+	// ShopMonkey's limit is per key per minute: a 429 waits a minute.
+	crmtest.RunContract(t, crmtest.Harness{Kind: shopmonkey.Kind, New: newWorld, PageCap: 100, DefaultRetryAfter: time.Minute})
 }
 
 func newWorld(t *testing.T) *crmtest.World {
@@ -35,44 +30,34 @@ func newWorld(t *testing.T) *crmtest.World {
 	return &crmtest.World{
 		Adapter: b.adapter,
 		Since:   b.since,
-		AddLead: func(t *testing.T, spec crmtest.LeadSpec) crmtest.LeadRef {
-			return smRef(b.addLead(t, smSpec(spec)))
+		AddLead: func(t *testing.T, spec crmtest.LeadSpec) sandbox.LeadRef {
+			return b.addLead(t, smSpec(spec))
 		},
-		AddOtherShopLead: func(t *testing.T, spec crmtest.LeadSpec) crmtest.LeadRef {
+		AddOtherShopLead: func(t *testing.T, spec crmtest.LeadSpec) sandbox.LeadRef {
 			otherOnce.Do(func() { b.fake.AddLocation("sm-key-b", "loc-b") })
 			ref, err := b.fake.AddLead("loc-b", smSpec(spec))
 			require.NoError(t, err)
-			return smRef(ref)
+			return ref
 		},
-		Unauthorized: func(t *testing.T) crm.Adapter { return b.newAdapter(t, "sm-wrong-key-SECRET", testLocation) },
-		Secret:       "SECRET",
-		AddFault: func(f crmtest.Fault) {
-			b.fake.AddFault(sandbox.Fault{Status: f.Status, RetryAfter: f.RetryAfter, EmptyBody: f.EmptyBody, Count: 1})
-		},
+		Unauthorized:      func(t *testing.T) crm.Adapter { return b.newAdapter(t, "sm-wrong-key-SECRET", testLocation) },
+		Secret:            "SECRET",
+		AddFault:          b.fake.AddFault,
+		SetClock:          b.fake.SetClock,
 		Requests:          func() int { return len(b.fake.Requests()) },
-		SetClock:          func(now time.Time) { b.fake.SetClock(func() time.Time { return now }) },
 		CheckPagedPoll:    func(t *testing.T) { checkSplitWindows(t, b) },
 		BookingStart:      time.Date(2025, 3, 12, 9, 0, 0, 0, time.FixedZone("EDT", -4*3600)),
-		CheckBooking:      func(t *testing.T, ref crmtest.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
+		CheckBooking:      func(t *testing.T, ref sandbox.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
 		MissingExternalID: "order:" + uuid.NewString(),
 		MissingCustomerID: "nobody",
 		MissingVehicleID:  "nothing",
 	}
 }
 
+// smSpec is the contract's lead as the fake seeds it.
 func smSpec(s crmtest.LeadSpec) sandbox.LeadSpec {
-	spec := sandbox.LeadSpec{
-		CreatedAt: s.CreatedAt, FirstName: s.FirstName, LastName: s.LastName, Phone: s.Phone, Email: s.Email,
-		Year: s.Year, Make: s.Make, Model: s.Model, Submodel: s.Submodel, VIN: s.VIN, LicensePlate: s.LicensePlate,
-	}
-	if s.Appointment {
-		spec.Kind = "appointment"
-	}
-	return spec
-}
-
-func smRef(r sandbox.LeadRef) crmtest.LeadRef {
-	return crmtest.LeadRef{ExternalID: r.ExternalID, CustomerID: r.CustomerID, VehicleID: r.VehicleID}
+	kind := map[bool]string{true: "appointment"}[s.Appointment]
+	return sandbox.LeadSpec{Kind: kind, CreatedAt: s.CreatedAt, FirstName: s.FirstName, LastName: s.LastName, Phone: s.Phone, Email: s.Email,
+		Year: s.Year, Make: s.Make, Model: s.Model, Submodel: s.Submodel, VIN: s.VIN, LicensePlate: s.LicensePlate}
 }
 
 // checkSplitWindows: ShopMonkey's lists are not paged (skip pages shift)
@@ -94,7 +79,7 @@ func checkSplitWindows(t *testing.T, b *testBundle) {
 
 // checkBooking: the appointment is stored as ShopMonkey writes one, its
 // times in UTC with milliseconds.
-func checkBooking(t *testing.T, b *testBundle, ref crmtest.LeadRef, id string) {
+func checkBooking(t *testing.T, b *testBundle, ref sandbox.LeadRef, id string) {
 	raw, ok := b.fake.Record(testLocation, sandbox.ShopMonkeyAppointment, id)
 	require.True(t, ok)
 	var got map[string]any

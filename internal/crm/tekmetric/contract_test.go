@@ -19,13 +19,8 @@ import (
 // Tekmetric fake.
 func TestContract(t *testing.T) {
 	t.Parallel()
-	crmtest.RunContract(t, crmtest.Harness{
-		Kind:    tekmetric.Kind,
-		New:     newWorld,
-		PageCap: 100,
-		// Tekmetric sends no Retry-After: unknown, back off exponentially.
-		DefaultRetryAfter: 0,
-	})
+	// Tekmetric sends no Retry-After: unknown, back off exponentially.
+	crmtest.RunContract(t, crmtest.Harness{Kind: tekmetric.Kind, New: newWorld, PageCap: 100, DefaultRetryAfter: 0})
 }
 
 func newWorld(t *testing.T) *crmtest.World {
@@ -35,48 +30,38 @@ func newWorld(t *testing.T) *crmtest.World {
 	return &crmtest.World{
 		Adapter: b.adapter,
 		Since:   b.since,
-		AddLead: func(t *testing.T, spec crmtest.LeadSpec) crmtest.LeadRef {
-			return tmRef(b.addLead(t, tmSpec(spec)))
+		AddLead: func(t *testing.T, spec crmtest.LeadSpec) sandbox.LeadRef {
+			return b.addLead(t, tmSpec(spec))
 		},
-		AddOtherShopLead: func(t *testing.T, spec crmtest.LeadSpec) crmtest.LeadRef {
+		AddOtherShopLead: func(t *testing.T, spec crmtest.LeadSpec) sandbox.LeadRef {
 			// The same application reads shop 4 too, so the adapter must
 			// check every record.
 			otherOnce.Do(func() { require.NoError(t, b.fake.AddShop(otherShop, "UTC", testClient, testSecret)) })
 			ref, err := b.fake.AddLead(otherShop, tmSpec(spec))
 			require.NoError(t, err)
-			return tmRef(ref)
+			return ref
 		},
 		Unauthorized: func(t *testing.T) crm.Adapter {
 			return b.newAdapter(t, func(o *tekmetric.Opts) { o.ClientSecret = "tm-wrong-SECRET"; o.Tokens = nil })
 		},
-		Secret: "SECRET",
-		AddFault: func(f crmtest.Fault) {
-			b.fake.AddFault(sandbox.Fault{Status: f.Status, RetryAfter: f.RetryAfter, EmptyBody: f.EmptyBody, Count: 1})
-		},
+		Secret:            "SECRET",
+		AddFault:          b.fake.AddFault,
+		SetClock:          b.fake.SetClock,
 		Requests:          func() int { return len(b.fake.Requests()) },
-		SetClock:          func(now time.Time) { b.fake.SetClock(func() time.Time { return now }) },
 		CheckPagedPoll:    func(t *testing.T) { checkPages(t, b) },
 		BookingStart:      time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("EST", -5*3600)),
-		CheckBooking:      func(t *testing.T, ref crmtest.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
+		CheckBooking:      func(t *testing.T, ref sandbox.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
 		MissingExternalID: "repair-order:999999",
 		MissingCustomerID: "424242",
 		MissingVehicleID:  "999999",
 	}
 }
 
+// tmSpec is the contract's lead as the fake seeds it.
 func tmSpec(s crmtest.LeadSpec) sandbox.TekmetricLeadSpec {
-	spec := sandbox.TekmetricLeadSpec{
-		CreatedAt: s.CreatedAt, FirstName: s.FirstName, LastName: s.LastName, Phone: s.Phone, Email: s.Email,
-		Year: s.Year, Make: s.Make, Model: s.Model, SubModel: s.Submodel, VIN: s.VIN, LicensePlate: s.LicensePlate,
-	}
-	if s.Appointment {
-		spec.Kind = sandbox.TekmetricAppointment
-	}
-	return spec
-}
-
-func tmRef(r sandbox.LeadRef) crmtest.LeadRef {
-	return crmtest.LeadRef{ExternalID: r.ExternalID, CustomerID: r.CustomerID, VehicleID: r.VehicleID}
+	kind := map[bool]string{true: sandbox.TekmetricAppointment}[s.Appointment]
+	return sandbox.TekmetricLeadSpec{Kind: kind, CreatedAt: s.CreatedAt, FirstName: s.FirstName, LastName: s.LastName, Phone: s.Phone, Email: s.Email,
+		Year: s.Year, Make: s.Make, Model: s.Model, SubModel: s.Submodel, VIN: s.VIN, LicensePlate: s.LicensePlate}
 }
 
 // checkPages: Tekmetric's lists are Spring pages of at most 100, paged to
@@ -100,7 +85,7 @@ func checkPages(t *testing.T, b *testBundle) {
 
 // checkBooking: the appointment is sent in UTC and stored in the shop's
 // wall-clock time, as Tekmetric does.
-func checkBooking(t *testing.T, b *testBundle, ref crmtest.LeadRef, id string) {
+func checkBooking(t *testing.T, b *testBundle, ref sandbox.LeadRef, id string) {
 	raw, ok := b.fake.Record(testShop, sandbox.TekmetricAppointments, numericID(t, id))
 	require.True(t, ok)
 	var got map[string]any
