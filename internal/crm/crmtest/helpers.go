@@ -1,6 +1,7 @@
 package crmtest
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -40,3 +41,17 @@ type RoundTripFunc func(*http.Request) (*http.Response, error)
 
 // RoundTrip calls f.
 func (f RoundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Patch is the JSON of record with change applied: each key replaced, or
+// removed where its value is nil. Tests build a bad record from a good one.
+func Patch(record, change map[string]any) string {
+	for k, v := range change {
+		if v == nil {
+			delete(record, k)
+			continue
+		}
+		record[k] = v
+	}
+	raw, _ := json.Marshal(record)
+	return string(raw)
+}

@@ -588,15 +588,7 @@ func TestInvalidRecords(t *testing.T) {
 			"createdDate": b.at(time.Minute).Format(time.RFC3339), "updatedDate": b.at(time.Minute).Format(time.RFC3339),
 			"meta": map[string]any{"version": 3},
 		}
-		for k, v := range change {
-			if v == nil {
-				delete(m, k)
-				continue
-			}
-			m[k] = v
-		}
-		raw, _ := json.Marshal(m)
-		return string(raw)
+		return crmtest.Patch(m, change)
 	}
 
 	t.Run("NumberAsStringOrInteger", func(t *testing.T) {

@@ -534,15 +534,7 @@ func TestInvalidRecords(t *testing.T) {
 			"customerId": 11, "vehicleId": 12, "customerConcerns": []any{map[string]any{"concern": "Noise"}},
 			"createdDate": b.at(time.Minute).Format(time.RFC3339), "updatedDate": b.at(time.Minute).Format(time.RFC3339),
 		}
-		for k, v := range change {
-			if v == nil {
-				delete(m, k)
-				continue
-			}
-			m[k] = v
-		}
-		raw, _ := json.Marshal(m)
-		return string(raw)
+		return crmtest.Patch(m, change)
 	}
 
 	for name, tc := range map[string]struct {
