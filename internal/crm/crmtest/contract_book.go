@@ -106,6 +106,13 @@ func runErrors(t *testing.T, h Harness) {
 		require.ErrorAs(t, err, &limited)
 		require.Equal(t, h.DefaultRetryAfter, limited.RetryAfter)
 	})
+	t.Run("InvalidRecord", func(t *testing.T) {
+		t.Parallel()
+		w := h.New(t)
+		id := w.AddBadVehicle(t)
+		_, err := w.Adapter.GetVehicle(t.Context(), id)
+		RequireInvalidRecord(t, err, "vehicle "+id, "year")
+	})
 	t.Run("StatusClasses", func(t *testing.T) {
 		t.Parallel()
 		w := h.New(t)

@@ -59,6 +59,9 @@ type World struct {
 	// stored for it (its id, for the lead ref's customer and vehicle).
 	BookingStart time.Time
 	CheckBooking func(t *testing.T, ref sandbox.LeadRef, start time.Time, id string)
+	// AddBadVehicle stores a vehicle whose year is not a number ("unknown")
+	// and returns its id.
+	AddBadVehicle func(t *testing.T) string
 	// Missing ids: of records the fake does not have.
 	MissingExternalID, MissingCustomerID, MissingVehicleID string
 }

@@ -39,14 +39,17 @@ func newWorld(t *testing.T) *crmtest.World {
 			require.NoError(t, err)
 			return ref
 		},
-		Unauthorized:      func(t *testing.T) crm.Adapter { return b.newAdapter(t, "sm-wrong-key-SECRET", testLocation) },
-		Secret:            "SECRET",
-		AddFault:          b.fake.AddFault,
-		SetClock:          b.fake.SetClock,
-		Requests:          func() int { return len(b.fake.Requests()) },
-		CheckPagedPoll:    func(t *testing.T) { checkSplitWindows(t, b) },
-		BookingStart:      time.Date(2025, 3, 12, 9, 0, 0, 0, time.FixedZone("EDT", -4*3600)),
-		CheckBooking:      func(t *testing.T, ref sandbox.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
+		Unauthorized:   func(t *testing.T) crm.Adapter { return b.newAdapter(t, "sm-wrong-key-SECRET", testLocation) },
+		Secret:         "SECRET",
+		AddFault:       b.fake.AddFault,
+		SetClock:       b.fake.SetClock,
+		Requests:       func() int { return len(b.fake.Requests()) },
+		CheckPagedPoll: func(t *testing.T) { checkSplitWindows(t, b) },
+		BookingStart:   time.Date(2025, 3, 12, 9, 0, 0, 0, time.FixedZone("EDT", -4*3600)),
+		CheckBooking:   func(t *testing.T, ref sandbox.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
+		AddBadVehicle: func(t *testing.T) string {
+			return b.addRaw(t, sandbox.ShopMonkeyVehicle, `{"id":"v2","year":"unknown"}`)
+		},
 		MissingExternalID: "order:" + uuid.NewString(),
 		MissingCustomerID: "nobody",
 		MissingVehicleID:  "nothing",

@@ -44,13 +44,16 @@ func newWorld(t *testing.T) *crmtest.World {
 		Unauthorized: func(t *testing.T) crm.Adapter {
 			return b.newAdapter(t, func(o *tekmetric.Opts) { o.ClientSecret = "tm-wrong-SECRET"; o.Tokens = nil })
 		},
-		Secret:            "SECRET",
-		AddFault:          b.fake.AddFault,
-		SetClock:          b.fake.SetClock,
-		Requests:          func() int { return len(b.fake.Requests()) },
-		CheckPagedPoll:    func(t *testing.T) { checkPages(t, b) },
-		BookingStart:      time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("EST", -5*3600)),
-		CheckBooking:      func(t *testing.T, ref sandbox.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
+		Secret:         "SECRET",
+		AddFault:       b.fake.AddFault,
+		SetClock:       b.fake.SetClock,
+		Requests:       func() int { return len(b.fake.Requests()) },
+		CheckPagedPoll: func(t *testing.T) { checkPages(t, b) },
+		BookingStart:   time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("EST", -5*3600)),
+		CheckBooking:   func(t *testing.T, ref sandbox.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
+		AddBadVehicle: func(t *testing.T) string {
+			return strconv.FormatInt(b.addRaw(t, sandbox.TekmetricVehicles, `{"id": 92, "year": "unknown"}`), 10)
+		},
 		MissingExternalID: "repair-order:999999",
 		MissingCustomerID: "424242",
 		MissingVehicleID:  "999999",
