@@ -128,6 +128,14 @@ func runRecords(t *testing.T, h Harness) {
 		require.Equal(t, lead.Email("Ann@example.com"), l.Email, "the domain is case-insensitive, the mailbox is not")
 		require.Equal(t, "2019 Honda Civic EX", l.Vehicle.Name())
 	})
+	t.Run("YearAsString", func(t *testing.T) {
+		t.Parallel()
+		w := h.New(t)
+		id := w.AddRawVehicle(t, `"2012"`)
+		v, err := w.Adapter.GetVehicle(t.Context(), id)
+		require.NoError(t, err)
+		require.Equal(t, lead.Vehicle{ExternalID: id, Year: 2012, Make: "Ford"}, v)
+	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		w := h.New(t)

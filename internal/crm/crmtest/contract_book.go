@@ -109,7 +109,7 @@ func runErrors(t *testing.T, h Harness) {
 	t.Run("InvalidRecord", func(t *testing.T) {
 		t.Parallel()
 		w := h.New(t)
-		id := w.AddBadVehicle(t)
+		id := w.AddRawVehicle(t, `"unknown"`)
 		_, err := w.Adapter.GetVehicle(t.Context(), id)
 		RequireInvalidRecord(t, err, "vehicle "+id, "year")
 	})

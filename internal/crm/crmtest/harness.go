@@ -59,9 +59,10 @@ type World struct {
 	// stored for it (its id, for the lead ref's customer and vehicle).
 	BookingStart time.Time
 	CheckBooking func(t *testing.T, ref sandbox.LeadRef, start time.Time, id string)
-	// AddBadVehicle stores a vehicle whose year is not a number ("unknown")
-	// and returns its id.
-	AddBadVehicle func(t *testing.T) string
+	// AddRawVehicle stores a Ford as the CRM writes one, its year the JSON
+	// year ("2012", a string as some shops' data has it, or "unknown"), and
+	// returns its id.
+	AddRawVehicle func(t *testing.T, year string) string
 	// Missing ids: of records the fake does not have.
 	MissingExternalID, MissingCustomerID, MissingVehicleID string
 }

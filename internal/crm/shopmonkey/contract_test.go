@@ -47,8 +47,8 @@ func newWorld(t *testing.T) *crmtest.World {
 		CheckPagedPoll: func(t *testing.T) { checkSplitWindows(t, b) },
 		BookingStart:   time.Date(2025, 3, 12, 9, 0, 0, 0, time.FixedZone("EDT", -4*3600)),
 		CheckBooking:   func(t *testing.T, ref sandbox.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
-		AddBadVehicle: func(t *testing.T) string {
-			return b.addRaw(t, sandbox.ShopMonkeyVehicle, `{"id":"v2","year":"unknown"}`)
+		AddRawVehicle: func(t *testing.T, year string) string {
+			return b.addRaw(t, sandbox.ShopMonkeyVehicle, `{"id":"v2","year":`+year+`,"make":"Ford"}`)
 		},
 		MissingExternalID: "order:" + uuid.NewString(),
 		MissingCustomerID: "nobody",

@@ -489,19 +489,6 @@ func TestGetCustomer(t *testing.T) {
 	})
 }
 
-func TestGetVehicle(t *testing.T) {
-	t.Parallel()
-
-	t.Run("YearAsString", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		id := b.addRaw(t, sandbox.ShopMonkeyVehicle, `{"id":"v1","year":"2012","make":"Ford"}`)
-		v, err := b.adapter.GetVehicle(t.Context(), id)
-		require.NoError(t, err)
-		require.Equal(t, 2012, v.Year)
-	})
-}
-
 func TestCreateAppointment(t *testing.T) {
 	t.Parallel()
 

@@ -51,8 +51,8 @@ func newWorld(t *testing.T) *crmtest.World {
 		CheckPagedPoll: func(t *testing.T) { checkPages(t, b) },
 		BookingStart:   time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("EST", -5*3600)),
 		CheckBooking:   func(t *testing.T, ref sandbox.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
-		AddBadVehicle: func(t *testing.T) string {
-			return strconv.FormatInt(b.addRaw(t, sandbox.TekmetricVehicles, `{"id": 92, "year": "unknown"}`), 10)
+		AddRawVehicle: func(t *testing.T, year string) string {
+			return strconv.FormatInt(b.addRaw(t, sandbox.TekmetricVehicles, `{"id": 92, "year": `+year+`, "make": "Ford", "vin": null}`), 10)
 		},
 		MissingExternalID: "repair-order:999999",
 		MissingCustomerID: "424242",

@@ -716,14 +716,6 @@ func TestGetCustomer(t *testing.T) {
 func TestGetVehicle(t *testing.T) {
 	t.Parallel()
 
-	t.Run("YearAsString", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		b.addRaw(t, sandbox.TekmetricVehicles, `{"id": 91, "year": "2012", "make": "Ford", "vin": null}`)
-		v, err := b.adapter.GetVehicle(t.Context(), "91")
-		require.NoError(t, err)
-		require.Equal(t, lead.Vehicle{ExternalID: "91", Year: 2012, Make: "Ford"}, v)
-	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
