@@ -62,6 +62,9 @@ func runCreateAppointment(t *testing.T, h Harness) {
 		require.ErrorAs(t, err, &status)
 		require.Equal(t, http.StatusBadRequest, status.StatusCode)
 		require.False(t, status.Temporary())
+		if w.CheckUnknownCustomer != nil {
+			w.CheckUnknownCustomer(t, status, err)
+		}
 	})
 }
 

@@ -59,6 +59,10 @@ type World struct {
 	// stored for it (its id, for the lead ref's customer and vehicle).
 	BookingStart time.Time
 	CheckBooking func(t *testing.T, ref sandbox.LeadRef, start time.Time, id string)
+	// CheckUnknownCustomer, when set, checks what else the CRM says when it
+	// refuses a booking for a customer it does not have (its code, its
+	// message, the context the adapter adds).
+	CheckUnknownCustomer func(t *testing.T, status *crm.StatusError, err error)
 	// AddRawVehicle stores a Ford as the CRM writes one, its year the JSON
 	// year ("2012", a string as some shops' data has it, or "unknown"), and
 	// returns its id.

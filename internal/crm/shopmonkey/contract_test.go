@@ -47,6 +47,9 @@ func newWorld(t *testing.T) *crmtest.World {
 		CheckPagedPoll: func(t *testing.T) { checkSplitWindows(t, b) },
 		BookingStart:   time.Date(2025, 3, 12, 9, 0, 0, 0, time.FixedZone("EDT", -4*3600)),
 		CheckBooking:   func(t *testing.T, ref sandbox.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
+		CheckUnknownCustomer: func(t *testing.T, status *crm.StatusError, _ error) {
+			require.Equal(t, "VALIDATION_ERROR", status.Code)
+		},
 		AddRawVehicle: func(t *testing.T, year string) string {
 			return b.addRaw(t, sandbox.ShopMonkeyVehicle, `{"id":"v2","year":`+year+`,"make":"Ford"}`)
 		},

@@ -51,6 +51,10 @@ func newWorld(t *testing.T) *crmtest.World {
 		CheckPagedPoll: func(t *testing.T) { checkPages(t, b) },
 		BookingStart:   time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("EST", -5*3600)),
 		CheckBooking:   func(t *testing.T, ref sandbox.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
+		CheckUnknownCustomer: func(t *testing.T, status *crm.StatusError, err error) {
+			require.Contains(t, status.Message, "customerId must belong to shopId")
+			require.ErrorContains(t, err, "error creating appointment for customer 424242 at shop 3")
+		},
 		AddRawVehicle: func(t *testing.T, year string) string {
 			return strconv.FormatInt(b.addRaw(t, sandbox.TekmetricVehicles, `{"id": 92, "year": `+year+`, "make": "Ford", "vin": null}`), 10)
 		},

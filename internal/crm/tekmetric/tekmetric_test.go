@@ -514,9 +514,8 @@ func TestFetchNewLeads(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, refIDs(mine), crmtest.ExternalIDs(got))
 
-		// The token reads shop 4 too, so the adapter checks every record.
-		_, err = b.adapter.GetLead(t.Context(), theirs.ExternalID)
-		require.ErrorIs(t, err, crm.ErrNotFound)
+		// The token reads shop 4 too, so the adapter checks every record
+		// (the contract's OnlyTheWindowAndTheShop), and says why.
 		_, err = b.adapter.GetCustomer(t.Context(), theirs.CustomerID)
 		require.ErrorIs(t, err, crm.ErrNotFound)
 		require.ErrorContains(t, err, "it is a customer of shop 4")
@@ -745,17 +744,6 @@ func TestCreateAppointment(t *testing.T) {
 			require.Equal(t, field, invalid.Field)
 		}
 		require.Empty(t, b.fake.Requests(), "not even a token request")
-	})
-	t.Run("UnknownCustomer", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		_, err := b.adapter.CreateAppointment(t.Context(), crm.Appointment{CustomerID: "424242", Title: "x", Start: b.since, End: b.until})
-		var status *crm.StatusError
-		require.ErrorAs(t, err, &status)
-		require.Equal(t, http.StatusBadRequest, status.StatusCode)
-		require.Contains(t, status.Message, "customerId must belong to shopId")
-		require.False(t, status.Temporary())
-		require.ErrorContains(t, err, "error creating appointment for customer 424242 at shop 3")
 	})
 }
 
