@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
@@ -120,10 +119,7 @@ func runRecords(t *testing.T, h Harness) {
 		require.Equal(t, lead.Vehicle{ExternalID: ref.VehicleID, Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX",
 			VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"}, v)
 
-		in, err := w.Adapter.GetLead(t.Context(), ref.ExternalID)
-		require.NoError(t, err)
-		l, err := lead.NewLead(uuid.New(), h.Kind, in, c, v)
-		require.NoError(t, err)
+		l := NewLead(t, w.Adapter, h.Kind, ref, c)
 		require.Equal(t, lead.PhoneNumber("+15552013344"), l.Phone)
 		require.Equal(t, lead.Email("Ann@example.com"), l.Email, "the domain is case-insensitive, the mailbox is not")
 		require.Equal(t, "2019 Honda Civic EX", l.Vehicle.Name())

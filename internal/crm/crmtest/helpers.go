@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 )
 
 // IDsOf lists id(x) of every x, in order.
@@ -54,4 +56,17 @@ func Patch(record, change map[string]any) string {
 	}
 	raw, _ := json.Marshal(record)
 	return string(raw)
+}
+
+// NewLead reads ref's inquiry and vehicle through a and makes the lead a
+// poll would store of them with customer c, which must be valid.
+func NewLead(t *testing.T, a crm.Adapter, kind string, ref sandbox.LeadRef, c lead.Customer) lead.Lead {
+	t.Helper()
+	in, err := a.GetLead(t.Context(), ref.ExternalID)
+	require.NoError(t, err)
+	v, err := a.GetVehicle(t.Context(), ref.VehicleID)
+	require.NoError(t, err)
+	l, err := lead.NewLead(uuid.New(), kind, in, c, v)
+	require.NoError(t, err)
+	return l
 }

@@ -433,12 +433,7 @@ func TestGetCustomer(t *testing.T) {
 				require.Equal(t, 2, listed)
 			}
 
-			in, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
-			require.NoError(t, err)
-			v, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
-			require.NoError(t, err)
-			l, err := lead.NewLead(uuid.New(), shopmonkey.Kind, in, c, v)
-			require.NoError(t, err)
+			l := crmtest.NewLead(t, b.adapter, shopmonkey.Kind, ref, c)
 			require.Equal(t, lead.PhoneNumber("+15552013344"), l.Phone)
 			require.Equal(t, lead.Consent{SMS: false, Email: true, Marketing: false}, l.Consent)
 		})

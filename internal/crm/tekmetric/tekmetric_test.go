@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
@@ -662,12 +661,7 @@ func TestGetCustomer(t *testing.T) {
 				MarketingOptIn: ok,
 			}, c, "okForMarketing is the consent of every channel")
 
-			in, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
-			require.NoError(t, err)
-			v, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
-			require.NoError(t, err)
-			l, err := lead.NewLead(uuid.New(), tekmetric.Kind, in, c, v)
-			require.NoError(t, err)
+			l := crmtest.NewLead(t, b.adapter, tekmetric.Kind, ref, c)
 			require.Equal(t, lead.PhoneNumber("+15552013344"), l.Phone)
 			require.Equal(t, lead.Consent{SMS: ok, Email: ok, Marketing: ok}, l.Consent)
 		})
