@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/leadorch/lead-orchestrator/internal/config"
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -84,7 +85,7 @@ func (b *bench) runProfile(ctx context.Context, res *results) error {
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	deps := &jobs.Deps{
 		Pool:        pool,
-		CRM:         crmset.NewRegistry(crmset.Opts{ShopMonkeyBaseURL: fk.urls.ShopMonkey, ShopMonkeyTimeout: cfg.ShopMonkey.Timeout}),
+		CRM:         crmset.NewRegistry(crmset.Opts{Settings: map[string]crm.Settings{"shopmonkey": {BaseURL: fk.urls.ShopMonkey, Timeout: cfg.ShopMonkey.Timeout}}}),
 		Credentials: benchKeys,
 		SMS:         sms,
 		Email:       email,

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -67,7 +68,7 @@ func setupCommands(t *testing.T) *commandsBundle {
 	require.NoError(t, err)
 	deps := &jobs.Deps{
 		Pool:        b.app,
-		CRM:         crmset.NewRegistry(crmset.Opts{ShopMonkeyTimeout: 5 * time.Second, TekmetricTimeout: 5 * time.Second}),
+		CRM:         crmset.NewRegistry(crmset.Opts{Settings: map[string]crm.Settings{"shopmonkey": {Timeout: 5 * time.Second}, "tekmetric": {Timeout: 5 * time.Second}}}),
 		Credentials: b.keys,
 		SMS:         sms,
 		Email:       email,

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
@@ -64,14 +62,7 @@ func TestIngestExternalIDOfTheTenantsCRM(t *testing.T) {
 // its name, sealed with b.keys.
 func (b *testBundle) addTekmetricTenant(t *testing.T, name string, shopID int64) lead.Tenant {
 	t.Helper()
-	tenant := lead.Tenant{
-		Name: name, CRMKind: "tekmetric", CRMLocationID: strconv.FormatInt(shopID, 10), CRMClientID: "cid-" + name, TimeZone: "America/Denver",
-		QuietHours: lead.DefaultQuietHours, PollInterval: time.Minute, SMSFrom: "+15555550101", Enabled: true,
-	}
 	secret := "secret-" + name
 	b.secrets = append(b.secrets, secret)
-	require.NoError(t, b.keys.SealFor(&tenant, lead.Secret(secret)))
-	created, err := b.store.CreateTenant(context.Background(), tenant)
-	require.NoError(t, err)
-	return created
+	return fixture.Create(t, b.store, b.keys, fixture.TekmetricTenant(name, shopID, fixture.DefaultQuietHours), secret)
 }

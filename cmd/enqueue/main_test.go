@@ -9,12 +9,12 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 	"github.com/leadorch/lead-orchestrator/internal/testdb"
@@ -123,16 +123,9 @@ func (b *testBundle) addTenantSealedWith(t *testing.T, name, key string) lead.Te
 
 func (b *testBundle) createTenant(t *testing.T, name string, keys *credentials.Keyring) lead.Tenant {
 	t.Helper()
-	tenant := lead.Tenant{
-		Name: name, CRMKind: "shopmonkey", CRMLocationID: "loc-" + name, TimeZone: "America/Chicago",
-		QuietHours: lead.DefaultQuietHours, PollInterval: time.Minute, SMSFrom: "+15555550100", Enabled: true,
-	}
 	secret := "key-" + name
 	b.secrets = append(b.secrets, secret)
-	require.NoError(t, keys.SealFor(&tenant, lead.Secret(secret)))
-	created, err := b.store.CreateTenant(context.Background(), tenant)
-	require.NoError(t, err)
-	return created
+	return fixture.Create(t, b.store, keys, fixture.ShopMonkeyTenant(name, fixture.DefaultQuietHours), secret)
 }
 
 // jobArgs returns the args of every job of kind, oldest id first.

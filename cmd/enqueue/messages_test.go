@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
@@ -20,10 +21,9 @@ func TestResend(t *testing.T) {
 	b := setup(t)
 	tenant := b.addTenant(t, "Resend Auto")
 	other := b.addTenant(t, "Other Auto")
-	leadID, _, err := b.store.UpsertLead(ctx, tenant.ID, lead.Lead{CRM: "shopmonkey", ExternalID: "order:1", Source: lead.SourceEstimate,
-		Status: lead.StatusNew, Phone: "+15552013344", Consent: lead.Consent{SMS: true}}, false)
+	leadID, _, err := b.store.UpsertLead(ctx, tenant.ID, fixture.Lead("order:1"), false)
 	require.NoError(t, err)
-	m, err := b.store.LockMessage(ctx, tenant.ID, lead.Message{LeadID: leadID, Step: jobs.StepInitial, Channel: lead.ChannelSMS, To: "+15552013344", Body: "hi"})
+	m, err := b.store.LockMessage(ctx, tenant.ID, fixture.SMS(leadID, jobs.StepInitial, "hi"))
 	require.NoError(t, err)
 
 	// Only an ambiguous message can be resent.
@@ -70,10 +70,9 @@ func TestMessagesShowsWhatNeedsAnOperator(t *testing.T) {
 	tenant := b.addTenant(t, "Sweep Auto")
 	var ids []uuid.UUID
 	for i, step := range []string{"initial", "day1", "day3"} {
-		leadID, _, err := b.store.UpsertLead(ctx, tenant.ID, lead.Lead{CRM: "shopmonkey", ExternalID: fmt.Sprintf("order:%d", i), Source: lead.SourceEstimate,
-			Status: lead.StatusNew, Phone: "+15552013344", Consent: lead.Consent{SMS: true}}, false)
+		leadID, _, err := b.store.UpsertLead(ctx, tenant.ID, fixture.Lead(fmt.Sprintf("order:%d", i)), false)
 		require.NoError(t, err)
-		m, err := b.store.LockMessage(ctx, tenant.ID, lead.Message{LeadID: leadID, Step: step, Channel: lead.ChannelSMS, To: "+15552013344", Body: "hi"})
+		m, err := b.store.LockMessage(ctx, tenant.ID, fixture.SMS(leadID, step, "hi"))
 		require.NoError(t, err)
 		ids = append(ids, m.ID)
 	}

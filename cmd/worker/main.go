@@ -30,6 +30,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/config"
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
@@ -405,11 +406,11 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs
 // crmOpts are the fleet-wide CRM settings of cfg, with every tenant's
 // request budget kept in the database.
 func crmOpts(cfg *config.Config, pool *pgxpool.Pool) crmset.Opts {
-	return crmset.Opts{
-		ShopMonkeyBaseURL: cfg.ShopMonkey.BaseURL, ShopMonkeyTimeout: cfg.ShopMonkey.Timeout,
-		TekmetricBaseURL: cfg.Tekmetric.BaseURL, TekmetricTimeout: cfg.Tekmetric.Timeout,
-		Budget: jobs.CRMBudget(pool),
+	settings := map[string]crm.Settings{}
+	for kind, c := range cfg.CRMs() {
+		settings[kind] = crm.Settings{BaseURL: c.BaseURL, Timeout: c.Timeout}
 	}
+	return crmset.Opts{Settings: settings, Budget: store.NewCRMBudget(pool, nil)}
 }
 
 // confirmWait is how long an interrupted send waits for confirmation:

@@ -190,16 +190,3 @@ func NewKeySpec(id string) (string, error) {
 	}
 	return id + "=" + base64.StdEncoding.EncodeToString(key), nil
 }
-
-// MustNewKeyring returns a keyring with one fresh random key; it panics on
-// failure, for tests and development tools only.
-func MustNewKeyring(id string) (*Keyring, string) {
-	spec, err := NewKeySpec(id)
-	if err == nil {
-		var k *Keyring
-		if k, err = ParseKeyring(spec); err == nil {
-			return k, spec
-		}
-	}
-	panic(err)
-}

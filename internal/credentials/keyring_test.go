@@ -8,12 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 func TestKeyringSealOpen(t *testing.T) {
 	t.Parallel()
-	keys, spec := credentials.MustNewKeyring("k1")
+	keys, spec := fixture.Keyring(t, "k1")
 	tenant := uuid.New()
 	sealed, err := keys.Seal(tenant, "sm_live_secret")
 	require.NoError(t, err)
@@ -81,7 +82,7 @@ func TestParseKeyringErrors(t *testing.T) {
 
 func TestSealFor(t *testing.T) {
 	t.Parallel()
-	keys, _ := credentials.MustNewKeyring("k1")
+	keys, _ := fixture.Keyring(t, "k1")
 	var tn lead.Tenant
 	require.NoError(t, keys.SealFor(&tn, "secret"))
 	require.NotEqual(t, uuid.Nil, tn.ID, "SealFor gives the tenant its id")
@@ -94,7 +95,7 @@ func TestSealFor(t *testing.T) {
 // other, even for the same tenant and key.
 func TestSealPurposes(t *testing.T) {
 	t.Parallel()
-	keys, _ := credentials.MustNewKeyring("k1")
+	keys, _ := fixture.Keyring(t, "k1")
 	tenant := uuid.New()
 	crm, err := keys.Seal(tenant, "crm-secret")
 	require.NoError(t, err)

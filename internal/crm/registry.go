@@ -30,12 +30,33 @@ type Kind struct {
 	NewAdapter NewAdapterFunc
 	// ParseExternalID is the CRM's external id format.
 	ParseExternalID ParseExternalIDFunc
+	// DefaultRateLimit is the requests a minute a tenant of this CRM may
+	// make when its crm_rate_limit is 0, as the CRM documents it (it may
+	// depend on the tenant's host); nil means FallbackRateLimit. Use
+	// RateLimit, which applies the tenant's own limit first.
+	DefaultRateLimit func(t lead.Tenant) int
 	// WebhookAuth is how the CRM's webhooks authenticate; WebhookNone
 	// serves no route.
 	WebhookAuth WebhookAuth
 	// ParseWebhook verifies (WebhookSigned) and decodes a webhook request.
 	// Required unless WebhookAuth is WebhookNone.
 	ParseWebhook ParseWebhookFunc
+}
+
+// FallbackRateLimit is the requests a minute of a tenant whose CRM
+// documents no limit: a conservative 300.
+const FallbackRateLimit = 300
+
+// RateLimit is the requests a minute tenant t may make of this CRM: its
+// crm_rate_limit, else the CRM's default.
+func (k Kind) RateLimit(t lead.Tenant) int {
+	switch {
+	case t.CRMRateLimit > 0:
+		return t.CRMRateLimit
+	case k.DefaultRateLimit != nil:
+		return k.DefaultRateLimit(t)
+	}
+	return FallbackRateLimit
 }
 
 // Registry maps a tenant's CRM kind to everything about it, so that jobs,

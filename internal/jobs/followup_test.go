@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
@@ -129,8 +130,9 @@ func TestStepWithoutAddressIsSkipped(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	shop := b.addShop(t, "noemail")
-	leadID, _, err := b.store.UpsertLead(ctx, shop.ID, lead.Lead{CRM: "shopmonkey", ExternalID: "order:x", Source: lead.SourceEstimate,
-		Status: lead.StatusNew, FirstName: "Bo", Phone: "+15125550199", Consent: lead.Consent{SMS: true}}, false)
+	leadID, _, err := b.store.UpsertLead(ctx, shop.ID, fixture.Lead("order:x", func(l *lead.Lead) {
+		l.FirstName, l.Phone, l.Email = "Bo", "+15125550199", ""
+	}), false)
 	require.NoError(t, err)
 	client := b.startClient(t, jobs.ClientOpts{})
 	res, err := client.InsertMany(ctx, []river.InsertManyParams{

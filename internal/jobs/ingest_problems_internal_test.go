@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
-	"github.com/leadorch/lead-orchestrator/internal/credentials"
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 	"github.com/leadorch/lead-orchestrator/internal/testdb"
@@ -25,15 +24,9 @@ func TestCancelIfInvalidText(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testdb.NewApp(t)
-	keys, _ := credentials.MustNewKeyring("test")
-	tenant := lead.Tenant{
-		Name: "nul", CRMKind: "shopmonkey", CRMLocationID: "loc-nul", TimeZone: "America/Chicago",
-		PollInterval: time.Minute, SMSFrom: "+15005550006", Enabled: true,
-		QuietHours: lead.AllDay, QuietRule: lead.QuietRuleNone,
-	}
-	require.NoError(t, keys.SealFor(&tenant, lead.Secret("sm_key_nul")))
-	tenant, err := store.New(db.App).CreateTenant(ctx, tenant)
-	require.NoError(t, err)
+	keys, _ := fixture.Keyring(t, "test")
+	tenant := fixture.Create(t, store.New(db.App), keys,
+		fixture.ShopMonkeyTenant("nul", fixture.TextsFrom("+15005550006"), fixture.SendAnyTime), "sm_key_nul")
 
 	for _, tc := range []struct {
 		name, field, sqlState string

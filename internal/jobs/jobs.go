@@ -13,12 +13,10 @@
 package jobs
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,7 +28,6 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
-	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
 // Queues, one per concern, so that a slow CRM cannot hold back texts and
@@ -164,46 +161,4 @@ func crmError(job *rivertype.JobRow, action string, err error) error {
 		return river.JobCancel(fmt.Errorf("%s: %w", action, err))
 	}
 	return fmt.Errorf("%s: %w", action, err)
-}
-
-// CRMBudget is the fleet-wide budget of CRM requests kept in Postgres, for
-// crmset.Opts.Budget: each tenant may burst a quarter of a minute's
-// requests, then goes at its rate, counted across every replica. A replica
-// takes up to a second's worth of requests at once (at most 10) and spends
-// them within that second, so a busy shop costs one statement per batch,
-// not per request; what it does not spend in time is dropped, never
-// carried over, so the fleet stays within the rate.
-func CRMBudget(pool *pgxpool.Pool) func(ctx context.Context, t lead.Tenant, perMinute int) (time.Duration, error) {
-	st := store.New(pool)
-	var (
-		mu       sync.Mutex
-		reserves = map[uuid.UUID]crmReserve{}
-	)
-	return func(ctx context.Context, t lead.Tenant, perMinute int) (time.Duration, error) {
-		now := time.Now()
-		mu.Lock()
-		if r := reserves[t.ID]; r.left > 0 && now.Before(r.until) {
-			r.left--
-			reserves[t.ID] = r
-			mu.Unlock()
-			return 0, nil
-		}
-		mu.Unlock()
-		want := min(10, max(1, perMinute/60))
-		got, wait, err := st.TakeCRMRequests(ctx, t.ID, perMinute, max(1, perMinute/4), want, now)
-		if err != nil || got == 0 {
-			return wait, err
-		}
-		mu.Lock()
-		reserves[t.ID] = crmReserve{left: got - 1, until: now.Add(time.Second)}
-		mu.Unlock()
-		return 0, nil
-	}
-}
-
-// crmReserve is requests a replica took from a tenant's budget and may
-// spend until until.
-type crmReserve struct {
-	left  int
-	until time.Time
 }

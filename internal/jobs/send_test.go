@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
@@ -28,12 +29,11 @@ import (
 // newLead stores a consenting lead with a phone and an email.
 func (b *testBundle) newLead(t *testing.T, tenant lead.Tenant, n int) uuid.UUID {
 	t.Helper()
-	id, inserted, err := b.store.UpsertLead(context.Background(), tenant.ID, lead.Lead{
-		CRM: "shopmonkey", ExternalID: fmt.Sprintf("order:o%d", n), Source: lead.SourceEstimate, Status: lead.StatusNew,
-		FirstName: "Ann", LastName: "Lee", Phone: lead.PhoneNumber(fmt.Sprintf("+1512555%04d", n)),
-		Email: lead.Email(fmt.Sprintf("ann%d@example.com", n)), Consent: lead.Consent{SMS: true, Email: true},
-		Vehicle: lead.Vehicle{Year: 2019, Make: "Honda", Model: "Civic"}, Summary: "Brakes squeal",
-	}, false)
+	id, inserted, err := b.store.UpsertLead(context.Background(), tenant.ID, fixture.Lead(fmt.Sprintf("order:o%d", n), func(l *lead.Lead) {
+		l.LastName, l.Phone, l.Email = "Lee", lead.PhoneNumber(fmt.Sprintf("+1512555%04d", n)), lead.Email(fmt.Sprintf("ann%d@example.com", n))
+		l.Consent = lead.Consent{SMS: true, Email: true}
+		l.Vehicle, l.Summary = lead.Vehicle{Year: 2019, Make: "Honda", Model: "Civic"}, "Brakes squeal"
+	}), false)
 	require.NoError(t, err)
 	require.True(t, inserted)
 	return id

@@ -14,7 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
@@ -46,7 +48,7 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	db := testdb.NewApp(t)
-	keys, keySpec := credentials.MustNewKeyring("test")
+	keys, keySpec := fixture.Keyring(t, "test")
 	sb := sandbox.NewServer(sandbox.ServerOpts{})
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
@@ -69,9 +71,11 @@ func setup(t *testing.T) *testBundle {
 	deps := &jobs.Deps{
 		Pool: db.App,
 		CRM: crmset.NewRegistry(crmset.Opts{
-			ShopMonkeyBaseURL: urls.ShopMonkey, ShopMonkeyTimeout: 5 * time.Second,
-			TekmetricBaseURL: urls.Tekmetric, TekmetricTimeout: 5 * time.Second,
-			Budget: jobs.CRMBudget(db.App),
+			Settings: map[string]crm.Settings{
+				"shopmonkey": {BaseURL: urls.ShopMonkey, Timeout: 5 * time.Second},
+				"tekmetric":  {BaseURL: urls.Tekmetric, Timeout: 5 * time.Second},
+			},
+			Budget: store.NewCRMBudget(db.App, nil),
 		}),
 		Credentials: keys,
 		SMS:         sms,
@@ -94,20 +98,9 @@ func (b *testBundle) addShop(t *testing.T, name string) lead.Tenant {
 	t.Helper()
 	key, loc := "sm_key_"+name, "loc-"+name
 	b.sandbox.ShopMonkey.AddLocation(key, loc)
-	tenant := lead.Tenant{
-		Name: name, CRMKind: "shopmonkey", CRMLocationID: loc,
-		TimeZone: "America/Chicago", PollInterval: 5 * time.Second,
-		SMSFrom: "+15005550006", EmailFrom: "service@" + name + ".example.com", EmailFromName: name, Enabled: true,
-		// Tests push hundreds of leads through one shop in seconds; the
-		// fairness tests set their own limits.
-		CRMRateLimit: 60_000,
-		// Tests run at any hour; the sending-window tests set their own.
-		QuietHours: lead.AllDay, QuietRule: lead.QuietRuleNone,
-	}
-	require.NoError(t, b.keys.SealFor(&tenant, lead.Secret(key)))
-	tenant, err := b.store.CreateTenant(context.Background(), tenant)
-	require.NoError(t, err)
-	return tenant
+	return fixture.Create(t, b.store, b.keys, fixture.ShopMonkeyTenant(name,
+		fixture.PollEvery(5*time.Second), fixture.Senders("+15005550006", "service@"+name+".example.com"),
+		fixture.Unlimited, fixture.SendAnyTime), key)
 }
 
 // addLeads adds n leads created just now to the tenant's fake location.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
@@ -25,21 +25,17 @@ func (b *testBundle) addTekmetricShop(t *testing.T, name string, shopID int64, m
 	t.Helper()
 	clientID, secret := "client-"+name, "tm_secret_"+name
 	require.NoError(t, b.sandbox.Tekmetric.AddShop(shopID, "America/Denver", clientID, secret))
-	tenant := lead.Tenant{
-		Name: name, CRMKind: "tekmetric", CRMLocationID: strconv.FormatInt(shopID, 10), CRMClientID: clientID,
-		TimeZone: "America/Denver", PollInterval: 5 * time.Second,
-		SMSFrom: "+15005550009", EmailFrom: "desk@" + name + ".example.com", EmailFromName: name, Enabled: true,
-		Templates:    lead.Templates{SMS: "{{.Shop.Name}} here: thanks {{.Lead.FirstName}}, we saw your {{.Vehicle.Name}} request."},
-		CRMRateLimit: 60_000,
-		QuietHours:   lead.AllDay, QuietRule: lead.QuietRuleNone,
-	}
+	tenant := fixture.TekmetricTenant(name, shopID,
+		func(t *lead.Tenant) { t.CRMClientID = clientID },
+		fixture.PollEvery(5*time.Second), fixture.Senders("+15005550009", "desk@"+name+".example.com"),
+		func(t *lead.Tenant) {
+			t.Templates = lead.Templates{SMS: "{{.Shop.Name}} here: thanks {{.Lead.FirstName}}, we saw your {{.Vehicle.Name}} request."}
+		},
+		fixture.Unlimited, fixture.SendAnyTime)
 	if mutate != nil {
 		mutate(&tenant)
 	}
-	require.NoError(t, b.keys.SealFor(&tenant, lead.Secret(secret)))
-	tenant, err := b.store.CreateTenant(context.Background(), tenant)
-	require.NoError(t, err)
-	return tenant
+	return fixture.Create(t, b.store, b.keys, tenant, secret)
 }
 
 func (b *testBundle) addTekmetricLeads(t *testing.T, shopID int64, n int) {

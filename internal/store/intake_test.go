@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -34,7 +35,7 @@ func TestInboundIntake(t *testing.T) {
 	require.True(t, got.ReceivedAt.Equal(in.ReceivedAt))
 	require.True(t, got.HandledAt.IsZero(), "not handled yet")
 
-	leadID, _, err := b.store.UpsertLead(ctx, b.a.ID, sampleLead("order:1"), false)
+	leadID, _, err := b.store.UpsertLead(ctx, b.a.ID, fixture.Lead("order:1"), false)
 	require.NoError(t, err)
 	marked, err := b.store.MarkInboundHandled(ctx, b.a.ID, id, leadID)
 	require.NoError(t, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
@@ -38,10 +39,10 @@ func setupIsolation(t *testing.T) *isolationBundle {
 		inbound *int64
 		batch   *int64
 	}{{b.a, &b.leadA, &b.msgA, 1, &b.inboundA, &b.batchA}, {b.b, &b.leadB, &b.msgB, 2, &b.inboundB, &b.batchB}} {
-		id, _, err := b.store.UpsertLead(ctx, tn.tenant.ID, sampleLead("order:"+tn.tenant.Name), false)
+		id, _, err := b.store.UpsertLead(ctx, tn.tenant.ID, fixture.Lead("order:"+tn.tenant.Name), false)
 		require.NoError(t, err)
 		*tn.lead = id
-		m, err := b.store.LockMessage(ctx, tn.tenant.ID, lead.Message{LeadID: id, Step: "initial", Channel: lead.ChannelSMS, To: "+15552013344", Body: "hi"})
+		m, err := b.store.LockMessage(ctx, tn.tenant.ID, fixture.SMS(id, "initial", "hi"))
 		require.NoError(t, err)
 		require.NoError(t, b.store.MarkMessageSent(ctx, tn.tenant.ID, m.ID, "SM-"+tn.tenant.Name, time.Now()))
 		*tn.msg = m
@@ -176,7 +177,7 @@ func TestIsolationUnscopedQueries(t *testing.T) {
 		require.NoError(t, tx.Rollback(ctx))
 	}
 	// A message of a's pointing at b's lead is refused by the composite key.
-	_, err := b.store.LockMessage(ctx, b.a.ID, lead.Message{LeadID: b.leadB, Step: "x", Channel: lead.ChannelSMS, To: "+15552013344", Body: "x"})
+	_, err := b.store.LockMessage(ctx, b.a.ID, fixture.SMS(b.leadB, "x", "x"))
 	require.Error(t, err)
 
 	for _, table := range tenantTables {
@@ -329,10 +330,10 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	require.ErrorIs(t, st.SetMessageStatus(ctx, a, b.msgB.ID, lead.MessageFailed, "x"), store.ErrNotFound, "SetMessageStatus")
 	_, err = st.RecordMessageEvent(ctx, a, store.MessageEvent{MessageID: b.msgB.ID, Provider: "sendgrid", Event: "bounce", OccurredAt: time.Now()})
 	require.ErrorIs(t, err, store.ErrNotFound, "RecordMessageEvent")
-	_, err = st.LockMessage(ctx, a, lead.Message{LeadID: b.leadB, Step: "initial", Channel: lead.ChannelSMS, To: "+15552013344", Body: "x"})
+	_, err = st.LockMessage(ctx, a, fixture.SMS(b.leadB, "initial", "x"))
 	require.Error(t, err, "LockMessage on b's lead")
 	require.NoError(t, st.Suppress(ctx, a, lead.ChannelEmail, "b@example.com", "x", "test"), "Suppress")
-	_, inserted, err := st.UpsertLead(ctx, a, sampleLead("order:b"), false)
+	_, inserted, err := st.UpsertLead(ctx, a, fixture.Lead("order:b"), false)
 	require.NoError(t, err)
 	require.True(t, inserted, "UpsertLead: b's external id is a new lead of a's")
 	// Job ids are River's, fleet-wide: a's record of b's job (which cannot

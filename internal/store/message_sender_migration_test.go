@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/db/migrations"
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
@@ -25,7 +26,7 @@ func TestMessageSenderMigration(t *testing.T) {
 	tenant.EmailFrom, tenant.EmailFromName = "desk@a.example.com", "A Auto"
 	tenant, err := b.store.UpdateTenant(ctx, tenant, nil)
 	require.NoError(t, err)
-	leadID, _, err := b.store.UpsertLead(ctx, tenant.ID, sampleLead("order:1"), false)
+	leadID, _, err := b.store.UpsertLead(ctx, tenant.ID, fixture.Lead("order:1"), false)
 	require.NoError(t, err)
 	apply := func(name string) {
 		t.Helper()

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
@@ -20,9 +21,9 @@ var sendKinds = store.SendJobKinds{SMS: "send_sms", Email: "send_email"}
 func (b *testBundle) unsettledMessage(t *testing.T, tenant lead.Tenant, ext, step string, status lead.MessageStatus) lead.Message {
 	t.Helper()
 	ctx := context.Background()
-	leadID, _, err := b.store.UpsertLead(ctx, tenant.ID, sampleLead(ext), false)
+	leadID, _, err := b.store.UpsertLead(ctx, tenant.ID, fixture.Lead(ext), false)
 	require.NoError(t, err)
-	m, err := b.store.LockMessage(ctx, tenant.ID, lead.Message{LeadID: leadID, Step: step, Channel: lead.ChannelSMS, To: "+15552013344", Body: "hi"})
+	m, err := b.store.LockMessage(ctx, tenant.ID, fixture.SMS(leadID, step, "hi"))
 	require.NoError(t, err)
 	if status == lead.MessageSending {
 		require.NoError(t, b.store.MarkMessageSending(ctx, tenant.ID, m.ID, time.Now()))

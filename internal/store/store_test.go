@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 	"github.com/leadorch/lead-orchestrator/internal/testdb"
@@ -27,7 +28,7 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	db := testdb.NewApp(t)
-	keys, _ := credentials.MustNewKeyring("test")
+	keys, _ := fixture.Keyring(t, "test")
 	b := &testBundle{db: db, store: store.New(db.App), keys: keys}
 	b.a, b.b = b.addTenant(t, "a"), b.addTenant(t, "b")
 	return b
@@ -35,17 +36,7 @@ func setup(t *testing.T) *testBundle {
 
 func (b *testBundle) addTenant(t *testing.T, name string) lead.Tenant {
 	t.Helper()
-	tn := lead.Tenant{Name: name, CRMKind: "shopmonkey", CRMLocationID: "loc-" + name,
-		TimeZone: "America/Chicago", PollInterval: time.Minute, SMSFrom: "+15125550100", Enabled: true}
-	require.NoError(t, b.keys.SealFor(&tn, lead.Secret("key-"+name)))
-	created, err := b.store.CreateTenant(context.Background(), tn)
-	require.NoError(t, err)
-	return created
-}
-
-func sampleLead(ext string) lead.Lead {
-	return lead.Lead{CRM: "shopmonkey", ExternalID: ext, Source: lead.SourceEstimate, Status: lead.StatusNew,
-		FirstName: "Ann", Phone: "+15552013344", Email: "ann@example.com", CRMVersion: 1, Consent: lead.Consent{SMS: true}}
+	return fixture.Create(t, b.store, b.keys, fixture.ShopMonkeyTenant(name, fixture.TextsFrom("+15125550100")), "key-"+name)
 }
 
 func TestTenants(t *testing.T) {
@@ -112,20 +103,20 @@ func TestLeads(t *testing.T) {
 	t.Run("UpsertIsIdempotentAndVersioned", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		id, inserted, err := b.store.UpsertLead(ctx, b.a.ID, sampleLead("order:1"), false)
+		id, inserted, err := b.store.UpsertLead(ctx, b.a.ID, fixture.Lead("order:1"), false)
 		require.NoError(t, err)
 		require.True(t, inserted)
-		id2, inserted, err := b.store.UpsertLead(ctx, b.a.ID, sampleLead("order:1"), false)
+		id2, inserted, err := b.store.UpsertLead(ctx, b.a.ID, fixture.Lead("order:1"), false)
 		require.NoError(t, err)
 		require.False(t, inserted)
 		require.Equal(t, id, id2)
 
-		newer := sampleLead("order:1")
+		newer := fixture.Lead("order:1")
 		newer.CRMVersion, newer.FirstName = 2, "Anne"
 		_, inserted, err = b.store.UpsertLead(ctx, b.a.ID, newer, false)
 		require.NoError(t, err)
 		require.False(t, inserted)
-		older := sampleLead("order:1")
+		older := fixture.Lead("order:1")
 		older.FirstName = "Stale"
 		_, _, err = b.store.UpsertLead(ctx, b.a.ID, older, false)
 		require.NoError(t, err)
@@ -139,10 +130,10 @@ func TestLeads(t *testing.T) {
 	t.Run("TenantScoped", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		id, _, err := b.store.UpsertLead(ctx, b.a.ID, sampleLead("order:1"), false)
+		id, _, err := b.store.UpsertLead(ctx, b.a.ID, fixture.Lead("order:1"), false)
 		require.NoError(t, err)
 		// The same external id in another shop is another lead.
-		idB, inserted, err := b.store.UpsertLead(ctx, b.b.ID, sampleLead("order:1"), false)
+		idB, inserted, err := b.store.UpsertLead(ctx, b.b.ID, fixture.Lead("order:1"), false)
 		require.NoError(t, err)
 		require.True(t, inserted)
 		require.NotEqual(t, id, idB)
@@ -154,7 +145,7 @@ func TestLeads(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, lead.StatusNew, got.Status, "tenant b cannot update tenant a's lead")
 
-		msg, err := b.store.LockMessage(ctx, b.a.ID, lead.Message{LeadID: id, Step: "initial", Channel: lead.ChannelSMS, To: "+15552013344", Body: "hi"})
+		msg, err := b.store.LockMessage(ctx, b.a.ID, fixture.SMS(id, "initial", "hi"))
 		require.NoError(t, err)
 		err = b.store.SetMessageStatus(ctx, b.b.ID, msg.ID, lead.MessageSent, "")
 		require.True(t, errors.Is(err, store.ErrNotFound), "tenant b cannot touch tenant a's message")
@@ -172,13 +163,13 @@ func TestLeads(t *testing.T) {
 	t.Run("OutboxRowIsCreatedOnceWithItsFirstBody", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		id, _, err := b.store.UpsertLead(ctx, b.a.ID, sampleLead("order:1"), false)
+		id, _, err := b.store.UpsertLead(ctx, b.a.ID, fixture.Lead("order:1"), false)
 		require.NoError(t, err)
-		first, err := b.store.LockMessage(ctx, b.a.ID, lead.Message{LeadID: id, Step: "initial", Channel: lead.ChannelSMS, To: "+15552013344", Body: "first"})
+		first, err := b.store.LockMessage(ctx, b.a.ID, fixture.SMS(id, "initial", "first"))
 		require.NoError(t, err)
 		require.Equal(t, lead.MessagePending, first.Status)
 		require.NoError(t, b.store.MarkMessageSending(ctx, b.a.ID, first.ID, time.Now()))
-		again, err := b.store.LockMessage(ctx, b.a.ID, lead.Message{LeadID: id, Step: "initial", Channel: lead.ChannelSMS, To: "+15552013344", Body: "second"})
+		again, err := b.store.LockMessage(ctx, b.a.ID, fixture.SMS(id, "initial", "second"))
 		require.NoError(t, err)
 		require.Equal(t, first.ID, again.ID)
 		require.Equal(t, "first", again.Body, "a retry sends what the first attempt rendered")

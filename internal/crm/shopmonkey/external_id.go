@@ -3,6 +3,8 @@ package shopmonkey
 import (
 	"fmt"
 	"strings"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 )
 
 // The record kinds that can be leads, as ShopMonkey's API paths and
@@ -23,20 +25,12 @@ func externalID(kind, id string) string { return kind + ":" + id }
 // "appointment:<id>". Operators copy ids from ShopMonkey's screens, where an
 // estimate is an order shown with its bare id, so a bare id is an order.
 func ParseExternalID(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	kind, id, found := strings.Cut(s, ":")
-	if !found {
-		kind, id = kindOrder, s
-	}
-	if kind != kindOrder && kind != kindAppointment {
-		return "", fmt.Errorf(`prefix %q is not "order:" or "appointment:"`, kind+":")
-	}
-	id = strings.TrimSpace(id)
-	if id == "" {
-		return "", fmt.Errorf("no id after %q", kind+":")
+	prefix, id, err := crm.SplitExternalID(s, kindOrder+":", kindAppointment+":")
+	if err != nil {
+		return "", err
 	}
 	if strings.ContainsAny(id, "/?# \t") {
-		return "", fmt.Errorf("id %q after %q is not a ShopMonkey id (no '/', '?', '#' or spaces)", id, kind+":")
+		return "", fmt.Errorf("id %q after %q is not a ShopMonkey id (no '/', '?', '#' or spaces)", id, prefix)
 	}
-	return externalID(kind, id), nil
+	return externalID(strings.TrimSuffix(prefix, ":"), id), nil
 }

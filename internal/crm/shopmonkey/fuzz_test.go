@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
-	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmtest"
 )
 
 const fuzzLocation = "loc-fuzz"
@@ -118,6 +118,13 @@ func setupFuzzAdapter(f *testing.F, srv *fuzzServer) *Adapter {
 	return a
 }
 
+// polledRules: ShopMonkey's ids are orders and appointments; any
+// non-empty customer id is one.
+var polledRules = crmtest.PolledRules{
+	Prefixes:   []string{"order:", "appointment:"},
+	CustomerID: func(id string) bool { return id != "" },
+}
+
 // FuzzFetchNewLeads puts one fuzzed row in an otherwise well-formed list
 // answer, for orders and appointments alike, and runs the real poll.
 func FuzzFetchNewLeads(f *testing.F) {
@@ -132,39 +139,9 @@ func FuzzFetchNewLeads(f *testing.F) {
 	until := since.Add(time.Minute)
 	f.Fuzz(func(t *testing.T, row []byte) {
 		srv.set(row)
-		leads, err := a.FetchNewLeads(context.Background(), since, until)
-		if err != nil {
-			var status *crm.StatusError
-			if !errors.As(err, &status) {
-				t.Fatalf("poll failed with %v", err)
-			}
-			return // the row broke the answer's JSON
-		}
-		checkInquiries(t, leads, since, until)
+		// A StatusError: the row broke the answer's JSON.
+		crmtest.CheckPoll(t, a, since, until, polledRules)
 	})
-}
-
-func checkInquiries(t *testing.T, leads []lead.Inquiry, since, until time.Time) {
-	t.Helper()
-	for _, in := range leads {
-		if in.Problem != nil {
-			var invalid *crm.InvalidRecordError
-			if !errors.As(in.Problem, &invalid) {
-				t.Fatalf("problem is not an InvalidRecordError: %v", in.Problem)
-			}
-			if in.ExternalID != "" && !strings.HasPrefix(in.ExternalID, "order:") && !strings.HasPrefix(in.ExternalID, "appointment:") {
-				t.Fatalf("invalid inquiry named %q", in.ExternalID)
-			}
-			continue
-		}
-		kind, id, _ := strings.Cut(in.ExternalID, ":")
-		if id == "" || (kind != "order" && kind != "appointment") || in.CustomerID == "" {
-			t.Fatalf("lead %+v", in)
-		}
-		if in.UpdatedAt.Before(since) || !in.UpdatedAt.Before(until) {
-			t.Fatalf("lead updated %v outside [%v, %v)", in.UpdatedAt, since, until)
-		}
-	}
 }
 
 // FuzzListAnswer fuzzes the whole answer of every list call of a poll: the
@@ -190,7 +167,7 @@ func FuzzListAnswer(f *testing.F) {
 		srv.set(body)
 		leads, err := a.FetchNewLeads(context.Background(), since, until)
 		if err == nil {
-			checkInquiries(t, leads, since, until)
+			crmtest.CheckPolled(t, leads, since, until, polledRules)
 		} else if strings.Contains(err.Error(), "sm_fuzz_key") {
 			t.Fatalf("error holds the API key: %v", err)
 		}

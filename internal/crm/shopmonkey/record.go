@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmhttp"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
@@ -93,7 +94,7 @@ func (d *recordDecoder) rawText(field string) string {
 	}
 	var s string
 	if err := json.Unmarshal(v, &s); err != nil {
-		d.fail(field, "is not a string: "+excerptJSON(v))
+		d.fail(field, "is not a string: "+crmhttp.ExcerptJSON(v))
 	}
 	return s
 }
@@ -152,7 +153,7 @@ func (d *recordDecoder) boolean(field string) bool {
 	}
 	var b bool
 	if err := json.Unmarshal(v, &b); err != nil {
-		d.fail(field, "is not a boolean: "+excerptJSON(v))
+		d.fail(field, "is not a boolean: "+crmhttp.ExcerptJSON(v))
 	}
 	return b
 }
@@ -167,7 +168,7 @@ func (d *recordDecoder) integer(field string) int64 {
 	text := string(v)
 	if v[0] == '"' {
 		if err := json.Unmarshal(v, &text); err != nil {
-			d.fail(field, "is not a number: "+excerptJSON(v))
+			d.fail(field, "is not a number: "+crmhttp.ExcerptJSON(v))
 			return 0
 		}
 		text = strings.TrimSpace(text)
@@ -177,7 +178,7 @@ func (d *recordDecoder) integer(field string) int64 {
 	}
 	n, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
-		d.fail(field, "is not a number: "+excerptJSON(v))
+		d.fail(field, "is not a number: "+crmhttp.ExcerptJSON(v))
 	}
 	return n
 }
@@ -190,7 +191,7 @@ func (d *recordDecoder) textList(field string) []string {
 	}
 	var out []string
 	if err := json.Unmarshal(v, &out); err != nil {
-		d.fail(field, "is not an array of strings: "+excerptJSON(v))
+		d.fail(field, "is not an array of strings: "+crmhttp.ExcerptJSON(v))
 	}
 	return out
 }
@@ -203,7 +204,7 @@ func (d *recordDecoder) objects(field string) (items []json.RawMessage, present 
 		return nil, false
 	}
 	if err := json.Unmarshal(v, &items); err != nil {
-		d.fail(field, "is not an array: "+excerptJSON(v))
+		d.fail(field, "is not an array: "+crmhttp.ExcerptJSON(v))
 		return nil, true
 	}
 	return items, true
@@ -214,7 +215,7 @@ func (d *recordDecoder) objects(field string) (items []json.RawMessage, present 
 func (d *recordDecoder) object(field string, raw json.RawMessage) *recordDecoder {
 	sub := &recordDecoder{record: d.record, prefix: d.prefix + field + ".", path: d.path + field + "."}
 	if err := json.Unmarshal(raw, &sub.fields); err != nil || sub.fields == nil {
-		d.fail(field, "is not an object: "+excerptJSON(raw))
+		d.fail(field, "is not an object: "+crmhttp.ExcerptJSON(raw))
 		return nil
 	}
 	return sub
@@ -231,18 +232,6 @@ func (d *recordDecoder) merge(sub *recordDecoder) {
 	}
 	d.cleaned = append(d.cleaned, sub.cleaned...)
 	sub.cleaned = nil
-}
-
-// excerptJSON quotes a little of a bad value for an error. It is cleaned
-// too: an error with a byte Postgres cannot store would fail the very
-// write that records the job's error.
-func excerptJSON(v json.RawMessage) string {
-	s := string(v)
-	if len(s) > 40 {
-		s = s[:40] + "..."
-	}
-	s, _ = lead.CleanText(s)
-	return s
 }
 
 // version reads meta.version, which rises with every change. A record

@@ -10,13 +10,12 @@ package shopmonkey
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmhttp"
 )
 
 // Kind is the CRM name tenants and leads are recorded with.
@@ -25,9 +24,6 @@ const Kind = "shopmonkey"
 // DefaultBaseURL is ShopMonkey's only host; there is no sandbox host, which
 // is why internal/sandbox fakes it.
 const DefaultBaseURL = "https://api.shopmonkey.cloud"
-
-// DefaultTimeout bounds one HTTP call when Opts.Timeout is zero.
-const DefaultTimeout = 30 * time.Second
 
 // Opts configures an Adapter for one tenant: one shop location and the API
 // key an admin of that shop created.
@@ -44,7 +40,7 @@ type Opts struct {
 	LocationID string
 	// HTTPClient defaults to a new http.Client.
 	HTTPClient *http.Client
-	// Timeout bounds each HTTP call; zero means DefaultTimeout.
+	// Timeout bounds each HTTP call; zero means crmhttp.DefaultTimeout.
 	Timeout time.Duration
 }
 
@@ -63,13 +59,9 @@ var _ crm.Adapter = (*Adapter)(nil)
 // once, each error naming the field.
 func New(opts Opts) (*Adapter, error) {
 	var errs []error
-	base := strings.TrimRight(opts.BaseURL, "/")
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	base = strings.TrimSuffix(base, "/v3")
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		errs = append(errs, fmt.Errorf("shopmonkey: BaseURL %q must be an absolute http or https URL without a query", opts.BaseURL))
+	base, err := crmhttp.BaseURL(Kind, opts.BaseURL, DefaultBaseURL, "/v3")
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if strings.TrimSpace(opts.APIKey) == "" {
 		errs = append(errs, errors.New("shopmonkey: APIKey is required"))
@@ -77,8 +69,9 @@ func New(opts Opts) (*Adapter, error) {
 	if strings.TrimSpace(opts.LocationID) == "" {
 		errs = append(errs, errors.New("shopmonkey: LocationID is required"))
 	}
-	if opts.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("shopmonkey: Timeout must not be negative, got %s", opts.Timeout))
+	client, timeout, err := crmhttp.Client(Kind, opts.HTTPClient, opts.Timeout)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -87,14 +80,8 @@ func New(opts Opts) (*Adapter, error) {
 		baseURL:    base,
 		apiKey:     opts.APIKey,
 		locationID: opts.LocationID,
-		client:     opts.HTTPClient,
-		timeout:    opts.Timeout,
-	}
-	if a.client == nil {
-		a.client = &http.Client{}
-	}
-	if a.timeout == 0 {
-		a.timeout = DefaultTimeout
+		client:     client,
+		timeout:    timeout,
 	}
 	return a, nil
 }

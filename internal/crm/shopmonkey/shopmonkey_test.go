@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmtest"
 	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
@@ -114,28 +114,9 @@ func (b *testBundle) queries(t *testing.T, path string) []url.Values {
 	return out
 }
 
-func externalIDs(ins []lead.Inquiry) []string {
-	ids := make([]string, 0, len(ins))
-	for _, in := range ins {
-		ids = append(ids, in.ExternalID)
-	}
-	return ids
-}
-
+// refIDs lists the seeded leads' external ids, in order.
 func refIDs(refs ...fake.LeadRef) []string {
-	ids := make([]string, 0, len(refs))
-	for _, r := range refs {
-		ids = append(ids, r.ExternalID)
-	}
-	return ids
-}
-
-func requireInvalidRecord(t *testing.T, err error, record, field string) {
-	t.Helper()
-	var invalid *crm.InvalidRecordError
-	require.ErrorAs(t, err, &invalid)
-	require.Equal(t, field, invalid.Field, "error: %v", err)
-	require.Equal(t, record, invalid.Record, "error: %v", err)
+	return crmtest.IDsOf(refs, func(r fake.LeadRef) string { return r.ExternalID })
 }
 
 func TestNew(t *testing.T) {
@@ -152,7 +133,7 @@ func TestNew(t *testing.T) {
 	t.Run("DefaultBaseURL", func(t *testing.T) {
 		t.Parallel()
 		var got []string
-		client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		client := &http.Client{Transport: crmtest.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 			got = append(got, r.URL.String())
 			require.Equal(t, "Bearer k", r.Header.Get("Authorization"))
 			return &http.Response{
@@ -172,39 +153,9 @@ func TestNew(t *testing.T) {
 	})
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 func TestFetchNewLeads(t *testing.T) {
 	t.Parallel()
 
-	t.Run("SplitsFullWindowsInsteadOfPaging", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		var want []string
-		for i := range 250 {
-			want = append(want, b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
-		}
-
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
-		require.Equal(t, want, externalIDs(got), "all 250, once each, sorted by UpdatedAt")
-		require.True(t, slices.IsSortedFunc(got, func(x, y lead.Inquiry) int { return x.UpdatedAt.Compare(y.UpdatedAt) }))
-
-		calls := b.queries(t, "/v3/order")
-		require.Greater(t, len(calls), 3, "a full window must be split")
-		windows := map[string]bool{}
-		for _, q := range calls {
-			limit, err := strconv.Atoi(q.Get("limit"))
-			require.NoError(t, err)
-			require.LessOrEqual(t, limit, 100)
-			require.Empty(t, q.Get("skip"), "windows are split, never paged with skip")
-			require.Equal(t, "id", q.Get("orderBy"))
-			windows[q.Get("where")] = true
-		}
-		require.Len(t, windows, len(calls), "every call asks for a different window")
-	})
 	t.Run("UnstableSkipLosesNothing", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -215,7 +166,7 @@ func TestFetchNewLeads(t *testing.T) {
 		}
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, want, externalIDs(got))
+		require.Equal(t, want, crmtest.ExternalIDs(got))
 	})
 	t.Run("SameSecondBurstFallsBackToSkipPaging", func(t *testing.T) {
 		t.Parallel()
@@ -227,7 +178,7 @@ func TestFetchNewLeads(t *testing.T) {
 		}
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.ElementsMatch(t, want, externalIDs(got))
+		require.ElementsMatch(t, want, crmtest.ExternalIDs(got))
 		require.Len(t, got, 150, "no duplicates")
 
 		skipped := false
@@ -268,7 +219,7 @@ func TestFetchNewLeads(t *testing.T) {
 		want := burst(t, b)
 		got, err := b.adapterThrough(t, shiftSkip(-10, func(int) bool { return true })).FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.ElementsMatch(t, want, externalIDs(got))
+		require.ElementsMatch(t, want, crmtest.ExternalIDs(got))
 		require.Len(t, got, 150)
 	})
 	t.Run("SkippedRowsAreFoundByAnotherPass", func(t *testing.T) {
@@ -277,7 +228,7 @@ func TestFetchNewLeads(t *testing.T) {
 		want := burst(t, b)
 		got, err := b.adapterThrough(t, shiftSkip(10, func(call int) bool { return call == 1 })).FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.ElementsMatch(t, want, externalIDs(got))
+		require.ElementsMatch(t, want, crmtest.ExternalIDs(got))
 	})
 	t.Run("RowsSkipPagingNeverReachesAreAnError", func(t *testing.T) {
 		t.Parallel()
@@ -312,9 +263,9 @@ func TestFetchNewLeads(t *testing.T) {
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(first, last), externalIDs(got))
-		require.NotContains(t, externalIDs(got), before.ExternalID)
-		require.NotContains(t, externalIDs(got), after.ExternalID)
+		require.Equal(t, refIDs(first, last), crmtest.ExternalIDs(got))
+		require.NotContains(t, crmtest.ExternalIDs(got), before.ExternalID)
+		require.NotContains(t, crmtest.ExternalIDs(got), after.ExternalID)
 
 		for _, q := range b.queries(t, "/v3/order")[1:] {
 			var w map[string]any
@@ -339,7 +290,7 @@ func TestFetchNewLeads(t *testing.T) {
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(estimate, form, booker), externalIDs(got))
+		require.Equal(t, refIDs(estimate, form, booker), crmtest.ExternalIDs(got))
 
 		require.Equal(t, lead.Inquiry{
 			ExternalID: estimate.ExternalID,
@@ -377,7 +328,7 @@ func TestFetchNewLeads(t *testing.T) {
 		a := b.adapterThrough(t, func(q url.Values) { q.Del("where") })
 		got, err := a.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(keep), externalIDs(got))
+		require.Equal(t, refIDs(keep), crmtest.ExternalIDs(got))
 	})
 	t.Run("LocationIsolation", func(t *testing.T) {
 		t.Parallel()
@@ -389,16 +340,13 @@ func TestFetchNewLeads(t *testing.T) {
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(mine), externalIDs(got))
+		require.Equal(t, refIDs(mine), crmtest.ExternalIDs(got))
 
 		got, err = b.newAdapter(t, "sm-key-b", "loc-b").FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(theirs), externalIDs(got))
-
-		_, err = b.adapter.GetLead(t.Context(), theirs.ExternalID)
-		require.ErrorIs(t, err, crm.ErrNotFound)
-		_, err = b.adapter.GetCustomer(t.Context(), theirs.CustomerID)
-		require.ErrorIs(t, err, crm.ErrNotFound)
+		require.Equal(t, refIDs(theirs), crmtest.ExternalIDs(got), "and the other location's adapter sees only its own")
+		// That neither adapter reads the other's records is the contract's
+		// OnlyTheWindowAndTheShop.
 	})
 	t.Run("ChangedRecordComesBackWithHigherVersion", func(t *testing.T) {
 		t.Parallel()
@@ -416,13 +364,6 @@ func TestFetchNewLeads(t *testing.T) {
 		require.Equal(t, int64(2), got[0].Version)
 		require.Equal(t, b.at(30*time.Minute), got[0].UpdatedAt)
 		require.Equal(t, b.since.Add(-24*time.Hour), got[0].CreatedAt)
-	})
-	t.Run("EmptyWindowIsAnError", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		_, err := b.adapter.FetchNewLeads(t.Context(), b.until, b.since)
-		require.Error(t, err)
-		require.Empty(t, b.fake.Requests())
 	})
 }
 
@@ -493,12 +434,7 @@ func TestGetCustomer(t *testing.T) {
 				require.Equal(t, 2, listed)
 			}
 
-			in, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
-			require.NoError(t, err)
-			v, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
-			require.NoError(t, err)
-			l, err := lead.NewLead(uuid.New(), shopmonkey.Kind, in, c, v)
-			require.NoError(t, err)
+			l := crmtest.NewLead(t, b.adapter, shopmonkey.Kind, ref, c)
 			require.Equal(t, lead.PhoneNumber("+15552013344"), l.Phone)
 			require.Equal(t, lead.Consent{SMS: false, Email: true, Marketing: false}, l.Consent)
 		})
@@ -542,125 +478,13 @@ func TestGetCustomer(t *testing.T) {
 		b := setup(t)
 		id := b.addRaw(t, fakeshopmonkey.Customer, `{"id":"c2","phoneNumbers":[{"number":5552013344}]}`)
 		_, err := b.adapter.GetCustomer(t.Context(), id)
-		requireInvalidRecord(t, err, "customer c2", "phoneNumbers[0].number")
-	})
-	t.Run("NotFound", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		_, err := b.adapter.GetCustomer(t.Context(), "nobody")
-		require.ErrorIs(t, err, crm.ErrNotFound)
-	})
-}
-
-func TestGetVehicle(t *testing.T) {
-	t.Parallel()
-
-	t.Run("RoundTrip", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		ref := b.addLead(t, fakeshopmonkey.LeadSpec{Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"})
-		v, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
-		require.NoError(t, err)
-		require.Equal(t, lead.Vehicle{ExternalID: ref.VehicleID, Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"}, v)
-		require.Equal(t, "2019 Honda Civic EX", v.Name())
-	})
-	t.Run("YearAsString", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		id := b.addRaw(t, fakeshopmonkey.Vehicle, `{"id":"v1","year":"2012","make":"Ford"}`)
-		v, err := b.adapter.GetVehicle(t.Context(), id)
-		require.NoError(t, err)
-		require.Equal(t, 2012, v.Year)
-	})
-	t.Run("YearNotANumber", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		id := b.addRaw(t, fakeshopmonkey.Vehicle, `{"id":"v2","year":"unknown"}`)
-		_, err := b.adapter.GetVehicle(t.Context(), id)
-		requireInvalidRecord(t, err, "vehicle v2", "year")
-	})
-	t.Run("NotFound", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		_, err := b.adapter.GetVehicle(t.Context(), "nothing")
-		require.ErrorIs(t, err, crm.ErrNotFound)
-	})
-}
-
-func TestCreateAppointment(t *testing.T) {
-	t.Parallel()
-
-	t.Run("RoundTrip", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		b.fake.SetClock(func() time.Time { return b.at(10 * time.Minute) })
-		ref := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
-		start := time.Date(2025, 3, 12, 9, 0, 0, 0, time.FixedZone("EDT", -4*3600))
-
-		id, err := b.adapter.CreateAppointment(t.Context(), crm.Appointment{
-			CustomerID: ref.CustomerID, VehicleID: ref.VehicleID, Title: "Brake inspection", Start: start, End: start.Add(time.Hour),
-		})
-		require.NoError(t, err)
-		require.NotEmpty(t, id)
-
-		raw, ok := b.fake.Record(testLocation, fakeshopmonkey.Appointment, id)
-		require.True(t, ok)
-		var got map[string]any
-		require.NoError(t, json.Unmarshal(raw, &got))
-		require.Equal(t, ref.CustomerID, got["customerId"])
-		require.Equal(t, ref.VehicleID, got["vehicleId"])
-		require.Equal(t, "Brake inspection", got["name"])
-		require.Equal(t, "blue", got["color"])
-		require.Equal(t, testLocation, got["locationId"])
-		require.Equal(t, "2025-03-12T13:00:00.000Z", got["startDate"])
-		require.Equal(t, "2025-03-12T14:00:00.000Z", got["endDate"])
-
-		polled, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
-		require.Equal(t, refIDs(ref), externalIDs(polled), "our own booking is not a new lead")
-	})
-	t.Run("InvalidIsRefusedBeforeAnyCall", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		start := b.at(0)
-		for field, appt := range map[string]crm.Appointment{
-			"appointment.customer_id": {Title: "x", Start: start, End: start.Add(time.Hour)},
-			"appointment.title":       {CustomerID: "c", Start: start, End: start.Add(time.Hour)},
-			"appointment.start":       {CustomerID: "c", Title: "x", End: start},
-			"appointment.end":         {CustomerID: "c", Title: "x", Start: start, End: start},
-		} {
-			_, err := b.adapter.CreateAppointment(t.Context(), appt)
-			var invalid *lead.ValidationError
-			require.ErrorAs(t, err, &invalid)
-			require.Equal(t, field, invalid.Field)
-		}
-		require.Empty(t, b.fake.Requests())
-	})
-	t.Run("UnknownCustomer", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		_, err := b.adapter.CreateAppointment(t.Context(), crm.Appointment{CustomerID: "nobody", Title: "x", Start: b.since, End: b.until})
-		var status *crm.StatusError
-		require.ErrorAs(t, err, &status)
-		require.Equal(t, http.StatusBadRequest, status.StatusCode)
-		require.Equal(t, "VALIDATION_ERROR", status.Code)
-		require.False(t, status.Temporary())
+		crmtest.RequireInvalidRecord(t, err, "customer c2", "phoneNumbers[0].number")
 	})
 }
 
 func TestErrors(t *testing.T) {
 	t.Parallel()
 
-	t.Run("Unauthorized", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		wrong := b.newAdapter(t, "sm-wrong-key-SECRET", testLocation)
-		_, err := wrong.FetchNewLeads(t.Context(), b.since, b.until)
-		require.ErrorIs(t, err, crm.ErrUnauthorized)
-		require.NotContains(t, err.Error(), "SECRET")
-		_, err = wrong.GetLead(t.Context(), "order:x")
-		require.ErrorIs(t, err, crm.ErrUnauthorized)
-	})
 	t.Run("Forbidden", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -669,27 +493,6 @@ func TestErrors(t *testing.T) {
 		require.ErrorIs(t, err, crm.ErrUnauthorized)
 		require.Contains(t, err.Error(), "403")
 		require.NotContains(t, err.Error(), testKey)
-	})
-	t.Run("RateLimited", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
-		_, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		var limited *crm.RateLimitedError
-		require.ErrorAs(t, err, &limited)
-		require.Equal(t, 7*time.Second, limited.RetryAfter)
-
-		_, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err, "the fault is spent")
-	})
-	t.Run("RateLimitedWithoutRetryAfter", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, EmptyBody: true, Count: 1})
-		_, err := b.adapter.GetVehicle(t.Context(), "v")
-		var limited *crm.RateLimitedError
-		require.ErrorAs(t, err, &limited)
-		require.Equal(t, time.Minute, limited.RetryAfter)
 	})
 	t.Run("ServerError", func(t *testing.T) {
 		t.Parallel()
@@ -743,15 +546,7 @@ func TestInvalidRecords(t *testing.T) {
 			"createdDate": b.at(time.Minute).Format(time.RFC3339), "updatedDate": b.at(time.Minute).Format(time.RFC3339),
 			"meta": map[string]any{"version": 3},
 		}
-		for k, v := range change {
-			if v == nil {
-				delete(m, k)
-				continue
-			}
-			m[k] = v
-		}
-		raw, _ := json.Marshal(m)
-		return string(raw)
+		return crmtest.Patch(m, change)
 	}
 
 	t.Run("NumberAsStringOrInteger", func(t *testing.T) {
@@ -761,7 +556,7 @@ func TestInvalidRecords(t *testing.T) {
 		b.addRaw(t, fakeshopmonkey.Order, order(b, "o2", map[string]any{"number": 1002}))
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, []string{"order:o1", "order:o2"}, externalIDs(got))
+		require.Equal(t, []string{"order:o1", "order:o2"}, crmtest.ExternalIDs(got))
 		require.Equal(t, int64(3), got[0].Version)
 	})
 	t.Run("MissingVersionFallsBackToUpdatedDate", func(t *testing.T) {
@@ -803,7 +598,7 @@ func TestInvalidRecords(t *testing.T) {
 				}
 			}
 			require.Len(t, bad, 1)
-			requireInvalidRecord(t, bad[0].Problem, tc.record, tc.field)
+			crmtest.RequireInvalidRecord(t, bad[0].Problem, tc.record, tc.field)
 			if tc.field != "id" {
 				require.Equal(t, "order:o1", bad[0].ExternalID)
 			} else {
@@ -816,7 +611,7 @@ func TestInvalidRecords(t *testing.T) {
 		b := setup(t)
 		b.addRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"updatedDate": "last tuesday"}))
 		_, err := b.adapter.GetLead(t.Context(), "order:o1")
-		requireInvalidRecord(t, err, "order o1", "updatedDate")
+		crmtest.RequireInvalidRecord(t, err, "order o1", "updatedDate")
 		require.Contains(t, err.Error(), "last tuesday")
 	})
 	t.Run("GetLeadAppointmentWithoutCustomer", func(t *testing.T) {
@@ -825,12 +620,12 @@ func TestInvalidRecords(t *testing.T) {
 		ts := b.at(time.Minute).Format(time.RFC3339)
 		b.addRaw(t, fakeshopmonkey.Appointment, fmt.Sprintf(`{"id":"a1","locationId":%q,"attributionSource":"WorkRequestForm","createdDate":%q,"updatedDate":%q}`, testLocation, ts, ts))
 		_, err := b.adapter.GetLead(t.Context(), "appointment:a1")
-		requireInvalidRecord(t, err, "appointment a1", "customerId")
+		crmtest.RequireInvalidRecord(t, err, "appointment a1", "customerId")
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 		require.Equal(t, "appointment:a1", got[0].ExternalID)
-		requireInvalidRecord(t, got[0].Problem, "appointment a1", "customerId")
+		crmtest.RequireInvalidRecord(t, got[0].Problem, "appointment a1", "customerId")
 	})
 	t.Run("IsNotRetryable", func(t *testing.T) {
 		t.Parallel()

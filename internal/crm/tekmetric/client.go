@@ -1,30 +1,15 @@
 package tekmetric
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmhttp"
 )
-
-// maxResponseBytes bounds what one answer may make us read.
-const maxResponseBytes = 16 << 20
-
-// answer is one HTTP answer, read whole.
-type answer struct {
-	status int
-	header http.Header
-	body   []byte
-}
 
 // do makes one API call and returns the body of a 2xx answer, or the error
 // the crm package defines for the others. A 401 means the token was revoked
@@ -47,7 +32,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if err != nil {
 		return nil, err
 	}
-	if a.status == http.StatusUnauthorized {
+	if a.Status == http.StatusUnauthorized {
 		c.tokens.drop(c.tokenKey, tok.access)
 		if tok, err = c.token(ctx); err != nil {
 			return nil, err
@@ -56,43 +41,18 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return nil, err
 		}
 	}
-	if a.status < 200 || a.status > 299 {
+	if !a.OK() {
 		return nil, c.statusError(a, tok.access)
 	}
-	return a.body, nil
+	return a.Body, nil
 }
 
 // send makes one HTTP request with tok.
-func (c *Client) send(ctx context.Context, tok accessToken, method, path string, query url.Values, payload []byte) (answer, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	u := c.baseURL + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	var reqBody io.Reader
-	if payload != nil {
-		reqBody = bytes.NewReader(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, reqBody)
-	if err != nil {
-		return answer{}, fmt.Errorf("error building request: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok.access)
-	req.Header.Set("Accept", "application/json")
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return answer{}, err // a *url.Error: method and URL, never the token (it is a header)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return answer{}, fmt.Errorf("error reading HTTP %d answer: %w", resp.StatusCode, err)
-	}
-	return answer{status: resp.StatusCode, header: resp.Header, body: raw}, nil
+func (c *Client) send(ctx context.Context, tok accessToken, method, path string, query url.Values, payload []byte) (crmhttp.Answer, error) {
+	return crmhttp.Send(ctx, crmhttp.Request{
+		Client: c.client, Timeout: c.timeout, Method: method, URL: c.baseURL + path, Query: query,
+		Bearer: tok.access, Payload: payload,
+	})
 }
 
 // errorBody is every error shape Tekmetric uses: OAuth errors
@@ -105,66 +65,27 @@ type errorBody struct {
 	Message          string `json:"message"`
 }
 
-// statusError maps a non-2xx answer to the crm error a job acts on.
-func (c *Client) statusError(a answer, token string) error {
+// statusError maps a non-2xx answer to the crm error a job acts on. A 401
+// reaching it came after a token was fetched afresh (see do).
+func (c *Client) statusError(a crmhttp.Answer, token string) error {
 	var eb errorBody
-	isJSON := json.Unmarshal(a.body, &eb) == nil
-	msg := http.StatusText(a.status)
-	switch {
-	case isJSON && cmp.Or(eb.ErrorDescription, eb.Message) != "":
-		msg = c.redact(cmp.Or(eb.ErrorDescription, eb.Message), token)
-	case !isJSON && len(bytes.TrimSpace(a.body)) > 0:
-		msg = c.excerpt(a.body, token)
-	}
-	desc := fmt.Sprintf("tekmetric answered HTTP %d", a.status)
-	if eb.Error != "" {
-		desc += " (" + eb.Error + ")"
-	}
-	switch a.status {
-	case http.StatusUnauthorized:
-		return fmt.Errorf("%s to a freshly fetched token: %s: %w", desc, msg, crm.ErrUnauthorized)
-	case http.StatusForbidden:
-		return fmt.Errorf("%s: %s: %w", desc, msg, crm.ErrUnauthorized)
-	case http.StatusNotFound:
-		return fmt.Errorf("%s: %s: %w", desc, msg, crm.ErrNotFound)
-	case http.StatusTooManyRequests:
-		return &crm.RateLimitedError{RetryAfter: retryAfter(a.header.Get("Retry-After"))}
-	}
-	return &crm.StatusError{StatusCode: a.status, Code: eb.Error, Message: msg}
-}
-
-// retryAfter reads Retry-After as seconds or as an HTTP date. Tekmetric
-// sends none, so the usual answer is 0: "unknown, back off exponentially".
-func retryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return max(time.Duration(n)*time.Second, time.Second)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t).Round(time.Second), time.Second)
-	}
-	return 0
+	isJSON := json.Unmarshal(a.Body, &eb) == nil
+	redact := func(s string) string { return c.redact(s, token) }
+	return crmhttp.Refusal{
+		CRM: Kind, Status: a.Status, Header: a.Header, Code: eb.Error,
+		Message: crmhttp.Message(a.Status, a.Body, isJSON, cmp.Or(eb.ErrorDescription, eb.Message), redact),
+		// Tekmetric sends no Retry-After, so the usual wait is 0:
+		// "unknown, back off exponentially".
+		UnauthorizedNote: " to a freshly fetched token",
+	}.Err()
 }
 
 // excerpt is the start of a body that is not JSON (a gateway page), enough
 // to tell what answered.
 func (c *Client) excerpt(raw []byte, token string) string {
-	s := strings.TrimSpace(string(raw))
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return c.redact(s, token)
+	return c.redact(crmhttp.Excerpt(raw), token)
 }
 
 // redact removes the client secret and the access token from text the
 // server wrote, in case it echoes a header back.
-func (c *Client) redact(s, token string) string {
-	s = strings.ReplaceAll(s, c.secret, "[redacted]")
-	if token != "" {
-		s = strings.ReplaceAll(s, token, "[redacted]")
-	}
-	return s
-}
+func (c *Client) redact(s, token string) string { return crmhttp.Redact(s, c.secret, token) }

@@ -3,7 +3,8 @@ package tekmetric
 import (
 	"fmt"
 	"strconv"
-	"strings"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 )
 
 // ParseExternalID reads a lead's external id as an operator typed it into
@@ -11,18 +12,9 @@ import (
 // "appointment:<id>", the id a positive integer. An estimate is a repair
 // order in Tekmetric, so a bare id is a repair order.
 func ParseExternalID(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	kind, idText, found := strings.Cut(s, ":")
-	if !found {
-		kind, idText = strings.TrimSuffix(prefixRepairOrder, ":"), s
-	}
-	prefix := kind + ":"
-	if prefix != prefixRepairOrder && prefix != prefixAppointment {
-		return "", fmt.Errorf("prefix %q is not %q or %q", prefix, prefixRepairOrder, prefixAppointment)
-	}
-	idText = strings.TrimSpace(idText)
-	if idText == "" {
-		return "", fmt.Errorf("no id after %q", prefix)
+	prefix, idText, err := crm.SplitExternalID(s, prefixRepairOrder, prefixAppointment)
+	if err != nil {
+		return "", err
 	}
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil || id <= 0 {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
-	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmtest"
 )
 
 const fuzzShop = 238
@@ -137,33 +137,11 @@ func (s *fuzzServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(s.answer(r, input))
 }
 
-func checkInquiries(t *testing.T, leads []lead.Inquiry, since, until time.Time) {
-	t.Helper()
-	seen := map[string]bool{}
-	for _, in := range leads {
-		if in.ExternalID != "" {
-			if seen[in.ExternalID] {
-				t.Fatalf("%s listed twice", in.ExternalID)
-			}
-			seen[in.ExternalID] = true
-		}
-		if in.Problem != nil {
-			var invalid *crm.InvalidRecordError
-			if !errors.As(in.Problem, &invalid) {
-				t.Fatalf("problem is not an InvalidRecordError: %v", in.Problem)
-			}
-			continue
-		}
-		if !strings.HasPrefix(in.ExternalID, prefixRepairOrder) && !strings.HasPrefix(in.ExternalID, prefixAppointment) {
-			t.Fatalf("lead named %q", in.ExternalID)
-		}
-		if _, err := parseID(in.CustomerID); err != nil {
-			t.Fatalf("lead %s with customer %q", in.ExternalID, in.CustomerID)
-		}
-		if in.UpdatedAt.Before(since) || !in.UpdatedAt.Before(until) {
-			t.Fatalf("lead updated %v outside [%v, %v)", in.UpdatedAt, since, until)
-		}
-	}
+// polledRules: Tekmetric's ids are repair orders and appointments, its
+// customer ids positive integers.
+var polledRules = crmtest.PolledRules{
+	Prefixes:   []string{prefixRepairOrder, prefixAppointment},
+	CustomerID: func(id string) bool { _, err := parseID(id); return err == nil },
 }
 
 // FuzzFetchNewLeads puts one fuzzed row in an otherwise well-formed page,
@@ -180,15 +158,8 @@ func FuzzFetchNewLeads(f *testing.F) {
 	until := since.Add(time.Minute)
 	f.Fuzz(func(t *testing.T, row []byte) {
 		srv.set(row)
-		leads, err := c.FetchNewLeads(context.Background(), since, until)
-		if err != nil {
-			var status *crm.StatusError
-			if !errors.As(err, &status) {
-				t.Fatalf("poll failed with %v", err)
-			}
-			return // the row broke the page's JSON
-		}
-		checkInquiries(t, leads, since, until)
+		// A StatusError: the row broke the page's JSON.
+		crmtest.CheckPoll(t, c, since, until, polledRules)
 	})
 }
 
@@ -217,7 +188,7 @@ func FuzzListPage(f *testing.F) {
 		srv.set(page)
 		leads, err := c.FetchNewLeads(context.Background(), since, until)
 		if err == nil {
-			checkInquiries(t, leads, since, until)
+			crmtest.CheckPolled(t, leads, since, until, polledRules)
 		} else if strings.Contains(err.Error(), "tm_fuzz_secret") || strings.Contains(err.Error(), "tok_fuzz") {
 			t.Fatalf("error holds a credential: %v", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmhttp"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
@@ -60,7 +61,7 @@ func decodeRecord(kind string, raw json.RawMessage, targets ...any) *recordCheck
 	case len(head.ID) == 0 || string(head.ID) == "null":
 		c.fail("id", "is missing")
 	case err != nil || id <= 0:
-		c.fail("id", "is not a positive integer: "+excerptJSON(head.ID))
+		c.fail("id", "is not a positive integer: "+crmhttp.ExcerptJSON(head.ID))
 	default:
 		c.record = kind + " " + strconv.FormatInt(id, 10)
 	}
@@ -73,18 +74,6 @@ func decodeRecord(kind string, raw json.RawMessage, targets ...any) *recordCheck
 		}
 	}
 	return c
-}
-
-// excerptJSON quotes a little of a bad value for an error, cleaned: an
-// error with a byte Postgres cannot store would fail the very write that
-// records the job's error.
-func excerptJSON(v json.RawMessage) string {
-	s := string(v)
-	if len(s) > 40 {
-		s = s[:40] + "..."
-	}
-	s, _ = lead.CleanText(s)
-	return s
 }
 
 // jsonKind says in words what a Go type expects in JSON.

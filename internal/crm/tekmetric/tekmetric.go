@@ -25,11 +25,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmhttp"
 )
 
 // Kind is the CRM name tenants and leads are recorded with.
@@ -38,9 +38,6 @@ const Kind = "tekmetric"
 // DefaultBaseURL is Tekmetric's production host. Its sandbox host is
 // https://sandbox.tekmetric.com, for partner applications in development.
 const DefaultBaseURL = "https://shop.tekmetric.com"
-
-// DefaultTimeout bounds one HTTP call when Opts.Timeout is zero.
-const DefaultTimeout = 30 * time.Second
 
 // Opts configures a Client for one tenant: one Tekmetric shop and the
 // credentials of the partner application the shop granted access to.
@@ -63,7 +60,7 @@ type Opts struct {
 	// HTTPClient defaults to a new http.Client.
 	HTTPClient *http.Client
 	// Timeout bounds each HTTP call, token requests included; zero means
-	// DefaultTimeout.
+	// crmhttp.DefaultTimeout.
 	Timeout time.Duration
 	// Tokens caches access tokens. Pass the process's one shared cache, so
 	// that adapters built per job reuse a token instead of asking for one
@@ -92,13 +89,9 @@ var _ crm.Adapter = (*Client)(nil)
 // fetched on first use.
 func New(opts Opts) (*Client, error) {
 	var errs []error
-	base := strings.TrimRight(opts.BaseURL, "/")
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	base = strings.TrimSuffix(base, "/api/v1")
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		errs = append(errs, fmt.Errorf("tekmetric: BaseURL %q must be an absolute http or https URL without a query", opts.BaseURL))
+	base, err := crmhttp.BaseURL(Kind, opts.BaseURL, DefaultBaseURL, "/api/v1")
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if strings.TrimSpace(opts.ClientID) == "" {
 		errs = append(errs, errors.New("tekmetric: ClientID is required"))
@@ -112,8 +105,9 @@ func New(opts Opts) (*Client, error) {
 	if opts.ShopID <= 0 {
 		errs = append(errs, fmt.Errorf("tekmetric: ShopID must be a positive Tekmetric shop id, got %d", opts.ShopID))
 	}
-	if opts.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("tekmetric: Timeout must not be negative, got %s", opts.Timeout))
+	client, timeout, err := crmhttp.Client(Kind, opts.HTTPClient, opts.Timeout)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -124,18 +118,12 @@ func New(opts Opts) (*Client, error) {
 		secret:   opts.ClientSecret,
 		shopID:   opts.ShopID,
 		location: opts.Location,
-		client:   opts.HTTPClient,
-		timeout:  opts.Timeout,
+		client:   client,
+		timeout:  timeout,
 		tokens:   opts.Tokens,
 	}
 	if c.location == nil {
 		c.location = time.UTC
-	}
-	if c.client == nil {
-		c.client = &http.Client{}
-	}
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
 	}
 	if c.tokens == nil {
 		c.tokens = NewTokenCache()

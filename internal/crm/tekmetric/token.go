@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmhttp"
 )
 
 // tokenPath is Tekmetric's OAuth2 token endpoint.
@@ -72,7 +73,7 @@ func (c *Client) fetchToken(ctx context.Context) (accessToken, error) {
 		return accessToken{}, fmt.Errorf("error fetching an access token: %w", err) // a *url.Error: no credentials in it
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, crmhttp.MaxResponseBytes))
 	if err != nil {
 		return accessToken{}, fmt.Errorf("error reading the token answer (HTTP %d): %w", resp.StatusCode, err)
 	}
@@ -90,7 +91,7 @@ func (c *Client) fetchToken(ctx context.Context) (accessToken, error) {
 		return accessToken{}, fmt.Errorf("tekmetric refused the client credentials of application %s (HTTP %d %s): check the client id and secret: %w",
 			c.clientID, resp.StatusCode, cmp.Or(body.Error, "unauthorized"), crm.ErrUnauthorized)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return accessToken{}, fmt.Errorf("error fetching an access token: %w", c.statusError(answer{status: resp.StatusCode, header: resp.Header, body: raw}, ""))
+		return accessToken{}, fmt.Errorf("error fetching an access token: %w", c.statusError(crmhttp.Answer{Status: resp.StatusCode, Header: resp.Header, Body: raw}, ""))
 	case decodeErr != nil || body.AccessToken == "":
 		return accessToken{}, fmt.Errorf("error fetching an access token: %w",
 			&crm.StatusError{StatusCode: resp.StatusCode, Message: "answer holds no access_token: " + c.excerpt(raw, "")})

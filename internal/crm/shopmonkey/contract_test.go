@@ -1,0 +1,101 @@
+package shopmonkey_test
+
+import (
+	"encoding/json"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmtest"
+	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+)
+
+// TestContract runs the contract every CRM adapter passes against the
+// ShopMonkey fake.
+func TestContract(t *testing.T) {
+	t.Parallel()
+	// ShopMonkey's limit is per key per minute: a 429 waits a minute.
+	crmtest.RunContract(t, crmtest.Harness{Kind: shopmonkey.Kind, New: newWorld, PageCap: 100, DefaultRetryAfter: time.Minute})
+}
+
+func newWorld(t *testing.T) *crmtest.World {
+	b := setup(t)
+	var otherOnce sync.Once
+	return &crmtest.World{
+		Adapter: b.adapter,
+		Since:   b.since,
+		AddLead: func(t *testing.T, spec crmtest.LeadSpec) fake.LeadRef {
+			return b.addLead(t, smSpec(spec))
+		},
+		AddOtherShopLead: func(t *testing.T, spec crmtest.LeadSpec) fake.LeadRef {
+			otherOnce.Do(func() { b.fake.AddLocation("sm-key-b", "loc-b") })
+			ref, err := b.fake.AddLead("loc-b", smSpec(spec))
+			require.NoError(t, err)
+			return ref
+		},
+		Unauthorized:   func(t *testing.T) crm.Adapter { return b.newAdapter(t, "sm-wrong-key-SECRET", testLocation) },
+		Secret:         "SECRET",
+		AddFault:       b.fake.AddFault,
+		SetClock:       b.fake.SetClock,
+		Requests:       func() int { return len(b.fake.Requests()) },
+		CheckPagedPoll: func(t *testing.T) { checkSplitWindows(t, b) },
+		BookingStart:   time.Date(2025, 3, 12, 9, 0, 0, 0, time.FixedZone("EDT", -4*3600)),
+		CheckBooking:   func(t *testing.T, ref fake.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
+		CheckUnknownCustomer: func(t *testing.T, status *crm.StatusError, _ error) {
+			require.Equal(t, "VALIDATION_ERROR", status.Code)
+		},
+		AddRawVehicle: func(t *testing.T, year string) string {
+			return b.addRaw(t, fakeshopmonkey.Vehicle, `{"id":"v2","year":`+year+`,"make":"Ford"}`)
+		},
+		MissingExternalID: "order:" + uuid.NewString(),
+		MissingCustomerID: "nobody",
+		MissingVehicleID:  "nothing",
+	}
+}
+
+// smSpec is the contract's lead as the fake seeds it.
+func smSpec(s crmtest.LeadSpec) fakeshopmonkey.LeadSpec {
+	kind := map[bool]string{true: "appointment"}[s.Appointment]
+	return fakeshopmonkey.LeadSpec{Kind: kind, CreatedAt: s.CreatedAt, FirstName: s.FirstName, LastName: s.LastName, Phone: s.Phone, Email: s.Email,
+		Year: s.Year, Make: s.Make, Model: s.Model, Submodel: s.Submodel, VIN: s.VIN, LicensePlate: s.LicensePlate}
+}
+
+// checkSplitWindows: ShopMonkey's lists are not paged (skip pages shift)
+// but split into smaller windows while a window comes back full.
+func checkSplitWindows(t *testing.T, b *testBundle) {
+	calls := b.queries(t, "/v3/order")
+	require.Greater(t, len(calls), 3, "a full window must be split")
+	windows := map[string]bool{}
+	for _, q := range calls {
+		limit, err := strconv.Atoi(q.Get("limit"))
+		require.NoError(t, err)
+		require.LessOrEqual(t, limit, 100)
+		require.Empty(t, q.Get("skip"), "windows are split, never paged with skip")
+		require.Equal(t, "id", q.Get("orderBy"))
+		windows[q.Get("where")] = true
+	}
+	require.Len(t, windows, len(calls), "every call asks for a different window")
+}
+
+// checkBooking: the appointment is stored as ShopMonkey writes one, its
+// times in UTC with milliseconds.
+func checkBooking(t *testing.T, b *testBundle, ref fake.LeadRef, id string) {
+	raw, ok := b.fake.Record(testLocation, fakeshopmonkey.Appointment, id)
+	require.True(t, ok)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(raw, &got))
+	require.Equal(t, ref.CustomerID, got["customerId"])
+	require.Equal(t, ref.VehicleID, got["vehicleId"])
+	require.Equal(t, "Brake inspection", got["name"])
+	require.Equal(t, "blue", got["color"])
+	require.Equal(t, testLocation, got["locationId"])
+	require.Equal(t, "2025-03-12T13:00:00.000Z", got["startDate"])
+	require.Equal(t, "2025-03-12T14:00:00.000Z", got["endDate"])
+}
