@@ -14,9 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
-	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
-	"github.com/leadorch/lead-orchestrator/internal/crm/tekmetric"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
@@ -98,7 +97,7 @@ var tenantSettings = []tenantSetting{
 			if t.WebhookSecret.IsZero() {
 				return "none"
 			}
-			return "sealed with key " + t.WebhookSecret.KeyID + unusedWebhookNote(t, shopmonkey.Kind)
+			return "sealed with key " + t.WebhookSecret.KeyID + unusedWebhookNote(t, webhookKind(t, crm.WebhookSigned))
 		},
 	},
 	{
@@ -107,7 +106,7 @@ var tenantSettings = []tenantSetting{
 			if len(t.WebhookTokenHash) == 0 {
 				return "not set"
 			}
-			return "set" + unusedWebhookNote(t, tekmetric.Kind)
+			return "set" + unusedWebhookNote(t, webhookKind(t, crm.WebhookURLToken))
 		},
 	},
 	{
@@ -665,6 +664,16 @@ func checkTenant(p *tenantProblems, t lead.Tenant, secret lead.Secret, f *tenant
 		p.addErr(err)
 		f.checkWebhookKind(p, t.CRMKind)
 	}
+}
+
+// webhookKind is t's CRM kind when the registry says its webhooks
+// authenticate with auth, else "": the settings of `tenant show` name no
+// CRM package, so a third CRM's credentials are described by its Kind.
+func webhookKind(t lead.Tenant, auth crm.WebhookAuth) string {
+	if k, ok := crmset.NewRegistry(crmset.Opts{}).Kind(t.CRMKind); ok && k.WebhookAuth == auth {
+		return t.CRMKind
+	}
+	return ""
 }
 
 // attention says whether t needs an operator, and what to do: its CRM
