@@ -97,7 +97,7 @@ var tenantSettings = []tenantSetting{
 			if t.WebhookSecret.IsZero() {
 				return "none"
 			}
-			return "sealed with key " + t.WebhookSecret.KeyID + unusedWebhookNote(t, webhookKind(t, crm.WebhookSigned))
+			return "sealed with key " + t.WebhookSecret.KeyID + unusedWebhookCredentialNote(t, crm.WebhookSigned)
 		},
 	},
 	{
@@ -106,7 +106,7 @@ var tenantSettings = []tenantSetting{
 			if len(t.WebhookTokenHash) == 0 {
 				return "not set"
 			}
-			return "set" + unusedWebhookNote(t, webhookKind(t, crm.WebhookURLToken))
+			return "set" + unusedWebhookCredentialNote(t, crm.WebhookURLToken)
 		},
 	},
 	{
@@ -664,16 +664,6 @@ func checkTenant(p *tenantProblems, t lead.Tenant, secret lead.Secret, f *tenant
 		p.addErr(err)
 		f.checkWebhookKind(p, t.CRMKind)
 	}
-}
-
-// webhookKind is t's CRM kind when the registry says its webhooks
-// authenticate with auth, else "": the settings of `tenant show` name no
-// CRM package, so a third CRM's credentials are described by its Kind.
-func webhookKind(t lead.Tenant, auth crm.WebhookAuth) string {
-	if k, ok := crmset.NewRegistry(crmset.Opts{}).Kind(t.CRMKind); ok && k.WebhookAuth == auth {
-		return t.CRMKind
-	}
-	return ""
 }
 
 // attention says whether t needs an operator, and what to do: its CRM

@@ -221,17 +221,6 @@ func webhookPaths(t lead.Tenant) []webhookPath {
 		webhookPath{"twilio status webhook", webhookurl.TwilioStatus(id).Path()})
 }
 
-// unusedWebhookNote flags a webhook credential the tenant's CRM does not
-// use (left from before a change of CRM): the routes ignore it. kind is a
-// CRM that uses it.
-//
-// Deprecated: use unusedWebhookCredentialNote, which names no CRM;
-// tenant.go's callers move to it when slice C takes the CRM packages' names
-// out of cmd/enqueue.
-func unusedWebhookNote(t lead.Tenant, kind string) string {
-	return unusedWebhookCredentialNote(t, webhookAuth(kind))
-}
-
 // unusedWebhookCredentialNote flags a webhook credential for auth (a
 // signing secret for crm.WebhookSigned, a URL token for
 // crm.WebhookURLToken) that the tenant's CRM does not use (left from before
