@@ -15,7 +15,8 @@ import (
 // RunContract runs every case an adapter of h's CRM must pass, each in a
 // world of its own: polling (a window complete beyond the page cap,
 // sorted, each lead once, nothing outside the window or the shop), reading
-// leads, customers and vehicles, booking, and every class of crm error.
+// leads, customers and vehicles, booking, every class of crm error, and
+// the kind's webhook parser against the adapter.
 func RunContract(t *testing.T, h Harness) {
 	t.Helper()
 	for _, c := range []struct {
@@ -26,6 +27,7 @@ func RunContract(t *testing.T, h Harness) {
 		{"Records", runRecords},
 		{"CreateAppointment", runCreateAppointment},
 		{"Errors", runErrors},
+		{"Webhook", runWebhook},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -19,6 +19,9 @@ import (
 type Harness struct {
 	// Kind is the CRM's crm_kind, as leads are recorded with it.
 	Kind string
+	// Registry is the CRM's registry entry (its NewKind): the contract
+	// checks its webhook parser against the adapter.
+	Registry crm.Kind
 	// New builds one isolated world: a fresh fake and an adapter of one
 	// shop on it. Each case calls it once.
 	New func(t *testing.T) *World
@@ -67,6 +70,11 @@ type World struct {
 	// year ("2012", a string as some shops' data has it, or "unknown"), and
 	// returns its id.
 	AddRawVehicle func(t *testing.T, year string) string
+	// Webhook is a genuine webhook request of the shop's tenant about the
+	// seeded lead ref, as the fake's own sender posts it for the record
+	// the fake stores (see CaptureWebhook), with Now the time it is sent.
+	// Required when the kind has webhooks.
+	Webhook func(t *testing.T, ref fake.LeadRef) crm.WebhookRequest
 	// Missing ids: of records the fake does not have.
 	MissingExternalID, MissingCustomerID, MissingVehicleID string
 }

@@ -2,7 +2,9 @@ package shopmonkey_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmtest"
 	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
@@ -22,7 +25,7 @@ import (
 func TestContract(t *testing.T) {
 	t.Parallel()
 	// ShopMonkey's limit is per key per minute: a 429 waits a minute.
-	crmtest.RunContract(t, crmtest.Harness{Kind: shopmonkey.Kind, New: newWorld, PageCap: 100, DefaultRetryAfter: time.Minute})
+	crmtest.RunContract(t, crmtest.Harness{Kind: shopmonkey.Kind, Registry: shopmonkey.NewKind(crm.KindOpts{}), New: newWorld, PageCap: 100, DefaultRetryAfter: time.Minute})
 }
 
 func newWorld(t *testing.T) *crmtest.World {
@@ -54,6 +57,7 @@ func newWorld(t *testing.T) *crmtest.World {
 		AddRawVehicle: func(t *testing.T, year string) string {
 			return b.addRaw(t, fakeshopmonkey.Vehicle, `{"id":"v2","year":`+year+`,"make":"Ford"}`)
 		},
+		Webhook:           func(t *testing.T, ref fake.LeadRef) crm.WebhookRequest { return webhookOf(t, b, ref) },
 		MissingExternalID: "order:" + uuid.NewString(),
 		MissingCustomerID: "nobody",
 		MissingVehicleID:  "nothing",
@@ -98,4 +102,18 @@ func checkBooking(t *testing.T, b *testBundle, ref fake.LeadRef, id string) {
 	require.Equal(t, testLocation, got["locationId"])
 	require.Equal(t, "2025-03-12T13:00:00.000Z", got["startDate"])
 	require.Equal(t, "2025-03-12T14:00:00.000Z", got["endDate"])
+}
+
+// webhookOf is the webhook the fake's sender posts for the record it
+// stores of ref, signed with the tenant's secret.
+func webhookOf(t *testing.T, b *testBundle, ref fake.LeadRef) crm.WebhookRequest {
+	table, id, ok := strings.Cut(ref.ExternalID, ":")
+	require.True(t, ok, ref.ExternalID)
+	raw, ok := b.fake.Record(testLocation, fakeshopmonkey.Table(table), id)
+	require.True(t, ok, "the fake stores %s", ref.ExternalID)
+	header, body := crmtest.CaptureWebhook(t, func(url string) error {
+		return fakeshopmonkey.PostWebhook(t.Context(), http.DefaultClient, url, testWebhookSecret, "INSERT", table, json.RawMessage(raw))
+	})
+	return crm.WebhookRequest{Tenant: lead.Tenant{CRMKind: shopmonkey.Kind, CRMLocationID: testLocation},
+		Secret: lead.Secret(testWebhookSecret), Header: header, Body: body, Now: time.Now()}
 }

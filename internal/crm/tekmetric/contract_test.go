@@ -2,7 +2,9 @@ package tekmetric_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmtest"
 	"github.com/leadorch/lead-orchestrator/internal/crm/tekmetric"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 )
@@ -21,7 +24,7 @@ import (
 func TestContract(t *testing.T) {
 	t.Parallel()
 	// Tekmetric sends no Retry-After: unknown, back off exponentially.
-	crmtest.RunContract(t, crmtest.Harness{Kind: tekmetric.Kind, New: newWorld, PageCap: 100, DefaultRetryAfter: 0})
+	crmtest.RunContract(t, crmtest.Harness{Kind: tekmetric.Kind, Registry: tekmetric.NewKind(crm.KindOpts{}), New: newWorld, PageCap: 100, DefaultRetryAfter: 0})
 }
 
 func newWorld(t *testing.T) *crmtest.World {
@@ -59,6 +62,7 @@ func newWorld(t *testing.T) *crmtest.World {
 		AddRawVehicle: func(t *testing.T, year string) string {
 			return strconv.FormatInt(b.addRaw(t, faketekmetric.Vehicles, `{"id": 92, "year": `+year+`, "make": "Ford", "vin": null}`), 10)
 		},
+		Webhook:           func(t *testing.T, ref fake.LeadRef) crm.WebhookRequest { return webhookOf(t, b, ref) },
 		MissingExternalID: "repair-order:999999",
 		MissingCustomerID: "424242",
 		MissingVehicleID:  "999999",
@@ -111,4 +115,25 @@ func checkBooking(t *testing.T, b *testBundle, ref fake.LeadRef, id string) {
 		"shopId": 3.0, "customerId": got["customerId"], "vehicleId": got["vehicleId"], "title": "Brake inspection",
 		"startTime": "2026-11-27T14:00:00Z", "endTime": "2026-11-27T15:00:00Z",
 	}, body)
+}
+
+// webhookOf is the webhook the fake's sender posts for the record it
+// stores of ref ("Repair Order Created" or "Appointment Created"); the
+// route has checked its URL token.
+func webhookOf(t *testing.T, b *testBundle, ref fake.LeadRef) crm.WebhookRequest {
+	kind, idText, ok := strings.Cut(ref.ExternalID, ":")
+	require.True(t, ok, ref.ExternalID)
+	id, err := strconv.ParseInt(idText, 10, 64)
+	require.NoError(t, err)
+	table, event := faketekmetric.RepairOrders, "Repair Order Created"
+	if kind == "appointment" {
+		table, event = faketekmetric.Appointments, "Appointment Created"
+	}
+	raw, ok := b.fake.Record(testShop, table, id)
+	require.True(t, ok, "the fake stores %s", ref.ExternalID)
+	header, body := crmtest.CaptureWebhook(t, func(url string) error {
+		return faketekmetric.PostWebhook(t.Context(), http.DefaultClient, url, event, json.RawMessage(raw))
+	})
+	return crm.WebhookRequest{Tenant: lead.Tenant{CRMKind: tekmetric.Kind, CRMLocationID: strconv.Itoa(testShop), TimeZone: testTimeZone},
+		Header: header, Body: body, Now: time.Now()}
 }
