@@ -74,7 +74,11 @@ func (b *testBundle) captureLogs() *logBuffer {
 
 var (
 	anyEmail = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
-	anyPhone = regexp.MustCompile(`\+?\(?\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}`)
+	// anyPhone is a number in E.164 or written with separators. Bare runs
+	// of ten digits are left out, and a match must not continue a word:
+	// a log line's durations are integer nanoseconds and its ids hex, and
+	// the looser pattern once matched "488-8683401" inside one of them.
+	anyPhone = regexp.MustCompile(`(?:^|[^\w.-])(?:\+1?\d{10}|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4})(?:$|[^\w-])`)
 )
 
 // TestCancelIsLogged: a cancelled job leaves one warn line that names the
