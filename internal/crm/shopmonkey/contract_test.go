@@ -31,11 +31,9 @@ func TestContract(t *testing.T) {
 func newWorld(t *testing.T) *crmtest.World {
 	b := setup(t)
 	var otherOnce sync.Once
-	return &crmtest.World{
-		Adapter: b.adapter,
-		Since:   b.since,
+	return crmtest.OnFake(b.fake, b.adapter, b.since, crmtest.World{
 		AddLead: func(t *testing.T, spec crmtest.LeadSpec) fake.LeadRef {
-			return b.addLead(t, smSpec(spec))
+			return b.AddLead(t, smSpec(spec))
 		},
 		AddOtherShopLead: func(t *testing.T, spec crmtest.LeadSpec) fake.LeadRef {
 			otherOnce.Do(func() { b.fake.AddLocation("sm-key-b", "loc-b") })
@@ -45,9 +43,6 @@ func newWorld(t *testing.T) *crmtest.World {
 		},
 		Unauthorized:   func(t *testing.T) crm.Adapter { return b.newAdapter(t, "sm-wrong-key-SECRET", testLocation) },
 		Secret:         "SECRET",
-		AddFault:       b.fake.AddFault,
-		SetClock:       b.fake.SetClock,
-		Requests:       func() int { return len(b.fake.Requests()) },
 		CheckPagedPoll: func(t *testing.T) { checkSplitWindows(t, b) },
 		BookingStart:   time.Date(2025, 3, 12, 9, 0, 0, 0, time.FixedZone("EDT", -4*3600)),
 		CheckBooking:   func(t *testing.T, ref fake.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
@@ -55,13 +50,13 @@ func newWorld(t *testing.T) *crmtest.World {
 			require.Equal(t, "VALIDATION_ERROR", status.Code)
 		},
 		AddRawVehicle: func(t *testing.T, year string) string {
-			return b.addRaw(t, fakeshopmonkey.Vehicle, `{"id":"v2","year":`+year+`,"make":"Ford"}`)
+			return b.AddRaw(t, fakeshopmonkey.Vehicle, `{"id":"v2","year":`+year+`,"make":"Ford"}`)
 		},
 		Webhook:           func(t *testing.T, ref fake.LeadRef) crm.WebhookRequest { return webhookOf(t, b, ref) },
 		MissingExternalID: "order:" + uuid.NewString(),
 		MissingCustomerID: "nobody",
 		MissingVehicleID:  "nothing",
-	}
+	})
 }
 
 // smSpec is the contract's lead as the fake seeds it.

@@ -3,15 +3,12 @@ package shopmonkey
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmtest"
 )
 
@@ -39,11 +36,7 @@ var appointmentSeeds = []string{
 // everything FetchNewLeads and GetLead rely on.
 func checkDecoded(t *testing.T, err error, id, location, customer string, created, updated time.Time) {
 	t.Helper()
-	if err != nil {
-		var invalid *crm.InvalidRecordError
-		if !errors.As(err, &invalid) || invalid.Field == "" || invalid.Record == "" {
-			t.Fatalf("error is not an InvalidRecordError naming a field: %#v", err)
-		}
+	if !crmtest.CheckDecodeError(t, err) {
 		return
 	}
 	if id == "" || location == "" || customer == "" {
@@ -80,34 +73,7 @@ func FuzzDecodeAppointment(f *testing.F) {
 	})
 }
 
-// fuzzServer answers every request with the body the current fuzz input
-// sets. Inputs run one at a time in a fuzz worker; the lock is for the
-// race detector's sake.
-type fuzzServer struct {
-	mu   sync.Mutex
-	body []byte
-	// wrap, when set, turns the input into the answer.
-	wrap func(path string, input []byte) []byte
-}
-
-func (s *fuzzServer) set(body []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.body = body
-}
-
-func (s *fuzzServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	body := s.body
-	s.mu.Unlock()
-	if s.wrap != nil {
-		body = s.wrap(r.URL.Path, body)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(body)
-}
-
-func setupFuzzAdapter(f *testing.F, srv *fuzzServer) *Adapter {
+func setupFuzzAdapter(f *testing.F, srv *crmtest.FuzzServer) *Adapter {
 	f.Helper()
 	ts := httptest.NewServer(srv)
 	f.Cleanup(ts.Close)
@@ -128,20 +94,10 @@ var polledRules = crmtest.PolledRules{
 // FuzzFetchNewLeads puts one fuzzed row in an otherwise well-formed list
 // answer, for orders and appointments alike, and runs the real poll.
 func FuzzFetchNewLeads(f *testing.F) {
-	for _, s := range append(append([]string{}, orderSeeds...), appointmentSeeds...) {
-		f.Add([]byte(s))
-	}
-	srv := &fuzzServer{wrap: func(_ string, row []byte) []byte {
+	srv := &crmtest.FuzzServer{Answer: func(_ *http.Request, row []byte) []byte {
 		return []byte(`{"success":true,"data":[` + string(row) + `],"meta":{"hasMore":false,"total":1}}`)
 	}}
-	a := setupFuzzAdapter(f, srv)
-	since := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
-	until := since.Add(time.Minute)
-	f.Fuzz(func(t *testing.T, row []byte) {
-		srv.set(row)
-		// A StatusError: the row broke the answer's JSON.
-		crmtest.CheckPoll(t, a, since, until, polledRules)
-	})
+	crmtest.FuzzPollRow(f, append(append([]string{}, orderSeeds...), appointmentSeeds...), srv, setupFuzzAdapter(f, srv), polledRules)
 }
 
 // FuzzListAnswer fuzzes the whole answer of every list call of a poll: the
@@ -159,12 +115,12 @@ func FuzzListAnswer(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	srv := &fuzzServer{}
+	srv := &crmtest.FuzzServer{}
 	a := setupFuzzAdapter(f, srv)
 	since := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
 	until := since.Add(2 * time.Second)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		srv.set(body)
+		srv.Set(body)
 		leads, err := a.FetchNewLeads(context.Background(), since, until)
 		if err == nil {
 			crmtest.CheckPolled(t, leads, since, until, polledRules)
@@ -187,10 +143,10 @@ func FuzzGetCustomer(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	srv := &fuzzServer{}
+	srv := &crmtest.FuzzServer{}
 	a := setupFuzzAdapter(f, srv)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		srv.set(body)
+		srv.Set(body)
 		c, err := a.GetCustomer(context.Background(), "c1")
 		if err != nil {
 			return

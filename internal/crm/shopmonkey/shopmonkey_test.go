@@ -32,6 +32,7 @@ const (
 )
 
 type testBundle struct {
+	crmtest.Shop[fakeshopmonkey.Table, string, string, fakeshopmonkey.LeadSpec]
 	fake    *fakeshopmonkey.API
 	adapter *shopmonkey.Adapter
 	// baseURL is the fake mounted under /shopmonkey, as cmd/sandbox serves
@@ -51,6 +52,7 @@ func setup(t *testing.T) *testBundle {
 	t.Cleanup(server.Close)
 
 	b := &testBundle{
+		Shop:    crmtest.Shop[fakeshopmonkey.Table, string, string, fakeshopmonkey.LeadSpec]{Fake: fake, Location: testLocation},
 		fake:    fake,
 		baseURL: server.URL + "/shopmonkey",
 		since:   time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC),
@@ -83,40 +85,13 @@ func (b *testBundle) adapterThrough(t *testing.T, rewrite func(q url.Values)) *s
 	return a
 }
 
-func (b *testBundle) addLead(t *testing.T, spec fakeshopmonkey.LeadSpec) fake.LeadRef {
-	t.Helper()
-	ref, err := b.fake.AddLead(testLocation, spec)
-	require.NoError(t, err)
-	return ref
-}
-
-func (b *testBundle) addRaw(t *testing.T, table fakeshopmonkey.Table, raw string) string {
-	t.Helper()
-	id, err := b.fake.AddRaw(testLocation, table, json.RawMessage(raw))
-	require.NoError(t, err)
-	return id
-}
-
 // at is a time inside the test window.
 func (b *testBundle) at(d time.Duration) time.Time { return b.since.Add(d) }
 
 // queries returns the parsed query of every request the fake got for path.
 func (b *testBundle) queries(t *testing.T, path string) []url.Values {
 	t.Helper()
-	var out []url.Values
-	for _, r := range b.fake.Requests() {
-		if r.Path == path {
-			q, err := url.ParseQuery(r.RawQuery)
-			require.NoError(t, err)
-			out = append(out, q)
-		}
-	}
-	return out
-}
-
-// refIDs lists the seeded leads' external ids, in order.
-func refIDs(refs ...fake.LeadRef) []string {
-	return crmtest.IDsOf(refs, func(r fake.LeadRef) string { return r.ExternalID })
+	return crmtest.Queries(t, b.fake.Requests(), path, func(r fakeshopmonkey.Request) (string, string) { return r.Path, r.RawQuery })
 }
 
 func TestNew(t *testing.T) {
@@ -162,7 +137,7 @@ func TestFetchNewLeads(t *testing.T) {
 		b.fake.SetUnstableSkip(true)
 		var want []string
 		for i := range 250 {
-			want = append(want, b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
+			want = append(want, b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
 		}
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
@@ -174,7 +149,7 @@ func TestFetchNewLeads(t *testing.T) {
 		b.fake.SetUnstableSkip(true)
 		var want []string
 		for range 150 {
-			want = append(want, b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)}).ExternalID)
+			want = append(want, b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)}).ExternalID)
 		}
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
@@ -209,7 +184,7 @@ func TestFetchNewLeads(t *testing.T) {
 		t.Helper()
 		var want []string
 		for range 150 {
-			want = append(want, b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)}).ExternalID)
+			want = append(want, b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)}).ExternalID)
 		}
 		return want
 	}
@@ -240,10 +215,10 @@ func TestFetchNewLeads(t *testing.T) {
 	t.Run("BareOperatorsBecauseMongoOperatorsAreIgnored", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		before := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since.Add(-time.Minute)})
-		first := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since})
-		last := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.until.Add(-time.Millisecond)})
-		after := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.until})
+		before := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since.Add(-time.Minute)})
+		first := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since})
+		last := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.until.Add(-time.Millisecond)})
+		after := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.until})
 
 		// The fake, like the live API, drops "$gte" without an error.
 		where, err := json.Marshal(map[string]any{"updatedDate": map[string]string{"$gte": b.since.Format(time.RFC3339), "$lt": b.until.Format(time.RFC3339)}})
@@ -263,7 +238,7 @@ func TestFetchNewLeads(t *testing.T) {
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(first, last), crmtest.ExternalIDs(got))
+		require.Equal(t, crmtest.RefIDs(first, last), crmtest.ExternalIDs(got))
 		require.NotContains(t, crmtest.ExternalIDs(got), before.ExternalID)
 		require.NotContains(t, crmtest.ExternalIDs(got), after.ExternalID)
 
@@ -279,18 +254,18 @@ func TestFetchNewLeads(t *testing.T) {
 	t.Run("OnlyEstimatesAndCustomerBookings", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		estimate := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(1 * time.Minute), Complaint: "Brakes squeal", Authorized: true})
-		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(2 * time.Minute), Status: "RepairOrder"})
-		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(3 * time.Minute), Status: "Invoice"})
-		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(4 * time.Minute), Archived: true})
-		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(5 * time.Minute), Deleted: true})
-		form := b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(6 * time.Minute), AttributionSource: "WorkRequestForm", Complaint: "Oil change"})
-		booker := b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(7 * time.Minute), AttributionSource: "AppointmentScheduler", Confirmed: true})
-		b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(8 * time.Minute), AttributionSource: "Manual"})
+		estimate := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(1 * time.Minute), Complaint: "Brakes squeal", Authorized: true})
+		b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(2 * time.Minute), Status: "RepairOrder"})
+		b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(3 * time.Minute), Status: "Invoice"})
+		b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(4 * time.Minute), Archived: true})
+		b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(5 * time.Minute), Deleted: true})
+		form := b.AddLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(6 * time.Minute), AttributionSource: "WorkRequestForm", Complaint: "Oil change"})
+		booker := b.AddLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(7 * time.Minute), AttributionSource: "AppointmentScheduler", Confirmed: true})
+		b.AddLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(8 * time.Minute), AttributionSource: "Manual"})
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(estimate, form, booker), crmtest.ExternalIDs(got))
+		require.Equal(t, crmtest.RefIDs(estimate, form, booker), crmtest.ExternalIDs(got))
 
 		require.Equal(t, lead.Inquiry{
 			ExternalID: estimate.ExternalID,
@@ -317,34 +292,34 @@ func TestFetchNewLeads(t *testing.T) {
 	t.Run("ChecksEveryFilterItself", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		keep := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
-		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since.Add(-time.Hour)})
-		b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(2 * time.Minute), Status: "Invoice"})
-		b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(3 * time.Minute), AttributionSource: "Manual"})
-		b.addRaw(t, fakeshopmonkey.Order, fmt.Sprintf(`{"id":"elsewhere","status":"Estimate","locationId":"loc-z","customerId":"c","createdDate":%q,"updatedDate":%q}`,
+		keep := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
+		b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since.Add(-time.Hour)})
+		b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(2 * time.Minute), Status: "Invoice"})
+		b.AddLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(3 * time.Minute), AttributionSource: "Manual"})
+		b.AddRaw(t, fakeshopmonkey.Order, fmt.Sprintf(`{"id":"elsewhere","status":"Estimate","locationId":"loc-z","customerId":"c","createdDate":%q,"updatedDate":%q}`,
 			b.at(time.Minute).Format(time.RFC3339), b.at(time.Minute).Format(time.RFC3339)))
 
 		// An API that ignores the whole where filter, as it ignores "$gte".
 		a := b.adapterThrough(t, func(q url.Values) { q.Del("where") })
 		got, err := a.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(keep), crmtest.ExternalIDs(got))
+		require.Equal(t, crmtest.RefIDs(keep), crmtest.ExternalIDs(got))
 	})
 	t.Run("LocationIsolation", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.fake.AddLocation("sm-key-b", "loc-b")
-		mine := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
+		mine := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
 		theirs, err := b.fake.AddLead("loc-b", fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
 		require.NoError(t, err)
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(mine), crmtest.ExternalIDs(got))
+		require.Equal(t, crmtest.RefIDs(mine), crmtest.ExternalIDs(got))
 
 		got, err = b.newAdapter(t, "sm-key-b", "loc-b").FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(theirs), crmtest.ExternalIDs(got), "and the other location's adapter sees only its own")
+		require.Equal(t, crmtest.RefIDs(theirs), crmtest.ExternalIDs(got), "and the other location's adapter sees only its own")
 		// That neither adapter reads the other's records is the contract's
 		// OnlyTheWindowAndTheShop.
 	})
@@ -352,7 +327,7 @@ func TestFetchNewLeads(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.fake.SetClock(func() time.Time { return b.at(30 * time.Minute) })
-		ref := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
+		ref := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Empty(t, got)
@@ -373,8 +348,8 @@ func TestGetLead(t *testing.T) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		order := b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
-		appt := b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(2 * time.Minute)})
+		order := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
+		appt := b.AddLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(2 * time.Minute)})
 		polled, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Len(t, polled, 2)
@@ -389,7 +364,7 @@ func TestGetLead(t *testing.T) {
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		archived := b.addLead(t, fakeshopmonkey.LeadSpec{Archived: true})
+		archived := b.AddLead(t, fakeshopmonkey.LeadSpec{Archived: true})
 		for _, id := range []string{"order:" + uuid.NewString(), "appointment:nope", "invoice:1", "order:", "12345", archived.ExternalID} {
 			_, err := b.adapter.GetLead(t.Context(), id)
 			require.ErrorIs(t, err, crm.ErrNotFound, id)
@@ -405,7 +380,7 @@ func TestGetCustomer(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
 			b.fake.SetEmbedContacts(embed)
-			ref := b.addLead(t, fakeshopmonkey.LeadSpec{
+			ref := b.AddLead(t, fakeshopmonkey.LeadSpec{
 				FirstName: "Ann", LastName: "Lee", Phone: "(555) 201-3344", Email: "Ann@Example.com",
 				OptIn: new(false), Subscribed: new(true), MarketingOptIn: new(false), PreferredContactMethod: "Email",
 			})
@@ -442,8 +417,8 @@ func TestGetCustomer(t *testing.T) {
 	t.Run("EmptyEmbeddedListsAreFetched", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		id := b.addRaw(t, fakeshopmonkey.Customer, `{"id":"c1","firstName":"Bo","phoneNumbers":[],"emails":null}`)
-		b.addRaw(t, fakeshopmonkey.PhoneNumber, `{"id":"p1","customerId":"c1","number":"555-201-0000","type":"Home","primary":true,"optIn":true}`)
+		id := b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c1","firstName":"Bo","phoneNumbers":[],"emails":null}`)
+		b.AddRaw(t, fakeshopmonkey.PhoneNumber, `{"id":"p1","customerId":"c1","number":"555-201-0000","type":"Home","primary":true,"optIn":true}`)
 		c, err := b.adapter.GetCustomer(t.Context(), id)
 		require.NoError(t, err)
 		require.Equal(t, []lead.CustomerPhone{{Number: "555-201-0000", Type: "Home", Primary: true, OptIn: true}}, c.Phones)
@@ -453,7 +428,7 @@ func TestGetCustomer(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		// The adapter passes the phone on as written; NewLead decides.
-		withEmail := b.addLead(t, fakeshopmonkey.LeadSpec{Phone: "call me maybe"})
+		withEmail := b.AddLead(t, fakeshopmonkey.LeadSpec{Phone: "call me maybe"})
 		c, err := b.adapter.GetCustomer(t.Context(), withEmail.CustomerID)
 		require.NoError(t, err)
 		require.Equal(t, "call me maybe", c.Phones[0].Number)
@@ -463,7 +438,7 @@ func TestGetCustomer(t *testing.T) {
 		require.NoError(t, err, "the email still reaches the customer")
 		require.Contains(t, l.ContactProblem, "customer.phone")
 
-		phoneOnly := b.addLead(t, fakeshopmonkey.LeadSpec{Phone: "call me maybe", NoEmail: true})
+		phoneOnly := b.AddLead(t, fakeshopmonkey.LeadSpec{Phone: "call me maybe", NoEmail: true})
 		c, err = b.adapter.GetCustomer(t.Context(), phoneOnly.CustomerID)
 		require.NoError(t, err)
 		in, err = b.adapter.GetLead(t.Context(), phoneOnly.ExternalID)
@@ -476,7 +451,7 @@ func TestGetCustomer(t *testing.T) {
 	t.Run("MalformedEmbeddedPhone", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		id := b.addRaw(t, fakeshopmonkey.Customer, `{"id":"c2","phoneNumbers":[{"number":5552013344}]}`)
+		id := b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c2","phoneNumbers":[{"number":5552013344}]}`)
 		_, err := b.adapter.GetCustomer(t.Context(), id)
 		crmtest.RequireInvalidRecord(t, err, "customer c2", "phoneNumbers[0].number")
 	})
@@ -552,8 +527,8 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("NumberAsStringOrInteger", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"number": "1001"}))
-		b.addRaw(t, fakeshopmonkey.Order, order(b, "o2", map[string]any{"number": 1002}))
+		b.AddRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"number": "1001"}))
+		b.AddRaw(t, fakeshopmonkey.Order, order(b, "o2", map[string]any{"number": 1002}))
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Equal(t, []string{"order:o1", "order:o2"}, crmtest.ExternalIDs(got))
@@ -562,7 +537,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("MissingVersionFallsBackToUpdatedDate", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"meta": nil}))
+		b.AddRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"meta": nil}))
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Equal(t, b.at(time.Minute).UnixMilli(), got[0].Version)
@@ -584,8 +559,8 @@ func TestInvalidRecords(t *testing.T) {
 		t.Run("FetchNewLeads"+name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			b.addLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(2 * time.Minute)})
-			b.addRaw(t, fakeshopmonkey.Order, order(b, "o1", tc.change))
+			b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(2 * time.Minute)})
+			b.AddRaw(t, fakeshopmonkey.Order, order(b, "o1", tc.change))
 			// One bad record must not hold up the window: the good lead
 			// comes back, and so does the bad one, carrying its problem.
 			got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
@@ -609,7 +584,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("GetLeadUpdatedDateNotTime", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"updatedDate": "last tuesday"}))
+		b.AddRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"updatedDate": "last tuesday"}))
 		_, err := b.adapter.GetLead(t.Context(), "order:o1")
 		crmtest.RequireInvalidRecord(t, err, "order o1", "updatedDate")
 		require.Contains(t, err.Error(), "last tuesday")
@@ -618,7 +593,7 @@ func TestInvalidRecords(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		ts := b.at(time.Minute).Format(time.RFC3339)
-		b.addRaw(t, fakeshopmonkey.Appointment, fmt.Sprintf(`{"id":"a1","locationId":%q,"attributionSource":"WorkRequestForm","createdDate":%q,"updatedDate":%q}`, testLocation, ts, ts))
+		b.AddRaw(t, fakeshopmonkey.Appointment, fmt.Sprintf(`{"id":"a1","locationId":%q,"attributionSource":"WorkRequestForm","createdDate":%q,"updatedDate":%q}`, testLocation, ts, ts))
 		_, err := b.adapter.GetLead(t.Context(), "appointment:a1")
 		crmtest.RequireInvalidRecord(t, err, "appointment a1", "customerId")
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
@@ -630,7 +605,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("IsNotRetryable", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"customerId": nil}))
+		b.AddRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"customerId": nil}))
 		_, err := b.adapter.GetLead(t.Context(), "order:o1")
 		require.Error(t, err)
 		require.False(t, errors.Is(err, crm.ErrNotFound) || errors.Is(err, crm.ErrUnauthorized))

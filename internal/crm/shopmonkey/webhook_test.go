@@ -222,7 +222,7 @@ func TestParseWebhookMatchesGetLead(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b.addRaw(t, tt.table, tt.record)
+			b.AddRaw(t, tt.table, tt.record)
 			req := webhookRequest(t, `{"operation":"UPDATE","table":"`+string(tt.table)+`","data":`+tt.record+`}`)
 			req.Tenant.CRMLocationID = testLocation
 			e, err := shopmonkey.ParseWebhook(req)

@@ -31,11 +31,9 @@ func newWorld(t *testing.T) *crmtest.World {
 	b := setup(t)
 	const otherShop = 4
 	var otherOnce sync.Once
-	return &crmtest.World{
-		Adapter: b.adapter,
-		Since:   b.since,
+	return crmtest.OnFake(b.fake, b.adapter, b.since, crmtest.World{
 		AddLead: func(t *testing.T, spec crmtest.LeadSpec) fake.LeadRef {
-			return b.addLead(t, tmSpec(spec))
+			return b.AddLead(t, tmSpec(spec))
 		},
 		AddOtherShopLead: func(t *testing.T, spec crmtest.LeadSpec) fake.LeadRef {
 			// The same application reads shop 4 too, so the adapter must
@@ -49,9 +47,6 @@ func newWorld(t *testing.T) *crmtest.World {
 			return b.newAdapter(t, func(o *tekmetric.Opts) { o.ClientSecret = "tm-wrong-SECRET"; o.Tokens = nil })
 		},
 		Secret:         "SECRET",
-		AddFault:       b.fake.AddFault,
-		SetClock:       b.fake.SetClock,
-		Requests:       func() int { return len(b.fake.Requests()) },
 		CheckPagedPoll: func(t *testing.T) { checkPages(t, b) },
 		BookingStart:   time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("EST", -5*3600)),
 		CheckBooking:   func(t *testing.T, ref fake.LeadRef, _ time.Time, id string) { checkBooking(t, b, ref, id) },
@@ -60,13 +55,13 @@ func newWorld(t *testing.T) *crmtest.World {
 			require.ErrorContains(t, err, "error creating appointment for customer 424242 at shop 3")
 		},
 		AddRawVehicle: func(t *testing.T, year string) string {
-			return strconv.FormatInt(b.addRaw(t, faketekmetric.Vehicles, `{"id": 92, "year": `+year+`, "make": "Ford", "vin": null}`), 10)
+			return strconv.FormatInt(b.AddRaw(t, faketekmetric.Vehicles, `{"id": 92, "year": `+year+`, "make": "Ford", "vin": null}`), 10)
 		},
 		Webhook:           func(t *testing.T, ref fake.LeadRef) crm.WebhookRequest { return webhookOf(t, b, ref) },
 		MissingExternalID: "repair-order:999999",
 		MissingCustomerID: "424242",
 		MissingVehicleID:  "999999",
-	}
+	})
 }
 
 // tmSpec is the contract's lead as the fake seeds it.

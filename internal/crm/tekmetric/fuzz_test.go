@@ -3,16 +3,13 @@ package tekmetric
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmtest"
 )
 
@@ -36,7 +33,7 @@ var appointmentSeeds = []string{
 	`{}`, `1`,
 }
 
-func setupFuzzClient(f *testing.F, srv *fuzzServer) *Client {
+func setupFuzzClient(f *testing.F, srv *crmtest.FuzzServer) *Client {
 	f.Helper()
 	loc, err := time.LoadLocation("America/Denver")
 	if err != nil {
@@ -60,11 +57,7 @@ func setupFuzzClient(f *testing.F, srv *fuzzServer) *Client {
 // ids and the update time FetchNewLeads and GetLead rely on.
 func checkRecord(t *testing.T, err error, r leadRecord) {
 	t.Helper()
-	if err != nil {
-		var invalid *crm.InvalidRecordError
-		if !errors.As(err, &invalid) || invalid.Field == "" || invalid.Record == "" {
-			t.Fatalf("error is not an InvalidRecordError naming a field: %#v", err)
-		}
+	if !crmtest.CheckDecodeError(t, err) {
 		return
 	}
 	if r.ID <= 0 || r.ShopID <= 0 || r.CustomerID <= 0 || r.VehicleID < 0 {
@@ -111,30 +104,14 @@ func FuzzDecodeAppointment(f *testing.F) {
 
 // fuzzServer plays Tekmetric for one fuzz input at a time: the token
 // endpoint always grants the fuzz shop, and every other request gets what
-// answer makes of the input. The lock is for the race detector's sake.
-type fuzzServer struct {
-	answer func(r *http.Request, input []byte) []byte
-
-	mu    sync.Mutex
-	input []byte
-}
-
-func (s *fuzzServer) set(input []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.input = input
-}
-
-func (s *fuzzServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	if r.URL.Path == tokenPath {
-		_, _ = w.Write([]byte(`{"access_token":"tok_fuzz","token_type":"bearer","scope":"` + strconv.Itoa(fuzzShop) + `"}`))
-		return
-	}
-	s.mu.Lock()
-	input := s.input
-	s.mu.Unlock()
-	_, _ = w.Write(s.answer(r, input))
+// answer makes of the input.
+func fuzzServer(answer func(r *http.Request, input []byte) []byte) *crmtest.FuzzServer {
+	return &crmtest.FuzzServer{Answer: func(r *http.Request, input []byte) []byte {
+		if r.URL.Path == tokenPath {
+			return []byte(`{"access_token":"tok_fuzz","token_type":"bearer","scope":"` + strconv.Itoa(fuzzShop) + `"}`)
+		}
+		return answer(r, input)
+	}}
 }
 
 // polledRules: Tekmetric's ids are repair orders and appointments, its
@@ -147,20 +124,10 @@ var polledRules = crmtest.PolledRules{
 // FuzzFetchNewLeads puts one fuzzed row in an otherwise well-formed page,
 // for repair orders and appointments alike, and runs the real poll.
 func FuzzFetchNewLeads(f *testing.F) {
-	for _, s := range append(append([]string{}, repairOrderSeeds...), appointmentSeeds...) {
-		f.Add([]byte(s))
-	}
-	srv := &fuzzServer{answer: func(_ *http.Request, row []byte) []byte {
+	srv := fuzzServer(func(_ *http.Request, row []byte) []byte {
 		return []byte(`{"content":[` + string(row) + `],"totalPages":1,"totalElements":1,"last":true,"number":0,"size":100}`)
-	}}
-	c := setupFuzzClient(f, srv)
-	since := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
-	until := since.Add(time.Minute)
-	f.Fuzz(func(t *testing.T, row []byte) {
-		srv.set(row)
-		// A StatusError: the row broke the page's JSON.
-		crmtest.CheckPoll(t, c, since, until, polledRules)
 	})
+	crmtest.FuzzPollRow(f, append(append([]string{}, repairOrderSeeds...), appointmentSeeds...), srv, setupFuzzClient(f, srv), polledRules)
 }
 
 // FuzzListPage fuzzes the whole first page of every list of a poll; later
@@ -175,17 +142,17 @@ func FuzzListPage(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	srv := &fuzzServer{answer: func(r *http.Request, page []byte) []byte {
+	srv := fuzzServer(func(r *http.Request, page []byte) []byte {
 		if r.URL.Query().Get("page") != "0" {
 			return []byte(`{"content":[],"last":true}`)
 		}
 		return page
-	}}
+	})
 	c := setupFuzzClient(f, srv)
 	since := time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
 	until := since.Add(time.Minute)
 	f.Fuzz(func(t *testing.T, page []byte) {
-		srv.set(page)
+		srv.Set(page)
 		leads, err := c.FetchNewLeads(context.Background(), since, until)
 		if err == nil {
 			crmtest.CheckPolled(t, leads, since, until, polledRules)
@@ -205,10 +172,10 @@ func FuzzGetCustomer(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	srv := &fuzzServer{answer: func(_ *http.Request, body []byte) []byte { return body }}
+	srv := fuzzServer(func(_ *http.Request, body []byte) []byte { return body })
 	c := setupFuzzClient(f, srv)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		srv.set(body)
+		srv.Set(body)
 		cust, err := c.GetCustomer(context.Background(), "7")
 		if err != nil {
 			if strings.Contains(err.Error(), "tm_fuzz_secret") || strings.Contains(err.Error(), "tok_fuzz") {

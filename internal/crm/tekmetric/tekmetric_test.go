@@ -34,6 +34,7 @@ const (
 )
 
 type testBundle struct {
+	crmtest.Shop[faketekmetric.Table, int64, int64, faketekmetric.LeadSpec]
 	fake *faketekmetric.API
 	// baseURL is the fake mounted under /tekmetric, as cmd/sandbox serves
 	// it, which proves the adapter keeps a BaseURL's path.
@@ -51,7 +52,7 @@ func setup(t *testing.T) *testBundle {
 	t.Helper()
 	fake := faketekmetric.New()
 	require.NoError(t, fake.AddShop(testShop, testTimeZone, testClient, testSecret))
-	b := &testBundle{fake: fake, tokens: tekmetric.NewTokenCache(), since: time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)}
+	b := &testBundle{Shop: crmtest.Shop[faketekmetric.Table, int64, int64, faketekmetric.LeadSpec]{Fake: fake, Location: testShop}, fake: fake, tokens: tekmetric.NewTokenCache(), since: time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)}
 	b.baseURL = b.serve(t, fake) + "/tekmetric"
 	b.until = b.since.Add(time.Hour)
 	var err error
@@ -95,20 +96,6 @@ func (b *testBundle) adapterThrough(t *testing.T, wrap func(w http.ResponseWrite
 	return b.newAdapter(t, func(o *tekmetric.Opts) { o.BaseURL = base + "/tekmetric"; o.Tokens = nil })
 }
 
-func (b *testBundle) addLead(t *testing.T, spec faketekmetric.LeadSpec) fake.LeadRef {
-	t.Helper()
-	ref, err := b.fake.AddLead(testShop, spec)
-	require.NoError(t, err)
-	return ref
-}
-
-func (b *testBundle) addRaw(t *testing.T, table faketekmetric.Table, raw string) int64 {
-	t.Helper()
-	id, err := b.fake.AddRaw(testShop, table, json.RawMessage(raw))
-	require.NoError(t, err)
-	return id
-}
-
 // at is a time inside the test window.
 func (b *testBundle) at(d time.Duration) time.Time { return b.since.Add(d) }
 
@@ -126,20 +113,10 @@ func (b *testBundle) requests(path string) []faketekmetric.Request {
 
 func (b *testBundle) tokenRequests() int { return len(b.requests("/api/v1/oauth/token")) }
 
+// queries returns the parsed query of every request the fake got for path.
 func (b *testBundle) queries(t *testing.T, path string) []url.Values {
 	t.Helper()
-	var out []url.Values
-	for _, r := range b.requests(path) {
-		q, err := url.ParseQuery(r.RawQuery)
-		require.NoError(t, err)
-		out = append(out, q)
-	}
-	return out
-}
-
-// refIDs lists the seeded leads' external ids, in order.
-func refIDs(refs ...fake.LeadRef) []string {
-	return crmtest.IDsOf(refs, func(r fake.LeadRef) string { return r.ExternalID })
+	return crmtest.Queries(t, b.fake.Requests(), path, func(r faketekmetric.Request) (string, string) { return r.Path, r.RawQuery })
 }
 
 func numericID(t *testing.T, s string) int64 {
@@ -200,7 +177,7 @@ func TestToken(t *testing.T) {
 	t.Run("CachedAcrossCallsAndAdapters", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		ref := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Minute)})
+		ref := b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Minute)})
 		other := b.newAdapter(t, nil)
 		var wg sync.WaitGroup
 		for i := range 16 {
@@ -224,7 +201,7 @@ func TestToken(t *testing.T) {
 	t.Run("RefetchedAfterRevocation", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		ref := b.addLead(t, faketekmetric.LeadSpec{})
+		ref := b.AddLead(t, faketekmetric.LeadSpec{})
 		_, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
 		require.NoError(t, err)
 		require.Equal(t, 1, b.fake.RevokeTokens(testClient))
@@ -252,7 +229,7 @@ func TestToken(t *testing.T) {
 	t.Run("RotatedSecretGetsItsOwnToken", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		ref := b.addLead(t, faketekmetric.LeadSpec{})
+		ref := b.AddLead(t, faketekmetric.LeadSpec{})
 		_, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
 		require.NoError(t, err)
 
@@ -349,7 +326,7 @@ func TestFetchNewLeads(t *testing.T) {
 		b := setup(t)
 		var want []string
 		for i := range 35 {
-			want = append(want, b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Duration(i) * time.Minute)}).ExternalID)
+			want = append(want, b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Duration(i) * time.Minute)}).ExternalID)
 		}
 		// An API capping size lower than documented: 10 a page.
 		a := b.adapterThrough(t, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
@@ -371,7 +348,7 @@ func TestFetchNewLeads(t *testing.T) {
 		b.fake.SetClock(func() time.Time { return b.until.Add(time.Hour) })
 		var refs []fake.LeadRef
 		for i := range 150 {
-			refs = append(refs, b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Duration(i) * 20 * time.Second)}))
+			refs = append(refs, b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Duration(i) * 20 * time.Second)}))
 		}
 		// Staff edit the first estimate while page 1 is being asked for: it
 		// leaves the window and every row after it moves up a page, so row
@@ -388,24 +365,24 @@ func TestFetchNewLeads(t *testing.T) {
 		})
 		got, err := a.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(refs...), crmtest.ExternalIDs(got), "nothing lost, the edited row from before its edit")
+		require.Equal(t, crmtest.RefIDs(refs...), crmtest.ExternalIDs(got), "nothing lost, the edited row from before its edit")
 		require.Len(t, b.requests("/api/v1/repair-orders"), 4, "page 0 and 1, then a second pass of pages 0 and 1")
 	})
 	t.Run("OnlyEstimatesAndCustomerBookings", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		estimate := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(1 * time.Minute), Concern: "Brakes squeal", Authorized: true})
-		b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(2 * time.Minute), StatusID: 2})
-		b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(3 * time.Minute), StatusID: 4})
-		b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(4 * time.Minute), DeletedAt: b.at(5 * time.Minute)})
-		web := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(6 * time.Minute), Concern: "Oil change"})
-		arrived := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(7 * time.Minute), LeadSource: "Google", Arrived: true, AppointmentStatus: "ARRIVED"})
-		b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(8 * time.Minute), NoLeadSource: true})
-		b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(9 * time.Minute), DeletedAt: b.at(10 * time.Minute)})
+		estimate := b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(1 * time.Minute), Concern: "Brakes squeal", Authorized: true})
+		b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(2 * time.Minute), StatusID: 2})
+		b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(3 * time.Minute), StatusID: 4})
+		b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(4 * time.Minute), DeletedAt: b.at(5 * time.Minute)})
+		web := b.AddLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(6 * time.Minute), Concern: "Oil change"})
+		arrived := b.AddLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(7 * time.Minute), LeadSource: "Google", Arrived: true, AppointmentStatus: "ARRIVED"})
+		b.AddLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(8 * time.Minute), NoLeadSource: true})
+		b.AddLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(9 * time.Minute), DeletedAt: b.at(10 * time.Minute)})
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(estimate, web, arrived), crmtest.ExternalIDs(got))
+		require.Equal(t, crmtest.RefIDs(estimate, web, arrived), crmtest.ExternalIDs(got))
 		require.Equal(t, lead.Inquiry{
 			ExternalID: estimate.ExternalID,
 			Source:     lead.SourceEstimate,
@@ -425,14 +402,14 @@ func TestFetchNewLeads(t *testing.T) {
 	t.Run("ZonelessTimesAreReadInTheShopZone", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		appt := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(30 * time.Minute)})
-		planted := b.addRaw(t, faketekmetric.Appointments,
+		appt := b.AddLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(30 * time.Minute)})
+		planted := b.AddRaw(t, faketekmetric.Appointments,
 			`{"id": 555, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "createdDate": null, "updatedDate": "2026-11-25T09:45:00"}`)
 		require.Equal(t, int64(555), planted)
 		// Offsets are taken as written, Java's "-0600" included.
-		b.addRaw(t, faketekmetric.Appointments,
+		b.AddRaw(t, faketekmetric.Appointments,
 			`{"id": 556, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "createdDate": "2026-11-25T09:50:00.000-0600", "updatedDate": "2026-11-25T09:50:00.000-0600"}`)
-		b.addRaw(t, faketekmetric.Appointments,
+		b.AddRaw(t, faketekmetric.Appointments,
 			`{"id": 557, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "updatedDate": "2026-11-25T15:55:00+00:00"}`)
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
@@ -453,10 +430,10 @@ func TestFetchNewLeads(t *testing.T) {
 	t.Run("WindowIsHalfOpen", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.since.Add(-time.Millisecond)})
-		first := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.since})
-		last := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.until.Add(-time.Millisecond)})
-		b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.until})
+		b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.since.Add(-time.Millisecond)})
+		first := b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.since})
+		last := b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.until.Add(-time.Millisecond)})
+		b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.until})
 		// The API's updatedDateEnd is inclusive, and the adapter asks in
 		// whole seconds: the API sends back more than the window.
 		var served atomic.Int64
@@ -477,7 +454,7 @@ func TestFetchNewLeads(t *testing.T) {
 		got, err := a.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Equal(t, int64(3), served.Load(), "the API includes the row at until")
-		require.Equal(t, refIDs(first, last), crmtest.ExternalIDs(got))
+		require.Equal(t, crmtest.RefIDs(first, last), crmtest.ExternalIDs(got))
 
 		// A window inside one second is asked for as that whole second.
 		_, err = b.adapter.FetchNewLeads(t.Context(), b.since.Add(300*time.Millisecond), b.since.Add(600*time.Millisecond))
@@ -490,7 +467,7 @@ func TestFetchNewLeads(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.fake.SetClock(func() time.Time { return b.at(30 * time.Minute) })
-		ref := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
+		ref := b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Empty(t, got)
@@ -506,13 +483,13 @@ func TestFetchNewLeads(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		require.NoError(t, b.fake.AddShop(4, "UTC", testClient, testSecret))
-		mine := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Minute)})
+		mine := b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(time.Minute)})
 		theirs, err := b.fake.AddLead(4, faketekmetric.LeadSpec{CreatedAt: b.at(time.Minute)})
 		require.NoError(t, err)
 
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
-		require.Equal(t, refIDs(mine), crmtest.ExternalIDs(got))
+		require.Equal(t, crmtest.RefIDs(mine), crmtest.ExternalIDs(got))
 
 		// The token reads shop 4 too, so the adapter checks every record
 		// (the contract's OnlyTheWindowAndTheShop), and says why.
@@ -554,11 +531,11 @@ func TestInvalidRecords(t *testing.T) {
 		t.Run("FetchNewLeads"+name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			good := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(2 * time.Minute)})
+			good := b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.at(2 * time.Minute)})
 			if tc.id == nil {
-				b.addRaw(t, faketekmetric.RepairOrders, order(b, 0, map[string]any{"id": nil}))
+				b.AddRaw(t, faketekmetric.RepairOrders, order(b, 0, map[string]any{"id": nil}))
 			} else {
-				b.addRaw(t, faketekmetric.RepairOrders, order(b, tc.id, tc.change))
+				b.AddRaw(t, faketekmetric.RepairOrders, order(b, tc.id, tc.change))
 			}
 			// One bad record must not hold up the window: the good lead
 			// comes back, and so does the bad one, carrying its problem.
@@ -585,7 +562,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("AppointmentWithoutCustomer", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, faketekmetric.Appointments, `{"id": 81, "shopId": 3, "leadSource": "Website", "updatedDate": "2026-11-25T09:10:00"}`)
+		b.AddRaw(t, faketekmetric.Appointments, `{"id": 81, "shopId": 3, "leadSource": "Website", "updatedDate": "2026-11-25T09:10:00"}`)
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Len(t, got, 1)
@@ -598,7 +575,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("MalformedButNotALeadIsSkipped", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, faketekmetric.Appointments, `{"id": 82, "shopId": 3, "leadSource": null, "updatedDate": "2026-11-25T09:10:00"}`)
+		b.AddRaw(t, faketekmetric.Appointments, `{"id": 82, "shopId": 3, "leadSource": null, "updatedDate": "2026-11-25T09:10:00"}`)
 		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
 		require.NoError(t, err)
 		require.Empty(t, got, "a staff-made appointment is no lead, however malformed")
@@ -606,7 +583,7 @@ func TestInvalidRecords(t *testing.T) {
 	t.Run("GetLeadUpdatedDateNotTime", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, faketekmetric.RepairOrders, order(b, 71, map[string]any{"updatedDate": "last tuesday"}))
+		b.AddRaw(t, faketekmetric.RepairOrders, order(b, 71, map[string]any{"updatedDate": "last tuesday"}))
 		_, err := b.adapter.GetLead(t.Context(), "repair-order:71")
 		crmtest.RequireInvalidRecord(t, err, "repair order 71", "updatedDate")
 		require.ErrorContains(t, err, `"last tuesday"`)
@@ -620,13 +597,13 @@ func TestGetLead(t *testing.T) {
 	t.Run("WorkStartedIsBooked", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		ref := b.addLead(t, faketekmetric.LeadSpec{})
+		ref := b.AddLead(t, faketekmetric.LeadSpec{})
 		require.NoError(t, b.fake.SetRepairOrderStatus(testShop, numericID(t, ref.ID), 2))
 		got, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
 		require.NoError(t, err)
 		require.True(t, got.Booked)
 
-		saved := b.addLead(t, faketekmetric.LeadSpec{StatusID: 4})
+		saved := b.AddLead(t, faketekmetric.LeadSpec{StatusID: 4})
 		got, err = b.adapter.GetLead(t.Context(), saved.ExternalID)
 		require.NoError(t, err)
 		require.False(t, got.Booked, "saved for later is not a yes")
@@ -634,8 +611,8 @@ func TestGetLead(t *testing.T) {
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		deleted := b.addLead(t, faketekmetric.LeadSpec{DeletedAt: time.Now()})
-		deletedAppt := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, DeletedAt: time.Now()})
+		deleted := b.AddLead(t, faketekmetric.LeadSpec{DeletedAt: time.Now()})
+		deletedAppt := b.AddLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, DeletedAt: time.Now()})
 		for _, id := range []string{"repair-order:999999", "appointment:abc", "appointment:-4", "invoice:1", "repair-order:", "123", deleted.ExternalID, deletedAppt.ExternalID} {
 			_, err := b.adapter.GetLead(t.Context(), id)
 			require.ErrorIs(t, err, crm.ErrNotFound, id)
@@ -650,7 +627,7 @@ func TestGetCustomer(t *testing.T) {
 		t.Run("OKForMarketing="+strconv.FormatBool(ok), func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			ref := b.addLead(t, faketekmetric.LeadSpec{FirstName: "Ann", LastName: "Lee", Phone: "555-201-3344", Email: "Ann@Example.com", OKForMarketing: new(ok)})
+			ref := b.AddLead(t, faketekmetric.LeadSpec{FirstName: "Ann", LastName: "Lee", Phone: "555-201-3344", Email: "Ann@Example.com", OKForMarketing: new(ok)})
 			c, err := b.adapter.GetCustomer(t.Context(), ref.CustomerID)
 			require.NoError(t, err)
 			require.Equal(t, lead.Customer{
@@ -672,7 +649,7 @@ func TestGetCustomer(t *testing.T) {
 		b := setup(t)
 		// A business, with the written shapes: emails as an array, phones
 		// under "phones".
-		id := b.addRaw(t, faketekmetric.Customers, `{"id": 61, "shopId": 3, "firstName": "Acme", "lastName": "Fleet",
+		id := b.AddRaw(t, faketekmetric.Customers, `{"id": 61, "shopId": 3, "firstName": "Acme", "lastName": "Fleet",
 			"contactFirstName": "Bo", "contactLastName": "Diaz", "customerType": {"id": 2, "code": "BUSINESS"},
 			"email": ["", "fleet@acme.test", "bo@acme.test"], "phones": [{"number": "555-201-0000", "type": "Work", "primary": false}]}`)
 		c, err := b.adapter.GetCustomer(t.Context(), strconv.FormatInt(id, 10))
@@ -689,17 +666,17 @@ func TestGetCustomer(t *testing.T) {
 	t.Run("Malformed", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, faketekmetric.Customers, `{"id": 62, "shopId": 3, "email": {"address": "x"}}`)
+		b.AddRaw(t, faketekmetric.Customers, `{"id": 62, "shopId": 3, "email": {"address": "x"}}`)
 		_, err := b.adapter.GetCustomer(t.Context(), "62")
 		crmtest.RequireInvalidRecord(t, err, "customer 62", "email")
-		b.addRaw(t, faketekmetric.Customers, `{"id": 63, "shopId": 3, "phone": [{"number": 5552013344}]}`)
+		b.AddRaw(t, faketekmetric.Customers, `{"id": 63, "shopId": 3, "phone": [{"number": 5552013344}]}`)
 		_, err = b.adapter.GetCustomer(t.Context(), "63")
 		crmtest.RequireInvalidRecord(t, err, "customer 63", "phone.number")
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.addRaw(t, faketekmetric.Customers, `{"id": 64, "shopId": 3, "deletedDate": "2026-11-01T00:00:00Z"}`)
+		b.AddRaw(t, faketekmetric.Customers, `{"id": 64, "shopId": 3, "deletedDate": "2026-11-01T00:00:00Z"}`)
 		for _, id := range []string{"999999", "nobody", "64"} {
 			_, err := b.adapter.GetCustomer(t.Context(), id)
 			require.ErrorIs(t, err, crm.ErrNotFound, id)
@@ -749,7 +726,7 @@ func TestErrors(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.fake.SetRateLimit(2)
-		ref := b.addLead(t, faketekmetric.LeadSpec{})
+		ref := b.AddLead(t, faketekmetric.LeadSpec{})
 		for range 2 {
 			_, err := b.adapter.GetVehicle(t.Context(), ref.VehicleID)
 			require.NoError(t, err)
@@ -863,7 +840,7 @@ func TestBadTextInRecords(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	a := b.newAdapter(t, nil)
-	ref := b.addLead(t, faketekmetric.LeadSpec{FirstName: "Lei\x00la", Concern: "Grinding " + fake.InvalidUTF8 + " noise",
+	ref := b.AddLead(t, faketekmetric.LeadSpec{FirstName: "Lei\x00la", Concern: "Grinding " + fake.InvalidUTF8 + " noise",
 		Model: "CX-5\x00", Make: "Mazda", Phone: "555-201-3344", Email: "leila" + fake.InvalidUTF8 + "@example.com"})
 
 	in, err := a.GetLead(ctx, ref.ExternalID)

@@ -170,7 +170,7 @@ func TestParseWebhookMatchesGetLead(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b.addRaw(t, faketekmetric.Appointments, tt.record)
+			b.AddRaw(t, faketekmetric.Appointments, tt.record)
 			e, err := tekmetric.ParseWebhook(webhookRequest(testTimeZone, `{"event":"`+tt.event+`","data":`+tt.record+`}`))
 			require.NoError(t, err)
 			in, err := b.adapter.GetLead(t.Context(), e.ExternalID)
