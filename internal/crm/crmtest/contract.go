@@ -70,6 +70,20 @@ func runFetchNewLeads(t *testing.T, h Harness) {
 		_, err = w.Adapter.GetCustomer(t.Context(), theirs.CustomerID)
 		require.ErrorIs(t, err, crm.ErrNotFound, "nor its customer")
 	})
+	t.Run("ChangedRecordComesBackWithHigherVersion", func(t *testing.T) {
+		t.Parallel()
+		w := h.New(t)
+		w.SetClock(func() time.Time { return w.Since.Add(30 * time.Minute) })
+		ref := w.AddLead(t, LeadSpec{CreatedAt: w.Since.Add(-24 * time.Hour)})
+		require.Empty(t, Poll(t, w.Adapter, w.Since, w.Since.Add(time.Hour)), "created long before the window")
+
+		w.Touch(t, ref)
+		got := Poll(t, w.Adapter, w.Since, w.Since.Add(time.Hour))
+		require.Len(t, got, 1)
+		require.Equal(t, w.TouchedVersion, got[0].Version)
+		require.Equal(t, w.Since.Add(30*time.Minute), got[0].UpdatedAt)
+		require.Equal(t, w.Since.Add(-24*time.Hour), got[0].CreatedAt)
+	})
 	t.Run("EmptyWindowIsAnError", func(t *testing.T) {
 		t.Parallel()
 		w := h.New(t)

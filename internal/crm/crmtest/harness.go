@@ -75,6 +75,10 @@ type World struct {
 	// the fake stores (see CaptureWebhook), with Now the time it is sent.
 	// Required when the kind has webhooks.
 	Webhook func(t *testing.T, ref fake.LeadRef) crm.WebhookRequest
+	// Touch changes the seeded lead ref's record at the fake's clock, as
+	// a shop's edit does; TouchedVersion is the version it then has.
+	Touch          func(t *testing.T, ref fake.LeadRef)
+	TouchedVersion int64
 	// Missing ids: of records the fake does not have.
 	MissingExternalID, MissingCustomerID, MissingVehicleID string
 }

@@ -52,7 +52,11 @@ func newWorld(t *testing.T) *crmtest.World {
 		AddRawVehicle: func(t *testing.T, year string) string {
 			return b.AddRaw(t, fakeshopmonkey.Vehicle, `{"id":"v2","year":`+year+`,"make":"Ford"}`)
 		},
-		Webhook:           func(t *testing.T, ref fake.LeadRef) crm.WebhookRequest { return webhookOf(t, b, ref) },
+		Webhook: func(t *testing.T, ref fake.LeadRef) crm.WebhookRequest { return webhookOf(t, b, ref) },
+		Touch: func(t *testing.T, ref fake.LeadRef) {
+			require.NoError(t, b.fake.Touch(testLocation, ref.ID))
+		},
+		TouchedVersion:    2,
 		MissingExternalID: "order:" + uuid.NewString(),
 		MissingCustomerID: "nobody",
 		MissingVehicleID:  "nothing",

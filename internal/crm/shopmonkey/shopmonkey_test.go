@@ -100,10 +100,7 @@ func TestNew(t *testing.T) {
 	t.Run("NamesEveryInvalidField", func(t *testing.T) {
 		t.Parallel()
 		_, err := shopmonkey.New(shopmonkey.Opts{BaseURL: "ftp://x", Timeout: -time.Second})
-		require.Error(t, err)
-		for _, field := range []string{"BaseURL", "APIKey", "LocationID", "Timeout"} {
-			require.Contains(t, err.Error(), field)
-		}
+		crmtest.RequireNamesFields(t, err, "BaseURL", "APIKey", "LocationID", "Timeout")
 	})
 	t.Run("DefaultBaseURL", func(t *testing.T) {
 		t.Parallel()
@@ -139,8 +136,7 @@ func TestFetchNewLeads(t *testing.T) {
 		for i := range 250 {
 			want = append(want, b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Duration(i) * 14 * time.Second)}).ExternalID)
 		}
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Equal(t, want, crmtest.ExternalIDs(got))
 	})
 	t.Run("SameSecondBurstFallsBackToSkipPaging", func(t *testing.T) {
@@ -151,8 +147,7 @@ func TestFetchNewLeads(t *testing.T) {
 		for range 150 {
 			want = append(want, b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)}).ExternalID)
 		}
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.ElementsMatch(t, want, crmtest.ExternalIDs(got))
 		require.Len(t, got, 150, "no duplicates")
 
@@ -236,8 +231,7 @@ func TestFetchNewLeads(t *testing.T) {
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
 		require.Len(t, answer.Data, 4, "rows outside the $gte/$lt range come back")
 
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Equal(t, crmtest.RefIDs(first, last), crmtest.ExternalIDs(got))
 		require.NotContains(t, crmtest.ExternalIDs(got), before.ExternalID)
 		require.NotContains(t, crmtest.ExternalIDs(got), after.ExternalID)
@@ -263,21 +257,12 @@ func TestFetchNewLeads(t *testing.T) {
 		booker := b.AddLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(7 * time.Minute), AttributionSource: "AppointmentScheduler", Confirmed: true})
 		b.AddLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(8 * time.Minute), AttributionSource: "Manual"})
 
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Equal(t, crmtest.RefIDs(estimate, form, booker), crmtest.ExternalIDs(got))
 
-		require.Equal(t, lead.Inquiry{
-			ExternalID: estimate.ExternalID,
-			Source:     lead.SourceEstimate,
-			CustomerID: estimate.CustomerID,
-			VehicleID:  estimate.VehicleID,
-			Summary:    "Brakes squeal",
-			CreatedAt:  b.at(time.Minute),
-			UpdatedAt:  b.at(time.Minute),
-			Version:    1,
-			Booked:     true,
-		}, got[0])
+		want := crmtest.InquiryOf(estimate, lead.SourceEstimate)
+		want.Summary, want.CreatedAt, want.UpdatedAt, want.Version, want.Booked = "Brakes squeal", b.at(time.Minute), b.at(time.Minute), 1, true
+		require.Equal(t, want, got[0])
 		require.Equal(t, lead.SourceAppointment, got[1].Source)
 		require.Equal(t, "Oil change", got[1].Summary)
 		require.False(t, got[1].Booked)
@@ -313,8 +298,7 @@ func TestFetchNewLeads(t *testing.T) {
 		theirs, err := b.fake.AddLead("loc-b", fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
 		require.NoError(t, err)
 
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Equal(t, crmtest.RefIDs(mine), crmtest.ExternalIDs(got))
 
 		got, err = b.newAdapter(t, "sm-key-b", "loc-b").FetchNewLeads(t.Context(), b.since, b.until)
@@ -322,23 +306,6 @@ func TestFetchNewLeads(t *testing.T) {
 		require.Equal(t, crmtest.RefIDs(theirs), crmtest.ExternalIDs(got), "and the other location's adapter sees only its own")
 		// That neither adapter reads the other's records is the contract's
 		// OnlyTheWindowAndTheShop.
-	})
-	t.Run("ChangedRecordComesBackWithHigherVersion", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		b.fake.SetClock(func() time.Time { return b.at(30 * time.Minute) })
-		ref := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
-		require.Empty(t, got)
-
-		require.NoError(t, b.fake.Touch(testLocation, ref.ID))
-		got, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
-		require.Len(t, got, 1)
-		require.Equal(t, int64(2), got[0].Version)
-		require.Equal(t, b.at(30*time.Minute), got[0].UpdatedAt)
-		require.Equal(t, b.since.Add(-24*time.Hour), got[0].CreatedAt)
 	})
 }
 
@@ -350,8 +317,7 @@ func TestGetLead(t *testing.T) {
 		b := setup(t)
 		order := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
 		appt := b.AddLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(2 * time.Minute)})
-		polled, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		polled := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Len(t, polled, 2)
 
 		for i, ref := range []fake.LeadRef{order, appt} {
@@ -365,10 +331,7 @@ func TestGetLead(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		archived := b.AddLead(t, fakeshopmonkey.LeadSpec{Archived: true})
-		for _, id := range []string{"order:" + uuid.NewString(), "appointment:nope", "invoice:1", "order:", "12345", archived.ExternalID} {
-			_, err := b.adapter.GetLead(t.Context(), id)
-			require.ErrorIs(t, err, crm.ErrNotFound, id)
-		}
+		crmtest.RequireLeadsNotFound(t, b.adapter, "order:"+uuid.NewString(), "appointment:nope", "invoice:1", "order:", "12345", archived.ExternalID)
 	})
 }
 
@@ -474,16 +437,13 @@ func TestErrors(t *testing.T) {
 		b := setup(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Count: 1})
 		b.fake.AddFault(fake.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true, Count: 1})
-		var status *crm.StatusError
 		_, err := b.adapter.GetLead(t.Context(), "order:x")
-		require.ErrorAs(t, err, &status)
-		require.Equal(t, http.StatusInternalServerError, status.StatusCode)
+		status := crmtest.RequireStatus(t, err, http.StatusInternalServerError)
 		require.Equal(t, "INTERNAL_ERROR", status.Code)
 		require.True(t, status.Temporary())
 
 		_, err = b.adapter.GetLead(t.Context(), "order:x")
-		require.ErrorAs(t, err, &status)
-		require.Equal(t, http.StatusServiceUnavailable, status.StatusCode)
+		status = crmtest.RequireStatus(t, err, http.StatusServiceUnavailable)
 		require.Empty(t, status.Code)
 		require.True(t, status.Temporary())
 	})
@@ -500,8 +460,7 @@ func TestErrors(t *testing.T) {
 		defer resp.Body.Close()
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 
-		_, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		_ = crmtest.Poll(t, b.adapter, b.since, b.until)
 		for _, q := range b.queries(t, "/v3/order")[1:] {
 			require.Contains(t, q, "orderBy")
 			require.NotContains(t, q, "orderby")
@@ -529,8 +488,7 @@ func TestInvalidRecords(t *testing.T) {
 		b := setup(t)
 		b.AddRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"number": "1001"}))
 		b.AddRaw(t, fakeshopmonkey.Order, order(b, "o2", map[string]any{"number": 1002}))
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Equal(t, []string{"order:o1", "order:o2"}, crmtest.ExternalIDs(got))
 		require.Equal(t, int64(3), got[0].Version)
 	})
@@ -538,8 +496,7 @@ func TestInvalidRecords(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.AddRaw(t, fakeshopmonkey.Order, order(b, "o1", map[string]any{"meta": nil}))
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Equal(t, b.at(time.Minute).UnixMilli(), got[0].Version)
 	})
 
@@ -563,15 +520,9 @@ func TestInvalidRecords(t *testing.T) {
 			b.AddRaw(t, fakeshopmonkey.Order, order(b, "o1", tc.change))
 			// One bad record must not hold up the window: the good lead
 			// comes back, and so does the bad one, carrying its problem.
-			got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-			require.NoError(t, err)
+			got := crmtest.Poll(t, b.adapter, b.since, b.until)
 			require.Len(t, got, 2)
-			var bad []lead.Inquiry
-			for _, in := range got {
-				if in.Problem != nil {
-					bad = append(bad, in)
-				}
-			}
+			bad, _ := crmtest.SplitProblems(got)
 			require.Len(t, bad, 1)
 			crmtest.RequireInvalidRecord(t, bad[0].Problem, tc.record, tc.field)
 			if tc.field != "id" {
@@ -596,8 +547,7 @@ func TestInvalidRecords(t *testing.T) {
 		b.AddRaw(t, fakeshopmonkey.Appointment, fmt.Sprintf(`{"id":"a1","locationId":%q,"attributionSource":"WorkRequestForm","createdDate":%q,"updatedDate":%q}`, testLocation, ts, ts))
 		_, err := b.adapter.GetLead(t.Context(), "appointment:a1")
 		crmtest.RequireInvalidRecord(t, err, "appointment a1", "customerId")
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Len(t, got, 1)
 		require.Equal(t, "appointment:a1", got[0].ExternalID)
 		crmtest.RequireInvalidRecord(t, got[0].Problem, "appointment a1", "customerId")
@@ -629,14 +579,7 @@ func ExampleAdapter_FetchNewLeads() {
 		fmt.Println(err)
 		return
 	}
-	leads, err := adapter.FetchNewLeads(context.Background(), since, since.Add(time.Hour))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, l := range leads {
-		fmt.Println(l.Source, l.UpdatedAt.Format(time.Kitchen), l.Summary)
-	}
+	crmtest.PrintPolled(time.UTC)(adapter.FetchNewLeads(context.Background(), since, since.Add(time.Hour)))
 	// Output:
 	// estimate 12:05PM Brakes squeal when stopping
 	// appointment 12:20PM Oil change

@@ -57,7 +57,11 @@ func newWorld(t *testing.T) *crmtest.World {
 		AddRawVehicle: func(t *testing.T, year string) string {
 			return strconv.FormatInt(b.AddRaw(t, faketekmetric.Vehicles, `{"id": 92, "year": `+year+`, "make": "Ford", "vin": null}`), 10)
 		},
-		Webhook:           func(t *testing.T, ref fake.LeadRef) crm.WebhookRequest { return webhookOf(t, b, ref) },
+		Webhook: func(t *testing.T, ref fake.LeadRef) crm.WebhookRequest { return webhookOf(t, b, ref) },
+		Touch: func(t *testing.T, ref fake.LeadRef) {
+			require.NoError(t, b.fake.Touch(testShop, faketekmetric.RepairOrders, numericID(t, ref.ID)))
+		},
+		TouchedVersion:    b.at(30 * time.Minute).UnixMilli(),
 		MissingExternalID: "repair-order:999999",
 		MissingCustomerID: "424242",
 		MissingVehicleID:  "999999",

@@ -132,10 +132,7 @@ func TestNew(t *testing.T) {
 	t.Run("NamesEveryInvalidField", func(t *testing.T) {
 		t.Parallel()
 		_, err := tekmetric.New(tekmetric.Opts{BaseURL: "ftp://x", Timeout: -time.Second})
-		require.Error(t, err)
-		for _, field := range []string{"BaseURL", "ClientID", "ClientSecret", "ShopID", "Timeout"} {
-			require.Contains(t, err.Error(), field)
-		}
+		crmtest.RequireNamesFields(t, err, "BaseURL", "ClientID", "ClientSecret", "ShopID", "Timeout")
 		_, err = tekmetric.New(tekmetric.Opts{ClientID: "a:b", ClientSecret: "s", ShopID: 1})
 		require.ErrorContains(t, err, "ClientID must not contain a colon")
 	})
@@ -380,20 +377,12 @@ func TestFetchNewLeads(t *testing.T) {
 		b.AddLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(8 * time.Minute), NoLeadSource: true})
 		b.AddLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.at(9 * time.Minute), DeletedAt: b.at(10 * time.Minute)})
 
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Equal(t, crmtest.RefIDs(estimate, web, arrived), crmtest.ExternalIDs(got))
-		require.Equal(t, lead.Inquiry{
-			ExternalID: estimate.ExternalID,
-			Source:     lead.SourceEstimate,
-			CustomerID: estimate.CustomerID,
-			VehicleID:  estimate.VehicleID,
-			Summary:    "Brakes squeal",
-			CreatedAt:  b.at(time.Minute),
-			UpdatedAt:  b.at(time.Minute),
-			Version:    b.at(time.Minute).UnixMilli(),
-			Booked:     true,
-		}, got[0], "an authorized job is a commitment")
+		want := crmtest.InquiryOf(estimate, lead.SourceEstimate)
+		want.Summary, want.CreatedAt, want.UpdatedAt = "Brakes squeal", b.at(time.Minute), b.at(time.Minute)
+		want.Version, want.Booked = b.at(time.Minute).UnixMilli(), true
+		require.Equal(t, want, got[0], "an authorized job is a commitment")
 		require.Equal(t, lead.SourceAppointment, got[1].Source)
 		require.Equal(t, "Oil change", got[1].Summary, "the description, not the title")
 		require.False(t, got[1].Booked, "a booking request is not yet a commitment")
@@ -412,8 +401,7 @@ func TestFetchNewLeads(t *testing.T) {
 		b.AddRaw(t, faketekmetric.Appointments,
 			`{"id": 557, "shopId": 3, "customerId": 1, "leadSource": "Yelp", "updatedDate": "2026-11-25T15:55:00+00:00"}`)
 
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Equal(t, []string{appt.ExternalID, "appointment:555", "appointment:556", "appointment:557"}, crmtest.ExternalIDs(got))
 		require.Equal(t, time.Date(2026, 11, 25, 15, 30, 0, 0, time.UTC), got[0].UpdatedAt, "09:30 in Chicago is 15:30 UTC")
 		require.Equal(t, time.Date(2026, 11, 25, 15, 45, 0, 0, time.UTC), got[1].UpdatedAt)
@@ -423,8 +411,7 @@ func TestFetchNewLeads(t *testing.T) {
 
 		// Read in the wrong zone the same rows fall outside the window.
 		utc := b.newAdapter(t, func(o *tekmetric.Opts) { o.Location = nil })
-		got, err = utc.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got = crmtest.Poll(t, utc, b.since, b.until)
 		require.Equal(t, []string{"appointment:556", "appointment:557"}, crmtest.ExternalIDs(got), "only the times with an offset")
 	})
 	t.Run("WindowIsHalfOpen", func(t *testing.T) {
@@ -463,22 +450,6 @@ func TestFetchNewLeads(t *testing.T) {
 		require.Equal(t, "2026-11-25T15:00:00Z", q[len(q)-1].Get("updatedDateStart"))
 		require.Equal(t, "2026-11-25T15:00:01Z", q[len(q)-1].Get("updatedDateEnd"))
 	})
-	t.Run("ChangedRecordComesBackWithHigherVersion", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		b.fake.SetClock(func() time.Time { return b.at(30 * time.Minute) })
-		ref := b.AddLead(t, faketekmetric.LeadSpec{CreatedAt: b.since.Add(-24 * time.Hour)})
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
-		require.Empty(t, got)
-
-		require.NoError(t, b.fake.Touch(testShop, faketekmetric.RepairOrders, numericID(t, ref.ID)))
-		got, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
-		require.Len(t, got, 1)
-		require.Equal(t, b.at(30*time.Minute).UnixMilli(), got[0].Version)
-		require.Equal(t, b.since.Add(-24*time.Hour), got[0].CreatedAt)
-	})
 	t.Run("ShopIsolation", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -487,8 +458,7 @@ func TestFetchNewLeads(t *testing.T) {
 		theirs, err := b.fake.AddLead(4, faketekmetric.LeadSpec{CreatedAt: b.at(time.Minute)})
 		require.NoError(t, err)
 
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Equal(t, crmtest.RefIDs(mine), crmtest.ExternalIDs(got))
 
 		// The token reads shop 4 too, so the adapter checks every record
@@ -539,17 +509,10 @@ func TestInvalidRecords(t *testing.T) {
 			}
 			// One bad record must not hold up the window: the good lead
 			// comes back, and so does the bad one, carrying its problem.
-			got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-			require.NoError(t, err)
+			got := crmtest.Poll(t, b.adapter, b.since, b.until)
 			require.Len(t, got, 2)
-			var bad []lead.Inquiry
-			for _, in := range got {
-				if in.Problem != nil {
-					bad = append(bad, in)
-					continue
-				}
-				require.Equal(t, good.ExternalID, in.ExternalID)
-			}
+			bad, ok := crmtest.SplitProblems(got)
+			require.Equal(t, []string{good.ExternalID}, crmtest.ExternalIDs(ok))
 			require.Len(t, bad, 1)
 			crmtest.RequireInvalidRecord(t, bad[0].Problem, tc.record, tc.field)
 			if tc.record == "repair order" {
@@ -563,21 +526,19 @@ func TestInvalidRecords(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.AddRaw(t, faketekmetric.Appointments, `{"id": 81, "shopId": 3, "leadSource": "Website", "updatedDate": "2026-11-25T09:10:00"}`)
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Len(t, got, 1)
 		require.Equal(t, "appointment:81", got[0].ExternalID)
 		crmtest.RequireInvalidRecord(t, got[0].Problem, "appointment 81", "customerId")
 
-		_, err = b.adapter.GetLead(t.Context(), "appointment:81")
+		_, err := b.adapter.GetLead(t.Context(), "appointment:81")
 		crmtest.RequireInvalidRecord(t, err, "appointment 81", "customerId")
 	})
 	t.Run("MalformedButNotALeadIsSkipped", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.AddRaw(t, faketekmetric.Appointments, `{"id": 82, "shopId": 3, "leadSource": null, "updatedDate": "2026-11-25T09:10:00"}`)
-		got, err := b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.NoError(t, err)
+		got := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Empty(t, got, "a staff-made appointment is no lead, however malformed")
 	})
 	t.Run("GetLeadUpdatedDateNotTime", func(t *testing.T) {
@@ -613,10 +574,7 @@ func TestGetLead(t *testing.T) {
 		b := setup(t)
 		deleted := b.AddLead(t, faketekmetric.LeadSpec{DeletedAt: time.Now()})
 		deletedAppt := b.AddLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, DeletedAt: time.Now()})
-		for _, id := range []string{"repair-order:999999", "appointment:abc", "appointment:-4", "invoice:1", "repair-order:", "123", deleted.ExternalID, deletedAppt.ExternalID} {
-			_, err := b.adapter.GetLead(t.Context(), id)
-			require.ErrorIs(t, err, crm.ErrNotFound, id)
-		}
+		crmtest.RequireLeadsNotFound(t, b.adapter, "repair-order:999999", "appointment:abc", "appointment:-4", "invoice:1", "repair-order:", "123", deleted.ExternalID, deletedAppt.ExternalID)
 	})
 }
 
@@ -751,17 +709,14 @@ func TestErrors(t *testing.T) {
 		b := setup(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Paths: []string{"/api/v1/repair-orders"}, Count: 1})
 		b.fake.AddFault(fake.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true, Paths: []string{"/api/v1/repair-orders"}, Count: 1})
-		var status *crm.StatusError
 		_, err := b.adapter.GetLead(t.Context(), "repair-order:1")
-		require.ErrorAs(t, err, &status)
-		require.Equal(t, http.StatusInternalServerError, status.StatusCode)
+		require.ErrorContains(t, err, "error fetching repair order 1 for shop 3")
+		status := crmtest.RequireStatus(t, err, http.StatusInternalServerError)
 		require.Equal(t, "Internal Server Error", status.Message)
 		require.True(t, status.Temporary())
-		require.ErrorContains(t, err, "error fetching repair order 1 for shop 3")
 
 		_, err = b.adapter.FetchNewLeads(t.Context(), b.since, b.until)
-		require.ErrorAs(t, err, &status)
-		require.Equal(t, http.StatusServiceUnavailable, status.StatusCode)
+		crmtest.RequireStatus(t, err, http.StatusServiceUnavailable)
 		require.ErrorContains(t, err, "error listing repair orders for shop 3")
 	})
 	t.Run("ForbiddenShop", func(t *testing.T) {
@@ -819,14 +774,7 @@ func ExampleClient_FetchNewLeads() {
 		fmt.Println(err)
 		return
 	}
-	leads, err := client.FetchNewLeads(context.Background(), since, since.Add(time.Hour))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, l := range leads {
-		fmt.Println(l.Source, l.UpdatedAt.In(chicago).Format(time.Kitchen), l.Summary)
-	}
+	crmtest.PrintPolled(chicago)(client.FetchNewLeads(context.Background(), since, since.Add(time.Hour)))
 	// Output:
 	// estimate 9:05AM Brakes squeal when stopping
 	// appointment 9:20AM Oil change

@@ -1,0 +1,84 @@
+package crmtest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+)
+
+// Poll is a's poll of [since, until), which must succeed.
+func Poll(t *testing.T, a crm.Adapter, since, until time.Time) []lead.Inquiry {
+	t.Helper()
+	got, err := a.FetchNewLeads(t.Context(), since, until)
+	require.NoError(t, err)
+	return got
+}
+
+// SplitProblems splits polled leads into those with a Problem and the
+// rest, in order: a bad record must not hold up the window, so a poll
+// returns both.
+func SplitProblems(polled []lead.Inquiry) (bad, good []lead.Inquiry) {
+	for _, in := range polled {
+		if in.Problem != nil {
+			bad = append(bad, in)
+		} else {
+			good = append(good, in)
+		}
+	}
+	return bad, good
+}
+
+// RequireLeadsNotFound asserts a has no lead of any of ids.
+func RequireLeadsNotFound(t *testing.T, a crm.Adapter, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		_, err := a.GetLead(t.Context(), id)
+		require.ErrorIs(t, err, crm.ErrNotFound, id)
+	}
+}
+
+// RequireStatus asserts err is a *crm.StatusError of HTTP code and
+// returns it, for the CRM's own code or message.
+func RequireStatus(t *testing.T, err error, code int) *crm.StatusError {
+	t.Helper()
+	var status *crm.StatusError
+	require.ErrorAs(t, err, &status)
+	require.Equal(t, code, status.StatusCode)
+	return status
+}
+
+// RequireNamesFields asserts err, a config error, names every field.
+func RequireNamesFields(t *testing.T, err error, fields ...string) {
+	t.Helper()
+	require.Error(t, err)
+	for _, field := range fields {
+		require.Contains(t, err.Error(), field)
+	}
+}
+
+// PrintPolled returns a printer of a poll's answer for the adapters'
+// examples: the error, or each lead's source, update time in loc and
+// summary.
+func PrintPolled(loc *time.Location) func(leads []lead.Inquiry, err error) {
+	return func(leads []lead.Inquiry, err error) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		for _, l := range leads {
+			fmt.Println(l.Source, l.UpdatedAt.In(loc).Format(time.Kitchen), l.Summary)
+		}
+	}
+}
+
+// InquiryOf is the inquiry of the seeded lead ref from source, with its
+// ids; a case adds what its CRM's record says.
+func InquiryOf(ref fake.LeadRef, source lead.Source) lead.Inquiry {
+	return lead.Inquiry{ExternalID: ref.ExternalID, Source: source, CustomerID: ref.CustomerID, VehicleID: ref.VehicleID}
+}
