@@ -2,6 +2,7 @@ package crmtest
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -81,4 +82,39 @@ func PrintPolled(loc *time.Location) func(leads []lead.Inquiry, err error) {
 // ids; a case adds what its CRM's record says.
 func InquiryOf(ref fake.LeadRef, source lead.Source) lead.Inquiry {
 	return lead.Inquiry{ExternalID: ref.ExternalID, Source: source, CustomerID: ref.CustomerID, VehicleID: ref.VehicleID}
+}
+
+// EachBool runs f as the parallel subtests name=true and name=false, for
+// a case that must hold both ways.
+func EachBool(t *testing.T, name string, f func(t *testing.T, on bool)) {
+	t.Helper()
+	for _, on := range []bool{true, false} {
+		t.Run(name+"="+strconv.FormatBool(on), func(t *testing.T) {
+			t.Parallel()
+			f(t, on)
+		})
+	}
+}
+
+// Customer is a's customer id, which must be read.
+func Customer(t *testing.T, a crm.Adapter, id string) lead.Customer {
+	t.Helper()
+	c, err := a.GetCustomer(t.Context(), id)
+	require.NoError(t, err)
+	return c
+}
+
+// AnnLee is the customer the adapters' tests seed, with id and her one
+// phone and email as the CRM records them.
+func AnnLee(id string, phone lead.CustomerPhone, email lead.CustomerEmail) lead.Customer {
+	return lead.Customer{ExternalID: id, FirstName: "Ann", LastName: "Lee", Phones: []lead.CustomerPhone{phone}, Emails: []lead.CustomerEmail{email}}
+}
+
+// RequireLead asserts the lead a poll would make of ref with customer c
+// (see NewLead) has phone and consent.
+func RequireLead(t *testing.T, a crm.Adapter, kind string, ref fake.LeadRef, c lead.Customer, phone lead.PhoneNumber, consent lead.Consent) {
+	t.Helper()
+	l := NewLead(t, a, kind, ref, c)
+	require.Equal(t, phone, l.Phone)
+	require.Equal(t, consent, l.Consent)
 }

@@ -315,17 +315,19 @@ func TestGetLead(t *testing.T) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		order := b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)})
-		appt := b.AddLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(2 * time.Minute)})
+		refs := []fake.LeadRef{
+			b.AddLead(t, fakeshopmonkey.LeadSpec{CreatedAt: b.at(time.Minute)}),
+			b.AddLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", CreatedAt: b.at(2 * time.Minute)}),
+		}
 		polled := crmtest.Poll(t, b.adapter, b.since, b.until)
 		require.Len(t, polled, 2)
 
-		for i, ref := range []fake.LeadRef{order, appt} {
+		for i, ref := range refs {
 			got, err := b.adapter.GetLead(t.Context(), ref.ExternalID)
 			require.NoError(t, err)
 			require.Equal(t, polled[i], got)
 		}
-		require.Equal(t, "/v3/appointment/"+appt.ID, b.fake.Requests()[len(b.fake.Requests())-1].Path)
+		require.Equal(t, "/v3/appointment/"+refs[1].ID, b.fake.Requests()[len(b.fake.Requests())-1].Path)
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
@@ -338,45 +340,35 @@ func TestGetLead(t *testing.T) {
 func TestGetCustomer(t *testing.T) {
 	t.Parallel()
 
-	for _, embed := range []bool{true, false} {
-		t.Run("EmbeddedContacts="+strconv.FormatBool(embed), func(t *testing.T) {
-			t.Parallel()
-			b := setup(t)
-			b.fake.SetEmbedContacts(embed)
-			ref := b.AddLead(t, fakeshopmonkey.LeadSpec{
-				FirstName: "Ann", LastName: "Lee", Phone: "(555) 201-3344", Email: "Ann@Example.com",
-				OptIn: new(false), Subscribed: new(true), MarketingOptIn: new(false), PreferredContactMethod: "Email",
-			})
-
-			c, err := b.adapter.GetCustomer(t.Context(), ref.CustomerID)
-			require.NoError(t, err)
-			require.Equal(t, lead.Customer{
-				ExternalID:       ref.CustomerID,
-				FirstName:        "Ann",
-				LastName:         "Lee",
-				Phones:           []lead.CustomerPhone{{Number: "(555) 201-3344", Type: "Mobile", Primary: true, OptIn: false}},
-				Emails:           []lead.CustomerEmail{{Address: "Ann@Example.com", Primary: true, Subscribed: true}},
-				MarketingOptIn:   false,
-				PreferredContact: "Email",
-			}, c)
-
-			listed := 0
-			for _, r := range b.fake.Requests() {
-				if strings.HasSuffix(r.Path, "/phone_number") || strings.HasSuffix(r.Path, "/email") {
-					listed++
-				}
-			}
-			if embed {
-				require.Zero(t, listed, "embedded contacts need no more calls")
-			} else {
-				require.Equal(t, 2, listed)
-			}
-
-			l := crmtest.NewLead(t, b.adapter, shopmonkey.Kind, ref, c)
-			require.Equal(t, lead.PhoneNumber("+15552013344"), l.Phone)
-			require.Equal(t, lead.Consent{SMS: false, Email: true, Marketing: false}, l.Consent)
+	crmtest.EachBool(t, "EmbeddedContacts", func(t *testing.T, embed bool) {
+		b := setup(t)
+		b.fake.SetEmbedContacts(embed)
+		ref := b.AddLead(t, fakeshopmonkey.LeadSpec{
+			FirstName: "Ann", LastName: "Lee", Phone: "(555) 201-3344", Email: "Ann@Example.com",
+			OptIn: new(false), Subscribed: new(true), MarketingOptIn: new(false), PreferredContactMethod: "Email",
 		})
-	}
+
+		c := crmtest.Customer(t, b.adapter, ref.CustomerID)
+		want := crmtest.AnnLee(ref.CustomerID,
+			lead.CustomerPhone{Number: "(555) 201-3344", Type: "Mobile", Primary: true, OptIn: false},
+			lead.CustomerEmail{Address: "Ann@Example.com", Primary: true, Subscribed: true})
+		want.MarketingOptIn, want.PreferredContact = false, "Email"
+		require.Equal(t, want, c)
+
+		listed := 0
+		for _, r := range b.fake.Requests() {
+			if strings.HasSuffix(r.Path, "/phone_number") || strings.HasSuffix(r.Path, "/email") {
+				listed++
+			}
+		}
+		if embed {
+			require.Zero(t, listed, "embedded contacts need no more calls")
+		} else {
+			require.Equal(t, 2, listed)
+		}
+
+		crmtest.RequireLead(t, b.adapter, shopmonkey.Kind, ref, c, "+15552013344", lead.Consent{SMS: false, Email: true, Marketing: false})
+	})
 	t.Run("EmptyEmbeddedListsAreFetched", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

@@ -581,27 +581,17 @@ func TestGetLead(t *testing.T) {
 func TestGetCustomer(t *testing.T) {
 	t.Parallel()
 
-	for _, ok := range []bool{true, false} {
-		t.Run("OKForMarketing="+strconv.FormatBool(ok), func(t *testing.T) {
-			t.Parallel()
-			b := setup(t)
-			ref := b.AddLead(t, faketekmetric.LeadSpec{FirstName: "Ann", LastName: "Lee", Phone: "555-201-3344", Email: "Ann@Example.com", OKForMarketing: new(ok)})
-			c, err := b.adapter.GetCustomer(t.Context(), ref.CustomerID)
-			require.NoError(t, err)
-			require.Equal(t, lead.Customer{
-				ExternalID:     ref.CustomerID,
-				FirstName:      "Ann",
-				LastName:       "Lee",
-				Phones:         []lead.CustomerPhone{{Number: "555-201-3344", Type: "Cell", Primary: true, OptIn: ok}},
-				Emails:         []lead.CustomerEmail{{Address: "Ann@Example.com", Primary: true, Subscribed: ok}},
-				MarketingOptIn: ok,
-			}, c, "okForMarketing is the consent of every channel")
-
-			l := crmtest.NewLead(t, b.adapter, tekmetric.Kind, ref, c)
-			require.Equal(t, lead.PhoneNumber("+15552013344"), l.Phone)
-			require.Equal(t, lead.Consent{SMS: ok, Email: ok, Marketing: ok}, l.Consent)
-		})
-	}
+	crmtest.EachBool(t, "OKForMarketing", func(t *testing.T, ok bool) {
+		b := setup(t)
+		ref := b.AddLead(t, faketekmetric.LeadSpec{FirstName: "Ann", LastName: "Lee", Phone: "555-201-3344", Email: "Ann@Example.com", OKForMarketing: new(ok)})
+		c := crmtest.Customer(t, b.adapter, ref.CustomerID)
+		want := crmtest.AnnLee(ref.CustomerID,
+			lead.CustomerPhone{Number: "555-201-3344", Type: "Cell", Primary: true, OptIn: ok},
+			lead.CustomerEmail{Address: "Ann@Example.com", Primary: true, Subscribed: ok})
+		want.MarketingOptIn = ok
+		require.Equal(t, want, c, "okForMarketing is the consent of every channel")
+		crmtest.RequireLead(t, b.adapter, tekmetric.Kind, ref, c, "+15552013344", lead.Consent{SMS: ok, Email: ok, Marketing: ok})
+	})
 	t.Run("OtherShapes", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
