@@ -80,32 +80,19 @@ func (s *API) AddLead(locationID string, spec LeadSpec) (fake.LeadRef, error) {
 	if kind != string(Order) && kind != string(Appointment) {
 		return fake.LeadRef{}, fmt.Errorf("lead kind %q: want order or appointment", spec.Kind)
 	}
-	created := spec.CreatedAt
-	if created.IsZero() {
-		created = s.Now()
-	}
-	updated := cmp.Or(spec.UpdatedAt, created)
-
-	cust, err := s.seedCustomer(locationID, spec, created)
-	if err != nil {
-		return fake.LeadRef{}, err
-	}
-	veh, err := s.seedVehicle(locationID, spec, cust.Key)
-	if err != nil {
-		return fake.LeadRef{}, err
-	}
-	id := s.newID()
-	var data map[string]any
-	if kind == string(Order) {
-		data = s.orderData(locationID, spec, id, cust, veh, created, updated)
-	} else {
-		data = s.appointmentData(locationID, spec, id, cust.Key, veh.Key, created, updated)
-	}
-	r, err := s.records.Insert(locationID, Table(kind), data)
-	if err != nil {
-		return fake.LeadRef{}, err
-	}
-	return s.records.AddLeadRef(Table(kind), r), nil
+	created, updated := fake.SeedTimes(s.Now, spec.CreatedAt, spec.UpdatedAt)
+	return s.records.InsertLead(locationID, fake.LeadSeed[Table, string, string]{
+		Table:    Table(kind),
+		Customer: func() (*storedRow, error) { return s.seedCustomer(locationID, spec, created) },
+		Vehicle:  func(cust *storedRow) (*storedRow, error) { return s.seedVehicle(locationID, spec, cust.Key) },
+		Record: func(cust, veh *storedRow) map[string]any {
+			id := s.newID()
+			if kind == string(Order) {
+				return s.orderData(locationID, spec, id, cust, veh, created, updated)
+			}
+			return s.appointmentData(locationID, spec, id, cust.Key, veh.Key, created, updated)
+		},
+	})
 }
 
 // orderData is a new estimate's record, as ShopMonkey serves orders.

@@ -85,34 +85,22 @@ func (s *API) AddLead(shopID int64, spec LeadSpec) (fake.LeadRef, error) {
 	if spec.StatusID < 0 || spec.StatusID > 7 {
 		return fake.LeadRef{}, fmt.Errorf("status id %d: want 1 to 7", spec.StatusID)
 	}
-	created := spec.CreatedAt
-	if created.IsZero() {
-		created = s.Now()
+	created, updated := fake.SeedTimes(s.Now, spec.CreatedAt, spec.UpdatedAt)
+	table, record := RepairOrders, s.repairOrderData
+	if kind == Appointment {
+		table, record = Appointments, s.appointmentData
 	}
-	updated := cmp.Or(spec.UpdatedAt, created)
-
-	cust, err := s.seedCustomer(shopID, spec, created)
-	if err != nil {
-		return fake.LeadRef{}, err
-	}
-	veh, err := s.seedVehicle(shopID, spec, cust.Key, created)
-	if err != nil {
-		return fake.LeadRef{}, err
-	}
-	concern := cmp.Or(spec.Concern, s.concern())
-	id := s.newID()
-	table, data := RepairOrders, map[string]any(nil)
-	if kind == RepairOrder {
-		data = s.repairOrderData(shopID, loc, spec, id, cust.Key, veh.Key, concern, created, updated)
-	} else {
-		table = Appointments
-		data = s.appointmentData(shopID, loc, spec, id, cust.Key, veh.Key, concern, created, updated)
-	}
-	r, err := s.records.Insert(shopID, table, data)
-	if err != nil {
-		return fake.LeadRef{}, err
-	}
-	return s.records.AddLeadRef(table, r), nil
+	return s.records.InsertLead(shopID, fake.LeadSeed[Table, int64, int64]{
+		Table:    table,
+		Customer: func() (*storedRow, error) { return s.seedCustomer(shopID, spec, created) },
+		Vehicle:  func(cust *storedRow) (*storedRow, error) { return s.seedVehicle(shopID, spec, cust.Key, created) },
+		Record: func(cust, veh *storedRow) map[string]any {
+			// The concern is drawn before the id, as it always was: a
+			// seeded fake repeats its records.
+			concern := cmp.Or(spec.Concern, s.concern())
+			return record(shopID, loc, spec, s.newID(), cust.Key, veh.Key, concern, created, updated)
+		},
+	})
 }
 
 // repairOrderData is a new estimate's record, as Tekmetric serves repair
