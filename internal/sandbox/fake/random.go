@@ -15,3 +15,9 @@ func RandomString(rng *rand.Rand, alphabet string, n int) string {
 	}
 	return string(b)
 }
+
+// NewRand is the generator a fake seeds its records from: seed and the
+// fake's own stream, so that two fakes seeded alike still draw apart.
+func NewRand(seed int64, stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(seed), stream))
+}

@@ -105,10 +105,8 @@ func New() *API {
 	s.Store = fake.NewStore(&s.mu, s.records)
 	s.Seed(DefaultSeed)
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("GET /v3/order", s.authed(s.handleList(Order)))
-	s.mux.HandleFunc("GET /v3/order/{id}", s.authed(s.handleGet(Order)))
-	s.mux.HandleFunc("GET /v3/appointment", s.authed(s.handleList(Appointment)))
-	s.mux.HandleFunc("GET /v3/appointment/{id}", s.authed(s.handleGet(Appointment)))
+	fake.HandleRecords(s.mux, "/v3/order", s.authed(s.handleList(Order)), s.authed(s.handleGet(Order)))
+	fake.HandleRecords(s.mux, "/v3/appointment", s.authed(s.handleList(Appointment)), s.authed(s.handleGet(Appointment)))
 	s.mux.HandleFunc("POST /v3/appointment", s.authed(s.handleCreateAppointment))
 	s.mux.HandleFunc("GET /v3/customer/{id}", s.authed(s.handleGet(Customer)))
 	s.mux.HandleFunc("GET /v3/customer/{id}/phone_number", s.authed(s.handleContactList(PhoneNumber)))
@@ -157,21 +155,13 @@ type keyGrant struct {
 
 // Seed resets the random generator, so that what is seeded next is
 // reproducible.
-func (s *API) Seed(seed int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rng = rand.New(rand.NewPCG(uint64(seed), 0x5d0b))
-}
+func (s *API) Seed(seed int64) { fake.Set(&s.mu, &s.rng, fake.NewRand(seed, 0x5d0b)) }
 
 // SetEmbedContacts says whether a customer read embeds phoneNumbers and
 // emails (default true). Whether the live API does is unverified, so the
 // adapter must work both ways; with it off the only way to a customer's
 // phones is GET /v3/customer/{id}/phone_number.
-func (s *API) SetEmbedContacts(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.embedContacts = on
-}
+func (s *API) SetEmbedContacts(on bool) { fake.Set(&s.mu, &s.embedContacts, on) }
 
 // AddLocation gives apiKey access to locationID. ShopMonkey keys are made by
 // an admin; here each belongs to exactly one location, so tests can prove an

@@ -148,10 +148,8 @@ func New() *API {
 	s.Seed(DefaultSeed)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /api/v1/oauth/token", s.handleToken)
-	s.mux.HandleFunc("GET /api/v1/repair-orders", s.authed(s.handleList(RepairOrders)))
-	s.mux.HandleFunc("GET /api/v1/repair-orders/{id}", s.authed(s.handleGet(RepairOrders)))
-	s.mux.HandleFunc("GET /api/v1/appointments", s.authed(s.handleList(Appointments)))
-	s.mux.HandleFunc("GET /api/v1/appointments/{id}", s.authed(s.handleGet(Appointments)))
+	fake.HandleRecords(s.mux, "/api/v1/repair-orders", s.authed(s.handleList(RepairOrders)), s.authed(s.handleGet(RepairOrders)))
+	fake.HandleRecords(s.mux, "/api/v1/appointments", s.authed(s.handleList(Appointments)), s.authed(s.handleGet(Appointments)))
 	s.mux.HandleFunc("POST /api/v1/appointments", s.authed(s.handleCreateAppointment))
 	s.mux.HandleFunc("GET /api/v1/customers/{id}", s.authed(s.handleGet(Customers)))
 	s.mux.HandleFunc("GET /api/v1/vehicles/{id}", s.authed(s.handleGet(Vehicles)))
@@ -163,20 +161,14 @@ func New() *API {
 
 // Seed resets the random generator, so that what is seeded next is
 // reproducible.
-func (s *API) Seed(seed int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rng = rand.New(rand.NewPCG(uint64(seed), 0x7e4e))
-}
+func (s *API) Seed(seed int64) { fake.Set(&s.mu, &s.rng, fake.NewRand(seed, 0x7e4e)) }
 
 // StartIDsAfter makes every id handed out from now on larger than id. A
 // new fake starts at 1001, so a sandbox restarted on the same database
 // handed out the ids of its last run's records, and the new leads upserted
 // onto the old rows (a second `make demo` texted no Tekmetric lead).
 func (s *API) StartIDsAfter(id int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.nextID = max(s.nextID, id)
+	fake.Update(&s.mu, &s.nextID, func(next int64) int64 { return max(next, id) })
 }
 
 // Requests returns a copy of every request received so far, in order.
