@@ -134,8 +134,7 @@ func TestSendGrid_Authentication(t *testing.T) {
 		"MissingKey": {"", `{"errors":[{"field":null,"message":"authorization required","help":null}]}`},
 	}
 	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
+		faketest.Run(t, name, func(t *testing.T) {
 			b := setupSendGrid(t)
 
 			resp, body := b.send(t, tt.auth, []byte(faketest.SendGridMail))
@@ -196,8 +195,7 @@ func TestSendGrid_Validation(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
+		faketest.Run(t, tt.name, func(t *testing.T) {
 			b := setupSendGrid(t)
 
 			resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(tt.mail))
@@ -221,15 +219,13 @@ func TestSendGrid_Validation(t *testing.T) {
 		})
 	}
 
-	t.Run("TemplateNeedsNoSubjectOrContent", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "TemplateNeedsNoSubjectOrContent", func(t *testing.T) {
 		b := setupSendGrid(t)
 		resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(`{"personalizations":[{"to":[{"email":"ana@example.com"}]}],"from":{"email":"shop@example.com"},"template_id":"d-123"}`))
 		require.Equal(t, http.StatusAccepted, resp.StatusCode, body)
 	})
 
-	t.Run("MalformedJSON", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "MalformedJSON", func(t *testing.T) {
 		b := setupSendGrid(t)
 		resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(`{"personalizations":`))
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
@@ -240,8 +236,7 @@ func TestSendGrid_Validation(t *testing.T) {
 func TestSendGrid_SandboxMode(t *testing.T) {
 	t.Parallel()
 
-	t.Run("ValidIsOKAndNotKept", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ValidIsOKAndNotKept", func(t *testing.T) {
 		b := setupSendGrid(t)
 		mail := `{"personalizations":[{"to":[{"email":"ana@example.com"}]}],"from":{"email":"shop@example.com"},"subject":"s","content":[{"type":"text/plain","value":"x"}],"mail_settings":{"sandbox_mode":{"enable":true}}}`
 		resp, body := b.send(t, "Bearer "+testSendGridKey, []byte(mail))
@@ -251,8 +246,7 @@ func TestSendGrid_SandboxMode(t *testing.T) {
 		require.Empty(t, b.fake.Emails())
 	})
 
-	t.Run("StillValidates", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "StillValidates", func(t *testing.T) {
 		b := setupSendGrid(t)
 		mail := `{"personalizations":[{"to":[{"email":"bad"}]}],"from":{"email":"shop@example.com"},"subject":"s","content":[{"type":"text/plain","value":"x"}],"mail_settings":{"sandbox_mode":{"enable":true}}}`
 		resp, _ := b.send(t, "Bearer "+testSendGridKey, []byte(mail))
@@ -263,8 +257,7 @@ func TestSendGrid_SandboxMode(t *testing.T) {
 func TestSendGrid_Faults(t *testing.T) {
 	t.Parallel()
 
-	t.Run("TooManyRequests", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "TooManyRequests", func(t *testing.T) {
 		b := setupSendGrid(t)
 		now := time.Unix(1_700_000_000, 0)
 		b.fake.SetClock(func() time.Time { return now })
@@ -279,8 +272,7 @@ func TestSendGrid_Faults(t *testing.T) {
 		require.Empty(t, b.fake.Emails())
 	})
 
-	t.Run("EmptyBody", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "EmptyBody", func(t *testing.T) {
 		b := setupSendGrid(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
 
@@ -290,8 +282,7 @@ func TestSendGrid_Faults(t *testing.T) {
 		require.Empty(t, b.fake.Emails())
 	})
 
-	t.Run("ServerErrorThenRecovers", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ServerErrorThenRecovers", func(t *testing.T) {
 		b := setupSendGrid(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Count: 1})
 

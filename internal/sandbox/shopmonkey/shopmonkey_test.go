@@ -62,11 +62,7 @@ func (a smAnswer) rows(t *testing.T) []map[string]any {
 
 func (a smAnswer) ids(t *testing.T) []string {
 	t.Helper()
-	var ids []string
-	for _, r := range a.rows(t) {
-		ids = append(ids, r["id"].(string))
-	}
-	return ids
+	return faketest.IDs(t, a.rows(t), func(id any) (string, bool) { s, ok := id.(string); return s, ok })
 }
 
 func (a smAnswer) meta(t *testing.T) (hasMore bool, total int) {
@@ -116,24 +112,20 @@ func requireSMError(t *testing.T, a smAnswer, status int, code string) {
 func TestShopMonkeyAuth(t *testing.T) {
 	t.Parallel()
 
-	t.Run("MissingKey", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "MissingKey", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		requireSMError(t, b.do(t, http.MethodGet, "", "/v3/order", nil, ""), http.StatusUnauthorized, "UNAUTHORIZED")
 	})
-	t.Run("UnknownKey", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "UnknownKey", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		requireSMError(t, b.do(t, http.MethodGet, "nope", "/v3/order", nil, ""), http.StatusUnauthorized, "UNAUTHORIZED")
 	})
-	t.Run("ForbiddenKey", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ForbiddenKey", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		b.fake.Forbid(b.key)
 		requireSMError(t, b.get(t, "/v3/order", nil), http.StatusForbidden, "FORBIDDEN")
 	})
-	t.Run("UnknownIDIs404", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "UnknownIDIs404", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		for _, p := range []string{"/v3/order/x", "/v3/appointment/x", "/v3/customer/x", "/v3/vehicle/x", "/v3/customer/x/phone_number", "/v3/nothing"} {
 			requireSMError(t, b.get(t, p, nil), http.StatusNotFound, "NOT_FOUND")
@@ -144,8 +136,7 @@ func TestShopMonkeyAuth(t *testing.T) {
 func TestShopMonkeyListEnvelope(t *testing.T) {
 	t.Parallel()
 
-	t.Run("LimitSilentlyCappedAt100", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "LimitSilentlyCappedAt100", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		for range 150 {
 			b.addLead(t, fakeshopmonkey.LeadSpec{})
@@ -166,14 +157,12 @@ func TestShopMonkeyListEnvelope(t *testing.T) {
 		hasMore, _ = a.meta(t)
 		require.False(t, hasMore)
 	})
-	t.Run("BadLimitIs400", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "BadLimitIs400", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		requireSMError(t, b.get(t, "/v3/order", url.Values{"limit": {"ten"}}), http.StatusBadRequest, "BAD_REQUEST")
 		requireSMError(t, b.get(t, "/v3/order", url.Values{"skip": {"-1"}}), http.StatusBadRequest, "BAD_REQUEST")
 	})
-	t.Run("EmptyListIsAnArray", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "EmptyListIsAnArray", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		a := b.get(t, "/v3/appointment", nil)
 		require.Equal(t, http.StatusOK, a.status)
@@ -202,8 +191,7 @@ func TestShopMonkeyWhere(t *testing.T) {
 		return url.Values{"where": {string(raw)}}
 	}
 
-	t.Run("BareOperators", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "BareOperators", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		at := seed(t, b)
 		a := b.get(t, "/v3/order", where(map[string]any{"updatedDate": map[string]string{
@@ -220,16 +208,14 @@ func TestShopMonkeyWhere(t *testing.T) {
 		a = b.get(t, "/v3/order", where(map[string]any{"updatedDate": map[string]string{"eq": b.base.Format(time.RFC3339)}}))
 		require.Len(t, a.ids(t), 1)
 	})
-	t.Run("MongoOperatorsSilentlyIgnored", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "MongoOperatorsSilentlyIgnored", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		seed(t, b)
 		a := b.get(t, "/v3/order", where(map[string]any{"updatedDate": map[string]string{"$gte": b.base.Format(time.RFC3339)}}))
 		require.Equal(t, http.StatusOK, a.status)
 		require.Len(t, a.ids(t), 5, "the $gte condition is dropped, so rows before it come back")
 	})
-	t.Run("EqualityAndIn", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "EqualityAndIn", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		b.addLead(t, fakeshopmonkey.LeadSpec{})
 		b.addLead(t, fakeshopmonkey.LeadSpec{Status: "Invoice"})
@@ -247,8 +233,7 @@ func TestShopMonkeyWhere(t *testing.T) {
 			require.NotEqual(t, "Manual", r["attributionSource"])
 		}
 	})
-	t.Run("BadWhereIs400", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "BadWhereIs400", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		requireSMError(t, b.get(t, "/v3/order", url.Values{"where": {"{not json"}}), http.StatusBadRequest, "BAD_REQUEST")
 		requireSMError(t, b.get(t, "/v3/order", where(map[string]any{"updatedDate": map[string]string{"after": "x"}})), http.StatusBadRequest, "BAD_REQUEST")
@@ -267,13 +252,11 @@ func TestShopMonkeyOrderBy(t *testing.T) {
 		return ids
 	}
 
-	t.Run("LowercaseOrderbyIs400", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "LowercaseOrderbyIs400", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		requireSMError(t, b.get(t, "/v3/order", url.Values{"orderby": {"id"}}), http.StatusBadRequest, "BAD_REQUEST")
 	})
-	t.Run("DateOrderIgnored", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "DateOrderIgnored", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		byTime := seed(t, b)
 		byID := slices.Sorted(slices.Values(byTime))
@@ -282,8 +265,7 @@ func TestShopMonkeyOrderBy(t *testing.T) {
 			require.Equal(t, byID, b.get(t, "/v3/order", url.Values{"orderBy": {ob}}).ids(t), ob)
 		}
 	})
-	t.Run("IDOrder", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "IDOrder", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		byID := slices.Sorted(slices.Values(seed(t, b)))
 		require.Equal(t, byID, b.get(t, "/v3/order", url.Values{"orderBy": {"id"}}).ids(t))
@@ -311,8 +293,7 @@ func TestShopMonkeyUnstableSkip(t *testing.T) {
 		return len(seen), rows
 	}
 
-	t.Run("StableByDefault", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "StableByDefault", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		for range 250 {
 			b.addLead(t, fakeshopmonkey.LeadSpec{})
@@ -321,8 +302,7 @@ func TestShopMonkeyUnstableSkip(t *testing.T) {
 		require.Equal(t, 250, distinct)
 		require.Equal(t, 250, rows)
 	})
-	t.Run("ShiftsPages", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ShiftsPages", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		for range 250 {
 			b.addLead(t, fakeshopmonkey.LeadSpec{})
@@ -360,8 +340,7 @@ func TestShopMonkeyLocationIsolation(t *testing.T) {
 func TestShopMonkeyRecords(t *testing.T) {
 	t.Parallel()
 
-	t.Run("Order", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Order", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		ref := b.addLead(t, fakeshopmonkey.LeadSpec{FirstName: "Ann", LastName: "Lee", Year: 2019, Make: "Honda", Model: "Civic", Complaint: "Brakes", CreatedAt: b.base})
 		require.Equal(t, "order:"+ref.ID, ref.ExternalID)
@@ -382,8 +361,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 		require.Equal(t, float64(1), o["meta"].(map[string]any)["version"])
 		require.IsType(t, float64(0), o["number"])
 	})
-	t.Run("Appointment", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Appointment", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		ref := b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment", Complaint: "Oil change"})
 		require.Equal(t, "appointment:"+ref.ID, ref.ExternalID)
@@ -394,8 +372,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 		require.Equal(t, "WorkRequestForm", ap["attributionSource"])
 		require.Equal(t, "Oil change", ap["name"])
 	})
-	t.Run("CustomerEmbedsContacts", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "CustomerEmbedsContacts", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		ref := b.addLead(t, fakeshopmonkey.LeadSpec{OptIn: new(false)})
 		c := b.get(t, "/v3/customer/"+ref.CustomerID, nil).body["data"].(map[string]any)
@@ -411,8 +388,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 		require.Len(t, c["emails"].([]any), 1)
 		require.Equal(t, true, c["emails"].([]any)[0].(map[string]any)["subscribed"])
 	})
-	t.Run("CustomerWithoutEmbeddedContacts", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "CustomerWithoutEmbeddedContacts", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		b.fake.SetEmbedContacts(false)
 		ref := b.addLead(t, fakeshopmonkey.LeadSpec{Phone: "555.201.3344", Email: "ann@example.com"})
@@ -426,8 +402,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 		require.Len(t, emails, 1)
 		require.Equal(t, "ann@example.com", emails[0]["email"])
 	})
-	t.Run("Vehicle", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Vehicle", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
 		v := b.get(t, "/v3/vehicle/"+ref.VehicleID, nil).body["data"].(map[string]any)
@@ -436,8 +411,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 		}
 		require.Len(t, v["vin"], 17)
 	})
-	t.Run("ReturningCustomer", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ReturningCustomer", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		first := b.addLead(t, fakeshopmonkey.LeadSpec{})
 		second := b.addLead(t, fakeshopmonkey.LeadSpec{CustomerID: first.CustomerID, VehicleID: first.VehicleID})
@@ -448,8 +422,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 		_, err = b.fake.AddLead(b.loc, fakeshopmonkey.LeadSpec{Kind: "invoice"})
 		require.Error(t, err)
 	})
-	t.Run("SeedIsDeterministic", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "SeedIsDeterministic", func(t *testing.T) {
 		x, y := fakeshopmonkey.New(), fakeshopmonkey.New()
 		rx, err := x.AddLead("l", fakeshopmonkey.LeadSpec{})
 		require.NoError(t, err)
@@ -466,8 +439,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 func TestShopMonkeySeedingControls(t *testing.T) {
 	t.Parallel()
 
-	t.Run("TouchAndSetOrderStatus", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "TouchAndSetOrderStatus", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		now := b.base
 		b.fake.SetClock(func() time.Time { return now })
@@ -483,8 +455,7 @@ func TestShopMonkeySeedingControls(t *testing.T) {
 		require.Equal(t, float64(3), o["meta"].(map[string]any)["version"])
 		require.Error(t, b.fake.Touch(b.loc, "nope"))
 	})
-	t.Run("AddRawAndMutate", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "AddRawAndMutate", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		id, err := b.fake.AddRaw(b.loc, fakeshopmonkey.Order, json.RawMessage(`{"id":"raw-1","status":"Estimate","number":"A-17","updatedDate":"last tuesday"}`))
 		require.NoError(t, err)
@@ -512,8 +483,7 @@ func TestShopMonkeySeedingControls(t *testing.T) {
 		_, err = b.fake.AddRaw(b.loc, "invoice", json.RawMessage(`{}`))
 		require.Error(t, err)
 	})
-	t.Run("Requests", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Requests", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		b.get(t, "/v3/order", url.Values{"limit": {"5"}})
 		b.do(t, http.MethodGet, "", "/v3/vehicle/x", nil, "")
@@ -535,8 +505,7 @@ func TestShopMonkeyCreateAppointment(t *testing.T) {
 		}, extra)
 	}
 
-	t.Run("Created", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Created", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
 		a := b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, nil))
@@ -560,16 +529,14 @@ func TestShopMonkeyCreateAppointment(t *testing.T) {
 		"UnknownVehicle":  {"vehicleId": "nothing"},
 		"EmptyName":       {"name": ""},
 	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
+		faketest.Run(t, name, func(t *testing.T) {
 			b := setupShopMonkey(t)
 			ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
 			requireSMError(t, b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, extra)), http.StatusBadRequest, "VALIDATION_ERROR")
 			require.Zero(t, b.fake.Counts(b.loc).Appointments)
 		})
 	}
-	t.Run("OtherLocation", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "OtherLocation", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
 		requireSMError(t, b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, map[string]any{"locationId": "loc-b"})), http.StatusForbidden, "FORBIDDEN")
@@ -580,8 +547,7 @@ func TestShopMonkeyCreateAppointment(t *testing.T) {
 func TestShopMonkeyFaults(t *testing.T) {
 	t.Parallel()
 
-	t.Run("RateLimit", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "RateLimit", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
 		a := b.get(t, "/v3/order", nil)
@@ -589,8 +555,7 @@ func TestShopMonkeyFaults(t *testing.T) {
 		require.Equal(t, "7", a.header.Get("Retry-After"))
 		require.Equal(t, http.StatusOK, b.get(t, "/v3/order", nil).status, "Count 1 clears after one request")
 	})
-	t.Run("EmptyBodyBeforeAuth", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "EmptyBodyBeforeAuth", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
 		a := b.do(t, http.MethodGet, "", "/v3/order", nil, "")
@@ -601,8 +566,7 @@ func TestShopMonkeyFaults(t *testing.T) {
 		b.fake.ClearFaults()
 		require.Equal(t, http.StatusOK, b.get(t, "/v3/order", nil).status)
 	})
-	t.Run("ServerError", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ServerError", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Count: 1})
 		requireSMError(t, b.get(t, "/v3/order", nil), http.StatusInternalServerError, "INTERNAL_ERROR")
@@ -652,8 +616,7 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 		return m
 	}
 
-	t.Run("DuplicatePage", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "DuplicatePage", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		ids := seed(t, b, 5)
 		b.fake.SetDuplicatePageRate(1)
@@ -668,8 +631,7 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 		require.False(t, hasMore)
 		require.Equal(t, 5, total, "meta counts each record once")
 	})
-	t.Run("DuplicatePageRate", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "DuplicatePageRate", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		seed(t, b, 3)
 		b.fake.SetDuplicatePageRate(0.3)
@@ -682,8 +644,7 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 		require.GreaterOrEqual(t, duplicated, 15)
 		require.LessOrEqual(t, duplicated, 45)
 	})
-	t.Run("DropRecord", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "DropRecord", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		ids := seed(t, b, 5)
 		b.fake.SetDropRecordRate(1)
@@ -714,8 +675,7 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 		}
 		require.Len(t, union, 5)
 	})
-	t.Run("DropRecordRate", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "DropRecordRate", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		seed(t, b, 3)
 		b.fake.SetDropRecordRate(0.2)
@@ -728,8 +688,7 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 		require.GreaterOrEqual(t, dropped, 8)
 		require.LessOrEqual(t, dropped, 35)
 	})
-	t.Run("Appointments", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Appointments", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		for range 4 {
 			b.addLead(t, fakeshopmonkey.LeadSpec{Kind: "appointment"})
@@ -737,16 +696,14 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 		b.fake.SetDropRecordRate(1)
 		require.Len(t, b.get(t, "/v3/appointment", nil).ids(t), 3)
 	})
-	t.Run("ContactListsSpared", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ContactListsSpared", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		ref := b.addLead(t, fakeshopmonkey.LeadSpec{Phone: "(555) 201-3344"})
 		b.fake.SetDropRecordRate(1)
 		b.fake.SetDuplicatePageRate(1)
 		require.Len(t, b.get(t, "/v3/customer/"+ref.CustomerID+"/phone_number", nil).rows(t), 1)
 	})
-	t.Run("Quirks", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Quirks", func(t *testing.T) {
 		b := setupShopMonkey(t)
 		require.Equal(t, fakeshopmonkey.Quirks{}, b.fake.Quirks())
 		b.fake.SetUnstableSkip(true)
@@ -754,8 +711,7 @@ func TestShopMonkeyListQuirks(t *testing.T) {
 		b.fake.SetDropRecordRate(0.1)
 		require.Equal(t, fakeshopmonkey.Quirks{UnstableSkip: true, DuplicatePageRate: 0.2, DropRecordRate: 0.1}, b.fake.Quirks())
 	})
-	t.Run("SeededDraws", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "SeededDraws", func(t *testing.T) {
 		lengths := func() []int {
 			b := setupShopMonkey(t)
 			seed(t, b, 4)

@@ -19,8 +19,7 @@ import (
 func TestSignStandardWebhook(t *testing.T) {
 	t.Parallel()
 
-	t.Run("PublishedVector", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "PublishedVector", func(t *testing.T) {
 		// The example of the Standard Webhooks specification.
 		h := fakeshopmonkey.SignWebhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
 			time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`))
@@ -29,8 +28,7 @@ func TestSignStandardWebhook(t *testing.T) {
 		require.Equal(t, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", h.Get("webhook-signature"))
 	})
 
-	t.Run("RawSecretIsTheKey", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "RawSecretIsTheKey", func(t *testing.T) {
 		body := []byte(`{"operation":"INSERT"}`)
 		mac := hmac.New(sha256.New, []byte("plain-shared-secret"))
 		mac.Write([]byte("msg_1.1700000000." + string(body)))
@@ -66,8 +64,7 @@ func TestPostShopMonkeyWebhook(t *testing.T) {
 	resigned := fakeshopmonkey.SignWebhook(secret, got.Header.Get("webhook-id"), time.Unix(secs, 0), got.Body)
 	require.Equal(t, resigned.Get("webhook-signature"), got.Header.Get("webhook-signature"))
 
-	t.Run("BadSecret", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "BadSecret", func(t *testing.T) {
 		err := fakeshopmonkey.PostWebhook(context.Background(), nil, b.URL, "whsec_!!!", "INSERT", "order", record)
 		require.ErrorContains(t, err, "not base64")
 	})

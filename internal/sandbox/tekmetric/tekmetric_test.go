@@ -124,13 +124,10 @@ func (a tmAnswer) content(t *testing.T) []map[string]any {
 // ids returns the content's ids, which must be JSON integers.
 func (a tmAnswer) ids(t *testing.T) []string {
 	t.Helper()
-	var ids []string
-	for _, r := range a.content(t) {
-		n, ok := r["id"].(float64)
-		require.True(t, ok, "id %v is not a number", r["id"])
-		ids = append(ids, strconv.FormatInt(int64(n), 10))
-	}
-	return ids
+	return faketest.IDs(t, a.content(t), func(id any) (string, bool) {
+		n, ok := id.(float64)
+		return strconv.FormatInt(int64(n), 10), ok
+	})
 }
 
 func refIDsOf(refs ...fake.LeadRef) []string {
@@ -150,16 +147,14 @@ func requireEmpty401(t *testing.T, a tmAnswer) {
 func TestTekmetricToken(t *testing.T) {
 	t.Parallel()
 
-	t.Run("Issued", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Issued", func(t *testing.T) {
 		b := setupTekmetric(t)
 		a := b.tokenRequest(t, tmClient, tmSecret, "grant_type=client_credentials")
 		require.Equal(t, http.StatusOK, a.status)
 		require.Equal(t, map[string]any{"access_token": b.token, "token_type": "bearer", "scope": "3"}, a.body, "the live token again")
 		require.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, b.token)
 	})
-	t.Run("ScopeListsEveryGrantedShop", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ScopeListsEveryGrantedShop", func(t *testing.T) {
 		b := setupTekmetric(t)
 		require.NoError(t, b.fake.AddShop(12, "UTC", tmClient, tmSecret))
 		require.NoError(t, b.fake.AddShop(7, "", "app-b", "secret-b"))
@@ -168,8 +163,7 @@ func TestTekmetricToken(t *testing.T) {
 		require.Equal(t, b.token, a.body["access_token"])
 		require.Equal(t, http.StatusOK, b.list(t, "/api/v1/repair-orders", url.Values{"shop": {"12"}}).status, "the token covers a shop granted after it was issued")
 	})
-	t.Run("BadCredentials", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "BadCredentials", func(t *testing.T) {
 		b := setupTekmetric(t)
 		for _, c := range [][2]string{{tmClient, "wrong"}, {"nobody", tmSecret}, {"", ""}} {
 			a := b.tokenRequest(t, c[0], c[1], "grant_type=client_credentials")
@@ -177,15 +171,13 @@ func TestTekmetricToken(t *testing.T) {
 			require.Equal(t, "invalid_client", a.body["error"])
 		}
 	})
-	t.Run("WrongGrant", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "WrongGrant", func(t *testing.T) {
 		b := setupTekmetric(t)
 		a := b.tokenRequest(t, tmClient, tmSecret, "grant_type=password")
 		require.Equal(t, http.StatusBadRequest, a.status)
 		require.Equal(t, "unsupported_grant_type", a.body["error"])
 	})
-	t.Run("RotateSecret", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "RotateSecret", func(t *testing.T) {
 		b := setupTekmetric(t)
 		require.NoError(t, b.fake.RotateSecret(tmClient, "secret-a2"))
 		require.Equal(t, http.StatusUnauthorized, b.tokenRequest(t, tmClient, tmSecret, "grant_type=client_credentials").status)
@@ -197,15 +189,13 @@ func TestTekmetricToken(t *testing.T) {
 func TestTekmetricBearer(t *testing.T) {
 	t.Parallel()
 
-	t.Run("MissingOrUnknownToken", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "MissingOrUnknownToken", func(t *testing.T) {
 		b := setupTekmetric(t)
 		requireEmpty401(t, b.do(t, http.MethodGet, "", "/api/v1/repair-orders", nil, ""))
 		requireEmpty401(t, b.do(t, http.MethodGet, "not-a-token", "/api/v1/customers/1", nil, ""))
 		requireEmpty401(t, b.do(t, http.MethodGet, "", "/api/v1/nothing", nil, ""))
 	})
-	t.Run("RevokedThenRefetched", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "RevokedThenRefetched", func(t *testing.T) {
 		b := setupTekmetric(t)
 		require.Equal(t, http.StatusOK, b.get(t, "/api/v1/appointments", nil).status)
 		require.Equal(t, 1, b.fake.RevokeTokens(tmClient))
@@ -216,8 +206,7 @@ func TestTekmetricBearer(t *testing.T) {
 		require.NotEqual(t, b.token, fresh)
 		require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, fresh, "/api/v1/appointments", nil, "").status)
 	})
-	t.Run("ShopOutsideScopeIs403", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ShopOutsideScopeIs403", func(t *testing.T) {
 		b := setupTekmetric(t)
 		require.NoError(t, b.fake.AddShop(7, "UTC", "app-b", "secret-b"))
 		mine := b.addLead(t, faketekmetric.LeadSpec{})
@@ -238,8 +227,7 @@ func TestTekmetricBearer(t *testing.T) {
 		require.Equal(t, refIDsOf(mine), b.list(t, "/api/v1/repair-orders", nil).ids(t), "shop 7's rows never show in shop 3")
 		require.Equal(t, refIDsOf(mine), b.get(t, "/api/v1/repair-orders", nil).ids(t), "without shop, the rows of the scope's shops")
 	})
-	t.Run("UnknownIDIs404", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "UnknownIDIs404", func(t *testing.T) {
 		b := setupTekmetric(t)
 		for _, p := range []string{"/api/v1/repair-orders/99", "/api/v1/appointments/99", "/api/v1/customers/99", "/api/v1/vehicles/99", "/api/v1/nothing"} {
 			a := b.get(t, p, nil)
@@ -255,8 +243,7 @@ func TestTekmetricBearer(t *testing.T) {
 func TestTekmetricPages(t *testing.T) {
 	t.Parallel()
 
-	t.Run("SizeSilentlyCappedAt100", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "SizeSilentlyCappedAt100", func(t *testing.T) {
 		b := setupTekmetric(t)
 		var want []string
 		for range 150 {
@@ -281,8 +268,7 @@ func TestTekmetricPages(t *testing.T) {
 
 		require.Len(t, b.list(t, "/api/v1/repair-orders", nil).content(t), 10, "the default size is 10")
 	})
-	t.Run("BadParametersAre400", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "BadParametersAre400", func(t *testing.T) {
 		b := setupTekmetric(t)
 		for _, q := range []url.Values{
 			{"page": {"-1"}}, {"size": {"ten"}}, {"shop": {"three"}}, {"updatedDateStart": {"yesterday"}},
@@ -300,8 +286,7 @@ func TestTekmetricPages(t *testing.T) {
 func TestTekmetricFilters(t *testing.T) {
 	t.Parallel()
 
-	t.Run("UpdatedDateBothEndsInclusive", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "UpdatedDateBothEndsInclusive", func(t *testing.T) {
 		b := setupTekmetric(t)
 		var refs []fake.LeadRef
 		for h := -2; h <= 2; h++ {
@@ -317,8 +302,7 @@ func TestTekmetricFilters(t *testing.T) {
 		a = b.list(t, "/api/v1/repair-orders", url.Values{"updatedDateStart": {b.base.In(b.chicago).Format("2006-01-02T15:04:05")}})
 		require.Equal(t, refIDsOf(refs[2:]...), a.ids(t))
 	})
-	t.Run("RepairOrderStatus", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "RepairOrderStatus", func(t *testing.T) {
 		b := setupTekmetric(t)
 		estimate := b.addLead(t, faketekmetric.LeadSpec{})
 		wip := b.addLead(t, faketekmetric.LeadSpec{StatusID: 2})
@@ -329,8 +313,7 @@ func TestTekmetricFilters(t *testing.T) {
 		desc := b.list(t, "/api/v1/repair-orders", url.Values{"sortDirection": {"DESC"}}).ids(t)
 		require.Equal(t, refIDsOf(saved, wip, estimate), desc)
 	})
-	t.Run("DeletedFiltersReturnOnlyDeletedRecords", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "DeletedFiltersReturnOnlyDeletedRecords", func(t *testing.T) {
 		b := setupTekmetric(t)
 		active := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.base})
 		deleted := b.addLead(t, faketekmetric.LeadSpec{CreatedAt: b.base, DeletedAt: b.base.Add(time.Minute)})
@@ -350,16 +333,14 @@ func TestTekmetricFilters(t *testing.T) {
 		require.Equal(t, 7.0, row["repairOrderStatus"].(map[string]any)["id"])
 		require.NotNil(t, row["deletedDate"])
 	})
-	t.Run("AppointmentsIncludeDeletedByDefault", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "AppointmentsIncludeDeletedByDefault", func(t *testing.T) {
 		b := setupTekmetric(t)
 		kept := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment})
 		gone := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, DeletedAt: b.base})
 		require.Equal(t, refIDsOf(kept, gone), b.list(t, "/api/v1/appointments", nil).ids(t))
 		require.Equal(t, refIDsOf(kept), b.list(t, "/api/v1/appointments", url.Values{"includeDeleted": {"false"}}).ids(t))
 	})
-	t.Run("ZonelessTimesInTheShopZone", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ZonelessTimesInTheShopZone", func(t *testing.T) {
 		b := setupTekmetric(t)
 		start := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
 		appt := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, CreatedAt: b.base, StartAt: start})
@@ -389,8 +370,7 @@ func TestTekmetricFilters(t *testing.T) {
 func TestTekmetricRateLimit(t *testing.T) {
 	t.Parallel()
 
-	t.Run("EmptyBody429PerApplication", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "EmptyBody429PerApplication", func(t *testing.T) {
 		b := setupTekmetric(t)
 		require.Equal(t, faketekmetric.DefaultRateLimit, b.fake.RateLimit())
 		now := b.base
@@ -425,8 +405,7 @@ func TestTekmetricRateLimit(t *testing.T) {
 func TestTekmetricFaults(t *testing.T) {
 	t.Parallel()
 
-	t.Run("RateLimitFaultHasEmptyBody", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "RateLimitFaultHasEmptyBody", func(t *testing.T) {
 		b := setupTekmetric(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, Count: 1})
 		a := b.get(t, "/api/v1/appointments", nil)
@@ -438,8 +417,7 @@ func TestTekmetricFaults(t *testing.T) {
 		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second, Count: 1})
 		require.Equal(t, "7", b.get(t, "/api/v1/appointments", nil).header.Get("Retry-After"), "only when the fault sets one")
 	})
-	t.Run("ServerErrorShape", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ServerErrorShape", func(t *testing.T) {
 		b := setupTekmetric(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Count: 1})
 		a := b.get(t, "/api/v1/appointments", nil)
@@ -447,8 +425,7 @@ func TestTekmetricFaults(t *testing.T) {
 		require.Equal(t, "ERROR", a.body["type"])
 		require.Equal(t, fake.FaultTally{Requests: 2, FaultedBefore: 1}, b.fake.FaultTally(), "the token request and the faulted one")
 	})
-	t.Run("AfterBooksThenFails", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "AfterBooksThenFails", func(t *testing.T) {
 		b := setupTekmetric(t)
 		ref := b.addLead(t, faketekmetric.LeadSpec{})
 		b.fake.AddFault(fake.Fault{Status: http.StatusBadGateway, EmptyBody: true, After: true, Method: http.MethodPost, Paths: []string{"/api/v1/appointments"}, Count: 1})
@@ -469,8 +446,7 @@ func TestTekmetricCreateAppointment(t *testing.T) {
 		}, change)
 	}
 
-	t.Run("Created", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Created", func(t *testing.T) {
 		b := setupTekmetric(t)
 		ref := b.addLead(t, faketekmetric.LeadSpec{})
 		a := b.do(t, http.MethodPost, b.token, "/api/v1/appointments", nil, body(ref, nil))
@@ -505,8 +481,7 @@ func TestTekmetricCreateAppointment(t *testing.T) {
 		"VehicleNoCustomer":    {"customerId": nil},
 		"VehicleOfSomeoneElse": {"vehicleId": 1},
 	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
+		faketest.Run(t, name, func(t *testing.T) {
 			b := setupTekmetric(t)
 			ref := b.addLead(t, faketekmetric.LeadSpec{})
 			a := b.do(t, http.MethodPost, b.token, "/api/v1/appointments", nil, body(ref, change))
@@ -520,8 +495,7 @@ func TestTekmetricCreateAppointment(t *testing.T) {
 func TestTekmetricRecords(t *testing.T) {
 	t.Parallel()
 
-	t.Run("RepairOrder", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "RepairOrder", func(t *testing.T) {
 		b := setupTekmetric(t)
 		ref := b.addLead(t, faketekmetric.LeadSpec{Concern: "Brakes squeal", CreatedAt: b.base})
 		require.Equal(t, "repair-order:"+ref.ID, ref.ExternalID)
@@ -536,8 +510,7 @@ func TestTekmetricRecords(t *testing.T) {
 		require.IsType(t, 0.0, o["customerId"])
 		require.Nil(t, o["jobs"].([]any)[0].(map[string]any)["authorized"], "not yet approved")
 	})
-	t.Run("Appointment", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Appointment", func(t *testing.T) {
 		b := setupTekmetric(t)
 		ref := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, Concern: "Oil change"})
 		require.Equal(t, "appointment:"+ref.ID, ref.ExternalID)
@@ -552,8 +525,7 @@ func TestTekmetricRecords(t *testing.T) {
 		staff := b.addLead(t, faketekmetric.LeadSpec{Kind: faketekmetric.Appointment, NoLeadSource: true})
 		require.Nil(t, b.get(t, "/api/v1/appointments/"+staff.ID, nil).body["leadSource"])
 	})
-	t.Run("Customer", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Customer", func(t *testing.T) {
 		b := setupTekmetric(t)
 		ref := b.addLead(t, faketekmetric.LeadSpec{OKForMarketing: new(false)})
 		c := b.get(t, "/api/v1/customers/"+ref.CustomerID, nil).body
@@ -567,8 +539,7 @@ func TestTekmetricRecords(t *testing.T) {
 		require.Equal(t, false, c["okForMarketing"])
 		require.Equal(t, 3.0, c["shopId"])
 	})
-	t.Run("Vehicle", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Vehicle", func(t *testing.T) {
 		b := setupTekmetric(t)
 		ref := b.addLead(t, faketekmetric.LeadSpec{Year: 2019, Make: "Honda", Model: "Civic", SubModel: "EX"})
 		v := b.get(t, "/api/v1/vehicles/"+ref.VehicleID, nil).body
@@ -580,8 +551,7 @@ func TestTekmetricRecords(t *testing.T) {
 		require.Equal(t, "EX", v["subModel"])
 		require.Len(t, v["vin"], 17)
 	})
-	t.Run("ReturningCustomerAndErrors", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ReturningCustomerAndErrors", func(t *testing.T) {
 		b := setupTekmetric(t)
 		first := b.addLead(t, faketekmetric.LeadSpec{})
 		cust, _ := strconv.ParseInt(first.CustomerID, 10, 64)
@@ -600,8 +570,7 @@ func TestTekmetricRecords(t *testing.T) {
 		require.Error(t, b.fake.AddShop(3, "Europe/Paris", tmClient, tmSecret), "a shop keeps its zone")
 		require.Error(t, b.fake.AddShop(4, "Mars/Olympus", tmClient, tmSecret))
 	})
-	t.Run("SeedIsDeterministic", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "SeedIsDeterministic", func(t *testing.T) {
 		x, y := faketekmetric.New(), faketekmetric.New()
 		for _, f := range []*faketekmetric.API{x, y} {
 			require.NoError(t, f.AddShop(1, "UTC", "c", "s"))
@@ -624,8 +593,7 @@ func TestTekmetricRecords(t *testing.T) {
 func TestTekmetricSeedingControls(t *testing.T) {
 	t.Parallel()
 
-	t.Run("TouchAndSetStatus", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "TouchAndSetStatus", func(t *testing.T) {
 		b := setupTekmetric(t)
 		b.fake.SetClock(func() time.Time { return b.base })
 		ro := b.addLead(t, faketekmetric.LeadSpec{})
@@ -645,8 +613,7 @@ func TestTekmetricSeedingControls(t *testing.T) {
 		require.Error(t, b.fake.SetRepairOrderStatus(b.shop, roID, 8))
 		require.Error(t, b.fake.Touch(b.shop, faketekmetric.RepairOrders, apptID), "tables are apart")
 	})
-	t.Run("AddRawAndMutate", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "AddRawAndMutate", func(t *testing.T) {
 		b := setupTekmetric(t)
 		id, err := b.fake.AddRaw(b.shop, faketekmetric.RepairOrders, json.RawMessage(`{"id": 77, "shopId": 3, "repairOrderStatus": {"id": 1}, "updatedDate": "last tuesday"}`))
 		require.NoError(t, err)
@@ -673,8 +640,7 @@ func TestTekmetricSeedingControls(t *testing.T) {
 		_, err = b.fake.AddRaw(b.shop, faketekmetric.Customers, json.RawMessage(`[1]`))
 		require.Error(t, err)
 	})
-	t.Run("RequestsHoldNoCredentials", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "RequestsHoldNoCredentials", func(t *testing.T) {
 		b := setupTekmetric(t)
 		b.get(t, "/api/v1/repair-orders", url.Values{"size": {"5"}})
 		reqs := b.fake.Requests()

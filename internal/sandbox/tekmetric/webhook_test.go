@@ -19,8 +19,7 @@ func TestPostTekmetricWebhook(t *testing.T) {
 	require.Equal(t, "/webhooks/tekmetric/t1/tok", got.Path)
 	require.JSONEq(t, `{"event":"Repair Order Created","data":{"id":42,"shopId":238}}`, string(got.Body))
 
-	t.Run("Non2xxIsAnErrorWithoutThePath", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Non2xxIsAnErrorWithoutThePath", func(t *testing.T) {
 		b := faketest.NewReceiver(t)
 		b.Answer(http.StatusUnauthorized)
 		err := faketekmetric.PostWebhook(context.Background(), nil, b.URL+"/webhooks/tekmetric/t1/secret-token", "Appointment Created", map[string]any{"id": 1})

@@ -157,8 +157,7 @@ func TestTwilio_Authentication(t *testing.T) {
 		"WrongAccount": {"AC00000000000000000000000000000000", testAuthToken},
 		"Missing":      {"", ""},
 	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
+		faketest.Run(t, name, func(t *testing.T) {
 			b := setupTwilio(t)
 
 			req, err := http.NewRequest(http.MethodPost, b.messagesURL(), strings.NewReader(sms("+15551230001", "+15559870000", "x").Encode()))
@@ -200,8 +199,7 @@ func TestTwilio_Validation(t *testing.T) {
 		{name: "OptedOut", form: sms("+15551230001", "+15559870000", "x"), optOut: "+15551230001", code: 21610},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
+		faketest.Run(t, tt.name, func(t *testing.T) {
 			b := setupTwilio(t)
 			if tt.optOut != "" {
 				b.fake.OptOut(tt.optOut)
@@ -245,8 +243,7 @@ func TestTwilio_Segments(t *testing.T) {
 		"UCS2_70":     {strings.Repeat("é", 60) + strings.Repeat("ł", 10), "1"},
 		"UCS2_71":     {strings.Repeat("ł", 71), "2"},
 	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
+		faketest.Run(t, name, func(t *testing.T) {
 			b := setupTwilio(t)
 			resp, body := b.post(t, testAccountSID, testAuthToken, sms("+15551230001", "+15559870000", tt.body))
 			require.Equal(t, http.StatusCreated, resp.StatusCode)
@@ -258,8 +255,7 @@ func TestTwilio_Segments(t *testing.T) {
 func TestTwilio_Faults(t *testing.T) {
 	t.Parallel()
 
-	t.Run("TooManyRequestsDefaults", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "TooManyRequestsDefaults", func(t *testing.T) {
 		b := setupTwilio(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusTooManyRequests, RetryAfter: 1500 * time.Millisecond})
 
@@ -271,8 +267,7 @@ func TestTwilio_Faults(t *testing.T) {
 		require.Empty(t, b.fake.Messages())
 	})
 
-	t.Run("EmptyBody", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "EmptyBody", func(t *testing.T) {
 		b := setupTwilio(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
 
@@ -283,8 +278,7 @@ func TestTwilio_Faults(t *testing.T) {
 		require.Empty(t, b.fake.Messages())
 	})
 
-	t.Run("ServerErrorJSON", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ServerErrorJSON", func(t *testing.T) {
 		b := setupTwilio(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError})
 
@@ -294,8 +288,7 @@ func TestTwilio_Faults(t *testing.T) {
 		require.Empty(t, b.fake.Messages())
 	})
 
-	t.Run("ExplicitCode", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "ExplicitCode", func(t *testing.T) {
 		b := setupTwilio(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusBadRequest, Code: 21614})
 
@@ -305,8 +298,7 @@ func TestTwilio_Faults(t *testing.T) {
 		require.Equal(t, "'To' number is not a valid mobile number", body["message"])
 	})
 
-	t.Run("CountThenClear", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "CountThenClear", func(t *testing.T) {
 		b := setupTwilio(t)
 		b.fake.AddFault(fake.Fault{Status: http.StatusInternalServerError, Count: 2})
 
@@ -420,8 +412,7 @@ func TestTwilio_ListWithSDK(t *testing.T) {
 		return out
 	}
 
-	t.Run("PagesThroughEverything", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "PagesThroughEverything", func(t *testing.T) {
 		params := &openapi.ListMessageParams{}
 		params.SetTo("+15551230001").SetFrom("+15559870000").SetPageSize(2)
 		msgs, err := api.ListMessage(params)
@@ -429,8 +420,7 @@ func TestTwilio_ListWithSDK(t *testing.T) {
 		require.Equal(t, []string{"a4", "a3", "a2", "a1", "a0"}, bodies(msgs))
 	})
 
-	t.Run("DateSentAfter", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "DateSentAfter", func(t *testing.T) {
 		params := &openapi.ListMessageParams{}
 		params.SetTo("+15551230001").SetFrom("+15559870000").SetDateSentAfter(base.Add(3 * time.Minute))
 		msgs, err := api.ListMessage(params)
@@ -438,8 +428,7 @@ func TestTwilio_ListWithSDK(t *testing.T) {
 		require.Equal(t, []string{"a4", "a3"}, bodies(msgs))
 	})
 
-	t.Run("DateSentBefore", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "DateSentBefore", func(t *testing.T) {
 		params := &openapi.ListMessageParams{}
 		params.SetTo("+15551230001").SetDateSentBefore(base.Add(time.Minute))
 		msgs, err := api.ListMessage(params)
@@ -447,8 +436,7 @@ func TestTwilio_ListWithSDK(t *testing.T) {
 		require.Equal(t, []string{"a1", "a0"}, bodies(msgs))
 	})
 
-	t.Run("NoMatch", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "NoMatch", func(t *testing.T) {
 		params := &openapi.ListMessageParams{}
 		params.SetTo("+15550000000")
 		msgs, err := api.ListMessage(params)

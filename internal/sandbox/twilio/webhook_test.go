@@ -15,8 +15,7 @@ import (
 func TestTwilioSignature(t *testing.T) {
 	t.Parallel()
 
-	t.Run("DocumentedVector", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "DocumentedVector", func(t *testing.T) {
 		// Twilio's security documentation's example.
 		form := url.Values{
 			"CallSid": {"CA1234567890ABCDE"}, "Caller": {"+12349013030"}, "Digits": {"1234"},
@@ -25,8 +24,7 @@ func TestTwilioSignature(t *testing.T) {
 		require.Equal(t, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", faketwilio.Signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", form))
 	})
 
-	t.Run("TwilioGoVector", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "TwilioGoVector", func(t *testing.T) {
 		// The vector of twilio-go's request validator tests.
 		form := url.Values{
 			"Digits": {"1234"}, "CallSid": {"CA1234567890ABCDE"}, "To": {"+18005551212"}, "Caller": {"+14158675309"},
@@ -35,8 +33,7 @@ func TestTwilioSignature(t *testing.T) {
 		require.Equal(t, "vOEb5UThFn24KEfnOFLQY2AE5FY=", faketwilio.Signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", form))
 	})
 
-	t.Run("URLAndTokenMatter", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "URLAndTokenMatter", func(t *testing.T) {
 		form := url.Values{"Body": {"hi"}}
 		sig := faketwilio.Signature("token", "https://example.com/sms", form)
 		require.NotEqual(t, sig, faketwilio.Signature("token", "http://example.com/sms", form))
@@ -59,8 +56,7 @@ func TestPostTwilioInbound(t *testing.T) {
 		"Help":         {"help", "HELP"},
 		"StopInAReply": {"stop texting me at work", ""},
 	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
+		faketest.Run(t, name, func(t *testing.T) {
 			b := faketest.NewReceiver(t)
 			u := b.URL + "/webhooks/twilio/t1/sms?x=1"
 			sid, err := faketwilio.PostInbound(context.Background(), nil, u, "token", "+15555550100", "+15555550199", tt.body)
@@ -86,8 +82,7 @@ func TestPostTwilioInbound(t *testing.T) {
 func TestPostTwilioStatus(t *testing.T) {
 	t.Parallel()
 
-	t.Run("Delivered", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Delivered", func(t *testing.T) {
 		b := faketest.NewReceiver(t)
 		u := b.URL + "/webhooks/twilio/t1/status"
 		require.NoError(t, faketwilio.PostStatus(context.Background(), nil, u, "token", "SM0123", "delivered", 0))
@@ -100,8 +95,7 @@ func TestPostTwilioStatus(t *testing.T) {
 		require.Equal(t, faketwilio.Signature("token", u, form), got.Header.Get("X-Twilio-Signature"))
 	})
 
-	t.Run("Undelivered", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "Undelivered", func(t *testing.T) {
 		b := faketest.NewReceiver(t)
 		require.NoError(t, faketwilio.PostStatus(context.Background(), nil, b.URL, "token", "SM0123", "undelivered", 30003))
 		form, err := url.ParseQuery(string(b.Only(t).Body))
@@ -109,8 +103,7 @@ func TestPostTwilioStatus(t *testing.T) {
 		require.Equal(t, "30003", form.Get("ErrorCode"))
 	})
 
-	t.Run("RefusedIsAnError", func(t *testing.T) {
-		t.Parallel()
+	faketest.Run(t, "RefusedIsAnError", func(t *testing.T) {
 		b := faketest.NewReceiver(t)
 		b.Answer(http.StatusForbidden)
 		require.ErrorContains(t, faketwilio.PostStatus(context.Background(), nil, b.URL, "token", "SM0123", "sent", 0), "403")

@@ -112,6 +112,31 @@ func Objects(t *testing.T, body map[string]any, field string) []map[string]any {
 	return out
 }
 
+// Run runs fn as the parallel subtest name of t: every subtest of the
+// fakes' tests is parallel, and each had written the t.Run and
+// t.Parallel pair out.
+func Run(t *testing.T, name string, fn func(t *testing.T)) bool {
+	t.Helper()
+	return t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		fn(t)
+	})
+}
+
+// IDs lists the "id" of each row as text makes it, failing t where text
+// reports the id is not of the fake's kind (ShopMonkey's are strings,
+// Tekmetric's JSON integers).
+func IDs(t *testing.T, rows []map[string]any, text func(id any) (string, bool)) []string {
+	t.Helper()
+	ids := make([]string, 0, len(rows))
+	for _, r := range rows {
+		id, ok := text(r["id"])
+		require.True(t, ok, "id %v is not of the fake's kind", r["id"])
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // Concurrently runs fn workers×rounds times, workers at once, and fails t
 // with every error fn returns, so that -race sees a fake's methods and
 // handlers meet.
