@@ -576,11 +576,8 @@ func TestShopMonkeyFaults(t *testing.T) {
 func TestShopMonkeyConcurrentUse(t *testing.T) {
 	t.Parallel()
 	b := setupShopMonkey(t)
-	faketest.Concurrently(t, 8, 10, func() error {
-		ref, err := b.fake.AddLead(b.loc, fakeshopmonkey.LeadSpec{})
-		if err != nil {
-			return err
-		}
+	add := func() (fake.LeadRef, error) { return b.fake.AddLead(b.loc, fakeshopmonkey.LeadSpec{}) }
+	n := faketest.SeedConcurrently(t, 8, 10, add, func(ref fake.LeadRef) {
 		if err := b.fake.Touch(b.loc, ref.ID); err != nil {
 			t.Error(err)
 		}
@@ -589,10 +586,9 @@ func TestShopMonkeyConcurrentUse(t *testing.T) {
 			resp.Body.Close()
 		}
 		_ = b.fake.Requests()
-		return nil
 	})
-	require.Len(t, b.fake.Leads(b.loc), 80)
-	require.Len(t, b.get(t, "/v3/order", url.Values{"limit": {"100"}}).ids(t), 80)
+	require.Len(t, b.fake.Leads(b.loc), n)
+	require.Len(t, b.get(t, "/v3/order", url.Values{"limit": {"100"}}).ids(t), n)
 }
 
 func TestShopMonkeyListQuirks(t *testing.T) {

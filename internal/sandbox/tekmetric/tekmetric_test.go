@@ -662,19 +662,14 @@ func TestTekmetricSeedingControls(t *testing.T) {
 func TestTekmetricConcurrentUse(t *testing.T) {
 	t.Parallel()
 	b := setupTekmetric(t)
-	faketest.Concurrently(t, 8, 10, func() error {
-		ref, err := b.fake.AddLead(b.shop, faketekmetric.LeadSpec{})
-		if err != nil {
-			return err
-		}
+	n := faketest.SeedConcurrently(t, 8, 10, func() (fake.LeadRef, error) { return b.fake.AddLead(b.shop, faketekmetric.LeadSpec{}) }, func(ref fake.LeadRef) {
 		req, _ := http.NewRequest(http.MethodGet, b.server.URL+"/api/v1/repair-orders/"+ref.ID, nil)
 		req.Header.Set("Authorization", "Bearer "+b.token)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 		}
 		_ = b.fake.Requests()
-		return nil
 	})
-	require.Len(t, b.fake.Leads(b.shop), 80)
-	require.Equal(t, 80.0, b.list(t, "/api/v1/repair-orders", nil).body["totalElements"])
+	require.Len(t, b.fake.Leads(b.shop), n)
+	require.Equal(t, float64(n), b.list(t, "/api/v1/repair-orders", nil).body["totalElements"])
 }

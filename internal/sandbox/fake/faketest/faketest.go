@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 )
 
 // Do sends req and returns the answer with its JSON object body decoded
@@ -154,6 +156,23 @@ func Concurrently(t *testing.T, workers, rounds int, fn func() error) {
 		})
 	}
 	wg.Wait()
+}
+
+// SeedConcurrently seeds workers×rounds leads through add, workers at
+// once, handing each new lead to use (the fake's reads and writes of it),
+// so that -race sees a fake's seeding, handlers and request log meet. It
+// returns how many leads it seeded.
+func SeedConcurrently(t *testing.T, workers, rounds int, add func() (fake.LeadRef, error), use func(ref fake.LeadRef)) int {
+	t.Helper()
+	Concurrently(t, workers, rounds, func() error {
+		ref, err := add()
+		if err != nil {
+			return err
+		}
+		use(ref)
+		return nil
+	})
+	return workers * rounds
 }
 
 // JSONWith encodes base with change applied: a key set to nil is left
