@@ -63,8 +63,8 @@ type LeadSpec struct {
 	// AttributionSource of an appointment: "WorkRequestForm" (default),
 	// "AppointmentScheduler" or "Manual".
 	AttributionSource string    `json:"attribution_source,omitempty"`
-	Confirmed         bool      `json:"confirmed,omitempty"`
 	StartAt           time.Time `json:"start_at,omitzero"`
+	Confirmed         bool      `json:"confirmed,omitempty"`
 
 	// CreatedAt defaults to now, UpdatedAt to CreatedAt.
 	CreatedAt time.Time `json:"created_at,omitzero"`
@@ -113,7 +113,7 @@ func (s *API) orderData(locationID string, spec LeadSpec, id string, cust, veh *
 		"vehicleId":             veh.Key,
 		"generatedCustomerName": name,
 		"generatedVehicleName":  vehName,
-		"complaint":             cmp.Or(spec.Complaint, s.complaint()),
+		"complaint":             cmp.Or(spec.Complaint, s.pick(complaints...)),
 		"totalCostCents":        5000 + s.rng.IntN(250000),
 		"authorized":            spec.Authorized,
 		"archived":              spec.Archived,
@@ -139,7 +139,7 @@ func (s *API) appointmentData(locationID string, spec LeadSpec, id, customerID, 
 		"locationId":        locationID,
 		"customerId":        customerID,
 		"vehicleId":         vehicleID,
-		"name":              cmp.Or(spec.Complaint, s.complaint()),
+		"name":              cmp.Or(spec.Complaint, s.pick(complaints...)),
 		"startDate":         formatTime(start),
 		"endDate":           formatTime(start.Add(time.Hour)),
 		"color":             s.pick("aqua", "blue", "green", "orange", "purple", "red", "yellow"),
@@ -259,17 +259,16 @@ func (s *API) randomString(alphabet string, n int) string {
 	return fake.RandomString(s.rng, alphabet, n)
 }
 
-func (s *API) complaint() string {
-	return s.pick(
-		"Brakes squeal when stopping",
-		"Check engine light on",
-		"Oil change and tire rotation",
-		"AC blows warm air",
-		"Car pulls to the left",
-		"Grinding noise from front wheel",
-		"Battery keeps dying overnight",
-		"Transmission slips between 2nd and 3rd",
-		"State inspection",
-		"Coolant leak under the engine",
-	)
+// complaints are what a seeded lead's customer says is wrong.
+var complaints = []string{
+	"Brakes squeal when stopping",
+	"Check engine light on",
+	"Oil change and tire rotation",
+	"AC blows warm air",
+	"Car pulls to the left",
+	"Grinding noise from front wheel",
+	"Battery keeps dying overnight",
+	"Transmission slips between 2nd and 3rd",
+	"State inspection",
+	"Coolant leak under the engine",
 }

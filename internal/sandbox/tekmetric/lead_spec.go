@@ -97,7 +97,7 @@ func (s *API) AddLead(shopID int64, spec LeadSpec) (fake.LeadRef, error) {
 		Record: func(cust, veh *storedRow) map[string]any {
 			// The concern is drawn before the id, as it always was: a
 			// seeded fake repeats its records.
-			concern := cmp.Or(spec.Concern, s.concern())
+			concern := cmp.Or(spec.Concern, s.pick(concerns...))
 			return record(shopID, loc, spec, s.newID(), cust.Key, veh.Key, concern, created, updated)
 		},
 	})
@@ -273,19 +273,18 @@ func (s *API) seedVehicle(shopID int64, spec LeadSpec, customerID int64, created
 
 func (s *API) pick(options ...string) string { return fake.Pick(s.rng, options...) }
 
-func (s *API) concern() string {
-	return s.pick(
-		"Squeaking noise when braking",
-		"Check engine light is on",
-		"Oil change and multi-point inspection",
-		"AC not cooling",
-		"Vibration at highway speed",
-		"Car will not start in the morning",
-		"Replace windshield wipers",
-		"Steering wheel off center",
-		"Annual state inspection",
-		"Smell of burning oil",
-	)
+// concerns are what a seeded lead's customer says is wrong.
+var concerns = []string{
+	"Squeaking noise when braking",
+	"Check engine light is on",
+	"Oil change and multi-point inspection",
+	"AC not cooling",
+	"Vibration at highway speed",
+	"Car will not start in the morning",
+	"Replace windshield wipers",
+	"Steering wheel off center",
+	"Annual state inspection",
+	"Smell of burning oil",
 }
 
 // statusObject is a repairOrderStatus object.
