@@ -99,6 +99,18 @@ func (b *shopMonkeyBundle) addLead(t *testing.T, spec fakeshopmonkey.LeadSpec) f
 	return ref
 }
 
+// book seeds a lead and posts a booking of it: a valid appointment with
+// extra applied (see faketest.JSONWith).
+func (b *shopMonkeyBundle) book(t *testing.T, extra map[string]any) (fake.LeadRef, smAnswer) {
+	t.Helper()
+	ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
+	body := faketest.JSONWith(map[string]any{
+		"customerId": ref.CustomerID, "vehicleId": ref.VehicleID, "name": "Brake job",
+		"startDate": "2025-03-12T15:00:00Z", "endDate": "2025-03-12T16:00:00Z", "color": "blue", "locationId": "loc-a",
+	}, extra)
+	return ref, b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body)
+}
+
 func requireSMError(t *testing.T, a smAnswer, status int, code string) {
 	t.Helper()
 	require.Equal(t, status, a.status, "body: %s", a.raw)
@@ -498,17 +510,9 @@ func TestShopMonkeySeedingControls(t *testing.T) {
 func TestShopMonkeyCreateAppointment(t *testing.T) {
 	t.Parallel()
 
-	body := func(ref fake.LeadRef, extra map[string]any) string {
-		return faketest.JSONWith(map[string]any{
-			"customerId": ref.CustomerID, "vehicleId": ref.VehicleID, "name": "Brake job",
-			"startDate": "2025-03-12T15:00:00Z", "endDate": "2025-03-12T16:00:00Z", "color": "blue", "locationId": "loc-a",
-		}, extra)
-	}
-
 	faketest.Run(t, "Created", func(t *testing.T) {
 		b := setupShopMonkey(t)
-		ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
-		a := b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, nil))
+		ref, a := b.book(t, nil)
 		require.Equal(t, http.StatusOK, a.status, "body: %s", a.raw)
 		id := a.body["data"].(map[string]any)["id"].(string)
 		raw, ok := b.fake.Record(b.loc, fakeshopmonkey.Appointment, id)
@@ -531,15 +535,15 @@ func TestShopMonkeyCreateAppointment(t *testing.T) {
 	} {
 		faketest.Run(t, name, func(t *testing.T) {
 			b := setupShopMonkey(t)
-			ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
-			requireSMError(t, b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, extra)), http.StatusBadRequest, "VALIDATION_ERROR")
+			_, a := b.book(t, extra)
+			requireSMError(t, a, http.StatusBadRequest, "VALIDATION_ERROR")
 			require.Zero(t, b.fake.Counts(b.loc).Appointments)
 		})
 	}
 	faketest.Run(t, "OtherLocation", func(t *testing.T) {
 		b := setupShopMonkey(t)
-		ref := b.addLead(t, fakeshopmonkey.LeadSpec{})
-		requireSMError(t, b.do(t, http.MethodPost, b.key, "/v3/appointment", nil, body(ref, map[string]any{"locationId": "loc-b"})), http.StatusForbidden, "FORBIDDEN")
+		_, a := b.book(t, map[string]any{"locationId": "loc-b"})
+		requireSMError(t, a, http.StatusForbidden, "FORBIDDEN")
 		require.Zero(t, b.fake.Counts(b.loc).Appointments)
 	})
 }

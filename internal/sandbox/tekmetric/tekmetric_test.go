@@ -97,6 +97,17 @@ func (b *tekmetricBundle) get(t *testing.T, path string, query url.Values) tmAns
 	return b.do(t, http.MethodGet, b.token, path, query, "")
 }
 
+// book posts a booking of the seeded lead ref: a valid appointment with
+// change applied (see faketest.JSONWith).
+func (b *tekmetricBundle) book(t *testing.T, ref fake.LeadRef, change map[string]any) tmAnswer {
+	t.Helper()
+	body := faketest.JSONWith(map[string]any{
+		"shopId": 3, "customerId": json.Number(ref.CustomerID), "vehicleId": json.Number(ref.VehicleID), "title": "Brake job",
+		"startTime": "2026-11-27T14:00:00Z", "endTime": "2026-11-27T15:00:00Z",
+	}, change)
+	return b.do(t, http.MethodPost, b.token, "/api/v1/appointments", nil, body)
+}
+
 // list gets a list of shop 3 with extra query parameters.
 func (b *tekmetricBundle) list(t *testing.T, path string, extra url.Values) tmAnswer {
 	t.Helper()
@@ -439,17 +450,10 @@ func TestTekmetricFaults(t *testing.T) {
 func TestTekmetricCreateAppointment(t *testing.T) {
 	t.Parallel()
 
-	body := func(ref fake.LeadRef, change map[string]any) string {
-		return faketest.JSONWith(map[string]any{
-			"shopId": 3, "customerId": json.Number(ref.CustomerID), "vehicleId": json.Number(ref.VehicleID), "title": "Brake job",
-			"startTime": "2026-11-27T14:00:00Z", "endTime": "2026-11-27T15:00:00Z",
-		}, change)
-	}
-
 	faketest.Run(t, "Created", func(t *testing.T) {
 		b := setupTekmetric(t)
 		ref := b.addLead(t, faketekmetric.LeadSpec{})
-		a := b.do(t, http.MethodPost, b.token, "/api/v1/appointments", nil, body(ref, nil))
+		a := b.book(t, ref, nil)
 		require.Equal(t, http.StatusOK, a.status, "body: %v", a.body)
 		require.Equal(t, "SUCCESS", a.body["type"])
 		id, ok := a.body["data"].(float64)
@@ -466,7 +470,7 @@ func TestTekmetricCreateAppointment(t *testing.T) {
 		require.Equal(t, 3.0, got["shopId"])
 
 		// A time without an offset is taken in the shop's zone.
-		a = b.do(t, http.MethodPost, b.token, "/api/v1/appointments", nil, body(ref, map[string]any{"startTime": "2026-11-27T10:00:00", "endTime": "2026-11-27T11:00:00"}))
+		a = b.book(t, ref, map[string]any{"startTime": "2026-11-27T10:00:00", "endTime": "2026-11-27T11:00:00"})
 		require.Equal(t, http.StatusOK, a.status, "body: %v", a.body)
 		raw, _ = b.fake.Record(b.shop, faketekmetric.Appointments, int64(a.body["data"].(float64)))
 		require.Contains(t, string(raw), `"startTime":"2026-11-27T10:00:00"`)
@@ -484,7 +488,7 @@ func TestTekmetricCreateAppointment(t *testing.T) {
 		faketest.Run(t, name, func(t *testing.T) {
 			b := setupTekmetric(t)
 			ref := b.addLead(t, faketekmetric.LeadSpec{})
-			a := b.do(t, http.MethodPost, b.token, "/api/v1/appointments", nil, body(ref, change))
+			a := b.book(t, ref, change)
 			require.Equal(t, http.StatusBadRequest, a.status, "body: %v", a.body)
 			require.Equal(t, "ERROR", a.body["type"])
 			require.Zero(t, b.fake.Counts(b.shop).Appointments)
