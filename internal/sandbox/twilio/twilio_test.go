@@ -272,9 +272,7 @@ func TestTwilio_Faults(t *testing.T) {
 		b.fake.AddFault(fake.Fault{Status: http.StatusServiceUnavailable, EmptyBody: true})
 
 		resp, body := b.post(t, testAccountSID, testAuthToken, sms("+15551230001", "+15559870000", "x"))
-		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
-		require.Nil(t, body)
-		require.Empty(t, resp.Header.Get("Retry-After"))
+		faketest.RequireBare(t, resp, body, http.StatusServiceUnavailable, "Retry-After")
 		require.Empty(t, b.fake.Messages())
 	})
 

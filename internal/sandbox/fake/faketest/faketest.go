@@ -36,6 +36,17 @@ func Do(t *testing.T, req *http.Request) (*http.Response, map[string]any) {
 	return resp, body
 }
 
+// RequireBare asserts a fake answered resp with status, no body and no
+// header: body is the answer as the test decoded it, its zero value when
+// there was none (SendGrid's sandbox mode and a fault's empty body answer
+// so).
+func RequireBare[B any](t *testing.T, resp *http.Response, body B, status int, header string) {
+	t.Helper()
+	require.Equal(t, status, resp.StatusCode)
+	require.Zero(t, body)
+	require.Empty(t, resp.Header.Get(header))
+}
+
 // Receiver is a server that records the webhooks posted to it and answers
 // each with its status (200 until Answer changes it) and the body
 // "answer".
