@@ -45,7 +45,7 @@ func (a *Adapter) do(ctx context.Context, method, path string, query url.Values,
 		}
 	}
 	ans, err := crmhttp.Send(ctx, crmhttp.Request{
-		Client: a.client, Timeout: a.timeout, Method: method, URL: a.baseURL + path, Query: query,
+		Client: a.ep.Client, Timeout: a.ep.Timeout, Method: method, URL: a.ep.BaseURL + path, Query: query,
 		Bearer: a.apiKey, Payload: payload,
 	})
 	if err != nil {

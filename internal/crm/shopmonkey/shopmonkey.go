@@ -9,9 +9,7 @@
 package shopmonkey
 
 import (
-	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
@@ -46,11 +44,9 @@ type Opts struct {
 
 // Adapter talks to ShopMonkey for one tenant. It is safe for concurrent use.
 type Adapter struct {
-	baseURL    string
+	ep         crmhttp.Endpoint
 	apiKey     string
 	locationID string
-	client     *http.Client
-	timeout    time.Duration
 }
 
 var _ crm.Adapter = (*Adapter)(nil)
@@ -58,30 +54,11 @@ var _ crm.Adapter = (*Adapter)(nil)
 // New checks opts and returns an Adapter. Every invalid field is reported at
 // once, each error naming the field.
 func New(opts Opts) (*Adapter, error) {
-	var errs []error
-	base, err := crmhttp.BaseURL(Kind, opts.BaseURL, DefaultBaseURL, "/v3")
+	ep, err := crmhttp.NewEndpoint(Kind, crmhttp.EndpointOpts{
+		BaseURL: opts.BaseURL, DefaultBaseURL: DefaultBaseURL, APISuffix: "/v3", HTTPClient: opts.HTTPClient, Timeout: opts.Timeout,
+	}, crmhttp.Required(Kind, "APIKey", opts.APIKey), crmhttp.Required(Kind, "LocationID", opts.LocationID))
 	if err != nil {
-		errs = append(errs, err)
+		return nil, err
 	}
-	if strings.TrimSpace(opts.APIKey) == "" {
-		errs = append(errs, errors.New("shopmonkey: APIKey is required"))
-	}
-	if strings.TrimSpace(opts.LocationID) == "" {
-		errs = append(errs, errors.New("shopmonkey: LocationID is required"))
-	}
-	client, timeout, err := crmhttp.Client(Kind, opts.HTTPClient, opts.Timeout)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	a := &Adapter{
-		baseURL:    base,
-		apiKey:     opts.APIKey,
-		locationID: opts.LocationID,
-		client:     client,
-		timeout:    timeout,
-	}
-	return a, nil
+	return &Adapter{ep: ep, apiKey: opts.APIKey, locationID: opts.LocationID}, nil
 }

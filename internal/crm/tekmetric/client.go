@@ -50,7 +50,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 // send makes one HTTP request with tok.
 func (c *Client) send(ctx context.Context, tok accessToken, method, path string, query url.Values, payload []byte) (crmhttp.Answer, error) {
 	return crmhttp.Send(ctx, crmhttp.Request{
-		Client: c.client, Timeout: c.timeout, Method: method, URL: c.baseURL + path, Query: query,
+		Client: c.ep.Client, Timeout: c.ep.Timeout, Method: method, URL: c.ep.BaseURL + path, Query: query,
 		Bearer: tok.access, Payload: payload,
 	})
 }

@@ -71,13 +71,11 @@ type Opts struct {
 // Client talks to Tekmetric for one tenant. It implements crm.Adapter and
 // is safe for concurrent use.
 type Client struct {
-	baseURL  string
+	ep       crmhttp.Endpoint
 	clientID string
 	secret   string
 	shopID   int64
 	location *time.Location
-	client   *http.Client
-	timeout  time.Duration
 	tokens   *TokenCache
 	tokenKey string
 }
@@ -88,38 +86,26 @@ var _ crm.Adapter = (*Client)(nil)
 // once, each error naming the field. New makes no request: the token is
 // fetched on first use.
 func New(opts Opts) (*Client, error) {
-	var errs []error
-	base, err := crmhttp.BaseURL(Kind, opts.BaseURL, DefaultBaseURL, "/api/v1")
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if strings.TrimSpace(opts.ClientID) == "" {
-		errs = append(errs, errors.New("tekmetric: ClientID is required"))
-	}
+	invalid := []error{crmhttp.Required(Kind, "ClientID", opts.ClientID)}
 	if strings.Contains(opts.ClientID, ":") {
-		errs = append(errs, errors.New("tekmetric: ClientID must not contain a colon (it is sent with HTTP Basic auth)"))
+		invalid = append(invalid, errors.New("tekmetric: ClientID must not contain a colon (it is sent with HTTP Basic auth)"))
 	}
-	if strings.TrimSpace(opts.ClientSecret) == "" {
-		errs = append(errs, errors.New("tekmetric: ClientSecret is required"))
-	}
+	invalid = append(invalid, crmhttp.Required(Kind, "ClientSecret", opts.ClientSecret))
 	if opts.ShopID <= 0 {
-		errs = append(errs, fmt.Errorf("tekmetric: ShopID must be a positive Tekmetric shop id, got %d", opts.ShopID))
+		invalid = append(invalid, fmt.Errorf("tekmetric: ShopID must be a positive Tekmetric shop id, got %d", opts.ShopID))
 	}
-	client, timeout, err := crmhttp.Client(Kind, opts.HTTPClient, opts.Timeout)
+	ep, err := crmhttp.NewEndpoint(Kind, crmhttp.EndpointOpts{
+		BaseURL: opts.BaseURL, DefaultBaseURL: DefaultBaseURL, APISuffix: "/api/v1", HTTPClient: opts.HTTPClient, Timeout: opts.Timeout,
+	}, invalid...)
 	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, err
 	}
 	c := &Client{
-		baseURL:  base,
+		ep:       ep,
 		clientID: opts.ClientID,
 		secret:   opts.ClientSecret,
 		shopID:   opts.ShopID,
 		location: opts.Location,
-		client:   client,
-		timeout:  timeout,
 		tokens:   opts.Tokens,
 	}
 	if c.location == nil {
@@ -128,6 +114,6 @@ func New(opts Opts) (*Client, error) {
 	if c.tokens == nil {
 		c.tokens = NewTokenCache()
 	}
-	c.tokenKey = tokenKey(base, opts.ClientID, opts.ClientSecret)
+	c.tokenKey = tokenKey(ep.BaseURL, opts.ClientID, opts.ClientSecret)
 	return c, nil
 }

@@ -57,10 +57,10 @@ func (c *Client) token(ctx context.Context) (accessToken, error) {
 
 // fetchToken asks for a token with the client credentials.
 func (c *Client) fetchToken(ctx context.Context) (accessToken, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.ep.Timeout)
 	defer cancel()
 	form := url.Values{"grant_type": {"client_credentials"}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+tokenPath, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.ep.BaseURL+tokenPath, strings.NewReader(form.Encode()))
 	if err != nil {
 		return accessToken{}, fmt.Errorf("error building the token request: %w", err)
 	}
@@ -68,7 +68,7 @@ func (c *Client) fetchToken(ctx context.Context) (accessToken, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 
-	resp, err := c.client.Do(req)
+	resp, err := c.ep.Client.Do(req)
 	if err != nil {
 		return accessToken{}, fmt.Errorf("error fetching an access token: %w", err) // a *url.Error: no credentials in it
 	}
