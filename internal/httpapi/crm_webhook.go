@@ -81,7 +81,11 @@ func (wr *webhookRoutes) crmRequest(w http.ResponseWriter, r *http.Request, kind
 // secret, and only its hash is stored, compared in constant time. The path
 // holds the token: it is never logged.
 func (wr *webhookRoutes) tokenTenant(w http.ResponseWriter, r *http.Request, kind string) (lead.Tenant, bool) {
-	t, id, reason := webhookTenant(r, wr.tenants, kind)
+	t, id, reason, err := webhookTenant(r, wr.tenants, kind)
+	if err != nil {
+		tenantUnavailable(w, r, wr.logger, kind, id, err)
+		return lead.Tenant{}, false
+	}
 	got := sha256.Sum256([]byte(r.PathValue(webhookurl.TokenSegment)))
 	switch {
 	case reason != "":
@@ -101,7 +105,11 @@ func (wr *webhookRoutes) tokenTenant(w http.ResponseWriter, r *http.Request, kin
 // (crm.WebhookSigned) and opens its signing secret for the kind's
 // ParseWebhook to check the signature with.
 func (wr *webhookRoutes) signingTenant(w http.ResponseWriter, r *http.Request, kind string) (lead.Tenant, lead.Secret, bool) {
-	t, id, reason := webhookTenant(r, wr.tenants, kind)
+	t, id, reason, err := webhookTenant(r, wr.tenants, kind)
+	if err != nil {
+		tenantUnavailable(w, r, wr.logger, kind, id, err)
+		return lead.Tenant{}, "", false
+	}
 	if reason == "" && t.WebhookSecret.IsZero() {
 		reason = "the tenant has no webhook signing secret"
 	}

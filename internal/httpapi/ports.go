@@ -20,9 +20,11 @@ import (
 // TenantLookup resolves the tenant a webhook's path names.
 type TenantLookup interface {
 	// Tenant returns the tenant with id, enabled or not (the route refuses
-	// a disabled one). Any error, not found or a database failure, is
-	// answered as a request that did not verify: nothing verified it.
-	Tenant(ctx context.Context, id uuid.UUID) (lead.Tenant, error)
+	// a disabled one); found is false when there is none, which the route
+	// answers as a request that did not verify. An error means the lookup
+	// itself failed (the database): the route answers 503, so the provider
+	// delivers again, instead of a 401 that some providers take as final.
+	Tenant(ctx context.Context, id uuid.UUID) (t lead.Tenant, found bool, err error)
 	// OpenWebhookSecret opens t's sealed webhook signing secret
 	// (crm.WebhookSigned kinds), for this one request.
 	OpenWebhookSecret(t lead.Tenant) (lead.Secret, error)

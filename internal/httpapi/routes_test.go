@@ -104,11 +104,9 @@ func fakeKinds() *crm.Registry {
 // is "broken" cannot be opened.
 type fakeTenants map[uuid.UUID]lead.Tenant
 
-func (ft fakeTenants) Tenant(_ context.Context, id uuid.UUID) (lead.Tenant, error) {
-	if t, ok := ft[id]; ok {
-		return t, nil
-	}
-	return lead.Tenant{}, errors.New("not found")
+func (ft fakeTenants) Tenant(_ context.Context, id uuid.UUID) (lead.Tenant, bool, error) {
+	t, ok := ft[id]
+	return t, ok, nil
 }
 
 func (ft fakeTenants) OpenWebhookSecret(t lead.Tenant) (lead.Secret, error) {

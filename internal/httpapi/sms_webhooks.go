@@ -23,7 +23,11 @@ func (wr *webhookRoutes) smsRequest(w http.ResponseWriter, r *http.Request, rout
 	if !ok {
 		return lead.Tenant{}, "", nil, false
 	}
-	t, id, reason := webhookTenant(r, wr.tenants, "")
+	t, id, reason, err := webhookTenant(r, wr.tenants, "")
+	if err != nil {
+		tenantUnavailable(w, r, wr.logger, "twilio", id, err)
+		return lead.Tenant{}, "", nil, false
+	}
 	if reason != "" {
 		rejectUnverified(w, r, wr.logger, "twilio", id, reason)
 		return lead.Tenant{}, "", nil, false

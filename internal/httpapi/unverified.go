@@ -42,23 +42,38 @@ func rejectUnverified(w http.ResponseWriter, r *http.Request, logger *slog.Logge
 // crmKind (any kind when crmKind is empty). When it cannot, it returns the
 // reason to log, and the id the path named (uuid.Nil when it named none);
 // the caller answers with rejectUnverified, so an unknown, disabled or
-// other-CRM tenant looks exactly like a bad signature.
-func webhookTenant(r *http.Request, tenants TenantLookup, crmKind string) (t lead.Tenant, id uuid.UUID, reason string) {
-	id, err := uuid.Parse(r.PathValue(webhookurl.TenantSegment))
+// other-CRM tenant looks exactly like a bad signature. err is a failed
+// lookup (the database), which the caller answers with tenantUnavailable:
+// a 401 for it told a provider that retries only on 5xx to give up on a
+// delivery that was never looked at.
+func webhookTenant(r *http.Request, tenants TenantLookup, crmKind string) (t lead.Tenant, id uuid.UUID, reason string, err error) {
+	id, err = uuid.Parse(r.PathValue(webhookurl.TenantSegment))
 	if err != nil {
-		return lead.Tenant{}, uuid.Nil, "the tenant path segment is not a tenant id"
+		return lead.Tenant{}, uuid.Nil, "the tenant path segment is not a tenant id", nil
 	}
-	t, err = tenants.Tenant(r.Context(), id)
+	t, found, err := tenants.Tenant(r.Context(), id)
 	switch {
 	case err != nil:
-		// Not found, or the database failed: either way nothing verified.
-		return lead.Tenant{}, id, "tenant not found: " + err.Error()
+		return lead.Tenant{}, id, "", err
+	case !found:
+		return lead.Tenant{}, id, "tenant not found", nil
 	case !t.Enabled:
-		return lead.Tenant{}, id, "tenant is disabled"
+		return lead.Tenant{}, id, "tenant is disabled", nil
 	case crmKind != "" && t.CRMKind != crmKind:
-		return lead.Tenant{}, id, "tenant's CRM is " + t.CRMKind + ", not " + crmKind
+		return lead.Tenant{}, id, "tenant's CRM is " + t.CRMKind + ", not " + crmKind, nil
 	}
-	return t, id, ""
+	return t, id, "", nil
+}
+
+// tenantUnavailable answers a webhook whose tenant could not be looked up
+// (the database failed) with 503 and Retry-After, so the provider delivers
+// again; the error goes to the log. It says nothing about the tenant: the
+// same answer comes for any id while the lookup fails.
+func tenantUnavailable(w http.ResponseWriter, r *http.Request, logger *slog.Logger, route string, tenantID uuid.UUID, err error) {
+	logger.ErrorContext(r.Context(), "error looking up a webhook's tenant", slog.String("route", route),
+		slog.String("tenant_id", tenantID.String()), slog.String("error", err.Error()))
+	w.Header().Set("Retry-After", "5")
+	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "could not look up the tenant; redeliver"})
 }
 
 // refuseParsed answers a webhook its CRM kind's or provider's parser

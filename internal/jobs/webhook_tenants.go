@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,10 +21,17 @@ type WebhookTenants struct {
 	Keys *credentials.Keyring
 }
 
-// Tenant returns the tenant with id, enabled or not; store.ErrNotFound
-// when there is none.
-func (wt WebhookTenants) Tenant(ctx context.Context, id uuid.UUID) (lead.Tenant, error) {
-	return store.New(wt.Pool).GetTenant(ctx, id)
+// Tenant returns the tenant with id, enabled or not, and whether there is
+// one; an error is a failed lookup, not an unknown id.
+func (wt WebhookTenants) Tenant(ctx context.Context, id uuid.UUID) (lead.Tenant, bool, error) {
+	t, err := store.New(wt.Pool).GetTenant(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return lead.Tenant{}, false, nil
+	}
+	if err != nil {
+		return lead.Tenant{}, false, err
+	}
+	return t, true, nil
 }
 
 // OpenWebhookSecret opens t's sealed webhook signing secret.

@@ -79,11 +79,9 @@ type simTenants struct {
 	keys    *credentials.Keyring
 }
 
-func (st simTenants) Tenant(_ context.Context, id uuid.UUID) (lead.Tenant, error) {
-	if t, ok := st.tenants[id]; ok {
-		return t, nil
-	}
-	return lead.Tenant{}, io.EOF // any error: the route answers 401
+func (st simTenants) Tenant(_ context.Context, id uuid.UUID) (lead.Tenant, bool, error) {
+	t, ok := st.tenants[id]
+	return t, ok, nil
 }
 
 func (st simTenants) OpenWebhookSecret(t lead.Tenant) (lead.Secret, error) {
