@@ -25,6 +25,17 @@ type PollCRMArgs struct {
 	// SendMessages says whether new leads found get their messages.
 	// Backfills leave it off unless the operator asks.
 	SendMessages bool `json:"send_messages"`
+	// BackfillID is the backfill (`enqueue backfill`) a historic poll
+	// belongs to, so its progress can be counted from its jobs; 0, and
+	// left out of the JSON, for live polls and backfills older than it.
+	BackfillID int64 `json:"backfill_id,omitempty"`
+}
+
+// PollCRMOutput is what a backfill's poll records as its River output
+// (metadata "output"): how many leads it found, summed by `enqueue
+// backfill --wait` and `status` and shown in River UI.
+type PollCRMOutput struct {
+	Leads int `json:"leads"`
 }
 
 // Kind is the River job kind.
@@ -102,6 +113,14 @@ func (w *PollCRMWorker) Work(ctx context.Context, job *river.Job[PollCRMArgs]) e
 			// polls resume their interval.
 			if cleared, err = st.ClearTenantAttention(ctx, a.TenantID); err != nil {
 				return err
+			}
+		}
+		if a.BackfillID != 0 {
+			// Recorded with the completion below (JobCompleteTx merges the
+			// output into the job's metadata), so a retried poll never
+			// counts its leads twice.
+			if err := river.RecordOutput(ctx, PollCRMOutput{Leads: len(params)}); err != nil {
+				return fmt.Errorf("error recording the poll's output: %w", err)
 			}
 		}
 		return completeTx(ctx, tx, job)

@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -88,6 +89,23 @@ func TestPollCRM(t *testing.T) {
 		}, 10*time.Second, 20*time.Millisecond)
 		require.Zero(t, b.count(t, `SELECT count(*) FROM river_job WHERE kind IN ('send_sms', 'send_email')`))
 		require.Empty(t, b.sandbox.Twilio.Messages())
+	})
+
+	t.Run("BackfillRecordsLeadsFound", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "progress")
+		b.addLeads(t, tenant, 3)
+
+		// A backfill's poll records how many leads it handed to ingest,
+		// which `enqueue backfill --wait` sums; a live poll records nothing.
+		job := poll(t, b, tenant, jobs.PollCRMArgs{Live: false, BackfillID: 7})
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		require.JSONEq(t, `{"leads": 3}`, string(job.Output()))
+		live := poll(t, b, tenant, jobs.PollCRMArgs{Live: true})
+		require.Empty(t, live.Output())
+		require.Zero(t, b.count(t, `SELECT count(*) FROM river_job WHERE id = `+strconv.FormatInt(live.ID, 10)+` AND args ? 'backfill_id'`),
+			"a live poll's args are what they were")
 	})
 
 	t.Run("LivePollMessagesALeadABackfillFoundFirst", func(t *testing.T) {
