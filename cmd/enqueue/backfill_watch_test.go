@@ -100,16 +100,21 @@ func (b *testBundle) startWait(t *testing.T, ctx context.Context, fs *fakeSystem
 }
 
 // finishWindows moves n of the backfill's waiting jobs to state, as a
-// worker would leave them; completed ones record leads found each.
+// worker would leave them, and counts leads found for each completed one
+// as its poll would.
 func (b *testBundle) finishWindows(t *testing.T, backfillID int64, state string, n, leads int) {
 	t.Helper()
-	tag, err := b.owner.Exec(context.Background(), `
-		UPDATE river_job SET state = $1::text::river_job_state, finalized_at = now(),
-			metadata = CASE WHEN $1::text = 'completed' THEN jsonb_build_object('output', jsonb_build_object('leads', $2::int)) ELSE metadata END
-		WHERE id IN (SELECT id FROM river_job WHERE args->>'backfill_id' = $3::bigint::text AND state = 'available' ORDER BY id LIMIT $4)`,
-		state, leads, backfillID, n)
+	ctx := context.Background()
+	tag, err := b.owner.Exec(ctx, `
+		UPDATE river_job SET state = $1::text::river_job_state, finalized_at = now()
+		WHERE id IN (SELECT id FROM river_job WHERE args->>'backfill_id' = $2::bigint::text AND state = 'available' ORDER BY id LIMIT $3)`,
+		state, backfillID, n)
 	require.NoError(t, err)
 	require.EqualValues(t, n, tag.RowsAffected())
+	if state == "completed" {
+		_, err = b.owner.Exec(ctx, `UPDATE backfills SET leads_found = leads_found + $2 WHERE id = $1`, backfillID, n*leads)
+		require.NoError(t, err)
+	}
 }
 
 func requireDone(t *testing.T, done <-chan error) {

@@ -1,9 +1,9 @@
 -- Backfills an operator started (`enqueue backfill`): one row each, written
 -- in the transaction that inserts its poll_crm jobs, so that `--wait` and
--- `enqueue backfill status` can show how far each one has got. Progress is
--- not stored here: it is counted from the jobs themselves (river_job rows
--- whose args carry the backfill's id), which is always true, whatever
--- retried, was cancelled in River UI or was discarded.
+-- `enqueue backfill status` can show how far each one has got. Windows done
+-- are not stored here: they are counted from the jobs themselves (river_job
+-- rows whose args carry the backfill's id), which is true whatever retried,
+-- was cancelled in River UI or was discarded.
 CREATE TABLE backfills (
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     tenant_id      uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
@@ -13,6 +13,12 @@ CREATE TABLE backfills (
     window_size    interval NOT NULL CHECK (window_size > interval '0'),
     windows_total  integer NOT NULL CHECK (windows_total > 0),
     send_messages  boolean NOT NULL,
+    -- Leads the backfill's polls handed to ingest, added by each poll in
+    -- the transaction that completes it (so a retry never counts twice).
+    -- Not summed from the jobs: River's cleaner deletes completed jobs a
+    -- day after they finish, and a lead row does not say which poll found
+    -- it (the lead may have come first from a live poll or a webhook).
+    leads_found    bigint NOT NULL DEFAULT 0,
     created_at     timestamptz NOT NULL DEFAULT now(),
     CHECK (since < until)
 );
@@ -23,7 +29,7 @@ CREATE INDEX backfills_tenant_idx ON backfills (tenant_id, id DESC);
 ALTER TABLE backfills ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON backfills
     USING (tenant_id = nullif(current_setting('leadorch.tenant_id', true), '')::uuid);
-GRANT SELECT, INSERT ON backfills TO leadorch_app;
+GRANT SELECT, INSERT, UPDATE ON backfills TO leadorch_app;
 
 -- Counting one backfill's jobs by state must not read all of river_job (a
 -- million-window backfill is watched every second while live polls and
@@ -32,6 +38,10 @@ GRANT SELECT, INSERT ON backfills TO leadorch_app;
 -- long as the backfill; this partial expression index holds only backfill
 -- jobs (live polls and every other kind have no backfill_id) and finds one
 -- backfill's rows, with their state, by a btree range.
+--
+-- A backfill's windows done are its total less its jobs still to run: River's
+-- cleaner deletes completed and cancelled jobs after a day and discarded ones
+-- after a week, but never a job that has yet to run.
 --
 -- River's tables are created after the app's migrations in the same
 -- `worker migrate` (rivermigrate runs second), so on a fresh database

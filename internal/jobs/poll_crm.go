@@ -31,13 +31,6 @@ type PollCRMArgs struct {
 	BackfillID int64 `json:"backfill_id,omitempty"`
 }
 
-// PollCRMOutput is what a backfill's poll records as its River output
-// (metadata "output"): how many leads it found, summed by `enqueue
-// backfill --wait` and `status` and shown in River UI.
-type PollCRMOutput struct {
-	Leads int `json:"leads"`
-}
-
 // Kind is the River job kind.
 func (PollCRMArgs) Kind() string { return "poll_crm" }
 
@@ -115,12 +108,11 @@ func (w *PollCRMWorker) Work(ctx context.Context, job *river.Job[PollCRMArgs]) e
 				return err
 			}
 		}
-		if a.BackfillID != 0 {
-			// Recorded with the completion below (JobCompleteTx merges the
-			// output into the job's metadata), so a retried poll never
-			// counts its leads twice.
-			if err := river.RecordOutput(ctx, PollCRMOutput{Leads: len(params)}); err != nil {
-				return fmt.Errorf("error recording the poll's output: %w", err)
+		if a.BackfillID != 0 && len(params) > 0 {
+			// Counted with the completion below, so a retried poll never
+			// counts its leads twice (`enqueue backfill --wait` shows them).
+			if err := st.AddBackfillLeads(ctx, a.TenantID, a.BackfillID, len(params)); err != nil {
+				return err
 			}
 		}
 		return completeTx(ctx, tx, job)

@@ -30,10 +30,11 @@ type BackfillProgress struct {
 	// Finished counts the windows River is done with: completed,
 	// cancelled or discarded (Failed and Cancelled are among them).
 	Finished int
-	// Failed counts the windows discarded after their last attempt.
+	// Failed counts the windows discarded after their last attempt, as
+	// long as River keeps them (a week by default).
 	Failed int
 	// Cancelled counts the windows cancelled (the tenant disabled, or an
-	// operator in River UI).
+	// operator in River UI), as long as River keeps them (a day).
 	Cancelled int
 	// Leads is how many leads the completed windows handed to ingest.
 	Leads int
@@ -62,28 +63,44 @@ func (s *Store) CreateBackfill(ctx context.Context, b Backfill) (id int64, err e
 	return id, nil
 }
 
+// AddBackfillLeads adds n to the leads found by backfill id of tenantID.
+// A backfill's poll calls it in the transaction that completes the poll,
+// so a poll that fails and retries counts its leads once. A backfill
+// unknown to the tenant (recorded before migration 11) is left alone.
+func (s *Store) AddBackfillLeads(ctx context.Context, tenantID uuid.UUID, id int64, n int) (err error) {
+	db, done, err := s.open(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer done(&err)
+	if _, err := db.Exec(ctx, `UPDATE backfills SET leads_found = leads_found + $3 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id, n); err != nil {
+		return fmt.Errorf("error counting the leads of backfill %d: %w", id, err)
+	}
+	return nil
+}
+
 // backfillProgressSQL reads a tenant's backfills (row-level security keeps
 // them to the tenant of the transaction) with their jobs counted by state.
 // The lateral count finds each backfill's jobs through
 // river_job_backfill_idx (migration 11), never reading the rest of
-// river_job.
+// river_job. Windows done are the total less the jobs still to run, which
+// River's cleaner never deletes (it deletes completed jobs after a day).
 //
-// Leads are summed from the output each completed window recorded
-// (jobs.PollCRMOutput in its metadata) rather than counted in leads: a
-// lead row does not say which poll found it (an ingest may also update a
-// lead a live poll or a webhook brought first), so counting leads would
-// need a column on leads and on every ingest_lead job. The output is read
-// from the rows the count visits anyway, so it costs nothing more.
+// Leads are the backfill's own counter (AddBackfillLeads), not summed from
+// the jobs nor counted in leads: completed jobs are cleaned away, and a
+// lead row does not say which poll found it (an ingest may update a lead
+// a live poll or a webhook brought first), so counting leads would need a
+// column on leads and on every ingest_lead job.
 const backfillProgressSQL = `
 	SELECT b.id, b.tenant_id, b.since, b.until, (extract(epoch FROM b.window_size) * 1e6)::bigint,
 		b.windows_total, b.send_messages, b.created_at,
-		p.finished, p.failed, p.cancelled, p.leads
+		b.windows_total - p.unfinished, p.failed, p.cancelled, b.leads_found
 	FROM backfills b
 	CROSS JOIN LATERAL (
-		SELECT count(*) FILTER (WHERE j.state IN ('completed', 'cancelled', 'discarded')) AS finished,
+		SELECT count(*) FILTER (WHERE j.state NOT IN ('completed', 'cancelled', 'discarded')) AS unfinished,
 			count(*) FILTER (WHERE j.state = 'discarded') AS failed,
-			count(*) FILTER (WHERE j.state = 'cancelled') AS cancelled,
-			coalesce(sum((j.metadata->'output'->>'leads')::bigint) FILTER (WHERE j.state = 'completed'), 0) AS leads
+			count(*) FILTER (WHERE j.state = 'cancelled') AS cancelled
 		FROM river_job j
 		WHERE j.args->>'backfill_id' = b.id::text AND j.kind = 'poll_crm'
 		AND j.args->>'tenant_id' = b.tenant_id::text

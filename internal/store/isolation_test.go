@@ -73,10 +73,12 @@ func setupIsolation(t *testing.T) *isolationBundle {
 		*tn.backfill, err = b.store.CreateBackfill(ctx, store.Backfill{TenantID: tn.tenant.ID, Since: time.Now().Add(-48 * time.Hour),
 			Until: time.Now(), Window: 24 * time.Hour, WindowsTotal: 2, CreatedAt: time.Now()})
 		require.NoError(t, err)
-		_, err = b.db.Owner.Exec(ctx, `INSERT INTO river_job (kind, queue, args, state, max_attempts, finalized_at, metadata)
-			VALUES ('poll_crm', 'crm_backfill', jsonb_build_object('tenant_id', $1::text, 'backfill_id', $2::bigint), 'completed', 5, now(), '{"output": {"leads": 4}}')`,
+		_, err = b.db.Owner.Exec(ctx, `INSERT INTO river_job (kind, queue, args, state, max_attempts, finalized_at)
+			VALUES ('poll_crm', 'crm_backfill', jsonb_build_object('tenant_id', $1::text, 'backfill_id', $2::bigint), 'completed', 5, now()),
+			('poll_crm', 'crm_backfill', jsonb_build_object('tenant_id', $1::text, 'backfill_id', $2::bigint), 'available', 5, NULL)`,
 			tn.tenant.ID, *tn.backfill)
 		require.NoError(t, err)
+		require.NoError(t, b.store.AddBackfillLeads(ctx, tn.tenant.ID, *tn.backfill, 4))
 	}
 	// One of the fleet's own rows (the scheduler's run).
 	require.NoError(t, b.store.RecordExecution(ctx, store.Fleet, store.Execution{JobID: 3, Run: 1, Attempt: 1, Kind: "schedule_polls",
@@ -224,7 +226,7 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 			(SELECT concat_ws(',', webhook_secret_key_id, webhook_token_sha256) FROM tenants WHERE id = $1),
 			(SELECT concat_ws(',', needs_attention, attention_reason, attention_since, next_poll_at) FROM tenants WHERE id = $1),
 			(SELECT string_agg(concat_ws(',', external_id, version, reason), ';' ORDER BY external_id) FROM refused_records WHERE tenant_id = $1),
-			(SELECT string_agg(concat_ws(',', id, since, until, windows_total), ';' ORDER BY id) FROM backfills WHERE tenant_id = $1))`,
+			(SELECT string_agg(concat_ws(',', id, since, until, windows_total, leads_found), ';' ORDER BY id) FROM backfills WHERE tenant_id = $1))`,
 			b.b.ID).Scan(&s))
 		return s
 	}
@@ -320,8 +322,9 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, backfills, 1, "Backfills")
 	require.Equal(t, b.backfillA, backfills[0].ID)
-	require.Equal(t, 1, backfills[0].Finished, "Backfills counts a's own job only")
+	require.Equal(t, 1, backfills[0].Finished, "Backfills counts a's own jobs only")
 	require.Equal(t, 4, backfills[0].Leads)
+	require.NoError(t, st.AddBackfillLeads(ctx, a, b.backfillB, 100), "AddBackfillLeads")
 
 	// Writes: nothing of b's changes.
 	require.ErrorIs(t, st.SetLeadStatus(ctx, a, b.leadB, lead.StatusReplied), store.ErrNotFound, "SetLeadStatus")
