@@ -86,6 +86,11 @@ func (s *Store) AddBackfillLeads(ctx context.Context, tenantID uuid.UUID, id int
 // river_job_backfill_idx (migration 11), never reading the rest of
 // river_job. Windows done are the total less the jobs still to run, which
 // River's cleaner never deletes (it deletes completed jobs after a day).
+// The backfill row is the tenant check: ids are unique across tenants and
+// only `enqueue backfill` writes a backfill_id, into its own tenant's
+// poll_crm jobs. Checking each job's kind and tenant_id as well made the
+// count of 1,000,000 jobs 1.1 s instead of 0.7 s (EXPLAIN ANALYZE: the
+// filters parse every job's args).
 //
 // Leads are the backfill's own counter (AddBackfillLeads), not summed from
 // the jobs nor counted in leads: completed jobs are cleaned away, and a
@@ -102,8 +107,7 @@ const backfillProgressSQL = `
 			count(*) FILTER (WHERE j.state = 'discarded') AS failed,
 			count(*) FILTER (WHERE j.state = 'cancelled') AS cancelled
 		FROM river_job j
-		WHERE j.args->>'backfill_id' = b.id::text AND j.kind = 'poll_crm'
-		AND j.args->>'tenant_id' = b.tenant_id::text
+		WHERE j.args->>'backfill_id' = b.id::text
 	) p
 	WHERE b.tenant_id = $1 AND ($2::bigint = 0 OR b.id = $2)
 	ORDER BY b.id DESC`
