@@ -25,10 +25,11 @@ const (
 // run, or until ctx ends (Ctrl-C), which stops the watching only: the jobs
 // are committed and the fleet's workers run them whatever happens here.
 //
-// Counting a million-window backfill reads a million index entries and
-// rows (the count for 1,000,000 jobs is in the commit that added this), so
+// Counting a backfill reads each of its jobs (through its own index, not
+// the rest of river_job): 0.7 s for 1,000,000 jobs on 2 cores, 0.45 s
+// again warm (TestBackfillProgressUsesIndex, LEADORCH_BACKFILL_JOBS), so
 // the next count waits at least five times as long as the last one took:
-// watching must never load the database more than a fifth of one backend.
+// watching never keeps more than a fifth of one backend busy.
 func watchBackfill(ctx context.Context, d *deps, tenant lead.Tenant, id int64) error {
 	terminal := d.isTerminal(d.stdout)
 	fmt.Fprintf(d.stdout, "watching backfill %d (Ctrl-C stops the watching, not the backfill)\n", id)
