@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
 // Limits of a backfill. A window under a minute makes millions of jobs for
@@ -34,6 +35,7 @@ type backfillCmd struct {
 	window       time.Duration
 	dryRun       bool
 	sendMessages bool
+	wait         bool
 }
 
 func (c *backfillCmd) parseArgs(args []string, _ func(string) string) error {
@@ -44,6 +46,7 @@ func (c *backfillCmd) parseArgs(args []string, _ func(string) string) error {
 	fs.DurationVar(&c.window, "window", 24*time.Hour, "length of each poll_crm job's window")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the windows, insert nothing")
 	fs.BoolVar(&c.sendMessages, "send-messages", false, "message the leads found")
+	fs.BoolVar(&c.wait, "wait", false, "show the backfill's progress until it is done")
 	if err := parseFlags(fs, "backfill", backfillSynopsis, args); err != nil {
 		return err
 	}
@@ -98,7 +101,7 @@ func (c *backfillCmd) run(ctx context.Context, d *deps) error {
 	}
 
 	start := time.Now()
-	inserted, err := c.insert(ctx, d, tenant, w)
+	id, inserted, err := c.insert(ctx, d, tenant, w)
 	if err != nil {
 		return fmt.Errorf("backfill of tenant %s failed, nothing was inserted: %w", tenant.Name, err)
 	}
@@ -107,20 +110,35 @@ func (c *backfillCmd) run(ctx context.Context, d *deps) error {
 		"took %s (%.0f jobs/s)\n",
 		inserted, tenant.Name, inTenantZone(tenant, since), inTenantZone(tenant, until), c.window, c.sendMessages,
 		took.Round(time.Millisecond), float64(inserted)/took.Seconds())
-	return err
+	if err != nil {
+		return err
+	}
+	if !c.wait {
+		_, err = fmt.Fprintf(d.stdout, "backfill %d: see its progress with `enqueue backfill status --tenant %s`\n", id, tenant.ID)
+		return err
+	}
+	return watchBackfill(ctx, d, tenant, id)
 }
 
-// insert writes every window's job with COPY (InsertManyFastTx: backfill
-// polls have no unique options, so nothing can conflict), in batches, in
-// one transaction.
-func (c *backfillCmd) insert(ctx context.Context, d *deps, tenant lead.Tenant, w backfillWindows) (int, error) {
+// insert records the backfill and writes every window's job with COPY
+// (InsertManyFastTx: backfill polls have no unique options, so nothing can
+// conflict), in batches, in one transaction. It returns the backfill's id,
+// which every job's args carry, and how many jobs it inserted.
+func (c *backfillCmd) insert(ctx context.Context, d *deps, tenant lead.Tenant, w backfillWindows) (int64, int, error) {
 	tx, err := d.pool.Begin(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("error beginning transaction: %w", err)
+		return 0, 0, fmt.Errorf("error beginning transaction: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
 
 	n := w.count()
+	id, err := store.New(tx).CreateBackfill(ctx, store.Backfill{
+		TenantID: tenant.ID, Since: w.since, Until: w.until, Window: w.size, WindowsTotal: n,
+		SendMessages: c.sendMessages, CreatedAt: d.now(),
+	})
+	if err != nil {
+		return 0, 0, err
+	}
 	params := make([]river.InsertManyParams, 0, min(n, backfillBatch))
 	total := 0
 	for first := 0; first < n; first += backfillBatch {
@@ -128,12 +146,12 @@ func (c *backfillCmd) insert(ctx context.Context, d *deps, tenant lead.Tenant, w
 		for i := first; i < min(first+backfillBatch, n); i++ {
 			since, until := w.at(i)
 			params = append(params, river.InsertManyParams{Args: jobs.PollCRMArgs{
-				TenantID: tenant.ID, Since: since, Until: until, Live: false, SendMessages: c.sendMessages,
+				TenantID: tenant.ID, Since: since, Until: until, Live: false, SendMessages: c.sendMessages, BackfillID: id,
 			}})
 		}
 		inserted, err := d.river.InsertManyFastTx(ctx, tx, params)
 		if err != nil {
-			return 0, fmt.Errorf("error inserting jobs %d to %d of %d: %w", first+1, first+len(params), n, err)
+			return 0, 0, fmt.Errorf("error inserting jobs %d to %d of %d: %w", first+1, first+len(params), n, err)
 		}
 		total += inserted
 		if n > backfillBatch && (total%(10*backfillBatch) == 0 || total == n) {
@@ -141,9 +159,9 @@ func (c *backfillCmd) insert(ctx context.Context, d *deps, tenant lead.Tenant, w
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("error committing: %w", err)
+		return 0, 0, fmt.Errorf("error committing: %w", err)
 	}
-	return total, nil
+	return id, total, nil
 }
 
 // backfillWindows splits [since, until) into consecutive windows of size;

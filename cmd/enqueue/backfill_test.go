@@ -40,6 +40,7 @@ func TestBackfill(t *testing.T) {
 		require.NoError(t, err)
 		require.Contains(t, stdout, "inserted 30 poll_crm jobs for tenant Main Street Auto")
 		require.Contains(t, stdout, "jobs/s")
+		require.Contains(t, stdout, "backfill 1: see its progress with `enqueue backfill status --tenant "+tenant.ID.String()+"`")
 
 		got := jobArgs[jobs.PollCRMArgs](t, b, "poll_crm")
 		require.Len(t, got, 30)
@@ -48,6 +49,7 @@ func TestBackfill(t *testing.T) {
 			require.Equal(t, tenant.ID, a.TenantID)
 			require.False(t, a.Live)
 			require.False(t, a.SendMessages)
+			require.EqualValues(t, 1, a.BackfillID, "each job names its backfill")
 		}
 
 		// Historic polls run in their own queue, never taking a worker

@@ -48,10 +48,11 @@ func main() {
 }
 
 const (
-	backfillSynopsis = "backfill --tenant T --since DATE [--until DATE] [--window 24h] [--dry-run] [--send-messages]"
-	pollSynopsis     = "poll --tenant T"
-	ingestSynopsis   = "ingest --tenant T --external-id ID [--send-messages]"
-	tenantAddSyn     = `tenant add --name N --location-id L (--secret-env VAR | --secret-file F)
+	backfillSynopsis  = "backfill --tenant T --since DATE [--until DATE] [--window 24h] [--dry-run] [--send-messages] [--wait]"
+	backfillStatusSyn = "backfill status --tenant T"
+	pollSynopsis      = "poll --tenant T"
+	ingestSynopsis    = "ingest --tenant T --external-id ID [--send-messages]"
+	tenantAddSyn      = `tenant add --name N --location-id L (--secret-env VAR | --secret-file F)
            [--crm shopmonkey|tekmetric] [--client-id ID] [--crm-base-url URL]
            [--rate-limit N] [--time-zone America/New_York] [--quiet-hours 08:00-21:00]
            [--poll-interval 60s] [--sms-from +1...] [--messaging-service-sid MG...]
@@ -78,7 +79,13 @@ commands:
         defaults to now; --window is 1m to 744h; at most 5 years. Leads found
         are ingested but not messaged unless --send-messages (and even then
         ingest skips leads too old to text). --dry-run shows the windows and
-        inserts nothing.
+        inserts nothing. --wait shows the backfill's progress until its
+        last window has run (a bar on a terminal, a line every 10 s
+        otherwise); Ctrl-C stops the watching, not the backfill.
+  ` + backfillStatusSyn + `
+        show each backfill of the tenant, newest first: its range, window
+        and state (running, done, or how many windows failed), with
+        windows done, leads found, rate and time left.
   ` + pollSynopsis + `
         insert a live poll now, from the tenant's poll cursor (less
         poll.overlap) to now (at most poll.max_window).
@@ -191,11 +198,46 @@ type deps struct {
 	stdout io.Writer
 	stderr io.Writer
 	now    func() time.Time
+	// isTerminal and after are the terminal check and the timer of
+	// `backfill --wait`, set by tests so that they run without a terminal
+	// and without waiting.
+	isTerminal func(io.Writer) bool
+	after      func(time.Duration) <-chan time.Time
+}
+
+// system is what run takes from the process beyond its arguments: the
+// clock, the terminal check and timers. main uses the real ones; tests set
+// their own.
+type system struct {
+	now        func() time.Time
+	isTerminal func(io.Writer) bool
+	after      func(time.Duration) <-chan time.Time
+}
+
+// realSystem is the process's own clock, terminal and timers.
+func realSystem() system {
+	return system{now: time.Now, isTerminal: isTerminal, after: time.After}
+}
+
+// isTerminal reports whether w is a terminal (a character device), where
+// progress can be redrawn in place. A file or a pipe gets plain lines.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // run is the whole program; main only adds the process's signals,
 // environment and exit code, so tests can call it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runOn(ctx, realSystem(), args, getenv, stdout, stderr)
+}
+
+// runOn is run on the clock, terminal check and timers of sys.
+func runOn(ctx context.Context, sys system, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("enqueue")
 	configPath := fs.String("config", "", "configuration file")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -259,14 +301,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("error building River client: %w", err)
 	}
 	return cmd.run(ctx, &deps{
-		cfg:    cfg,
-		pool:   pool,
-		store:  store.New(pool),
-		river:  client,
-		keys:   keys,
-		stdout: stdout,
-		stderr: stderr,
-		now:    time.Now,
+		cfg:        cfg,
+		pool:       pool,
+		store:      store.New(pool),
+		river:      client,
+		keys:       keys,
+		stdout:     stdout,
+		stderr:     stderr,
+		now:        sys.now,
+		isTerminal: sys.isTerminal,
+		after:      sys.after,
 	})
 }
 
@@ -280,6 +324,9 @@ func newCommand(words []string) (command, string, []string, error) {
 	case "help":
 		return nil, "", nil, nil
 	case "backfill":
+		if len(words) > 1 && words[1] == "status" {
+			return &backfillStatusCmd{}, backfillStatusSyn, words[2:], nil
+		}
 		return &backfillCmd{}, backfillSynopsis, words[1:], nil
 	case "poll":
 		return &pollCmd{}, pollSynopsis, words[1:], nil

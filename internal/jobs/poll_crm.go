@@ -25,6 +25,10 @@ type PollCRMArgs struct {
 	// SendMessages says whether new leads found get their messages.
 	// Backfills leave it off unless the operator asks.
 	SendMessages bool `json:"send_messages"`
+	// BackfillID is the backfill (`enqueue backfill`) a historic poll
+	// belongs to, so its progress can be counted from its jobs; 0, and
+	// left out of the JSON, for live polls and backfills older than it.
+	BackfillID int64 `json:"backfill_id,omitempty"`
 }
 
 // Kind is the River job kind.
@@ -101,6 +105,13 @@ func (w *PollCRMWorker) Work(ctx context.Context, job *river.Job[PollCRMArgs]) e
 			// The CRM took the credentials again (fixed in the CRM itself):
 			// polls resume their interval.
 			if cleared, err = st.ClearTenantAttention(ctx, a.TenantID); err != nil {
+				return err
+			}
+		}
+		if a.BackfillID != 0 && len(params) > 0 {
+			// Counted with the completion below, so a retried poll never
+			// counts its leads twice (`enqueue backfill --wait` shows them).
+			if err := st.AddBackfillLeads(ctx, a.TenantID, a.BackfillID, len(params)); err != nil {
 				return err
 			}
 		}

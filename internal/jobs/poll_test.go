@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
 func TestPollCRM(t *testing.T) {
@@ -88,6 +90,30 @@ func TestPollCRM(t *testing.T) {
 		}, 10*time.Second, 20*time.Millisecond)
 		require.Zero(t, b.count(t, `SELECT count(*) FROM river_job WHERE kind IN ('send_sms', 'send_email')`))
 		require.Empty(t, b.sandbox.Twilio.Messages())
+	})
+
+	t.Run("BackfillRecordsLeadsFound", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tenant := b.addShop(t, "progress")
+		b.addLeads(t, tenant, 3)
+
+		// A backfill's poll counts the leads it handed to ingest on its
+		// backfill, which `enqueue backfill --wait` shows; a live poll
+		// counts nothing.
+		ctx := context.Background()
+		id, err := b.store.CreateBackfill(ctx, store.Backfill{TenantID: tenant.ID, Since: time.Now().Add(-time.Hour),
+			Until: time.Now(), Window: time.Hour, WindowsTotal: 1, CreatedAt: time.Now()})
+		require.NoError(t, err)
+		job := poll(t, b, tenant, jobs.PollCRMArgs{Live: false, BackfillID: id})
+		require.Equal(t, rivertype.JobStateCompleted, job.State)
+		live := poll(t, b, tenant, jobs.PollCRMArgs{Live: true})
+		require.Zero(t, b.count(t, `SELECT count(*) FROM river_job WHERE id = `+strconv.FormatInt(live.ID, 10)+` AND args ? 'backfill_id'`),
+			"a live poll's args are what they were")
+		p, err := b.store.BackfillProgress(ctx, tenant.ID, id)
+		require.NoError(t, err)
+		require.Equal(t, 3, p.Leads)
+		require.Equal(t, 1, p.Finished)
 	})
 
 	t.Run("LivePollMessagesALeadABackfillFoundFirst", func(t *testing.T) {

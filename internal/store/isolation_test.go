@@ -16,7 +16,7 @@ import (
 
 // tenantTables are every table that holds a tenant's rows.
 var tenantTables = []string{"tenants", "leads", "messages", "suppressions", "message_events", "job_executions", "crm_rate_limits",
-	"inbound_messages", "webhook_receipts", "webhook_intake_limits", "refused_records", "email_event_batches"}
+	"inbound_messages", "webhook_receipts", "webhook_intake_limits", "refused_records", "email_event_batches", "backfills"}
 
 // isolationBundle gives tenants a and b one row in every tenant table.
 type isolationBundle struct {
@@ -25,6 +25,9 @@ type isolationBundle struct {
 	msgA, msgB         lead.Message
 	inboundA, inboundB int64
 	batchA, batchB     int64
+	// backfillA and backfillB are the ids of each tenant's backfill; a
+	// poll_crm job of each names its own.
+	backfillA, backfillB int64
 }
 
 func setupIsolation(t *testing.T) *isolationBundle {
@@ -32,13 +35,14 @@ func setupIsolation(t *testing.T) *isolationBundle {
 	ctx := context.Background()
 	b := &isolationBundle{testBundle: setup(t)}
 	for _, tn := range []struct {
-		tenant  lead.Tenant
-		lead    *uuid.UUID
-		msg     *lead.Message
-		jobID   int64
-		inbound *int64
-		batch   *int64
-	}{{b.a, &b.leadA, &b.msgA, 1, &b.inboundA, &b.batchA}, {b.b, &b.leadB, &b.msgB, 2, &b.inboundB, &b.batchB}} {
+		tenant   lead.Tenant
+		lead     *uuid.UUID
+		msg      *lead.Message
+		jobID    int64
+		inbound  *int64
+		batch    *int64
+		backfill *int64
+	}{{b.a, &b.leadA, &b.msgA, 1, &b.inboundA, &b.batchA, &b.backfillA}, {b.b, &b.leadB, &b.msgB, 2, &b.inboundB, &b.batchB, &b.backfillB}} {
 		id, _, err := b.store.UpsertLead(ctx, tn.tenant.ID, fixture.Lead("order:"+tn.tenant.Name), false)
 		require.NoError(t, err)
 		*tn.lead = id
@@ -66,6 +70,15 @@ func setupIsolation(t *testing.T) *isolationBundle {
 		require.NoError(t, b.store.RefuseRecord(ctx, tn.tenant.ID, "order:bad", 7, "customer not found"))
 		require.NoError(t, b.store.RecordExecution(ctx, tn.tenant.ID, store.Execution{JobID: tn.jobID, Run: 1, Attempt: 1, Kind: "send_sms",
 			Queue: "sms", LeadID: id, Outcome: store.OutcomeCompleted, StartedAt: time.Now(), FinishedAt: time.Now()}))
+		*tn.backfill, err = b.store.CreateBackfill(ctx, store.Backfill{TenantID: tn.tenant.ID, Since: time.Now().Add(-48 * time.Hour),
+			Until: time.Now(), Window: 24 * time.Hour, WindowsTotal: 2, CreatedAt: time.Now()})
+		require.NoError(t, err)
+		_, err = b.db.Owner.Exec(ctx, `INSERT INTO river_job (kind, queue, args, state, max_attempts, finalized_at)
+			VALUES ('poll_crm', 'crm_backfill', jsonb_build_object('tenant_id', $1::text, 'backfill_id', $2::bigint), 'completed', 5, now()),
+			('poll_crm', 'crm_backfill', jsonb_build_object('tenant_id', $1::text, 'backfill_id', $2::bigint), 'available', 5, NULL)`,
+			tn.tenant.ID, *tn.backfill)
+		require.NoError(t, err)
+		require.NoError(t, b.store.AddBackfillLeads(ctx, tn.tenant.ID, *tn.backfill, 4))
 	}
 	// One of the fleet's own rows (the scheduler's run).
 	require.NoError(t, b.store.RecordExecution(ctx, store.Fleet, store.Execution{JobID: 3, Run: 1, Attempt: 1, Kind: "schedule_polls",
@@ -137,6 +150,7 @@ func TestIsolationUnscopedQueries(t *testing.T) {
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM email_event_batches"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM webhook_intake_limits"))
 		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM refused_records"))
+		require.Equal(t, 1, count(t, tx, "SELECT count(*) FROM backfills"))
 		require.Zero(t, count(t, tx, "SELECT count(*) FROM leads WHERE tenant_id <> '"+a+"'"))
 
 		tag, err := tx.Exec(ctx, `UPDATE leads SET first_name = 'Mallory'`)
@@ -211,7 +225,8 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 			(SELECT string_agg(concat_ws(',', id, delivery_key, events, recorded_at), ';' ORDER BY id) FROM email_event_batches WHERE tenant_id = $1),
 			(SELECT concat_ws(',', webhook_secret_key_id, webhook_token_sha256) FROM tenants WHERE id = $1),
 			(SELECT concat_ws(',', needs_attention, attention_reason, attention_since, next_poll_at) FROM tenants WHERE id = $1),
-			(SELECT string_agg(concat_ws(',', external_id, version, reason), ';' ORDER BY external_id) FROM refused_records WHERE tenant_id = $1))`,
+			(SELECT string_agg(concat_ws(',', external_id, version, reason), ';' ORDER BY external_id) FROM refused_records WHERE tenant_id = $1),
+			(SELECT string_agg(concat_ws(',', id, since, until, windows_total, leads_found), ';' ORDER BY id) FROM backfills WHERE tenant_id = $1))`,
 			b.b.ID).Scan(&s))
 		return s
 	}
@@ -301,6 +316,15 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	nRefused, err := st.CountRefusedRecords(ctx, a)
 	require.NoError(t, err)
 	require.Equal(t, 1, nRefused, "CountRefusedRecords")
+	_, err = st.BackfillProgress(ctx, a, b.backfillB)
+	require.ErrorIs(t, err, store.ErrNotFound, "BackfillProgress")
+	backfills, err := st.Backfills(ctx, a)
+	require.NoError(t, err)
+	require.Len(t, backfills, 1, "Backfills")
+	require.Equal(t, b.backfillA, backfills[0].ID)
+	require.Equal(t, 1, backfills[0].Finished, "Backfills counts a's own jobs only")
+	require.Equal(t, 4, backfills[0].Leads)
+	require.NoError(t, st.AddBackfillLeads(ctx, a, b.backfillB, 100), "AddBackfillLeads")
 
 	// Writes: nothing of b's changes.
 	require.ErrorIs(t, st.SetLeadStatus(ctx, a, b.leadB, lead.StatusReplied), store.ErrNotFound, "SetLeadStatus")

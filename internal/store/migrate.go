@@ -48,6 +48,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error
 		for _, v := range res.Versions {
 			logger.InfoContext(ctx, "applied river migration", slog.Int("version", v.Version))
 		}
+		// The app's index on river_job (migration 11) needs River's table,
+		// which a fresh database has only now.
+		if _, err := pool.Exec(ctx, `SELECT leadorch_index_river_job()`); err != nil {
+			return fmt.Errorf("error indexing River's jobs: %w", err)
+		}
 		return nil
 	})
 }
