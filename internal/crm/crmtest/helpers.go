@@ -1,7 +1,6 @@
 package crmtest
 
 import (
-	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -43,20 +42,6 @@ type RoundTripFunc func(*http.Request) (*http.Response, error)
 
 // RoundTrip calls f.
 func (f RoundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// Patch is the JSON of record with change applied: each key replaced, or
-// removed where its value is nil. Tests build a bad record from a good one.
-func Patch(record, change map[string]any) string {
-	for k, v := range change {
-		if v == nil {
-			delete(record, k)
-			continue
-		}
-		record[k] = v
-	}
-	raw, _ := json.Marshal(record)
-	return string(raw)
-}
 
 // NewLead reads ref's inquiry and vehicle through a and makes the lead a
 // poll would store of them with customer c, which must be valid.

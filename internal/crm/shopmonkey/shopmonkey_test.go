@@ -23,6 +23,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake/faketest"
 	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
 )
 
@@ -472,7 +473,7 @@ func TestInvalidRecords(t *testing.T) {
 			"createdDate": b.at(time.Minute).Format(time.RFC3339), "updatedDate": b.at(time.Minute).Format(time.RFC3339),
 			"meta": map[string]any{"version": 3},
 		}
-		return crmtest.Patch(m, change)
+		return faketest.JSONWith(m, change)
 	}
 
 	t.Run("NumberAsStringOrInteger", func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/crm/tekmetric"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake/faketest"
 	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 )
 
@@ -480,7 +481,7 @@ func TestInvalidRecords(t *testing.T) {
 			"customerId": 11, "vehicleId": 12, "customerConcerns": []any{map[string]any{"concern": "Noise"}},
 			"createdDate": b.at(time.Minute).Format(time.RFC3339), "updatedDate": b.at(time.Minute).Format(time.RFC3339),
 		}
-		return crmtest.Patch(m, change)
+		return faketest.JSONWith(m, change)
 	}
 
 	for name, tc := range map[string]struct {
