@@ -53,7 +53,11 @@ CREATE FUNCTION leadorch_index_river_job()
 RETURNS void
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 BEGIN
-    IF to_regclass('river_job') IS NOT NULL THEN
+    -- Checked here, not by IF NOT EXISTS alone: CREATE INDEX takes its
+    -- lock on river_job before it looks for the name, so every later
+    -- `worker migrate` (each deploy) waited behind the fleet's open job
+    -- transactions and held up job inserts meanwhile.
+    IF to_regclass('river_job') IS NOT NULL AND to_regclass('river_job_backfill_idx') IS NULL THEN
         CREATE INDEX IF NOT EXISTS river_job_backfill_idx ON river_job ((args->>'backfill_id'), state)
             WHERE args->>'backfill_id' IS NOT NULL;
     END IF;
