@@ -30,7 +30,6 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/config"
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
-	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
@@ -406,11 +405,7 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs
 // crmOpts are the fleet-wide CRM settings of cfg, with every tenant's
 // request budget kept in the database.
 func crmOpts(cfg *config.Config, pool *pgxpool.Pool) crmset.Opts {
-	settings := map[string]crm.Settings{}
-	for kind, c := range cfg.CRMs() {
-		settings[kind] = crm.Settings{BaseURL: c.BaseURL, Timeout: c.Timeout}
-	}
-	return crmset.Opts{Settings: settings, Budget: store.NewCRMBudget(pool, nil)}
+	return crmset.Opts{Settings: cfg.CRMs(), Budget: store.NewCRMBudget(pool, nil)}
 }
 
 // confirmWait is how long an interrupted send waits for confirmation:
