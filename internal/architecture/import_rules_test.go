@@ -25,12 +25,16 @@ var importRules = []importRule{
 		why: "a webhook helper (webhookurl, webhookfield) imports nothing of ours, so adapters, httpapi, the sandbox and cmd can all use it",
 	},
 	{
-		pkgs: pkg("internal/crm"), only: sets(pkg("internal/lead")),
-		why: "the crm port knows only the domain",
+		pkgs: telemetry, only: nothing,
+		why: "a telemetry helper (metrics, tracing) imports nothing of ours, so every room that records what it does can use it",
 	},
 	{
-		pkgs: crmKind, only: sets(pkg("internal/crm"), pkg("internal/lead"), crmShared, webhookHelper),
-		why: "a CRM adapter knows only the crm port, the domain, shared crm helpers and webhook helpers: never another CRM, the store, jobs, httpapi, messaging or config",
+		pkgs: pkg("internal/crm"), only: sets(pkg("internal/lead"), telemetry),
+		why: "the crm port knows only the domain (and records through the telemetry helpers)",
+	},
+	{
+		pkgs: crmKind, only: sets(pkg("internal/crm"), pkg("internal/lead"), crmShared, webhookHelper, telemetry),
+		why: "a CRM adapter knows only the crm port, the domain, shared crm helpers, webhook and telemetry helpers: never another CRM, the store, jobs, httpapi, messaging or config",
 	},
 	{
 		pkgs: crmShared, never: sets(crmKind, crmset, tree("internal/store"), tree("internal/jobs"), tree("internal/httpapi"), tree("internal/messaging"), tree("internal/config")),
@@ -51,8 +55,8 @@ var importRules = []importRule{
 		why: "the messaging port knows only the domain",
 	},
 	{
-		pkgs: provider, only: sets(pkg("internal/messaging"), pkg("internal/lead"), webhookHelper),
-		why: "a messaging provider knows only the messaging port, the domain and webhook helpers",
+		pkgs: provider, only: sets(pkg("internal/messaging"), pkg("internal/lead"), webhookHelper, telemetry),
+		why: "a messaging provider knows only the messaging port, the domain, webhook and telemetry helpers",
 	},
 	{
 		pkgs: pkg("internal/store"), only: sets(pkg("internal/lead"), pkg("internal/crm"), pkg("db/migrations")),
@@ -63,8 +67,8 @@ var importRules = []importRule{
 		why: "jobs talk to CRMs and providers through their ports, and are handed their settings: no adapter, registry list, httpapi or config",
 	},
 	{
-		pkgs: tree("internal/httpapi"), only: sets(pkg("internal/lead"), pkg("internal/crm"), pkg("internal/messaging"), webhookHelper),
-		why: "httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhook helpers, never adapters, the store, jobs or config",
+		pkgs: tree("internal/httpapi"), only: sets(pkg("internal/lead"), pkg("internal/crm"), pkg("internal/messaging"), webhookHelper, telemetry),
+		why: "httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging), webhook and telemetry helpers, never adapters, the store, jobs or config",
 	},
 	{
 		pkgs: tree("internal/sandbox"), only: sets(tree("internal/sandbox"), webhookHelper),
@@ -105,6 +109,11 @@ var (
 	webhookHelper = pkgSet{"internal/webhook* (webhook helpers)", func(rel string) bool {
 		dir, name := path.Split(rel)
 		return dir == "internal/" && strings.HasPrefix(name, "webhook")
+	}}
+	// A telemetry helper records what a room does (Prometheus metrics,
+	// OpenTelemetry traces) and imports nothing of ours.
+	telemetry = pkgSet{"internal/metrics, internal/tracing (telemetry helpers)", func(rel string) bool {
+		return rel == "internal/metrics" || rel == "internal/tracing"
 	}}
 	provider = pkgSet{"internal/messaging/<provider>", func(rel string) bool {
 		dir, _ := path.Split(rel)

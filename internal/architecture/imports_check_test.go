@@ -13,6 +13,8 @@ func targetGraph() importGraph {
 	return importGraph{
 		"internal/lead":                   {},
 		"internal/webhookurl":             {},
+		"internal/metrics":                {},
+		"internal/tracing":                {},
 		"internal/crm":                    {"internal/lead"},
 		"internal/crm/crmhttp":            {"internal/crm", "internal/lead"},
 		"internal/crm/crmtest":            {"internal/crm", "internal/lead", "internal/fixture"},
@@ -25,8 +27,8 @@ func targetGraph() importGraph {
 		"internal/store":                  {"internal/lead", "internal/crm", "db/migrations"},
 		"internal/credentials":            {"internal/lead"},
 		"internal/config":                 {"internal/lead", "internal/credentials", "internal/messaging/sendgrid"},
-		"internal/jobs":                   {"internal/lead", "internal/crm", "internal/messaging", "internal/store", "internal/credentials"},
-		"internal/httpapi":                {"internal/lead", "internal/crm", "internal/messaging", "internal/webhookurl"},
+		"internal/jobs":                   {"internal/lead", "internal/crm", "internal/messaging", "internal/store", "internal/credentials", "internal/metrics"},
+		"internal/httpapi":                {"internal/lead", "internal/crm", "internal/messaging", "internal/webhookurl", "internal/metrics", "internal/tracing"},
 		"internal/sandbox":                {"internal/sandbox/fake", "internal/sandbox/fakeshopmonkey", "internal/webhookurl"},
 		"internal/sandbox/fake":           {},
 		"internal/sandbox/fakeshopmonkey": {"internal/sandbox/fake"},
@@ -56,14 +58,17 @@ func TestCheckImportsReportsEachBrokenRule(t *testing.T) {
 			"internal/webhookurl imports internal/lead: internal/webhook* (webhook helpers) must import nothing of ours (a webhook helper (webhookurl, webhookfield) imports nothing of ours, so adapters, httpapi, the sandbox and cmd can all use it)",
 		}},
 		{"the crm port imports the store", "internal/crm", "internal/store", []string{
-			"internal/crm imports internal/store: internal/crm may import only internal/lead (the crm port knows only the domain)",
+			"internal/crm imports internal/store: internal/crm may import only internal/lead, internal/metrics, internal/tracing (telemetry helpers) (the crm port knows only the domain (and records through the telemetry helpers))",
+		}},
+		{"a telemetry helper imports the domain", "internal/metrics", "internal/lead", []string{
+			"internal/metrics imports internal/lead: internal/metrics, internal/tracing (telemetry helpers) must import nothing of ours (a telemetry helper (metrics, tracing) imports nothing of ours, so every room that records what it does can use it)",
 		}},
 		{"a CRM imports another", "internal/crm/tekmetric", "internal/crm/shopmonkey", []string{
-			"internal/crm/tekmetric imports internal/crm/shopmonkey: internal/crm/<kind> may import only internal/crm, internal/lead, internal/crm/crm* (shared crm helpers), internal/webhook* (webhook helpers) (a CRM adapter knows only the crm port, the domain, shared crm helpers and webhook helpers: never another CRM, the store, jobs, httpapi, messaging or config)",
+			"internal/crm/tekmetric imports internal/crm/shopmonkey: internal/crm/<kind> may import only internal/crm, internal/lead, internal/crm/crm* (shared crm helpers), internal/webhook* (webhook helpers), internal/metrics, internal/tracing (telemetry helpers) (a CRM adapter knows only the crm port, the domain, shared crm helpers, webhook and telemetry helpers: never another CRM, the store, jobs, httpapi, messaging or config)",
 			"internal/crm/tekmetric imports internal/crm/shopmonkey: only internal/crm/crmset, test support may import internal/crm/<kind> (only the registry list (crm/crmset) names a CRM; everything else, cmd included, finds a kind through crm.Registry)",
 		}},
 		{"a CRM imports the store", "internal/crm/shopmonkey", "internal/store", []string{
-			"internal/crm/shopmonkey imports internal/store: internal/crm/<kind> may import only internal/crm, internal/lead, internal/crm/crm* (shared crm helpers), internal/webhook* (webhook helpers) (a CRM adapter knows only the crm port, the domain, shared crm helpers and webhook helpers: never another CRM, the store, jobs, httpapi, messaging or config)",
+			"internal/crm/shopmonkey imports internal/store: internal/crm/<kind> may import only internal/crm, internal/lead, internal/crm/crm* (shared crm helpers), internal/webhook* (webhook helpers), internal/metrics, internal/tracing (telemetry helpers) (a CRM adapter knows only the crm port, the domain, shared crm helpers, webhook and telemetry helpers: never another CRM, the store, jobs, httpapi, messaging or config)",
 		}},
 		{"a shared crm helper names a CRM", "internal/crm/crmhttp", "internal/crm/tekmetric", []string{
 			"internal/crm/crmhttp imports internal/crm/tekmetric: internal/crm/crm* (shared crm helpers) must not import internal/crm/<kind> (a shared crm helper serves every CRM, so it names none of them and none of the rooms a CRM may not enter)",
@@ -88,16 +93,16 @@ func TestCheckImportsReportsEachBrokenRule(t *testing.T) {
 			"internal/messaging imports internal/messaging/twilio: internal/messaging may import only internal/lead (the messaging port knows only the domain)",
 		}},
 		{"a provider imports the store", "internal/messaging/sendgrid", "internal/store", []string{
-			"internal/messaging/sendgrid imports internal/store: internal/messaging/<provider> may import only internal/messaging, internal/lead, internal/webhook* (webhook helpers) (a messaging provider knows only the messaging port, the domain and webhook helpers)",
+			"internal/messaging/sendgrid imports internal/store: internal/messaging/<provider> may import only internal/messaging, internal/lead, internal/webhook* (webhook helpers), internal/metrics, internal/tracing (telemetry helpers) (a messaging provider knows only the messaging port, the domain, webhook and telemetry helpers)",
 		}},
 		{"the store imports jobs", "internal/store", "internal/jobs", []string{
 			"internal/store imports internal/jobs: internal/store may import only internal/lead, internal/crm, db/migrations (the store knows the domain, the crm port (it implements its budget) and the migrations)",
 		}},
 		{"httpapi imports a provider", "internal/httpapi", "internal/messaging/sendgrid", []string{
-			"internal/httpapi imports internal/messaging/sendgrid: internal/httpapi/... may import only internal/lead, internal/crm, internal/messaging, internal/webhook* (webhook helpers) (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhook helpers, never adapters, the store, jobs or config)",
+			"internal/httpapi imports internal/messaging/sendgrid: internal/httpapi/... may import only internal/lead, internal/crm, internal/messaging, internal/webhook* (webhook helpers), internal/metrics, internal/tracing (telemetry helpers) (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging), webhook and telemetry helpers, never adapters, the store, jobs or config)",
 		}},
 		{"httpapi imports the store", "internal/httpapi", "internal/store", []string{
-			"internal/httpapi imports internal/store: internal/httpapi/... may import only internal/lead, internal/crm, internal/messaging, internal/webhook* (webhook helpers) (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhook helpers, never adapters, the store, jobs or config)",
+			"internal/httpapi imports internal/store: internal/httpapi/... may import only internal/lead, internal/crm, internal/messaging, internal/webhook* (webhook helpers), internal/metrics, internal/tracing (telemetry helpers) (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging), webhook and telemetry helpers, never adapters, the store, jobs or config)",
 		}},
 		{"a fake imports the domain", "internal/sandbox/fakeshopmonkey", "internal/lead", []string{
 			"internal/sandbox/fakeshopmonkey imports internal/lead: internal/sandbox/... may import only internal/sandbox/..., internal/webhook* (webhook helpers) (the sandbox fakes behave like the real APIs from the outside: they share nothing with our code but webhook helpers)",
@@ -134,7 +139,7 @@ func TestUnusedRulesNamesARenamedRoom(t *testing.T) {
 	g := targetGraph()
 	delete(g, "internal/httpapi")
 	require.Equal(t, []string{
-		"the rule on internal/httpapi/... governs no package: was it renamed? (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging) and webhook helpers, never adapters, the store, jobs or config)",
+		"the rule on internal/httpapi/... governs no package: was it renamed? (httpapi is routes, auth and middleware: it uses ports (lead, crm, messaging), webhook and telemetry helpers, never adapters, the store, jobs or config)",
 	}, unusedRules(g, importRules))
 
 	g = targetGraph()

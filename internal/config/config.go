@@ -25,6 +25,9 @@ import (
 type Config struct {
 	Database    DatabaseConfig    `mapstructure:"database"`
 	HTTP        HTTPConfig        `mapstructure:"http"`
+	Operator    OperatorConfig    `mapstructure:"operator"`
+	Metrics     MetricsConfig     `mapstructure:"metrics"`
+	Tracing     TracingConfig     `mapstructure:"tracing"`
 	RiverUI     RiverUIConfig     `mapstructure:"riverui"`
 	River       RiverConfig       `mapstructure:"river"`
 	Queues      QueuesConfig      `mapstructure:"queues"`
@@ -58,6 +61,13 @@ type DatabaseConfig struct {
 	// MaxConns is the pgx pool size. River's producers and every running job
 	// share it, so it bounds how much work one replica does against Postgres.
 	MaxConns int `mapstructure:"max_conns"`
+
+	// QueryExecMode is pgx's default_query_exec_mode: cache_statement
+	// (pgx's default: named server-side prepared statements) for a direct
+	// connection, exec (no prepared statement outlives its query) behind a
+	// pooler in transaction mode, such as PgBouncer before 1.21, where the
+	// next query of a connection may reach another server connection.
+	QueryExecMode string `mapstructure:"query_exec_mode"`
 }
 
 // HTTPConfig is the worker's HTTP server: health, readiness, River UI and
@@ -130,6 +140,12 @@ type RiverConfig struct {
 	// jobs.CrashResumeBound). It must exceed JobTimeout by RescueSlack, or
 	// a run still finishing would be run twice at once.
 	RescueStuckJobsAfter time.Duration `mapstructure:"rescue_stuck_jobs_after"`
+
+	// PollOnly makes River find new jobs by polling every
+	// fetch_poll_interval instead of LISTEN/NOTIFY, which a pooler in
+	// transaction mode cannot carry (a LISTEN lasts a session, and the
+	// pooler hands the session to someone else after each transaction).
+	PollOnly bool `mapstructure:"poll_only"`
 }
 
 // QueuesConfig gives each concern its own queue and concurrency, so that a
@@ -301,8 +317,9 @@ func (c LogConfig) NewLogger(w io.Writer) *slog.Logger {
 func Default() Config {
 	return Config{
 		Database: DatabaseConfig{
-			URL:      "postgres://leadorch_worker@127.0.0.1:5432/leadorch?sslmode=disable",
-			MaxConns: 20,
+			URL:           "postgres://leadorch_worker@127.0.0.1:5432/leadorch?sslmode=disable",
+			MaxConns:      20,
+			QueryExecMode: "cache_statement",
 		},
 		HTTP: HTTPConfig{
 			Addr:            ":8080",
@@ -312,6 +329,9 @@ func Default() Config {
 			IdleTimeout:     90 * time.Second,
 			DrainDelay:      5 * time.Second,
 		},
+		Operator: OperatorConfig{Addr: "127.0.0.1:9464"},
+		Metrics:  MetricsConfig{DatabaseStatsInterval: 10 * time.Second},
+		Tracing:  TracingConfig{SampleRatio: 1, ServiceName: "lead-orchestrator"},
 		RiverUI: RiverUIConfig{
 			Username: "admin",
 		},
@@ -420,3 +440,14 @@ func envVar(key string) string {
 }
 
 const envPrefix = "LEADORCH_"
+
+// EnvVars returns the name of every environment variable Load reads, in
+// the order of config.yaml's keys (and DATABASE_URL last), so that a
+// deployment's manifests can be checked against the keys that exist.
+func EnvVars() []string {
+	var names []string
+	for _, l := range configLeaves() {
+		names = append(names, envVar(l.key))
+	}
+	return append(names, "DATABASE_URL")
+}

@@ -1009,3 +1009,18 @@ func TestDefaultTemplatesWithoutVehicle(t *testing.T) {
 		})
 	}
 }
+
+func TestEnvVars(t *testing.T) {
+	t.Parallel()
+
+	names := config.EnvVars()
+	require.Contains(t, names, "LEADORCH_OPERATOR_ADDR")
+	require.Contains(t, names, "LEADORCH_QUEUES_SMS_MAX_WORKERS")
+	require.Contains(t, names, "DATABASE_URL")
+	require.NotContains(t, names, "LEADORCH_QUEUES_SMS", "a section is not a variable")
+	var want []string
+	for _, key := range flatKeys("", config.Default().Redacted()) {
+		want = append(want, envVar(key))
+	}
+	require.ElementsMatch(t, append(want, "DATABASE_URL"), names, "one variable per key of config.yaml")
+}

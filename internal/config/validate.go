@@ -73,6 +73,7 @@ func (c *Config) ValidateForWorker() error {
 	check := checker{problems: &problems}
 
 	check.required("http.addr", c.HTTP.Addr)
+	check.required("operator.addr", c.Operator.Addr)
 	check.required("riverui.username", c.RiverUI.Username)
 	check.required("riverui.password", c.RiverUI.Password)
 	check.required("twilio.account_sid", c.Twilio.AccountSID)
@@ -112,6 +113,7 @@ func (c *Config) problems() []FieldError {
 	var problems []FieldError
 	check := checker{problems: &problems}
 	c.serverProblems(check)
+	c.operatorProblems(check)
 	c.riverProblems(check)
 	c.scheduleProblems(check)
 	c.providerProblems(check)
@@ -123,6 +125,7 @@ func (c *Config) problems() []FieldError {
 func (c *Config) serverProblems(check checker) {
 	check.databaseURL("database.url", c.Database.URL)
 	check.intBetween("database.max_conns", c.Database.MaxConns, 1, 1000)
+	check.oneOf("database.query_exec_mode", c.Database.QueryExecMode, "cache_statement", "cache_describe", "exec", "simple_protocol")
 
 	check.addr("http.addr", c.HTTP.Addr)
 	check.baseURL("http.public_url", c.HTTP.PublicURL)

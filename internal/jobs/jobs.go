@@ -28,6 +28,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 )
 
 // Queues, one per concern, so that a slow CRM cannot hold back texts and
@@ -75,6 +76,10 @@ type Deps struct {
 	// ConfirmWait bounds how long an interrupted send whose fate is unknown
 	// waits for proof either way before it is marked ambiguous.
 	ConfirmWait time.Duration
+
+	// Metrics records what the jobs do for Prometheus; nil records
+	// nothing.
+	Metrics *metrics.Metrics
 
 	// Now is the clock; tests set it.
 	Now    func() time.Time
