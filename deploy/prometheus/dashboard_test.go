@@ -188,6 +188,7 @@ func layoutProblems(panels []panel) []string {
 }
 
 var (
+	legendLabel     = regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}`)
 	grafanaVariable = regexp.MustCompile(`\$\{([a-zA-Z0-9_]+)(?::[a-z]+)?\}|\$([a-zA-Z_][a-zA-Z0-9_]*)`)
 	labelValuesCall = regexp.MustCompile(`^label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)$`)
 )
@@ -392,4 +393,72 @@ func TestDashboardUsesOnlyContractMetrics(t *testing.T) {
 			require.True(t, used[name], "no panel shows %s", name)
 		}
 	}
+}
+
+// legendProblems lists the labels a target's legendFormat names that its
+// expression's result cannot have: one the aggregation keeps (by ...), or,
+// with no aggregation, one of the metric's own. A misspelt one draws every
+// series with the same blank name.
+func legendProblems(where, expr, legend string) []string {
+	return resultLabelProblems(where, expr, legend, legendLabel)
+}
+
+// resultLabelProblems lists the labels named in text (as ref captures them)
+// that expr's result cannot have.
+func resultLabelProblems(where, expr, text string, ref *regexp.Regexp) []string {
+	uses, grouping, err := exprUses(expr)
+	if err != nil {
+		return []string{where + ": " + err.Error()}
+	}
+	allowed := map[string]bool{}
+	for _, l := range grouping {
+		allowed[l] = true
+	}
+	if len(grouping) == 0 {
+		for _, u := range uses {
+			m, _, _ := lookupMetric(contract(), u.metric)
+			for l := range m.labels {
+				allowed[l] = true
+			}
+		}
+		for _, l := range targetLabels {
+			allowed[l] = true
+		}
+	}
+	var p []string
+	for _, m := range ref.FindAllStringSubmatch(text, -1) {
+		if !allowed[m[1]] {
+			p = append(p, fmt.Sprintf("%s: %s names %s, which the query's result does not have", where, text, m[0]))
+		}
+	}
+	return p
+}
+
+func TestDashboardLegendsNameResultLabels(t *testing.T) {
+	t.Parallel()
+
+	d := loadDashboard(t)
+	vars := map[string]variable{}
+	for _, v := range d.Templating.List {
+		vars[v.Name] = v
+	}
+	var problems []string
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			expr, err := substituteVariables(tg.Expr, vars)
+			require.NoError(t, err)
+			problems = append(problems, legendProblems(fmt.Sprintf("panel %q target %s", p.Title, tg.RefID), expr, tg.LegendFormat)...)
+		}
+	}
+	require.Empty(t, problems)
+
+	t.Run("a label the aggregation drops is reported", func(t *testing.T) {
+		t.Parallel()
+		require.Equal(t, []string{
+			"x: {{kind}} {{outcome}} names {{outcome}}, which the query's result does not have",
+		}, legendProblems("x", `sum by (kind) (rate(leadorch_job_runs_total[5m]))`, "{{kind}} {{outcome}}"))
+		require.Equal(t, []string{
+			"x: {{queu}} names {{queu}}, which the query's result does not have",
+		}, legendProblems("x", `leadorch_queue_jobs`, "{{queu}}"))
+	})
 }

@@ -258,3 +258,27 @@ func TestRulesUseOnlyContractMetrics(t *testing.T) {
 		require.Empty(t, contractProblems("x", `histogram_quantile(0.9, sum by (le, kind) (rate(leadorch_job_run_duration_seconds_bucket[5m])))`))
 	})
 }
+
+var annotationLabel = regexp.MustCompile(`\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)`)
+
+// TestAnnotationsNameResultLabels: an annotation's {{ $labels.x }} must be a
+// label the alert's expression keeps, or the page says "on queue " and
+// nothing else.
+func TestAnnotationsNameResultLabels(t *testing.T) {
+	t.Parallel()
+
+	var problems []string
+	for _, r := range loadRules(t) {
+		for name, text := range r.Annotations {
+			problems = append(problems, resultLabelProblems(r.Alert+" "+name, r.Expr, text, annotationLabel)...)
+		}
+	}
+	require.Empty(t, problems)
+
+	t.Run("a label the aggregation drops is reported", func(t *testing.T) {
+		t.Parallel()
+		require.Equal(t, []string{
+			"x: on {{ $labels.instance }} names $labels.instance, which the query's result does not have",
+		}, resultLabelProblems("x", `max by (queue) (leadorch_queue_jobs) > 0`, "on {{ $labels.instance }}", annotationLabel))
+	})
+}
