@@ -69,6 +69,8 @@ const (
 	tenantRotateKeysSyn = "tenant rotate-keys"
 )
 
+// usage is the CLI's help text. Long because it is one text, every command
+// with its synopsis and what it does, which reads best whole.
 func usage() string {
 	return `usage: enqueue [-config FILE] COMMAND [flags]
 
