@@ -8,6 +8,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/crm/crmset"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 // ingestCmd ingests one CRM record now.
@@ -76,6 +77,7 @@ func (c *ingestCmd) run(ctx context.Context, d *deps) error {
 		// the lead, so running it again is safe.
 		Version:      d.now().UnixNano(),
 		SendMessages: c.sendMessages,
+		FoundVia:     lead.FoundViaOperator,
 	}, nil)
 	if err != nil {
 		return fmt.Errorf("error inserting ingest of %s for tenant %s: %w", externalID, tenant.Name, err)

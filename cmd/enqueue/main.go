@@ -69,6 +69,8 @@ const (
 	tenantRotateKeysSyn = "tenant rotate-keys"
 )
 
+// usage is the CLI's help text. Long because it is one text, every command
+// with its synopsis and what it does, which reads best whole.
 func usage() string {
 	return `usage: enqueue [-config FILE] COMMAND [flags]
 
@@ -101,6 +103,16 @@ commands:
   ` + resendSynopsis + `
         send an ambiguous message again. Nothing else ever resends one:
         the customer may already have it.
+  ` + reportSynopsis + `
+        speed to lead per shop and source, for leads first seen in
+        [--since, --until) (default the last 7 days; D is a duration back
+        from now such as 7d or 24h, or a date, midnight in each shop's
+        time zone): leads, how many were texted, median and p90 time to
+        the first accepted text (from our first sight; counting only the
+        shop's sending window; from the lead's creation in the CRM),
+        reply, booked and opt-out rates, failed messages by reason and
+        ambiguous ones. "n/a" when there is nothing to measure. Leads a
+        backfill imported without messaging are left out.
   ` + tenantAddSyn + `
         add a shop. The CRM secret (ShopMonkey API key, Tekmetric client
         secret) is read from the environment variable or the file named,
@@ -336,6 +348,8 @@ func newCommand(words []string) (command, string, []string, error) {
 		return &messagesCmd{}, messagesSynopsis, words[1:], nil
 	case "resend":
 		return &resendCmd{}, resendSynopsis, words[1:], nil
+	case "report":
+		return &reportCmd{}, reportSynopsis, words[1:], nil
 	case "tenant":
 		if len(words) < 2 {
 			return nil, "", nil, &usageError{msg: "tenant needs a subcommand: " + tenantSubcommands + "\n" + usage()}

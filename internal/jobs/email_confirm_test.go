@@ -112,14 +112,20 @@ func TestEmailConfirmation(t *testing.T) {
 		require.Equal(t, rivertype.JobStateCompleted, job.State)
 		require.Equal(t, lead.MessageAmbiguous, w.message(t, tenant.ID, leadID, lead.ChannelEmail).Status)
 		require.Len(t, w.sandbox.SendGrid.Emails(), 1)
+		_, rows := w.firstAccepted(t, leadID, lead.ChannelEmail)
+		require.Zero(t, rows, "an ambiguous email is not (yet) an accepted one")
 
-		// The event arrives at last: the message is sent after all.
+		// The event arrives at last: the message is sent after all, and
+		// accepted when SendGrid says it processed it.
 		w.poster.Flush(context.Background())
 		require.Eventually(t, func() bool {
 			m := w.message(t, tenant.ID, leadID, lead.ChannelEmail)
 			return m.Status == lead.MessageSent || m.Status == lead.MessageDelivered
 		}, 10*time.Second, 20*time.Millisecond)
 		require.Len(t, w.sandbox.SendGrid.Emails(), 1)
+		at, rows := w.firstAccepted(t, leadID, lead.ChannelEmail)
+		require.Equal(t, 1, rows)
+		require.True(t, w.sentAt(t, leadID, jobs.StepInitial, lead.ChannelEmail).Equal(at))
 	})
 
 	t.Run("NoProofBecomesAmbiguousAfterConfirmWait", func(t *testing.T) {

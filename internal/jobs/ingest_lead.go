@@ -35,6 +35,26 @@ type IngestLeadArgs struct {
 	// Historic marks an ingest found by a backfill: it runs on the
 	// backfill queue, behind no live lead.
 	Historic bool `json:"historic,omitempty"`
+	// FoundVia is how the record came to us when the other fields cannot
+	// tell: a webhook that carried a version, an operator's ingest. Empty
+	// otherwise (and in jobs older than it); see foundVia. Not part of
+	// the unique key: a poll and a webhook naming one version are one
+	// ingest, and whichever came first found the lead.
+	FoundVia lead.FoundVia `json:"found_via,omitempty"`
+}
+
+// foundVia is how the lead this job ingests was found, for the lead row
+// it inserts (lead.FoundVia).
+func (a IngestLeadArgs) foundVia() lead.FoundVia {
+	switch {
+	case a.FoundVia != "":
+		return a.FoundVia.OrUnknown()
+	case a.Latest:
+		return lead.FoundViaWebhook
+	case a.Historic:
+		return lead.FoundViaBackfill
+	}
+	return lead.FoundViaPoll
 }
 
 // Kind is the River job kind.
@@ -175,6 +195,7 @@ func fetchLead(ctx context.Context, job *river.Job[IngestLeadArgs], adapter crm.
 // the job's completion.
 func (w *IngestLeadWorker) storeLead(ctx context.Context, job *river.Job[IngestLeadArgs], tenant lead.Tenant, l lead.Lead) error {
 	a := job.Args
+	l.FoundVia = a.foundVia()
 	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
 		id, inserted, err := st.UpsertLead(ctx, tenant.ID, l, !a.SendMessages)

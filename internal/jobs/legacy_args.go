@@ -99,12 +99,19 @@ func NewLegacyRecordEmailEventsWorker(deps *Deps) *LegacyRecordEmailEventsWorker
 
 // Work applies the events.
 func (w *LegacyRecordEmailEventsWorker) Work(ctx context.Context, job *river.Job[LegacyRecordEmailEventsArgs]) error {
-	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
-		if err := recordEmailEvents(ctx, w.deps, tx, job.Args.TenantID, job.Args.Events); err != nil {
+	var firsts []*store.FirstMessage
+	err := w.deps.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if firsts, err = recordEmailEvents(ctx, w.deps, tx, job.Args.TenantID, job.Args.Events); err != nil {
 			return err
 		}
 		return completeTx(ctx, tx, job)
 	})
+	if err != nil {
+		return err
+	}
+	w.deps.observeFirstMessages(firsts...)
+	return nil
 }
 
 func (LegacyRecordEmailEventsArgs) customerDataKeys() []string { return []string{"events"} }

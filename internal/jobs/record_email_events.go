@@ -60,7 +60,8 @@ func NewRecordEmailEventsWorker(deps *Deps) *RecordEmailEventsWorker {
 // tenant's batches recorded long ago; see recordEmailEvents.
 func (w *RecordEmailEventsWorker) Work(ctx context.Context, job *river.Job[RecordEmailEventsArgs]) error {
 	tenantID := job.Args.TenantID
-	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
+	var firsts []*store.FirstMessage
+	err := w.deps.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
 		raw, claimed, err := st.ClaimEmailEventBatch(ctx, tenantID, job.Args.BatchID)
 		if err != nil {
@@ -71,7 +72,7 @@ func (w *RecordEmailEventsWorker) Work(ctx context.Context, job *river.Job[Recor
 			if err := json.Unmarshal(raw, &events); err != nil {
 				return river.JobCancel(fmt.Errorf("email event batch %d: field events: %w", job.Args.BatchID, err))
 			}
-			if err := recordEmailEvents(ctx, w.deps, tx, tenantID, events); err != nil {
+			if firsts, err = recordEmailEvents(ctx, w.deps, tx, tenantID, events); err != nil {
 				return err
 			}
 		}
@@ -80,6 +81,11 @@ func (w *RecordEmailEventsWorker) Work(ctx context.Context, job *river.Job[Recor
 		}
 		return completeTx(ctx, tx, job)
 	})
+	if err != nil {
+		return err
+	}
+	w.deps.observeFirstMessages(firsts...)
+	return nil
 }
 
 // recordEmailEvents records each event once and applies it, in the
@@ -90,7 +96,10 @@ func (w *RecordEmailEventsWorker) Work(ctx context.Context, job *river.Job[Recor
 //   - bounce, dropped: the message failed; bounce also suppresses the address;
 //   - spamreport, unsubscribe, group_unsubscribe: the address is suppressed
 //     for the tenant.
-func recordEmailEvents(ctx context.Context, d *Deps, tx pgx.Tx, tenantID uuid.UUID, events []messaging.EmailEvent) error {
+//
+// It returns the leads' first accepted emails among them, for the caller
+// to observe once the transaction has committed.
+func recordEmailEvents(ctx context.Context, d *Deps, tx pgx.Tx, tenantID uuid.UUID, events []messaging.EmailEvent) (firsts []*store.FirstMessage, err error) {
 	st := store.New(tx)
 	for _, e := range events {
 		msgID, err := uuid.Parse(e.MessageID)
@@ -107,57 +116,57 @@ func recordEmailEvents(ctx context.Context, d *Deps, tx pgx.Tx, tenantID uuid.UU
 			continue
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !fresh {
 			continue
 		}
-		if err := applyEmailEvent(ctx, tx, st, tenantID, msgID, e); err != nil {
-			return err
+		first, err := applyEmailEvent(ctx, tx, st, tenantID, msgID, e)
+		if err != nil {
+			return nil, err
+		}
+		if first != nil {
+			firsts = append(firsts, first)
 		}
 	}
-	return nil
+	return firsts, nil
 }
 
-// applyEmailEvent applies one new event to its message.
-func applyEmailEvent(ctx context.Context, tx pgx.Tx, st *store.Store, tenantID, msgID uuid.UUID, e messaging.EmailEvent) error {
+// applyEmailEvent applies one new event to its message, and returns the
+// lead's first accepted email when the event recorded it.
+func applyEmailEvent(ctx context.Context, tx pgx.Tx, st *store.Store, tenantID, msgID uuid.UUID, e messaging.EmailEvent) (*store.FirstMessage, error) {
 	m, err := st.GetMessage(ctx, tenantID, msgID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch e.Event {
 	case "processed":
 		if m.Status == lead.MessageSending || m.Status == lead.MessageAmbiguous {
-			if err := st.MarkMessageSent(ctx, tenantID, msgID, e.ProviderMessageID, e.OccurredAt); err != nil {
-				return err
-			}
-			return st.MarkLeadContacted(ctx, tenantID, m.LeadID)
+			return markSent(ctx, st, tenantID, m, e.ProviderMessageID, e.OccurredAt)
 		}
 	case "delivered":
 		// Events are not ordered: a delivered may beat its processed.
+		var first *store.FirstMessage
 		switch m.Status {
 		case lead.MessageSending, lead.MessageAmbiguous:
-			if err := st.MarkMessageSent(ctx, tenantID, msgID, e.ProviderMessageID, e.OccurredAt); err != nil {
-				return err
-			}
-			if err := st.MarkLeadContacted(ctx, tenantID, m.LeadID); err != nil {
-				return err
+			if first, err = markSent(ctx, st, tenantID, m, e.ProviderMessageID, e.OccurredAt); err != nil {
+				return nil, err
 			}
 			fallthrough
 		case lead.MessageSent:
-			return st.SetMessageStatus(ctx, tenantID, msgID, lead.MessageDelivered, "")
+			return first, st.SetMessageStatus(ctx, tenantID, msgID, lead.MessageDelivered, "")
 		}
 	case "bounce", "dropped":
 		if err := st.SetMessageStatus(ctx, tenantID, msgID, lead.MessageFailed, e.Event+": "+e.Reason); err != nil {
-			return err
+			return nil, err
 		}
 		if e.Event == "bounce" {
-			return suppressEmail(ctx, tx, st, tenantID, m, "bounce: "+e.Reason)
+			return nil, suppressEmail(ctx, tx, st, tenantID, m, "bounce: "+e.Reason)
 		}
 	case "spamreport", "unsubscribe", "group_unsubscribe":
-		return suppressEmail(ctx, tx, st, tenantID, m, e.Event)
+		return nil, suppressEmail(ctx, tx, st, tenantID, m, e.Event)
 	}
-	return nil
+	return nil, nil
 }
 
 // suppressEmail blocks the message's address for the tenant, after the

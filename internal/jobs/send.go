@@ -245,14 +245,15 @@ func applyGuards(ctx context.Context, tx pgx.Tx, st *store.Store, tenant lead.Te
 func recordResult[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, msg lead.Message, ch channel, providerID string, sendErr error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultTimeout)
 	defer cancel()
-	var next error
+	var (
+		next  error
+		first *store.FirstMessage
+	)
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
 		if sendErr == nil {
-			if err := st.MarkMessageSent(ctx, tenantID, msg.ID, providerID, d.now()); err != nil {
-				return err
-			}
-			if err := st.MarkLeadContacted(ctx, tenantID, msg.LeadID); err != nil {
+			var err error
+			if first, err = markSent(ctx, st, tenantID, msg, providerID, d.now()); err != nil {
 				return err
 			}
 			return completeTx(ctx, tx, job)
@@ -279,6 +280,7 @@ func recordResult[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[
 	if err != nil {
 		return err
 	}
+	d.observeFirstMessages(first)
 	return next
 }
 
@@ -335,6 +337,7 @@ func afterSendFailed(msg lead.Message, ch channel, sendErr error) error {
 // can tell, it waits (snoozes) up to ConfirmWait after the claim, then
 // marks the message ambiguous for an operator.
 func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenant lead.Tenant, step lead.Step, msg lead.Message, ch channel) (resend bool, err error) {
+	var first *store.FirstMessage
 	since := d.now().Sub(msg.SendingAt)
 	if wait := d.ReconcileAfter - since; wait > 0 {
 		// The claim is recent: its provider call may still be in flight
@@ -367,10 +370,7 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 			return completeTx(ctx, tx, job)
 		}
 		if v == verdictFound {
-			if err := st.MarkMessageSent(ctx, tenant.ID, msg.ID, providerID, d.now()); err != nil {
-				return err
-			}
-			if err := st.MarkLeadContacted(ctx, tenant.ID, msg.LeadID); err != nil {
+			if first, err = markSent(ctx, st, tenant.ID, msg, providerID, d.now()); err != nil {
 				return err
 			}
 			return completeTx(ctx, tx, job)
@@ -390,6 +390,7 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 	if err != nil {
 		return false, err
 	}
+	d.observeFirstMessages(first)
 	switch {
 	case v == verdictFound:
 		d.Logger.InfoContext(ctx, "interrupted send had gone out; recorded it",

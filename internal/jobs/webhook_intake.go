@@ -80,7 +80,8 @@ func (w *WebhookIntake) Ingest(ctx context.Context, tenantID uuid.UUID, kind str
 		if err != nil || pending {
 			return err
 		}
-		_, err = w.Client.InsertTx(ctx, tx, IngestLeadArgs{TenantID: tenantID, ExternalID: e.ExternalID, Version: e.Version, Latest: e.Version == 0, SendMessages: true},
+		_, err = w.Client.InsertTx(ctx, tx, IngestLeadArgs{TenantID: tenantID, ExternalID: e.ExternalID, Version: e.Version, Latest: e.Version == 0, SendMessages: true,
+			FoundVia: lead.FoundViaWebhook},
 			&river.InsertOpts{Priority: 1})
 		if err != nil {
 			return fmt.Errorf("error enqueueing ingest of %s: %w", e.ExternalID, err)

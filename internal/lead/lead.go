@@ -175,6 +175,9 @@ type Lead struct {
 	// did. It outlives StatusReplied (an opt-out and a later opt-in leave
 	// the lead contacted), so a no_reply step still knows not to ask again.
 	RepliedAt time.Time
+	// FoundVia is how the orchestrator first saw the lead. The ingest that
+	// stores the row sets it; a later ingest never changes it.
+	FoundVia FoundVia
 
 	CRMCreatedAt time.Time
 	CRMUpdatedAt time.Time

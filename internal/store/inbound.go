@@ -156,7 +156,9 @@ func (s *Store) FindLeadsByPhone(ctx context.Context, tenantID uuid.UUID, phone 
 // the customer first replied, which stays whatever happens next: the
 // statement's own clock, not the transaction's start, because a claim that
 // committed before this transaction took the customer's locks (see
-// LockForInbound) may be later than that start.
+// LockForInbound) may be later than that start. Moving to opted_out or
+// booked stamps the first time of each the same way (the speed-to-lead
+// report's rates).
 func (s *Store) SetLeadStatus(ctx context.Context, tenantID, leadID uuid.UUID, status lead.Status) (err error) {
 	db, done, err := s.open(ctx, tenantID)
 	if err != nil {
@@ -164,7 +166,9 @@ func (s *Store) SetLeadStatus(ctx context.Context, tenantID, leadID uuid.UUID, s
 	}
 	defer done(&err)
 	tag, err := db.Exec(ctx, `UPDATE leads SET status = $3, updated_at = now(),
-		replied_at = CASE WHEN $3 = 'replied' THEN coalesce(replied_at, clock_timestamp()) ELSE replied_at END
+		replied_at = CASE WHEN $3 = 'replied' THEN coalesce(replied_at, clock_timestamp()) ELSE replied_at END,
+		opted_out_at = CASE WHEN $3 = 'opted_out' THEN coalesce(opted_out_at, clock_timestamp()) ELSE opted_out_at END,
+		booked_at = CASE WHEN $3 = 'booked' THEN coalesce(booked_at, clock_timestamp()) ELSE booked_at END
 		WHERE tenant_id = $1 AND id = $2`, tenantID, leadID, string(status))
 	if err != nil {
 		return fmt.Errorf("error setting lead %s %s: %w", leadID, status, err)

@@ -16,7 +16,7 @@ import (
 const leadColumns = `id, tenant_id, crm, external_id, source, status, customer_external_id,
 	vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
 	consent_sms, consent_email, consent_marketing, contact_problem, coalesce(crm_created_at, created_at),
-	coalesce(crm_updated_at, created_at), crm_version, created_at, updated_at, replied_at`
+	coalesce(crm_updated_at, created_at), crm_version, created_at, updated_at, replied_at, found_via`
 
 func scanLead(row pgx.Row) (lead.Lead, error) {
 	var (
@@ -28,7 +28,7 @@ func scanLead(row pgx.Row) (lead.Lead, error) {
 	err := row.Scan(&l.ID, &l.TenantID, &l.CRM, &l.ExternalID, &l.Source, &l.Status,
 		&l.CustomerExternalID, &l.VehicleExternalID, &l.FirstName, &l.LastName, &phone, &email,
 		&vehicle, &l.Summary, &l.Consent.SMS, &l.Consent.Email, &l.Consent.Marketing, &l.ContactProblem,
-		&l.CRMCreatedAt, &l.CRMUpdatedAt, &l.CRMVersion, &l.CreatedAt, &l.UpdatedAt, &repliedAt)
+		&l.CRMCreatedAt, &l.CRMUpdatedAt, &l.CRMVersion, &l.CreatedAt, &l.UpdatedAt, &repliedAt, &l.FoundVia)
 	if err != nil {
 		return lead.Lead{}, err
 	}
@@ -47,6 +47,8 @@ func scanLead(row pgx.Row) (lead.Lead, error) {
 // a late webhook) changes nothing. inserted reports whether this call
 // created the row: only the call that creates a lead schedules its
 // messages, which is what keeps overlapping polls from texting twice.
+// l.FoundVia is stored with the new row only: how a lead was first seen
+// does not change when a poll meets a lead a webhook brought.
 func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead, backfilled bool) (id uuid.UUID, inserted bool, err error) {
 	db, done, err := s.open(ctx, tenantID)
 	if err != nil {
@@ -60,13 +62,14 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 	args := []any{tenantID, l.CRM, l.ExternalID, l.Source, l.Status, l.CustomerExternalID,
 		l.VehicleExternalID, l.FirstName, l.LastName, string(l.Phone), string(l.Email), vehicle,
 		l.Summary, l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, backfilled,
-		nullTime(l.CRMCreatedAt), nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem}
+		nullTime(l.CRMCreatedAt), nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem, string(l.FoundVia.OrUnknown())}
 	err = db.QueryRow(ctx, `
 		INSERT INTO leads (tenant_id, crm, external_id, source, status, customer_external_id,
 			vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
 			consent_sms, consent_email, consent_marketing, backfilled, crm_created_at,
-			crm_updated_at, crm_version, contact_problem)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+			crm_updated_at, crm_version, contact_problem, found_via, booked_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+			CASE WHEN $5 = 'booked' THEN now() END)
 		ON CONFLICT (tenant_id, crm, external_id) DO NOTHING
 		RETURNING id`, args...).Scan(&id)
 	if err == nil {
@@ -83,7 +86,8 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 			last_name = $8, phone = $9, email = $10, vehicle = $11, summary = $12,
 			consent_sms = $13, consent_email = $14, consent_marketing = $15,
 			crm_updated_at = $16, crm_version = $17, contact_problem = $18, updated_at = now(),
-			status = CASE WHEN $4 = 'booked' AND status IN ('new', 'contacted') THEN 'booked' ELSE status END
+			status = CASE WHEN $4 = 'booked' AND status IN ('new', 'contacted') THEN 'booked' ELSE status END,
+			booked_at = CASE WHEN $4 = 'booked' AND status IN ('new', 'contacted') THEN coalesce(booked_at, now()) ELSE booked_at END
 		WHERE tenant_id = $1 AND crm = $2 AND external_id = $3 AND crm_version < $17
 		RETURNING id`,
 		tenantID, l.CRM, l.ExternalID, string(l.Status), l.CustomerExternalID, l.VehicleExternalID,
@@ -189,7 +193,7 @@ func (s *Store) BookCustomerLeads(ctx context.Context, tenantID uuid.UUID, crm, 
 		return nil, err
 	}
 	defer done(&err)
-	rows, err := db.Query(ctx, `UPDATE leads SET status = 'booked', updated_at = now()
+	rows, err := db.Query(ctx, `UPDATE leads SET status = 'booked', booked_at = coalesce(booked_at, now()), updated_at = now()
 		WHERE tenant_id = $1 AND crm = $2 AND customer_external_id = $3 AND status IN ('new', 'contacted')
 		RETURNING id`, tenantID, crm, customerExternalID)
 	if err != nil {
