@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ClientOpts are the River settings of one worker replica.
@@ -39,6 +40,9 @@ type ClientOpts struct {
 	InboundMessageRetention time.Duration
 	// ID names the client in River's tables and logs; empty lets River pick.
 	ID string
+	// TracerProvider traces every run and carries each job's trace from
+	// its insert to its run (trace_middleware.go); nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // NewWorkers registers every job kind's worker.
@@ -73,6 +77,7 @@ func NewClient(deps *Deps, opts ClientOpts) (*river.Client[pgx.Tx], error) {
 		Queues:               queues,
 		Workers:              NewWorkers(deps),
 		Middleware:           []rivertype.Middleware{NewExecutionRecorder(deps)},
+		Plugins:              tracePlugins(opts.TracerProvider),
 		FetchCooldown:        opts.FetchCooldown,
 		FetchPollInterval:    opts.FetchPollInterval,
 		JobTimeout:           opts.JobTimeout,
@@ -110,17 +115,22 @@ func NewClient(deps *Deps, opts ClientOpts) (*river.Client[pgx.Tx], error) {
 }
 
 // errorHandler logs failed runs with what an operator needs to find them.
+// River calls it outside the run, after the run's span has ended, so its
+// lines carry the trace the job was inserted in, read from the job's
+// metadata (their span_id is the inserting span's).
 type errorHandler struct {
 	logger *slog.Logger
 }
 
 func (h *errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	ctx = jobTraceContext(ctx, job)
 	h.logger.WarnContext(ctx, "job failed", slog.String("kind", job.Kind), slog.Int64("job_id", job.ID),
 		slog.Int("attempt", job.Attempt), slog.Int("max_attempts", job.MaxAttempts), slog.String("error", err.Error()))
 	return nil
 }
 
 func (h *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
+	ctx = jobTraceContext(ctx, job)
 	h.logger.ErrorContext(ctx, "job panicked", slog.String("kind", job.Kind), slog.Int64("job_id", job.ID),
 		slog.Int("attempt", job.Attempt), slog.Any("panic", panicVal), slog.String("trace", trace))
 	return nil
