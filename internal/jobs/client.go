@@ -9,7 +9,6 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // ClientOpts are the River settings of one worker replica.
@@ -40,9 +39,6 @@ type ClientOpts struct {
 	InboundMessageRetention time.Duration
 	// ID names the client in River's tables and logs; empty lets River pick.
 	ID string
-	// TracerProvider traces every run and carries each job's trace from
-	// its insert to its run (trace_middleware.go); nil traces nothing.
-	TracerProvider trace.TracerProvider
 }
 
 // NewWorkers registers every job kind's worker.
@@ -77,7 +73,7 @@ func NewClient(deps *Deps, opts ClientOpts) (*river.Client[pgx.Tx], error) {
 		Queues:               queues,
 		Workers:              NewWorkers(deps),
 		Middleware:           []rivertype.Middleware{NewExecutionRecorder(deps)},
-		Plugins:              tracePlugins(opts.TracerProvider),
+		Plugins:              tracePlugins(deps.TracerProvider),
 		FetchCooldown:        opts.FetchCooldown,
 		FetchPollInterval:    opts.FetchPollInterval,
 		JobTimeout:           opts.JobTimeout,

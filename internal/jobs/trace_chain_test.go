@@ -103,7 +103,8 @@ func setupTraced(t *testing.T) *tracedBundle {
 		Budget:     store.NewCRMBudget(b.deps.Pool, nil),
 	})
 
-	client := b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Hour, TracerProvider: tp})
+	b.deps.TracerProvider = tp
+	client := b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Hour})
 	defaults := config.Default().Webhooks
 	intake := &jobs.WebhookIntake{Pool: b.deps.Pool, Client: client, Logger: b.deps.Logger,
 		IntakePerMinute: defaults.IntakePerMinute, IntakeBurst: defaults.IntakeBurst}
@@ -242,7 +243,7 @@ func TestOneTraceFromWebhookToText(t *testing.T) {
 	require.NotContains(t, args, "traceparent")
 }
 
-// TestUntracedJobsStoreNoTraceContext: a client built without a tracer
+// TestUntracedJobsStoreNoTraceContext: a client whose Deps have no tracer
 // provider (tracing off) writes nothing into a job's metadata, even when
 // the inserting code runs inside a span.
 func TestUntracedJobsStoreNoTraceContext(t *testing.T) {
