@@ -2,10 +2,7 @@ package tracing_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,61 +10,10 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/leadorch/lead-orchestrator/internal/tracing"
+	"github.com/leadorch/lead-orchestrator/internal/tracing/tracingtest"
 )
-
-// collector is a stand-in OTLP/HTTP collector: it decodes every export
-// request it receives.
-type collector struct {
-	mu       sync.Mutex
-	requests []*coltracepb.ExportTraceServiceRequest
-	paths    []string
-}
-
-func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	req := &coltracepb.ExportTraceServiceRequest{}
-	if err := proto.Unmarshal(body, req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	c.mu.Lock()
-	c.requests = append(c.requests, req)
-	c.paths = append(c.paths, r.Method+" "+r.URL.Path+" "+r.Header.Get("Content-Type"))
-	c.mu.Unlock()
-	out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(out)
-}
-
-// spans lists the received spans' names by trace id, and every resource
-// attribute seen.
-func (c *collector) spans() (byTrace map[string][]string, resource map[string]string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	byTrace, resource = map[string][]string{}, map[string]string{}
-	for _, req := range c.requests {
-		for _, rs := range req.GetResourceSpans() {
-			for _, kv := range rs.GetResource().GetAttributes() {
-				resource[kv.GetKey()] = kv.GetValue().GetStringValue()
-			}
-			for _, ss := range rs.GetScopeSpans() {
-				for _, s := range ss.GetSpans() {
-					id := trace.TraceID(s.GetTraceId()).String()
-					byTrace[id] = append(byTrace[id], s.GetName())
-				}
-			}
-		}
-	}
-	return byTrace, resource
-}
 
 // TestOTLPExport: with an endpoint, the spans really go out as OTLP/HTTP
 // protobuf posts to it, with the service's name and version, and
@@ -75,7 +21,7 @@ func (c *collector) spans() (byTrace map[string][]string, resource map[string]st
 func TestOTLPExport(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	col := &collector{}
+	col := &tracingtest.Collector{}
 	srv := httptest.NewServer(col)
 	t.Cleanup(srv.Close)
 
@@ -93,13 +39,18 @@ func TestOTLPExport(t *testing.T) {
 	defer cancel()
 	require.NoError(t, p.Shutdown(flushCtx))
 
-	byTrace, resource := col.spans()
-	require.ElementsMatch(t, []string{"parent", "child"}, byTrace[traceID])
-	require.Equal(t, "lead-orchestrator", resource["service.name"])
-	require.Equal(t, "v1.2.3", resource["service.version"])
-	col.mu.Lock()
-	require.Contains(t, col.paths, "POST /v1/traces application/x-protobuf")
-	col.mu.Unlock()
+	spans := col.Spans()
+	require.Len(t, spans, 2)
+	child0, parent0 := spans[0], spans[1]
+	require.Equal(t, "child", child0.Name)
+	require.Equal(t, "parent", parent0.Name)
+	for _, s := range spans {
+		require.Equal(t, traceID, s.TraceID)
+		require.Equal(t, "lead-orchestrator", s.Resource["service.name"])
+		require.Equal(t, "v1.2.3", s.Resource["service.version"])
+	}
+	require.Equal(t, parent0.SpanID, child0.ParentID)
+	require.Contains(t, col.Requests(), "POST /v1/traces application/x-protobuf")
 }
 
 // TestOff: without an endpoint the provider is a no-op: its spans record
