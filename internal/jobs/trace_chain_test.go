@@ -220,6 +220,7 @@ func TestOneTraceFromWebhookToText(t *testing.T) {
 	for _, s := range b.spans.GetSpans() {
 		for _, secret := range secrets {
 			require.NotContains(t, s.Name, secret)
+			require.NotContains(t, s.Status.Description, secret, "span %s status", s.Name)
 			for _, kv := range s.Attributes {
 				require.NotContains(t, kv.Value.Emit(), secret, "span %s attribute %s", s.Name, kv.Key)
 			}
