@@ -34,9 +34,11 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/store"
+	"github.com/leadorch/lead-orchestrator/internal/tracing"
 	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
@@ -158,6 +160,14 @@ func migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger) error
 // stopInOrder).
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	logger.InfoContext(ctx, "starting worker", slog.Any("config", cfg))
+	traces, err := newTracing(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	// Deferred first, so it runs last: the spans of the jobs that finished
+	// during the stop are exported too.
+	defer flushTraces(traces, logger)
+	logger = traceLogger(logger, traces)
 	pool, err := store.NewPool(ctx, cfg.Database.URL, int32(cfg.Database.MaxConns))
 	if err != nil {
 		return err
@@ -166,7 +176,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err := checkDatabase(ctx, pool); err != nil {
 		return err
 	}
-	deps, err := newDeps(cfg, pool, logger)
+	deps, err := newDeps(cfg, pool, logger, traces)
 	if err != nil {
 		return err
 	}
@@ -268,9 +278,10 @@ func newHandler(cfg *config.Config, deps *jobs.Deps, client *river.Client[pgx.Tx
 		RiverUIPassword: cfg.RiverUI.Password,
 		Intake: &jobs.WebhookIntake{Pool: deps.Pool, Client: client, Logger: deps.Logger,
 			IntakePerMinute: cfg.Webhooks.IntakePerMinute, IntakeBurst: cfg.Webhooks.IntakeBurst},
-		Tenants:   jobs.WebhookTenants{Pool: deps.Pool, Keys: deps.Credentials},
-		CRMKinds:  deps.CRM,
-		PublicURL: cfg.HTTP.PublicURL,
+		Tenants:        jobs.WebhookTenants{Pool: deps.Pool, Keys: deps.Credentials},
+		CRMKinds:       deps.CRM,
+		PublicURL:      cfg.HTTP.PublicURL,
+		TracerProvider: deps.TracerProvider,
 	}
 	if cfg.Twilio.AuthToken != "" {
 		opts.SMS = twilio.NewWebhooks(cfg.Twilio.AuthToken)
@@ -349,13 +360,15 @@ func readiness(pool *pgxpool.Pool, started, stopping *atomic.Bool) func(*http.Re
 	}
 }
 
-// newDeps builds the providers and the jobs' dependencies from config.
-func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs.Deps, error) {
+// newDeps builds the providers and the jobs' dependencies from config;
+// with tracing on, every provider and CRM request gets a client span.
+func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger, traces *tracing.Provider) (*jobs.Deps, error) {
 	sms, err := twilio.NewSender(twilio.SenderOpts{
 		AccountSID: cfg.Twilio.AccountSID,
 		AuthToken:  cfg.Twilio.AuthToken,
 		BaseURL:    cfg.Twilio.BaseURL,
 		Timeout:    cfg.Twilio.Timeout,
+		HTTPClient: tracedClient(traces, tracing.PeerTwilio, messaging.NewTransport()),
 	})
 	if err != nil {
 		return nil, err
@@ -365,6 +378,7 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs
 		BaseURL:     cfg.SendGrid.BaseURL,
 		Timeout:     cfg.SendGrid.Timeout,
 		SandboxMode: cfg.SendGrid.SandboxMode,
+		HTTPClient:  tracedClient(traces, tracing.PeerSendGrid, messaging.NewTransport()),
 	})
 	if err != nil {
 		return nil, err
@@ -375,7 +389,7 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs
 	}
 	return &jobs.Deps{
 		Pool:        pool,
-		CRM:         crmset.NewRegistry(crmOpts(cfg, pool)),
+		CRM:         crmset.NewRegistry(crmOpts(cfg, pool, traces)),
 		Credentials: keys,
 		SMS:         sms,
 		Email:       email,
@@ -397,15 +411,17 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*jobs
 		ReconcileAfter: 2 * max(cfg.Twilio.Timeout, cfg.SendGrid.Timeout),
 		// Without the event webhook nothing can confirm an interrupted
 		// email, so waiting would only delay the operator's view.
-		ConfirmWait: confirmWait(cfg),
-		Logger:      logger,
+		ConfirmWait:    confirmWait(cfg),
+		Logger:         logger,
+		TracerProvider: tracerOf(traces),
 	}, nil
 }
 
 // crmOpts are the fleet-wide CRM settings of cfg, with every tenant's
 // request budget kept in the database.
-func crmOpts(cfg *config.Config, pool *pgxpool.Pool) crmset.Opts {
-	return crmset.Opts{Settings: cfg.CRMs(), Budget: store.NewCRMBudget(pool, nil)}
+func crmOpts(cfg *config.Config, pool *pgxpool.Pool, traces *tracing.Provider) crmset.Opts {
+	return crmset.Opts{Settings: cfg.CRMs(), Budget: store.NewCRMBudget(pool, nil),
+		HTTPClient: tracedClient(traces, tracing.PeerCRM, crmTransport())}
 }
 
 // confirmWait is how long an interrupted send waits for confirmation:

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
@@ -55,6 +57,10 @@ type Opts struct {
 	// Now is the clock (webhook freshness checks, a text's received time);
 	// nil means time.Now.
 	Now func() time.Time
+
+	// TracerProvider gives every webhook request a span (trace.go); nil
+	// traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // maxRiverUIBody bounds a River UI API request: its largest, a cancel,
@@ -78,7 +84,7 @@ func NewHandler(opts Opts) (http.Handler, error) {
 	if err := handleWebhooks(mux, opts); err != nil {
 		return nil, err
 	}
-	return denyFraming(recoverPanics(opts.Logger, redact, mux)), nil
+	return denyFraming(recoverPanics(opts.Logger, redact, traceRequests(opts.TracerProvider, mux))), nil
 }
 
 // handleWebhooks registers the webhook routes opts asks for.

@@ -73,6 +73,7 @@ func NewClient(deps *Deps, opts ClientOpts) (*river.Client[pgx.Tx], error) {
 		Queues:               queues,
 		Workers:              NewWorkers(deps),
 		Middleware:           []rivertype.Middleware{NewExecutionRecorder(deps)},
+		Plugins:              tracePlugins(deps.TracerProvider),
 		FetchCooldown:        opts.FetchCooldown,
 		FetchPollInterval:    opts.FetchPollInterval,
 		JobTimeout:           opts.JobTimeout,
@@ -110,17 +111,22 @@ func NewClient(deps *Deps, opts ClientOpts) (*river.Client[pgx.Tx], error) {
 }
 
 // errorHandler logs failed runs with what an operator needs to find them.
+// River calls it outside the run, after the run's span has ended, so its
+// lines carry the trace the job was inserted in, read from the job's
+// metadata (their span_id is the inserting span's).
 type errorHandler struct {
 	logger *slog.Logger
 }
 
 func (h *errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	ctx = jobTraceContext(ctx, job)
 	h.logger.WarnContext(ctx, "job failed", slog.String("kind", job.Kind), slog.Int64("job_id", job.ID),
 		slog.Int("attempt", job.Attempt), slog.Int("max_attempts", job.MaxAttempts), slog.String("error", err.Error()))
 	return nil
 }
 
 func (h *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
+	ctx = jobTraceContext(ctx, job)
 	h.logger.ErrorContext(ctx, "job panicked", slog.String("kind", job.Kind), slog.Int64("job_id", job.ID),
 		slog.Int("attempt", job.Attempt), slog.Any("panic", panicVal), slog.String("trace", trace))
 	return nil

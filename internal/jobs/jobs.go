@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/crm"
@@ -80,6 +81,9 @@ type Deps struct {
 	// Metrics records what the jobs do for Prometheus; nil records
 	// nothing.
 	Metrics *metrics.Metrics
+	// TracerProvider traces every run and carries each job's trace from
+	// its insert to its run (trace_middleware.go); nil traces nothing.
+	TracerProvider trace.TracerProvider
 
 	// Now is the clock; tests set it.
 	Now    func() time.Time
