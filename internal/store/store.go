@@ -129,6 +129,17 @@ func jsonParam(encoded []byte) any {
 	return string(encoded)
 }
 
+// uuidStrings passes ids for a uuid[] parameter (cast $n::uuid[] in the
+// SQL). pgx finds no text encoding for []uuid.UUID when it does not know
+// the parameter's type, as in exec mode behind PgBouncer.
+func uuidStrings(ids []uuid.UUID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
+}
+
 // nullTime stores the zero time as NULL: a CRM that did not say when is
 // not the year 1.
 func nullTime(t time.Time) *time.Time {
