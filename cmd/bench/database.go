@@ -95,7 +95,7 @@ func (d *database) makeTemplate(ctx context.Context) error {
 		return fmt.Errorf("error creating the template database (BENCH_DATABASE_URL's user needs CREATEDB): %w", err)
 	}
 	d.remember(templateDB)
-	pool, err := store.NewPool(ctx, d.url(templateDB), 2)
+	pool, err := store.NewPool(ctx, d.url(templateDB), store.PoolOpts{MaxConns: 2})
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (d *database) close() {
 
 // pool opens a pool on database name.
 func (d *database) pool(ctx context.Context, name string, maxConns int32) (*pgxpool.Pool, error) {
-	return store.NewPool(ctx, d.url(name), maxConns)
+	return store.NewPool(ctx, d.url(name), store.PoolOpts{MaxConns: maxConns})
 }
 
 func (d *database) exec(ctx context.Context, sql string) error {

@@ -148,7 +148,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	env = append(env, "LEADORCH_DATABASE_URL="+appURL)
 
 	// 4. A tenant per demo shop.
-	pool, err := store.NewPool(ctx, dbURL, 4)
+	pool, err := store.NewPool(ctx, dbURL, store.PoolOpts{MaxConns: 4})
 	if err != nil {
 		return err
 	}

@@ -292,7 +292,7 @@ func runOn(ctx context.Context, sys system, args []string, getenv func(string) s
 			return fmt.Errorf("invalid credentials.keys: %w", err)
 		}
 	}
-	pool, err := store.NewPool(ctx, cfg.Database.URL, 4)
+	pool, err := store.NewPool(ctx, cfg.Database.URL, store.PoolOpts{MaxConns: 4, QueryExecMode: cfg.Database.QueryExecMode})
 	if err != nil {
 		return err
 	}

@@ -125,7 +125,11 @@ func migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger) error
 	if url == "" {
 		url = cfg.Database.URL
 	}
-	pool, err := store.NewPool(ctx, url, int32(cfg.Database.MaxConns))
+	// Straight to Postgres, never through a pooler in transaction mode:
+	// the migration lock (and golang-migrate's own) is a session advisory
+	// lock, which such a pooler would leave on a server connection it then
+	// hands to someone else. So pgx's default exec mode is right here.
+	pool, err := store.NewPool(ctx, url, store.PoolOpts{MaxConns: int32(cfg.Database.MaxConns)})
 	if err != nil {
 		return err
 	}
@@ -168,7 +172,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	// during the stop are exported too.
 	defer flushTraces(traces, logger)
 	logger = traceLogger(logger, traces)
-	pool, err := store.NewPool(ctx, cfg.Database.URL, int32(cfg.Database.MaxConns))
+	pool, err := store.NewPool(ctx, cfg.Database.URL, poolOpts(cfg))
 	if err != nil {
 		return err
 	}
@@ -230,6 +234,13 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	return stopInOrder(ctx, cfg, logger, srv, httpErr, client, &stopping)
 }
 
+// poolOpts are the worker's pool settings: its size, and the query exec
+// mode that database.url's path to Postgres can carry (exec behind
+// PgBouncer in transaction mode).
+func poolOpts(cfg *config.Config) store.PoolOpts {
+	return store.PoolOpts{MaxConns: int32(cfg.Database.MaxConns), QueryExecMode: cfg.Database.QueryExecMode}
+}
+
 // checkDatabase refuses to serve a database whose schema is behind this
 // build, or that serves the tables' owner rather than the app's role.
 func checkDatabase(ctx context.Context, pool *pgxpool.Pool) error {
@@ -252,6 +263,7 @@ func newRiverClient(cfg *config.Config, deps *jobs.Deps) (*river.Client[pgx.Tx],
 		},
 		FetchCooldown:           cfg.River.FetchCooldown,
 		FetchPollInterval:       cfg.River.FetchPollInterval,
+		PollOnly:                cfg.River.PollOnly,
 		JobTimeout:              cfg.River.JobTimeout,
 		ScheduleInterval:        cfg.River.ScheduleInterval,
 		RescueStuckJobsAfter:    cfg.River.RescueStuckJobsAfter,

@@ -20,6 +20,11 @@ type ClientOpts struct {
 	// new jobs; zero keeps River's defaults.
 	FetchCooldown     time.Duration
 	FetchPollInterval time.Duration
+	// PollOnly finds new jobs and leadership changes by polling instead of
+	// LISTEN, which a pooler in transaction mode (PgBouncer) cannot carry:
+	// a LISTEN belongs to a session, and such a pooler gives the session to
+	// another client after each transaction.
+	PollOnly bool
 	// JobTimeout bounds one run; zero keeps River's default (1 minute).
 	JobTimeout time.Duration
 	// ScheduleInterval is how often the leader looks for due polls; zero
@@ -76,6 +81,7 @@ func NewClient(deps *Deps, opts ClientOpts) (*river.Client[pgx.Tx], error) {
 		Plugins:              tracePlugins(deps.TracerProvider),
 		FetchCooldown:        opts.FetchCooldown,
 		FetchPollInterval:    opts.FetchPollInterval,
+		PollOnly:             opts.PollOnly,
 		JobTimeout:           opts.JobTimeout,
 		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
 		RetryPolicy:          NewRetryPolicy(nil),

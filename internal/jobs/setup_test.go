@@ -48,6 +48,14 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	db := testdb.NewApp(t)
+	return setupOn(t, db, db.App)
+}
+
+// setupOn is setup with the jobs, the CRM budget and the test's store on
+// app, a pool as the application role that may reach db another way (as
+// through PgBouncer).
+func setupOn(t *testing.T, db testdb.DB, app *pgxpool.Pool) *testBundle {
+	t.Helper()
 	keys, keySpec := fixture.Keyring(t, "test")
 	sb := sandbox.NewServer(sandbox.ServerOpts{})
 	srv := httptest.NewServer(sb)
@@ -69,13 +77,13 @@ func setup(t *testing.T) *testBundle {
 		level = slog.LevelDebug
 	}
 	deps := &jobs.Deps{
-		Pool: db.App,
+		Pool: app,
 		CRM: crmset.NewRegistry(crmset.Opts{
 			Settings: map[string]crm.Settings{
 				"shopmonkey": {BaseURL: urls.ShopMonkey, Timeout: 5 * time.Second},
 				"tekmetric":  {BaseURL: urls.Tekmetric, Timeout: 5 * time.Second},
 			},
-			Budget: store.NewCRMBudget(db.App, nil),
+			Budget: store.NewCRMBudget(app, nil),
 		}),
 		Credentials: keys,
 		SMS:         sms,
@@ -90,7 +98,7 @@ func setup(t *testing.T) *testBundle {
 		ReconcileAfter: time.Second,
 		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
-	return &testBundle{pool: db.Owner, sandbox: sb, deps: deps, store: store.New(db.App), keys: keys, keySpec: keySpec}
+	return &testBundle{pool: db.Owner, sandbox: sb, deps: deps, store: store.New(app), keys: keys, keySpec: keySpec}
 }
 
 // addShop creates a ShopMonkey location in the fake and its tenant.

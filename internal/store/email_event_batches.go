@@ -27,7 +27,7 @@ func (s *Store) TakeEmailEventBatch(ctx context.Context, tenantID uuid.UUID, del
 		INSERT INTO email_event_batches (tenant_id, delivery_key, events)
 		SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1)
 		ON CONFLICT (tenant_id, delivery_key) DO NOTHING
-		RETURNING id`, tenantID, deliveryKey, events).Scan(&id)
+		RETURNING id`, tenantID, deliveryKey, jsonParam(events)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var exists bool
 		if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1)`, tenantID).Scan(&exists); err != nil {

@@ -60,7 +60,7 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 		return uuid.Nil, false, err
 	}
 	args := []any{tenantID, l.CRM, l.ExternalID, l.Source, l.Status, l.CustomerExternalID,
-		l.VehicleExternalID, l.FirstName, l.LastName, string(l.Phone), string(l.Email), vehicle,
+		l.VehicleExternalID, l.FirstName, l.LastName, string(l.Phone), string(l.Email), jsonParam(vehicle),
 		l.Summary, l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, backfilled,
 		nullTime(l.CRMCreatedAt), nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem, string(l.FoundVia.OrUnknown())}
 	err = db.QueryRow(ctx, `
@@ -91,7 +91,7 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 		WHERE tenant_id = $1 AND crm = $2 AND external_id = $3 AND crm_version < $17
 		RETURNING id`,
 		tenantID, l.CRM, l.ExternalID, string(l.Status), l.CustomerExternalID, l.VehicleExternalID,
-		l.FirstName, l.LastName, string(l.Phone), string(l.Email), vehicle, l.Summary,
+		l.FirstName, l.LastName, string(l.Phone), string(l.Email), jsonParam(vehicle), l.Summary,
 		l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Same or older version: nothing to refresh.

@@ -115,10 +115,10 @@ func (s *Store) SettleOrphanedMessages(ctx context.Context, tenantID uuid.UUID, 
 			status = CASE WHEN `+mayHaveGone+` THEN 'ambiguous' ELSE 'failed' END,
 			last_error = format(CASE WHEN `+mayHaveGone+` THEN $5::text ELSE $6::text END, `+lastSendJob+`),
 			updated_at = now()
-		WHERE m.tenant_id = $1 AND m.id = ANY($2) AND m.status IN ('pending', 'sending')
+		WHERE m.tenant_id = $1 AND m.id = ANY($2::uuid[]) AND m.status IN ('pending', 'sending')
 		AND NOT `+liveSendJob+`
 		RETURNING m.id, m.lead_id, m.step, m.channel, m.status, m.last_error`,
-		tenantID, ids, kinds.SMS, kinds.Email, orphanedSendingReason, orphanedPendingReason)
+		tenantID, uuidStrings(ids), kinds.SMS, kinds.Email, orphanedSendingReason, orphanedPendingReason)
 	if err != nil {
 		return nil, fmt.Errorf("error settling orphaned messages: %w", err)
 	}

@@ -23,10 +23,10 @@ func (s *Store) MarkTenantNeedsAttention(ctx context.Context, tenantID uuid.UUID
 	}
 	defer done(&err)
 	err = db.QueryRow(ctx, `
-		WITH old AS (SELECT needs_attention, coalesce(attention_since, $3) AS since FROM tenants WHERE id = $1 FOR UPDATE)
+		WITH old AS (SELECT needs_attention, coalesce(attention_since, $3::timestamptz) AS since FROM tenants WHERE id = $1 FOR UPDATE)
 		UPDATE tenants t SET needs_attention = true, attention_reason = $2, attention_since = old.since,
-			next_poll_at = greatest(t.next_poll_at, $3 + least(
-				greatest($3 - old.since, make_interval(secs => t.poll_interval_seconds)),
+			next_poll_at = greatest(t.next_poll_at, $3::timestamptz + least(
+				greatest($3::timestamptz - old.since, make_interval(secs => t.poll_interval_seconds)),
 				make_interval(secs => $4::double precision)))
 		FROM old WHERE t.id = $1
 		RETURNING t.name, NOT old.needs_attention, t.next_poll_at`,

@@ -87,8 +87,8 @@ func tenantArgs(t lead.Tenant) (args []any, err error) {
 	return []any{t.ID, t.Name, t.CRMKind, t.CRMBaseURL, t.CRMLocationID, t.CRMClientID,
 		t.CRMSecret.KeyID, t.CRMSecret.Ciphertext, t.CRMRateLimit, t.TimeZone,
 		pgTime(quiet.Start), pgTime(quiet.End), int(t.PollInterval / time.Second),
-		t.SMSFrom, t.MessagingServiceSID, t.EmailFrom, t.EmailFromName, templates, t.Enabled,
-		string(t.QuietRule), sequence, !t.AllowFirstReplyWithoutConsent, t.NotifyEmail, t.HelpText}, nil
+		t.SMSFrom, t.MessagingServiceSID, t.EmailFrom, t.EmailFromName, jsonParam(templates), t.Enabled,
+		string(t.QuietRule), jsonParam(sequence), !t.AllowFirstReplyWithoutConsent, t.NotifyEmail, t.HelpText}, nil
 }
 
 const tenantSettingColumns = `name, crm_kind, crm_base_url, crm_location_id, crm_client_id,
