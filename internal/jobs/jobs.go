@@ -78,8 +78,10 @@ type Deps struct {
 	ConfirmWait time.Duration
 
 	// Metrics records what the jobs do for Prometheus; nil records
-	// nothing.
-	Metrics *metrics.Metrics
+	// nothing. SMSProvider and EmailProvider name SMS's and Email's
+	// provider in its labels ("twilio", "sendgrid" when empty).
+	Metrics                    *metrics.Metrics
+	SMSProvider, EmailProvider string
 
 	// Now is the clock; tests set it.
 	Now    func() time.Time
