@@ -124,7 +124,14 @@ func (b *bench) startFleet(ctx context.Context, n int, name string, env func(htt
 		if err != nil {
 			return nil, err
 		}
-		c, err := b.procs.start(filepath.Join(b.o.binDir, "worker"), fmt.Sprintf("%s-worker-%d.log", name, i), env(addr), "run")
+		// Each replica's operator listener (metrics, River UI) needs a
+		// port of its own.
+		operatorAddr, err := devnet.FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		c, err := b.procs.start(filepath.Join(b.o.binDir, "worker"), fmt.Sprintf("%s-worker-%d.log", name, i),
+			append(env(addr), "LEADORCH_OPERATOR_ADDR="+operatorAddr), "run")
 		if err != nil {
 			f.stop(b.procs)
 			return nil, err

@@ -469,8 +469,10 @@ type fleet struct {
 type replica struct {
 	index int
 	addr  string
-	cmd   *exec.Cmd
-	done  chan struct{}
+	// operatorAddr is the replica's operator listener (metrics, River UI).
+	operatorAddr string
+	cmd          *exec.Cmd
+	done         chan struct{}
 }
 
 func (r *replica) alive() bool {
@@ -518,7 +520,11 @@ func (f *fleet) start(i int) error {
 		if err != nil {
 			return err
 		}
-		f.replicas = append(f.replicas, &replica{index: len(f.replicas), addr: addr, done: closedChan()})
+		operatorAddr, err := devnet.FreeAddr()
+		if err != nil {
+			return err
+		}
+		f.replicas = append(f.replicas, &replica{index: len(f.replicas), addr: addr, operatorAddr: operatorAddr, done: closedChan()})
 	}
 	r := f.replicas[i]
 	logFile, err := os.OpenFile(filepath.Join(f.logDir, fmt.Sprintf("worker-%d.log", i+1)), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -527,7 +533,8 @@ func (f *fleet) start(i int) error {
 	}
 	cmd := exec.Command(filepath.Join(f.bin, "worker"), "run")
 	// Twilio signs the URL it calls: each replica is its own public URL.
-	cmd.Env = append(append(os.Environ(), f.env...), "LEADORCH_HTTP_ADDR="+r.addr, "LEADORCH_HTTP_PUBLIC_URL=http://"+r.addr)
+	cmd.Env = append(append(os.Environ(), f.env...), "LEADORCH_HTTP_ADDR="+r.addr, "LEADORCH_HTTP_PUBLIC_URL=http://"+r.addr,
+		"LEADORCH_OPERATOR_ADDR="+r.operatorAddr)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

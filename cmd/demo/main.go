@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -187,10 +188,15 @@ func (d *demo) serve(ctx context.Context) error {
 	say("starting %d worker replicas ...", *replicas)
 	var workers []*child
 	defer func() { stopAll(workers) }()
-	if err := startWorkers(ctx, &workers, *binDir, logDir, env, workerAddrs); err != nil {
+	operatorAddrs, err := startWorkers(ctx, &workers, *binDir, logDir, env, workerAddrs)
+	if err != nil {
 		return err
 	}
-	uiURL := "http://" + workerAddrs[0] + "/riverui/"
+	uiURL := "http://" + operatorAddrs[0] + "/riverui/"
+	metricsURLs := make([]string, len(operatorAddrs))
+	for i, a := range operatorAddrs {
+		metricsURLs[i] = "http://" + a + "/metrics"
+	}
 
 	// 6. The sandbox plays each shop's CRM webhooks and customers: it
 	// needs the tenants' webhook credentials, which it never shows.
@@ -206,7 +212,7 @@ func (d *demo) serve(ctx context.Context) error {
 		return err
 	}
 
-	banner{o: o, tenants: tenants, hooks: hooks, uiURL: uiURL, password: password, base: base, envFile: envFile, logDir: logDir, cli: cli}.print(say)
+	banner{o: o, tenants: tenants, hooks: hooks, uiURL: uiURL, metricsURLs: metricsURLs, password: password, base: base, envFile: envFile, logDir: logDir, cli: cli}.print(say)
 	watch(ctx, say, pool, tenants, base)
 	return nil
 }
@@ -275,24 +281,31 @@ func createTenants(ctx context.Context, pool *pgxpool.Pool) ([]lead.Tenant, []we
 // startWorkers starts a replica per address, adding each to workers as it
 // starts (so the caller stops every one started), then waits until every
 // one is ready.
-func startWorkers(ctx context.Context, workers *[]*child, binDir, logDir string, env, workerAddrs []string) error {
+func startWorkers(ctx context.Context, workers *[]*child, binDir, logDir string, env, workerAddrs []string) (operatorAddrs []string, err error) {
 	for i := 1; i <= len(workerAddrs); i++ {
 		addr := workerAddrs[i-1]
+		// Each replica's operator listener (metrics, River UI) needs a
+		// port of its own.
+		operatorAddr, err := devnet.FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		operatorAddrs = append(operatorAddrs, operatorAddr)
 		// Twilio signs the exact URL it calls: each replica's public URL
 		// is its own address, which the sandbox calls.
 		w, err := start(fmt.Sprintf("worker %d", i), filepath.Join(binDir, "worker"), filepath.Join(logDir, fmt.Sprintf("worker-%d.log", i)),
-			append(env, "LEADORCH_HTTP_ADDR="+addr, "LEADORCH_HTTP_PUBLIC_URL=http://"+addr), "run")
+			append(env, "LEADORCH_HTTP_ADDR="+addr, "LEADORCH_HTTP_PUBLIC_URL=http://"+addr, "LEADORCH_OPERATOR_ADDR="+operatorAddr), "run")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		*workers = append(*workers, w)
 	}
 	for i, w := range *workers {
 		if err := devnet.WaitOK(ctx, "http://"+workerAddrs[i]+"/readyz", time.Minute, w.done); err != nil {
-			return fmt.Errorf("worker %d did not become ready (see %s/worker-%d.log): %w", i+1, logDir, i+1, err)
+			return nil, fmt.Errorf("worker %d did not become ready (see %s/worker-%d.log): %w", i+1, logDir, i+1, err)
 		}
 	}
-	return nil
+	return operatorAddrs, nil
 }
 
 // banner tells the person at the terminal what runs and where to look.
@@ -301,6 +314,7 @@ type banner struct {
 	tenants                                []lead.Tenant
 	hooks                                  []webhookCredentials
 	uiURL, password, base, envFile, logDir string
+	metricsURLs                            []string
 	cli                                    []string
 }
 
@@ -312,6 +326,7 @@ func (b banner) print(say func(string, ...any)) {
 		say("  Shop:      %s on %s (%s), texts from %s, replies emailed to %s; %s", t.Name, t.CRMKind, t.TimeZone, t.SMSFrom, t.NotifyEmail, hooks[i].describe())
 	}
 	say("  River UI:  %s  (user demo, password %s)", uiURL, password)
+	say("  Metrics:   %s  (Prometheus; one per replica)", strings.Join(b.metricsURLs, "  "))
 	say("  Sandbox:   %s/_sandbox/messages shows every text and email the providers received", base)
 	say("  Replies:   in about %s a customer answers their first text; the console then shows how to play one yourself", replyAfter)
 	say("  CLI:       bin/enqueue against this demo needs this environment (also in %s: run `. %s` first):", envFile, envFile)

@@ -63,7 +63,7 @@ func TestWorkerRiverUIRefusesCrossOriginRequests(t *testing.T) {
 	cancelJob := func(headers map[string]string) *http.Response {
 		// text/plain is what a no-cors fetch may send without a preflight;
 		// River UI parses the JSON body anyway.
-		req, err := http.NewRequest(http.MethodPost, w.base+"/riverui/api/jobs/cancel",
+		req, err := http.NewRequest(http.MethodPost, w.operator+"/riverui/api/jobs/cancel",
 			strings.NewReader(fmt.Sprintf(`{"ids":["%d"]}`, jobID)))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
@@ -97,7 +97,7 @@ func TestWorkerRiverUIRefusesCrossOriginRequests(t *testing.T) {
 
 	// River UI reads whole bodies; an oversized one is refused, not read
 	// into memory, even from the operator.
-	oversized, err := http.NewRequest(http.MethodPost, w.base+"/riverui/api/jobs/cancel",
+	oversized, err := http.NewRequest(http.MethodPost, w.operator+"/riverui/api/jobs/cancel",
 		strings.NewReader(fmt.Sprintf(`{"ids":["%d"],"padding":"%s"}`, jobID, strings.Repeat("x", 2<<20))))
 	require.NoError(t, err)
 	oversized.Header.Set("Content-Type", "application/json")
@@ -109,13 +109,13 @@ func TestWorkerRiverUIRefusesCrossOriginRequests(t *testing.T) {
 	require.Equal(t, "available", jobState())
 
 	// River UI's own page sends same-origin requests: they work.
-	resp := cancelJob(map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": w.base})
+	resp := cancelJob(map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": w.operator})
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	requireNoFraming(resp)
 	require.Equal(t, "cancelled", jobState())
 
 	// The page itself cannot be framed.
-	req, err := http.NewRequest(http.MethodGet, w.base+"/riverui/", nil)
+	req, err := http.NewRequest(http.MethodGet, w.operator+"/riverui/", nil)
 	require.NoError(t, err)
 	req.Header.Set("Accept", "text/html")
 	req.SetBasicAuth("admin", riverUIPass)

@@ -1,5 +1,6 @@
 // Command worker is one member of the fleet: it runs the River client that
-// works every queue, and the HTTP server with /healthz, /readyz and River UI.
+// works every queue, the public HTTP server (webhooks, /healthz, /readyz)
+// and the operator HTTP server (/metrics, River UI, /healthz, /readyz).
 // `worker migrate` applies the schema; `worker config` prints the effective
 // configuration with secrets masked.
 //
@@ -37,6 +38,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 	"github.com/leadorch/lead-orchestrator/internal/tracing"
 	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
@@ -180,7 +182,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err := checkDatabase(ctx, pool); err != nil {
 		return err
 	}
-	deps, err := newDeps(cfg, pool, logger, traces)
+	deps, err := newDeps(cfg, pool, logger, traces, newMetrics(cfg, pool))
 	if err != nil {
 		return err
 	}
@@ -201,7 +203,13 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("error building River UI: %w", err)
 	}
 	var started, stopping atomic.Bool
-	handler, err := newHandler(cfg, deps, client, ui, readiness(pool, &started, &stopping))
+	ready := readiness(pool, &started, &stopping)
+	handler, err := newHandler(cfg, deps, client, ready)
+	if err != nil {
+		return err
+	}
+	operatorHandler, err := httpapi.NewOperatorHandler(httpapi.OperatorOpts{Logger: logger, Ready: ready,
+		Metrics: deps.Metrics.Handler(), RiverUI: ui, RiverUIUsername: cfg.RiverUI.Username, RiverUIPassword: cfg.RiverUI.Password})
 	if err != nil {
 		return err
 	}
@@ -227,11 +235,16 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		WriteTimeout: cfg.HTTP.WriteTimeout,
 		IdleTimeout:  cfg.HTTP.IdleTimeout,
 	})
+	op, err := startOperator(cfg, operatorHandler)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()
-	logger.InfoContext(ctx, "worker ready", slog.String("http", ln.Addr().String()),
-		slog.String("riverui", "http://"+ln.Addr().String()+"/riverui/"))
-	return stopInOrder(ctx, cfg, logger, srv, httpErr, client, &stopping)
+	logger.InfoContext(ctx, "worker ready", slog.String("http", ln.Addr().String()), slog.String("operator", op.addr),
+		slog.String("metrics", "http://"+op.addr+"/metrics"), slog.String("riverui", "http://"+op.addr+"/riverui/"))
+	return stopInOrder(ctx, cfg, logger, srv, httpErr, client, &stopping, op)
 }
 
 // poolOpts are the worker's pool settings: its size, and the query exec
@@ -281,13 +294,11 @@ func newRiverClient(cfg *config.Config, deps *jobs.Deps) (*river.Client[pgx.Tx],
 // newHandler wires the HTTP routes to their ports: the intake and the
 // tenant lookup in jobs, the CRM kinds of the registry, and the providers'
 // webhook parsers when they are configured.
-func newHandler(cfg *config.Config, deps *jobs.Deps, client *river.Client[pgx.Tx], ui http.Handler, ready func(*http.Request) error) (http.Handler, error) {
+func newHandler(cfg *config.Config, deps *jobs.Deps, client *river.Client[pgx.Tx], ready func(*http.Request) error) (http.Handler, error) {
 	opts := httpapi.Opts{
-		Logger:          deps.Logger,
-		Ready:           ready,
-		RiverUI:         ui,
-		RiverUIUsername: cfg.RiverUI.Username,
-		RiverUIPassword: cfg.RiverUI.Password,
+		Logger:  deps.Logger,
+		Ready:   ready,
+		Metrics: deps.Metrics,
 		Intake: &jobs.WebhookIntake{Pool: deps.Pool, Client: client, Logger: deps.Logger,
 			IntakePerMinute: cfg.Webhooks.IntakePerMinute, IntakeBurst: cfg.Webhooks.IntakeBurst},
 		Tenants:        jobs.WebhookTenants{Pool: deps.Pool, Keys: deps.Credentials},
@@ -312,9 +323,9 @@ func newHandler(cfg *config.Config, deps *jobs.Deps, client *river.Client[pgx.Tx
 // then stops in order: readiness goes false while HTTP is still served for
 // http.drain_delay, then the listener closes and in-flight requests
 // finish, running jobs finish for river.soft_stop_timeout, the rest are
-// cancelled (River hands them back to the queue); the caller closes the
-// pool last.
-func stopInOrder(ctx context.Context, cfg *config.Config, logger *slog.Logger, srv *http.Server, httpErr <-chan error, client *river.Client[pgx.Tx], stopping *atomic.Bool) error {
+// cancelled (River hands them back to the queue), then the operator
+// listener closes; the caller closes the pool last.
+func stopInOrder(ctx context.Context, cfg *config.Config, logger *slog.Logger, srv *http.Server, httpErr <-chan error, client *river.Client[pgx.Tx], stopping *atomic.Bool, op *operatorListener) error {
 	select {
 	case <-ctx.Done():
 		// Unready first, still serving: a load balancer needs a few
@@ -348,9 +359,11 @@ func stopInOrder(ctx context.Context, cfg *config.Config, logger *slog.Logger, s
 		hardCtx, cancelHard := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancelHard()
 		if err := client.StopAndCancel(hardCtx); err != nil {
+			op.shutdown(logger, cfg.HTTP.ShutdownTimeout)
 			return fmt.Errorf("error stopping River client: %w", err)
 		}
 	}
+	op.shutdown(logger, cfg.HTTP.ShutdownTimeout)
 	logger.Info("worker stopped")
 	return nil
 }
@@ -374,7 +387,7 @@ func readiness(pool *pgxpool.Pool, started, stopping *atomic.Bool) func(*http.Re
 
 // newDeps builds the providers and the jobs' dependencies from config;
 // with tracing on, every provider and CRM request gets a client span.
-func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger, traces *tracing.Provider) (*jobs.Deps, error) {
+func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger, traces *tracing.Provider, m *metrics.Metrics) (*jobs.Deps, error) {
 	sms, err := twilio.NewSender(twilio.SenderOpts{
 		AccountSID: cfg.Twilio.AccountSID,
 		AuthToken:  cfg.Twilio.AuthToken,
@@ -400,11 +413,14 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger, traces
 		return nil, fmt.Errorf("invalid credentials.keys: %w", err)
 	}
 	return &jobs.Deps{
-		Pool:        pool,
-		CRM:         crmset.NewRegistry(crmOpts(cfg, pool, traces)),
-		Credentials: keys,
-		SMS:         sms,
-		Email:       email,
+		Pool:          pool,
+		CRM:           crmset.NewRegistry(crmOpts(cfg, pool, traces, m)),
+		Metrics:       m,
+		Credentials:   keys,
+		SMS:           sms,
+		Email:         email,
+		SMSProvider:   metrics.ProviderTwilio,
+		EmailProvider: metrics.ProviderSendGrid,
 		Templates: lead.Templates{
 			SMS:          cfg.Templates.SMS,
 			EmailSubject: cfg.Templates.EmailSubject,
@@ -431,8 +447,8 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger, traces
 
 // crmOpts are the fleet-wide CRM settings of cfg, with every tenant's
 // request budget kept in the database.
-func crmOpts(cfg *config.Config, pool *pgxpool.Pool, traces *tracing.Provider) crmset.Opts {
-	return crmset.Opts{Settings: cfg.CRMs(), Budget: store.NewCRMBudget(pool, nil),
+func crmOpts(cfg *config.Config, pool *pgxpool.Pool, traces *tracing.Provider, m *metrics.Metrics) crmset.Opts {
+	return crmset.Opts{Settings: cfg.CRMs(), Budget: store.NewCRMBudget(pool, nil), Metrics: m,
 		HTTPClient: tracedClient(traces, tracing.PeerCRM, crmTransport())}
 }
 

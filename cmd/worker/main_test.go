@@ -75,6 +75,7 @@ func setup(t *testing.T) *testBundle {
 		"LEADORCH_DATABASE_MIGRATE_URL":    db.OwnerURL,
 		"LEADORCH_CREDENTIALS_KEYS":        credentialsKeys,
 		"LEADORCH_HTTP_ADDR":               freeAddr(t),
+		"LEADORCH_OPERATOR_ADDR":           freeAddr(t),
 		"LEADORCH_TWILIO_ACCOUNT_SID":      "ACtest",
 		"LEADORCH_TWILIO_AUTH_TOKEN":       twilioToken,
 		"LEADORCH_TWILIO_BASE_URL":         "http://127.0.0.1:1/twilio",
@@ -94,10 +95,11 @@ func setup(t *testing.T) *testBundle {
 
 // worker is a `worker run` started by startWorker.
 type worker struct {
-	base   string // http://host:port
-	out    *syncBuffer
-	cancel context.CancelFunc // SIGTERM's stand-in
-	done   chan error         // run's result
+	base     string // http://host:port of the public listener
+	operator string // http://host:port of the operator listener
+	out      *syncBuffer
+	cancel   context.CancelFunc // SIGTERM's stand-in
+	done     chan error         // run's result
 }
 
 // startWorker migrates b's database, runs `worker run` on it and waits until
@@ -109,7 +111,8 @@ func startWorker(t *testing.T, b *testBundle) *worker {
 	require.NoError(t, run(context.Background(), []string{"worker", "migrate"}, b.getenv, out))
 
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &worker{base: "http://" + b.env["LEADORCH_HTTP_ADDR"], out: out, cancel: cancel, done: make(chan error, 1)}
+	w := &worker{base: "http://" + b.env["LEADORCH_HTTP_ADDR"], operator: "http://" + b.env["LEADORCH_OPERATOR_ADDR"],
+		out: out, cancel: cancel, done: make(chan error, 1)}
 	go func() { w.done <- run(ctx, []string{"worker", "run"}, b.getenv, out) }()
 	t.Cleanup(func() {
 		cancel()
@@ -167,12 +170,18 @@ func TestWorkerRun(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	w := startWorker(t, b)
-	base := w.base
-
-	resp, err := http.Get(base + "/healthz")
+	for _, base := range []string{w.base, w.operator} {
+		resp, err := http.Get(base + "/healthz")
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	// River UI is on the operator listener only.
+	resp, err := http.Get(w.base + "/riverui/")
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	base := w.operator
 
 	get := func(path, user, pass, accept string) int {
 		req, err := http.NewRequest(http.MethodGet, base+path, nil)

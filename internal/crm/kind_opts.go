@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 )
 
 // Settings are the fleet-wide settings of one CRM's adapters, from the
@@ -29,6 +30,8 @@ type KindOpts struct {
 	// tenant's Kind.RateLimit; the worker passes the fleet-wide budget kept
 	// in Postgres (store.CRMBudget). Nil means no budget (CLI checks, tests).
 	Budget Budget
+	// Metrics counts and times every request by kind; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Client is the HTTP client of tenant t's adapter of kind k: the shared
@@ -39,10 +42,13 @@ func (o KindOpts) Client(k Kind, t lead.Tenant) *http.Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
+	if o.Metrics != nil {
+		hc = measuredClient(hc, k.Name, t, o.Metrics)
+	}
 	if o.Budget == nil {
 		return hc
 	}
-	return BudgetedClient(hc, t, o.Budget, k.RateLimit(t))
+	return BudgetedClient(hc, t, measuredBudget{Budget: o.Budget, kind: k.Name, metrics: o.Metrics}, k.RateLimit(t))
 }
 
 // BaseURLFor is the API root of tenant t's adapter: the tenant's own

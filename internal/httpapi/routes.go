@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
 
@@ -26,14 +27,12 @@ type Opts struct {
 	// Ready reports whether this replica can take work: the database
 	// answers and the River client has started.
 	Ready func(r *http.Request) error
-	// RiverUI is River UI's handler, served under /riverui/ behind basic
-	// auth, with unsafe cross-origin requests refused. Nil serves no UI.
-	RiverUI http.Handler
-	// RiverUIUsername and RiverUIPassword guard River UI. A UI without a
-	// password is refused by NewHandler: River UI can cancel, retry and
-	// delete jobs and pause queues.
-	RiverUIUsername string
-	RiverUIPassword string
+	// River UI is served on the operator listener (NewOperatorHandler),
+	// never here on the public one.
+
+	// Metrics counts webhooks accepted and refused by route and reason;
+	// nil counts nothing.
+	Metrics *metrics.Metrics
 
 	// Intake takes every verified webhook; required with any webhook
 	// route.
@@ -63,24 +62,12 @@ type Opts struct {
 	TracerProvider trace.TracerProvider
 }
 
-// maxRiverUIBody bounds a River UI API request: its largest, a cancel,
-// retry or delete of the 1,000 jobs it accepts at once, is about 25 KB.
-const maxRiverUIBody = 1 << 20
-
 // NewHandler returns the worker's HTTP handler.
 func NewHandler(opts Opts) (http.Handler, error) {
 	redact := tokenRedactor(urlTokenKinds(opts.CRMKinds))
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(opts.Ready))
-	if opts.RiverUI != nil {
-		auth, err := basicAuth(opts.RiverUIUsername, opts.RiverUIPassword, "River UI")
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("/riverui/", refuseCrossOrigin(opts.Logger, redact)(auth(limitBody(maxRiverUIBody)(opts.RiverUI))))
-		mux.Handle("GET /riverui", http.RedirectHandler("/riverui/", http.StatusMovedPermanently))
-	}
 	if err := handleWebhooks(mux, opts); err != nil {
 		return nil, err
 	}
@@ -97,9 +84,9 @@ func handleWebhooks(mux *http.ServeMux, opts Opts) error {
 		return nil
 	}
 	wr := &webhookRoutes{logger: opts.Logger, tenants: opts.Tenants, intake: opts.Intake, now: clock(opts.Now),
-		sms: opts.SMS, publicURL: opts.PublicURL, email: opts.EmailEvents}
+		sms: opts.SMS, publicURL: opts.PublicURL, email: opts.EmailEvents, metrics: opts.Metrics}
 	if opts.EmailEvents != nil {
-		mux.Handle(webhookurl.SendGridEventsPattern, wr.handleEmailEvents())
+		mux.Handle(webhookurl.SendGridEventsPattern, wr.counted(metrics.RouteSendGridEvents, wr.handleEmailEvents()))
 	}
 	if opts.Tenants == nil {
 		return nil
@@ -110,12 +97,13 @@ func handleWebhooks(mux *http.ServeMux, opts Opts) error {
 			if kind.WebhookAuth == crm.WebhookNone {
 				continue
 			}
-			mux.Handle(webhookurl.CRMPattern(name, kind.WebhookAuth == crm.WebhookURLToken), wr.handleCRMWebhook(kind))
+			mux.Handle(webhookurl.CRMPattern(name, kind.WebhookAuth == crm.WebhookURLToken),
+				wr.counted(metrics.CRMWebhookRoute(name), wr.handleCRMWebhook(kind)))
 		}
 	}
 	if opts.SMS != nil && opts.PublicURL != "" {
-		mux.Handle(webhookurl.TwilioSMSPattern, wr.handleSMSInbound())
-		mux.Handle(webhookurl.TwilioStatusPattern, wr.handleSMSStatus())
+		mux.Handle(webhookurl.TwilioSMSPattern, wr.counted(metrics.RouteTwilioSMS, wr.handleSMSInbound()))
+		mux.Handle(webhookurl.TwilioStatusPattern, wr.counted(metrics.RouteTwilioStatus, wr.handleSMSStatus()))
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/httpapi"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 )
 
 // The fake CRM kinds: nothing in httpapi knows them, which is the point.
@@ -188,6 +189,7 @@ type testBundle struct {
 	log            bytes.Buffer
 	publicURL      string
 	unauthorizedOK answer
+	metrics        *metrics.Metrics
 }
 
 // answer is what a sender sees of an answer.
@@ -218,6 +220,7 @@ func setup(t *testing.T) *testBundle {
 		email:     &fakeEmail{},
 		now:       time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC),
 		publicURL: "https://hooks.example.test/base/",
+		metrics:   metrics.New(metrics.Opts{}),
 	}
 	b.tenants = fakeTenants{b.signed.ID: b.signed, b.token.ID: b.token}
 	b.unauthorizedOK = answer{Status: http.StatusUnauthorized, ContentType: "application/json", Body: httpapi.UnauthorizedBody}
@@ -230,6 +233,7 @@ func setup(t *testing.T) *testBundle {
 		PublicURL:   b.publicURL,
 		EmailEvents: b.email,
 		Now:         func() time.Time { return b.now },
+		Metrics:     b.metrics,
 	})
 	require.NoError(t, err)
 	b.handler = handler

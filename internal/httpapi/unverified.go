@@ -33,6 +33,7 @@ func rejectUnverified(w http.ResponseWriter, r *http.Request, logger *slog.Logge
 		attrs = append(attrs, slog.String("tenant_id", tenantID.String()))
 	}
 	logger.WarnContext(r.Context(), "rejected unverified webhook", attrs...)
+	noteRefusal(r, unverifiedReason(reason))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusUnauthorized)
 	_, _ = w.Write([]byte(UnauthorizedBody))

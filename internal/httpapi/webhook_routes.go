@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 )
 
 // webhookRoutes is what every webhook handler shares: the ports it hands
@@ -19,4 +20,5 @@ type webhookRoutes struct {
 	sms       messaging.SMSWebhooks
 	publicURL string
 	email     messaging.EmailEventWebhook
+	metrics   *metrics.Metrics
 }

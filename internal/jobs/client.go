@@ -77,7 +77,7 @@ func NewClient(deps *Deps, opts ClientOpts) (*river.Client[pgx.Tx], error) {
 		ID:                   opts.ID,
 		Queues:               queues,
 		Workers:              NewWorkers(deps),
-		Middleware:           []rivertype.Middleware{NewExecutionRecorder(deps)},
+		Middleware:           []rivertype.Middleware{NewRunMetrics(deps), NewExecutionRecorder(deps)},
 		Plugins:              tracePlugins(deps.TracerProvider),
 		FetchCooldown:        opts.FetchCooldown,
 		FetchPollInterval:    opts.FetchPollInterval,

@@ -2,9 +2,11 @@ package jobs
 
 import (
 	"context"
+	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -28,7 +30,8 @@ func (c emailChannel) compose(t lead.Tenant, l lead.Lead, step lead.Step) (lead.
 
 // send asks SendGrid to send the stored email, from its stored sender.
 func (c emailChannel) send(ctx context.Context, m lead.Message) (string, error) {
-	return c.deps.Email.SendEmail(ctx, messaging.Email{
+	start := time.Now()
+	id, err := c.deps.Email.SendEmail(ctx, messaging.Email{
 		To: m.To, From: m.From, FromName: m.FromName, Subject: m.Subject, Text: m.Body,
 		// Events come back with these, which is how a bounce or an
 		// unsubscribe finds its message and tenant.
@@ -36,6 +39,8 @@ func (c emailChannel) send(ctx context.Context, m lead.Message) (string, error) 
 			"tenant_id": m.TenantID.String(), "lead_id": m.LeadID.String(), "message_id": m.ID.String(),
 		},
 	})
+	c.deps.observeProvider(c.deps.emailProvider(), metrics.OperationSend, start, err)
+	return id, err
 }
 
 // find reconciles an interrupted email. SendGrid has no lookup by our ids

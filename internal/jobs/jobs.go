@@ -79,8 +79,10 @@ type Deps struct {
 	ConfirmWait time.Duration
 
 	// Metrics records what the jobs do for Prometheus; nil records
-	// nothing.
-	Metrics *metrics.Metrics
+	// nothing. SMSProvider and EmailProvider name SMS's and Email's
+	// provider in its labels ("twilio", "sendgrid" when empty).
+	Metrics                    *metrics.Metrics
+	SMSProvider, EmailProvider string
 	// TracerProvider traces every run and carries each job's trace from
 	// its insert to its run (trace_middleware.go); nil traces nothing.
 	TracerProvider trace.TracerProvider

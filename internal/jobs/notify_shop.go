@@ -3,12 +3,14 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -71,10 +73,12 @@ func (w *NotifyShopWorker) Work(ctx context.Context, job *river.Job[NotifyShopAr
 		text = fmt.Sprintf("%s (%s) replied to your automatic text:\n\n%s\n\nThe follow-up sequence for this lead has stopped; answer them directly.\n",
 			name, l.Phone, body)
 	}
+	start := time.Now()
 	_, err = w.deps.Email.SendEmail(ctx, messaging.Email{
 		To: t.NotifyEmail, From: t.EmailFrom, FromName: "Lead Orchestrator", Subject: "Reply from " + name, Text: text,
 		CustomArgs: map[string]string{"tenant_id": t.ID.String(), "lead_id": l.ID.String(), "notice": "reply"},
 	})
+	w.deps.observeProvider(w.deps.emailProvider(), metrics.OperationSend, start, err)
 	if err != nil {
 		return fmt.Errorf("error emailing the shop about a reply: %w", err)
 	}

@@ -2,9 +2,11 @@ package jobs
 
 import (
 	"context"
+	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -26,7 +28,10 @@ func (c smsChannel) compose(t lead.Tenant, l lead.Lead, step lead.Step) (lead.Me
 func (c smsChannel) send(ctx context.Context, m lead.Message) (string, error) {
 	sms := outboundSMS(m)
 	sms.StatusCallback = c.deps.statusCallbackURL(m.TenantID)
-	return c.deps.SMS.SendSMS(ctx, sms)
+	start := time.Now()
+	sid, err := c.deps.SMS.SendSMS(ctx, sms)
+	c.deps.observeProvider(c.deps.smsProvider(), metrics.OperationSend, start, err)
+	return sid, err
 }
 
 // find reconciles an interrupted text with Twilio's message list, the
@@ -34,7 +39,9 @@ func (c smsChannel) send(ctx context.Context, m lead.Message) (string, error) {
 // exactly this body, created since the claim and not already recorded as
 // another message of ours, is this one.
 func (c smsChannel) find(ctx context.Context, m lead.Message) (string, verdict, error) {
+	start := time.Now()
 	sids, err := c.deps.SMS.FindSMS(ctx, outboundSMS(m), m.SendingAt)
+	c.deps.observeProvider(c.deps.smsProvider(), metrics.OperationLookup, start, err)
 	if err != nil {
 		return "", verdictUnknown, err
 	}

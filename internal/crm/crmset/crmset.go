@@ -8,6 +8,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/crm/shopmonkey"
 	"github.com/leadorch/lead-orchestrator/internal/crm/tekmetric"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 )
 
 // Opts are the fleet-wide settings of the adapters (per-tenant settings come
@@ -24,6 +25,8 @@ type Opts struct {
 	// request; the worker passes the fleet-wide budget kept in Postgres
 	// (store.CRMBudget).
 	Budget crm.Budget
+	// Metrics counts and times every CRM request; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // NewRegistry returns a registry with every supported CRM.
@@ -37,7 +40,7 @@ func NewRegistry(opts Opts) *crm.Registry {
 		hc = &http.Client{Transport: tr}
 	}
 	kind := func(name string) crm.KindOpts {
-		return crm.KindOpts{Settings: opts.Settings[name], HTTPClient: hc, Budget: opts.Budget}
+		return crm.KindOpts{Settings: opts.Settings[name], HTTPClient: hc, Budget: opts.Budget, Metrics: opts.Metrics}
 	}
 
 	reg := crm.NewRegistry()
