@@ -190,17 +190,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
-		Endpoints: riverui.NewEndpoints(client, nil),
-		// Args carry only ids since migration 7, but a job list is read
-		// over shoulders: show them on request. (River UI has no way to
-		// withhold them: its API returns them to anyone let in.)
-		JobListHideArgsByDefault: true,
-		Logger:                   logger,
-		Prefix:                   "/riverui",
-	})
+	ui, err := newRiverUI(client, logger)
 	if err != nil {
-		return fmt.Errorf("error building River UI: %w", err)
+		return err
 	}
 	var started, stopping atomic.Bool
 	ready := readiness(pool, &started, &stopping)
@@ -245,6 +237,23 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	logger.InfoContext(ctx, "worker ready", slog.String("http", ln.Addr().String()), slog.String("operator", op.addr),
 		slog.String("metrics", "http://"+op.addr+"/metrics"), slog.String("riverui", "http://"+op.addr+"/riverui/"))
 	return stopInOrder(ctx, cfg, logger, srv, httpErr, client, &stopping, op)
+}
+
+// newRiverUI builds River UI over client, for the operator listener.
+func newRiverUI(client *river.Client[pgx.Tx], logger *slog.Logger) (*riverui.Handler, error) {
+	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(client, nil),
+		// Args carry only ids since migration 7, but a job list is read
+		// over shoulders: show them on request. (River UI has no way to
+		// withhold them: its API returns them to anyone let in.)
+		JobListHideArgsByDefault: true,
+		Logger:                   logger,
+		Prefix:                   "/riverui",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error building River UI: %w", err)
+	}
+	return ui, nil
 }
 
 // poolOpts are the worker's pool settings: its size, and the query exec
