@@ -48,7 +48,11 @@ func (b *sendGridBundle) send(t *testing.T, auth string, body []byte, header ...
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// The server's own client: httptest.Server.Close closes
+	// http.DefaultTransport's idle connections, and a parallel subtest's
+	// server closing took this request's connection with it
+	// ("transport connection broken: CloseIdleConnections called").
+	resp, err := b.server.Client().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)

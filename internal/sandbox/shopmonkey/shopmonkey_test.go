@@ -75,7 +75,7 @@ func (a smAnswer) meta(t *testing.T) (hasMore bool, total int) {
 func (b *shopMonkeyBundle) do(t *testing.T, method, key, path string, query url.Values, body string) smAnswer {
 	t.Helper()
 	req := faketest.BearerRequest(t, method, b.server.URL+path, query, body, key)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := b.server.Client().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
