@@ -53,11 +53,14 @@ type e2eResult struct {
 	StatementsPerLead float64       `json:"statements_per_lead,omitempty"`
 	Timings           []kindTiming  `json:"jobs_timing"`
 	HTTP              httpStats     `json:"provider_http"`
+	// Telemetry is set on the runs with tracing exported and metrics
+	// scraped (the telemetry phase).
+	Telemetry *telemetryStats `json:"telemetry,omitempty"`
 }
 
 func (b *bench) runE2E(ctx context.Context, res *results) error {
 	for _, r := range b.o.replicas {
-		out, err := b.runE2EOnce(ctx, r)
+		out, err := b.runE2EOnce(ctx, r, false)
 		if err != nil {
 			return fmt.Errorf("%d replicas: %w", r, err)
 		}
@@ -66,10 +69,34 @@ func (b *bench) runE2E(ctx context.Context, res *results) error {
 	return nil
 }
 
-func (b *bench) runE2EOnce(ctx context.Context, replicas int) (*e2eResult, error) {
+// runE2ETelemetry repeats the end-to-end runs with an operator's
+// monitoring on: every span exported to an OTLP collector and every
+// replica's /metrics scraped (telemetry.go). Read against the e2e phase
+// of the same run, it is what tracing and metrics cost.
+func (b *bench) runE2ETelemetry(ctx context.Context, res *results) error {
+	for _, r := range b.o.replicas {
+		out, err := b.runE2EOnce(ctx, r, true)
+		if err != nil {
+			return fmt.Errorf("%d replicas: %w", r, err)
+		}
+		res.E2ETelemetry = append(res.E2ETelemetry, out)
+	}
+	return nil
+}
+
+// Long because it is one run's story in order (database, fakes, seed,
+// fleet, quiet, measure, count), each step's cleanup beside it.
+func (b *bench) runE2EOnce(ctx context.Context, replicas int, telemetry bool) (*e2eResult, error) {
 	n, nTenants := b.o.leads, b.o.tenants
-	b.say("end to end, %d replica(s): seeding %d leads over %d tenants ...", replicas, n, nTenants)
+	label := "end to end"
+	if telemetry {
+		label = "end to end with telemetry"
+	}
+	b.say("%s, %d replica(s): seeding %d leads over %d tenants ...", label, replicas, n, nTenants)
 	dbName := fmt.Sprintf("bench_e2e_%d", replicas)
+	if telemetry {
+		dbName += "_telemetry"
+	}
 	dbURL, pool, cleanup, err := b.db.fresh(ctx, dbName, 8)
 	if err != nil {
 		return nil, err
@@ -86,13 +113,29 @@ func (b *bench) runE2EOnce(ctx context.Context, replicas int) (*e2eResult, error
 		return nil, err
 	}
 
+	var tel *telemetryLoad
+	if telemetry {
+		if tel, err = startTelemetrySink(); err != nil {
+			return nil, err
+		}
+	}
 	f, err := b.startFleet(ctx, replicas, dbName, func(addr string) []string {
-		return b.o.worker.env(dbURL, fk.urls, addr, time.Hour)
+		env := b.o.worker.env(dbURL, fk.urls, addr, time.Hour)
+		if tel != nil {
+			env = append(env, tel.workerEnv()...)
+		}
+		return env
 	})
 	if err != nil {
+		if tel != nil {
+			tel.close()
+		}
 		return nil, err
 	}
 	defer f.stop(b.procs)
+	if tel != nil {
+		tel.scrape(f.metricsURLs)
+	}
 	// The scheduler's first round (RunOnStart, once a leader is elected)
 	// finds nothing due; let it finish so that it is not part of the
 	// figure.
@@ -104,6 +147,12 @@ func (b *bench) runE2EOnce(ctx context.Context, replicas int) (*e2eResult, error
 	}
 
 	out, start, err := b.timeE2E(ctx, pool, fk, f, seed, dbName)
+	if tel != nil {
+		stats := tel.close()
+		if out != nil {
+			out.Telemetry = &stats
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +164,10 @@ func (b *bench) runE2EOnce(ctx context.Context, replicas int) (*e2eResult, error
 	if err := countE2E(ctx, pool, start, out); err != nil {
 		return nil, err
 	}
-	b.say("end to end, %d replica(s): %.1f leads/s (%d leads in %.2fs; messages done at %.2fs), %d jobs (%.0f jobs/s), peak RSS %s; CPU: %s",
+	if out.Telemetry != nil {
+		b.say("  telemetry: %s", out.Telemetry)
+	}
+	b.say(label+", %d replica(s): %.1f leads/s (%d leads in %.2fs; messages done at %.2fs), %d jobs (%.0f jobs/s), peak RSS %s; CPU: %s",
 		replicas, out.LeadsPerSec, n, out.Seconds, out.MessagesSeconds, out.Jobs, out.JobsPerSec, mb(out.PeakRSS), out.CPU)
 	if out.Texts != n || out.Emails != n || out.LeadsStored != n || out.Retried > 0 || out.NotCompleted > 0 {
 		b.say("  WARNING: texts %d, emails %d, leads stored %d (want %d each); %d jobs retried, %d cancelled or discarded",

@@ -120,7 +120,7 @@ func (o *benchOpts) register(fs *flag.FlagSet) (replicas, extra *string) {
 	fs.StringVar(&o.out, "out", "bench-results.json", "where to write the figures as JSON")
 	fs.StringVar(&o.dataDir, "data", ".data", "folder for the private Postgres (bench-pg, wiped at start), logs and binaries")
 	fs.StringVar(&o.binDir, "bin", "", "folder with worker and enqueue binaries (default: go build them into DATA/bench-bin)")
-	fs.StringVar(&o.only, "only", "", "comma-separated subset of phases to run: bare,e2e,latency,webhook,schedule,enqueue")
+	fs.StringVar(&o.only, "only", "", "comma-separated subset of phases to run: bare,e2e,telemetry,latency,webhook,schedule,enqueue")
 
 	fs.IntVar(&o.bareJobs, "bare-jobs", 50_000, "no-op jobs for the bare River rate")
 	fs.IntVar(&o.bareWorkers, "bare-workers", 0, "MaxWorkers of the bare River queue (0: the largest worker queue setting)")
@@ -353,6 +353,7 @@ func (b *bench) runPhases(ctx context.Context, res *results) (failed []string, e
 	}{
 		{"bare", b.runBare},
 		{"e2e", b.runE2E},
+		{"telemetry", b.runE2ETelemetry},
 		{"latency", b.runLatency},
 		{"webhook", b.runWebhook},
 		{"schedule", b.runSchedule},

@@ -12,21 +12,25 @@ import (
 
 // results is everything one run measured; it is written as JSON.
 type results struct {
-	StartedAt time.Time       `json:"started_at"`
-	Took      jsonDuration    `json:"took"`
-	Quick     bool            `json:"quick"`
-	Machine   machine         `json:"machine"`
-	Worker    workerReport    `json:"worker_settings"`
-	Targets   targets         `json:"targets"`
-	Headline  *headline       `json:"headline,omitempty"`
-	Bare      *bareResult     `json:"bare_river,omitempty"`
-	E2E       []*e2eResult    `json:"end_to_end,omitempty"`
-	Latency   *latencyResult  `json:"lead_to_text_latency,omitempty"`
-	Webhook   *webhookResult  `json:"webhook_to_text_latency,omitempty"`
-	Schedule  *scheduleResult `json:"schedule_lag,omitempty"`
-	Enqueue   *enqueueResult  `json:"bulk_enqueue,omitempty"`
-	Profile   *profileResult  `json:"in_process_profile,omitempty"`
-	Errors    []string        `json:"errors,omitempty"`
+	StartedAt time.Time    `json:"started_at"`
+	Took      jsonDuration `json:"took"`
+	Quick     bool         `json:"quick"`
+	Machine   machine      `json:"machine"`
+	Worker    workerReport `json:"worker_settings"`
+	Targets   targets      `json:"targets"`
+	Headline  *headline    `json:"headline,omitempty"`
+	Bare      *bareResult  `json:"bare_river,omitempty"`
+	E2E       []*e2eResult `json:"end_to_end,omitempty"`
+	// E2ETelemetry are the same runs with tracing exported and metrics
+	// scraped; TelemetryCost compares the best of each.
+	E2ETelemetry  []*e2eResult    `json:"end_to_end_with_telemetry,omitempty"`
+	TelemetryCost *telemetryCost  `json:"telemetry_cost,omitempty"`
+	Latency       *latencyResult  `json:"lead_to_text_latency,omitempty"`
+	Webhook       *webhookResult  `json:"webhook_to_text_latency,omitempty"`
+	Schedule      *scheduleResult `json:"schedule_lag,omitempty"`
+	Enqueue       *enqueueResult  `json:"bulk_enqueue,omitempty"`
+	Profile       *profileResult  `json:"in_process_profile,omitempty"`
+	Errors        []string        `json:"errors,omitempty"`
 }
 
 // targets are the figures the issue asks for.
@@ -64,7 +68,42 @@ func (r *results) best() *e2eResult {
 	return best
 }
 
+// telemetryCost is what tracing and metrics cost the end-to-end rate: the
+// best run with them on against the best without, both read against the
+// bare River rate of the same bench. The issue's bound is 5% worse.
+type telemetryCost struct {
+	LeadsPerSecOff float64 `json:"leads_per_sec_off"`
+	LeadsPerSecOn  float64 `json:"leads_per_sec_on"`
+	RatioOff       float64 `json:"ratio_off,omitempty"`
+	RatioOn        float64 `json:"ratio_on,omitempty"`
+	// Worse is 1 - on/off: 0.05 is 5% fewer leads per second.
+	Worse float64 `json:"worse"`
+}
+
+func bestOf(runs []*e2eResult) *e2eResult {
+	var best *e2eResult
+	for _, e := range runs {
+		if best == nil || e.LeadsPerSec > best.LeadsPerSec {
+			best = e
+		}
+	}
+	return best
+}
+
+func (r *results) computeTelemetryCost() {
+	off, on := bestOf(r.E2E), bestOf(r.E2ETelemetry)
+	if off == nil || on == nil {
+		return
+	}
+	c := &telemetryCost{LeadsPerSecOff: off.LeadsPerSec, LeadsPerSecOn: on.LeadsPerSec, Worse: 1 - on.LeadsPerSec/off.LeadsPerSec}
+	if r.Bare != nil {
+		c.RatioOff, c.RatioOn = off.LeadsPerSec/r.Bare.JobsPerSec, on.LeadsPerSec/r.Bare.JobsPerSec
+	}
+	r.TelemetryCost = c
+}
+
 func (r *results) computeHeadline() {
+	r.computeTelemetryCost()
 	best := r.best()
 	if best == nil || r.Bare == nil {
 		return
@@ -153,6 +192,17 @@ func (r *results) rateRows(row tableRow) {
 	} else {
 		row("2", "end to end", "not run", "", "", "")
 	}
+	if c := r.TelemetryCost; c != nil {
+		row("2t", "end to end with tracing + metrics on", fmt.Sprintf("%.1f leads/s", c.LeadsPerSecOn), "<= 5% worse", verdict(c.Worse <= 0.05),
+			fmt.Sprintf("off %.1f leads/s (1 : %.0f of bare), on %.1f (1 : %.0f): %+.1f%%", c.LeadsPerSecOff, inv(c.RatioOff), c.LeadsPerSecOn, inv(c.RatioOn), -100*c.Worse))
+	}
+}
+
+func inv(x float64) float64 {
+	if x == 0 {
+		return 0
+	}
+	return 1 / x
 }
 
 // latencyRows are figures 3 and 4: lead-to-text latency and schedule lag.

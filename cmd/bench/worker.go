@@ -113,6 +113,8 @@ func cutPrefix(s, prefix string) (string, bool) {
 // fleet is a set of running worker replicas.
 type fleet struct {
 	workers []*child
+	// metricsURLs are the replicas' /metrics on their operator listeners.
+	metricsURLs []string
 }
 
 // startFleet starts n replicas with env and waits until each answers
@@ -137,6 +139,7 @@ func (b *bench) startFleet(ctx context.Context, n int, name string, env func(htt
 			return nil, err
 		}
 		f.workers = append(f.workers, c)
+		f.metricsURLs = append(f.metricsURLs, "http://"+operatorAddr+"/metrics")
 		if err := devnet.WaitOK(ctx, "http://"+addr+"/readyz", time.Minute, c.done); err != nil {
 			f.stop(b.procs)
 			return nil, fmt.Errorf("worker %d did not become ready (see %s): %w", i, c.logPath, err)
