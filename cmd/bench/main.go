@@ -234,8 +234,8 @@ func (o *benchOpts) validate() error {
 	check(o.worker.ScheduleInterval >= time.Second, "-schedule-interval must be at least 1s, got %s", o.worker.ScheduleInterval)
 	for _, p := range strings.Split(o.only, ",") {
 		p = strings.TrimSpace(p)
-		check(p == "" || p == "bare" || p == "e2e" || p == "latency" || p == "webhook" || p == "schedule" || p == "enqueue",
-			"-only: unknown phase %q (want bare, e2e, latency, webhook, schedule or enqueue)", p)
+		check(p == "" || p == "bare" || p == "e2e" || p == "telemetry" || p == "latency" || p == "webhook" || p == "schedule" || p == "enqueue",
+			"-only: unknown phase %q (want bare, e2e, telemetry, latency, webhook, schedule or enqueue)", p)
 	}
 	if len(problems) > 0 {
 		return errors.New("invalid flags:\n  " + strings.Join(problems, "\n  "))
