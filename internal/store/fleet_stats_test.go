@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,4 +196,55 @@ func planNodes(v any) []map[string]any {
 		}
 	}
 	return out
+}
+
+// TestFleetOutboxReadsOnlyOpenMessages: the outbox figures are read by
+// every replica every metrics.database_stats_interval, and almost every
+// message is long sent. Each branch of leadorch_fleet_outbox's body (the
+// function as the database has it) reads a partial index, never the
+// table, with 200,000 sent messages; and the counts are right.
+func TestFleetOutboxReadsOnlyOpenMessages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	owner := b.db.Owner
+
+	leadID, _, err := b.store.UpsertLead(ctx, b.a.ID, fixture.Lead("order:1"), false)
+	require.NoError(t, err)
+	_, err = owner.Exec(ctx, `
+		INSERT INTO messages (tenant_id, lead_id, step, channel, to_address, body, status, updated_at)
+		SELECT $1, $2, 'step-' || i, (ARRAY['sms', 'email'])[1 + i % 2], 'x', 'body',
+			CASE WHEN i <= 3 THEN 'pending' WHEN i <= 5 THEN 'sending' WHEN i <= 6 THEN 'ambiguous'
+				WHEN i <= 8 THEN 'failed' ELSE 'sent' END, now()
+		FROM generate_series(1, 200000) AS i`, b.a.ID, leadID)
+	require.NoError(t, err)
+	_, err = owner.Exec(ctx, `VACUUM ANALYZE messages`)
+	require.NoError(t, err)
+
+	var body string
+	require.NoError(t, owner.QueryRow(ctx, `SELECT prosrc FROM pg_proc WHERE proname = 'leadorch_fleet_outbox'`).Scan(&body))
+	var plan []byte
+	require.NoError(t, owner.QueryRow(ctx, `EXPLAIN (FORMAT JSON) `+strings.ReplaceAll(body, "failed_since", "$1::timestamptz"),
+		time.Now().Add(-store.FailedWindow)).Scan(&plan))
+	var tree any
+	require.NoError(t, json.Unmarshal(plan, &tree))
+	indexes := map[string]bool{}
+	for _, node := range planNodes(tree) {
+		if node["Relation Name"] != "messages" {
+			continue
+		}
+		require.NotEqual(t, "Seq Scan", node["Node Type"], "leadorch_fleet_outbox reads the whole of messages:\n%s", plan)
+		indexes[fmt.Sprint(node["Index Name"])] = true
+	}
+	require.Equal(t, map[string]bool{"messages_unsettled_idx": true, "messages_ambiguous_idx": true, "messages_failed_idx": true}, indexes,
+		"each branch reads its own partial index:\n%s", plan)
+
+	fs, err := store.New(b.db.App).FleetStats(ctx, nil)
+	require.NoError(t, err)
+	got := map[string]int64{}
+	for _, o := range fs.Outbox {
+		got[o.Channel+"/"+o.Status] = o.Messages
+	}
+	require.Equal(t, map[string]int64{"email/pending": 2, "sms/pending": 1, "email/sending": 1, "sms/sending": 1,
+		"sms/ambiguous": 1, "email/failed": 1, "sms/failed": 1}, got)
 }
