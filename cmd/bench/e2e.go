@@ -69,17 +69,32 @@ func (b *bench) runE2E(ctx context.Context, res *results) error {
 	return nil
 }
 
-// runE2ETelemetry repeats the end-to-end runs with an operator's
-// monitoring on: every span exported to an OTLP collector and every
-// replica's /metrics scraped (telemetry.go). Read against the e2e phase
-// of the same run, it is what tracing and metrics cost.
+// runE2ETelemetry measures what an operator's monitoring costs: every
+// span exported to an OTLP collector and every replica's /metrics scraped
+// (telemetry.go). One pair of end-to-end runs differs from the next by
+// more than the 5% the issue allows (the machine's other work, Postgres's
+// checkpoints and autovacuum), so the phase runs -telemetry-pairs pairs
+// at -telemetry-replicas, each pair one run without and one with, in
+// alternating order so that a drift over the phase falls on both sides
+// alike, and compares the medians (report.go).
 func (b *bench) runE2ETelemetry(ctx context.Context, res *results) error {
-	for _, r := range b.o.replicas {
-		out, err := b.runE2EOnce(ctx, r, true)
-		if err != nil {
-			return fmt.Errorf("%d replicas: %w", r, err)
+	r := b.o.telemetryReplicas
+	for i := range b.o.telemetryPairs {
+		order := []bool{false, true}
+		if i%2 == 1 {
+			order = []bool{true, false}
 		}
-		res.E2ETelemetry = append(res.E2ETelemetry, out)
+		for _, telemetry := range order {
+			out, err := b.runE2EOnce(ctx, r, telemetry)
+			if err != nil {
+				return fmt.Errorf("pair %d, %d replicas: %w", i+1, r, err)
+			}
+			if telemetry {
+				res.E2ETelemetry = append(res.E2ETelemetry, out)
+			} else {
+				res.E2ETelemetryOff = append(res.E2ETelemetryOff, out)
+			}
+		}
 	}
 	return nil
 }

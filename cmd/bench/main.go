@@ -81,9 +81,11 @@ type benchOpts struct {
 
 	worker workerSettings
 
-	profile    string
-	perf       string
-	statements bool
+	profile string
+
+	telemetryPairs, telemetryReplicas int
+	perf                              string
+	statements                        bool
 }
 
 func parseOpts(args []string, stdout io.Writer) (*benchOpts, error) {
@@ -159,6 +161,9 @@ func (o *benchOpts) register(fs *flag.FlagSet) (replicas, extra *string) {
 	fs.IntVar(&w.PollIntervalSecs, "poll-interval", w.PollIntervalSecs, "tenants' poll_interval_seconds in the latency run (5..)")
 	extra = fs.String("worker-env", "", "extra worker environment, comma-separated KEY=VALUE (e.g. LEADORCH_POLL_OVERLAP=30s)")
 
+	fs.IntVar(&o.telemetryPairs, "telemetry-pairs", 3, "pairs of end-to-end runs (without, with telemetry) the telemetry phase compares")
+	fs.IntVar(&o.telemetryReplicas, "telemetry-replicas", 2, "worker replicas of the telemetry phase's runs")
+
 	fs.StringVar(&o.profile, "profile", "", "also run the end-to-end case in-process with a CPU profile written to this file")
 	fs.BoolVar(&o.statements, "pg-stat-statements", true, "load pg_stat_statements in the private cluster and report the end-to-end runs' top statements")
 	fs.StringVar(&o.perf, "perf", "", "during each end-to-end run, record the whole machine with perf record -a -g into `FILE`.<replicas>")
@@ -181,6 +186,7 @@ func (o *benchOpts) shrink(fs *flag.FlagSet) {
 		"sched-duration":   func() { o.schedDuration = 30 * time.Second },
 		"enqueue-windows":  func() { o.enqueueWindows = 100_000 },
 		"e2e-timeout":      func() { o.e2eTimeout = 90 * time.Second },
+		"telemetry-pairs":  func() { o.telemetryPairs = 1 },
 	}
 	for name, apply := range quick {
 		if !set[name] {
@@ -218,6 +224,8 @@ func (o *benchOpts) validate() error {
 	for _, r := range o.replicas {
 		check(r >= 1 && r <= 16, "-replicas: each must be 1..16, got %d", r)
 	}
+	check(o.telemetryPairs >= 1 && o.telemetryPairs <= 10, "-telemetry-pairs must be 1..10, got %d", o.telemetryPairs)
+	check(o.telemetryReplicas >= 1 && o.telemetryReplicas <= 16, "-telemetry-replicas must be 1..16, got %d", o.telemetryReplicas)
 	check(o.latRate > 0 && o.latRate <= 1000, "-lat-rate must be in (0, 1000], got %g", o.latRate)
 	check(o.latDuration >= time.Second, "-lat-duration must be at least 1s, got %s", o.latDuration)
 	check(o.latTenants >= 1, "-lat-tenants must be at least 1, got %d", o.latTenants)
