@@ -88,11 +88,17 @@ type telemetryCost struct {
 	// Worse is 1 - on/off of the medians: 0.05 is 5% fewer leads per
 	// second.
 	Worse float64 `json:"worse"`
+	// WorkerCPUPerLead are the medians of the replicas' CPU time per lead
+	// in milliseconds: what the telemetry itself costs, less shaken than
+	// the rate by the machine's other work.
+	WorkerCPUPerLeadOff float64 `json:"worker_cpu_ms_per_lead_off_median"`
+	WorkerCPUPerLeadOn  float64 `json:"worker_cpu_ms_per_lead_on_median"`
 }
 
 func (c *telemetryCost) String() string {
-	return fmt.Sprintf("%d pairs at %d replicas, medians off %.1f leads/s (1 : %.0f of bare), on %.1f (1 : %.0f): %+.1f%%; runs off %s, on %s",
-		c.Pairs, c.Replicas, c.LeadsPerSecOff, inv(c.RatioOff), c.LeadsPerSecOn, inv(c.RatioOn), -100*c.Worse, rates(c.Off), rates(c.On))
+	return fmt.Sprintf("%d pairs at %d replicas, medians off %.1f leads/s (1 : %.0f of bare), on %.1f (1 : %.0f): %+.1f%%; runs off %s, on %s; worker CPU per lead %.2f ms off, %.2f ms on",
+		c.Pairs, c.Replicas, c.LeadsPerSecOff, inv(c.RatioOff), c.LeadsPerSecOn, inv(c.RatioOn), -100*c.Worse, rates(c.Off), rates(c.On),
+		c.WorkerCPUPerLeadOff, c.WorkerCPUPerLeadOn)
 }
 
 func rates(xs []float64) string {
@@ -101,6 +107,15 @@ func rates(xs []float64) string {
 		parts[i] = fmt.Sprintf("%.1f", x)
 	}
 	return strings.Join(parts, " ")
+}
+
+// workerCPUPerLead is each run's replicas' CPU milliseconds per lead.
+func workerCPUPerLead(runs []*e2eResult) []float64 {
+	out := make([]float64, len(runs))
+	for i, e := range runs {
+		out[i] = 1000 * e.CPU.Workers / float64(e.Leads)
+	}
+	return out
 }
 
 func leadsPerSec(runs []*e2eResult) []float64 {
@@ -129,6 +144,7 @@ func (r *results) computeTelemetryCost() {
 		Off: leadsPerSec(r.E2ETelemetryOff), On: leadsPerSec(r.E2ETelemetry)}
 	c.LeadsPerSecOff, c.LeadsPerSecOn = median(c.Off), median(c.On)
 	c.Worse = 1 - c.LeadsPerSecOn/c.LeadsPerSecOff
+	c.WorkerCPUPerLeadOff, c.WorkerCPUPerLeadOn = median(workerCPUPerLead(r.E2ETelemetryOff)), median(workerCPUPerLead(r.E2ETelemetry))
 	if r.Bare != nil {
 		c.RatioOff, c.RatioOn = c.LeadsPerSecOff/r.Bare.JobsPerSec, c.LeadsPerSecOn/r.Bare.JobsPerSec
 	}

@@ -12,9 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging/twilio"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 )
 
@@ -46,9 +48,23 @@ func TestFirstMessageStampedOnce(t *testing.T) {
 	t.Run("SendRetryAndLaterStep", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
+		m := metrics.New(metrics.Opts{})
+		b.deps.Metrics = m
 		tenant := b.addShop(t, "stamp")
-		leadID := b.newLead(t, tenant, 1)
+		// Made in the CRM ten minutes before a live poll found it.
+		crmCreated := time.Now().Add(-10 * time.Minute)
+		leadID, _, err := b.store.UpsertLead(context.Background(), tenant.ID, fixture.Lead("order:o1", func(l *lead.Lead) {
+			l.Phone, l.Email, l.Consent = "+15125550001", "ann1@example.com", lead.Consent{SMS: true, Email: true}
+			l.CRMCreatedAt, l.FoundVia = crmCreated, lead.FoundViaPoll
+		}), false)
+		require.NoError(t, err)
 		client := b.startClient(t, jobs.ClientOpts{})
+		// speedToLead is the histogram name's sample count and sum for the
+		// lead's CRM and path on ch.
+		speedToLead := func(name string, ch lead.Channel) (count uint64, sum float64) {
+			h := histogram(t, m, name, map[string]string{"crm": "shopmonkey", "path": "poll", "channel": string(ch)})
+			return h.GetSampleCount(), h.GetSampleSum()
+		}
 
 		_, rows := b.firstAccepted(t, leadID, lead.ChannelSMS)
 		require.Zero(t, rows, "nothing accepted yet")
@@ -58,9 +74,16 @@ func TestFirstMessageStampedOnce(t *testing.T) {
 		at, rows := b.firstAccepted(t, leadID, lead.ChannelSMS)
 		require.Equal(t, 1, rows)
 		require.True(t, first.Equal(at), "first text accepted at %s, stamped %s", first, at)
+		// Observed once, from the CRM's creation and from our first sight.
+		n, sum := speedToLead("leadorch_speed_to_lead_seconds", lead.ChannelSMS)
+		require.Equal(t, uint64(1), n)
+		require.InDelta(t, first.Sub(crmCreated).Seconds(), sum, 0.01)
+		n, sum = speedToLead("leadorch_speed_to_lead_from_first_seen_seconds", lead.ChannelSMS)
+		require.Equal(t, uint64(1), n)
+		require.Less(t, sum, first.Sub(crmCreated).Seconds())
 
 		// The same job run again (a rescue) finds the row sent.
-		_, err := b.pool.Exec(context.Background(), `UPDATE river_job SET state = 'available', finalized_at = NULL, scheduled_at = now() WHERE id = $1`, job.ID)
+		_, err = b.pool.Exec(context.Background(), `UPDATE river_job SET state = 'available', finalized_at = NULL, scheduled_at = now() WHERE id = $1`, job.ID)
 		require.NoError(t, err)
 		require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, client, job.ID).State)
 		// A later step is accepted later, and is not the first.
@@ -69,6 +92,8 @@ func TestFirstMessageStampedOnce(t *testing.T) {
 		at, rows = b.firstAccepted(t, leadID, lead.ChannelSMS)
 		require.Equal(t, 1, rows)
 		require.True(t, first.Equal(at), "the first text's stamp moved to %s", at)
+		n, _ = speedToLead("leadorch_speed_to_lead_seconds", lead.ChannelSMS)
+		require.Equal(t, uint64(1), n, "a rerun or a later step is not a first text")
 
 		// The email is a channel of its own.
 		_, rows = b.firstAccepted(t, leadID, lead.ChannelEmail)
@@ -77,6 +102,9 @@ func TestFirstMessageStampedOnce(t *testing.T) {
 		at, rows = b.firstAccepted(t, leadID, lead.ChannelEmail)
 		require.Equal(t, 1, rows)
 		require.True(t, b.sentAt(t, leadID, jobs.StepInitial, lead.ChannelEmail).Equal(at))
+		n, sum = speedToLead("leadorch_speed_to_lead_seconds", lead.ChannelEmail)
+		require.Equal(t, uint64(1), n)
+		require.InDelta(t, at.Sub(crmCreated).Seconds(), sum, 0.01)
 	})
 
 	t.Run("ReconciledSend", func(t *testing.T) {

@@ -39,6 +39,29 @@ func metricValue(t *testing.T, m *metrics.Metrics, name string, labels map[strin
 	return 0
 }
 
+// histogram is the histogram name{labels} in m; an empty one when the
+// series does not exist.
+func histogram(t *testing.T, m *metrics.Metrics, name string, labels map[string]string) *dto.Histogram {
+	t.Helper()
+	families, err := m.Registry().Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
+					continue series
+				}
+			}
+			return s.GetHistogram()
+		}
+	}
+	return &dto.Histogram{}
+}
+
 func seriesValue(s *dto.Metric) float64 {
 	switch {
 	case s.Counter != nil:
