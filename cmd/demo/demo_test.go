@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -365,6 +366,28 @@ func TestPrintedEnvironmentRunsTheCLI(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), "Maple Street Auto")
+
+	// The banner's metrics address (startDemo runs one replica) serves
+	// Prometheus's text format with the fleet's series.
+	var metricsLine string
+	for _, l := range strings.Split(demo.output(), "\n")[:end] {
+		if strings.Contains(l, "Metrics:") {
+			metricsLine = l
+		}
+	}
+	urls := regexp.MustCompile(`http://127\.0\.0\.1:\d+/metrics`).FindAllString(metricsLine, -1)
+	require.Len(t, urls, 1, "one metrics address per replica in %q", metricsLine)
+	for _, u := range urls {
+		resp, err := http.Get(u)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, u)
+		require.Contains(t, resp.Header.Get("Content-Type"), "text/plain", u)
+		require.Contains(t, string(body), "# TYPE leadorch_job_runs_total counter", u)
+		require.Contains(t, string(body), "leadorch_queue_oldest_available_age_seconds{", u)
+	}
 	demo.stop(syscall.SIGTERM)
 }
 
