@@ -60,6 +60,7 @@ const (
            [--email-subject-template T] [--email-text-template T] [--disabled]
            [--quiet-rule federal|FL|OK|MD|CT|TX|none] [--sequence-file FILE|default]
            [--first-reply-without-consent] [--notify-email a@b] [--help-text T]
+           [--reply-domain D] [--shop-phone +1...] [--missed-call-text T]
            [--webhook-secret-env VAR | --webhook-secret-file F] [--new-webhook-token]`
 	tenantUpdateSyn     = "tenant update --tenant T [any flag of tenant add]"
 	tenantShowSyn       = "tenant show --tenant T"
@@ -130,7 +131,11 @@ commands:
         the default sequence. --first-reply-without-consent lets the answer
         to the customer's own inquiry go without consent (never follow-ups).
         --notify-email hears of replies; --help-text answers HELP (a text
-        template). --webhook-secret-env/-file is ShopMonkey's webhook
+        template). --reply-domain receives email replies at per-lead
+        addresses (r+<token>@D, MX at SendGrid Inbound Parse; empty:
+        sendgrid.reply_domain). --shop-phone is where calls to the shop's
+        Twilio number ring; --missed-call-text texts a caller it missed.
+        --webhook-secret-env/-file is ShopMonkey's webhook
         signing secret (whsec_...), sealed like the CRM secret.
         --new-webhook-token makes a Tekmetric webhook URL token and prints
         its path once; only its hash is kept.

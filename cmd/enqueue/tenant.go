@@ -286,6 +286,38 @@ var tenantSettings = []tenantSetting{
 		},
 	},
 	{
+		flag: "reply-domain", field: "reply_domain", label: "reply domain",
+		usage: "receiving domain of the shop's reply addresses (r+<token>@DOMAIN, MX at SendGrid Inbound Parse); empty: sendgrid.reply_domain",
+		set: func(t *lead.Tenant, v string) error {
+			t.ReplyDomain = strings.ToLower(strings.TrimSpace(v))
+			return nil
+		},
+		show: func(t lead.Tenant) string { return orText(t.ReplyDomain, "the fleet's (sendgrid.reply_domain)") },
+	},
+	{
+		flag: "shop-phone", field: "shop_phone", label: "shop phone",
+		usage: "the shop's own phone, where calls to its Twilio number are forwarded; empty: calls are not answered",
+		set: func(t *lead.Tenant, v string) error {
+			if p, err := lead.ParsePhoneNumber(v); err == nil {
+				v = string(p)
+			}
+			t.ShopPhone = v
+			return nil
+		},
+		show: func(t lead.Tenant) string { return orText(t.ShopPhone, "none: calls are not answered") },
+	},
+	{
+		flag: "missed-call-text", field: "missed_call_text", label: "missed call text",
+		usage: "the text a caller whose call was missed receives, a template like --sms-template; empty: the default",
+		set:   func(t *lead.Tenant, v string) error { t.MissedCallText = v; return nil },
+		show: func(t lead.Tenant) string {
+			if t.MissedCallText == "" {
+				return "default"
+			}
+			return strconv.Quote(t.MissedCallText)
+		},
+	},
+	{
 		flag: "disabled", field: "enabled", label: "enabled", isBool: true,
 		usage: "no polls or messages until `tenant enable` (update: --disabled=false enables)",
 		set: func(t *lead.Tenant, v string) error {

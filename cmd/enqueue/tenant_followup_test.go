@@ -407,6 +407,48 @@ func TestTenantFollowUpSettings(t *testing.T) {
 	})
 }
 
+// TestTenantConversationSettings: the reply domain, the shop's phone and
+// the missed-call text are set, normalised, shown and checked like every
+// other setting, each problem named by its flag.
+func TestTenantConversationSettings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.setSecret("SHOP_KEY", "sm_live_3c9a1b2d4e7f")
+
+	_, _, err := b.run(t, "tenant", "add", "--name", "Bad Settings Auto", "--location-id", "loc-1", "--secret-env", "SHOP_KEY",
+		"--sms-from", "+15555550142", "--reply-domain", "https://reply.shop.example/", "--shop-phone", "call us", "--missed-call-text", "Hi {{.Shop.Phone}}")
+	require.ErrorContains(t, err, "tenant add: 3 problems:")
+	for _, want := range []string{
+		`--reply-domain: "https://reply.shop.example/" is not a domain`,
+		"--shop-phone: ",
+		"--missed-call-text: template --missed-call-text: unknown field Phone",
+	} {
+		require.ErrorContains(t, err, want)
+	}
+
+	stdout := b.mustRun(t, "tenant", "add", "--name", "Main Street Auto", "--location-id", "loc-42", "--secret-env", "SHOP_KEY",
+		"--sms-from", "+15555550142", "--reply-domain", "Reply.MainStreet.Example", "--shop-phone", "(512) 555-0142",
+		"--missed-call-text", "Sorry we missed you at {{.Shop.Name}}. Reply STOP to opt out.")
+	require.Contains(t, stdout, "added tenant Main Street Auto")
+	tenant, err := b.store.FleetFindTenant(ctx, "Main Street Auto")
+	require.NoError(t, err)
+	require.Equal(t, "reply.mainstreet.example", tenant.ReplyDomain)
+	require.Equal(t, "+15125550142", tenant.ShopPhone)
+	require.Equal(t, "Sorry we missed you at {{.Shop.Name}}. Reply STOP to opt out.", tenant.MissedCallText)
+
+	show := b.mustRun(t, "tenant", "show", "--tenant", "Main Street Auto")
+	require.Contains(t, show, "reply.mainstreet.example")
+	require.Contains(t, show, "+15125550142")
+
+	// Emptied again: the fleet's domain, no forwarding, the default text.
+	b.mustRun(t, "tenant", "update", "--tenant", "Main Street Auto", "--reply-domain", "", "--shop-phone", "", "--missed-call-text", "")
+	tenant, err = b.store.FleetFindTenant(ctx, "Main Street Auto")
+	require.NoError(t, err)
+	require.Empty(t, tenant.ReplyDomain+tenant.ShopPhone+tenant.MissedCallText)
+	require.Contains(t, b.mustRun(t, "tenant", "show", "--tenant", "Main Street Auto"), "none: calls are not answered")
+}
+
 // mustRun runs the CLI, requires it to succeed and returns its stdout.
 func (b *testBundle) mustRun(t *testing.T, args ...string) string {
 	t.Helper()

@@ -277,6 +277,16 @@ type SendGridConfig struct {
 	// ConfirmWait bounds how long an interrupted send waits for SendGrid's
 	// "processed" event before it is resent or marked ambiguous.
 	ConfirmWait time.Duration `mapstructure:"confirm_wait"`
+
+	// InboundPublicKey is the base64 ECDSA public key of the signature
+	// security policy on SendGrid Inbound Parse. Empty disables the
+	// inbound email route (/webhooks/sendgrid/inbound).
+	InboundPublicKey string `mapstructure:"inbound_public_key"`
+
+	// ReplyDomain is the fleet's receiving domain for reply addresses
+	// (r+<token>@reply_domain), for shops that set none of their own.
+	// Empty: emails of such shops carry no reply address.
+	ReplyDomain string `mapstructure:"reply_domain"`
 }
 
 // TemplatesConfig holds the text/template sources of the first messages sent

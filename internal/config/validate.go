@@ -232,6 +232,16 @@ func (c *Config) providerProblems(check checker) {
 			check.add("sendgrid.webhook_public_key", err.Error())
 		}
 	}
+	if c.SendGrid.InboundPublicKey != "" {
+		if _, err := sendgrid.ParsePublicKey(c.SendGrid.InboundPublicKey); err != nil {
+			check.add("sendgrid.inbound_public_key", err.Error())
+		}
+	}
+	if c.SendGrid.ReplyDomain != "" {
+		if err := lead.CheckDomain(c.SendGrid.ReplyDomain); err != nil {
+			check.add("sendgrid.reply_domain", err.Error())
+		}
+	}
 }
 
 // outputProblems checks what the fleet writes: message templates and logs.

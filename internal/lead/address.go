@@ -2,6 +2,7 @@ package lead
 
 import (
 	"errors"
+	"fmt"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -90,3 +91,30 @@ func (e Email) String() string { return string(e) }
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func quote(s string) string { return strconv.Quote(s) }
+
+// CheckDomain checks a mail domain an operator names (a shop's receiving
+// domain for reply addresses): lower-case labels of letters, digits and
+// hyphens, at least two of them, no scheme, port, path or "@".
+func CheckDomain(domain string) error {
+	if domain == "" {
+		return errors.New("is empty")
+	}
+	if len(domain) > 253 {
+		return errors.New("is longer than 253 characters")
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return fmt.Errorf("%q is not a domain (such as reply.shop.example)", domain)
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return fmt.Errorf("%q is not a domain (such as reply.shop.example)", domain)
+		}
+		for _, r := range l {
+			if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+				return fmt.Errorf("%q is not a domain (lower-case letters, digits, hyphens and dots, such as reply.shop.example)", domain)
+			}
+		}
+	}
+	return nil
+}

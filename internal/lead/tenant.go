@@ -61,6 +61,16 @@ type Tenant struct {
 	// naming the shop).
 	NotifyEmail string
 	HelpText    string
+	// ReplyDomain is the receiving domain of the shop's reply addresses
+	// (r+<token>@ReplyDomain, its MX at SendGrid Inbound Parse); empty:
+	// the fleet's sendgrid.reply_domain.
+	ReplyDomain string
+	// ShopPhone is the shop's own phone (E.164), where calls to its Twilio
+	// number are forwarded; empty: calls are not answered by us.
+	ShopPhone string
+	// MissedCallText is the text a caller whose call was missed receives,
+	// a template like Templates.SMS; empty: DefaultMissedCallText.
+	MissedCallText string
 	// WebhookSecret signs the shop's ShopMonkey webhooks (Standard
 	// Webhooks), sealed like CRMSecret; WebhookTokenHash is the SHA-256 of
 	// the token in its Tekmetric webhook URL. Either may be empty: that
@@ -183,3 +193,7 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // MarshalText keeps encoders (JSON logs, config dumps) from printing it.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// DefaultMissedCallText is what a caller whose call the shop missed
+// receives when the shop set no missed_call_text.
+const DefaultMissedCallText = "Sorry we missed your call at {{.Shop.Name}}! How can we help? Reply here and we will get back to you shortly. Reply STOP to opt out."

@@ -118,6 +118,21 @@ func (t Tenant) checkSending(p *tenantProblems) {
 			p.bad("notify_email", err.Error())
 		}
 	}
+	if t.ReplyDomain != "" {
+		if err := CheckDomain(t.ReplyDomain); err != nil {
+			p.bad("reply_domain", err.Error())
+		}
+	}
+	if t.ShopPhone != "" {
+		if _, err := ParsePhoneNumber(t.ShopPhone); err != nil {
+			p.bad("shop_phone", err.Error())
+		}
+	}
+	if t.MissedCallText != "" {
+		if err := CheckTemplate("missed_call_text", t.MissedCallText); err != nil {
+			p.bad("missed_call_text", err.Error())
+		}
+	}
 }
 
 // checkSchedule checks the tenant's time zone and poll interval.

@@ -1,0 +1,11 @@
+DROP TABLE IF EXISTS calls;
+DELETE FROM inbound_messages WHERE channel = 'email' OR kind IN ('auto_reply', 'shop_answer');
+ALTER TABLE inbound_messages DROP CONSTRAINT inbound_messages_kind_check;
+ALTER TABLE inbound_messages ADD CONSTRAINT inbound_messages_kind_check CHECK (kind IN ('stop', 'start', 'help', 'reply'));
+ALTER TABLE inbound_messages DROP COLUMN raw_body, DROP COLUMN subject, DROP COLUMN channel;
+DROP FUNCTION IF EXISTS leadorch_reply_address(text);
+DROP TABLE IF EXISTS reply_addresses;
+DELETE FROM leads WHERE source = 'missed_call';
+ALTER TABLE leads DROP CONSTRAINT leads_source_check;
+ALTER TABLE leads ADD CONSTRAINT leads_source_check CHECK (source IN ('estimate', 'appointment'));
+ALTER TABLE tenants DROP COLUMN missed_call_text, DROP COLUMN shop_phone, DROP COLUMN reply_domain;
