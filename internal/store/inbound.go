@@ -24,7 +24,16 @@ type InboundMessage struct {
 	From       string
 	To         string
 	Body       string
-	Kind       string // stop, start, help or reply
+	// Kind is stop, start, help, reply, auto_reply (an email's
+	// out-of-office or bounce: recorded, stops nothing) or shop_answer (the
+	// shop's reply to its notice, texted to the customer).
+	Kind string
+	// Channel is sms or email ("" is sms). An email's From and To are
+	// addresses, Subject its subject, RawBody the text as it arrived and
+	// Body the reply with quoted history and signature stripped.
+	Channel string
+	Subject string
+	RawBody string
 	ReceivedAt time.Time
 	// HandledAt is when handle_inbound_message acted on the text (zero:
 	// not yet).
@@ -41,11 +50,13 @@ func (s *Store) RecordInbound(ctx context.Context, tenantID uuid.UUID, m Inbound
 	}
 	defer done(&err)
 	err = db.QueryRow(ctx, `
-		INSERT INTO inbound_messages (tenant_id, provider_id, lead_id, from_address, to_address, body, kind, received_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()))
+		INSERT INTO inbound_messages (tenant_id, provider_id, lead_id, from_address, to_address, body, kind, received_at,
+			channel, subject, raw_body)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()), coalesce(nullif($9, ''), 'sms'), $10, $11)
 		ON CONFLICT (tenant_id, provider_id) DO NOTHING
 		RETURNING id`,
-		tenantID, m.ProviderID, nullUUID(m.LeadID), m.From, m.To, m.Body, m.Kind, nullTime(m.ReceivedAt)).Scan(&id)
+		tenantID, m.ProviderID, nullUUID(m.LeadID), m.From, m.To, m.Body, m.Kind, nullTime(m.ReceivedAt),
+		m.Channel, m.Subject, m.RawBody).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = db.QueryRow(ctx, `SELECT id FROM inbound_messages WHERE tenant_id = $1 AND provider_id = $2`,
 			tenantID, m.ProviderID).Scan(&id)
@@ -92,14 +103,15 @@ func (s *Store) MarkInboundHandled(ctx context.Context, tenantID uuid.UUID, id i
 }
 
 const inboundColumns = `id, provider_id, coalesce(lead_id, '00000000-0000-0000-0000-000000000000'),
-	from_address, to_address, body, kind, received_at, handled_at`
+	from_address, to_address, body, kind, received_at, handled_at, channel, subject, raw_body`
 
 func scanInbound(r pgx.Row) (InboundMessage, error) {
 	var (
 		m       InboundMessage
 		handled *time.Time
 	)
-	err := r.Scan(&m.ID, &m.ProviderID, &m.LeadID, &m.From, &m.To, &m.Body, &m.Kind, &m.ReceivedAt, &handled)
+	err := r.Scan(&m.ID, &m.ProviderID, &m.LeadID, &m.From, &m.To, &m.Body, &m.Kind, &m.ReceivedAt, &handled,
+		&m.Channel, &m.Subject, &m.RawBody)
 	if handled != nil {
 		m.HandledAt = *handled
 	}
