@@ -14,13 +14,22 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
-// NotifyShopArgs tells a shop that a customer replied, by email to the
-// shop's notification address.
+// NotifyShopArgs tells a shop, by email to its notification address, that
+// a customer replied (Reason "" or NoticeReply; MessageSID names the
+// reply's inbound message) or that a call was missed (NoticeMissedCall;
+// MessageSID is "call:" and the call's CallSid).
 type NotifyShopArgs struct {
 	TenantID   uuid.UUID `json:"tenant_id" river:"unique"`
 	LeadID     uuid.UUID `json:"lead_id" river:"unique"`
 	MessageSID string    `json:"message_sid" river:"unique"`
+	Reason     string    `json:"reason,omitempty"`
 }
+
+// The reasons a shop is notified.
+const (
+	NoticeReply      = "reply"
+	NoticeMissedCall = "missed_call"
+)
 
 // Kind is the River job kind.
 func (NotifyShopArgs) Kind() string { return "notify_shop" }
@@ -67,20 +76,30 @@ func (w *NotifyShopWorker) Work(ctx context.Context, job *river.Job[NotifyShopAr
 		}
 	}
 	name := l.FirstName + " " + l.LastName
+	if a.Reason == NoticeMissedCall {
+		return w.sendNotice(ctx, job, t.NotifyEmail, t.EmailFrom, "Missed call from "+string(l.Phone), fmt.Sprintf(
+			"%s called %s and nobody answered. They were sent your missed-call text (unless they opted out or were texted about a missed call in the last 24 hours).\n\nCall them back or answer their reply.\n",
+			l.Phone, t.Name), map[string]string{"tenant_id": t.ID.String(), "lead_id": l.ID.String(), "notice": NoticeMissedCall})
+	}
 	text := fmt.Sprintf("%s (%s) replied to your automatic text about %s:\n\n%s\n\nThe follow-up sequence for this lead has stopped; answer them directly.\n",
 		name, l.Phone, l.Vehicle.Name(), body)
 	if l.Vehicle.Name() == "" {
 		text = fmt.Sprintf("%s (%s) replied to your automatic text:\n\n%s\n\nThe follow-up sequence for this lead has stopped; answer them directly.\n",
 			name, l.Phone, body)
 	}
+	return w.sendNotice(ctx, job, t.NotifyEmail, t.EmailFrom, "Reply from "+name, text,
+		map[string]string{"tenant_id": t.ID.String(), "lead_id": l.ID.String(), "notice": NoticeReply})
+}
+
+// sendNotice emails the shop and completes the job.
+func (w *NotifyShopWorker) sendNotice(ctx context.Context, job *river.Job[NotifyShopArgs], to, from, subject, text string, customArgs map[string]string) error {
 	start := time.Now()
-	_, err = w.deps.Email.SendEmail(ctx, messaging.Email{
-		To: t.NotifyEmail, From: t.EmailFrom, FromName: "Lead Orchestrator", Subject: "Reply from " + name, Text: text,
-		CustomArgs: map[string]string{"tenant_id": t.ID.String(), "lead_id": l.ID.String(), "notice": "reply"},
+	_, err := w.deps.Email.SendEmail(ctx, messaging.Email{
+		To: to, From: from, FromName: "Lead Orchestrator", Subject: subject, Text: text, CustomArgs: customArgs,
 	})
 	w.deps.observeProvider(w.deps.emailProvider(), metrics.OperationSend, start, err)
 	if err != nil {
-		return fmt.Errorf("error emailing the shop about a reply: %w", err)
+		return fmt.Errorf("error emailing the shop (%s): %w", customArgs["notice"], err)
 	}
 	return w.deps.inTx(ctx, func(tx pgx.Tx) error { return completeTx(ctx, tx, job) })
 }
