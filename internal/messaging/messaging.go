@@ -34,6 +34,9 @@ type Email struct {
 	// CustomArgs travel with the message and come back on every event
 	// webhook: put tenant, lead and message ids here.
 	CustomArgs map[string]string
+	// ReplyTo, when set, is where the recipient's reply goes (a reply
+	// address r+<token>@<domain> that Inbound Parse brings back to us).
+	ReplyTo string
 }
 
 // SMSSender sends texts.

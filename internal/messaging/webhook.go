@@ -64,3 +64,35 @@ type SMSWebhooks interface {
 type EmailEventWebhook interface {
 	ParseEvents(header http.Header, body []byte, now time.Time) (deliveryKey string, events []EmailEvent, err error)
 }
+
+// InboundEmail is an email that arrived at one of our reply addresses, as
+// the email provider's verified inbound webhook carried it.
+type InboundEmail struct {
+	// Recipients are the envelope's SMTP recipients, which route the mail
+	// (the To header can name anyone).
+	Recipients []string
+	// From is the sender's address (the From header's, lower-cased
+	// domain; the envelope sender when the header has none).
+	From    string
+	Subject string
+	// Text is the text part as sent, quoted history included (the HTML
+	// part reduced to text when there is no text part).
+	Text string
+	// MessageID is the Message-ID header, the provider id of the inbound
+	// row: a redelivery carries the same one. When the mail has none it is
+	// a digest of what was signed.
+	MessageID string
+	// Automatic says the mail was sent by a program (an out-of-office, an
+	// auto-responder, a bounce), naming the header that says so; empty
+	// for a person's mail.
+	Automatic string
+	// ReceivedAt is when the route received it (set by the route).
+	ReceivedAt time.Time
+}
+
+// InboundEmailWebhook verifies and decodes an email provider's inbound
+// webhook (SendGrid Inbound Parse) over the raw request body. An
+// unverified request is an error wrapping ErrWebhookUnverified.
+type InboundEmailWebhook interface {
+	ParseInboundEmail(header http.Header, body []byte, now time.Time) (InboundEmail, error)
+}

@@ -155,6 +155,9 @@ func (s *Sender) mail(m messaging.Email) *mail.SGMailV3 {
 	msg := mail.NewV3Mail()
 	msg.SetFrom(mail.NewEmail(m.FromName, m.From))
 	msg.Subject = m.Subject
+	if m.ReplyTo != "" {
+		msg.SetReplyTo(mail.NewEmail("", m.ReplyTo))
+	}
 	p := mail.NewPersonalization()
 	p.AddTos(mail.NewEmail(m.ToName, m.To))
 	for k, v := range m.CustomArgs {

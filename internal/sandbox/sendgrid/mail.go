@@ -15,6 +15,7 @@ const helpURL = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.h
 type mail struct {
 	Personalizations []personalization `json:"personalizations"`
 	From             *mailAddress      `json:"from"`
+	ReplyTo          *mailAddress      `json:"reply_to"`
 	Subject          string            `json:"subject"`
 	Content          []mailContent     `json:"content"`
 	TemplateID       string            `json:"template_id"`
@@ -59,6 +60,9 @@ func (m mail) validate() []apiError {
 		add("from.email", `The from object must be provided for every email send. It is an object that requires an email parameter, but may also contain a name parameter.  e.g. {"email" : "example@example.com"}  or {"email" : "example@example.com", "name" : "Example Recipient"}`, "#message.from")
 	} else if !validEmail(m.From.Email) {
 		add("from.email", "The from email does not contain a valid address.", "#message.from")
+	}
+	if m.ReplyTo != nil && !validEmail(m.ReplyTo.Email) {
+		add("reply_to.email", "The reply_to email does not contain a valid address.", "#message.reply_to")
 	}
 
 	if len(m.Personalizations) == 0 {

@@ -36,6 +36,8 @@ type Email struct {
 	Subject   string
 	Text      string
 	HTML      string
+	// ReplyTo is the request's reply_to address ("" without one).
+	ReplyTo string
 	// CustomArgs are the request's custom_args merged with the
 	// personalization's (which win), as SendGrid attaches them to events.
 	CustomArgs map[string]string
@@ -158,6 +160,10 @@ func (s *API) store(id string, req mail) {
 			html = c.Value
 		}
 	}
+	var replyTo string
+	if req.ReplyTo != nil {
+		replyTo = req.ReplyTo.Email
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range req.Personalizations {
@@ -184,6 +190,7 @@ func (s *API) store(id string, req mail) {
 				Subject:    subject,
 				Text:       text,
 				HTML:       html,
+				ReplyTo:    replyTo,
 				CustomArgs: maps.Clone(args),
 				Categories: slices.Clone(req.Categories),
 			})
