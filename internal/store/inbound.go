@@ -20,10 +20,10 @@ type InboundMessage struct {
 	ProviderID string
 	// LeadID is the lead the sender is (uuid.Nil when no lead has the
 	// number, or the text is not handled yet).
-	LeadID     uuid.UUID
-	From       string
-	To         string
-	Body       string
+	LeadID uuid.UUID
+	From   string
+	To     string
+	Body   string
 	// Kind is stop, start, help, reply, auto_reply (an email's
 	// out-of-office or bounce: recorded, stops nothing) or shop_answer (the
 	// shop's reply to its notice, texted to the customer).
@@ -31,9 +31,9 @@ type InboundMessage struct {
 	// Channel is sms or email ("" is sms). An email's From and To are
 	// addresses, Subject its subject, RawBody the text as it arrived and
 	// Body the reply with quoted history and signature stripped.
-	Channel string
-	Subject string
-	RawBody string
+	Channel    string
+	Subject    string
+	RawBody    string
 	ReceivedAt time.Time
 	// HandledAt is when handle_inbound_message acted on the text (zero:
 	// not yet).
