@@ -325,6 +325,13 @@ func newHandler(cfg *config.Config, deps *jobs.Deps, client *river.Client[pgx.Tx
 		}
 		opts.EmailEvents = events
 	}
+	if cfg.SendGrid.InboundPublicKey != "" {
+		inbound, err := sendgrid.NewInboundWebhook(cfg.SendGrid.InboundPublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("sendgrid.inbound_public_key: %w", err)
+		}
+		opts.InboundEmail = inbound
+	}
 	return httpapi.NewHandler(opts)
 }
 
@@ -435,6 +442,9 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger, traces
 			EmailSubject: cfg.Templates.EmailSubject,
 			EmailText:    cfg.Templates.EmailText,
 		},
+		// Replies are received only where Inbound Parse posts to us.
+		ReceiveReplies: cfg.SendGrid.InboundPublicKey != "",
+		ReplyDomain:    cfg.SendGrid.ReplyDomain,
 		// Twilio calls back on the tenant's signed status route, when this
 		// service has a public URL at all.
 		StatusCallbackURL: func(tenantID uuid.UUID) string {

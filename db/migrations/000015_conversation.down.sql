@@ -5,6 +5,7 @@ ALTER TABLE inbound_messages ADD CONSTRAINT inbound_messages_kind_check CHECK (k
 ALTER TABLE inbound_messages DROP COLUMN raw_body, DROP COLUMN subject, DROP COLUMN channel;
 DROP FUNCTION IF EXISTS leadorch_reply_address(text);
 DROP TABLE IF EXISTS reply_addresses;
+ALTER TABLE messages DROP COLUMN reply_to;
 DELETE FROM leads WHERE source = 'missed_call';
 ALTER TABLE leads DROP CONSTRAINT leads_source_check;
 ALTER TABLE leads ADD CONSTRAINT leads_source_check CHECK (source IN ('estimate', 'appointment'));

@@ -38,6 +38,10 @@ CREATE POLICY tenant_isolation ON reply_addresses
     USING (tenant_id = nullif(current_setting('leadorch.tenant_id', true), '')::uuid);
 GRANT SELECT, INSERT, UPDATE, DELETE ON reply_addresses TO leadorch_app;
 
+-- An email's Reply-To, fixed with its body when the outbox row is made:
+-- the lead's customer reply address, or for a notice the shop's.
+ALTER TABLE messages ADD COLUMN reply_to text NOT NULL DEFAULT '';
+
 -- Resolves a reply address's token before any tenant is known (the Parse
 -- webhook is one URL for every shop): the tenant, the lead and the
 -- purpose; no row for an unknown token.

@@ -52,4 +52,9 @@ type Intake interface {
 	// recording; deliveryKey names the signed delivery, so a replay
 	// enqueues nothing.
 	EmailEvents(ctx context.Context, deliveryKey string, events []messaging.EmailEvent) error
+	// InboundEmail stores an email sent to one of our reply addresses and
+	// enqueues its handling; a redelivery (the same MessageID) stores
+	// nothing, and a mail to no reply address of ours is an error wrapping
+	// messaging.ErrUnknownReplyAddress.
+	InboundEmail(ctx context.Context, m messaging.InboundEmail) error
 }

@@ -52,6 +52,9 @@ type Opts struct {
 	// EmailEvents verifies and decodes the email provider's signed event
 	// webhook; nil serves no event route.
 	EmailEvents messaging.EmailEventWebhook
+	// InboundEmail verifies and decodes the email provider's inbound
+	// webhook (SendGrid Inbound Parse); nil: email replies are not taken.
+	InboundEmail messaging.InboundEmailWebhook
 
 	// Now is the clock (webhook freshness checks, a text's received time);
 	// nil means time.Now.
@@ -78,13 +81,16 @@ func NewHandler(opts Opts) (http.Handler, error) {
 func handleWebhooks(mux *http.ServeMux, opts Opts) error {
 	perTenant := opts.Tenants != nil && (opts.CRMKinds != nil || (opts.SMS != nil && opts.PublicURL != ""))
 	if opts.Intake == nil {
-		if perTenant || opts.EmailEvents != nil {
+		if perTenant || opts.EmailEvents != nil || opts.InboundEmail != nil {
 			return errors.New("httpapi: Opts.Intake must be set: a webhook route hands what it verified to the intake")
 		}
 		return nil
 	}
 	wr := &webhookRoutes{logger: opts.Logger, tenants: opts.Tenants, intake: opts.Intake, now: clock(opts.Now),
-		sms: opts.SMS, publicURL: opts.PublicURL, email: opts.EmailEvents, metrics: opts.Metrics}
+		sms: opts.SMS, publicURL: opts.PublicURL, email: opts.EmailEvents, inboundEmail: opts.InboundEmail, metrics: opts.Metrics}
+	if opts.InboundEmail != nil {
+		mux.Handle(webhookurl.SendGridInboundPattern, wr.counted(metrics.RouteSendGridInbound, wr.handleInboundEmail()))
+	}
 	if opts.EmailEvents != nil {
 		mux.Handle(webhookurl.SendGridEventsPattern, wr.counted(metrics.RouteSendGridEvents, wr.handleEmailEvents()))
 	}

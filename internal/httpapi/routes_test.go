@@ -133,6 +133,7 @@ type fakeIntake struct {
 	admitted int
 	ingests  []ingest
 	inbound  []messaging.InboundText
+	emails   []messaging.InboundEmail
 	statuses []messaging.SMSStatus
 	events   map[string][]messaging.EmailEvent
 }
@@ -162,6 +163,13 @@ func (fi *fakeIntake) SMSStatus(_ context.Context, _ uuid.UUID, s messaging.SMSS
 	fi.mu.Lock()
 	defer fi.mu.Unlock()
 	fi.statuses = append(fi.statuses, s)
+	return fi.fail
+}
+
+func (fi *fakeIntake) InboundEmail(_ context.Context, m messaging.InboundEmail) error {
+	fi.mu.Lock()
+	defer fi.mu.Unlock()
+	fi.emails = append(fi.emails, m)
 	return fi.fail
 }
 

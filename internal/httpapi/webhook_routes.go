@@ -20,5 +20,7 @@ type webhookRoutes struct {
 	sms       messaging.SMSWebhooks
 	publicURL string
 	email     messaging.EmailEventWebhook
-	metrics   *metrics.Metrics
+	// inboundEmail serves Inbound Parse (email replies).
+	inboundEmail messaging.InboundEmailWebhook
+	metrics      *metrics.Metrics
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -24,6 +25,11 @@ func (c emailChannel) compose(t lead.Tenant, l lead.Lead, step lead.Step) (lead.
 	if err != nil {
 		return lead.Message{}, err
 	}
+	if shop := shopAddress(t); shop != "" && c.deps.replyDomain(t) != "" {
+		// Replies come to us and reach the shop; the shop's own address
+		// is the way round it if they do not.
+		body = strings.TrimRight(body, "\n") + "\n\nReply to this email, or write to " + t.Name + " at " + shop + ".\n"
+	}
 	return lead.Message{LeadID: l.ID, Step: step.Name, Channel: lead.ChannelEmail, To: string(l.Email),
 		From: t.EmailFrom, FromName: t.EmailFromName, Subject: subject, Body: body}, nil
 }
@@ -32,7 +38,7 @@ func (c emailChannel) compose(t lead.Tenant, l lead.Lead, step lead.Step) (lead.
 func (c emailChannel) send(ctx context.Context, m lead.Message) (string, error) {
 	start := time.Now()
 	id, err := c.deps.Email.SendEmail(ctx, messaging.Email{
-		To: m.To, From: m.From, FromName: m.FromName, Subject: m.Subject, Text: m.Body,
+		To: m.To, From: m.From, FromName: m.FromName, Subject: m.Subject, Text: m.Body, ReplyTo: m.ReplyTo,
 		// Events come back with these, which is how a bounce or an
 		// unsubscribe finds its message and tenant.
 		CustomArgs: map[string]string{
@@ -64,3 +70,12 @@ func (c emailChannel) find(ctx context.Context, m lead.Message) (string, verdict
 }
 
 func (emailChannel) kind() lead.Channel { return lead.ChannelEmail }
+
+// shopAddress is where a customer can write to the shop itself: its
+// notification address (the shop's inbox), else its sending address.
+func shopAddress(t lead.Tenant) string {
+	if t.NotifyEmail != "" {
+		return t.NotifyEmail
+	}
+	return t.EmailFrom
+}

@@ -61,6 +61,12 @@ type Deps struct {
 	// Templates are the fleet's default message templates; a tenant's own
 	// override them field by field.
 	Templates lead.Templates
+	// ReceiveReplies says the inbound email route is on (Inbound Parse
+	// posts to us); without it emails carry no reply address, since a
+	// reply to it would be lost. ReplyDomain is the fleet's receiving
+	// domain (sendgrid.reply_domain) for tenants that set none.
+	ReceiveReplies bool
+	ReplyDomain    string
 	// StatusCallbackURL is where Twilio posts a tenant's delivery updates;
 	// nil or an empty answer means none are asked for.
 	StatusCallbackURL func(tenantID uuid.UUID) string

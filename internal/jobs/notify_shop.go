@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/messaging"
 	"github.com/leadorch/lead-orchestrator/internal/metrics"
 	"github.com/leadorch/lead-orchestrator/internal/store"
@@ -69,33 +70,45 @@ func (w *NotifyShopWorker) Work(ctx context.Context, job *river.Job[NotifyShopAr
 	if err != nil {
 		return err
 	}
-	body := ""
+	body, by := "", "text"
 	for _, m := range in {
 		if m.ProviderID == a.MessageSID {
 			body = m.Body
+			if m.Channel == string(lead.ChannelEmail) {
+				by = "email"
+			}
 		}
 	}
 	name := l.FirstName + " " + l.LastName
 	if a.Reason == NoticeMissedCall {
 		return w.sendNotice(ctx, job, t.NotifyEmail, t.EmailFrom, "Missed call from "+string(l.Phone), fmt.Sprintf(
 			"%s called %s and nobody answered. They were sent your missed-call text (unless they opted out or were texted about a missed call in the last 24 hours).\n\nCall them back or answer their reply.\n",
-			l.Phone, t.Name), map[string]string{"tenant_id": t.ID.String(), "lead_id": l.ID.String(), "notice": NoticeMissedCall})
+			l.Phone, t.Name), "", map[string]string{"tenant_id": t.ID.String(), "lead_id": l.ID.String(), "notice": NoticeMissedCall})
 	}
-	text := fmt.Sprintf("%s (%s) replied to your automatic text about %s:\n\n%s\n\nThe follow-up sequence for this lead has stopped; answer them directly.\n",
-		name, l.Phone, l.Vehicle.Name(), body)
-	if l.Vehicle.Name() == "" {
-		text = fmt.Sprintf("%s (%s) replied to your automatic text:\n\n%s\n\nThe follow-up sequence for this lead has stopped; answer them directly.\n",
-			name, l.Phone, body)
+	about := ""
+	if v := l.Vehicle.Name(); v != "" {
+		about = " about " + v
 	}
-	return w.sendNotice(ctx, job, t.NotifyEmail, t.EmailFrom, "Reply from "+name, text,
+	text := fmt.Sprintf("%s (%s) replied by %s to your automatic messages%s:\n\n%s\n\nThe follow-up sequence for this lead has stopped; answer them directly.\n",
+		name, l.Phone, by, about, body)
+	// The notice's own reply address brings the shop's answer back, to be
+	// texted to the customer.
+	replyTo, err := w.deps.replyAddress(ctx, t, l.ID, lead.ReplyShop)
+	if err != nil {
+		return err
+	}
+	if replyTo != "" && l.Phone != "" {
+		text += "\nReply to this email and your answer goes to " + l.FirstName + " as a text from your number.\n"
+	}
+	return w.sendNotice(ctx, job, t.NotifyEmail, t.EmailFrom, "Reply from "+name, text, replyTo,
 		map[string]string{"tenant_id": t.ID.String(), "lead_id": l.ID.String(), "notice": NoticeReply})
 }
 
 // sendNotice emails the shop and completes the job.
-func (w *NotifyShopWorker) sendNotice(ctx context.Context, job *river.Job[NotifyShopArgs], to, from, subject, text string, customArgs map[string]string) error {
+func (w *NotifyShopWorker) sendNotice(ctx context.Context, job *river.Job[NotifyShopArgs], to, from, subject, text, replyTo string, customArgs map[string]string) error {
 	start := time.Now()
 	_, err := w.deps.Email.SendEmail(ctx, messaging.Email{
-		To: to, From: from, FromName: "Lead Orchestrator", Subject: subject, Text: text, CustomArgs: customArgs,
+		To: to, From: from, FromName: "Lead Orchestrator", Subject: subject, Text: text, ReplyTo: replyTo, CustomArgs: customArgs,
 	})
 	w.deps.observeProvider(w.deps.emailProvider(), metrics.OperationSend, start, err)
 	if err != nil {

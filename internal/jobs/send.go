@@ -89,6 +89,9 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 		return err
 	}
 	step, err := stepToSend(d, tenant, stepName, ch.kind())
+	if errors.Is(err, errShopAnswer) {
+		step, err = shopAnswerStep(ctx, d, tenant, stepName)
+	}
 	if err != nil {
 		return err
 	}
@@ -101,6 +104,11 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 	draft, err := ch.compose(tenant, l, step)
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("error composing %s %s for lead %s: %w", step, ch.kind(), leadID, err))
+	}
+	if ch.kind() == lead.ChannelEmail {
+		if draft.ReplyTo, err = d.replyAddress(ctx, tenant, leadID, lead.ReplyCustomer); err != nil {
+			return err
+		}
 	}
 	msg, what, err := claim(ctx, d, job, tenant, step, draft, ch)
 	if err != nil {
@@ -126,7 +134,10 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 func stepToSend(d *Deps, tenant lead.Tenant, stepName string, kind lead.Channel) (lead.Step, error) {
 	step, ok := tenant.SequenceOrDefault().Find(stepName, kind)
 	help := kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsHelpAnswer()
+	_, answer := (lead.Step{Name: stepName}).ShopAnswerInbound()
 	switch {
+	case answer && kind == lead.ChannelSMS:
+		return lead.Step{}, errShopAnswer
 	case help:
 		// The answer to HELP is owed at once, whatever the hour (it is
 		// not a solicitation).
@@ -415,4 +426,23 @@ func markAmbiguous[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job
 		}
 		return completeTx(ctx, tx, job)
 	})
+}
+
+// errShopAnswer is stepToSend's word that the step carries a shop's
+// answer, whose text shopAnswerStep reads.
+var errShopAnswer = errors.New("a shop's answer")
+
+// shopAnswerStep is the one-off step that texts the customer the shop's
+// answer stored as the step's inbound message: the shop's name, then the
+// answer as the shop wrote it (never read as a template). It is owed at
+// once: it answers a customer who wrote to the shop, so the window for
+// solicitations does not hold it back (see the README).
+func shopAnswerStep(ctx context.Context, d *Deps, t lead.Tenant, name string) (lead.Step, error) {
+	id, _ := (lead.Step{Name: name}).ShopAnswerInbound()
+	in, err := store.New(d.Pool).GetInbound(ctx, t.ID, id)
+	if err != nil {
+		return lead.Step{}, cancelIfNotFound(err)
+	}
+	text := lead.LiteralTemplate(t.Name + ": " + in.Body)
+	return lead.Step{Name: name, Channel: lead.ChannelSMS, Template: lead.Templates{SMS: text}}, nil
 }

@@ -62,6 +62,11 @@ func (i refusingIntake) Ingest(context.Context, uuid.UUID, string, crm.WebhookEv
 	return nil
 }
 
+func (i refusingIntake) InboundEmail(context.Context, messaging.InboundEmail) error {
+	i.t.Error("an unverified inbound email was stored")
+	return nil
+}
+
 func (i refusingIntake) Inbound(context.Context, uuid.UUID, messaging.InboundText) error {
 	i.t.Error("an unverified text was enqueued")
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -220,4 +221,78 @@ func (w *WebhookIntake) SMSStatus(ctx context.Context, tenantID uuid.UUID, s mes
 		return fmt.Errorf("error enqueueing status of message %s: %w", s.ProviderID, err)
 	}
 	return nil
+}
+
+// InboundEmail stores an email sent to a reply address, as an inbound
+// message of the lead the address belongs to (the customer's reply, or
+// the shop's answer to its notice), and enqueues its handling, in one
+// transaction under the tenant's row-level security. The first of its
+// envelope recipients that is a reply address of ours routes it; none is
+// messaging.ErrUnknownReplyAddress, and nothing is stored.
+func (w *WebhookIntake) InboundEmail(ctx context.Context, m messaging.InboundEmail) error {
+	owner, err := w.replyAddressOwner(ctx, m.Recipients)
+	if err != nil {
+		return err
+	}
+	row := store.InboundMessage{ProviderID: m.MessageID, LeadID: owner.LeadID, From: m.From, To: strings.Join(m.Recipients, ", "),
+		Channel: string(lead.ChannelEmail), Subject: m.Subject, RawBody: m.Text, Body: lead.StripEmailReply(m.Text),
+		Kind: string(emailKind(owner.Purpose, m)), ReceivedAt: m.ReceivedAt}
+	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		id, isNew, err := store.New(tx).RecordInbound(ctx, owner.TenantID, row)
+		if err != nil || !isNew {
+			return err
+		}
+		if _, err := w.Client.InsertTx(ctx, tx, HandleInboundEmailArgs{TenantID: owner.TenantID, InboundID: id}, nil); err != nil {
+			return fmt.Errorf("error enqueueing inbound email %s: %w", m.MessageID, err)
+		}
+		return nil
+	})
+}
+
+// replyAddressOwner is the tenant, lead and purpose of the first
+// recipient that is a reply address we gave out.
+func (w *WebhookIntake) replyAddressOwner(ctx context.Context, recipients []string) (store.ReplyAddressOwner, error) {
+	st := store.New(w.Pool)
+	for _, r := range recipients {
+		token, ok := lead.ReplyToken(r)
+		if !ok {
+			continue
+		}
+		owner, err := st.ResolveReplyToken(ctx, token)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		return owner, err
+	}
+	return store.ReplyAddressOwner{}, fmt.Errorf("inbound email to %d recipient(s): %w", len(recipients), messaging.ErrUnknownReplyAddress)
+}
+
+// emailKind is what an inbound email is, read when it arrives: a
+// program's mail (an out-of-office, a bounce) stops nothing whoever it
+// answers; to a shop's address it is the shop's answer; from a customer,
+// an opt-out word is a STOP for the address and anything else a reply.
+func emailKind(purpose lead.ReplyPurpose, m messaging.InboundEmail) lead.InboundKind {
+	switch {
+	case m.Automatic != "":
+		return lead.InboundAutoReply
+	case purpose == lead.ReplyShop:
+		return lead.InboundShopAnswer
+	}
+	// START is not taken by email: a reply address is not proof of who
+	// writes, and lifting a suppression needs that more than adding one.
+	if lead.ClassifyInbound(firstLine(lead.StripEmailReply(m.Text))) == lead.InboundStop {
+		return lead.InboundStop
+	}
+	return lead.InboundReply
+}
+
+// firstLine is text's first non-blank line: a customer who writes STOP
+// above their phone's signature still means STOP.
+func firstLine(text string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.TrimSpace(l) != "" {
+			return l
+		}
+	}
+	return ""
 }

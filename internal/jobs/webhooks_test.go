@@ -76,15 +76,18 @@ func newWebhookBundle(t *testing.T, b *testBundle) *webhookBundle {
 	t.Cleanup(wb.server.Close)
 	events, err := sendgrid.NewEventWebhook(fakesendgrid.WebhookPublicKey)
 	require.NoError(t, err)
+	inbound, err := sendgrid.NewInboundWebhook(fakesendgrid.InboundPublicKey)
+	require.NoError(t, err)
 	handler, err := httpapi.NewHandler(httpapi.Opts{
-		Logger:      b.deps.Logger,
-		Ready:       func(*http.Request) error { return nil },
-		Intake:      intake,
-		Tenants:     jobs.WebhookTenants{Pool: b.deps.Pool, Keys: b.keys},
-		CRMKinds:    b.deps.CRM,
-		SMS:         twilio.NewWebhooks(faketwilio.DefaultAuthToken),
-		PublicURL:   wb.server.URL,
-		EmailEvents: events,
+		InboundEmail: inbound,
+		Logger:       b.deps.Logger,
+		Ready:        func(*http.Request) error { return nil },
+		Intake:       intake,
+		Tenants:      jobs.WebhookTenants{Pool: b.deps.Pool, Keys: b.keys},
+		CRMKinds:     b.deps.CRM,
+		SMS:          twilio.NewWebhooks(faketwilio.DefaultAuthToken),
+		PublicURL:    wb.server.URL,
+		EmailEvents:  events,
 	})
 	require.NoError(t, err)
 	wb.server.Config.Handler = handler

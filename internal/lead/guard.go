@@ -50,6 +50,18 @@ func SkipReasonFor(l Lead, step Step, suppressed bool, policy ConsentPolicy) str
 		}
 		return ""
 	}
+	if _, ok := step.ShopAnswerInbound(); ok {
+		// The shop answering a customer who wrote to it is the
+		// conversation itself, not a follow-up: a reply or a booking does
+		// not stop it, and it needs no marketing consent. A STOP does.
+		switch {
+		case l.Status == StatusOptedOut:
+			return "the customer opted out"
+		case suppressed:
+			return "the address is on the tenant's suppression list"
+		}
+		return ""
+	}
 	switch l.Status {
 	case StatusReplied:
 		return "the customer replied"

@@ -19,6 +19,13 @@ const (
 	InboundStart InboundKind = "start"
 	// InboundHelp asks for the help message; it is not a conversation.
 	InboundHelp InboundKind = "help"
+	// InboundAutoReply is an email a program sent in answer (an
+	// out-of-office, an auto-responder, a bounce): recorded, it stops
+	// nothing.
+	InboundAutoReply InboundKind = "auto_reply"
+	// InboundShopAnswer is the shop's reply to its notice about a lead:
+	// it goes to the customer as a text.
+	InboundShopAnswer InboundKind = "shop_answer"
 )
 
 // ClassifyInbound reads the body of an inbound text. A keyword counts only

@@ -60,13 +60,15 @@ type Message struct {
 	From                string
 	MessagingServiceSID string
 	FromName            string
-	Subject             string
-	Body                string
-	Status              MessageStatus
-	ProviderID          string
-	Attempts            int
-	LastError           string
-	SendingAt           time.Time
-	SentAt              time.Time
-	CreatedAt           time.Time
+	// ReplyTo is an email's Reply-To (a reply address; "" for none).
+	ReplyTo    string
+	Subject    string
+	Body       string
+	Status     MessageStatus
+	ProviderID string
+	Attempts   int
+	LastError  string
+	SendingAt  time.Time
+	SentAt     time.Time
+	CreatedAt  time.Time
 }

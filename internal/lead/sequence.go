@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -31,6 +32,25 @@ func HelpAnswerStep(messageID string) string { return ReservedStepPrefix + messa
 // IsHelpAnswer reports whether the step answers a HELP (see
 // HelpAnswerStep) rather than belonging to a sequence.
 func (s Step) IsHelpAnswer() bool { return strings.HasPrefix(s.Name, ReservedStepPrefix) }
+
+// ShopAnswerStepPrefix starts the step name of a shop's answer to its
+// customer (one per answer); no sequence step may use it.
+const ShopAnswerStepPrefix = "answer-"
+
+// ShopAnswerStep names the text that carries the shop's answer stored as
+// inbound message inboundID.
+func ShopAnswerStep(inboundID int64) string { return ShopAnswerStepPrefix + strconv.FormatInt(inboundID, 10) }
+
+// ShopAnswerInbound is the inbound message id a shop-answer step carries;
+// ok is false for any other step.
+func (s Step) ShopAnswerInbound() (inboundID int64, ok bool) {
+	rest, found := strings.CutPrefix(s.Name, ShopAnswerStepPrefix)
+	if !found {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil && id > 0
+}
 
 // MaxStepNameLen bounds a step's name, which ends up in outbox keys, job
 // arguments and template names.
@@ -320,6 +340,9 @@ func stepNameProblem(name string) string {
 		// Answers to HELP are steps named so; a sequence step with such a
 		// name would be sent as one, past every guard but suppression.
 		return fmt.Sprintf("%s starts with %q, which is reserved for answers to HELP", quote(name), ReservedStepPrefix)
+	case strings.HasPrefix(name, ShopAnswerStepPrefix):
+		// The same for the shop's own answers.
+		return fmt.Sprintf("%s starts with %q, which is reserved for the shop's answers", quote(name), ShopAnswerStepPrefix)
 	}
 	for _, c := range name {
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-') {

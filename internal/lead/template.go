@@ -3,6 +3,7 @@ package lead
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/template"
 )
@@ -143,4 +144,10 @@ func CheckTemplate(name, text string) error {
 		}
 	}
 	return nil
+}
+
+// LiteralTemplate is a template that renders as text, whatever it holds:
+// a person's words ({{ included) are never read as template actions.
+func LiteralTemplate(text string) string {
+	return "{{" + strconv.Quote(text) + "}}"
 }

@@ -15,6 +15,11 @@ import (
 // field.
 var ErrWebhookUnverified = errors.New("webhook did not verify")
 
+// ErrUnknownReplyAddress is wrapped by the intake's error when an inbound
+// email is addressed to no reply address we gave out (a made-up or
+// mistyped token): it is refused, and nothing is stored.
+var ErrUnknownReplyAddress = errors.New("not a reply address of ours")
+
 // InboundText is a text a customer sent to a shop's number, as the SMS
 // provider's verified webhook carried it. It is the one type of an
 // inbound text from the route to the store.

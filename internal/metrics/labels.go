@@ -76,12 +76,14 @@ const (
 	ReasonRateLimited   = "rate_limited"
 	ReasonTooLarge      = "too_large"
 	ReasonUnavailable   = "unavailable"
+	// ReasonUnknownAddress: an email to no reply address of ours.
+	ReasonUnknownAddress = "unknown_address"
 )
 
 // RefusalReasons lists every reason a webhook is refused for.
 func RefusalReasons() []string {
 	return []string{ReasonUnverified, ReasonStale, ReasonMalformed, ReasonUnknownTenant, ReasonDisabled,
-		ReasonRateLimited, ReasonTooLarge, ReasonUnavailable}
+		ReasonRateLimited, ReasonTooLarge, ReasonUnavailable, ReasonUnknownAddress}
 }
 
 // Webhook routes other than the CRMs' (those are CRMWebhookRoute(kind)).
@@ -89,6 +91,8 @@ const (
 	RouteTwilioSMS      = "twilio_sms"
 	RouteTwilioStatus   = "twilio_status"
 	RouteSendGridEvents = "sendgrid_events"
+	// RouteSendGridInbound is Inbound Parse's email replies.
+	RouteSendGridInbound = "sendgrid_inbound"
 )
 
 // CRMWebhookRoute is the route label of a CRM kind's webhooks.
@@ -99,7 +103,7 @@ func webhookRoutes(crms []string) []string {
 	for _, c := range crms {
 		routes = append(routes, CRMWebhookRoute(c))
 	}
-	return append(routes, RouteTwilioSMS, RouteTwilioStatus, RouteSendGridEvents)
+	return append(routes, RouteTwilioSMS, RouteTwilioStatus, RouteSendGridEvents, RouteSendGridInbound)
 }
 
 // LeadPaths are the ways a lead reaches us; Channels the ways we reach

@@ -111,6 +111,8 @@ func (si simIntake) Inbound(_ context.Context, tenantID uuid.UUID, m messaging.I
 
 func (si simIntake) SMSStatus(context.Context, uuid.UUID, messaging.SMSStatus) error { return nil }
 
+func (si simIntake) InboundEmail(context.Context, messaging.InboundEmail) error { return nil }
+
 func (si simIntake) EmailEvents(_ context.Context, _ string, events []messaging.EmailEvent) error {
 	si.b.mu.Lock()
 	defer si.b.mu.Unlock()

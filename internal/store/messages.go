@@ -13,7 +13,7 @@ import (
 )
 
 const messageColumns = `id, tenant_id, lead_id, step, channel, to_address, from_address,
-	messaging_service_sid, from_name, subject, body, status, coalesce(provider_id, ''), attempts, last_error, sending_at, sent_at, created_at`
+	messaging_service_sid, from_name, subject, body, status, coalesce(provider_id, ''), attempts, last_error, sending_at, sent_at, created_at, reply_to`
 
 func scanMessage(row pgx.Row) (lead.Message, error) {
 	var (
@@ -21,7 +21,7 @@ func scanMessage(row pgx.Row) (lead.Message, error) {
 		sendingAt, sentAt *time.Time
 	)
 	err := row.Scan(&m.ID, &m.TenantID, &m.LeadID, &m.Step, &m.Channel, &m.To, &m.From,
-		&m.MessagingServiceSID, &m.FromName, &m.Subject, &m.Body, &m.Status, &m.ProviderID, &m.Attempts, &m.LastError, &sendingAt, &sentAt, &m.CreatedAt)
+		&m.MessagingServiceSID, &m.FromName, &m.Subject, &m.Body, &m.Status, &m.ProviderID, &m.Attempts, &m.LastError, &sendingAt, &sentAt, &m.CreatedAt, &m.ReplyTo)
 	if sendingAt != nil {
 		m.SendingAt = *sendingAt
 	}
@@ -45,11 +45,11 @@ func (s *Store) LockMessage(ctx context.Context, tenantID uuid.UUID, m lead.Mess
 	defer done(&err)
 	_, err = db.Exec(ctx, `
 		INSERT INTO messages (tenant_id, lead_id, step, channel, to_address, from_address,
-			messaging_service_sid, from_name, subject, body, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			messaging_service_sid, from_name, subject, body, status, reply_to)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (tenant_id, lead_id, step, channel) DO NOTHING`,
 		tenantID, m.LeadID, m.Step, m.Channel, m.To, m.From,
-		m.MessagingServiceSID, m.FromName, m.Subject, m.Body, statusOr(m.Status, lead.MessagePending))
+		m.MessagingServiceSID, m.FromName, m.Subject, m.Body, statusOr(m.Status, lead.MessagePending), m.ReplyTo)
 	if err != nil {
 		return lead.Message{}, fmt.Errorf("error creating message %s/%s for lead %s: %w", m.Step, m.Channel, m.LeadID, err)
 	}

@@ -63,6 +63,12 @@ func SendGridEvents() Route {
 	return Route{path: "/webhooks/sendgrid/events"}
 }
 
+// SendGridInbound is the route of SendGrid Inbound Parse: email replies to
+// reply addresses, for every tenant.
+func SendGridInbound() Route {
+	return Route{path: "/webhooks/sendgrid/inbound"}
+}
+
 // CRMPattern is the ServeMux pattern of kind's webhook route, with a
 // {token} segment when the CRM authenticates by URL token.
 func CRMPattern(kind string, withToken bool) string {
@@ -78,4 +84,7 @@ const (
 	TwilioSMSPattern      = "POST /webhooks/twilio/{" + TenantSegment + "}/sms"
 	TwilioStatusPattern   = "POST /webhooks/twilio/{" + TenantSegment + "}/status"
 	SendGridEventsPattern = "POST /webhooks/sendgrid/events"
+	// SendGridInboundPattern is Inbound Parse's one URL for every shop:
+	// the reply address routes each mail.
+	SendGridInboundPattern = "POST /webhooks/sendgrid/inbound"
 )

@@ -26,6 +26,7 @@ func TestURLsMatchTheirPatterns(t *testing.T) {
 		{"twilio sms", webhookurl.TwilioSMSPattern, webhookurl.TwilioSMS(tenant), ""},
 		{"twilio status", webhookurl.TwilioStatusPattern, webhookurl.TwilioStatus(tenant), ""},
 		{"sendgrid", webhookurl.SendGridEventsPattern, webhookurl.SendGridEvents(), ""},
+		{"sendgrid inbound", webhookurl.SendGridInboundPattern, webhookurl.SendGridInbound(), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
