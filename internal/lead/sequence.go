@@ -39,7 +39,9 @@ const ShopAnswerStepPrefix = "answer-"
 
 // ShopAnswerStep names the text that carries the shop's answer stored as
 // inbound message inboundID.
-func ShopAnswerStep(inboundID int64) string { return ShopAnswerStepPrefix + strconv.FormatInt(inboundID, 10) }
+func ShopAnswerStep(inboundID int64) string {
+	return ShopAnswerStepPrefix + strconv.FormatInt(inboundID, 10)
+}
 
 // ShopAnswerInbound is the inbound message id a shop-answer step carries;
 // ok is false for any other step.
