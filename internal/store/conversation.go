@@ -329,13 +329,17 @@ func threadMessages(ctx context.Context, db DBTX, tenantID uuid.UUID, c threadCo
 	return out, nil
 }
 
-// threadInbound reads the inbound messages of the thread's leads and those
-// from its numbers (texts) and addresses (emails) that no lead took.
+// threadInbound reads the inbound messages of the thread's leads, every
+// text from its numbers (a text answers for every lead of its number:
+// handle_inbound applies it to each and records it against the newest),
+// and the emails from its addresses that no lead took. An email reaches a
+// lead through that lead's reply address, so one taken by another lead of
+// the same customer belongs to that lead's thread.
 func threadInbound(ctx context.Context, db DBTX, tenantID uuid.UUID, c threadContact, _ string) ([]ThreadEvent, error) {
 	rows, err := db.Query(ctx, `SELECT `+inboundColumns+` FROM inbound_messages
 		WHERE tenant_id = $1 AND (lead_id = ANY($2::uuid[])
 			OR (channel = 'sms' AND from_address = ANY($3))
-			OR (channel = 'email' AND lower(from_address) = ANY($4)))`, tenantID, c.ids, c.phones, c.emails)
+			OR (channel = 'email' AND lead_id IS NULL AND lower(from_address) = ANY($4)))`, tenantID, c.ids, c.phones, c.emails)
 	if err != nil {
 		return nil, fmt.Errorf("error reading the thread's inbound messages: %w", err)
 	}
