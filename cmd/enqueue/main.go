@@ -104,6 +104,17 @@ commands:
   ` + resendSynopsis + `
         send an ambiguous message again. Nothing else ever resends one:
         the customer may already have it.
+  ` + conversationSynopsis + `
+        print one customer's thread in time order, each event at its time
+        in the shop's zone: the lead's creation (and how we found it), our
+        texts and emails (step, status, to, body, why it failed or was
+        skipped), the customer's replies by text and email (auto-replies
+        marked), the shop's notices and answers (and the text that
+        carried each), STOP/START and suppressions, calls, the booking and
+        the opt-out. L is a lead id or its CRM record (order:123); --phone
+        merges every lead of the number. Bodies in full, control
+        characters escaped. --format json: an array of events (time,
+        kind, channel, direction, status, body, step, lead_id, ...).
   ` + reportSynopsis + `
         speed to lead per shop and source, for leads first seen in
         [--since, --until) (default the last 7 days; D is a duration back
@@ -355,6 +366,8 @@ func newCommand(words []string) (command, string, []string, error) {
 		return &resendCmd{}, resendSynopsis, words[1:], nil
 	case "report":
 		return &reportCmd{}, reportSynopsis, words[1:], nil
+	case "conversation":
+		return &conversationCmd{}, conversationSynopsis, words[1:], nil
 	case "tenant":
 		if len(words) < 2 {
 			return nil, "", nil, &usageError{msg: "tenant needs a subcommand: " + tenantSubcommands + "\n" + usage()}

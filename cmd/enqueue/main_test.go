@@ -158,7 +158,7 @@ func TestHelp(t *testing.T) {
 			stdout, _, err := b.run(t, args...)
 			require.NoError(t, err)
 			for _, cmd := range []string{"backfill", "poll", "ingest", "tenant add", "tenant update", "tenant show", "tenant list",
-				"tenant disable", "tenant enable", "tenant rotate-keys"} {
+				"tenant disable", "tenant enable", "tenant rotate-keys", "conversation"} {
 				require.Contains(t, stdout, "\n  "+cmd)
 			}
 		})

@@ -279,6 +279,16 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, byPhone, 1, "FindLeadsByPhone: the same number, a's own lead only")
 	require.Equal(t, b.leadA, byPhone[0].ID)
+	_, err = st.Thread(ctx, a, store.ThreadOpts{LeadID: b.leadB})
+	require.ErrorIs(t, err, store.ErrNotFound, "Thread of b's lead")
+	thread, err := st.Thread(ctx, a, store.ThreadOpts{Phone: "+15552013344"})
+	require.NoError(t, err)
+	for _, e := range thread.Events {
+		require.NotEqual(t, b.leadB, e.LeadID, "Thread by phone: a's own events only")
+		require.NotEqual(t, b.msgB.ID.String(), e.Ref, "Thread by phone: a's own messages only")
+	}
+	require.Len(t, thread.Leads, 1, "Thread by phone: a's own lead only")
+	require.NotEmpty(t, thread.Events)
 	later, err := st.InboundAfter(ctx, a, "+15552013344", "reply", time.Now().Add(-time.Hour))
 	require.NoError(t, err)
 	require.True(t, later, "InboundAfter sees a's own reply")
