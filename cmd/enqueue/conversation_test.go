@@ -62,7 +62,7 @@ func TestConversation(t *testing.T) {
 		`2025-03-10 09:30:00 CDT  email reply in from Ann@Example.com, handled  \[lead ` + first + `\]`,
 		`2025-03-10 09:30:06 CDT  notice to the shop by email, sent: step notice:\d+ to desk@shop.example  \[lead ` + first + `\]`,
 		`2025-03-10 10:00:00 CDT  shop's answer ` + answer + ` by email in from owner@shop.example, handled  \[lead ` + first + `\]`,
-		`2025-03-10 10:00:03 CDT  shop's answer ` + answer + ` texted, sent: step answer:` + answer + ` to \+15552013344  \[lead ` + first + `\]`,
+		`2025-03-10 10:00:03 CDT  shop's answer ` + answer + ` texted, sent: step answer-` + answer + ` to \+15552013344  \[lead ` + first + `\]`,
 		`2025-03-11 07:55:00 CDT  call from \+15552013344 to \+15555550100 missed \(no-answer\)  \[lead ` + second + `\]`,
 		`2025-03-11 08:00:00 CDT  lead: appointment appointment:502 created in the CRM, found via poll at .*; now booked  \[lead ` + second + `\]`,
 		`2025-03-12 07:00:00 CDT  call from \+15552013344 to \+15555550100 answered \(completed\)$`,
@@ -150,7 +150,7 @@ func TestConversation(t *testing.T) {
 		}, events[6])
 		require.Equal(t, map[string]any{
 			"time": "2025-03-10T10:00:03-05:00", "kind": "shop_answer_text", "channel": "sms", "direction": "out", "status": "sent",
-			"body": "See you Tuesday at 9.", "step": "answer:" + answer, "lead_id": c.First.String(), "to": "+15552013344",
+			"body": "See you Tuesday at 9.", "step": lead.ShopAnswerStepPrefix + answer, "lead_id": c.First.String(), "to": "+15552013344",
 			"ref": c.AnswerText.String(), "answer_id": float64(c.AnswerID),
 		}, events[9])
 		require.Nil(t, events[12]["lead_id"], "a call no lead took")

@@ -59,8 +59,8 @@ const (
 )
 
 // ShopAnswerStepPrefix starts the step of the text that carries a shop's
-// answer to the customer: "answer:" and the answer's inbound message id.
-const ShopAnswerStepPrefix = "answer:"
+// answer to the customer (lead.ShopAnswerStep).
+const ShopAnswerStepPrefix = lead.ShopAnswerStepPrefix
 
 // ChannelVoice is a thread event's channel for a call.
 const ChannelVoice = "voice"
