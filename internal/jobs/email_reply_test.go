@@ -260,3 +260,53 @@ func (b *webhookBundle) dump(t *testing.T, sql string, args ...any) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestSandboxPlaysEmailReplies: the sandbox's simulated email replies
+// (the customer's, an out-of-office, the shop's answer to its notice)
+// reach the worker's Inbound Parse route signed as Parse signs, and do
+// what real ones do.
+func TestSandboxPlaysEmailReplies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupEmailReplies(t)
+	shop, l, _ := b.emailReplyFixture(t)
+	sim := b.sandbox.Simulator
+	require.NoError(t, sim.SetWorkers(b.server.URL))
+
+	ooo, err := sim.ReplyByEmail(ctx, string(l.Email), "I am away this week.", true)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, ooo.Status)
+	reply, err := sim.ReplyByEmail(ctx, string(l.Email), "Friday at 10 please", false)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, reply.Status)
+	require.Eventually(t, func() bool {
+		got, err := b.store.GetLead(ctx, shop.ID, l.ID)
+		require.NoError(t, err)
+		return got.Status == lead.StatusReplied
+	}, 10*time.Second, 10*time.Millisecond)
+	b.emailTo(t, "desk@inbound.example.com")
+
+	answer, err := sim.ReplyByEmail(ctx, "desk@inbound.example.com", "Friday 10am is booked for you.", false)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, answer.Status)
+	require.Eventually(t, func() bool {
+		for _, m := range b.sandbox.Twilio.Messages() {
+			if m.Body == shop.Name+": Friday 10am is booked for you." {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond, "the shop's answer is texted")
+	kinds := b.dump(t, `SELECT kind FROM inbound_messages WHERE lead_id = $1 ORDER BY id`, l.ID)
+	require.Equal(t, "auto_reply\nreply\nshop_answer", kinds)
+	var played []string
+	for _, e := range sim.Events(0) {
+		if e.Kind == "email_reply" {
+			played = append(played, e.Email.Text)
+		}
+	}
+	require.Equal(t, []string{"I am away this week.", "Friday at 10 please", "Friday 10am is booked for you."}, played)
+
+	_, err = sim.ReplyByEmail(ctx, "nobody@mail.example", "hi", false)
+	require.ErrorContains(t, err, "no email with a reply address was sent to nobody@mail.example")
+}

@@ -64,6 +64,7 @@ const (
 //	POST   /_sandbox/simulate/reply      {"tenant_id" or "shop_number" (optional), "from", "body"}: the customer answers
 //	POST   /_sandbox/simulate/stop       the same, body STOP (or another opt-out word); also /start and /help
 //	POST   /_sandbox/simulate/bounce     {"email", "reason" (optional)}: the last email sent there bounces
+//	POST   /_sandbox/simulate/email-reply {"from", "text", "automatic" (optional)}: from answers the last email it got, at its reply address
 //	GET    /_sandbox/simulate/events?after=N  what was played since event N (texts, bounces, leads), oldest first
 type Server struct {
 	ShopMonkey *fakeshopmonkey.API
@@ -122,6 +123,7 @@ func NewServer(opts ServerOpts) *Server {
 	s.mux.HandleFunc("POST /_sandbox/simulate/start", s.Simulator.handleText("START"))
 	s.mux.HandleFunc("POST /_sandbox/simulate/help", s.Simulator.handleText("HELP"))
 	s.mux.HandleFunc("POST /_sandbox/simulate/bounce", s.Simulator.handleBounce)
+	s.mux.HandleFunc("POST /_sandbox/simulate/email-reply", s.Simulator.handleEmailReply)
 	s.mux.HandleFunc("GET /_sandbox/simulate/events", s.Simulator.handleEvents)
 	return s
 }

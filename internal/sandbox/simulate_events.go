@@ -21,6 +21,7 @@ type SimulatedEvent struct {
 	Text   *DeliveredText `json:"text,omitempty"`
 	Bounce *EmailBounce   `json:"bounce,omitempty"`
 	Lead   *Announcement  `json:"lead,omitempty"`
+	Email  *EmailReply    `json:"email,omitempty"`
 }
 
 // The kinds of SimulatedEvent.
@@ -31,6 +32,9 @@ const (
 	SimulatedHelp   = "help"
 	SimulatedBounce = "bounce"
 	SimulatedLead   = "lead"
+	// SimulatedEmailReply is an email reply to a reply address: a
+	// customer's to our email, or the shop's to its notice.
+	SimulatedEmailReply = "email_reply"
 )
 
 // maxSimulatedEvents is how many events the feed keeps: a follower that
