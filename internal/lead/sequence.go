@@ -320,6 +320,10 @@ func stepNameProblem(name string) string {
 		// Answers to HELP are steps named so; a sequence step with such a
 		// name would be sent as one, past every guard but suppression.
 		return fmt.Sprintf("%s starts with %q, which is reserved for answers to HELP", quote(name), ReservedStepPrefix)
+	case strings.HasPrefix(name, MissedCallStepPrefix):
+		// The texts to missed callers are steps named so; a sequence step
+		// with such a name would be sent as one.
+		return fmt.Sprintf("%s starts with %q, which is reserved for missed-call texts", quote(name), MissedCallStepPrefix)
 	}
 	for _, c := range name {
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
