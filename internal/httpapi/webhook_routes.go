@@ -20,5 +20,8 @@ type webhookRoutes struct {
 	sms       messaging.SMSWebhooks
 	publicURL string
 	email     messaging.EmailEventWebhook
-	metrics   *metrics.Metrics
+	// voice and calls serve the voice provider's routes (voice_webhooks.go).
+	voice   messaging.VoiceWebhooks
+	calls   CallIntake
+	metrics *metrics.Metrics
 }

@@ -57,6 +57,7 @@ func NewWorkers(deps *Deps) *river.Workers {
 	river.AddWorker(workers, NewRecordJobExecutionWorker(deps))
 	river.AddWorker(workers, NewRecordEmailEventsWorker(deps))
 	river.AddWorker(workers, NewHandleInboundWorker(deps))
+	river.AddWorker(workers, NewHandleMissedCallWorker(deps))
 	river.AddWorker(workers, NewNotifyShopWorker(deps))
 	river.AddWorker(workers, NewRecordSMSStatusWorker(deps))
 	river.AddWorker(workers, NewLegacyHandleInboundWorker(deps))

@@ -59,7 +59,8 @@ type VoiceWebhooks interface {
 	// ringFor, showing callerID (empty: the provider's default), and asking
 	// the provider to report the outcome to actionURL.
 	ForwardCall(shopPhone, callerID, actionURL string, ringFor time.Duration) (VoiceAnswer, error)
-	// SayAndHangUp answers with message spoken, then ends the call.
+	// SayAndHangUp answers with message spoken (nothing when empty), then
+	// ends the call.
 	SayAndHangUp(message string) (VoiceAnswer, error)
 }
 

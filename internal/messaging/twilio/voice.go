@@ -125,8 +125,12 @@ func (w *Webhooks) ForwardCall(shopPhone, callerID, actionURL string, ringFor ti
 	return voiceAnswer(dial)
 }
 
-// SayAndHangUp is the TwiML that speaks message and ends the call.
+// SayAndHangUp is the TwiML that speaks message (nothing when it is
+// empty) and ends the call.
 func (w *Webhooks) SayAndHangUp(message string) (messaging.VoiceAnswer, error) {
+	if message == "" {
+		return voiceAnswer(twiml.VoiceHangup{})
+	}
 	return voiceAnswer(twiml.VoiceSay{Message: message}, twiml.VoiceHangup{})
 }
 
