@@ -85,6 +85,8 @@ func newWebhookBundle(t *testing.T, b *testBundle) *webhookBundle {
 		SMS:         twilio.NewWebhooks(faketwilio.DefaultAuthToken),
 		PublicURL:   wb.server.URL,
 		EmailEvents: events,
+		Voice:       twilio.NewWebhooks(faketwilio.DefaultAuthToken),
+		Calls:       intake,
 	})
 	require.NoError(t, err)
 	wb.server.Config.Handler = handler
