@@ -304,19 +304,23 @@ func newRiverClient(cfg *config.Config, deps *jobs.Deps) (*river.Client[pgx.Tx],
 // tenant lookup in jobs, the CRM kinds of the registry, and the providers'
 // webhook parsers when they are configured.
 func newHandler(cfg *config.Config, deps *jobs.Deps, client *river.Client[pgx.Tx], ready func(*http.Request) error) (http.Handler, error) {
+	intake := &jobs.WebhookIntake{Pool: deps.Pool, Client: client, Logger: deps.Logger,
+		IntakePerMinute: cfg.Webhooks.IntakePerMinute, IntakeBurst: cfg.Webhooks.IntakeBurst}
 	opts := httpapi.Opts{
-		Logger:  deps.Logger,
-		Ready:   ready,
-		Metrics: deps.Metrics,
-		Intake: &jobs.WebhookIntake{Pool: deps.Pool, Client: client, Logger: deps.Logger,
-			IntakePerMinute: cfg.Webhooks.IntakePerMinute, IntakeBurst: cfg.Webhooks.IntakeBurst},
+		Logger:         deps.Logger,
+		Ready:          ready,
+		Metrics:        deps.Metrics,
+		Intake:         intake,
 		Tenants:        jobs.WebhookTenants{Pool: deps.Pool, Keys: deps.Credentials},
 		CRMKinds:       deps.CRM,
 		PublicURL:      cfg.HTTP.PublicURL,
 		TracerProvider: deps.TracerProvider,
 	}
 	if cfg.Twilio.AuthToken != "" {
-		opts.SMS = twilio.NewWebhooks(cfg.Twilio.AuthToken)
+		webhooks := twilio.NewWebhooks(cfg.Twilio.AuthToken)
+		opts.SMS = webhooks
+		// The same account signs its numbers' Voice URLs (missed calls).
+		opts.Voice, opts.Calls = webhooks, intake
 	}
 	if cfg.SendGrid.WebhookPublicKey != "" {
 		events, err := sendgrid.NewEventWebhook(cfg.SendGrid.WebhookPublicKey)

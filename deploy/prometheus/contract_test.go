@@ -23,7 +23,7 @@ var (
 	providerOps      = []string{"send", "lookup"}
 	providerOutcomes = []string{"ok", "retry", "permanent", "opted_out", "ambiguous"}
 	crmOutcomes      = []string{"ok", "retry", "permanent", "rate_limited"}
-	webhookRoutes    = []string{"crm_shopmonkey", "crm_tekmetric", "twilio_sms", "twilio_status", "sendgrid_events"}
+	webhookRoutes    = []string{"crm_shopmonkey", "crm_tekmetric", "twilio_sms", "twilio_status", "twilio_voice", "twilio_voice_dial", "sendgrid_events"}
 	webhookResults   = []string{"accepted", "refused"}
 	webhookReasons   = []string{"ok", "unverified", "stale", "malformed", "unknown_tenant", "disabled", "rate_limited", "too_large", "unavailable"}
 	leadPaths        = []string{"webhook", "poll", "backfill", "operator"}

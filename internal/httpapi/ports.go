@@ -58,3 +58,17 @@ type Intake interface {
 	// messaging.ErrUnknownReplyAddress.
 	InboundEmail(ctx context.Context, m messaging.InboundEmail) error
 }
+
+// CallIntake records the calls to a shop's number and what became of
+// them. Each call is one transaction; an error makes the route answer 500.
+type CallIntake interface {
+	// CallStarted records a call once per provider id; a redelivery
+	// changes nothing. missed says the call is missed already (the shop
+	// has no phone to forward it to): the call is then ended at once and
+	// its handling enqueued in the same transaction.
+	CallStarted(ctx context.Context, tenantID uuid.UUID, c messaging.VoiceCall, missed bool) error
+	// CallEnded records how the forward ended and, when nobody answered,
+	// enqueues the missed call's handling in the same transaction. Only
+	// the first report of a call counts: a redelivery changes nothing.
+	CallEnded(ctx context.Context, tenantID uuid.UUID, d messaging.DialOutcome) error
+}

@@ -55,6 +55,11 @@ type Opts struct {
 	// InboundEmail verifies and decodes the email provider's inbound
 	// webhook (SendGrid Inbound Parse); nil: email replies are not taken.
 	InboundEmail messaging.InboundEmailWebhook
+	// Voice verifies and decodes the voice provider's webhooks of a shop's
+	// number and writes its answers; Calls records the calls. The voice
+	// routes are served only with both (and Tenants and PublicURL).
+	Voice messaging.VoiceWebhooks
+	Calls CallIntake
 
 	// Now is the clock (webhook freshness checks, a text's received time);
 	// nil means time.Now.
@@ -87,7 +92,8 @@ func handleWebhooks(mux *http.ServeMux, opts Opts) error {
 		return nil
 	}
 	wr := &webhookRoutes{logger: opts.Logger, tenants: opts.Tenants, intake: opts.Intake, now: clock(opts.Now),
-		sms: opts.SMS, publicURL: opts.PublicURL, email: opts.EmailEvents, inboundEmail: opts.InboundEmail, metrics: opts.Metrics}
+		sms: opts.SMS, publicURL: opts.PublicURL, email: opts.EmailEvents, inboundEmail: opts.InboundEmail, metrics: opts.Metrics,
+		voice: opts.Voice, calls: opts.Calls}
 	if opts.InboundEmail != nil {
 		mux.Handle(webhookurl.SendGridInboundPattern, wr.counted(metrics.RouteSendGridInbound, wr.handleInboundEmail()))
 	}
@@ -110,6 +116,10 @@ func handleWebhooks(mux *http.ServeMux, opts Opts) error {
 	if opts.SMS != nil && opts.PublicURL != "" {
 		mux.Handle(webhookurl.TwilioSMSPattern, wr.counted(metrics.RouteTwilioSMS, wr.handleSMSInbound()))
 		mux.Handle(webhookurl.TwilioStatusPattern, wr.counted(metrics.RouteTwilioStatus, wr.handleSMSStatus()))
+	}
+	if opts.Voice != nil && opts.Calls != nil && opts.PublicURL != "" {
+		mux.Handle(webhookurl.TwilioVoicePattern, wr.counted(metrics.RouteTwilioVoice, wr.handleVoiceCall()))
+		mux.Handle(webhookurl.TwilioDialPattern, wr.counted(metrics.RouteTwilioDial, wr.handleVoiceDial()))
 	}
 	return nil
 }

@@ -20,7 +20,10 @@ type webhookRoutes struct {
 	sms       messaging.SMSWebhooks
 	publicURL string
 	email     messaging.EmailEventWebhook
+	// voice and calls serve the voice provider's routes (voice_webhooks.go).
 	// inboundEmail serves Inbound Parse (email replies).
 	inboundEmail messaging.InboundEmailWebhook
+	voice        messaging.VoiceWebhooks
+	calls        CallIntake
 	metrics      *metrics.Metrics
 }

@@ -58,6 +58,7 @@ func NewWorkers(deps *Deps) *river.Workers {
 	river.AddWorker(workers, NewRecordEmailEventsWorker(deps))
 	river.AddWorker(workers, NewHandleInboundWorker(deps))
 	river.AddWorker(workers, NewHandleInboundEmailWorker(deps))
+	river.AddWorker(workers, NewHandleMissedCallWorker(deps))
 	river.AddWorker(workers, NewNotifyShopWorker(deps))
 	river.AddWorker(workers, NewRecordSMSStatusWorker(deps))
 	river.AddWorker(workers, NewLegacyHandleInboundWorker(deps))

@@ -142,6 +142,10 @@ func stepToSend(d *Deps, tenant lead.Tenant, stepName string, kind lead.Channel)
 		// The answer to HELP is owed at once, whatever the hour (it is
 		// not a solicitation).
 		return helpStep(tenant, stepName), nil
+	case kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsMissedCallText():
+		// A missed caller's text is not in any sequence; it waits for the
+		// window like every text that was not asked for.
+		step = missedCallStep(tenant, stepName)
 	case !ok:
 		// The shop changed its sequence since this step was scheduled.
 		return lead.Step{}, river.JobCancel(fmt.Errorf("step %s (%s) is no longer in tenant %s's sequence", stepName, kind, tenant.Name))
@@ -197,6 +201,16 @@ func helpStep(t lead.Tenant, name string) lead.Step {
 	text := t.HelpText
 	if text == "" {
 		text = "{{.Shop.Name}}: automatic messages about your service request. Reply STOP to opt out, START to opt back in. Call the shop for anything else."
+	}
+	return lead.Step{Name: name, Channel: lead.ChannelSMS, Template: lead.Templates{SMS: text}}
+}
+
+// missedCallStep is the one-off step that texts a missed call's caller
+// the shop's missed-call text.
+func missedCallStep(t lead.Tenant, name string) lead.Step {
+	text := t.MissedCallText
+	if text == "" {
+		text = lead.DefaultMissedCallText
 	}
 	return lead.Step{Name: name, Channel: lead.ChannelSMS, Template: lead.Templates{SMS: text}}
 }

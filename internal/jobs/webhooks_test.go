@@ -79,7 +79,6 @@ func newWebhookBundle(t *testing.T, b *testBundle) *webhookBundle {
 	inbound, err := sendgrid.NewInboundWebhook(fakesendgrid.InboundPublicKey)
 	require.NoError(t, err)
 	handler, err := httpapi.NewHandler(httpapi.Opts{
-		InboundEmail: inbound,
 		Logger:       b.deps.Logger,
 		Ready:        func(*http.Request) error { return nil },
 		Intake:       intake,
@@ -88,6 +87,9 @@ func newWebhookBundle(t *testing.T, b *testBundle) *webhookBundle {
 		SMS:          twilio.NewWebhooks(faketwilio.DefaultAuthToken),
 		PublicURL:    wb.server.URL,
 		EmailEvents:  events,
+		Voice:        twilio.NewWebhooks(faketwilio.DefaultAuthToken),
+		InboundEmail: inbound,
+		Calls:        intake,
 	})
 	require.NoError(t, err)
 	wb.server.Config.Handler = handler

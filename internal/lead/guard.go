@@ -62,6 +62,9 @@ func SkipReasonFor(l Lead, step Step, suppressed bool, policy ConsentPolicy) str
 		}
 		return ""
 	}
+	if step.IsMissedCallText() {
+		return missedCallSkipReason(l, suppressed, policy)
+	}
 	switch l.Status {
 	case StatusReplied:
 		return "the customer replied"
@@ -112,6 +115,27 @@ func SkipReasonFor(l Lead, step Step, suppressed bool, policy ConsentPolicy) str
 		}
 	default:
 		return fmt.Sprintf("step %s is on channel %s, which we do not send on", quote(step.Name), quote(string(step.Channel)))
+	}
+	return ""
+}
+
+// missedCallSkipReason is SkipReasonFor of a missed-call text. The caller
+// started this conversation a moment ago, so a lead that replied or booked
+// before still gets it (that was another conversation); a STOP (the
+// suppression list, or the lead opted out) stops it, and so does missing
+// consent, judged as for the first reply to an inquiry the customer made:
+// only a tenant that lets first replies go without consent texts a caller
+// whose consent is not on record.
+func missedCallSkipReason(l Lead, suppressed bool, policy ConsentPolicy) string {
+	switch {
+	case suppressed:
+		return "the address is on the tenant's suppression list"
+	case l.Status == StatusOptedOut:
+		return "the customer opted out"
+	case l.Phone == "":
+		return "the lead has no phone number"
+	case !policy.AllowFirstReplyWithoutConsent && !l.Consent.SMS:
+		return "the customer has not consented to texts, and the shop's first replies need consent"
 	}
 	return ""
 }

@@ -22,14 +22,27 @@ const (
 	StatusClosed    Status = "closed"
 )
 
-// Source says what kind of CRM record a lead came from. Shops treat an
-// estimate and a booking request differently, so templates can use it.
+// Source says what kind of CRM record a lead came from, or that it came
+// from a missed call to the shop's number. Shops treat an estimate and a
+// booking request differently, so templates can use it.
 type Source string
 
 const (
 	SourceEstimate    Source = "estimate"
 	SourceAppointment Source = "appointment"
+	// SourceMissedCall is a caller the shop did not answer
+	// (NewMissedCallLead); no CRM record stands behind it.
+	SourceMissedCall Source = "missed_call"
 )
+
+// Valid reports whether s is a source the leads table accepts.
+func (s Source) Valid() bool {
+	switch s {
+	case SourceEstimate, SourceAppointment, SourceMissedCall:
+		return true
+	}
+	return false
+}
 
 // Inquiry is a lead as a CRM lists it, before it is joined with its customer
 // and vehicle. Polls produce inquiries; ingest turns one into a Lead.

@@ -345,6 +345,10 @@ func stepNameProblem(name string) string {
 	case strings.HasPrefix(name, ShopAnswerStepPrefix):
 		// The same for the shop's own answers.
 		return fmt.Sprintf("%s starts with %q, which is reserved for the shop's answers", quote(name), ShopAnswerStepPrefix)
+	case strings.HasPrefix(name, MissedCallStepPrefix):
+		// The texts to missed callers are steps named so; a sequence step
+		// with such a name would be sent as one.
+		return fmt.Sprintf("%s starts with %q, which is reserved for missed-call texts", quote(name), MissedCallStepPrefix)
 	}
 	for _, c := range name {
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-') {

@@ -90,6 +90,8 @@ func RefusalReasons() []string {
 const (
 	RouteTwilioSMS      = "twilio_sms"
 	RouteTwilioStatus   = "twilio_status"
+	RouteTwilioVoice    = "twilio_voice"
+	RouteTwilioDial     = "twilio_voice_dial"
 	RouteSendGridEvents = "sendgrid_events"
 	// RouteSendGridInbound is Inbound Parse's email replies.
 	RouteSendGridInbound = "sendgrid_inbound"
@@ -99,11 +101,11 @@ const (
 func CRMWebhookRoute(kind string) string { return "crm_" + kind }
 
 func webhookRoutes(crms []string) []string {
-	routes := make([]string, 0, len(crms)+3)
+	routes := make([]string, 0, len(crms)+5)
 	for _, c := range crms {
 		routes = append(routes, CRMWebhookRoute(c))
 	}
-	return append(routes, RouteTwilioSMS, RouteTwilioStatus, RouteSendGridEvents, RouteSendGridInbound)
+	return append(routes, RouteTwilioSMS, RouteTwilioStatus, RouteTwilioVoice, RouteTwilioDial, RouteSendGridEvents, RouteSendGridInbound)
 }
 
 // LeadPaths are the ways a lead reaches us; Channels the ways we reach

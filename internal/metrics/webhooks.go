@@ -5,7 +5,7 @@ import "github.com/prometheus/client_golang/prometheus"
 func (m *Metrics) newWebhookMetrics() {
 	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "webhooks_total",
-		Help: "Webhook requests by route (crm_<kind>, twilio_sms, twilio_status, sendgrid_events, sendgrid_inbound), result (accepted, refused) and reason (ok when accepted; unverified, stale, malformed, unknown_tenant, disabled, rate_limited, too_large, unavailable, unknown_address when refused).",
+		Help: "Webhook requests by route (crm_<kind>, twilio_sms, twilio_status, twilio_voice, twilio_voice_dial, sendgrid_events, sendgrid_inbound), result (accepted, refused) and reason (ok when accepted; unverified, stale, malformed, unknown_tenant, disabled, rate_limited, too_large, unavailable, unknown_address when refused).",
 	}, []string{"route", "result", "reason"})
 	m.registry.MustRegister(m.webhooks)
 }

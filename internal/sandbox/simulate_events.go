@@ -16,12 +16,13 @@ type SimulatedEvent struct {
 	// Seq numbers the events from 1, in the order they happened.
 	Seq int64     `json:"seq"`
 	At  time.Time `json:"at"`
-	// Kind is reply, stop, start, help, bounce or lead.
+	// Kind is reply, stop, start, help, bounce, lead or call.
 	Kind   string         `json:"kind"`
 	Text   *DeliveredText `json:"text,omitempty"`
 	Bounce *EmailBounce   `json:"bounce,omitempty"`
 	Lead   *Announcement  `json:"lead,omitempty"`
 	Email  *EmailReply    `json:"email,omitempty"`
+	Call   *PlayedCall    `json:"call,omitempty"`
 }
 
 // The kinds of SimulatedEvent.

@@ -58,6 +58,19 @@ func TwilioStatus(tenant string) Route {
 	return Route{path: "/webhooks/twilio/" + url.PathEscape(tenant) + "/status"}
 }
 
+// TwilioVoice is the tenant's incoming-call webhook, the Voice URL of its
+// Twilio number.
+func TwilioVoice(tenant string) Route {
+	return Route{path: "/webhooks/twilio/" + url.PathEscape(tenant) + "/voice"}
+}
+
+// TwilioVoiceDial is the tenant's <Dial action> callback: where Twilio
+// reports how forwarding a call to the shop's phone ended. The voice
+// route names it in the TwiML it answers with.
+func TwilioVoiceDial(tenant string) Route {
+	return Route{path: "/webhooks/twilio/" + url.PathEscape(tenant) + "/voice/dial"}
+}
+
 // SendGridEvents is the fleet's one SendGrid event webhook.
 func SendGridEvents() Route {
 	return Route{path: "/webhooks/sendgrid/events"}
@@ -83,6 +96,8 @@ func CRMPattern(kind string, withToken bool) string {
 const (
 	TwilioSMSPattern      = "POST /webhooks/twilio/{" + TenantSegment + "}/sms"
 	TwilioStatusPattern   = "POST /webhooks/twilio/{" + TenantSegment + "}/status"
+	TwilioVoicePattern    = "POST /webhooks/twilio/{" + TenantSegment + "}/voice"
+	TwilioDialPattern     = "POST /webhooks/twilio/{" + TenantSegment + "}/voice/dial"
 	SendGridEventsPattern = "POST /webhooks/sendgrid/events"
 	// SendGridInboundPattern is Inbound Parse's one URL for every shop:
 	// the reply address routes each mail.
