@@ -413,3 +413,29 @@ func TestConsoleShowsAHandPlayedCustomer(t *testing.T) {
 	})
 	demo.stop(syscall.SIGTERM)
 }
+
+// TestDemoPlaysTheConversation: the console shows a customer answering by
+// email and the sequence stopping, the shop answering from its inbox and
+// the customer receiving the text, and a missed call becoming a text,
+// each as it happens.
+func TestDemoPlaysTheConversation(t *testing.T) {
+	t.Parallel()
+	demo := startDemo(t, dataDir(t))
+	from := demo.waitRunning()
+	_, at := demo.waitLine(from, 2*time.Minute, "the customer's email reply", func(l string) bool {
+		return strings.Contains(l, "customer email reply: ") && strings.Contains(l, emailReplyText)
+	})
+	_, at = demo.waitLine(at, time.Minute, "the email reply recorded", func(l string) bool {
+		return strings.Contains(l, "email reply recorded in ") && strings.Contains(l, "lead replied")
+	})
+	_, at = demo.waitLine(at, time.Minute, "the shop's answer", func(l string) bool {
+		return strings.Contains(l, "shop answers from its inbox: ")
+	})
+	demo.waitLine(at, time.Minute, "the answer texted", func(l string) bool {
+		return strings.Contains(l, "customer receives the shop's answer as a text to +1") && strings.Contains(l, shopAnswerText)
+	})
+	demo.waitLine(from, 2*time.Minute, "the missed call's text", func(l string) bool {
+		return strings.Contains(l, "missed call became a lead (source missed_call)") && strings.Contains(l, "Sorry we missed your call")
+	})
+	demo.stop(syscall.SIGTERM)
+}

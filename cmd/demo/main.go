@@ -30,12 +30,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadorch/lead-orchestrator/internal/credentials"
 	"github.com/leadorch/lead-orchestrator/internal/devnet"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
+	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
@@ -237,6 +239,9 @@ func workerEnv(urls sandbox.BaseURLs, dbURL, password string) []string {
 		"LEADORCH_LOG_LEVEL=info",
 		// No load balancer to drain for: Ctrl-C stops the replicas at once.
 		"LEADORCH_HTTP_DRAIN_DELAY=0s",
+		// Email replies come back through the sandbox's Inbound Parse.
+		"LEADORCH_SENDGRID_INBOUND_PUBLIC_KEY="+fakesendgrid.InboundPublicKey,
+		"LEADORCH_SENDGRID_REPLY_DOMAIN=reply.demo.example",
 	)
 }
 
@@ -343,6 +348,7 @@ func (b banner) print(say func(string, ...any)) {
 // and reports what customers do, until ctx ends.
 func watch(ctx context.Context, say func(string, ...any), pool *pgxpool.Pool, tenants []lead.Tenant, base string) {
 	scene := &replyScene{pool: pool, base: base, tenants: tenants, at: time.Now().Add(replyAfter)}
+	conversation := &conversationScene{pool: pool, base: base, tenants: tenants, start: time.Now(), skip: func() uuid.UUID { return scene.lead }}
 	events := &customerEvents{pool: pool, base: base, tenants: tenants,
 		skip: func(e sandbox.SimulatedEvent) bool {
 			return e.Text != nil && scene.sid != "" && e.Text.MessageSid == scene.sid
@@ -358,6 +364,9 @@ func watch(ctx context.Context, say func(string, ...any), pool *pgxpool.Pool, te
 			say("%s", counts(ctx, pool, tenants, base))
 			now := time.Now().Format("15:04:05")
 			for _, line := range scene.step(ctx) {
+				say("%s  %s", now, line)
+			}
+			for _, line := range conversation.step(ctx) {
 				say("%s  %s", now, line)
 			}
 			for _, line := range events.step(ctx) {

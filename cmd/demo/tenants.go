@@ -35,7 +35,13 @@ func ensureTenant(ctx context.Context, st *store.Store, keys *credentials.Keyrin
 		EmailFrom: "service@" + domain, EmailFromName: shop.Name,
 		// Where a customer's reply is forwarded.
 		NotifyEmail: "owner@" + domain,
-		Enabled:     true,
+		// Where calls to the shop's number ring (and, in the sandbox, go
+		// unanswered when the demo says so).
+		ShopPhone: fmt.Sprintf("+1512555%04d", 900+i),
+		// A caller the shop missed has no consent on record; the answer to
+		// the call they started may go without it (follow-ups never do).
+		AllowFirstReplyWithoutConsent: true,
+		Enabled:                       true,
 	}
 	old, err := st.FleetFindTenant(ctx, shop.Name)
 	if errors.Is(err, store.ErrNotFound) {
