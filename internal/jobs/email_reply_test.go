@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
 	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
@@ -309,4 +310,42 @@ func TestSandboxPlaysEmailReplies(t *testing.T) {
 
 	_, err = sim.ReplyByEmail(ctx, "nobody@mail.example", "hi", false)
 	require.ErrorContains(t, err, "no email with a reply address was sent to nobody@mail.example")
+}
+
+// TestNoticeGoesThroughTheOutbox: the shop's notice is an outbox row like
+// every message, so a send SendGrid took but whose answer was lost is not
+// sent again: it waits for SendGrid's confirmation and, with none, is
+// held as ambiguous. Before, the notice job retried and the shop got it
+// twice. The notice does not count as contacting the customer.
+func TestNoticeGoesThroughTheOutbox(t *testing.T) {
+	t.Parallel()
+	b := setupEmailReplies(t)
+	b.deps.ConfirmWait = time.Second
+	shop, l, replyTo := b.emailReplyFixture(t)
+	require.Eventually(t, func() bool {
+		_, rows := b.firstAccepted(t, l.ID, lead.ChannelEmail)
+		return rows == 1
+	}, 10*time.Second, 10*time.Millisecond, "the customer's first email is stamped")
+	firstEmail, _ := b.firstAccepted(t, l.ID, lead.ChannelEmail)
+
+	// SendGrid takes the notice, and the answer is lost (a 502 after it).
+	b.sandbox.SendGrid.AddFault(fake.Fault{Status: http.StatusBadGateway, Count: 1, After: true})
+	require.Equal(t, http.StatusOK, b.mail(t, fakesendgrid.InboundMail{To: replyTo, From: string(l.Email), Text: "Is Friday possible?"}))
+	require.Eventually(t, func() bool {
+		return b.count(t, `SELECT count(*) FROM messages WHERE lead_id = $1 AND step LIKE 'notice-%' AND to_address = $2
+			AND status IN ('ambiguous', 'sent')`, l.ID, shop.NotifyEmail) == 1
+	}, 20*time.Second, 20*time.Millisecond, "%s", b.dump(t, `SELECT step || ' ' || status || ' ' || last_error FROM messages WHERE lead_id = $1`, l.ID))
+	require.Eventually(t, func() bool {
+		return b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'notify_shop' AND finalized_at IS NOT NULL`) == 1
+	}, 20*time.Second, 20*time.Millisecond)
+	notices := 0
+	for _, e := range b.sandbox.SendGrid.Emails() {
+		if e.To == shop.NotifyEmail {
+			notices++
+		}
+	}
+	require.Equal(t, 1, notices, "the shop got the notice once")
+	at, rows := b.firstAccepted(t, l.ID, lead.ChannelEmail)
+	require.Equal(t, 1, rows)
+	require.True(t, firstEmail.Equal(at), "the notice is not the lead's first email")
 }

@@ -21,6 +21,10 @@ func markSent(ctx context.Context, st *store.Store, tenantID uuid.UUID, msg lead
 	if err := st.MarkMessageSent(ctx, tenantID, msg.ID, providerID, acceptedAt); err != nil {
 		return nil, err
 	}
+	if (lead.Step{Name: msg.Step}).IsNotice() {
+		// A notice went to the shop: the customer was not contacted.
+		return nil, nil
+	}
 	if err := st.MarkLeadContacted(ctx, tenantID, msg.LeadID); err != nil {
 		return nil, err
 	}

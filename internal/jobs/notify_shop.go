@@ -3,15 +3,11 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/leadorch/lead-orchestrator/internal/lead"
-	"github.com/leadorch/lead-orchestrator/internal/messaging"
-	"github.com/leadorch/lead-orchestrator/internal/metrics"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -40,9 +36,8 @@ func (NotifyShopArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueEmail, MaxAttempts: callMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// NotifyShopWorker sends the notice. It goes to the shop, not a customer,
-// so it skips the outbox: a send whose outcome is unknown is retried, and
-// the shop may, rarely, get the same notice twice.
+// NotifyShopWorker sends the notice, through the outbox like every
+// message: the shop gets each notice at most once, whatever crashes.
 type NotifyShopWorker struct {
 	river.WorkerDefaults[NotifyShopArgs]
 	deps *Deps
@@ -80,39 +75,36 @@ func (w *NotifyShopWorker) Work(ctx context.Context, job *river.Job[NotifyShopAr
 		}
 	}
 	name := l.FirstName + " " + l.LastName
+	notice := lead.Message{LeadID: l.ID, Step: lead.NoticeStep(a.Reason, a.MessageSID), Channel: lead.ChannelEmail,
+		To: t.NotifyEmail, From: t.EmailFrom, FromName: "Lead Orchestrator"}
 	if a.Reason == NoticeMissedCall {
-		return w.sendNotice(ctx, job, t.NotifyEmail, t.EmailFrom, "Missed call from "+string(l.Phone), fmt.Sprintf(
-			"%s called %s and nobody answered. They were sent your missed-call text (unless they opted out or were texted about a missed call in the last 24 hours).\n\nCall them back or answer their reply.\n",
-			l.Phone, t.Name), "", map[string]string{"tenant_id": t.ID.String(), "lead_id": l.ID.String(), "notice": NoticeMissedCall})
+		notice.Subject = "Missed call from " + string(l.Phone)
+		notice.Body = fmt.Sprintf("%s called %s and nobody answered. They were sent your missed-call text (unless they opted out or were texted about a missed call in the last 24 hours).\n\nCall them back or answer their reply.\n",
+			l.Phone, t.Name)
+		return w.sendNotice(ctx, job, t, notice)
 	}
 	about := ""
 	if v := l.Vehicle.Name(); v != "" {
 		about = " about " + v
 	}
-	text := fmt.Sprintf("%s (%s) replied by %s to your automatic messages%s:\n\n%s\n\nThe follow-up sequence for this lead has stopped; answer them directly.\n",
+	notice.Subject = "Reply from " + name
+	notice.Body = fmt.Sprintf("%s (%s) replied by %s to your automatic messages%s:\n\n%s\n\nThe follow-up sequence for this lead has stopped; answer them directly.\n",
 		name, l.Phone, by, about, body)
 	// The notice's own reply address brings the shop's answer back, to be
 	// texted to the customer.
-	replyTo, err := w.deps.replyAddress(ctx, t, l.ID, lead.ReplyShop)
-	if err != nil {
+	if notice.ReplyTo, err = w.deps.replyAddress(ctx, t, l.ID, lead.ReplyShop); err != nil {
 		return err
 	}
-	if replyTo != "" && l.Phone != "" {
-		text += "\nReply to this email and your answer goes to " + l.FirstName + " as a text from your number.\n"
+	if notice.ReplyTo != "" && l.Phone != "" {
+		notice.Body += "\nReply to this email and your answer goes to " + l.FirstName + " as a text from your number.\n"
 	}
-	return w.sendNotice(ctx, job, t.NotifyEmail, t.EmailFrom, "Reply from "+name, text, replyTo,
-		map[string]string{"tenant_id": t.ID.String(), "lead_id": l.ID.String(), "notice": NoticeReply})
+	return w.sendNotice(ctx, job, t, notice)
 }
 
-// sendNotice emails the shop and completes the job.
-func (w *NotifyShopWorker) sendNotice(ctx context.Context, job *river.Job[NotifyShopArgs], to, from, subject, text, replyTo string, customArgs map[string]string) error {
-	start := time.Now()
-	_, err := w.deps.Email.SendEmail(ctx, messaging.Email{
-		To: to, From: from, FromName: "Lead Orchestrator", Subject: subject, Text: text, ReplyTo: replyTo, CustomArgs: customArgs,
-	})
-	w.deps.observeProvider(w.deps.emailProvider(), metrics.OperationSend, start, err)
-	if err != nil {
-		return fmt.Errorf("error emailing the shop (%s): %w", customArgs["notice"], err)
-	}
-	return w.deps.inTx(ctx, func(tx pgx.Tx) error { return completeTx(ctx, tx, job) })
+// sendNotice emails the notice through the outbox, as every message goes
+// (lead.NoticeStep names its row): claimed before the call, sent at most
+// once, reconciled after a crash, and a notice whose send was interrupted
+// waits for SendGrid's confirmation instead of reaching the shop twice.
+func (w *NotifyShopWorker) sendNotice(ctx context.Context, job *river.Job[NotifyShopArgs], t lead.Tenant, notice lead.Message) error {
+	return deliverDraft(ctx, w.deps, job, t, lead.Step{Name: notice.Step, Channel: lead.ChannelEmail}, notice, emailChannel{deps: w.deps})
 }

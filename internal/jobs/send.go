@@ -89,8 +89,11 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 		return err
 	}
 	step, err := stepToSend(d, tenant, stepName, ch.kind())
-	if errors.Is(err, errShopAnswer) {
+	switch {
+	case errors.Is(err, errShopAnswer):
 		step, err = shopAnswerStep(ctx, d, tenant, stepName)
+	case errors.Is(err, errNotice):
+		return redeliverNotice(ctx, d, job, tenant, leadID, stepName, ch)
 	}
 	if err != nil {
 		return err
@@ -110,6 +113,13 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 			return err
 		}
 	}
+	return deliverDraft(ctx, d, job, tenant, step, draft, ch)
+}
+
+// deliverDraft is deliver from the composed draft on: claim the outbox
+// row (made from draft the first time), reconcile an interrupted send,
+// send, record.
+func deliverDraft[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenant lead.Tenant, step lead.Step, draft lead.Message, ch channel) error {
 	msg, what, err := claim(ctx, d, job, tenant, step, draft, ch)
 	if err != nil {
 		return err
@@ -124,7 +134,7 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 		}
 	}
 	providerID, sendErr := ch.send(ctx, msg)
-	return recordResult(ctx, d, job, tenantID, msg, ch, providerID, sendErr)
+	return recordResult(ctx, d, job, tenant.ID, msg, ch, providerID, sendErr)
 }
 
 // stepToSend is the step of the tenant's sequence the job sends now, or
@@ -138,6 +148,8 @@ func stepToSend(d *Deps, tenant lead.Tenant, stepName string, kind lead.Channel)
 	switch {
 	case answer && kind == lead.ChannelSMS:
 		return lead.Step{}, errShopAnswer
+	case kind == lead.ChannelEmail && (lead.Step{Name: stepName}).IsNotice():
+		return lead.Step{}, errNotice
 	case help:
 		// The answer to HELP is owed at once, whatever the hour (it is
 		// not a solicitation).
@@ -459,4 +471,19 @@ func shopAnswerStep(ctx context.Context, d *Deps, t lead.Tenant, name string) (l
 	}
 	text := lead.LiteralTemplate(t.Name + ": " + in.Body)
 	return lead.Step{Name: name, Channel: lead.ChannelSMS, Template: lead.Templates{SMS: text}}, nil
+}
+
+// errNotice is stepToSend's word that the step is a notice to the shop,
+// which only its outbox row can say again (redeliverNotice).
+var errNotice = errors.New("a notice to the shop")
+
+// redeliverNotice runs a notice's send again from its outbox row (a
+// sweep's or an operator's resend: the notify_shop job composed it once).
+// A notice without a row was never composed: there is nothing to send.
+func redeliverNotice[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t lead.Tenant, leadID uuid.UUID, stepName string, ch channel) error {
+	row, err := store.New(d.Pool).FindMessage(ctx, t.ID, leadID, stepName, lead.ChannelEmail)
+	if err != nil {
+		return cancelIfNotFound(err)
+	}
+	return deliverDraft(ctx, d, job, t, lead.Step{Name: stepName, Channel: lead.ChannelEmail}, row, ch)
 }

@@ -50,6 +50,14 @@ func SkipReasonFor(l Lead, step Step, suppressed bool, policy ConsentPolicy) str
 		}
 		return ""
 	}
+	if step.IsNotice() {
+		// A notice goes to the shop, about a lead: only a suppression of
+		// the shop's own address (it bounced) stops it.
+		if suppressed {
+			return "the address is on the tenant's suppression list"
+		}
+		return ""
+	}
 	if _, ok := step.ShopAnswerInbound(); ok {
 		// The shop answering a customer who wrote to it is the
 		// conversation itself, not a follow-up: a reply or a booking does

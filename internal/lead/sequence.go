@@ -2,6 +2,8 @@ package lead
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +34,21 @@ func HelpAnswerStep(messageID string) string { return ReservedStepPrefix + messa
 // IsHelpAnswer reports whether the step answers a HELP (see
 // HelpAnswerStep) rather than belonging to a sequence.
 func (s Step) IsHelpAnswer() bool { return strings.HasPrefix(s.Name, ReservedStepPrefix) }
+
+// NoticeStepPrefix starts the step name of a notice to the shop about a
+// lead (a reply, a missed call), one per event; no sequence step may use
+// it.
+const NoticeStepPrefix = "notice-"
+
+// NoticeStep names the notice of reason about event (an inbound
+// message's provider id, a call's sid): short, whatever the id's length.
+func NoticeStep(reason, event string) string {
+	sum := sha256.Sum256([]byte(reason + "\x00" + event))
+	return NoticeStepPrefix + hex.EncodeToString(sum[:8])
+}
+
+// IsNotice reports whether the step is a notice to the shop.
+func (s Step) IsNotice() bool { return strings.HasPrefix(s.Name, NoticeStepPrefix) }
 
 // ShopAnswerStepPrefix starts the step name of a shop's answer to its
 // customer (one per answer); no sequence step may use it.
@@ -342,6 +359,8 @@ func stepNameProblem(name string) string {
 		// Answers to HELP are steps named so; a sequence step with such a
 		// name would be sent as one, past every guard but suppression.
 		return fmt.Sprintf("%s starts with %q, which is reserved for answers to HELP", quote(name), ReservedStepPrefix)
+	case strings.HasPrefix(name, NoticeStepPrefix):
+		return fmt.Sprintf("%s starts with %q, which is reserved for notices to the shop", quote(name), NoticeStepPrefix)
 	case strings.HasPrefix(name, ShopAnswerStepPrefix):
 		// The same for the shop's own answers.
 		return fmt.Sprintf("%s starts with %q, which is reserved for the shop's answers", quote(name), ShopAnswerStepPrefix)

@@ -235,3 +235,17 @@ func (s *Store) RecordedProviderIDs(ctx context.Context, tenantID uuid.UUID, ids
 	}
 	return out, rows.Err()
 }
+
+// FindMessage returns the outbox row of (lead, step, channel), or
+// ErrNotFound.
+func (s *Store) FindMessage(ctx context.Context, tenantID, leadID uuid.UUID, step string, channel lead.Channel) (lead.Message, error) {
+	m, err := scanMessage(s.queryRow(ctx, tenantID, `SELECT `+messageColumns+` FROM messages
+		WHERE tenant_id = $1 AND lead_id = $2 AND step = $3 AND channel = $4`, tenantID, leadID, step, channel))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return lead.Message{}, fmt.Errorf("message %s/%s of lead %s: %w", step, channel, leadID, ErrNotFound)
+	}
+	if err != nil {
+		return lead.Message{}, fmt.Errorf("error reading message %s/%s of lead %s: %w", step, channel, leadID, err)
+	}
+	return m, nil
+}
