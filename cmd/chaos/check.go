@@ -26,7 +26,8 @@ type report struct {
 	kills, pgRestarts int
 	drained           bool
 
-	followUp followUpReport
+	followUp     followUpReport
+	conversation conversationReport
 }
 
 // channelReport counts one channel's messages.
@@ -364,6 +365,11 @@ func (r *report) violations() int {
 			n++
 		}
 	}
+	for _, bad := range r.conversation.violations() {
+		if bad {
+			n++
+		}
+	}
 	return n
 }
 
@@ -405,6 +411,7 @@ func (r *report) print(w io.Writer) {
 	row("texts to a number after its STOP", fu.textsToSuppressed, fu.textsToSuppressed == 0)
 	info("texts that waited for the quiet shop's window", fmt.Sprintf("%d (window %s, %s)", fu.textsWaitedForWindow, fu.quietWindow, fu.quietTimeZone))
 	row("texts sent in quiet hours", fu.textsOutsideWindow, fu.textsOutsideWindow == 0)
+	r.conversation.print(row, info)
 	info("job runs (finished jobs)", r.jobRuns)
 	info("execution rows of those jobs", r.executionRows)
 	row("runs without exactly one row", r.runsUnrecorded, r.runsUnrecorded == 0)

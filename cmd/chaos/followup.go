@@ -174,7 +174,7 @@ func checkFollowUp(ctx context.Context, pool *pgxpool.Pool, quiet quietShop, qui
 	// Replies: a nudge claimed after its lead's reply was recorded is a
 	// violation.
 	err := pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM inbound_messages WHERE kind = 'reply'),
+		(SELECT count(*) FROM inbound_messages WHERE kind = 'reply' AND channel = 'sms'),
 		(SELECT count(*) FROM messages WHERE step = 'nudge' AND status IN ('sent', 'delivered', 'ambiguous')),
 		(SELECT count(*) FROM messages m JOIN leads l ON l.id = m.lead_id
 			WHERE m.step = 'nudge' AND m.status IN ('sent', 'delivered', 'ambiguous') AND m.sending_at > l.replied_at)`).

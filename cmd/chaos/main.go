@@ -187,6 +187,9 @@ func newFleet(ctx context.Context, o *opts, logDir, dbURL string, urls sandbox.B
 		// Info logs of 3 replicas under fire fill the disk, and say
 		// nothing the check does not.
 		"LEADORCH_LOG_LEVEL=warn",
+		// Email replies come back through the sandbox's Inbound Parse.
+		"LEADORCH_SENDGRID_INBOUND_PUBLIC_KEY="+fakesendgrid.InboundPublicKey,
+		"LEADORCH_SENDGRID_REPLY_DOMAIN=reply.chaos.example",
 	)}
 	if err := f.migrate(ctx); err != nil {
 		return nil, err
@@ -246,6 +249,13 @@ func createShops(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, sh
 			},
 			SMSFrom: fmt.Sprintf("+1512555%04d", 200+i), EmailFrom: fmt.Sprintf("service@shop%d.example.com", i+1),
 			EmailFromName: name, Enabled: true,
+			// Notices of replies, which the harness answers.
+			NotifyEmail: fmt.Sprintf("desk@shop%d.example.com", i+1),
+		}
+		if i == callShop(shops) {
+			// Calls to this shop's number ring here and go unanswered.
+			t.ShopPhone = fmt.Sprintf("+1512558%04d", i)
+			t.AllowFirstReplyWithoutConsent = true
 		}
 		if i == quiet.index {
 			t.QuietHours = quiet.window
@@ -340,6 +350,9 @@ func (g *game) play(ctx context.Context, stdout io.Writer) (int, error) {
 	if r.followUp, err = checkFollowUp(ctx, pool, quiet, tenants[quiet.index], stops, replies); err != nil {
 		return 0, err
 	}
+	if r.conversation, err = checkConversation(ctx, pool, sb, fire.conversation); err != nil {
+		return 0, err
+	}
 	r.print(stdout)
 	if n := r.violations(); n > 0 {
 		fmt.Fprintf(stdout, "\nFAIL: %d invariant(s) violated (logs in %s)\n", n, logDir)
@@ -352,6 +365,7 @@ func (g *game) play(ctx context.Context, stdout io.Writer) (int, error) {
 // fireReport is what the chaos phase did.
 type fireReport struct {
 	kills, pgRestarts, stops, replies int
+	conversation                      conversationPlay
 }
 
 // underFire runs the chaos for o.duration: leads arrive, STOPs and replies
@@ -365,13 +379,15 @@ func (g *game) underFire(ctx context.Context) fireReport {
 	wg.Go(func() { stops = sendStops(chaosCtx, sb, f, tenants, say) })
 	var replies int
 	wg.Go(func() { replies = sendReplies(chaosCtx, sb, f, tenants[nudgeShop], say) })
+	var conversation conversationPlay
+	wg.Go(func() { conversation = playConversation(chaosCtx, f, sb, tenants, say) })
 	var kills, pgRestarts int
 	wg.Go(func() {
 		kills, pgRestarts = f.wreak(chaosCtx, cluster, o, say)
 	})
 	wg.Wait()
 	stopChaos()
-	return fireReport{kills: kills, pgRestarts: pgRestarts, stops: stops, replies: replies}
+	return fireReport{kills: kills, pgRestarts: pgRestarts, stops: stops, replies: replies, conversation: conversation}
 }
 
 // drainBound is how long, once the faults stop, the fleet may take to
