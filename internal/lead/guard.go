@@ -42,36 +42,8 @@ func SkipReason(l Lead, ch Channel, suppressed bool) string {
 // An unknown channel or condition is a reason too: a guard that does not
 // understand a message does not let it through.
 func SkipReasonFor(l Lead, step Step, suppressed bool, policy ConsentPolicy) string {
-	if step.IsHelpAnswer() {
-		// The answer to a HELP goes to whoever asked, replied or booked
-		// or not; only a suppression (they also sent STOP) stops it.
-		if suppressed {
-			return "the address is on the tenant's suppression list"
-		}
-		return ""
-	}
-	if step.IsNotice() {
-		// A notice goes to the shop, about a lead: only a suppression of
-		// the shop's own address (it bounced) stops it.
-		if suppressed {
-			return "the address is on the tenant's suppression list"
-		}
-		return ""
-	}
-	if _, ok := step.ShopAnswerInbound(); ok {
-		// The shop answering a customer who wrote to it is the
-		// conversation itself, not a follow-up: a reply or a booking does
-		// not stop it, and it needs no marketing consent. A STOP does.
-		switch {
-		case l.Status == StatusOptedOut:
-			return "the customer opted out"
-		case suppressed:
-			return "the address is on the tenant's suppression list"
-		}
-		return ""
-	}
-	if step.IsMissedCallText() {
-		return missedCallSkipReason(l, suppressed, policy)
+	if reason, oneOff := oneOffSkipReason(l, step, suppressed, policy); oneOff {
+		return reason
 	}
 	switch l.Status {
 	case StatusReplied:
@@ -146,4 +118,37 @@ func missedCallSkipReason(l Lead, suppressed bool, policy ConsentPolicy) string 
 		return "the customer has not consented to texts, and the shop's first replies need consent"
 	}
 	return ""
+}
+
+// oneOffSkipReason is the guard of a step that belongs to no sequence
+// (oneOff true), which answers something rather than following up:
+//   - the answer to a HELP goes to whoever asked, replied or booked or
+//     not; only a suppression (they also sent STOP) stops it;
+//   - a notice goes to the shop, about a lead: only a suppression of the
+//     shop's own address (it bounced) stops it;
+//   - the shop answering a customer who wrote to it is the conversation
+//     itself, not a follow-up: a reply or a booking does not stop it, and
+//     it needs no marketing consent; a STOP does;
+//   - a missed caller's text (missedCallSkipReason).
+func oneOffSkipReason(l Lead, step Step, suppressed bool, policy ConsentPolicy) (reason string, oneOff bool) {
+	const onList = "the address is on the tenant's suppression list"
+	_, answer := step.ShopAnswerInbound()
+	switch {
+	case step.IsHelpAnswer(), step.IsNotice():
+		if suppressed {
+			return onList, true
+		}
+		return "", true
+	case answer:
+		switch {
+		case l.Status == StatusOptedOut:
+			return "the customer opted out", true
+		case suppressed:
+			return onList, true
+		}
+		return "", true
+	case step.IsMissedCallText():
+		return missedCallSkipReason(l, suppressed, policy), true
+	}
+	return "", false
 }
