@@ -209,6 +209,15 @@ func TestShopAnswerIsTexted(t *testing.T) {
 	notice := b.emailTo(t, "desk@inbound.example.com")
 	require.Contains(t, notice.Text, "Reply to this email and your answer goes to "+l.FirstName+" as a text")
 
+	// The shop's out-of-office answers the notice first: it is recorded,
+	// and never texted to the customer.
+	require.Equal(t, http.StatusOK, b.mail(t, fakesendgrid.InboundMail{To: notice.ReplyTo, From: "desk@inbound.example.com",
+		Subject: "Automatic reply: " + notice.Subject, Text: "We are closed until Monday.", Headers: map[string]string{"Auto-Submitted": "auto-replied"}}))
+	require.Eventually(t, func() bool {
+		return b.count(t, `SELECT count(*) FROM inbound_messages WHERE lead_id = $1 AND kind = 'auto_reply' AND handled_at IS NOT NULL`, l.ID) == 1
+	}, 10*time.Second, 10*time.Millisecond)
+	require.Zero(t, b.count(t, `SELECT count(*) FROM messages WHERE lead_id = $1 AND step LIKE 'answer-%'`, l.ID), "an auto-reply is not an answer")
+
 	answer := fakesendgrid.InboundMail{To: notice.ReplyTo, From: "desk@inbound.example.com", Subject: "Re: " + notice.Subject, MessageID: "answer-1@inbound.example.com",
 		Text: "Tuesday at 9 is yours, see you then!\n\nOn Tue, Mar 3, 2026, Lead Orchestrator wrote:\n> " + strings.ReplaceAll(notice.Text, "\n", "\n> ")}
 	require.Equal(t, http.StatusOK, b.mail(t, answer))
