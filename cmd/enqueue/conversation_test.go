@@ -60,7 +60,7 @@ func TestConversation(t *testing.T) {
 		`2025-03-08 14:00:00 CST  text STOP in from \+15552013344, handled  \[lead ` + first + `\]`,
 		`2025-03-08 14:05:00 CST  text START in from \+15552013344, handled  \[lead ` + first + `\]`,
 		`2025-03-10 09:30:00 CDT  email reply in from Ann@Example.com, handled  \[lead ` + first + `\]`,
-		`2025-03-10 09:30:06 CDT  notice to the shop by email, sent: step notice:\d+ to desk@shop.example  \[lead ` + first + `\]`,
+		`2025-03-10 09:30:06 CDT  notice to the shop by email, sent: step notice-[0-9a-f]{16} to desk@shop.example  \[lead ` + first + `\]`,
 		`2025-03-10 10:00:00 CDT  shop's answer ` + answer + ` by email in from owner@shop.example, handled  \[lead ` + first + `\]`,
 		`2025-03-10 10:00:03 CDT  shop's answer ` + answer + ` texted, sent: step answer-` + answer + ` to \+15552013344  \[lead ` + first + `\]`,
 		`2025-03-11 07:55:00 CDT  call from \+15552013344 to \+15555550100 missed \(no-answer\)  \[lead ` + second + `\]`,

@@ -282,11 +282,10 @@ func newThreadContact(leads []threadLead, phone lead.PhoneNumber) threadContact 
 }
 
 // isShopNotice reports whether a message of the lead went to the shop
-// rather than the customer: a notice, to the tenant's notification
-// address, or of a step named for one ("notice..." or "notify...", should
-// the address have changed since).
+// rather than the customer: a notice (lead.NoticeStep), or an email to the
+// tenant's notification address.
 func isShopNotice(m lead.Message, notifyEmail string) bool {
-	if strings.HasPrefix(m.Step, "notice") || strings.HasPrefix(m.Step, "notify") {
+	if (lead.Step{Name: m.Step}).IsNotice() {
 		return true
 	}
 	return m.Channel == lead.ChannelEmail && notifyEmail != "" && strings.EqualFold(m.To, notifyEmail)
