@@ -20,21 +20,8 @@ import (
 // histogram, name{labels} in m; zero when the series does not exist.
 func metricValue(t *testing.T, m *metrics.Metrics, name string, labels map[string]string) float64 {
 	t.Helper()
-	families, err := m.Registry().Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	series:
-		for _, s := range f.GetMetric() {
-			for _, l := range s.GetLabel() {
-				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
-					continue series
-				}
-			}
-			return seriesValue(s)
-		}
+	if s := findSeries(t, m, name, labels); s != nil {
+		return seriesValue(s)
 	}
 	return 0
 }
@@ -42,6 +29,16 @@ func metricValue(t *testing.T, m *metrics.Metrics, name string, labels map[strin
 // histogram is the histogram name{labels} in m; an empty one when the
 // series does not exist.
 func histogram(t *testing.T, m *metrics.Metrics, name string, labels map[string]string) *dto.Histogram {
+	t.Helper()
+	if s := findSeries(t, m, name, labels); s != nil {
+		return s.GetHistogram()
+	}
+	return &dto.Histogram{}
+}
+
+// findSeries is the first series of name in m whose labels include
+// labels; nil when there is none.
+func findSeries(t *testing.T, m *metrics.Metrics, name string, labels map[string]string) *dto.Metric {
 	t.Helper()
 	families, err := m.Registry().Gather()
 	require.NoError(t, err)
@@ -56,10 +53,10 @@ func histogram(t *testing.T, m *metrics.Metrics, name string, labels map[string]
 					continue series
 				}
 			}
-			return s.GetHistogram()
+			return s
 		}
 	}
-	return &dto.Histogram{}
+	return nil
 }
 
 func seriesValue(s *dto.Metric) float64 {
