@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 	fakesendgrid "github.com/leadorch/lead-orchestrator/internal/sandbox/sendgrid"
@@ -357,4 +359,28 @@ func TestNoticeGoesThroughTheOutbox(t *testing.T) {
 	at, rows := b.firstAccepted(t, l.ID, lead.ChannelEmail)
 	require.Equal(t, 1, rows)
 	require.True(t, firstEmail.Equal(at), "the notice is not the lead's first email")
+}
+
+// TestNoticeResentFromItsRow: a send_email of a notice step (a sweep's or
+// an operator's resend) sends what the notice's outbox row holds, to the
+// shop, never a customer's email composed anew: a row already sent
+// completes without a second copy, and a notice step without a row sends
+// nothing.
+func TestNoticeResentFromItsRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupEmailReplies(t)
+	shop, l, replyTo := b.emailReplyFixture(t)
+	require.Equal(t, http.StatusOK, b.mail(t, fakesendgrid.InboundMail{To: replyTo, From: string(l.Email), Text: "Tuesday?"}))
+	b.emailTo(t, shop.NotifyEmail)
+	var step string
+	require.Eventually(t, func() bool {
+		return b.pool.QueryRow(ctx, `SELECT step FROM messages WHERE lead_id = $1 AND step LIKE 'notice-%' AND status = 'sent'`, l.ID).Scan(&step) == nil
+	}, 10*time.Second, 10*time.Millisecond)
+	emails := len(b.sandbox.SendGrid.Emails())
+
+	require.Equal(t, rivertype.JobStateCompleted, insertAndWait(t, b.client, jobs.SendEmailArgs{TenantID: shop.ID, LeadID: l.ID, Step: step, Resend: 1}).State)
+	require.Equal(t, rivertype.JobStateCancelled, insertAndWait(t, b.client, jobs.SendEmailArgs{TenantID: shop.ID, LeadID: l.ID, Step: lead.NoticeStep("reply", "never")}).State)
+	require.Len(t, b.sandbox.SendGrid.Emails(), emails, "nothing sent again")
+	require.Zero(t, b.count(t, `SELECT count(*) FROM messages WHERE lead_id = $1 AND step = $2`, l.ID, lead.NoticeStep("reply", "never")))
 }

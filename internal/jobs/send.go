@@ -88,13 +88,12 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 	if err != nil {
 		return err
 	}
-	step, err := stepToSend(d, tenant, stepName, ch.kind())
-	switch {
-	case errors.Is(err, errShopAnswer):
-		step, err = shopAnswerStep(ctx, d, tenant, stepName)
-	case errors.Is(err, errNotice):
+	if ch.kind() == lead.ChannelEmail && (lead.Step{Name: stepName}).IsNotice() {
+		// A notice is composed once, by notify_shop: only its row can say
+		// it again.
 		return redeliverNotice(ctx, d, job, tenant, leadID, stepName, ch)
 	}
+	step, err := stepToSend(ctx, d, tenant, stepName, ch.kind())
 	if err != nil {
 		return err
 	}
@@ -137,19 +136,18 @@ func deliverDraft[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[
 	return recordResult(ctx, d, job, tenant.ID, msg, ch, providerID, sendErr)
 }
 
-// stepToSend is the step of the tenant's sequence the job sends now, or
-// what the job does instead: cancel when the step is gone from the
-// sequence (or the window can never open), snooze until the shop's window
-// opens.
-func stepToSend(d *Deps, tenant lead.Tenant, stepName string, kind lead.Channel) (lead.Step, error) {
+// stepToSend is the step of the tenant's sequence the job sends now (or
+// the one-off step it names: a HELP answer, a shop's answer, a missed
+// caller's text), or what the job does instead: cancel when the step is
+// gone from the sequence (or the window can never open), snooze until the
+// shop's window opens.
+func stepToSend(ctx context.Context, d *Deps, tenant lead.Tenant, stepName string, kind lead.Channel) (lead.Step, error) {
 	step, ok := tenant.SequenceOrDefault().Find(stepName, kind)
 	help := kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsHelpAnswer()
 	_, answer := (lead.Step{Name: stepName}).ShopAnswerInbound()
 	switch {
 	case answer && kind == lead.ChannelSMS:
-		return lead.Step{}, errShopAnswer
-	case kind == lead.ChannelEmail && (lead.Step{Name: stepName}).IsNotice():
-		return lead.Step{}, errNotice
+		return shopAnswerStep(ctx, d, tenant, stepName)
 	case help:
 		// The answer to HELP is owed at once, whatever the hour (it is
 		// not a solicitation).
@@ -454,10 +452,6 @@ func markAmbiguous[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job
 	})
 }
 
-// errShopAnswer is stepToSend's word that the step carries a shop's
-// answer, whose text shopAnswerStep reads.
-var errShopAnswer = errors.New("a shop's answer")
-
 // shopAnswerStep is the one-off step that texts the customer the shop's
 // answer stored as the step's inbound message: the shop's name, then the
 // answer as the shop wrote it (never read as a template). It is owed at
@@ -472,10 +466,6 @@ func shopAnswerStep(ctx context.Context, d *Deps, t lead.Tenant, name string) (l
 	text := lead.LiteralTemplate(t.Name + ": " + in.Body)
 	return lead.Step{Name: name, Channel: lead.ChannelSMS, Template: lead.Templates{SMS: text}}, nil
 }
-
-// errNotice is stepToSend's word that the step is a notice to the shop,
-// which only its outbox row can say again (redeliverNotice).
-var errNotice = errors.New("a notice to the shop")
 
 // redeliverNotice runs a notice's send again from its outbox row (a
 // sweep's or an operator's resend: the notify_shop job composed it once).
