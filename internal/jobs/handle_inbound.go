@@ -61,17 +61,9 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 //
 // A text handled before changes nothing.
 func handleInbound[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, inboundID int64) error {
-	st := store.New(d.Pool)
-	tenant, err := loadTenant(ctx, st, tenantID, evenDisabled)
-	if err != nil {
+	tenant, in, err := loadInbound(ctx, d, job, tenantID, inboundID)
+	if err != nil || in == nil {
 		return err
-	}
-	in, err := st.GetInbound(ctx, tenantID, inboundID)
-	if err != nil {
-		return cancelIfNotFound(err)
-	}
-	if !in.HandledAt.IsZero() {
-		return d.inTx(ctx, func(tx pgx.Tx) error { return completeTx(ctx, tx, job) })
 	}
 	from, err := lead.ParsePhoneNumber(in.From)
 	if err != nil {
@@ -79,7 +71,7 @@ func handleInbound[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job
 	}
 	kind := lead.InboundKind(in.Kind)
 	return d.inTx(ctx, func(tx pgx.Tx) error {
-		return applyInbound(ctx, d, tx, job, tenant, in, from, kind)
+		return applyInbound(ctx, d, tx, job, tenant, *in, from, kind)
 	})
 }
 
@@ -243,4 +235,23 @@ func inboundKind(optOutType, body string) lead.InboundKind {
 		return lead.InboundHelp
 	}
 	return lead.ClassifyInbound(body)
+}
+
+// loadInbound reads the tenant and its stored inbound message inboundID
+// for the job that acts on it. A message handled before completes the job
+// here (in is nil then): a retry or a duplicate changes nothing.
+func loadInbound[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenantID uuid.UUID, inboundID int64) (lead.Tenant, *store.InboundMessage, error) {
+	st := store.New(d.Pool)
+	tenant, err := loadTenant(ctx, st, tenantID, evenDisabled)
+	if err != nil {
+		return lead.Tenant{}, nil, err
+	}
+	in, err := st.GetInbound(ctx, tenantID, inboundID)
+	if err != nil {
+		return lead.Tenant{}, nil, cancelIfNotFound(err)
+	}
+	if !in.HandledAt.IsZero() {
+		return lead.Tenant{}, nil, d.inTx(ctx, func(tx pgx.Tx) error { return completeTx(ctx, tx, job) })
+	}
+	return tenant, &in, nil
 }

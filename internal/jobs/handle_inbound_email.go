@@ -56,18 +56,10 @@ func NewHandleInboundEmailWorker(deps *Deps) *HandleInboundEmailWorker {
 //
 // An email handled before changes nothing.
 func (w *HandleInboundEmailWorker) Work(ctx context.Context, job *river.Job[HandleInboundEmailArgs]) error {
-	d, a := w.deps, job.Args
-	st := store.New(d.Pool)
-	tenant, err := loadTenant(ctx, st, a.TenantID, evenDisabled)
-	if err != nil {
+	d := w.deps
+	tenant, in, err := loadInbound(ctx, d, job, job.Args.TenantID, job.Args.InboundID)
+	if err != nil || in == nil {
 		return err
-	}
-	in, err := st.GetInbound(ctx, a.TenantID, a.InboundID)
-	if err != nil {
-		return cancelIfNotFound(err)
-	}
-	if !in.HandledAt.IsZero() {
-		return d.inTx(ctx, func(tx pgx.Tx) error { return completeTx(ctx, tx, job) })
 	}
 	return d.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
@@ -87,7 +79,7 @@ func (w *HandleInboundEmailWorker) Work(ctx context.Context, job *river.Job[Hand
 		if err != nil {
 			return cancelIfNotFound(err)
 		}
-		if err := applyInboundEmail(ctx, d, tx, st, tenant, l, in); err != nil {
+		if err := applyInboundEmail(ctx, d, tx, st, tenant, l, *in); err != nil {
 			return err
 		}
 		return completeTx(ctx, tx, job)
