@@ -30,7 +30,39 @@ type Adapter interface {
 	GetVehicle(ctx context.Context, vehicleID string) (lead.Vehicle, error)
 
 	// CreateAppointment books an appointment in the CRM and returns its id.
+	// It is not idempotent: a call that timed out may have booked, so a
+	// retry first looks for a.Ref among ListAppointments.
 	CreateAppointment(ctx context.Context, a Appointment) (string, error)
+
+	// ListAppointments lists the shop's appointments that overlap [from,
+	// to), whoever made them (staff, the customer, us), complete for the
+	// window whatever the CRM's page caps, each once, sorted by Start.
+	// Cancelled and deleted appointments are left out: they hold no bay.
+	ListAppointments(ctx context.Context, from, to time.Time) ([]BookedAppointment, error)
+}
+
+// AppointmentEditor is what a CRM whose API can change an appointment
+// implements besides Adapter. Where a CRM's adapter does not, a move or a
+// cancel goes to the shop as a notice naming it.
+type AppointmentEditor interface {
+	// MoveAppointment gives appointment id the times of a (Start, End;
+	// the other fields are kept as they are). Moving it to the times it
+	// has is no error, so a retry is safe.
+	MoveAppointment(ctx context.Context, id string, a Appointment) error
+	// CancelAppointment cancels (or deletes) appointment id; one that is
+	// already gone is no error, so a retry is safe.
+	CancelAppointment(ctx context.Context, id string) error
+}
+
+// BookedAppointment is an appointment as the CRM lists it.
+type BookedAppointment struct {
+	ID         string
+	CustomerID string
+	Start      time.Time
+	End        time.Time
+	// Text is every free text the CRM keeps on it (title, name, notes,
+	// description), joined: where an Appointment's Ref is found again.
+	Text string
 }
 
 // Appointment is a booking the orchestrator asks the CRM to create.
@@ -40,6 +72,10 @@ type Appointment struct {
 	Title      string
 	Start      time.Time
 	End        time.Time
+	// Ref is our marker for this booking; the adapter writes it into the
+	// appointment's own text (where BookedAppointment.Text reads it back),
+	// so a retry can tell an appointment it made from any other.
+	Ref string
 }
 
 // Validate checks what every CRM needs of a booking, as a

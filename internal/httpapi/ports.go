@@ -72,3 +72,26 @@ type CallIntake interface {
 	// the first report of a call counts: a redelivery changes nothing.
 	CallEnded(ctx context.Context, tenantID uuid.UUID, d messaging.DialOutcome) error
 }
+
+// BookingDesk is what the booking page (/book/{token}) needs, implemented
+// by internal/jobs. token is the link's token as the customer has it; the
+// desk resolves it (through its hash) to one tenant and one lead, so a page
+// never shows another lead's data.
+type BookingDesk interface {
+	// Offer is what the page of token shows. An unknown token is
+	// lead.ErrBookingLinkUnknown; an expired one, a shop with booking off
+	// or a lead that cannot book is a *lead.BookingLinkClosedError naming
+	// the shop and how to reach it.
+	Offer(ctx context.Context, token string) (lead.BookingOffer, error)
+	// Request records the customer's choice and inserts its job in one
+	// transaction, and returns the booking it made or changed. The same
+	// req.Key again returns that booking and inserts nothing. A slot that
+	// is not open is lead.ErrSlotTaken; a request that does not fit the
+	// lead's booking (a move with nothing booked) is a
+	// *lead.ValidationError naming the field.
+	Request(ctx context.Context, token string, req lead.BookingRequest) (lead.Booking, error)
+	// Booking reads one booking of the link's lead, for the page's "booking..."
+	// to become "booked"; lead.ErrBookingLinkUnknown for a booking of any
+	// other lead.
+	Booking(ctx context.Context, token string, bookingID uuid.UUID) (lead.Booking, error)
+}

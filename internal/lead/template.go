@@ -14,6 +14,10 @@ type MessageData struct {
 	Lead    Lead
 	Vehicle Vehicle
 	Shop    Shop
+	// BookingURL is the lead's link to the shop's booking page; empty when
+	// the shop has booking switched off (or the message is not to the
+	// customer), so templates write {{with .BookingURL}}...{{end}}.
+	BookingURL string
 }
 
 // Shop is the tenant as its customers see it.

@@ -71,6 +71,8 @@ type Tenant struct {
 	// MissedCallText is the text a caller whose call was missed receives,
 	// a template like Templates.SMS; empty: DefaultMissedCallText.
 	MissedCallText string
+	// Booking is the shop's online booking (the zero value: off).
+	Booking BookingSettings
 	// WebhookSecret signs the shop's ShopMonkey webhooks (Standard
 	// Webhooks), sealed like CRMSecret; WebhookTokenHash is the SHA-256 of
 	// the token in its Tekmetric webhook URL. Either may be empty: that

@@ -3,8 +3,10 @@ package shopmonkey
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -57,4 +59,9 @@ func decodeID(kind string, raw json.RawMessage) (string, error) {
 	d := newRecordDecoder(kind, raw)
 	id := d.id("id")
 	return id, d.problem()
+}
+
+// ListAppointments is not written yet (issue 13, in progress).
+func (a *Adapter) ListAppointments(ctx context.Context, from, to time.Time) ([]crm.BookedAppointment, error) {
+	return nil, fmt.Errorf("shopmonkey: listing appointments: %w", errors.ErrUnsupported)
 }

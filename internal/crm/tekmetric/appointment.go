@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -80,4 +82,9 @@ func createdID(raw []byte) (int64, error) {
 		return 0, &crm.InvalidRecordError{Record: "appointment", Field: "data", Reason: "holds no id: " + string(data)}
 	}
 	return id, nil
+}
+
+// ListAppointments is not written yet (issue 13, in progress).
+func (c *Client) ListAppointments(ctx context.Context, from, to time.Time) ([]crm.BookedAppointment, error) {
+	return nil, fmt.Errorf("tekmetric: listing appointments: %w", errors.ErrUnsupported)
 }
