@@ -54,7 +54,12 @@ type BookingForm struct {
 
 // FirstSlotForm is the page's booking form with its first open time
 // chosen; ok is false when the page offers none.
-func (v *BookingVisit) FirstSlotForm() (BookingForm, bool) {
+func (v *BookingVisit) FirstSlotForm() (BookingForm, bool) { return v.SlotForm(0) }
+
+// SlotForm is the page's booking form with its n-th open time (from 0)
+// chosen, or its last when it offers fewer; ok is false when it offers
+// none.
+func (v *BookingVisit) SlotForm(n int) (BookingForm, bool) {
 	for _, f := range formsIn(v.body) {
 		if !strings.EqualFold(attr(f.open, "method"), "post") {
 			continue
@@ -65,7 +70,7 @@ func (v *BookingVisit) FirstSlotForm() (BookingForm, bool) {
 				form.Action = u
 			}
 		}
-		chose := false
+		chose, radios := false, 0
 		for _, in := range inputTag.FindAllString(f.inner, -1) {
 			name, value := attr(in, "name"), attr(in, "value")
 			if name == "" || strings.Contains(in, "disabled") {
@@ -73,11 +78,12 @@ func (v *BookingVisit) FirstSlotForm() (BookingForm, bool) {
 			}
 			switch strings.ToLower(attr(in, "type")) {
 			case "radio":
-				if !chose {
+				if radios <= n {
 					form.Values.Set(name, value)
 					form.Slot = labelFor(f.inner, attr(in, "id"), value)
 					chose = true
 				}
+				radios++
 			case "hidden", "text", "":
 				form.Values.Set(name, value)
 			}
