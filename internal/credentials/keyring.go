@@ -8,7 +8,10 @@ package credentials
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -25,7 +28,9 @@ import (
 type Keyring struct {
 	current string
 	keys    map[string]cipher.AEAD
-	order   []string
+	// raw keeps each key's bytes for LinkToken's HMAC.
+	raw   map[string][]byte
+	order []string
 }
 
 // keyIDPattern keeps key ids short and printable: they are stored in every
@@ -41,7 +46,7 @@ func ParseKeyring(spec string) (*Keyring, error) {
 	if spec == "" {
 		return nil, errors.New("no keys: set credentials.keys (LEADORCH_CREDENTIALS_KEYS) to ID=BASE64KEY, a 32-byte key such as `openssl rand -base64 32` prints")
 	}
-	k := &Keyring{keys: map[string]cipher.AEAD{}}
+	k := &Keyring{keys: map[string]cipher.AEAD{}, raw: map[string][]byte{}}
 	for i, pair := range strings.Split(spec, ",") {
 		id, b64, ok := strings.Cut(strings.TrimSpace(pair), "=")
 		if !ok {
@@ -65,6 +70,7 @@ func ParseKeyring(spec string) (*Keyring, error) {
 			return nil, fmt.Errorf("key %q: %w", id, err)
 		}
 		k.keys[id] = aead
+		k.raw[id] = raw
 		k.order = append(k.order, id)
 		if i == 0 {
 			k.current = id
@@ -175,6 +181,20 @@ func (k *Keyring) OpenFor(t lead.Tenant) (lead.Secret, error) {
 
 func additionalData(label string, tenantID uuid.UUID, keyID string) []byte {
 	return []byte(label + "\x00" + tenantID.String() + "\x00" + keyID)
+}
+
+// LinkToken is the booking-link token of a lead: lower-case base32 (no
+// padding) of the first 20 bytes of HMAC-SHA256 under the current key of
+// "booking-link\x00" + tenant id + lead id. It is deterministic, so every
+// attempt of a message renders the same body (the outbox fixes a body
+// once, and a retry must not mint a second link); 160 bits no one guesses.
+// A key rotation makes new tokens; the store keeps old ones resolving
+// until they expire, since it keeps only their hashes.
+func (k *Keyring) LinkToken(tenantID, leadID uuid.UUID) string {
+	mac := hmac.New(sha256.New, k.raw[k.current])
+	mac.Write([]byte("booking-link\x00" + tenantID.String() + leadID.String()))
+	sum := mac.Sum(nil)[:20]
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum))
 }
 
 // NewKeySpec returns a fresh random key in the credentials.keys form

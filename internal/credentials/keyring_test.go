@@ -109,3 +109,23 @@ func TestSealPurposes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "whsec_secret", got.Reveal())
 }
+
+func TestLinkToken(t *testing.T) {
+	t.Parallel()
+	keys, spec := fixture.Keyring(t, "k1")
+	tenant, leadID := uuid.New(), uuid.New()
+	tok := keys.LinkToken(tenant, leadID)
+	require.Regexp(t, `^[a-z2-7]{32}$`, tok, "20 bytes in lower-case base32, no padding")
+	require.Equal(t, tok, keys.LinkToken(tenant, leadID), "deterministic: every attempt renders the same body")
+	require.NotEqual(t, tok, keys.LinkToken(tenant, uuid.New()), "per lead")
+	require.NotEqual(t, tok, keys.LinkToken(uuid.New(), leadID), "per tenant")
+
+	newSpec, err := credentials.NewKeySpec("k2")
+	require.NoError(t, err)
+	rotated, err := credentials.ParseKeyring(newSpec + "," + spec)
+	require.NoError(t, err)
+	require.NotEqual(t, tok, rotated.LinkToken(tenant, leadID), "a rotation makes new tokens")
+	same, err := credentials.ParseKeyring(spec)
+	require.NoError(t, err)
+	require.Equal(t, tok, same.LinkToken(tenant, leadID), "the same key, the same token")
+}

@@ -140,6 +140,9 @@ func CheckTemplate(name, text string) error {
 		Lead:    Lead{FirstName: "Ann", LastName: "Lee", Phone: "+15555550100", Email: "ann@example.com", Summary: "Brakes squeal", Source: SourceEstimate},
 		Vehicle: Vehicle{Year: 2019, Make: "Honda", Model: "Civic"},
 		Shop:    Shop{Name: "Sample Auto", TimeZone: "America/New_York"},
+		// A link, so that {{.BookingURL}} and what a template writes
+		// inside {{with .BookingURL}} are checked too.
+		BookingURL: "https://leads.example.com/book/sample",
 	}
 	full.Lead.Vehicle = full.Vehicle
 	for _, sample := range []MessageData{full, {}} {

@@ -52,6 +52,11 @@ func TestCheckTemplate(t *testing.T) {
 		// Only a full lead takes the if branch.
 		{"day1.sms", "{{if .Lead.Summary}}{{.Lead.Complaint}}{{end}}", "template day1.sms: unknown field Complaint"},
 		{"email_subject", "{{", "template email_subject: template: email_subject:1: unclosed action"},
+		{"sms", "Hi.{{with .BookingURL}} Book a time online: {{.}}{{end}}", ""},
+		// Only the full sample has a booking link, so only it takes the
+		// with branch.
+		{"sms", "{{with .BookingURL}}{{$.Lead.Nick}}{{end}}", "template sms: unknown field Nick"},
+		{"sms", "{{.BookingLink}}", "template sms: unknown field BookingLink"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"/"+tt.text, func(t *testing.T) {
