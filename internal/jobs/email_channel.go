@@ -13,9 +13,10 @@ import (
 
 // compose renders the step's subject and text and chooses the sender: the
 // shop's address and display name as they are now, stored on the outbox
-// row for every attempt.
-func (c emailChannel) compose(t lead.Tenant, l lead.Lead, step lead.Step) (lead.Message, error) {
+// row for every attempt. bookingURL is as smsChannel.compose's.
+func (c emailChannel) compose(t lead.Tenant, l lead.Lead, step lead.Step, bookingURL string) (lead.Message, error) {
 	data := lead.NewMessageData(t, l)
+	data.BookingURL = bookingURL
 	tmpl := step.Wording(t.Templates.Or(c.deps.Templates))
 	subject, err := lead.RenderTemplate(step.Name+".email_subject", tmpl.EmailSubject, data)
 	if err != nil {

@@ -70,6 +70,10 @@ type Deps struct {
 	// StatusCallbackURL is where Twilio posts a tenant's delivery updates;
 	// nil or an empty answer means none are asked for.
 	StatusCallbackURL func(tenantID uuid.UUID) string
+	// PublicURL is the worker's public listener as customers reach it
+	// ("https://book.example.com"): booking links are PublicURL +
+	// "/book/" + token. Empty: messages carry no booking link.
+	PublicURL string
 
 	// PollOverlap is how far before the cursor each live poll starts;
 	// PollMaxWindow the longest window one poll covers.

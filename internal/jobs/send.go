@@ -26,7 +26,8 @@ type channel interface {
 	// compose renders the message of one step for a lead and chooses its
 	// sender. The outbox row keeps both (store.LockMessage), and every
 	// attempt sends what the row holds.
-	compose(t lead.Tenant, l lead.Lead, step lead.Step) (lead.Message, error)
+	// bookingURL fills {{.BookingURL}} ("" for none).
+	compose(t lead.Tenant, l lead.Lead, step lead.Step, bookingURL string) (lead.Message, error)
 	// send hands the stored message to the provider and returns its id.
 	send(ctx context.Context, m lead.Message) (providerID string, err error)
 	// find asks whether the provider already has m (sent since the
@@ -103,9 +104,13 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 	if err != nil {
 		return cancelIfNotFound(err)
 	}
-	draft, err := ch.compose(tenant, l, step)
+	link := d.bookingLink(tenant, l, step)
+	draft, err := ch.compose(tenant, l, step, link)
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("error composing %s %s for lead %s: %w", step, ch.kind(), leadID, err))
+	}
+	if err := d.touchBookingLink(ctx, tenant, l.ID, link, draft.Body); err != nil {
+		return err
 	}
 	if ch.kind() == lead.ChannelEmail {
 		if draft.ReplyTo, err = d.replyAddress(ctx, tenant, leadID, lead.ReplyCustomer); err != nil {

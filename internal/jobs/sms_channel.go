@@ -13,10 +13,14 @@ import (
 // compose renders the step's text and chooses its sender: the shop's
 // number and its Messaging Service as they are now. Both are stored on the
 // outbox row, so a retry after the shop changed them still sends, and looks
-// at Twilio, as the first attempt did.
-func (c smsChannel) compose(t lead.Tenant, l lead.Lead, step lead.Step) (lead.Message, error) {
+// at Twilio, as the first attempt did. bookingURL is the lead's booking
+// link for {{.BookingURL}} ("" for none), made by the caller so compose
+// stays pure.
+func (c smsChannel) compose(t lead.Tenant, l lead.Lead, step lead.Step, bookingURL string) (lead.Message, error) {
 	tmpl := step.Wording(t.Templates.Or(c.deps.Templates))
-	body, err := lead.RenderTemplate(step.Name+".sms", tmpl.SMS, lead.NewMessageData(t, l))
+	data := lead.NewMessageData(t, l)
+	data.BookingURL = bookingURL
+	body, err := lead.RenderTemplate(step.Name+".sms", tmpl.SMS, data)
 	if err != nil {
 		return lead.Message{}, err
 	}

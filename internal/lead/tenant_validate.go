@@ -36,6 +36,7 @@ func (t Tenant) Validate(knownCRMKinds []string) error {
 	t.checkSchedule(&p)
 	t.checkSenders(&p)
 	t.checkTemplates(&p)
+	t.checkBooking(&p)
 	return errors.Join(p.errs...)
 }
 

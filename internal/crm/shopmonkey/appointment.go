@@ -3,10 +3,8 @@ package shopmonkey
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -19,6 +17,9 @@ const appointmentColor = "blue"
 // CreateAppointment books an appointment at the location and returns its id.
 // An invalid request is a *lead.ValidationError, which retrying cannot fix.
 // The POST is not idempotent: a call that times out may still have booked.
+// ShopMonkey documents no notes field on create, so appt.Ref goes at the
+// end of the name, "Brake check [ref]", where ListAppointments reads it
+// back.
 func (a *Adapter) CreateAppointment(ctx context.Context, appt crm.Appointment) (string, error) {
 	if err := appt.Validate(); err != nil {
 		return "", err
@@ -36,7 +37,7 @@ func (a *Adapter) CreateAppointment(ctx context.Context, appt crm.Appointment) (
 		"customerId": customerID,
 		"startDate":  formatTime(appt.Start),
 		"endDate":    formatTime(appt.End),
-		"name":       appt.Title,
+		"name":       appointmentName(appt),
 		"color":      appointmentColor,
 		"locationId": a.locationID,
 	}
@@ -61,7 +62,11 @@ func decodeID(kind string, raw json.RawMessage) (string, error) {
 	return id, d.problem()
 }
 
-// ListAppointments is not written yet (issue 13, in progress).
-func (a *Adapter) ListAppointments(ctx context.Context, from, to time.Time) ([]crm.BookedAppointment, error) {
-	return nil, fmt.Errorf("shopmonkey: listing appointments: %w", errors.ErrUnsupported)
+// appointmentName is the name an appointment is created with: its title,
+// then its Ref in brackets when it has one.
+func appointmentName(appt crm.Appointment) string {
+	if appt.Ref == "" {
+		return appt.Title
+	}
+	return appt.Title + " [" + appt.Ref + "]"
 }

@@ -20,12 +20,16 @@ const (
 	// that an API ignoring the date filter cannot make a poll split its
 	// window into thousands of calls and eat the key's rate limit.
 	maxListCalls = 500
+	// maxShortRetries bounds how often an exact lister asks again for a
+	// window that held fewer distinct rows than meta.total.
+	maxShortRetries = 5
 	// maxSkipPasses and maxSkipPages bound the skip-paging fallback.
 	maxSkipPasses = 10
 	maxSkipPages  = 50
 )
 
-// windowLister lists every row of one path updated in a window. The live
+// windowLister lists every row of one path whose field (updatedDate for
+// polls, startDate for the calendar) falls in a window. The live
 // API caps pages at 100 and returns shifting pages when paged with skip, so
 // a window that comes back full is split in two halves instead of paged;
 // only a window narrower than minWindow is paged, repeatedly, until it has
@@ -34,15 +38,22 @@ type windowLister struct {
 	adapter *Adapter
 	path    string
 	filter  map[string]any
-	calls   int
-	seen    map[string]bool
-	rows    []json.RawMessage
+	// field is the time field the window bounds.
+	field string
+	// exact makes a window that came back short while meta.total counts
+	// more distinct rows than it held be asked again (up to
+	// maxShortRetries times): a calendar listing must not miss a booking,
+	// while a poll's overlapping windows find a left-out row later anyway.
+	exact bool
+	calls int
+	seen  map[string]bool
+	rows  []json.RawMessage
 }
 
 // listUpdated returns the rows of path matching filter updated in
 // [since, until), each once.
 func (a *Adapter) listUpdated(ctx context.Context, path string, filter map[string]any, since, until time.Time) ([]json.RawMessage, error) {
-	l := &windowLister{adapter: a, path: path, filter: filter, seen: map[string]bool{}}
+	l := &windowLister{adapter: a, path: path, filter: filter, field: "updatedDate", seen: map[string]bool{}}
 	if err := l.list(ctx, since, until); err != nil {
 		return nil, err
 	}
@@ -55,6 +66,9 @@ func (l *windowLister) list(ctx context.Context, since, until time.Time) error {
 		return err
 	}
 	if len(rows) < pageLimit && !meta.HasMore {
+		if l.exact {
+			return l.short(ctx, since, until, rows, meta)
+		}
 		l.add(rows)
 		return nil
 	}
@@ -108,19 +122,42 @@ func (l *windowLister) listBySkip(ctx context.Context, since, until time.Time, f
 		formatTime(since), formatTime(until), len(window), total, maxSkipPasses)
 }
 
+// short keeps the rows of a window that came back in one page, asking
+// again while they are fewer distinct rows than meta.total says the window
+// holds (the live API sometimes leaves one out of a page).
+func (l *windowLister) short(ctx context.Context, since, until time.Time, rows []json.RawMessage, meta listMeta) error {
+	window := map[string]bool{}
+	for try := 0; ; try++ {
+		for _, id := range l.add(rows) {
+			window[id] = true
+		}
+		if meta.Total == nil || len(window) >= *meta.Total {
+			return nil
+		}
+		if try == maxShortRetries {
+			return fmt.Errorf("[%s, %s) held %d of the %d rows meta.total counts after %d tries",
+				formatTime(since), formatTime(until), len(window), *meta.Total, try+1)
+		}
+		var err error
+		if rows, meta, err = l.call(ctx, since, until, 0); err != nil {
+			return err
+		}
+	}
+}
+
 // call lists one page of the window with bare operators: the live API
 // silently ignores Mongo-style "$gte".
 func (l *windowLister) call(ctx context.Context, since, until time.Time, skip int) ([]json.RawMessage, listMeta, error) {
 	l.calls++
 	if l.calls > maxListCalls {
-		return nil, listMeta{}, fmt.Errorf("more than %d list calls for one poll: is the updatedDate filter being ignored?", maxListCalls)
+		return nil, listMeta{}, fmt.Errorf("more than %d list calls for one listing: is the %s filter being ignored?", maxListCalls, l.field)
 	}
 	where := maps.Clone(l.filter)
 	if where == nil {
 		where = map[string]any{}
 	}
 	where["locationId"] = l.adapter.locationID
-	where["updatedDate"] = map[string]string{"gte": formatTime(since), "lt": formatTime(until)}
+	where[l.field] = map[string]string{"gte": formatTime(since), "lt": formatTime(until)}
 	return l.adapter.list(ctx, l.path, where, skip)
 }
 

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
@@ -18,7 +16,8 @@ import (
 // An invalid request is a *lead.ValidationError, which retrying cannot fix.
 // Times are sent in UTC with a "Z", which Tekmetric reads as given. The
 // appointment gets no leadSource, so the orchestrator's own booking is not
-// polled back as a new lead. The POST is not idempotent: a call that times
+// polled back as a new lead. appt.Ref is written as the description, where
+// ListAppointments reads it back. The POST is not idempotent: a call that times
 // out may still have booked.
 func (c *Client) CreateAppointment(ctx context.Context, appt crm.Appointment) (string, error) {
 	if err := appt.Validate(); err != nil {
@@ -34,6 +33,9 @@ func (c *Client) CreateAppointment(ctx context.Context, appt crm.Appointment) (s
 		"startTime":  formatTime(appt.Start),
 		"endTime":    formatTime(appt.End),
 		"title":      appt.Title,
+	}
+	if appt.Ref != "" {
+		body["description"] = appt.Ref
 	}
 	if appt.VehicleID != "" {
 		vehicleID, err := strconv.ParseInt(appt.VehicleID, 10, 64)
@@ -82,9 +84,4 @@ func createdID(raw []byte) (int64, error) {
 		return 0, &crm.InvalidRecordError{Record: "appointment", Field: "data", Reason: "holds no id: " + string(data)}
 	}
 	return id, nil
-}
-
-// ListAppointments is not written yet (issue 13, in progress).
-func (c *Client) ListAppointments(ctx context.Context, from, to time.Time) ([]crm.BookedAppointment, error) {
-	return nil, fmt.Errorf("tekmetric: listing appointments: %w", errors.ErrUnsupported)
 }

@@ -66,8 +66,13 @@ func (c *Client) listUpdated(ctx context.Context, path string, filter url.Values
 		end = end.Add(time.Second)
 	}
 	q.Set("updatedDateEnd", formatTime(end))
-	q.Set("size", strconv.Itoa(pageSize))
+	return c.listAll(ctx, path, q)
+}
 
+// listAll pages through the list q asks for (adding size and page), each
+// row once, paging again while totalElements changes (see listUpdated).
+func (c *Client) listAll(ctx context.Context, path string, q url.Values) ([]json.RawMessage, error) {
+	q.Set("size", strconv.Itoa(pageSize))
 	l := rowSet{index: map[string]int{}}
 	for range maxPasses {
 		stable, err := c.listPass(ctx, path, q, &l)

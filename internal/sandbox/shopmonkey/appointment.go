@@ -81,5 +81,6 @@ func (s *API) handleCreateAppointment(w http.ResponseWriter, r *http.Request, lo
 		writeError(w, http.StatusInternalServerError, "INTERNAL_ERROR", err.Error())
 		return
 	}
+	s.created[createdKey{fake.String(body["customerId"]), start.UTC().UnixMilli()}]++
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "data": row.Data})
 }

@@ -69,6 +69,8 @@ type API struct {
 	// dropped holds the rows the drop-record quirk left out of the last
 	// page that covered them, so the next one must show them.
 	dropped map[*storedRow]bool
+	// created counts the appointments booked through the API.
+	created map[createdKey]int
 }
 
 // storedRow is one stored ShopMonkey record: keyed by its UUID, owned by a
@@ -88,6 +90,7 @@ func New() *API {
 		embedContacts: true,
 		quirkRNG:      fake.NewFaultRand(fake.DefaultFaultSeed),
 		dropped:       map[*storedRow]bool{},
+		created:       map[createdKey]int{},
 	}
 	s.records = fake.NewRecords[Table, string, string](fake.RecordsOpts[Table, string]{
 		Tables:       []Table{Order, Appointment, Customer, Vehicle, PhoneNumber, Email},
