@@ -108,7 +108,8 @@ func recoverPanics(logger *slog.Logger, redact func(path string) string, next ht
 
 // tokenRedactor returns what makes a request path safe to log: the
 // webhook path of a CRM that authenticates by URL token (Tekmetric's) ends
-// in the shop's secret token, which becomes "****".
+// in the shop's secret token, which becomes "****", and a booking page's
+// path holds a customer's link token ("/book/****/b/<booking id>").
 func tokenRedactor(tokenKinds []string) func(path string) string {
 	prefixes := make([]string, 0, len(tokenKinds))
 	for _, kind := range tokenKinds {
@@ -116,6 +117,13 @@ func tokenRedactor(tokenKinds []string) func(path string) string {
 		prefixes = append(prefixes, webhookurl.CRM(kind, "", "").Path())
 	}
 	return func(path string) string {
+		if rest, ok := strings.CutPrefix(path, "/book/"); ok {
+			_, after, found := strings.Cut(rest, "/")
+			if found {
+				return "/book/****/" + after
+			}
+			return "/book/****"
+		}
 		for _, prefix := range prefixes {
 			if rest, ok := strings.CutPrefix(path, prefix); ok {
 				tenant, _, _ := strings.Cut(rest, "/")

@@ -65,6 +65,10 @@ type Opts struct {
 	// nil means time.Now.
 	Now func() time.Time
 
+	// Booking serves the customers' booking page (/book/{token}); nil
+	// serves no page.
+	Booking BookingDesk
+
 	// TracerProvider gives every webhook request a span (trace.go); nil
 	// traces nothing.
 	TracerProvider trace.TracerProvider
@@ -78,6 +82,12 @@ func NewHandler(opts Opts) (http.Handler, error) {
 	mux.Handle("GET /readyz", handleReadyz(opts.Ready))
 	if err := handleWebhooks(mux, opts); err != nil {
 		return nil, err
+	}
+	if opts.Booking != nil {
+		bp := &bookingPage{logger: opts.Logger, desk: opts.Booking, redact: redact, crossOrigin: http.NewCrossOriginProtection()}
+		mux.Handle("GET /book/{token}", bp.handleOffer())
+		mux.Handle("POST /book/{token}", bp.handleRequest())
+		mux.Handle("GET /book/{token}/b/{id}", bp.handleStatus())
 	}
 	return denyFraming(recoverPanics(opts.Logger, redact, traceRequests(opts.TracerProvider, mux))), nil
 }
