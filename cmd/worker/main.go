@@ -457,6 +457,9 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger, traces
 			}
 			return webhookurl.URL(cfg.HTTP.PublicURL, webhookurl.TwilioStatus(tenantID.String()))
 		},
+		// Booking links in messages point at this service's public
+		// listener, where the booking page is served.
+		PublicURL:      cfg.HTTP.PublicURL,
 		PollOverlap:    cfg.Poll.Overlap,
 		PollMaxWindow:  cfg.Poll.MaxWindow,
 		ReconcileAfter: 2 * max(cfg.Twilio.Timeout, cfg.SendGrid.Timeout),
