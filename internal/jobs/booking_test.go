@@ -277,3 +277,79 @@ func TestBookingKeepsTenantsApart(t *testing.T) {
 	require.NotEqual(t, w.token, otherToken)
 	require.False(t, strings.EqualFold(w.token, otherToken))
 }
+
+// TestBookingChangeOnShopMonkeyAsksTheShop: ShopMonkey documents no way to
+// move or cancel an appointment through its API, so a move is a notice to
+// the shop naming it, and the customer is told the shop was asked; the
+// appointment in the CRM is left as it was.
+func TestBookingChangeOnShopMonkeyAsksTheShop(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newBookingWorld(t)
+	booked, slot := w.book(t, w.token, 0, "k")
+	require.Equal(t, lead.BookingBooked, w.waitBooking(t, w.token, booked.ID).State)
+
+	offer, err := w.desk.Offer(ctx, w.token)
+	require.NoError(t, err)
+	target := offer.Slots[2]
+	moved, err := w.desk.Request(ctx, w.token, lead.BookingRequest{Action: lead.BookingMove, Key: "move-1", Start: target.Start})
+	require.NoError(t, err)
+	require.Equal(t, lead.ChangeRequested, moved.ChangeState)
+	again, err := w.desk.Request(ctx, w.token, lead.BookingRequest{Action: lead.BookingMove, Key: "move-1", Start: target.Start})
+	require.NoError(t, err, "a double tap of the move")
+	require.Equal(t, moved.ID, again.ID)
+
+	var got lead.Booking
+	require.Eventually(t, func() bool {
+		got, err = w.desk.Booking(ctx, w.token, booked.ID)
+		require.NoError(t, err)
+		return got.ChangeState != lead.ChangeRequested
+	}, 30*time.Second, 20*time.Millisecond)
+	require.Equal(t, lead.ChangeAskedShop, got.ChangeState)
+	require.True(t, got.Start.Equal(slot.Start), "the booking keeps its time until the shop moves it")
+	w.settled(t, "change_booking", "send_sms", "notify_shop", "send_email")
+
+	loc, err := time.LoadLocation(w.tenant.TimeZone)
+	require.NoError(t, err)
+	texts := w.bookingTexts(t, w.leadID)
+	require.Len(t, texts, 2, "the booking's confirmation and the move's")
+	require.Contains(t, texts[lead.BookingTextStep(booked.ID, "move-1")], "we asked the shop to move your appointment ("+lead.FormatSlot(slot, loc)+") to "+lead.FormatSlot(target, loc))
+	require.Equal(t, 1, w.count(t, `SELECT count(*) FROM messages WHERE tenant_id = $1 AND lead_id = $2 AND channel = 'email'
+		AND subject LIKE 'Please move: Ann Lee to %' AND body LIKE '%please move it there%' AND status = 'sent'`, w.tenant.ID, w.leadID))
+	require.Equal(t, 1, w.sandbox.ShopMonkey.AppointmentsCreated(w.ref.CustomerID, slot.Start))
+	require.Zero(t, w.sandbox.ShopMonkey.AppointmentsCreated(w.ref.CustomerID, target.Start), "nothing booked at the target")
+}
+
+// TestBookingTwoReplicasOneAppointment: the job's run is rescued and run
+// again by a second replica while the first one's CRM call is still in
+// flight (the CRM is slow): the second waits for the claim's call to have
+// had its time, then finds the appointment by our marker, and the CRM gets
+// one appointment. (CRMReconcileAfter is 3s here, past the slow call's
+// 1.5s; the worker sets it past the CRM client's timeout.)
+func TestBookingTwoReplicasOneAppointment(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newBookingWorld(t)
+	w.deps.CRMReconcileAfter = 3 * time.Second
+	second := w.startClient(t, jobs.ClientOpts{})
+	w.sandbox.ShopMonkey.AddFault(fake.Fault{Latency: 1500 * time.Millisecond, Count: 1, Method: http.MethodPost, Paths: []string{"/v3/appointment"}})
+	booked, slot := w.book(t, w.token, 0, "k")
+
+	// Wait for the claim, then hand the running job back as River's
+	// rescuer does with a replica it thinks died.
+	require.Eventually(t, func() bool {
+		return w.count(t, `SELECT count(*) FROM bookings WHERE id = $1 AND state = 'booking'`, booked.ID) == 1
+	}, 10*time.Second, 5*time.Millisecond)
+	var rescued int
+	require.NoError(t, w.pool.QueryRow(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now(), attempted_by = attempted_by || '{rescued}'
+		WHERE kind = 'book_appointment' AND args->>'booking_id' = $1 AND state = 'running' RETURNING 1`, booked.ID.String()).Scan(&rescued))
+
+	b := w.waitBooking(t, w.token, booked.ID)
+	require.Equal(t, lead.BookingBooked, b.State, b.Reason)
+	w.settled(t, "book_appointment", "send_sms", "notify_shop", "send_email")
+	// Stopping waits for every run still going: the slow call has landed.
+	require.NoError(t, w.client.Stop(ctx))
+	require.NoError(t, second.Stop(ctx))
+	require.Equal(t, 1, w.sandbox.ShopMonkey.AppointmentsCreated(w.ref.CustomerID, slot.Start), "one appointment")
+	require.Len(t, w.bookingTexts(t, w.leadID), 1, "one confirmation")
+}
