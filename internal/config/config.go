@@ -381,7 +381,7 @@ func Default() Config {
 		Twilio:     TwilioConfig{Timeout: 10 * time.Second},
 		SendGrid:   SendGridConfig{Timeout: 10 * time.Second, ConfirmWait: 10 * time.Minute},
 		Templates: TemplatesConfig{
-			SMS:          "Hi {{.Lead.FirstName}}, this is {{.Shop.Name}}. We got your request{{with .Vehicle.Name}} about your {{.}}{{end}} and will text you shortly with next steps. Reply STOP to opt out.",
+			SMS:          "Hi {{.Lead.FirstName}}, this is {{.Shop.Name}}. We got your request{{with .Vehicle.Name}} about your {{.}}{{end}} and will text you shortly with next steps.{{with .BookingURL}} Book a time online: {{.}}{{end}} Reply STOP to opt out.",
 			EmailSubject: "{{.Shop.Name}} received your request",
 			EmailText:    defaultEmailText,
 		},
@@ -405,7 +405,9 @@ Thanks for contacting {{.Shop.Name}}{{with .Vehicle.Name}} about your {{.}}{{end
 {{.Lead.Summary}}
 
 Someone from our team will get back to you shortly with next steps. If you would rather talk now, just reply to this email.
-
+{{with .BookingURL}}
+You can also pick a time yourself: {{.}}
+{{end}}
 {{.Shop.Name}}
 `
 

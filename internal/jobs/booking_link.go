@@ -18,16 +18,23 @@ const bookingLinkTTLHours = 168
 
 // bookingLink is the lead's booking link for step's message, or "" when it
 // carries none: the fleet has no public URL, the shop has booking off, the
-// message goes to the shop (a notice), or the lead cannot book (booked
-// already, opted out, closed). The token is deterministic (LinkToken), so
+// message goes to the shop (a notice), or the lead cannot book (opted
+// out, closed; booked already, except in the confirmations, whose link
+// moves or cancels the booking). The token is deterministic (LinkToken), so
 // every attempt renders the same body.
 func (d *Deps) bookingLink(t lead.Tenant, l lead.Lead, step lead.Step) string {
 	if d.PublicURL == "" || !t.Booking.Enabled || step.IsNotice() {
 		return ""
 	}
 	switch l.Status {
-	case lead.StatusBooked, lead.StatusOptedOut, lead.StatusClosed:
+	case lead.StatusOptedOut, lead.StatusClosed:
 		return ""
+	case lead.StatusBooked:
+		// A booked lead's link is for changing the booking: only its
+		// confirmations carry it.
+		if !step.IsBookingText() {
+			return ""
+		}
 	}
 	return d.bookingURL(t.ID, l.ID)
 }

@@ -60,6 +60,8 @@ func NewWorkers(deps *Deps) *river.Workers {
 	river.AddWorker(workers, NewHandleInboundEmailWorker(deps))
 	river.AddWorker(workers, NewHandleMissedCallWorker(deps))
 	river.AddWorker(workers, NewNotifyShopWorker(deps))
+	river.AddWorker(workers, NewBookAppointmentWorker(deps))
+	river.AddWorker(workers, NewChangeBookingWorker(deps))
 	river.AddWorker(workers, NewRecordSMSStatusWorker(deps))
 	river.AddWorker(workers, NewLegacyHandleInboundWorker(deps))
 	river.AddWorker(workers, NewLegacyRecordEmailEventsWorker(deps))

@@ -84,6 +84,9 @@ type Deps struct {
 	// the provider call's timeout, so a rescued duplicate job does not ask
 	// while the first call is still in flight.
 	ReconcileAfter time.Duration
+	// CRMReconcileAfter is ReconcileAfter for a booking's CRM call (zero:
+	// ReconcileAfter): longer than the CRM client's timeout.
+	CRMReconcileAfter time.Duration
 	// ConfirmWait bounds how long an interrupted send whose fate is unknown
 	// waits for proof either way before it is marked ambiguous.
 	ConfirmWait time.Duration

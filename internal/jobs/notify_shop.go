@@ -13,8 +13,10 @@ import (
 
 // NotifyShopArgs tells a shop, by email to its notification address, that
 // a customer replied (Reason "" or NoticeReply; MessageSID names the
-// reply's inbound message) or that a call was missed (NoticeMissedCall;
-// MessageSID is "call:" and the call's CallSid).
+// reply's inbound message), that a call was missed (NoticeMissedCall;
+// MessageSID is "call:" and the call's CallSid), or that a customer
+// booked, moved or cancelled online (NoticeBooking; MessageSID is
+// bookingEvent's).
 type NotifyShopArgs struct {
 	TenantID   uuid.UUID `json:"tenant_id" river:"unique"`
 	LeadID     uuid.UUID `json:"lead_id" river:"unique"`
@@ -77,6 +79,12 @@ func (w *NotifyShopWorker) Work(ctx context.Context, job *river.Job[NotifyShopAr
 	name := l.FirstName + " " + l.LastName
 	notice := lead.Message{LeadID: l.ID, Step: lead.NoticeStep(a.Reason, a.MessageSID), Channel: lead.ChannelEmail,
 		To: t.NotifyEmail, From: t.EmailFrom, FromName: "Lead Orchestrator"}
+	if a.Reason == NoticeBooking {
+		if notice.Subject, notice.Body, err = bookingNotice(ctx, st, t, l, a.MessageSID); err != nil {
+			return err
+		}
+		return w.sendNotice(ctx, job, t, notice)
+	}
 	if a.Reason == NoticeMissedCall {
 		notice.Subject = "Missed call from " + string(l.Phone)
 		notice.Body = fmt.Sprintf("%s called %s and nobody answered. They were sent your missed-call text (unless they opted out or were texted about a missed call in the last 24 hours).\n\nCall them back or answer their reply.\n",

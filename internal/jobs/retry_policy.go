@@ -73,7 +73,8 @@ const bookkeepingMaxAttempts = 300
 // backoffFor is the retry schedule of a job kind.
 func backoffFor(kind string) Backoff {
 	switch kind {
-	case PollCRMArgs{}.Kind(), IngestLeadArgs{}.Kind(), SendSMSArgs{}.Kind(), SendEmailArgs{}.Kind(), NotifyShopArgs{}.Kind():
+	case PollCRMArgs{}.Kind(), IngestLeadArgs{}.Kind(), SendSMSArgs{}.Kind(), SendEmailArgs{}.Kind(), NotifyShopArgs{}.Kind(),
+		BookAppointmentArgs{}.Kind(), ChangeBookingArgs{}.Kind():
 		return callBackoff()
 	}
 	return bookkeepingBackoff()

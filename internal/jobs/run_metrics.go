@@ -70,7 +70,7 @@ func MetricJobKinds() []metrics.JobKind {
 		SchedulePollsArgs{}, PollCRMArgs{Live: true}, PollCRMArgs{}, IngestLeadArgs{}, IngestLeadArgs{Historic: true},
 		SendSMSArgs{}, SendEmailArgs{}, RecordJobExecutionArgs{}, RecordEmailEventsArgs{}, HandleInboundArgs{},
 		NotifyShopArgs{}, RecordSMSStatusArgs{}, LegacyHandleInboundArgs{}, LegacyRecordEmailEventsArgs{},
-		SweepOutboxArgs{}, PruneExpiredArgs{},
+		SweepOutboxArgs{}, PruneExpiredArgs{}, BookAppointmentArgs{}, ChangeBookingArgs{},
 	}
 	out := make([]metrics.JobKind, 0, len(args))
 	for _, a := range args {

@@ -94,7 +94,7 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 		// it again.
 		return redeliverNotice(ctx, d, job, tenant, leadID, stepName, ch)
 	}
-	step, err := stepToSend(ctx, d, tenant, stepName, ch.kind())
+	step, err := stepToSend(ctx, d, tenant, leadID, stepName, ch.kind())
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func deliverDraft[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[
 // caller's text), or what the job does instead: cancel when the step is
 // gone from the sequence (or the window can never open), snooze until the
 // shop's window opens.
-func stepToSend(ctx context.Context, d *Deps, tenant lead.Tenant, stepName string, kind lead.Channel) (lead.Step, error) {
+func stepToSend(ctx context.Context, d *Deps, tenant lead.Tenant, leadID uuid.UUID, stepName string, kind lead.Channel) (lead.Step, error) {
 	step, ok := tenant.SequenceOrDefault().Find(stepName, kind)
 	help := kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsHelpAnswer()
 	_, answer := (lead.Step{Name: stepName}).ShopAnswerInbound()
@@ -157,6 +157,10 @@ func stepToSend(ctx context.Context, d *Deps, tenant lead.Tenant, stepName strin
 		// The answer to HELP is owed at once, whatever the hour (it is
 		// not a solicitation).
 		return helpStep(tenant, stepName), nil
+	case kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsBookingText():
+		// So is the confirmation of what the customer just did on the
+		// booking page.
+		return bookingTextStep(ctx, d, tenant, leadID, stepName)
 	case kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsMissedCallText():
 		// A missed caller's text is not in any sequence; it waits for the
 		// window like every text that was not asked for.

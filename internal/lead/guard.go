@@ -129,6 +129,9 @@ func missedCallSkipReason(l Lead, suppressed bool, policy ConsentPolicy) string 
 //   - the shop answering a customer who wrote to it is the conversation
 //     itself, not a follow-up: a reply or a booking does not stop it, and
 //     it needs no marketing consent; a STOP does;
+//   - a booking's confirmation (BookingTextStep) answers what the customer
+//     just did on the booking page: a booking stops the sequence, not it;
+//     an opt-out or a suppression does;
 //   - a missed caller's text (missedCallSkipReason).
 func oneOffSkipReason(l Lead, step Step, suppressed bool, policy ConsentPolicy) (reason string, oneOff bool) {
 	const onList = "the address is on the tenant's suppression list"
@@ -139,7 +142,7 @@ func oneOffSkipReason(l Lead, step Step, suppressed bool, policy ConsentPolicy) 
 			return onList, true
 		}
 		return "", true
-	case answer:
+	case answer, step.IsBookingText():
 		switch {
 		case l.Status == StatusOptedOut:
 			return "the customer opted out", true

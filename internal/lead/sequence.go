@@ -364,6 +364,10 @@ func stepNameProblem(name string) string {
 	case strings.HasPrefix(name, ShopAnswerStepPrefix):
 		// The same for the shop's own answers.
 		return fmt.Sprintf("%s starts with %q, which is reserved for the shop's answers", quote(name), ShopAnswerStepPrefix)
+	case strings.HasPrefix(name, BookingTextStepPrefix):
+		// A booking's confirmations are steps named so, sent to a booked
+		// lead; a sequence step with such a name would be too.
+		return fmt.Sprintf("%s starts with %q, which is reserved for booking confirmations", quote(name), BookingTextStepPrefix)
 	case strings.HasPrefix(name, MissedCallStepPrefix):
 		// The texts to missed callers are steps named so; a sequence step
 		// with such a name would be sent as one.

@@ -25,6 +25,9 @@ type BookingRecord struct {
 	ClaimedAt time.Time
 	// BookedAt is when the CRM gave its id (zero: not yet).
 	BookedAt time.Time
+	// ChangeKey is the form key of the last change (empty: none): a
+	// double tap of the same change is recognised by it.
+	ChangeKey string
 }
 
 // BookingRef is the marker written with a booking's appointment.
@@ -37,13 +40,13 @@ const liveBookingStates = `('requested', 'booking', 'booked', 'ambiguous')`
 
 const bookingColumns = `id, lead_id, starts_at, ends_at, state, reason, crm_appointment_id, change,
 	coalesce(change_starts_at, 'epoch'), coalesce(change_ends_at, 'epoch'), change_state, change_reason,
-	created_at, updated_at, ref, coalesce(claimed_at, 'epoch'), coalesce(booked_at, 'epoch')`
+	created_at, updated_at, ref, coalesce(claimed_at, 'epoch'), coalesce(booked_at, 'epoch'), change_key`
 
 func scanBooking(row pgx.Row) (BookingRecord, error) {
 	var b BookingRecord
 	err := row.Scan(&b.ID, &b.LeadID, &b.Start, &b.End, &b.State, &b.Reason, &b.CRMAppointmentID, &b.Change,
 		&b.ChangeStart, &b.ChangeEnd, &b.ChangeState, &b.ChangeReason, &b.CreatedAt, &b.UpdatedAt,
-		&b.Ref, &b.ClaimedAt, &b.BookedAt)
+		&b.Ref, &b.ClaimedAt, &b.BookedAt, &b.ChangeKey)
 	if err != nil {
 		return BookingRecord{}, err
 	}
@@ -92,15 +95,29 @@ func (s *Store) CreateBooking(ctx context.Context, tenantID, leadID uuid.UUID, k
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return BookingRecord{}, false, fmt.Errorf("error recording a booking of lead %s: %w", leadID, err)
 	}
-	// The key's own booking first: a double tap after the booking was
-	// taken answers with what became of it, not with a newer one.
-	b, err = scanBooking(db.QueryRow(ctx, `SELECT `+bookingColumns+` FROM bookings
+	b, found, err := s.RepeatedBooking(ctx, tenantID, leadID, key)
+	if err == nil && !found {
+		err = fmt.Errorf("booking request %q of lead %s: %w", key, leadID, ErrNotFound)
+	}
+	return b, false, err
+}
+
+// RepeatedBooking is the booking a request under key would repeat: the
+// key's own booking (a double tap, answered with what became of it, not
+// with a newer one), else the lead's live booking (two tabs), else found
+// false. The desk asks it before it checks the slot, so that a repeat is
+// not refused as taken by its own first tap.
+func (s *Store) RepeatedBooking(ctx context.Context, tenantID, leadID uuid.UUID, key string) (b BookingRecord, found bool, err error) {
+	b, err = scanBooking(s.queryRow(ctx, tenantID, `SELECT `+bookingColumns+` FROM bookings
 		WHERE tenant_id = $1 AND lead_id = $2 AND (request_key = $3 OR state IN `+liveBookingStates+`)
 		ORDER BY request_key = $3 DESC LIMIT 1`, tenantID, leadID, key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return BookingRecord{}, false, nil
+	}
 	if err != nil {
 		return BookingRecord{}, false, fmt.Errorf("error reading the booking that request %q of lead %s repeats: %w", key, leadID, err)
 	}
-	return b, false, nil
+	return b, true, nil
 }
 
 // GetBooking returns one of the tenant's bookings.

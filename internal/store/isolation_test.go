@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -16,7 +17,8 @@ import (
 
 // tenantTables are every table that holds a tenant's rows.
 var tenantTables = []string{"tenants", "leads", "messages", "suppressions", "message_events", "job_executions", "crm_rate_limits",
-	"inbound_messages", "webhook_receipts", "webhook_intake_limits", "refused_records", "email_event_batches", "backfills"}
+	"inbound_messages", "webhook_receipts", "webhook_intake_limits", "refused_records", "email_event_batches", "backfills",
+	"booking_links", "bookings"}
 
 // isolationBundle gives tenants a and b one row in every tenant table.
 type isolationBundle struct {
@@ -79,6 +81,10 @@ func setupIsolation(t *testing.T) *isolationBundle {
 			tn.tenant.ID, *tn.backfill)
 		require.NoError(t, err)
 		require.NoError(t, b.store.AddBackfillLeads(ctx, tn.tenant.ID, *tn.backfill, 4))
+		require.NoError(t, b.store.TouchBookingLink(ctx, tn.tenant.ID, id, bytes.Repeat([]byte(tn.tenant.Name[:1]), 32), time.Now().Add(time.Hour)))
+		// The same form key in both: requests are per tenant.
+		_, _, err = b.store.CreateBooking(ctx, tn.tenant.ID, id, "key-1", time.Now().Add(24*time.Hour), time.Now().Add(25*time.Hour))
+		require.NoError(t, err)
 	}
 	// One of the fleet's own rows (the scheduler's run).
 	require.NoError(t, b.store.RecordExecution(ctx, store.Fleet, store.Execution{JobID: 3, Run: 1, Attempt: 1, Kind: "schedule_polls",
