@@ -9,6 +9,7 @@ package browsertest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -149,4 +150,32 @@ func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(png))
 	return path
+}
+
+// Center scrolls the first element matching the CSS selector into view
+// and returns the viewport coordinates of its middle, for
+// chromedp.MouseClickXY. A tap at
+// coordinates is what a double tap needs: chromedp.Click queries the node
+// first, and a query waits for a pending navigation (the first tap's) to
+// load, so a second Click would land on the next page, never on the form
+// the customer tapped twice.
+func Center(ctx context.Context, selector string) (x, y float64, err error) {
+	quoted, err := json.Marshal(selector)
+	if err != nil {
+		return 0, 0, err
+	}
+	xy, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => {
+		const e = document.querySelector(`+string(quoted)+`);
+		if (!e) return [];
+		e.scrollIntoView({block: "center"});
+		const r = e.getBoundingClientRect();
+		return [r.x + r.width / 2, r.y + r.height / 2];
+	})()`))
+	if err != nil {
+		return 0, 0, fmt.Errorf("center of %s: %w", selector, err)
+	}
+	if len(xy) != 2 {
+		return 0, 0, fmt.Errorf("center of %s: no such element", selector)
+	}
+	return xy[0], xy[1], nil
 }
