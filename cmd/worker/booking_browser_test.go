@@ -29,8 +29,8 @@ import (
 // The booking page in a real browser: headless Chromium (Debian's
 // chromium package) drives the page a real `worker run` serves, against
 // the test's own Postgres and the sandbox fakes through the real adapters.
-// Each customer gets their link the way a real one does, in the first text
-// the worker sends to Twilio's fake. The screenshots of the main states go
+// Each customer gets their link the way a real one does, in the default
+// first text the worker sends to Twilio's fake. The screenshots of the main states go
 // to docs/screenshots, and the README shows one.
 
 // bookingCustomers are the world's customers, one per scenario, each
@@ -69,7 +69,6 @@ func setupBookingWorld(t *testing.T) *bookingWorld {
 		b.env[k] = v
 	}
 	b.env["LEADORCH_HTTP_PUBLIC_URL"] = "http://" + b.env["LEADORCH_HTTP_ADDR"]
-	b.env["LEADORCH_TEMPLATES_SMS"] = "Hi {{.Lead.FirstName}}, this is {{.Shop.Name}}.{{with .BookingURL}} Book a time: {{.}}{{end}} Reply STOP to opt out."
 	b.env["LEADORCH_RIVER_SCHEDULE_INTERVAL"] = "1s"
 	b.env["LEADORCH_RIVER_FETCH_POLL_INTERVAL"] = "50ms"
 	b.env["LEADORCH_LOG_LEVEL"] = "info"
