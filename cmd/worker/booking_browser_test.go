@@ -135,6 +135,17 @@ func waitHeading(t *testing.T, ctx context.Context, heading string) {
 	}
 }
 
+// waitNotice waits until the page's notice starts with prefix.
+func waitNotice(t *testing.T, ctx context.Context, prefix string) {
+	t.Helper()
+	waitCtx, cancel := context.WithTimeout(ctx, pageWait)
+	defer cancel()
+	if err := chromedp.Do(waitCtx, chromedp.WaitVisible(`//p[@role="alert"][starts-with(normalize-space(), "`+prefix+`")]`)); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+		t.Fatalf("waiting for the notice %q: %v; the page says:\n%s", prefix, err, got)
+	}
+}
+
 // mainText is what the page says now.
 func mainText(t *testing.T, ctx context.Context) string {
 	t.Helper()
@@ -201,6 +212,26 @@ func TestBookingPageInBrowser(t *testing.T) {
 		require.Contains(t, mainText(t, ctx), "See you on ")
 		browsertest.Screenshot(t, ctx, "booked.png")
 		require.Equal(t, 1, w.createdAt(t, start), "one appointment at the CRM")
+	})
+
+	t.Run("MoveAndCancel", func(t *testing.T) {
+		// Dana's link again (PickASlot booked it): the page shows her
+		// appointment. The move posts from the link's page, the cancel
+		// from the status page the move answered with (a route of its
+		// own: without it the cancel was a 405). ShopMonkey's API cannot
+		// move or cancel an appointment, so the shop is asked to.
+		ctx := w.tab(t)
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(w.links["Dana"])))
+		waitHeading(t, ctx, "Booked")
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name="start"]`))))
+		_, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`button:not(.alt)`)))
+		require.NoError(t, err)
+		waitNotice(t, ctx, "We asked the shop to move it on ")
+		waitHeading(t, ctx, "Booked")
+
+		_, err = chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`button.alt`)))
+		require.NoError(t, err)
+		waitNotice(t, ctx, "We asked the shop to cancel the appointment")
 	})
 
 	t.Run("SlotTakenMeanwhile", func(t *testing.T) {
