@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
 
 	"github.com/leadorch/lead-orchestrator/internal/browsertest"
@@ -154,10 +155,15 @@ func mainText(t *testing.T, ctx context.Context) string {
 	return text
 }
 
-// firstSlot is the start (RFC 3339) of the first time the page offers.
-func firstSlot(t *testing.T, ctx context.Context) string {
+// secondTime is the page's second time offered. The tests pick it, not the
+// first: the first may fall inside the shop's lead time while the test
+// taps (on the hour), and the page would rightly call it taken.
+const secondTime = `(//input[@name="start"])[2]`
+
+// slotValue is the start (RFC 3339) of the time sel selects.
+func slotValue(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`input[name="start"]`), "value"))
+	v, err := chromedp.Run(ctx, chromedp.AttributeValue(sel, "value"))
 	require.NoError(t, err)
 	require.True(t, v.Exists, "the page offers a time")
 	return v.Value
@@ -201,8 +207,8 @@ func TestBookingPageInBrowser(t *testing.T) {
 		require.Contains(t, text, "Hi Dana, about: Brakes squeal when stopping (2019 Honda Civic).")
 		browsertest.Screenshot(t, ctx, "offer.png")
 
-		start := firstSlot(t, ctx)
-		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name="start"]`))))
+		start := slotValue(t, ctx, secondTime)
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(secondTime)))
 		_, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`button[type="submit"]`)))
 		require.NoError(t, err)
 		if h, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))); err == nil && h == "Booking…" {
@@ -223,7 +229,7 @@ func TestBookingPageInBrowser(t *testing.T) {
 		ctx := w.tab(t)
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(w.links["Dana"])))
 		waitHeading(t, ctx, "Booked")
-		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name="start"]`))))
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(secondTime)))
 		_, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`button:not(.alt)`)))
 		require.NoError(t, err)
 		waitNotice(t, ctx, "We asked the shop to move it on ")
@@ -238,14 +244,14 @@ func TestBookingPageInBrowser(t *testing.T) {
 		ctx := w.tab(t)
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(w.links["Eli"])))
 		waitHeading(t, ctx, "Choose a time")
-		start := firstSlot(t, ctx)
+		start := slotValue(t, ctx, secondTime)
 		// A service writer books that time in the CRM while Eli looks.
 		at, err := time.Parse(time.RFC3339, start)
 		require.NoError(t, err)
 		_, err = w.sandbox.ShopMonkey.AddAppointment(w.shop.CRMLocationID, at, at.Add(time.Hour))
 		require.NoError(t, err)
 
-		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name="start"]`))))
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(secondTime)))
 		_, err = chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`button[type="submit"]`)))
 		require.NoError(t, err)
 		require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(`//*[contains(., "That time was just taken")]`)))
@@ -283,8 +289,8 @@ func TestBookingPageInBrowser(t *testing.T) {
 		ctx := w.tab(t)
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(link)))
 		waitHeading(t, ctx, "Choose a time")
-		start := firstSlot(t, ctx)
-		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name="start"]`))))
+		start := slotValue(t, ctx, secondTime)
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(secondTime)))
 		x, y, err := browsertest.Center(ctx, `button[type="submit"]`)
 		require.NoError(t, err)
 		require.NoError(t, chromedp.Do(ctx, chromedp.MouseClickXY(x, y)))
@@ -299,16 +305,20 @@ func TestBookingPageInBrowser(t *testing.T) {
 		ctx := w.tab(t)
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(w.links["Hal"])))
 		waitHeading(t, ctx, "Choose a time")
-		start := firstSlot(t, ctx)
-		// Tab reaches the first time, Space picks it, Tab reaches the
-		// button, Enter presses it.
+		first, start := slotValue(t, ctx, `(//input[@name="start"])[1]`), slotValue(t, ctx, secondTime)
+		// Tab reaches the first time, Space picks it, the arrow key picks
+		// the next one instead, Tab reaches the button, Enter presses it.
 		require.NoError(t, chromedp.Do(ctx, chromedp.KeyEvent("\t"), chromedp.KeyEvent(" ")))
-		focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.value`))
+		focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.checked ? document.activeElement.value : ""`))
 		require.NoError(t, err)
-		require.Equal(t, start, focused, "the first Tab lands on the first time")
+		require.Equal(t, first, focused, "the first Tab lands on the first time, Space picks it")
+		require.NoError(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowDown)))
+		focused, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.value`))
+		require.NoError(t, err)
+		require.Equal(t, start, focused, "the arrow moves to the next time")
 		checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.activeElement.checked`))
 		require.NoError(t, err)
-		require.True(t, checked, "Space picks it")
+		require.True(t, checked, "and picks it")
 		require.NoError(t, chromedp.Do(ctx, chromedp.KeyEvent("\t")))
 		tag, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.tagName`))
 		require.NoError(t, err)
