@@ -207,9 +207,10 @@ func (p *bookingPage) renderTaken(w http.ResponseWriter, r *http.Request, token 
 		p.writeError(w, r, err)
 		return
 	}
-	v := offerView(offer, bookingCSRF(w, r), "That time was just taken. Please choose another.")
+	csrf := bookingCSRF(w, r)
+	v := offerView(offer, csrf, "That time was just taken. Please choose another.")
 	if b := offer.Current; b != nil && b.State == lead.BookingBooked {
-		v = statusView(offer, *b, bookingCSRF(w, r))
+		v = statusView(offer, *b, csrf)
 		v.Notice = "That time was just taken. Your appointment is unchanged; choose another time to move it."
 	}
 	p.render(w, r, http.StatusConflict, v)
