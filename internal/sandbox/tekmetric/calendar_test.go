@@ -59,6 +59,13 @@ func TestTekmetricCalendarList(t *testing.T) {
 		require.Len(t, window("2026-11-27", ""), 4, "a date is its midnight in the shop")
 		require.Empty(t, window("2026-11-28", "2026-11-29"))
 	})
+	faketest.Run(t, "APlantedMalformedTimeIsListed", func(t *testing.T) {
+		b := setupTekmetric(t)
+		id, err := b.fake.AddRaw(b.shop, faketekmetric.Appointments, json.RawMessage(`{"id": 777, "shopId": 3, "startTime": "soon"}`))
+		require.NoError(t, err)
+		got := b.list(t, "/api/v1/appointments", url.Values{"start": {"2026-11-27"}, "end": {"2026-11-28"}}).ids(t)
+		require.Equal(t, []string{strconv.FormatInt(id, 10)}, got, "it is there for the adapter to refuse")
+	})
 	faketest.Run(t, "Paged", func(t *testing.T) {
 		b := setupTekmetric(t)
 		var want []string
@@ -116,6 +123,8 @@ func TestTekmetricCalendarEdit(t *testing.T) {
 
 	faketest.Run(t, "Patch", func(t *testing.T) {
 		b := setupTekmetric(t)
+		// A clock that stands still: each edit must still be later.
+		b.fake.SetClock(func() time.Time { return b.base.Add(123456 * time.Microsecond) })
 		id := b.staff(t, "09:00", "10:00")
 		before := b.appointment(t, id)["updatedDate"].(string)
 		a := b.do(t, http.MethodPatch, b.token, "/api/v1/appointments/"+id, nil, `{"startTime":"2026-11-27T17:00:00Z","endTime":"2026-11-27T18:30:00Z"}`)
@@ -137,6 +146,7 @@ func TestTekmetricCalendarEdit(t *testing.T) {
 		require.Equal(t, "2026-11-27T11:00:00", got["startTime"], "one time alone is checked against the other kept")
 		require.Equal(t, "2026-11-27T13:00:00", got["endTime"])
 		require.Equal(t, "moved", got["description"])
+		require.Equal(t, "2026-11-25T09:30:00.125", got["updatedDate"], "a millisecond later each time, in Chicago")
 	})
 	for name, body := range map[string]string{
 		"EndBeforeStart": `{"startTime":"2026-11-27T17:00:00Z","endTime":"2026-11-27T16:00:00Z"}`,
