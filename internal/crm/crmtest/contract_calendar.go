@@ -64,30 +64,7 @@ func runListAppointments(t *testing.T, h Harness) {
 	})
 	t.Run("OnlyWhatOverlapsTheWindow", func(t *testing.T) {
 		t.Parallel()
-		w := h.New(t)
-		start := w.calendarStart()
-		_, id := bookWithRef(t, w, start, "lo-bk-1")
-		end := start.Add(time.Hour)
-		for name, win := range map[string][2]time.Time{
-			"ending as it starts":   {start.Add(-2 * time.Hour), start},
-			"starting as it ends":   {end, end.Add(time.Hour)},
-			"the day before":        {start.Add(-26 * time.Hour), start.Add(-24 * time.Hour)},
-			"long after":            {end.Add(48 * time.Hour), end.Add(50 * time.Hour)},
-			"just before its start": {start.Add(-time.Hour), start.Add(-time.Millisecond)},
-		} {
-			_, ids := listed(t, w.Adapter, win[0], win[1])
-			require.Empty(t, ids, "a window %s", name)
-		}
-		for name, win := range map[string][2]time.Time{
-			"holding its start":  {start.Add(-time.Minute), start.Add(time.Minute)},
-			"holding its end":    {end.Add(-time.Minute), end.Add(time.Minute)},
-			"inside it":          {start.Add(10 * time.Minute), start.Add(20 * time.Minute)},
-			"a day around it":    {start.Add(-12 * time.Hour), start.Add(12 * time.Hour)},
-			"from its own start": {start, end},
-		} {
-			_, ids := listed(t, w.Adapter, win[0], win[1])
-			require.Equal(t, []string{id}, ids, "a window %s", name)
-		}
+		listOnlyWhatOverlaps(t, h.New(t))
 	})
 	t.Run("StartedBeforeTheWindowAndStillRunning", func(t *testing.T) {
 		t.Parallel()
@@ -138,6 +115,34 @@ func runListAppointments(t *testing.T, h Harness) {
 		require.ErrorContains(t, err, "is empty")
 		require.Equal(t, before, w.Requests(), "refused before any request")
 	})
+}
+
+// listOnlyWhatOverlaps: a booking is listed by every window it shares an
+// instant with, and by no other (windows are half-open, as slots are).
+func listOnlyWhatOverlaps(t *testing.T, w *World) {
+	start := w.calendarStart()
+	_, id := bookWithRef(t, w, start, "lo-bk-1")
+	end := start.Add(time.Hour)
+	for name, win := range map[string][2]time.Time{
+		"ending as it starts":   {start.Add(-2 * time.Hour), start},
+		"starting as it ends":   {end, end.Add(time.Hour)},
+		"the day before":        {start.Add(-26 * time.Hour), start.Add(-24 * time.Hour)},
+		"long after":            {end.Add(48 * time.Hour), end.Add(50 * time.Hour)},
+		"just before its start": {start.Add(-time.Hour), start.Add(-time.Millisecond)},
+	} {
+		_, ids := listed(t, w.Adapter, win[0], win[1])
+		require.Empty(t, ids, "a window %s", name)
+	}
+	for name, win := range map[string][2]time.Time{
+		"holding its start":  {start.Add(-time.Minute), start.Add(time.Minute)},
+		"holding its end":    {end.Add(-time.Minute), end.Add(time.Minute)},
+		"inside it":          {start.Add(10 * time.Minute), start.Add(20 * time.Minute)},
+		"a day around it":    {start.Add(-12 * time.Hour), start.Add(12 * time.Hour)},
+		"from its own start": {start, end},
+	} {
+		_, ids := listed(t, w.Adapter, win[0], win[1])
+		require.Equal(t, []string{id}, ids, "a window %s", name)
+	}
 }
 
 // runEditAppointments: MoveAppointment and CancelAppointment, where the
