@@ -436,3 +436,36 @@ func TestBookingMoveAndCancelOnTekmetric(t *testing.T) {
 	require.Contains(t, texts[lead.BookingTextStep(booked.ID, "cancel-1")], "your appointment "+lead.FormatSlot(target, loc)+" is cancelled")
 	require.Contains(t, texts[lead.BookingTextStep(booked.ID, "cancel-1")], "To book again: https://book.test/book/")
 }
+
+// TestBookingConfirmationWaitsForTheWindow: a booking made while the shop
+// may not text (its window is closed now) is booked at once and shown on
+// the page, and its confirmation text waits for the window to open.
+func TestBookingConfirmationWaitsForTheWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newBookingWorld(t, func(tn *lead.Tenant) {
+		loc, err := time.LoadLocation(tn.TimeZone)
+		require.NoError(t, err)
+		now := time.Now().In(loc)
+		// Open for one hour starting two hours from now: closed now.
+		start := lead.TimeOfDay((now.Hour()*60 + now.Minute() + 120) % (24 * 60))
+		end := lead.TimeOfDay((int(start) + 60) % (24 * 60))
+		if end < start {
+			start, end = 60, 120 // two hours from now wraps past midnight: 01:00-02:00 is closed now
+			if now.Hour() == 1 {
+				start, end = 180, 240
+			}
+		}
+		tn.QuietHours, tn.QuietRule = lead.QuietHours{Start: start, End: end}, lead.QuietRuleNone
+	})
+	booked, _ := w.book(t, w.token, 0, "k")
+	require.Equal(t, lead.BookingBooked, w.waitBooking(t, w.token, booked.ID).State)
+	var state string
+	require.Eventually(t, func() bool {
+		err := w.pool.QueryRow(ctx, `SELECT state FROM river_job WHERE kind = 'send_sms' AND args->>'step' = $1`,
+			lead.BookingTextStep(booked.ID, "")).Scan(&state)
+		require.NoError(t, err)
+		return state == "scheduled"
+	}, 30*time.Second, 20*time.Millisecond, "the confirmation is snoozed until the window opens")
+	require.Empty(t, w.bookingTexts(t, w.leadID), "no text outside the window")
+}
