@@ -126,7 +126,7 @@ func (s *bookingScene) confirmed(ctx context.Context) []string {
 	var cancelled int
 	err := s.pool.QueryRow(ctx, `SELECT b.crm_appointment_id, l.status,
 			coalesce((SELECT m.body FROM messages m WHERE m.tenant_id = l.tenant_id AND m.lead_id = l.id
-				AND m.step LIKE 'booked-%' AND m.status IN ('sent', 'delivered') LIMIT 1), ''),
+				AND m.step LIKE 'booking-%' AND m.status IN ('sent', 'delivered') LIMIT 1), ''),
 			(SELECT count(*) FROM river_job j WHERE j.kind IN ('send_sms', 'send_email') AND j.args->>'lead_id' = l.id::text AND j.state = 'cancelled')
 		FROM bookings b JOIN leads l ON l.tenant_id = b.tenant_id AND l.id = b.lead_id
 		WHERE b.lead_id = $1 AND b.state = 'booked'`, s.lead).Scan(&appointment, &status, &confirmation, &cancelled)
