@@ -218,6 +218,11 @@ func TestBookingSlotTakenInTheCRM(t *testing.T) {
 	_, err = w.desk.Request(ctx, w.token, lead.BookingRequest{Action: lead.BookingBook, Key: "k", Start: slot.Start})
 	require.ErrorIs(t, err, lead.ErrSlotTaken)
 	require.Zero(t, w.count(t, `SELECT count(*) FROM bookings WHERE tenant_id = $1`, w.tenant.ID), "nothing recorded")
+	again, err := w.desk.Offer(ctx, w.token)
+	require.NoError(t, err)
+	for _, s := range again.Slots {
+		require.False(t, s.Start.Equal(slot.Start), "the other times offered after a taken one leave it out")
+	}
 
 	// Filled between the request and its job: the job finds it full.
 	require.NoError(t, w.client.Stop(ctx))
@@ -468,4 +473,35 @@ func TestBookingConfirmationWaitsForTheWindow(t *testing.T) {
 		return state == "scheduled"
 	}, 30*time.Second, 20*time.Millisecond, "the confirmation is snoozed until the window opens")
 	require.Empty(t, w.bookingTexts(t, w.leadID), "no text outside the window")
+}
+
+// TestBookingOfferReusesTheCalendar: offers of one shop within seconds (the
+// status page reloading while a booking is made) read its CRM's calendar
+// once, not once per page.
+func TestBookingOfferReusesTheCalendar(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newBookingWorld(t)
+	_, other := w.addLead(t, 2)
+	otherToken := w.linkFor(t, other, time.Hour)
+	listings := func() int {
+		n := 0
+		for _, r := range w.sandbox.ShopMonkey.Requests() {
+			if r.Method == http.MethodGet && r.Path == "/v3/appointment" {
+				n++
+			}
+		}
+		return n
+	}
+	_, err := w.desk.Offer(ctx, w.token)
+	require.NoError(t, err)
+	first := listings()
+	require.Positive(t, first)
+	for range 5 {
+		_, err = w.desk.Offer(ctx, w.token)
+		require.NoError(t, err)
+		_, err = w.desk.Offer(ctx, otherToken)
+		require.NoError(t, err)
+	}
+	require.Equal(t, first, listings(), "ten more offers of the shop, no more calendar reads")
 }
