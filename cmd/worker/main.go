@@ -300,9 +300,9 @@ func newRiverClient(cfg *config.Config, deps *jobs.Deps) (*river.Client[pgx.Tx],
 	return client, nil
 }
 
-// newHandler wires the HTTP routes to their ports: the intake and the
-// tenant lookup in jobs, the CRM kinds of the registry, and the providers'
-// webhook parsers when they are configured.
+// newHandler wires the HTTP routes to their ports: the intake, the tenant
+// lookup and the booking desk in jobs, the CRM kinds of the registry, and
+// the providers' webhook parsers when they are configured.
 func newHandler(cfg *config.Config, deps *jobs.Deps, client *river.Client[pgx.Tx], ready func(*http.Request) error) (http.Handler, error) {
 	intake := &jobs.WebhookIntake{Pool: deps.Pool, Client: client, Logger: deps.Logger,
 		IntakePerMinute: cfg.Webhooks.IntakePerMinute, IntakeBurst: cfg.Webhooks.IntakeBurst}
@@ -315,6 +315,9 @@ func newHandler(cfg *config.Config, deps *jobs.Deps, client *river.Client[pgx.Tx
 		CRMKinds:       deps.CRM,
 		PublicURL:      cfg.HTTP.PublicURL,
 		TracerProvider: deps.TracerProvider,
+		// The customers' booking page (/book/{token}), on this public
+		// listener: its links (Deps.PublicURL) point here.
+		Booking: jobs.NewBookingDesk(deps, client),
 	}
 	if cfg.Twilio.AuthToken != "" {
 		webhooks := twilio.NewWebhooks(cfg.Twilio.AuthToken)
@@ -457,6 +460,9 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger, traces
 			}
 			return webhookurl.URL(cfg.HTTP.PublicURL, webhookurl.TwilioStatus(tenantID.String()))
 		},
+		// Booking links in messages point at this service's public
+		// listener, where the booking page is served.
+		PublicURL:      cfg.HTTP.PublicURL,
 		PollOverlap:    cfg.Poll.Overlap,
 		PollMaxWindow:  cfg.Poll.MaxWindow,
 		ReconcileAfter: 2 * max(cfg.Twilio.Timeout, cfg.SendGrid.Timeout),

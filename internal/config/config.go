@@ -75,9 +75,10 @@ type DatabaseConfig struct {
 type HTTPConfig struct {
 	Addr string `mapstructure:"addr"`
 
-	// PublicURL is this service's base URL as providers see it, used to build
-	// callback URLs (Twilio status callbacks). Empty means no callbacks are
-	// requested.
+	// PublicURL is this service's base URL as providers and customers see
+	// it, used to build callback URLs (Twilio status callbacks) and booking
+	// links. Empty means no callbacks are requested and messages carry no
+	// booking link.
 	PublicURL string `mapstructure:"public_url"`
 
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`

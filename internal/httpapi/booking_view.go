@@ -113,8 +113,10 @@ func reasonLines(reason string) []string {
 // zone, with a new one-time key.
 func pick(o lead.BookingOffer, csrf string, action lead.BookingAction, heading, submit string) *pickView {
 	loc := shopLocation(o.Shop)
-	p := &pickView{formKeys: formKeys{CSRF: csrf, Key: newRandomToken()}, Action: action, Heading: heading, Submit: submit,
-		Zone: zoneWords(loc)}
+	p := &pickView{formKeys: formKeys{CSRF: csrf, Key: newRandomToken()}, Action: action, Heading: heading, Submit: submit}
+	if len(o.Slots) > 0 {
+		p.Zone = zoneWords(loc, o.Slots[0].Start)
+	}
 	for _, s := range o.Slots {
 		start := s.Start.In(loc)
 		legend := start.Format("Monday, January 2")
@@ -122,7 +124,8 @@ func pick(o lead.BookingOffer, csrf string, action lead.BookingAction, heading, 
 			p.Days = append(p.Days, dayView{Legend: legend})
 		}
 		day := &p.Days[len(p.Days)-1]
-		day.Slots = append(day.Slots, slotView{Value: s.Start.UTC().Format(time.RFC3339), Label: start.Format("3:04 PM")})
+		day.Slots = append(day.Slots, slotView{Value: s.Start.UTC().Format(time.RFC3339), Label: start.Format("3:04 PM"),
+			Required: len(p.Days) == 1 && len(day.Slots) == 0})
 	}
 	return p
 }
@@ -138,9 +141,11 @@ func shopLocation(s lead.Shop) *time.Location {
 }
 
 // zoneWords says which zone the times are in: "in the shop's time zone,
-// America/Chicago (CST)".
-func zoneWords(loc *time.Location) string {
-	abbr, _ := time.Now().In(loc).Zone()
+// America/Chicago (CST)", abbreviated as at the first slot offered (not
+// the clock's now: a page read the evening before a DST change offers
+// times after it).
+func zoneWords(loc *time.Location, at time.Time) string {
+	abbr, _ := at.In(loc).Zone()
 	return "in the shop's time zone, " + loc.String() + " (" + abbr + ")"
 }
 

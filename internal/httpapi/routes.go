@@ -87,6 +87,7 @@ func NewHandler(opts Opts) (http.Handler, error) {
 		bp := &bookingPage{logger: opts.Logger, desk: opts.Booking, redact: redact, crossOrigin: http.NewCrossOriginProtection()}
 		mux.Handle("GET /book/{token}", bp.handleOffer())
 		mux.Handle("POST /book/{token}", bp.handleRequest())
+		mux.Handle("POST /book/{token}/b/{id}", bp.handleRequest())
 		mux.Handle("GET /book/{token}/b/{id}", bp.handleStatus())
 	}
 	return denyFraming(recoverPanics(opts.Logger, redact, traceRequests(opts.TracerProvider, mux))), nil
