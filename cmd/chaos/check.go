@@ -28,6 +28,7 @@ type report struct {
 
 	followUp     followUpReport
 	conversation conversationReport
+	booking      bookingReport
 }
 
 // channelReport counts one channel's messages.
@@ -365,7 +366,7 @@ func (r *report) violations() int {
 			n++
 		}
 	}
-	for _, bad := range r.conversation.violations() {
+	for _, bad := range append(r.conversation.violations(), r.booking.violations()...) {
 		if bad {
 			n++
 		}
@@ -412,6 +413,7 @@ func (r *report) print(w io.Writer) {
 	info("texts that waited for the quiet shop's window", fmt.Sprintf("%d (window %s, %s)", fu.textsWaitedForWindow, fu.quietWindow, fu.quietTimeZone))
 	row("texts sent in quiet hours", fu.textsOutsideWindow, fu.textsOutsideWindow == 0)
 	r.conversation.print(row, info)
+	r.booking.print(row, info)
 	info("job runs (finished jobs)", r.jobRuns)
 	info("execution rows of those jobs", r.executionRows)
 	row("runs without exactly one row", r.runsUnrecorded, r.runsUnrecorded == 0)

@@ -251,6 +251,8 @@ func createShops(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, sh
 			EmailFromName: name, Enabled: true,
 			// Notices of replies, which the harness answers.
 			NotifyEmail: fmt.Sprintf("desk@shop%d.example.com", i+1),
+			// Their texts offer a booking link, which the harness opens.
+			Booking: chaosBooking(),
 		}
 		if i == callShop(shops) {
 			// Calls to this shop's number ring here and go unanswered.
@@ -266,6 +268,7 @@ func createShops(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, sh
 			// went out after a reply.
 			t.Sequence = append(t.Sequence, lead.Step{Name: "nudge", Channel: lead.ChannelSMS, Delay: nudgeDelay,
 				Condition: lead.ConditionNoReply, Template: lead.Templates{SMS: "{{.Shop.Name}}: still there? Reply to book."}})
+			nudgeFrom = t.SMSFrom
 		}
 		if err := keys.SealFor(&t, lead.Secret(key)); err != nil {
 			return nil, err
@@ -353,6 +356,9 @@ func (g *game) play(ctx context.Context, stdout io.Writer) (int, error) {
 	if r.conversation, err = checkConversation(ctx, pool, sb, fire.conversation); err != nil {
 		return 0, err
 	}
+	if r.booking, err = checkBookings(ctx, pool, sb, fire.booking); err != nil {
+		return 0, err
+	}
 	r.print(stdout)
 	if n := r.violations(); n > 0 {
 		fmt.Fprintf(stdout, "\nFAIL: %d invariant(s) violated (logs in %s)\n", n, logDir)
@@ -366,6 +372,7 @@ func (g *game) play(ctx context.Context, stdout io.Writer) (int, error) {
 type fireReport struct {
 	kills, pgRestarts, stops, replies int
 	conversation                      conversationPlay
+	booking                           bookingPlay
 }
 
 // underFire runs the chaos for o.duration: leads arrive, STOPs and replies
@@ -381,13 +388,15 @@ func (g *game) underFire(ctx context.Context) fireReport {
 	wg.Go(func() { replies = sendReplies(chaosCtx, sb, f, tenants[nudgeShop], say) })
 	var conversation conversationPlay
 	wg.Go(func() { conversation = playConversation(chaosCtx, f, sb, tenants, say) })
+	var booking bookingPlay
+	wg.Go(func() { booking = playBookings(chaosCtx, f, sb) })
 	var kills, pgRestarts int
 	wg.Go(func() {
 		kills, pgRestarts = f.wreak(chaosCtx, cluster, o, say)
 	})
 	wg.Wait()
 	stopChaos()
-	return fireReport{kills: kills, pgRestarts: pgRestarts, stops: stops, replies: replies, conversation: conversation}
+	return fireReport{kills: kills, pgRestarts: pgRestarts, stops: stops, replies: replies, conversation: conversation, booking: booking}
 }
 
 // drainBound is how long, once the faults stop, the fleet may take to

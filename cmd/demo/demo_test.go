@@ -417,7 +417,8 @@ func TestConsoleShowsAHandPlayedCustomer(t *testing.T) {
 // TestDemoPlaysTheConversation: the console shows a customer answering by
 // email and the sequence stopping, the shop answering from its inbox and
 // the customer receiving the text, and a missed call becoming a text,
-// each as it happens.
+// each as it happens; then a customer books online from the link in their
+// text, and the booking reaches the CRM, the lead and a confirmation text.
 func TestDemoPlaysTheConversation(t *testing.T) {
 	t.Parallel()
 	demo := startDemo(t, dataDir(t))
@@ -436,6 +437,15 @@ func TestDemoPlaysTheConversation(t *testing.T) {
 	})
 	demo.waitLine(from, 2*time.Minute, "the missed call's text", func(l string) bool {
 		return strings.Contains(l, "missed call became a lead (source missed_call)") && strings.Contains(l, "Sorry we missed your call")
+	})
+	_, at = demo.waitLine(from, 2*time.Minute, "the booking link opened", func(l string) bool {
+		return strings.Contains(l, "online booking: ") && strings.Contains(l, "/book/")
+	})
+	_, at = demo.waitLine(at, time.Minute, "the page answering booked", func(l string) bool {
+		return strings.Contains(l, "the booking page says: Booked")
+	})
+	demo.waitLine(at, time.Minute, "the booking confirmed", func(l string) bool {
+		return strings.Contains(l, "  booked: appointment ") && strings.Contains(l, ", lead booked, ") && strings.Contains(l, " is texted ")
 	})
 	demo.stop(syscall.SIGTERM)
 }

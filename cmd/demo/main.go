@@ -349,6 +349,8 @@ func (b banner) print(say func(string, ...any)) {
 func watch(ctx context.Context, say func(string, ...any), pool *pgxpool.Pool, tenants []lead.Tenant, base string) {
 	scene := &replyScene{pool: pool, base: base, tenants: tenants, at: time.Now().Add(replyAfter)}
 	conversation := &conversationScene{pool: pool, base: base, tenants: tenants, start: time.Now(), skip: func() uuid.UUID { return scene.lead }}
+	booking := &bookingScene{pool: pool, tenants: tenants, start: time.Now(),
+		skip: func() []uuid.UUID { return []uuid.UUID{scene.lead, conversation.lead} }}
 	events := &customerEvents{pool: pool, base: base, tenants: tenants,
 		skip: func(e sandbox.SimulatedEvent) bool {
 			return e.Text != nil && scene.sid != "" && e.Text.MessageSid == scene.sid
@@ -367,6 +369,9 @@ func watch(ctx context.Context, say func(string, ...any), pool *pgxpool.Pool, te
 				say("%s  %s", now, line)
 			}
 			for _, line := range conversation.step(ctx) {
+				say("%s  %s", now, line)
+			}
+			for _, line := range booking.step(ctx) {
 				say("%s  %s", now, line)
 			}
 			for _, line := range events.step(ctx) {

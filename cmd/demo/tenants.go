@@ -41,7 +41,9 @@ func ensureTenant(ctx context.Context, st *store.Store, keys *credentials.Keyrin
 		// A caller the shop missed has no consent on record; the answer to
 		// the call they started may go without it (follow-ups never do).
 		AllowFirstReplyWithoutConsent: true,
-		Enabled:                       true,
+		// Its texts offer a booking link, every day of the week.
+		Booking: demoBookingHours(),
+		Enabled: true,
 	}
 	old, err := st.FleetFindTenant(ctx, shop.Name)
 	if errors.Is(err, store.ErrNotFound) {

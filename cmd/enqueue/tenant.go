@@ -245,6 +245,12 @@ var tenantSettings = []tenantSetting{
 		same:  sameSequence,
 	},
 	{
+		flag: "booking-file", field: "booking", label: "online booking", fromFile: true,
+		usage: "JSON file of the shop's online booking settings (README -> For shop owners -> Online booking); \"default\" (or an empty file): booking off",
+		set:   setBooking,
+		show:  bookingSummary,
+	},
+	{
 		flag: "first-reply-without-consent", field: "first_reply_without_consent", label: "first reply without consent", isBool: true,
 		usage: "let the first answer to an inquiry the customer started go without their consent (follow-ups still need it; update: =false turns it off)",
 		set: func(t *lead.Tenant, v string) error {

@@ -466,6 +466,8 @@ func newDeps(cfg *config.Config, pool *pgxpool.Pool, logger *slog.Logger, traces
 		PollOverlap:    cfg.Poll.Overlap,
 		PollMaxWindow:  cfg.Poll.MaxWindow,
 		ReconcileAfter: 2 * max(cfg.Twilio.Timeout, cfg.SendGrid.Timeout),
+		// A booking's create may still be in flight for a CRM timeout.
+		CRMReconcileAfter: 2 * max(cfg.ShopMonkey.Timeout, cfg.Tekmetric.Timeout),
 		// Without the event webhook nothing can confirm an interrupted
 		// email, so waiting would only delay the operator's view.
 		ConfirmWait:    confirmWait(cfg),

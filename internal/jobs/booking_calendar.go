@@ -16,6 +16,19 @@ import (
 // appointments, read through the tenant's adapter, and our own bookings
 // the CRM does not list (yet). Both count against a slot's capacity.
 
+// calendarReading is what the CRM listed of a window, and when: a booking
+// recorded since may be missing from it.
+type calendarReading struct {
+	listed []crm.BookedAppointment
+	at     time.Time
+}
+
+// recentlyBooked is how long after a booking its appointment may be
+// missing from a reading of the calendar (a reading older than the
+// booking, a CRM whose list lags its create): that long, our own row holds
+// its place.
+const recentlyBooked = time.Minute
+
 // busyTimes is the busy time in [from, to): every appointment the CRM
 // lists there, and every live booking of ours it does not list (recorded,
 // or being created, or ambiguous: it may take its place any moment), and
@@ -23,6 +36,7 @@ import (
 // entirely, its booking and its CRM appointment: a booking's own job, or a
 // move of it, must not find its own place taken.
 func busyTimes(ctx context.Context, st *store.Store, t lead.Tenant, a crm.Adapter, from, to time.Time, self *store.BookingRecord) ([]lead.TimeRange, error) {
+	at := time.Now()
 	listed, err := a.ListAppointments(ctx, from, to)
 	if err != nil {
 		return nil, err
@@ -31,15 +45,15 @@ func busyTimes(ctx context.Context, st *store.Store, t lead.Tenant, a crm.Adapte
 	if err != nil {
 		return nil, err
 	}
-	return mergeBusy(listed, ours, self), nil
+	return mergeBusy(calendarReading{listed: listed, at: at}, ours, self), nil
 }
 
-// mergeBusy is busyTimes of what the CRM listed and our live bookings,
-// each appointment counted once.
-func mergeBusy(listed []crm.BookedAppointment, ours []store.BookingRecord, self *store.BookingRecord) []lead.TimeRange {
+// mergeBusy is busyTimes of a reading of the CRM's calendar and our live
+// bookings, each appointment counted once.
+func mergeBusy(cal calendarReading, ours []store.BookingRecord, self *store.BookingRecord) []lead.TimeRange {
 	var busy []lead.TimeRange
 	crmIDs := map[string]bool{}
-	for _, ap := range listed {
+	for _, ap := range cal.listed {
 		if self != nil && (ap.ID == self.CRMAppointmentID || (self.Ref != "" && strings.Contains(ap.Text, self.Ref))) {
 			continue
 		}
@@ -53,25 +67,26 @@ func mergeBusy(listed []crm.BookedAppointment, ours []store.BookingRecord, self 
 		if b.Change == lead.BookingMove && b.ChangeState == lead.ChangeRequested {
 			busy = append(busy, lead.TimeRange{Start: b.ChangeStart, End: b.ChangeEnd})
 		}
-		if !inCRM(b, listed, crmIDs) {
+		if !inCRM(b, cal, crmIDs) {
 			busy = append(busy, lead.TimeRange{Start: b.Start, End: b.End})
 		}
 	}
 	return busy
 }
 
-// inCRM reports whether the CRM's list already holds booking b (by its id
+// inCRM reports whether the reading already holds booking b (by its id
 // there, or by our marker in its text while the id is not recorded yet).
-// A booked appointment the CRM no longer lists (the shop deleted it) is
-// in it too: the CRM is the truth about booked ones, so it holds no place.
-func inCRM(b store.BookingRecord, listed []crm.BookedAppointment, ids map[string]bool) bool {
-	if b.State == lead.BookingBooked {
-		return true
-	}
+// A booking booked well before the reading that the CRM no longer lists
+// (the shop deleted it) counts as in it: the CRM is the truth about booked
+// appointments, so it holds no place.
+func inCRM(b store.BookingRecord, cal calendarReading, ids map[string]bool) bool {
 	if b.CRMAppointmentID != "" && ids[b.CRMAppointmentID] {
 		return true
 	}
-	return slices.ContainsFunc(listed, func(ap crm.BookedAppointment) bool { return strings.Contains(ap.Text, b.Ref) })
+	if slices.ContainsFunc(cal.listed, func(ap crm.BookedAppointment) bool { return strings.Contains(ap.Text, b.Ref) }) {
+		return true
+	}
+	return b.State == lead.BookingBooked && b.BookedAt.Before(cal.at.Add(-recentlyBooked))
 }
 
 // ourAppointment is the CRM appointment booking b made, found by what a

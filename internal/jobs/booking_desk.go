@@ -2,7 +2,9 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,12 +32,30 @@ const maxBookingKeyLen = 64
 type BookingDesk struct {
 	deps   *Deps
 	client *river.Client[pgx.Tx]
+
+	// calendars are each tenant's last reading of its CRM's calendar for
+	// an offer, reused for offerCalendarTTL: the status page reloads every
+	// two seconds while a booking is made, and a shop's CRM budget is not
+	// the page's to spend. A choice is always checked against a fresh
+	// reading (slotCalendar), and its job checks again.
+	mu        sync.Mutex
+	calendars map[uuid.UUID]cachedCalendar
+}
+
+// offerCalendarTTL is how long an offer's reading of the calendar is
+// reused.
+const offerCalendarTTL = 15 * time.Second
+
+// cachedCalendar is a reading of [from, to).
+type cachedCalendar struct {
+	from, to time.Time
+	cal      calendarReading
 }
 
 // NewBookingDesk returns the desk of the worker's deps, inserting its jobs
 // through client.
 func NewBookingDesk(d *Deps, client *river.Client[pgx.Tx]) *BookingDesk {
-	return &BookingDesk{deps: d, client: client}
+	return &BookingDesk{deps: d, client: client, calendars: map[uuid.UUID]cachedCalendar{}}
 }
 
 // bookingLead is what a token resolves to.
@@ -144,14 +164,46 @@ func (k *BookingDesk) offer(ctx context.Context, bl bookingLead) (lead.BookingOf
 	// One day more than the horizon covers the last day's slots whatever
 	// the zone's offset.
 	to := now.Add(time.Duration(settings.DaysAhead+1) * 24 * time.Hour)
-	// The lead's own appointment counts too: its slot is not offered to
-	// move to.
-	busy, err := busyTimes(ctx, store.New(k.deps.Pool), t, a, now, to, nil)
+	cal, err := k.calendar(ctx, t, a, now, to)
 	if err != nil {
 		return lead.BookingOffer{}, fmt.Errorf("error reading the calendar of tenant %s: %w", t.Name, err)
 	}
-	o.Slots = settings.OpenSlots(loc, now, busy)
+	ours, err := store.New(k.deps.Pool).LiveBookingTimes(ctx, t.ID, now, to)
+	if err != nil {
+		return lead.BookingOffer{}, err
+	}
+	// The lead's own appointment counts too: its slot is not offered to
+	// move to.
+	o.Slots = settings.OpenSlots(loc, now, mergeBusy(cal, ours, nil))
 	return o, nil
+}
+
+// calendar is the CRM's calendar of [from, to) for an offer: the tenant's
+// last reading when it is younger than offerCalendarTTL and covers the
+// window, else a new one.
+func (k *BookingDesk) calendar(ctx context.Context, t lead.Tenant, a crm.Adapter, from, to time.Time) (calendarReading, error) {
+	k.mu.Lock()
+	c, ok := k.calendars[t.ID]
+	k.mu.Unlock()
+	if ok && time.Since(c.cal.at) < offerCalendarTTL && !c.from.After(from) && !c.to.Before(to) {
+		return c.cal, nil
+	}
+	cal := calendarReading{at: time.Now()}
+	var err error
+	// A day more than asked, so that readings a little later still cover
+	// their windows.
+	if cal.listed, err = a.ListAppointments(ctx, from, to.Add(24*time.Hour)); err != nil {
+		return calendarReading{}, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for id, old := range k.calendars {
+		if time.Since(old.cal.at) >= offerCalendarTTL {
+			delete(k.calendars, id)
+		}
+	}
+	k.calendars[t.ID] = cachedCalendar{from: from, to: to.Add(24 * time.Hour), cal: cal}
+	return cal, nil
 }
 
 // Booking reads one booking of the link's lead.
@@ -179,13 +231,23 @@ func (k *BookingDesk) Request(ctx context.Context, token string, req lead.Bookin
 	if err != nil {
 		return lead.Booking{}, err
 	}
+	var b lead.Booking
 	switch req.Action {
 	case lead.BookingBook:
-		return k.book(ctx, bl, req)
+		b, err = k.book(ctx, bl, req)
 	case lead.BookingMove, lead.BookingCancel:
-		return k.change(ctx, bl, req)
+		b, err = k.change(ctx, bl, req)
+	default:
+		return lead.Booking{}, &lead.ValidationError{Field: "action", Reason: fmt.Sprintf("%q is not book, move or cancel", req.Action)}
 	}
-	return lead.Booking{}, &lead.ValidationError{Field: "action", Reason: fmt.Sprintf("%q is not book, move or cancel", req.Action)}
+	if errors.Is(err, lead.ErrSlotTaken) {
+		// The offer the customer chose from was out of date: the next
+		// one (the page's "other times") reads the calendar again.
+		k.mu.Lock()
+		delete(k.calendars, bl.tenant.ID)
+		k.mu.Unlock()
+	}
+	return b, err
 }
 
 // book records a booking of req.Start and its book_appointment job. The
@@ -244,40 +306,40 @@ func (k *BookingDesk) book(ctx context.Context, bl bookingLead, req lead.Booking
 // time, horizon, against the calendar as it is) and returns it with what
 // the CRM lists around it, read before any lock is taken: the CRM call is
 // slow, and checkSlot counts our own bookings again under the lock.
-func (k *BookingDesk) slotCalendar(ctx context.Context, bl bookingLead, start time.Time, self *store.BookingRecord) (lead.Slot, []crm.BookedAppointment, error) {
+func (k *BookingDesk) slotCalendar(ctx context.Context, bl bookingLead, start time.Time, self *store.BookingRecord) (lead.Slot, calendarReading, error) {
 	t := bl.tenant
 	if start.IsZero() {
-		return lead.Slot{}, nil, &lead.ValidationError{Field: "start", Reason: "choose a time"}
+		return lead.Slot{}, calendarReading{}, &lead.ValidationError{Field: "start", Reason: "choose a time"}
 	}
 	loc, err := shopLocation(t)
 	if err != nil {
-		return lead.Slot{}, nil, err
+		return lead.Slot{}, calendarReading{}, err
 	}
 	a, err := k.deps.adapter(t)
 	if err != nil {
-		return lead.Slot{}, nil, err
+		return lead.Slot{}, calendarReading{}, err
 	}
 	settings := t.Booking.WithDefaults()
 	from, to := start.Add(-24*time.Hour), start.Add(24*time.Hour)
-	listed, err := a.ListAppointments(ctx, from, to)
-	if err != nil {
-		return lead.Slot{}, nil, fmt.Errorf("error reading the calendar of tenant %s: %w", t.Name, err)
+	cal := calendarReading{at: time.Now()}
+	if cal.listed, err = a.ListAppointments(ctx, from, to); err != nil {
+		return lead.Slot{}, calendarReading{}, fmt.Errorf("error reading the calendar of tenant %s: %w", t.Name, err)
 	}
 	ours, err := store.New(k.deps.Pool).LiveBookingTimes(ctx, t.ID, from, to)
 	if err != nil {
-		return lead.Slot{}, nil, err
+		return lead.Slot{}, calendarReading{}, err
 	}
-	slot, err := settings.SlotAt(loc, k.deps.now(), start, mergeBusy(listed, ours, self))
+	slot, err := settings.SlotAt(loc, k.deps.now(), start, mergeBusy(cal, ours, self))
 	if err != nil {
-		return lead.Slot{}, nil, err
+		return lead.Slot{}, calendarReading{}, err
 	}
-	return slot, listed, nil
+	return slot, cal, nil
 }
 
 // checkSlot checks the slot at start again under its lock, against what
 // the CRM listed and our live bookings as committed now: a booking another
 // customer made since slotCalendar read them counts.
-func (k *BookingDesk) checkSlot(ctx context.Context, st *store.Store, bl bookingLead, start time.Time, listed []crm.BookedAppointment, self *store.BookingRecord) error {
+func (k *BookingDesk) checkSlot(ctx context.Context, st *store.Store, bl bookingLead, start time.Time, cal calendarReading, self *store.BookingRecord) error {
 	t := bl.tenant
 	loc, err := shopLocation(t)
 	if err != nil {
@@ -287,7 +349,7 @@ func (k *BookingDesk) checkSlot(ctx context.Context, st *store.Store, bl booking
 	if err != nil {
 		return err
 	}
-	_, err = t.Booking.WithDefaults().SlotAt(loc, k.deps.now(), start, mergeBusy(listed, ours, self))
+	_, err = t.Booking.WithDefaults().SlotAt(loc, k.deps.now(), start, mergeBusy(cal, ours, self))
 	return err
 }
 
@@ -306,7 +368,7 @@ func (k *BookingDesk) change(ctx context.Context, bl bookingLead, req lead.Booki
 		return lead.Booking{}, &lead.ValidationError{Field: "action", Reason: "the appointment has started; call the shop to change it"}
 	}
 	var slot lead.Slot
-	var busyCRM []crm.BookedAppointment
+	var busyCRM calendarReading
 	if req.Action == lead.BookingMove {
 		var err error
 		if slot, busyCRM, err = k.slotCalendar(ctx, bl, req.Start, cur); err != nil {

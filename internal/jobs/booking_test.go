@@ -18,6 +18,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox/fake"
 	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 )
 
 // bookingWorld is one shop with online booking on, one lead of it that
@@ -35,10 +36,22 @@ type bookingWorld struct {
 
 func newBookingWorld(t *testing.T, mutate ...func(*lead.Tenant)) *bookingWorld {
 	t.Helper()
-	ctx := context.Background()
 	b := setup(t)
+	return b.bookingWorld(t, b.addShop(t, "bk"), mutate...)
+}
+
+// newTekmetricBookingWorld is newBookingWorld on a Tekmetric shop, whose
+// adapter moves and cancels appointments itself.
+func newTekmetricBookingWorld(t *testing.T) *bookingWorld {
+	t.Helper()
+	b := setup(t)
+	return b.bookingWorld(t, b.addTekmetricShop(t, "bk", 4242, nil))
+}
+
+func (b *testBundle) bookingWorld(t *testing.T, tenant lead.Tenant, mutate ...func(*lead.Tenant)) *bookingWorld {
+	t.Helper()
+	ctx := context.Background()
 	b.deps.PublicURL = "https://book.test"
-	tenant := b.addShop(t, "bk")
 	fixture.BookingOn(&tenant)
 	tenant.NotifyEmail = "desk@bk.example.com"
 	for _, m := range mutate {
@@ -57,7 +70,13 @@ func newBookingWorld(t *testing.T, mutate ...func(*lead.Tenant)) *bookingWorld {
 // addLead adds a lead to the CRM fake and stores it as ingested.
 func (w *bookingWorld) addLead(t *testing.T, n int) (fake.LeadRef, uuid.UUID) {
 	t.Helper()
-	ref, err := w.sandbox.ShopMonkey.AddLead(w.tenant.CRMLocationID, fakeshopmonkey.LeadSpec{})
+	var ref fake.LeadRef
+	var err error
+	if w.tenant.CRMKind == "tekmetric" {
+		ref, err = w.sandbox.Tekmetric.AddLead(4242, faketekmetric.LeadSpec{})
+	} else {
+		ref, err = w.sandbox.ShopMonkey.AddLead(w.tenant.CRMLocationID, fakeshopmonkey.LeadSpec{})
+	}
 	require.NoError(t, err)
 	id, _, err := w.store.UpsertLead(context.Background(), w.tenant.ID, fixture.Lead(ref.ExternalID, func(l *lead.Lead) {
 		l.CustomerExternalID, l.VehicleExternalID = ref.CustomerID, ref.VehicleID
@@ -199,6 +218,11 @@ func TestBookingSlotTakenInTheCRM(t *testing.T) {
 	_, err = w.desk.Request(ctx, w.token, lead.BookingRequest{Action: lead.BookingBook, Key: "k", Start: slot.Start})
 	require.ErrorIs(t, err, lead.ErrSlotTaken)
 	require.Zero(t, w.count(t, `SELECT count(*) FROM bookings WHERE tenant_id = $1`, w.tenant.ID), "nothing recorded")
+	again, err := w.desk.Offer(ctx, w.token)
+	require.NoError(t, err)
+	for _, s := range again.Slots {
+		require.False(t, s.Start.Equal(slot.Start), "the other times offered after a taken one leave it out")
+	}
 
 	// Filled between the request and its job: the job finds it full.
 	require.NoError(t, w.client.Stop(ctx))
@@ -352,4 +376,132 @@ func TestBookingTwoReplicasOneAppointment(t *testing.T) {
 	require.NoError(t, second.Stop(ctx))
 	require.Equal(t, 1, w.sandbox.ShopMonkey.AppointmentsCreated(w.ref.CustomerID, slot.Start), "one appointment")
 	require.Len(t, w.bookingTexts(t, w.leadID), 1, "one confirmation")
+}
+
+// waitChange waits until the booking's change is no longer requested.
+func (w *bookingWorld) waitChange(t *testing.T, id uuid.UUID) lead.Booking {
+	t.Helper()
+	var b lead.Booking
+	require.Eventually(t, func() bool {
+		var err error
+		b, err = w.desk.Booking(context.Background(), w.token, id)
+		require.NoError(t, err)
+		return b.ChangeState != lead.ChangeRequested
+	}, 30*time.Second, 20*time.Millisecond)
+	return b
+}
+
+// TestBookingMoveAndCancelOnTekmetric: Tekmetric's API moves (PATCH) and
+// cancels (DELETE) the appointment itself; the booking follows, the
+// customer is texted each change, and the calendar shows it.
+func TestBookingMoveAndCancelOnTekmetric(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newTekmetricBookingWorld(t)
+	loc, err := time.LoadLocation(w.tenant.TimeZone)
+	require.NoError(t, err)
+	booked, slot := w.book(t, w.token, 0, "k")
+	b := w.waitBooking(t, w.token, booked.ID)
+	require.Equal(t, lead.BookingBooked, b.State, b.Reason)
+	require.Equal(t, 1, w.sandbox.Tekmetric.AppointmentsCreated(w.ref.CustomerID, slot.Start))
+
+	offer, err := w.desk.Offer(ctx, w.token)
+	require.NoError(t, err)
+	target := offer.Slots[3]
+	_, err = w.desk.Request(ctx, w.token, lead.BookingRequest{Action: lead.BookingMove, Key: "move-1", Start: target.Start})
+	require.NoError(t, err)
+	moved := w.waitChange(t, booked.ID)
+	require.Equal(t, lead.ChangeDone, moved.ChangeState, moved.ChangeReason)
+	require.True(t, moved.Start.Equal(target.Start), "the booking has the new time")
+	a, err := w.deps.CRM.Adapter(w.tenant, lead.Secret("tm_secret_bk"))
+	require.NoError(t, err)
+	listed, err := a.ListAppointments(ctx, slot.Start.Add(-time.Hour), target.End.Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, listed, 1)
+	require.Equal(t, b.CRMAppointmentID, listed[0].ID)
+	require.True(t, listed[0].Start.Equal(target.Start), "the CRM's appointment is moved, not booked again")
+
+	_, err = w.desk.Request(ctx, w.token, lead.BookingRequest{Action: lead.BookingCancel, Key: "cancel-1"})
+	require.NoError(t, err)
+	cancelled := w.waitChange(t, booked.ID)
+	require.Equal(t, lead.ChangeDone, cancelled.ChangeState, cancelled.ChangeReason)
+	require.Equal(t, lead.BookingCancelled, cancelled.State)
+	listed, err = a.ListAppointments(ctx, slot.Start.Add(-time.Hour), target.End.Add(time.Hour))
+	require.NoError(t, err)
+	require.Empty(t, listed, "cancelled in the CRM")
+	_, err = w.desk.Request(ctx, w.token, lead.BookingRequest{Action: lead.BookingCancel, Key: "cancel-2"})
+	var invalid *lead.ValidationError
+	require.ErrorAs(t, err, &invalid, "nothing booked to cancel any more")
+	require.Equal(t, "action", invalid.Field)
+
+	w.settled(t, "change_booking", "send_sms", "notify_shop", "send_email")
+	texts := w.bookingTexts(t, w.leadID)
+	require.Len(t, texts, 3)
+	require.Contains(t, texts[lead.BookingTextStep(booked.ID, "move-1")], "your appointment is moved to "+lead.FormatSlot(target, loc))
+	require.Contains(t, texts[lead.BookingTextStep(booked.ID, "cancel-1")], "your appointment "+lead.FormatSlot(target, loc)+" is cancelled")
+	require.Contains(t, texts[lead.BookingTextStep(booked.ID, "cancel-1")], "To book again: https://book.test/book/")
+}
+
+// TestBookingConfirmationWaitsForTheWindow: a booking made while the shop
+// may not text (its window is closed now) is booked at once and shown on
+// the page, and its confirmation text waits for the window to open.
+func TestBookingConfirmationWaitsForTheWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newBookingWorld(t, func(tn *lead.Tenant) {
+		loc, err := time.LoadLocation(tn.TimeZone)
+		require.NoError(t, err)
+		now := time.Now().In(loc)
+		// Open for one hour starting two hours from now: closed now.
+		start := lead.TimeOfDay((now.Hour()*60 + now.Minute() + 120) % (24 * 60))
+		end := lead.TimeOfDay((int(start) + 60) % (24 * 60))
+		if end < start {
+			start, end = 60, 120 // two hours from now wraps past midnight: 01:00-02:00 is closed now
+			if now.Hour() == 1 {
+				start, end = 180, 240
+			}
+		}
+		tn.QuietHours, tn.QuietRule = lead.QuietHours{Start: start, End: end}, lead.QuietRuleNone
+	})
+	booked, _ := w.book(t, w.token, 0, "k")
+	require.Equal(t, lead.BookingBooked, w.waitBooking(t, w.token, booked.ID).State)
+	var state string
+	require.Eventually(t, func() bool {
+		err := w.pool.QueryRow(ctx, `SELECT state FROM river_job WHERE kind = 'send_sms' AND args->>'step' = $1`,
+			lead.BookingTextStep(booked.ID, "")).Scan(&state)
+		require.NoError(t, err)
+		return state == "scheduled"
+	}, 30*time.Second, 20*time.Millisecond, "the confirmation is snoozed until the window opens")
+	require.Empty(t, w.bookingTexts(t, w.leadID), "no text outside the window")
+}
+
+// TestBookingOfferReusesTheCalendar: offers of one shop within seconds (the
+// status page reloading while a booking is made) read its CRM's calendar
+// once, not once per page.
+func TestBookingOfferReusesTheCalendar(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newBookingWorld(t)
+	_, other := w.addLead(t, 2)
+	otherToken := w.linkFor(t, other, time.Hour)
+	listings := func() int {
+		n := 0
+		for _, r := range w.sandbox.ShopMonkey.Requests() {
+			if r.Method == http.MethodGet && r.Path == "/v3/appointment" {
+				n++
+			}
+		}
+		return n
+	}
+	_, err := w.desk.Offer(ctx, w.token)
+	require.NoError(t, err)
+	first := listings()
+	require.Positive(t, first)
+	for range 5 {
+		_, err = w.desk.Offer(ctx, w.token)
+		require.NoError(t, err)
+		_, err = w.desk.Offer(ctx, otherToken)
+		require.NoError(t, err)
+	}
+	require.Equal(t, first, listings(), "ten more offers of the shop, no more calendar reads")
 }

@@ -158,9 +158,13 @@ func stepToSend(ctx context.Context, d *Deps, tenant lead.Tenant, leadID uuid.UU
 		// not a solicitation).
 		return helpStep(tenant, stepName), nil
 	case kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsBookingText():
-		// So is the confirmation of what the customer just did on the
-		// booking page.
-		return bookingTextStep(ctx, d, tenant, leadID, stepName)
+		// A booking's confirmation is in no sequence either. It waits for
+		// the window too: the page has already told the customer, and a
+		// text at night is one the shop must not send.
+		var err error
+		if step, err = bookingTextStep(ctx, d, tenant, leadID, stepName); err != nil {
+			return lead.Step{}, err
+		}
 	case kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsMissedCallText():
 		// A missed caller's text is not in any sequence; it waits for the
 		// window like every text that was not asked for.

@@ -25,7 +25,10 @@ type BookingSettings struct {
 	// technicians); default 1.
 	Capacity int `json:"capacity,omitempty"`
 	// LeadTimeMinutes is how soon a slot may start after the customer
-	// looks: the shop needs time to prepare (default 120).
+	// looks: the shop needs time to prepare. 0 (or absent) is the default,
+	// 120, because a zero field is an unset one; the shortest lead time is
+	// 1 minute, which is how a shop asks for "none" (a slot can still be
+	// booked up to a minute before it starts).
 	LeadTimeMinutes int `json:"lead_time_minutes,omitempty"`
 	// DaysAhead is how many days of slots the page offers, today included
 	// (default 14).

@@ -21,7 +21,10 @@ const (
 // Limits of BookingSettings. They keep the page short and the slot search
 // small: at most 90 days of 5-minute slots.
 const (
-	MinSlotMinutes     = 5
+	MinSlotMinutes = 5
+	// MinLeadTimeMinutes is the shortest lead time: a shop that wants none
+	// sets 1, since 0 is the default of 120 (see LeadTimeMinutes).
+	MinLeadTimeMinutes = 1
 	MaxSlotMinutes     = 480
 	MaxBookingCapacity = 50
 	MaxLeadTimeMinutes = 7 * 24 * 60
@@ -95,7 +98,9 @@ func (b BookingSettings) Validate() error {
 	}
 	d.checkHours(&p, slotOK)
 	checkRange(&p, "booking.capacity", d.Capacity, 1, MaxBookingCapacity, "appointments per slot")
-	checkRange(&p, "booking.lead_time_minutes", d.LeadTimeMinutes, 0, MaxLeadTimeMinutes, "minutes")
+	// 0 is the default (120), so the smallest lead time a shop can set is
+	// 1: saying "between 0 and" would promise a zero that is not there.
+	checkRange(&p, "booking.lead_time_minutes", d.LeadTimeMinutes, MinLeadTimeMinutes, MaxLeadTimeMinutes, "minutes")
 	checkRange(&p, "booking.days_ahead", d.DaysAhead, 1, MaxDaysAhead, "days")
 	for i, h := range d.Holidays {
 		if at, err := time.Parse(time.DateOnly, h); err != nil || at.Format(time.DateOnly) != h {

@@ -14,8 +14,17 @@ type TimeRange struct {
 	End   time.Time
 }
 
-// overlaps reports whether r and [start, end) share any instant.
+// overlaps reports whether r and [start, end) share any instant. A range
+// that does not end after it starts (a CRM appointment with no length, or
+// one whose end is before its start) is the instant r.Start: it takes a
+// place of the slot it falls in. Read as a half-open range it was empty
+// and took no place, except that [10:30, 10:30) took one of a 10:00 slot
+// by the comparison alone while [10:00, 10:00) took none: a staff drop-off
+// written without an end is still a car in a bay.
 func (r TimeRange) overlaps(start, end time.Time) bool {
+	if !r.End.After(r.Start) {
+		return !r.Start.Before(start) && r.Start.Before(end)
+	}
 	return r.Start.Before(end) && start.Before(r.End)
 }
 

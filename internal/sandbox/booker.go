@@ -174,6 +174,10 @@ var (
 	heading      = regexp.MustCompile(`(?is)<h1\b[^>]*>(.*?)</h1>`)
 	anyTag       = regexp.MustCompile(`(?s)<[^>]*>`)
 	metaRefresh  = regexp.MustCompile(`(?is)<meta\b[^>]*http-equiv="refresh"[^>]*>`)
+	// attribute and labelTag are compiled once: the chaos harness reads
+	// pages by the thousand.
+	attribute = regexp.MustCompile(`(?is)\s([a-z][a-z0-9-]*)\s*=\s*"([^"]*)"`)
+	labelTag  = regexp.MustCompile(`(?is)<label\b([^>]*)>(.*?)</label>`)
 )
 
 type formHTML struct{ open, inner string }
@@ -188,21 +192,23 @@ func formsIn(body string) []formHTML {
 
 // attr is the value of attribute name in tag ("" when absent).
 func attr(tag, name string) string {
-	re := regexp.MustCompile(`(?is)\s` + regexp.QuoteMeta(name) + `\s*=\s*"([^"]*)"`)
-	m := re.FindStringSubmatch(tag)
-	if m == nil {
-		return ""
+	for _, m := range attribute.FindAllStringSubmatch(tag, -1) {
+		if strings.EqualFold(m[1], name) {
+			return html.UnescapeString(m[2])
+		}
 	}
-	return html.UnescapeString(m[1])
+	return ""
 }
 
+// labelFor is the text of form's label for the input id, or fallback.
 func labelFor(form, id, fallback string) string {
 	if id == "" {
 		return fallback
 	}
-	re := regexp.MustCompile(`(?is)<label\b[^>]*for="` + regexp.QuoteMeta(id) + `"[^>]*>(.*?)</label>`)
-	if m := re.FindStringSubmatch(form); m != nil {
-		return textOf(m[1])
+	for _, m := range labelTag.FindAllStringSubmatch(form, -1) {
+		if attr(m[1], "for") == id {
+			return textOf(m[2])
+		}
 	}
 	return fallback
 }

@@ -15,7 +15,8 @@ import (
 // RunContract runs every case an adapter of h's CRM must pass, each in a
 // world of its own: polling (a window complete beyond the page cap,
 // sorted, each lead once, nothing outside the window or the shop), reading
-// leads, customers and vehicles, booking, every class of crm error, and
+// leads, customers and vehicles, booking, listing the calendar (and moving
+// and cancelling where the CRM can), every class of crm error, and
 // the kind's webhook parser against the adapter.
 func RunContract(t *testing.T, h Harness) {
 	t.Helper()
@@ -26,6 +27,8 @@ func RunContract(t *testing.T, h Harness) {
 		{"FetchNewLeads", runFetchNewLeads},
 		{"Records", runRecords},
 		{"CreateAppointment", runCreateAppointment},
+		{"ListAppointments", runListAppointments},
+		{"EditAppointments", runEditAppointments},
 		{"Errors", runErrors},
 		{"Webhook", runWebhook},
 	} {

@@ -31,6 +31,10 @@ type Harness struct {
 	// wait: ShopMonkey's limit is per minute, Tekmetric says nothing (0,
 	// back off exponentially).
 	DefaultRetryAfter time.Duration
+	// EditsAppointments says the adapter implements crm.AppointmentEditor
+	// (moves and cancels through the API); the contract checks it does,
+	// or does not, and runs the edit cases when it does.
+	EditsAppointments bool
 }
 
 // World is one fake CRM with one shop, and the adapter of that shop.
@@ -79,8 +83,15 @@ type World struct {
 	// a shop's edit does; TouchedVersion is the version it then has.
 	Touch          func(t *testing.T, ref fake.LeadRef)
 	TouchedVersion int64
+	// AddStaffAppointment books [start, end) in the shop's calendar as its
+	// staff does, with no customer, and returns its id as the adapter
+	// lists it; DeleteAppointment deletes appointment id as the shop does
+	// in the CRM (the fakes' AddAppointment and DeleteAppointment).
+	AddStaffAppointment func(t *testing.T, start, end time.Time) string
+	DeleteAppointment   func(t *testing.T, id string)
 	// Missing ids: of records the fake does not have.
 	MissingExternalID, MissingCustomerID, MissingVehicleID string
+	MissingAppointmentID                                   string
 }
 
 // LeadSpec is a lead to seed: an estimate unless Appointment.

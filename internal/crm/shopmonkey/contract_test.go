@@ -56,10 +56,19 @@ func newWorld(t *testing.T) *crmtest.World {
 		Touch: func(t *testing.T, ref fake.LeadRef) {
 			require.NoError(t, b.fake.Touch(testLocation, ref.ID))
 		},
-		TouchedVersion:    2,
-		MissingExternalID: "order:" + uuid.NewString(),
-		MissingCustomerID: "nobody",
-		MissingVehicleID:  "nothing",
+		TouchedVersion: 2,
+		AddStaffAppointment: func(t *testing.T, start, end time.Time) string {
+			id, err := b.fake.AddAppointment(testLocation, start, end)
+			require.NoError(t, err)
+			return id
+		},
+		DeleteAppointment: func(t *testing.T, id string) {
+			require.NoError(t, b.fake.DeleteAppointment(testLocation, id))
+		},
+		MissingExternalID:    "order:" + uuid.NewString(),
+		MissingCustomerID:    "nobody",
+		MissingVehicleID:     "nothing",
+		MissingAppointmentID: uuid.NewString(),
 	})
 }
 

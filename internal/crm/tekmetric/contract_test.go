@@ -24,7 +24,8 @@ import (
 func TestContract(t *testing.T) {
 	t.Parallel()
 	// Tekmetric sends no Retry-After: unknown, back off exponentially.
-	crmtest.RunContract(t, crmtest.Harness{Kind: tekmetric.Kind, Registry: tekmetric.NewKind(crm.KindOpts{}), New: newWorld, PageCap: 100, DefaultRetryAfter: 0})
+	crmtest.RunContract(t, crmtest.Harness{Kind: tekmetric.Kind, Registry: tekmetric.NewKind(crm.KindOpts{}), New: newWorld, PageCap: 100, DefaultRetryAfter: 0,
+		EditsAppointments: true})
 }
 
 func newWorld(t *testing.T) *crmtest.World {
@@ -61,10 +62,19 @@ func newWorld(t *testing.T) *crmtest.World {
 		Touch: func(t *testing.T, ref fake.LeadRef) {
 			require.NoError(t, b.fake.Touch(testShop, faketekmetric.RepairOrders, numericID(t, ref.ID)))
 		},
-		TouchedVersion:    b.at(30 * time.Minute).UnixMilli(),
-		MissingExternalID: "repair-order:999999",
-		MissingCustomerID: "424242",
-		MissingVehicleID:  "999999",
+		TouchedVersion: b.at(30 * time.Minute).UnixMilli(),
+		AddStaffAppointment: func(t *testing.T, start, end time.Time) string {
+			id, err := b.fake.AddAppointment(testShop, start, end)
+			require.NoError(t, err)
+			return id
+		},
+		DeleteAppointment: func(t *testing.T, id string) {
+			require.NoError(t, b.fake.DeleteAppointment(testShop, id))
+		},
+		MissingExternalID:    "repair-order:999999",
+		MissingCustomerID:    "424242",
+		MissingVehicleID:     "999999",
+		MissingAppointmentID: "999999",
 	})
 }
 

@@ -49,7 +49,9 @@ func (s *API) leadRow(locationID, id string) (*storedRow, error) {
 }
 
 func (s *API) touch(r *storedRow) {
-	now := s.Now().UTC()
+	// Compared at the millisecond it is written to: compared whole, a
+	// clock between two milliseconds wrote the same updatedDate again.
+	now := s.Now().UTC().Truncate(time.Millisecond)
 	if old, err := time.Parse(time.RFC3339, fake.String(r.Data["updatedDate"])); err == nil && !now.After(old) {
 		now = old.Add(time.Millisecond)
 	}

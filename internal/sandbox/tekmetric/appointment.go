@@ -70,6 +70,7 @@ func (s *API) handleCreateAppointment(w http.ResponseWriter, r *http.Request, c 
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	s.created[createdKey{req.customerID, req.start.UTC().UnixMilli()}]++
 	writeJSON(w, http.StatusOK, map[string]any{"type": "SUCCESS", "message": "Appointment Saved", "data": row.Key, "details": map[string]any{}})
 }
 

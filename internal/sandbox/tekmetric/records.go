@@ -61,9 +61,14 @@ func (s *API) SetRepairOrderStatus(shopID, id int64, statusID int) error {
 	return nil
 }
 
+// touch sets r's updatedDate to now, or a millisecond after the one it
+// has when now is not later. Times are written to the millisecond, so now
+// is compared at that precision: compared whole, a second touch within the
+// same millisecond wrote the same updatedDate again (found by the
+// calendar's PATCH test).
 func (s *API) touch(table Table, r *storedRow) {
 	loc := s.shops[r.Loc]
-	now := s.Now()
+	now := s.Now().Truncate(time.Millisecond)
 	if old, err := parseTime(fake.String(r.Data["updatedDate"]), loc); err == nil && !now.After(old) {
 		now = old.Add(time.Millisecond)
 	}

@@ -39,6 +39,10 @@ import (
 //     the deleted records (the updated filter is dropped); repair order
 //     lists without deletedDate filters return active records only, while
 //     appointment lists include deleted ones unless includeDeleted=false.
+//   - Appointment lists take start and end, assumed to bound startTime
+//     (see listQuery); PATCH /api/v1/appointments/{id} moves one, DELETE
+//     deletes it (kept with a deletedDate); an unknown or deleted one is
+//     a 404 in Tekmetric's error shape.
 //   - Each application may make SetRateLimit requests a minute
 //     (DefaultRateLimit, as the real sandbox host allows); beyond
 //     that, 429 with an empty body and no Retry-After.
@@ -62,6 +66,7 @@ type API struct {
 	roNumbers map[int64]int
 	rateLimit int
 	hits      map[string][]time.Time
+	created   map[createdKey]int
 	requests  fake.RequestLog[Request]
 	mux       *http.ServeMux
 
@@ -136,6 +141,7 @@ func New() *API {
 		roNumbers: map[int64]int{},
 		rateLimit: DefaultRateLimit,
 		hits:      map[string][]time.Time{},
+		created:   map[createdKey]int{},
 	}
 	s.records = fake.NewRecords[Table, int64, int64](fake.RecordsOpts[Table, int64]{
 		Tables:       []Table{RepairOrders, Appointments, Customers, Vehicles},
@@ -151,6 +157,8 @@ func New() *API {
 	fake.HandleRecords(s.mux, "/api/v1/repair-orders", s.authed(s.handleList(RepairOrders)), s.authed(s.handleGet(RepairOrders)))
 	fake.HandleRecords(s.mux, "/api/v1/appointments", s.authed(s.handleList(Appointments)), s.authed(s.handleGet(Appointments)))
 	s.mux.HandleFunc("POST /api/v1/appointments", s.authed(s.handleCreateAppointment))
+	s.mux.HandleFunc("PATCH /api/v1/appointments/{id}", s.authed(s.handlePatchAppointment))
+	s.mux.HandleFunc("DELETE /api/v1/appointments/{id}", s.authed(s.handleDeleteAppointment))
 	s.mux.HandleFunc("GET /api/v1/customers/{id}", s.authed(s.handleGet(Customers)))
 	s.mux.HandleFunc("GET /api/v1/vehicles/{id}", s.authed(s.handleGet(Vehicles)))
 	s.mux.HandleFunc("/", s.authed(func(w http.ResponseWriter, r *http.Request, _ *application) {
