@@ -34,8 +34,10 @@ const (
 
 // Timeout bounds one test's browser: a page that never shows what the
 // test waits for fails the test instead of hanging the run. Two cores
-// running the race detector start Chromium in about two seconds.
-const Timeout = 2 * time.Minute
+// running the race detector start Chromium in about two seconds and drive
+// the booking page's six scenarios in about fifteen; the margin is for a
+// `make test` that runs every package at once.
+const Timeout = 5 * time.Minute
 
 // FindChromium returns the Chromium binary: ChromiumPath, else a chromium
 // on PATH.
