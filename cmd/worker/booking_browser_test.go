@@ -24,6 +24,7 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/sandbox"
 	fakeshopmonkey "github.com/leadorch/lead-orchestrator/internal/sandbox/shopmonkey"
+	faketekmetric "github.com/leadorch/lead-orchestrator/internal/sandbox/tekmetric"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -49,6 +50,8 @@ type bookingWorld struct {
 	links map[string]string
 	// customerIDs are each customer's id at the CRM, by first name.
 	customerIDs map[string]string
+	// ivyCustomerID is Ivy's, the customer of a Tekmetric shop.
+	ivyCustomerID string
 	browser     context.Context
 }
 
@@ -94,6 +97,8 @@ func setupBookingWorld(t *testing.T) *bookingWorld {
 		phones[fmt.Sprintf("+1555201%04d", i+10)] = name
 		w.customerIDs[name] = ref.CustomerID
 	}
+	w.ivyCustomerID = addTekmetricCustomer(t, b, sb, keys)
+	phones[ivyPhone] = "Ivy"
 	w.worker = startWorker(t, b)
 	require.Eventually(t, func() bool {
 		for _, m := range sb.Twilio.Messages() {
@@ -103,11 +108,36 @@ func setupBookingWorld(t *testing.T) *bookingWorld {
 				}
 			}
 		}
-		return len(w.links) == len(bookingCustomers)
+		return len(w.links) == len(bookingCustomers)+1
 	}, 60*time.Second, 50*time.Millisecond, "every customer's first text with a booking link; texts: %v; output:\n%s",
 		sb.Twilio.Messages(), w.worker.out)
 	w.browser = browsertest.NewBrowser(t)
 	return w
+}
+
+// tekmetricShopID is the world's Tekmetric shop; Ivy, its customer, texts
+// from ivyPhone.
+const (
+	tekmetricShopID = 4242
+	ivyPhone        = "+15552010020"
+)
+
+// addTekmetricCustomer adds a Tekmetric shop with booking on (whose API
+// moves and cancels appointments, unlike ShopMonkey's) and its customer
+// Ivy's lead, and returns Ivy's id at the CRM.
+func addTekmetricCustomer(t *testing.T, b *testBundle, sb *sandbox.Server, keys *credentials.Keyring) string {
+	t.Helper()
+	const clientID, secret = "client-summit", "tm_secret_summit"
+	require.NoError(t, sb.Tekmetric.AddShop(tekmetricShopID, "America/Denver", clientID, secret))
+	fixture.Create(t, store.New(b.db.App), keys, fixture.TekmetricTenant("Summit Tire & Brake", tekmetricShopID,
+		func(t *lead.Tenant) { t.CRMClientID = clientID },
+		fixture.PollEvery(5*time.Second), fixture.Senders("+15005550009", "desk@summit.example.com"),
+		fixture.Unlimited, fixture.SendAnyTime, fixture.BookingOn), secret)
+	ref, err := sb.Tekmetric.AddLead(tekmetricShopID, faketekmetric.LeadSpec{
+		FirstName: "Ivy", LastName: "Chen", Phone: "(555) 201-0020", Year: 2021, Make: "Subaru", Model: "Outback",
+	})
+	require.NoError(t, err)
+	return ref.CustomerID
 }
 
 // tab opens a new tab of the world's browser for one customer; it closes
@@ -144,6 +174,17 @@ func waitNotice(t *testing.T, ctx context.Context, prefix string) {
 	if err := chromedp.Do(waitCtx, chromedp.WaitVisible(`//p[@role="alert"][starts-with(normalize-space(), "`+prefix+`")]`)); err != nil {
 		got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
 		t.Fatalf("waiting for the notice %q: %v; the page says:\n%s", prefix, err, got)
+	}
+}
+
+// waitText waits until the page says text somewhere.
+func waitText(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	waitCtx, cancel := context.WithTimeout(ctx, pageWait)
+	defer cancel()
+	if err := chromedp.Do(waitCtx, chromedp.WaitVisible(`//main//*[contains(normalize-space(), "`+text+`")]`)); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+		t.Fatalf("waiting for %q: %v; the page says:\n%s", text, err, got)
 	}
 }
 
@@ -238,6 +279,43 @@ func TestBookingPageInBrowser(t *testing.T) {
 		_, err = chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`button.alt`)))
 		require.NoError(t, err)
 		waitNotice(t, ctx, "We asked the shop to cancel the appointment")
+	})
+
+	t.Run("MoveAndCancelOnTekmetric", func(t *testing.T) {
+		// Tekmetric's API moves and cancels the appointment itself: the
+		// page shows the new time, then the cancellation.
+		ctx := w.tab(t)
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(w.links["Ivy"])))
+		waitHeading(t, ctx, "Choose a time")
+		require.Contains(t, mainText(t, ctx), "Summit Tire & Brake")
+		require.Contains(t, mainText(t, ctx), "America/Denver")
+		start := slotValue(t, ctx, secondTime)
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(secondTime)))
+		_, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`button[type="submit"]`)))
+		require.NoError(t, err)
+		waitHeading(t, ctx, "Booked")
+		at, err := time.Parse(time.RFC3339, start)
+		require.NoError(t, err)
+		require.Equal(t, 1, w.sandbox.Tekmetric.AppointmentsCreated(w.ivyCustomerID, at))
+
+		target := slotValue(t, ctx, secondTime)
+		require.NotEqual(t, start, target, "her own time is not offered to move to")
+		moveTo, err := time.Parse(time.RFC3339, target)
+		require.NoError(t, err)
+		denver, err := time.LoadLocation("America/Denver")
+		require.NoError(t, err)
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(secondTime)))
+		_, err = chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`button:not(.alt)`)))
+		require.NoError(t, err)
+		waitHeading(t, ctx, "Booked")
+		waitText(t, ctx, "See you "+moveTo.In(denver).Format("on Monday, January 2 at 3:04 PM")+" at Summit Tire & Brake.")
+		browsertest.Screenshot(t, ctx, "moved.png")
+
+		_, err = chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`button.alt`)))
+		require.NoError(t, err)
+		waitHeading(t, ctx, "Appointment cancelled")
+		require.Positive(t, slotCount(t, ctx), "she may book again")
+		require.Equal(t, 1, w.sandbox.Tekmetric.AppointmentsCreated(w.ivyCustomerID, at), "moved, not booked again")
 	})
 
 	t.Run("SlotTakenMeanwhile", func(t *testing.T) {
