@@ -52,7 +52,7 @@ type bookingWorld struct {
 	customerIDs map[string]string
 	// ivyCustomerID is Ivy's, the customer of a Tekmetric shop.
 	ivyCustomerID string
-	browser     context.Context
+	browser       context.Context
 }
 
 // linkPattern finds a booking link in a text.
