@@ -16,6 +16,10 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
+// bookingGrace is how long after its last booking changed an expired
+// link still opens (resolve).
+const bookingGrace = time.Hour
+
 // maxBookingKeyLen bounds a booking form's one-time key.
 const maxBookingKeyLen = 64
 
@@ -113,7 +117,12 @@ func (k *BookingDesk) resolve(ctx context.Context, token string, forRead bool) (
 	closed := func(reason string) error {
 		return &lead.BookingLinkClosedError{Shop: lead.Shop{Name: t.Name, TimeZone: t.TimeZone}, ShopPhone: t.ShopPhone, ShopEmail: t.EmailFrom, Reason: reason}
 	}
-	upcoming := bl.current != nil && bl.current.State == lead.BookingBooked && bl.current.Start.After(now)
+	// A link stays open while its lead has an appointment to come (to
+	// move or cancel it), and for an hour after its last booking moved
+	// on: a customer whose time was taken as the link expired still sees
+	// what happened and may choose again.
+	upcoming := bl.current != nil && ((bl.current.State == lead.BookingBooked && bl.current.Start.After(now)) ||
+		bl.current.UpdatedAt.After(now.Add(-bookingGrace)))
 	switch {
 	case !t.Enabled:
 		return bl, closed("the shop is disabled")

@@ -236,6 +236,20 @@ func TestBookingSlotTakenInTheCRM(t *testing.T) {
 	require.Equal(t, lead.BookingTaken, got.State)
 	require.Equal(t, "That time was just taken.", got.Reason)
 	require.Zero(t, w.sandbox.ShopMonkey.AppointmentsCreated(w.ref.CustomerID, next.Start))
+
+	// The link expiring now still shows the taken booking, for the hour
+	// after it, and offers the other times.
+	_, err = w.pool.Exec(ctx, `UPDATE booking_links SET expires_at = now() - interval '1 minute' WHERE lead_id = $1`, w.leadID)
+	require.NoError(t, err)
+	offer, err = w.desk.Offer(ctx, w.token)
+	require.NoError(t, err)
+	require.Equal(t, lead.BookingTaken, offer.Current.State)
+	require.NotEmpty(t, offer.Slots)
+	_, err = w.pool.Exec(ctx, `UPDATE bookings SET updated_at = now() - interval '2 hours' WHERE id = $1`, b.ID)
+	require.NoError(t, err)
+	_, err = w.desk.Offer(ctx, w.token)
+	var closed *lead.BookingLinkClosedError
+	require.ErrorAs(t, err, &closed, "an hour later the expired link is closed")
 }
 
 // TestBookingLinkClosed: an unknown token names no shop; an expired link,
@@ -258,6 +272,18 @@ func TestBookingLinkClosed(t *testing.T) {
 	require.Contains(t, closed.Reason, "expired")
 	_, err = w.desk.Request(ctx, expired, lead.BookingRequest{Action: lead.BookingBook, Key: "k", Start: time.Now().Add(48 * time.Hour)})
 	require.ErrorAs(t, err, &closed, "an expired link books nothing")
+
+	// A link that expires while its booking is being made still shows
+	// what became of it.
+	_, late := w.addLead(t, 3)
+	lateToken := w.linkFor(t, late, time.Hour)
+	made, _ := w.book(t, lateToken, 0, "late")
+	_, err = w.pool.Exec(ctx, `UPDATE booking_links SET expires_at = now() - interval '1 minute' WHERE lead_id = $1`, late)
+	require.NoError(t, err)
+	require.Equal(t, lead.BookingBooked, w.waitBooking(t, lateToken, made.ID).State)
+	offer, err := w.desk.Offer(ctx, lateToken)
+	require.NoError(t, err, "the booking just made is shown, and may be moved or cancelled until it starts")
+	require.Equal(t, made.ID, offer.Current.ID)
 
 	require.NoError(t, w.store.SetLeadStatus(ctx, w.tenant.ID, w.leadID, lead.StatusOptedOut))
 	_, err = w.desk.Offer(ctx, w.token)
