@@ -143,7 +143,7 @@ func checkConversation(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Serv
 	err := pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM inbound_messages WHERE channel = 'email' AND kind = 'reply'),
 		(SELECT count(*) FROM messages m JOIN leads l ON l.id = m.lead_id
-			WHERE m.step NOT LIKE 'answer-%' AND m.step NOT LIKE 'notice-%' AND m.step <> 'initial'
+			WHERE m.step NOT LIKE 'answer-%' AND m.step NOT LIKE 'notice-%' AND m.step NOT LIKE 'booking-%' AND m.step <> 'initial'
 			AND m.status IN ('sent', 'delivered', 'ambiguous') AND m.sending_at > l.replied_at
 			AND EXISTS (SELECT 1 FROM inbound_messages i WHERE i.lead_id = l.id AND i.channel = 'email' AND i.kind = 'reply')),
 		(SELECT count(*) FROM leads WHERE source = 'missed_call'),
