@@ -73,6 +73,9 @@ type Tenant struct {
 	MissedCallText string
 	// Booking is the shop's online booking (the zero value: off).
 	Booking BookingSettings
+	// Compliance are the shop's texting and email rules (the zero value:
+	// every default).
+	Compliance Compliance
 	// WebhookSecret signs the shop's ShopMonkey webhooks (Standard
 	// Webhooks), sealed like CRMSecret; WebhookTokenHash is the SHA-256 of
 	// the token in its Tekmetric webhook URL. Either may be empty: that

@@ -84,6 +84,24 @@ func TestTenants(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, muchLater, 1, "a disabled tenant is not polled")
 	})
+	t.Run("BookingAndComplianceRoundTrip", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		a, err := b.store.GetTenant(ctx, b.a.ID)
+		require.NoError(t, err)
+		a.Booking = lead.BookingSettings{Enabled: true, Hours: map[string]string{"sat": "09:00-12:00"}, Capacity: 2, Holidays: []string{"2026-12-25"}}
+		a.Compliance = lead.Compliance{PhoneRegions: []string{"US", "MX"}, TextCap: lead.TextCap{Texts: 2, WindowHours: 12},
+			ClosedDays: []string{"2027-01-01"}, AnswerOnClosedDays: true, PostalAddress: "1 Main St, Austin, TX 78701", ASMGroupID: 42}
+		_, err = b.store.UpdateTenant(ctx, a, nil)
+		require.NoError(t, err)
+		got, err := b.store.GetTenant(ctx, b.a.ID)
+		require.NoError(t, err)
+		require.Equal(t, a.Booking, got.Booking)
+		require.Equal(t, a.Compliance, got.Compliance)
+		other, err := b.store.GetTenant(ctx, b.b.ID)
+		require.NoError(t, err)
+		require.Zero(t, other.Compliance, "a tenant that set nothing has every default")
+	})
 	t.Run("CursorOnlyMovesForward", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

@@ -20,7 +20,7 @@ const tenantColumns = `id, name, crm_kind, crm_base_url, crm_location_id, crm_cl
 	sms_from, messaging_service_sid, email_from, email_from_name, templates, enabled,
 	created_at, updated_at, quiet_rule, sequence, first_reply_needs_consent, notify_email, help_text,
 	webhook_secret_key_id, webhook_secret_sealed, webhook_token_sha256,
-	needs_attention, attention_reason, attention_since, reply_domain, shop_phone, missed_call_text, booking`
+	needs_attention, attention_reason, attention_since, reply_domain, shop_phone, missed_call_text, booking, compliance`
 
 func scanTenant(row pgx.Row) (lead.Tenant, error) {
 	var (
@@ -32,6 +32,7 @@ func scanTenant(row pgx.Row) (lead.Tenant, error) {
 		firstReplyConsent    bool
 		attentionSince       *time.Time
 		booking              []byte
+		compliance           []byte
 	)
 	err := row.Scan(&t.ID, &t.Name, &t.CRMKind, &t.CRMBaseURL, &t.CRMLocationID, &t.CRMClientID,
 		&t.CRMSecret.KeyID, &t.CRMSecret.Ciphertext, &t.CRMRateLimit, &t.TimeZone,
@@ -39,7 +40,7 @@ func scanTenant(row pgx.Row) (lead.Tenant, error) {
 		&t.SMSFrom, &t.MessagingServiceSID, &t.EmailFrom, &t.EmailFromName, &templates, &t.Enabled,
 		&t.CreatedAt, &t.UpdatedAt, &t.QuietRule, &sequence, &firstReplyConsent, &t.NotifyEmail, &t.HelpText,
 		&t.WebhookSecret.KeyID, &t.WebhookSecret.Ciphertext, &t.WebhookTokenHash,
-		&t.NeedsAttention, &t.AttentionReason, &attentionSince, &t.ReplyDomain, &t.ShopPhone, &t.MissedCallText, &booking)
+		&t.NeedsAttention, &t.AttentionReason, &attentionSince, &t.ReplyDomain, &t.ShopPhone, &t.MissedCallText, &booking, &compliance)
 	if err != nil {
 		return lead.Tenant{}, err
 	}
@@ -59,6 +60,9 @@ func scanTenant(row pgx.Row) (lead.Tenant, error) {
 	}
 	if err := json.Unmarshal(booking, &t.Booking); err != nil {
 		return lead.Tenant{}, fmt.Errorf("error decoding the booking settings of tenant %s: %w", t.ID, err)
+	}
+	if err := json.Unmarshal(compliance, &t.Compliance); err != nil {
+		return lead.Tenant{}, fmt.Errorf("error decoding the compliance settings of tenant %s: %w", t.ID, err)
 	}
 	return t, nil
 }
@@ -86,6 +90,10 @@ func tenantArgs(t lead.Tenant) (args []any, err error) {
 	if err != nil {
 		return nil, err
 	}
+	compliance, err := json.Marshal(t.Compliance)
+	if err != nil {
+		return nil, err
+	}
 	var sequence []byte // NULL: the default sequence
 	if t.Sequence != nil {
 		if sequence, err = json.Marshal(t.Sequence); err != nil {
@@ -97,7 +105,7 @@ func tenantArgs(t lead.Tenant) (args []any, err error) {
 		pgTime(quiet.Start), pgTime(quiet.End), int(t.PollInterval / time.Second),
 		t.SMSFrom, t.MessagingServiceSID, t.EmailFrom, t.EmailFromName, jsonParam(templates), t.Enabled,
 		string(t.QuietRule), jsonParam(sequence), !t.AllowFirstReplyWithoutConsent, t.NotifyEmail, t.HelpText,
-		t.ReplyDomain, t.ShopPhone, t.MissedCallText, jsonParam(booking)}, nil
+		t.ReplyDomain, t.ShopPhone, t.MissedCallText, jsonParam(booking), jsonParam(compliance)}, nil
 }
 
 const tenantSettingColumns = `name, crm_kind, crm_base_url, crm_location_id, crm_client_id,
@@ -105,7 +113,7 @@ const tenantSettingColumns = `name, crm_kind, crm_base_url, crm_location_id, crm
 	quiet_hours_start, quiet_hours_end, poll_interval_seconds,
 	sms_from, messaging_service_sid, email_from, email_from_name, templates, enabled,
 	quiet_rule, sequence, first_reply_needs_consent, notify_email, help_text,
-	reply_domain, shop_phone, missed_call_text, booking`
+	reply_domain, shop_phone, missed_call_text, booking, compliance`
 
 // CreateTenant adds a shop. t.ID must be set (its sealed secret is bound to
 // it). Its poll cursor starts now: leads from before it was added come in
@@ -128,7 +136,7 @@ func (s *Store) CreateTenant(ctx context.Context, t lead.Tenant) (created lead.T
 		-- The first poll is due at a random point of the first interval, so
 		-- tenants added together (an import) do not poll in step forever.
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-			$20, $21, $22, $23, $24, $25, $26, $27, $28, now() + random() * make_interval(secs => $13::integer))
+			$20, $21, $22, $23, $24, $25, $26, $27, $28, $29, now() + random() * make_interval(secs => $13::integer))
 		RETURNING `+tenantColumns, args...))
 	if isUniqueViolation(err) {
 		return lead.Tenant{}, fmt.Errorf("tenant name %q is taken: %w", t.Name, ErrConflict)
@@ -167,10 +175,10 @@ func (s *Store) UpdateTenant(ctx context.Context, t lead.Tenant, newSecret *lead
 	updated, err = scanTenant(db.QueryRow(ctx, `
 		UPDATE tenants SET (`+tenantSettingColumns+`) =
 			($2, $3, $4, $5, $6,
-			CASE WHEN $29 THEN $7 ELSE crm_secret_key_id END,
-			CASE WHEN $29 THEN $8::bytea ELSE crm_secret_sealed END,
-			$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28),
-			crm_api_key = CASE WHEN $29 THEN '' ELSE crm_api_key END,
+			CASE WHEN $30 THEN $7 ELSE crm_secret_key_id END,
+			CASE WHEN $30 THEN $8::bytea ELSE crm_secret_sealed END,
+			$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29),
+			crm_api_key = CASE WHEN $30 THEN '' ELSE crm_api_key END,
 			next_poll_at = CASE WHEN needs_attention AND `+credentialsChanged+` THEN now()
 				ELSE least(next_poll_at, now() + make_interval(secs => $13::integer)) END,
 			needs_attention = needs_attention AND NOT `+credentialsChanged+`,
@@ -192,9 +200,9 @@ func (s *Store) UpdateTenant(ctx context.Context, t lead.Tenant, newSecret *lead
 }
 
 // credentialsChanged is UpdateTenant's test (on the row before the update)
-// of whether the credentials the CRM sees change: a new secret ($29), or
+// of whether the credentials the CRM sees change: a new secret ($30), or
 // another kind, base URL, location or client id.
-const credentialsChanged = `($29 OR (crm_kind, crm_base_url, crm_location_id, crm_client_id)
+const credentialsChanged = `($30 OR (crm_kind, crm_base_url, crm_location_id, crm_client_id)
 	IS DISTINCT FROM ($3::text, $4::text, $5::text, $6::text))`
 
 // GetTenant returns one tenant.
