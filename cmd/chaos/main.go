@@ -644,7 +644,10 @@ func (f *fleet) wreak(ctx context.Context, cluster *devpg.Cluster, o opts, say f
 }
 
 // drain waits until every lead the CRM has is ingested, every message due
-// is final (or ambiguous), and no lead or message job is left to run.
+// is final (or ambiguous), and no lead, message or booking job is left to
+// run (a booking job whose replica died stays running until River's
+// rescuer hands it on: the 10-minute run caught the checks reading its
+// booking before that).
 func drain(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants []lead.Tenant, timeout time.Duration, say func(string, ...any)) bool {
 	deadline := time.Now().Add(timeout)
 	crmLeads := 0
@@ -657,7 +660,8 @@ func drain(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 		err := pool.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM leads),
 			(SELECT count(*) FROM messages WHERE status IN ('pending', 'sending')),
-			(SELECT count(*) FROM river_job WHERE kind IN ('ingest_lead', 'send_sms', 'send_email', 'record_email_event_batch')
+			(SELECT count(*) FROM river_job WHERE kind IN ('ingest_lead', 'send_sms', 'send_email', 'record_email_event_batch',
+				'book_appointment', 'change_booking')
 				AND state NOT IN ('completed', 'cancelled', 'discarded'))`).Scan(&ingested, &open, &jobs)
 		if err == nil && ingested >= crmLeads && open == 0 && jobs == 0 {
 			say("drained: %d leads ingested, no message or job left open", ingested)
