@@ -37,6 +37,15 @@ type Email struct {
 	// ReplyTo, when set, is where the recipient's reply goes (a reply
 	// address r+<token>@<domain> that Inbound Parse brings back to us).
 	ReplyTo string
+	// UnsubscribeURL, when set, is the email's one-click unsubscribe (RFC
+	// 8058): the provider sends it as List-Unsubscribe with
+	// List-Unsubscribe-Post, which Gmail and Yahoo want of every
+	// subscription email. The body carries it too; this is the header.
+	UnsubscribeURL string
+	// ASMGroupID, when not zero, is the provider's unsubscribe group the
+	// email belongs to (SendGrid's asm.group_id), so the provider's own
+	// suppression of that group applies to it.
+	ASMGroupID int
 }
 
 // SMSSender sends texts.
