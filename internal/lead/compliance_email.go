@@ -1,6 +1,7 @@
 package lead
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -102,4 +103,19 @@ func EmailFooter(shopName string, c Compliance, unsubscribeURL string) string {
 		b.WriteString("To stop emails from " + shopName + ", unsubscribe here: " + unsubscribeURL + "\n")
 	}
 	return b.String()
+}
+
+// ErrUnsubscribeLinkUnknown is every unsubscribe link that does not
+// unsubscribe: malformed, forged, signed by a retired key, for an email or
+// tenant that is gone. The page answers them all alike (404, naming
+// nothing), so it tells a forger nothing.
+var ErrUnsubscribeLinkUnknown = errors.New("unknown unsubscribe link")
+
+// Unsubscription is what the unsubscribe page shows of a link: the shop
+// and the address (masked: the link may be forwarded), and whether the
+// address is already unsubscribed.
+type Unsubscription struct {
+	Shop    string
+	Address string
+	Done    bool
 }
