@@ -92,8 +92,9 @@ func EmailFooter(shopName string, c Compliance, unsubscribeURL string) string {
 	if c.PostalAddress == "" && unsubscribeURL == "" {
 		return ""
 	}
+	// No "-- " line above it: mail programs fold a signature away, and
+	// this must stay visible.
 	var b strings.Builder
-	b.WriteString("--\n")
 	b.WriteString(shopName)
 	if c.PostalAddress != "" {
 		b.WriteString(", " + c.PostalAddress)

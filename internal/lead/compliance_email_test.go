@@ -80,10 +80,10 @@ func TestEmailSkipReason(t *testing.T) {
 func TestEmailFooter(t *testing.T) {
 	t.Parallel()
 	c := lead.Compliance{PostalAddress: "12 Main St, Springfield, IL 62701"}
-	require.Equal(t, "--\nJoe's Garage, 12 Main St, Springfield, IL 62701\nTo stop emails from Joe's Garage, unsubscribe here: https://x.test/unsubscribe/t\n",
+	require.Equal(t, "Joe's Garage, 12 Main St, Springfield, IL 62701\nTo stop emails from Joe's Garage, unsubscribe here: https://x.test/unsubscribe/t\n",
 		lead.EmailFooter("Joe's Garage", c, "https://x.test/unsubscribe/t"))
-	require.Equal(t, "--\nJoe's Garage, 12 Main St, Springfield, IL 62701\n", lead.EmailFooter("Joe's Garage", c, ""))
-	require.Equal(t, "--\nJoe's Garage\nTo stop emails from Joe's Garage, unsubscribe here: https://x.test/u\n",
+	require.Equal(t, "Joe's Garage, 12 Main St, Springfield, IL 62701\n", lead.EmailFooter("Joe's Garage", c, ""))
+	require.Equal(t, "Joe's Garage\nTo stop emails from Joe's Garage, unsubscribe here: https://x.test/u\n",
 		lead.EmailFooter("Joe's Garage", lead.Compliance{}, "https://x.test/u"))
 	require.Empty(t, lead.EmailFooter("Joe's Garage", lead.Compliance{}, ""))
 }
