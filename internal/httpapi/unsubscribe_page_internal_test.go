@@ -40,3 +40,41 @@ func TestUnsubscribeTemplates(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsubscribePageContrast: every colour the unsubscribe page sets on
+// text is 4.5:1 or more against its background, as the booking page's
+// (TestBookingPageContrast, whose reading of colours this repeats).
+func TestUnsubscribePageContrast(t *testing.T) {
+	t.Parallel()
+	page, err := unsubscribeFiles.ReadFile("unsubscribe/page.html")
+	require.NoError(t, err)
+	_, style, ok := strings.Cut(string(page), "<style")
+	require.True(t, ok, "page.html has its style inline")
+	_, style, _ = strings.Cut(style, ">")
+	style, _, _ = strings.Cut(style, "</style>")
+	rules := map[string]map[string]string{}
+	for _, m := range cssRule.FindAllStringSubmatch(style, -1) {
+		decls := map[string]string{}
+		for _, c := range cssColor.FindAllStringSubmatch(m[2], -1) {
+			decls[c[1]] = c[2]
+		}
+		if len(decls) > 0 {
+			rules[strings.TrimSpace(m[1])] = decls
+		}
+	}
+	body := rules["body"]
+	require.NotEmpty(t, body["color"])
+	require.NotEmpty(t, body["background"])
+	require.Len(t, rules, 3, "the body, the button and muted text")
+	for sel, d := range rules {
+		fg, bg := d["color"], d["background"]
+		if fg == "" {
+			fg = body["color"]
+		}
+		if bg == "" {
+			bg = body["background"]
+		}
+		ratio := contrastRatio(t, fg, bg)
+		require.GreaterOrEqual(t, ratio, 4.5, "%s: %s on %s is %.2f:1", sel, fg, bg, ratio)
+	}
+}
