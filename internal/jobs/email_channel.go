@@ -60,6 +60,9 @@ func (c emailChannel) send(ctx context.Context, m lead.Message) (string, error) 
 	id, err := c.deps.Email.SendEmail(ctx, messaging.Email{
 		To: m.To, From: m.From, FromName: m.FromName, Subject: m.Subject, Text: m.Body, ReplyTo: m.ReplyTo,
 		UnsubscribeURL: c.deps.unsubscribeURL(m.TenantID, m.LeadID, step, m.To), ASMGroupID: group,
+		// An opt-out word to the reply address suppresses the address
+		// (emailKind), so it is the mailto of List-Unsubscribe too.
+		UnsubscribeMailto: m.ReplyTo,
 		// Events come back with these, which is how a bounce or an
 		// unsubscribe finds its message and tenant.
 		CustomArgs: map[string]string{

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -101,8 +102,8 @@ func TestFollowUpEmailCarriesUnsubscribe(t *testing.T) {
 	// The inbox's one-click: a POST of the header's URL, the RFC's body,
 	// no cookie.
 	header := w.lastEmail(t).Headers["List-Unsubscribe"]
-	url := strings.Trim(header, "<>")
-	resp, err := http.Post(url, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	oneClick := strings.Trim(header, "<>")
+	resp, err := http.Post(oneClick, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -113,7 +114,7 @@ func TestFollowUpEmailCarriesUnsubscribe(t *testing.T) {
 		AND address = 'ann1@example.com' AND source = 'unsubscribe_link'`, w.shop.ID))
 
 	// Again: nothing changes, the page says the same.
-	resp, err = http.Post(url, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	resp, err = http.Post(oneClick, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -207,4 +208,29 @@ func TestFollowUpEmailNeedsPostalAddress(t *testing.T) {
 	require.Equal(t, lead.MessageSent, first.Status, "the first answer goes without one")
 	require.Nil(t, w2.lastEmail(t).Headers)
 	require.Contains(t, w2.lastEmail(t).Text, testPostalAddress)
+}
+
+// TestUnsubscribeMailto: with replies on, List-Unsubscribe names the
+// email's reply address as its mailto too, and the email a mail program
+// writes to it (the mailto's subject and body) suppresses the address.
+func TestUnsubscribeMailto(t *testing.T) {
+	t.Parallel()
+	b := setupEmailReplies(t)
+	b.deps.PublicURL = "https://book.test"
+	shop, l, replyTo := b.emailReplyFixture(t)
+	sent := b.emailTo(t, string(l.Email))
+	header := sent.Headers["List-Unsubscribe"]
+	_, mailto, ok := strings.Cut(header, ", <mailto:")
+	require.True(t, ok, "a mailto after the HTTPS URI: %q", header)
+	mailto = strings.TrimSuffix(mailto, ">")
+	to, query, _ := strings.Cut(mailto, "?")
+	require.Equal(t, replyTo, to)
+	params, err := url.ParseQuery(query)
+	require.NoError(t, err)
+
+	require.Equal(t, http.StatusOK, b.mail(t, fakesendgrid.InboundMail{To: to, From: string(l.Email),
+		Subject: params.Get("subject"), Text: params.Get("body")}))
+	require.Eventually(t, func() bool {
+		return b.count(t, `SELECT count(*) FROM suppressions WHERE tenant_id = $1 AND channel = 'email' AND address = $2`, shop.ID, string(l.Email)) == 1
+	}, 10*time.Second, 10*time.Millisecond)
 }

@@ -42,6 +42,11 @@ type Email struct {
 	// List-Unsubscribe-Post, which Gmail and Yahoo want of every
 	// subscription email. The body carries it too; this is the header.
 	UnsubscribeURL string
+	// UnsubscribeMailto, when set with UnsubscribeURL, is the address a
+	// mail program without one-click writes "unsubscribe" to (the second,
+	// optional List-Unsubscribe URI): the email's reply address, whose
+	// opt-out word suppresses the address.
+	UnsubscribeMailto string
 	// ASMGroupID, when not zero, is the provider's unsubscribe group the
 	// email belongs to (SendGrid's asm.group_id), so the provider's own
 	// suppression of that group applies to it.

@@ -169,7 +169,13 @@ func (s *Sender) mail(m messaging.Email) *mail.SGMailV3 {
 		// personalization, since the URL is this recipient's. SendGrid's
 		// subscription tracking would add headers of its own: it stays
 		// off (one mechanism; see the README).
-		p.SetHeader("List-Unsubscribe", "<"+m.UnsubscribeURL+">")
+		list := "<" + m.UnsubscribeURL + ">"
+		if m.UnsubscribeMailto != "" {
+			// RFC 8058 allows a mailto after the HTTPS URI, for mail
+			// programs that do not post.
+			list += ", <mailto:" + m.UnsubscribeMailto + "?subject=unsubscribe&body=unsubscribe>"
+		}
+		p.SetHeader("List-Unsubscribe", list)
 		p.SetHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 	}
 	msg.AddPersonalizations(p)

@@ -336,13 +336,22 @@ func TestSendEmail_Unsubscribe(t *testing.T) {
 	}, got[0].Headers)
 	require.Equal(t, 4321, got[0].ASMGroupID)
 
+	withMailto := email("di@example.com")
+	withMailto.UnsubscribeURL = "https://book.example.com/unsubscribe/x"
+	withMailto.UnsubscribeMailto = "r+abc@reply.example.com"
+	_, err = b.sender.SendEmail(context.Background(), withMailto)
+	require.NoError(t, err)
+	got = b.fake.Emails()
+	require.Equal(t, "<https://book.example.com/unsubscribe/x>, <mailto:r+abc@reply.example.com?subject=unsubscribe&body=unsubscribe>",
+		got[len(got)-1].Headers["List-Unsubscribe"], "the HTTPS URI first, then the mailto")
+
 	plain := email("bo@example.com")
 	_, err = b.sender.SendEmail(context.Background(), plain)
 	require.NoError(t, err)
 	got = b.fake.Emails()
-	require.Len(t, got, 2)
-	require.Nil(t, got[1].Headers, "no unsubscribe URL, no headers")
-	require.Zero(t, got[1].ASMGroupID, "no group, no asm object")
+	require.Len(t, got, 3)
+	require.Nil(t, got[2].Headers, "no unsubscribe URL, no headers")
+	require.Zero(t, got[2].ASMGroupID, "no group, no asm object")
 
 	bad := email("cy@example.com")
 	bad.ASMGroupID = -1
