@@ -323,6 +323,33 @@ var tenantSettings = []tenantSetting{
 			return strconv.Quote(t.MissedCallText)
 		},
 	},
+	// What the shop's customer email carries (issue 14, item 5).
+	{
+		flag: "postal-address", field: "compliance.postal_address", label: "postal address",
+		usage: "the shop's postal address, on one line, which every email to a customer carries (CAN-SPAM); without it no follow-up email goes",
+		set:   func(t *lead.Tenant, v string) error { t.Compliance.PostalAddress = strings.TrimSpace(v); return nil },
+		show: func(t lead.Tenant) string {
+			return orText(t.Compliance.PostalAddress, "none: follow-up emails are skipped")
+		},
+	},
+	{
+		flag: "asm-group-id", field: "compliance.asm_group_id", label: "asm group",
+		usage: "the shop's SendGrid unsubscribe group id (asm.group_id) for its emails; 0: none",
+		set: func(t *lead.Tenant, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number", v)
+			}
+			t.Compliance.ASMGroupID = n
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if t.Compliance.ASMGroupID == 0 {
+				return "none"
+			}
+			return strconv.Itoa(t.Compliance.ASMGroupID)
+		},
+	},
 	{
 		flag: "disabled", field: "enabled", label: "enabled", isBool: true,
 		usage: "no polls or messages until `tenant enable` (update: --disabled=false enables)",

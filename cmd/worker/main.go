@@ -318,6 +318,8 @@ func newHandler(cfg *config.Config, deps *jobs.Deps, client *river.Client[pgx.Tx
 		// The customers' booking page (/book/{token}), on this public
 		// listener: its links (Deps.PublicURL) point here.
 		Booking: jobs.NewBookingDesk(deps, client),
+		// Emails' one-click unsubscribe (/unsubscribe/{token}), here too.
+		Unsubscribe: jobs.NewUnsubscribeDesk(deps),
 	}
 	if cfg.Twilio.AuthToken != "" {
 		webhooks := twilio.NewWebhooks(cfg.Twilio.AuthToken)

@@ -124,6 +124,9 @@ func tokenRedactor(tokenKinds []string) func(path string) string {
 			}
 			return "/book/****"
 		}
+		if strings.HasPrefix(path, "/unsubscribe/") {
+			return "/unsubscribe/****"
+		}
 		for _, prefix := range prefixes {
 			if rest, ok := strings.CutPrefix(path, prefix); ok {
 				tenant, _, _ := strings.Cut(rest, "/")

@@ -68,6 +68,9 @@ type Opts struct {
 	// Booking serves the customers' booking page (/book/{token}); nil
 	// serves no page.
 	Booking BookingDesk
+	// Unsubscribe serves the unsubscribe page of customer emails
+	// (/unsubscribe/{token}); nil serves none.
+	Unsubscribe UnsubscribeDesk
 
 	// TracerProvider gives every webhook request a span (trace.go); nil
 	// traces nothing.
@@ -89,6 +92,11 @@ func NewHandler(opts Opts) (http.Handler, error) {
 		mux.Handle("POST /book/{token}", bp.handleRequest())
 		mux.Handle("POST /book/{token}/b/{id}", bp.handleRequest())
 		mux.Handle("GET /book/{token}/b/{id}", bp.handleStatus())
+	}
+	if opts.Unsubscribe != nil {
+		up := &unsubscribePage{logger: opts.Logger, desk: opts.Unsubscribe, redact: redact}
+		mux.Handle("GET /unsubscribe/{token}", up.handleLook())
+		mux.Handle("POST /unsubscribe/{token}", up.handleUnsubscribe())
 	}
 	return denyFraming(recoverPanics(opts.Logger, redact, traceRequests(opts.TracerProvider, mux))), nil
 }

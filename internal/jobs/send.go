@@ -277,6 +277,9 @@ func applyGuards(ctx context.Context, tx pgx.Tx, st *store.Store, tenant lead.Te
 		return false, err
 	}
 	reason := lead.SkipReasonFor(l, step, suppressed, tenant.ConsentPolicy())
+	if ec, ok := ch.(emailChannel); ok && reason == "" {
+		reason = ec.skipReason(tenant, step)
+	}
 	if reason == "" {
 		return false, nil
 	}

@@ -37,6 +37,7 @@ func (t Tenant) Validate(knownCRMKinds []string) error {
 	t.checkSenders(&p)
 	t.checkTemplates(&p)
 	t.checkBooking(&p)
+	t.checkEmailCompliance(&p)
 	return errors.Join(p.errs...)
 }
 

@@ -37,6 +37,20 @@ type Email struct {
 	// ReplyTo, when set, is where the recipient's reply goes (a reply
 	// address r+<token>@<domain> that Inbound Parse brings back to us).
 	ReplyTo string
+	// UnsubscribeURL, when set, is the email's one-click unsubscribe (RFC
+	// 8058): the provider sends it as List-Unsubscribe with
+	// List-Unsubscribe-Post, which Gmail and Yahoo want of every
+	// subscription email. The body carries it too; this is the header.
+	UnsubscribeURL string
+	// UnsubscribeMailto, when set with UnsubscribeURL, is the address a
+	// mail program without one-click writes "unsubscribe" to (the second,
+	// optional List-Unsubscribe URI): the email's reply address, whose
+	// opt-out word suppresses the address.
+	UnsubscribeMailto string
+	// ASMGroupID, when not zero, is the provider's unsubscribe group the
+	// email belongs to (SendGrid's asm.group_id), so the provider's own
+	// suppression of that group applies to it.
+	ASMGroupID int
 }
 
 // SMSSender sends texts.

@@ -163,6 +163,21 @@ func (s *Sender) mail(m messaging.Email) *mail.SGMailV3 {
 	for k, v := range m.CustomArgs {
 		p.SetCustomArg(k, v)
 	}
+	if m.UnsubscribeURL != "" {
+		// RFC 8058: one HTTPS URI in angle brackets, and the Post header
+		// exactly so, which tells the inbox a POST unsubscribes. On the
+		// personalization, since the URL is this recipient's. SendGrid's
+		// subscription tracking would add headers of its own: it stays
+		// off (one mechanism; see the README).
+		list := "<" + m.UnsubscribeURL + ">"
+		if m.UnsubscribeMailto != "" {
+			// RFC 8058 allows a mailto after the HTTPS URI, for mail
+			// programs that do not post.
+			list += ", <mailto:" + m.UnsubscribeMailto + "?subject=unsubscribe&body=unsubscribe>"
+		}
+		p.SetHeader("List-Unsubscribe", list)
+		p.SetHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
 	msg.AddPersonalizations(p)
 	// SendGrid requires text/plain before text/html.
 	if m.Text != "" {
@@ -170,6 +185,9 @@ func (s *Sender) mail(m messaging.Email) *mail.SGMailV3 {
 	}
 	if m.HTML != "" {
 		msg.AddContent(mail.NewContent("text/html", m.HTML))
+	}
+	if m.ASMGroupID != 0 {
+		msg.SetASM(mail.NewASM().SetGroupID(m.ASMGroupID))
 	}
 	if s.sandbox {
 		msg.SetMailSettings(mail.NewMailSettings().SetSandboxMode(mail.NewSetting(true)))

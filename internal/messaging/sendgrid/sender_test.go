@@ -315,3 +315,47 @@ func TestSendEmail_Concurrent(t *testing.T) {
 		require.Equal(t, "l-"+to, e.CustomArgs["lead_id"])
 	}
 }
+
+// TestSendEmail_Unsubscribe: an email with an unsubscribe URL carries the
+// RFC 8058 pair of headers, exactly as the RFC spells them, and its ASM
+// group, as the fake read them from the body the real SDK built.
+func TestSendEmail_Unsubscribe(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	m := email("ana@example.com")
+	m.UnsubscribeURL = "https://book.example.com/unsubscribe/AbC_-123"
+	m.ASMGroupID = 4321
+	_, err := b.sender.SendEmail(context.Background(), m)
+	require.NoError(t, err)
+	got := b.fake.Emails()
+	require.Len(t, got, 1)
+	require.Equal(t, map[string]string{
+		"List-Unsubscribe":      "<https://book.example.com/unsubscribe/AbC_-123>",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+	}, got[0].Headers)
+	require.Equal(t, 4321, got[0].ASMGroupID)
+
+	withMailto := email("di@example.com")
+	withMailto.UnsubscribeURL = "https://book.example.com/unsubscribe/x"
+	withMailto.UnsubscribeMailto = "r+abc@reply.example.com"
+	_, err = b.sender.SendEmail(context.Background(), withMailto)
+	require.NoError(t, err)
+	got = b.fake.Emails()
+	require.Equal(t, "<https://book.example.com/unsubscribe/x>, <mailto:r+abc@reply.example.com?subject=unsubscribe&body=unsubscribe>",
+		got[len(got)-1].Headers["List-Unsubscribe"], "the HTTPS URI first, then the mailto")
+
+	plain := email("bo@example.com")
+	_, err = b.sender.SendEmail(context.Background(), plain)
+	require.NoError(t, err)
+	got = b.fake.Emails()
+	require.Len(t, got, 3)
+	require.Nil(t, got[2].Headers, "no unsubscribe URL, no headers")
+	require.Zero(t, got[2].ASMGroupID, "no group, no asm object")
+
+	bad := email("cy@example.com")
+	bad.ASMGroupID = -1
+	_, err = b.sender.SendEmail(context.Background(), bad)
+	se := requireSendError(t, err, messaging.ClassPermanent, 400)
+	require.ErrorContains(t, se, "asm.group_id")
+}

@@ -21,6 +21,8 @@ type mail struct {
 	TemplateID       string            `json:"template_id"`
 	CustomArgs       map[string]string `json:"custom_args"`
 	Categories       []string          `json:"categories"`
+	Headers          map[string]string `json:"headers"`
+	ASM              *asm              `json:"asm"`
 	MailSettings     struct {
 		SandboxMode struct {
 			Enable bool `json:"enable"`
@@ -35,6 +37,13 @@ type personalization struct {
 	From       *mailAddress      `json:"from"`
 	Subject    string            `json:"subject"`
 	CustomArgs map[string]string `json:"custom_args"`
+	Headers    map[string]string `json:"headers"`
+}
+
+// asm is the request's unsubscribe group (Advanced Suppression Manager).
+type asm struct {
+	GroupID         int   `json:"group_id"`
+	GroupsToDisplay []int `json:"groups_to_display"`
 }
 
 type mailAddress struct {
@@ -95,6 +104,11 @@ func (m mail) validate() []apiError {
 		if len(m.Content) == 0 {
 			add("content", "Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block. We typically suggest both text/plain and text/html blocks are included, but only one block is required.", "#message.content")
 		}
+	}
+	if m.ASM != nil && m.ASM.GroupID <= 0 {
+		// SendGrid requires group_id in an asm object (an integer id of
+		// one of the account's groups); the wording here is the fake's.
+		add("asm.group_id", "The asm.group_id must be the id of one of your unsubscribe groups.", "#message.asm.group_id")
 	}
 	for i, c := range m.Content {
 		if c.Type == "" {

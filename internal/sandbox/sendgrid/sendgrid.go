@@ -42,6 +42,12 @@ type Email struct {
 	// personalization's (which win), as SendGrid attaches them to events.
 	CustomArgs map[string]string
 	Categories []string
+	// Headers are the request's headers merged with the
+	// personalization's (which win), as SendGrid writes them into the
+	// message.
+	Headers map[string]string
+	// ASMGroupID is the request's asm.group_id (0 without one).
+	ASMGroupID int
 }
 
 // API is a fake of SendGrid's v3 mail send endpoint that the real
@@ -180,6 +186,18 @@ func (s *API) store(id string, req mail) {
 			args = make(map[string]string, len(p.CustomArgs))
 		}
 		maps.Copy(args, p.CustomArgs)
+		headers := maps.Clone(req.Headers)
+		if headers == nil {
+			headers = make(map[string]string, len(p.Headers))
+		}
+		maps.Copy(headers, p.Headers)
+		if len(headers) == 0 {
+			headers = nil
+		}
+		var group int
+		if req.ASM != nil {
+			group = req.ASM.GroupID
+		}
 		for _, to := range p.To {
 			s.emails = append(s.emails, Email{
 				MessageID:  id,
@@ -193,6 +211,8 @@ func (s *API) store(id string, req mail) {
 				ReplyTo:    replyTo,
 				CustomArgs: maps.Clone(args),
 				Categories: slices.Clone(req.Categories),
+				Headers:    maps.Clone(headers),
+				ASMGroupID: group,
 			})
 		}
 	}
