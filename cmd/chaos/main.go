@@ -253,6 +253,8 @@ func createShops(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, sh
 			NotifyEmail: fmt.Sprintf("desk@shop%d.example.com", i+1),
 			// Their texts offer a booking link, which the harness opens.
 			Booking: chaosBooking(),
+			// Follow-up emails need the shop's postal address.
+			Compliance: lead.Compliance{PostalAddress: fmt.Sprintf("%d Main Street, Austin, TX 78701", 100+i)},
 		}
 		if i == callShop(shops) {
 			// Calls to this shop's number ring here and go unanswered.

@@ -43,7 +43,9 @@ func ensureTenant(ctx context.Context, st *store.Store, keys *credentials.Keyrin
 		AllowFirstReplyWithoutConsent: true,
 		// Its texts offer a booking link, every day of the week.
 		Booking: demoBookingHours(),
-		Enabled: true,
+		// Its follow-up emails carry its postal address, as the law asks.
+		Compliance: lead.Compliance{PostalAddress: fmt.Sprintf("%d Main Street, Austin, TX 78701", 100+i)},
+		Enabled:    true,
 	}
 	old, err := st.FleetFindTenant(ctx, shop.Name)
 	if errors.Is(err, store.ErrNotFound) {
