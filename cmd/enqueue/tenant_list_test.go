@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestTenantListCarrierAttention: a tenant whose texts carriers filter
+// shows it in `tenant list`, with since when and why, beside (not instead
+// of) the CRM's credentials flag; a tenant with neither shows "-".
+func TestTenantListCarrierAttention(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	quiet := b.addTenant(t, "quiet")
+	filtered := b.addTenant(t, "filtered")
+	reason := "carriers refused 1 of the last 1 texts: 0 filtered as spam, 1 from a sender not registered (codes 30034)"
+	at := time.Date(2026, 3, 2, 15, 4, 0, 0, time.UTC)
+	_, began, err := b.store.MarkCarrierAttention(ctx, filtered.ID, reason, at)
+	require.NoError(t, err)
+	require.True(t, began)
+
+	out := b.mustRun(t, "tenant", "list")
+	require.Regexp(t, regexp.MustCompile(quiet.ID.String()+`\s+quiet\s+.*\s+-\n`), out)
+	require.Regexp(t, regexp.MustCompile(filtered.ID.String()+`\s+filtered\s+.*\s+texts filtered since `+
+		regexp.QuoteMeta(inTenantZone(filtered, at)+": "+reason)+`\n`), out)
+
+	_, err = b.store.MarkTenantNeedsAttention(ctx, filtered.ID, "401", at, time.Hour)
+	require.NoError(t, err)
+	out = b.mustRun(t, "tenant", "list")
+	require.Regexp(t, `credentials refused since .*; texts filtered since `, out)
+
+	cleared, err := b.store.ClearCarrierAttention(ctx, filtered.ID)
+	require.NoError(t, err)
+	require.True(t, cleared)
+	out = b.mustRun(t, "tenant", "list")
+	require.NotContains(t, out, "texts filtered")
+}
