@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/leadorch/lead-orchestrator/internal/fixture"
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
 // TestTenantListCarrierAttention: a tenant whose texts carriers filter
@@ -39,4 +42,23 @@ func TestTenantListCarrierAttention(t *testing.T) {
 	require.True(t, cleared)
 	out = b.mustRun(t, "tenant", "list")
 	require.NotContains(t, out, "texts filtered")
+}
+
+// TestConversationShowsLandline: a number a carrier called a landline is a
+// contact problem of its lead, shown under the lead in `conversation`,
+// with the suppression that stops texts to it.
+func TestConversationShowsLandline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	shop := b.addTenant(t, "landline")
+	phone := lead.PhoneNumber("+15125550177")
+	id, _, err := b.store.UpsertLead(ctx, shop.ID, fixture.Lead("order:77", func(l *lead.Lead) { l.Phone = phone }), false)
+	require.NoError(t, err)
+	require.NoError(t, b.store.MarkNotTextable(ctx, shop.ID, phone, "landline: the carrier cannot deliver texts to this number (code 30006)",
+		"phone +15125550177 cannot receive texts (code 30006)"))
+
+	out := b.mustRun(t, "conversation", "--tenant", "landline", "--lead", id.String())
+	require.Contains(t, out, "\n    contact problem: phone +15125550177 cannot receive texts (code 30006)\n")
+	require.Contains(t, out, "suppressed sms +15125550177 since: landline: the carrier cannot deliver texts to this number (code 30006) (carrier)")
 }
