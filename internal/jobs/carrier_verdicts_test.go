@@ -14,10 +14,20 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/fixture"
 	"github.com/leadorch/lead-orchestrator/internal/jobs"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
+	"github.com/leadorch/lead-orchestrator/internal/metrics"
 	faketwilio "github.com/leadorch/lead-orchestrator/internal/sandbox/twilio"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 	"github.com/leadorch/lead-orchestrator/internal/webhookurl"
 )
+
+// setupCarrier is setupWebhooks with the jobs' metrics recorded on m.
+func setupCarrier(t *testing.T) (*webhookBundle, *metrics.Metrics) {
+	t.Helper()
+	b := setup(t)
+	m := metrics.New(metrics.Opts{})
+	b.deps.Metrics = m
+	return newWebhookBundle(t, b), m
+}
 
 // phoneOf is newLead's number for n.
 func phoneOf(n int) lead.PhoneNumber { return lead.PhoneNumber(fmt.Sprintf("+1512555%04d", n)) }
@@ -75,7 +85,7 @@ func (b *webhookBundle) fleetFlags(t *testing.T, tenantID uuid.UUID) store.Tenan
 func TestLandlineFromStatusCallback(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setupWebhooks(t)
+	b, reg := setupCarrier(t)
 	shop := b.addShop(t, "landline")
 	phone := phoneOf(1)
 	b.sandbox.Twilio.CarrierRefuses(string(phone), 30006)
@@ -120,6 +130,7 @@ func TestLandlineFromStatusCallback(t *testing.T) {
 
 	// One landline is no filtering of the shop's texts.
 	require.Empty(t, b.carrierFlag(t, shop.ID).Reason)
+	require.Equal(t, 1.0, metricValue(t, reg, "leadorch_sms_carrier_verdicts_total", map[string]string{"verdict": "landline"}))
 }
 
 // TestLandlineAtCreate: Twilio's synchronous 21614 (not a mobile number)
@@ -128,7 +139,7 @@ func TestLandlineFromStatusCallback(t *testing.T) {
 func TestLandlineAtCreate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setupWebhooks(t)
+	b, reg := setupCarrier(t)
 	shop := b.addShop(t, "notmobile")
 	phone := phoneOf(2)
 	b.sandbox.Twilio.Landline(string(phone))
@@ -144,6 +155,7 @@ func TestLandlineAtCreate(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, l.ContactProblem, "code 21614")
 	require.Empty(t, b.textsTo(phone))
+	require.Equal(t, 1.0, metricValue(t, reg, "leadorch_sms_carrier_verdicts_total", map[string]string{"verdict": "landline"}))
 }
 
 // TestCarrierFilteringFlagsTenant: 3 of the tenant's latest texts filtered
@@ -153,7 +165,7 @@ func TestLandlineAtCreate(t *testing.T) {
 func TestCarrierFilteringFlagsTenant(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setupWebhooks(t)
+	b, reg := setupCarrier(t)
 	shop := b.addShop(t, "filtered")
 	n := 10
 	send := func(code int) {
@@ -193,6 +205,7 @@ func TestCarrierFilteringFlagsTenant(t *testing.T) {
 	require.Empty(t, b.carrierFlag(t, shop.ID).Reason)
 	send(30007)
 	require.Contains(t, b.carrierFlag(t, shop.ID).Reason, "4 of the last 12 texts")
+	require.Equal(t, 4.0, metricValue(t, reg, "leadorch_sms_carrier_verdicts_total", map[string]string{"verdict": "filtered"}))
 }
 
 // TestUnregisteredSenderFlagsAtOnce: a single 30034 (the number is not in

@@ -79,6 +79,9 @@ func (w *RecordSMSStatusWorker) Work(ctx context.Context, job *river.Job[RecordS
 	if err != nil {
 		return err
 	}
+	if _, final := finalSMSStatus(a.Status); final {
+		w.deps.Metrics.CountCarrierVerdict(string(a.Verdict))
+	}
 	w.deps.logCarrierMark(ctx, a.TenantID, mark)
 	return nil
 }
@@ -104,12 +107,19 @@ func notTextable(ctx context.Context, st *store.Store, tenantID uuid.UUID, phone
 	return st.MarkNotTextable(ctx, tenantID, lead.PhoneNumber(phone), reason, problem)
 }
 
-// landlineRefused is notTextable for a text the provider refused at once
-// because it knows the number is not a mobile one (Twilio's 21614 comes
-// back from the create call; 30006 comes later, in a status callback).
-func landlineRefused(ctx context.Context, st *store.Store, tenantID uuid.UUID, msg lead.Message, sendErr error) error {
+// refusedAtSend acts on the verdict of a text the provider refused at
+// once: counted, and notTextable when the provider knows the number is not
+// a mobile one (Twilio's 21614 comes back from the create call; 30006
+// comes later, in a status callback). It runs in the transaction that
+// records the failure, so a rolled-back one may count twice: a counter's
+// rate, not an exact tally.
+func (d *Deps) refusedAtSend(ctx context.Context, st *store.Store, tenantID uuid.UUID, msg lead.Message, sendErr error) error {
 	var se *messaging.SendError
-	if msg.Channel != lead.ChannelSMS || !errors.As(sendErr, &se) || se.Verdict != messaging.VerdictLandline {
+	if msg.Channel != lead.ChannelSMS || !errors.As(sendErr, &se) || se.Verdict == messaging.VerdictNone {
+		return nil
+	}
+	d.Metrics.CountCarrierVerdict(string(se.Verdict))
+	if se.Verdict != messaging.VerdictLandline {
 		return nil
 	}
 	return notTextable(ctx, st, tenantID, msg.To, se.Code)

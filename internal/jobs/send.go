@@ -311,7 +311,7 @@ func recordResult[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[
 				return err
 			}
 		}
-		if err := landlineRefused(ctx, st, tenantID, msg, sendErr); err != nil {
+		if err := d.refusedAtSend(ctx, st, tenantID, msg, sendErr); err != nil {
 			return err
 		}
 		status, reason := failedStatus(sendErr), sendErr.Error()
