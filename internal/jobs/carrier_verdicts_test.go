@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,4 +241,43 @@ func TestUnregisteredSenderFlagsAtOnce(t *testing.T) {
 	ts := b.fleetFlags(t, shop.ID)
 	require.True(t, ts.CredentialsRejected)
 	require.False(t, ts.CarrierFiltering)
+}
+
+// TestCarrierVerdictFromSimulator: the sandbox's simulator plays a
+// carrier's 30006 on the last text to a number, posting Twilio's signed
+// status callback to the StatusCallback the text carried (as a worker with
+// http.public_url sets it): the worker suppresses the number.
+func TestCarrierVerdictFromSimulator(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	var base atomic.Pointer[string]
+	b.deps.StatusCallbackURL = func(tenantID uuid.UUID) string {
+		return webhookurl.URL(*base.Load(), webhookurl.TwilioStatus(tenantID.String()))
+	}
+	empty := ""
+	base.Store(&empty)
+	wb := newWebhookBundle(t, b)
+	url := wb.server.URL
+	base.Store(&url)
+	shop := wb.addShop(t, "simulated")
+	id := wb.newLead(t, shop, 60)
+	require.Equal(t, rivertype.JobStateCompleted, insertAndWait(t, wb.client, jobs.SendSMSArgs{TenantID: shop.ID, LeadID: id, Step: jobs.StepInitial}).State)
+	m := wb.message(t, shop.ID, id, lead.ChannelSMS)
+
+	report, err := wb.sandbox.Simulator.CarrierVerdict(ctx, string(phoneOf(60)), 30006)
+	require.NoError(t, err)
+	require.Equal(t, m.ProviderID, report.MessageSID)
+	require.Equal(t, "undelivered", report.Status)
+	require.Equal(t, webhookurl.URL(url, webhookurl.TwilioStatus(shop.ID.String())), report.URL, "the text's own StatusCallback")
+	status, code, _ := wb.sandbox.Twilio.FinalStatus(m.ProviderID)
+	require.Equal(t, "undelivered", status, "the fake's message agrees with the callback")
+	require.Equal(t, 30006, code)
+	wb.settled(t, "record_sms_status")
+	suppressed, err := wb.store.IsSuppressed(ctx, shop.ID, lead.ChannelSMS, string(phoneOf(60)))
+	require.NoError(t, err)
+	require.True(t, suppressed)
+
+	_, err = wb.sandbox.Simulator.CarrierVerdict(ctx, "+15125559999", 30006)
+	require.ErrorContains(t, err, "no text to +15125559999")
 }

@@ -30,6 +30,30 @@ func (t *API) CarrierRefuses(number string, code int) {
 	t.refusals[number] = code
 }
 
+// RefuseMessage makes the carrier refuse the message sid, already
+// accepted, with code (0: delivered after all). It reports whether the fake
+// holds the message.
+func (t *API) RefuseMessage(sid string, code int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range t.messages {
+		if t.messages[i].Sid == sid {
+			t.messages[i].errorCode = code
+			return true
+		}
+	}
+	return false
+}
+
+// FinalStatusFor is the final status Twilio reports with code: delivered
+// for 0, failed when Twilio itself refused to hand the message on (30032,
+// 30034: an unregistered or unverified sender), undelivered when the
+// carrier refused it.
+func FinalStatusFor(code int) string {
+	status, _ := finalStatusOf(code)
+	return status
+}
+
 // FinalStatus is the status and error code Twilio's last status callback
 // for the message sid carries: delivered with 0, or what CarrierRefuses
 // set when the message was created. ok is false for an unknown sid. Tests
