@@ -63,3 +63,17 @@ func tenantAttention(ctx context.Context, d *deps, t lead.Tenant) (string, error
 	}
 	return strings.Join(reasons, "; "), nil
 }
+
+// noteCarrierAttention is `tenant show`'s line about the carrier's flag
+// (its "attention" setting is the CRM's): since when, why, and what
+// clears it.
+func noteCarrierAttention(ctx context.Context, d *deps, t lead.Tenant) error {
+	carrier, err := d.store.GetCarrierAttention(ctx, t.ID)
+	if err != nil || carrier.Reason == "" {
+		return err
+	}
+	_, err = fmt.Fprintf(d.stdout, "warning: carriers are filtering this shop's texts since %s: %s; check its 10DLC campaign "+
+		"or toll-free verification at Twilio and what it sends. The flag clears by itself after 5 delivered texts in a row\n",
+		inTenantZone(t, carrier.Since), escapeText(carrier.Reason))
+	return err
+}

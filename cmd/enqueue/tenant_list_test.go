@@ -32,6 +32,10 @@ func TestTenantListCarrierAttention(t *testing.T) {
 	require.Regexp(t, regexp.MustCompile(filtered.ID.String()+`\s+filtered\s+.*\s+texts filtered since `+
 		regexp.QuoteMeta(inTenantZone(filtered, at)+": "+reason)+`\n`), out)
 
+	out = b.mustRun(t, "tenant", "show", "--tenant", "filtered")
+	require.Contains(t, out, "warning: carriers are filtering this shop's texts since "+inTenantZone(filtered, at)+": "+reason)
+	require.NotContains(t, b.mustRun(t, "tenant", "show", "--tenant", "quiet"), "carriers are filtering")
+
 	_, err = b.store.MarkTenantNeedsAttention(ctx, filtered.ID, "401", at, time.Hour)
 	require.NoError(t, err)
 	out = b.mustRun(t, "tenant", "list")
@@ -42,6 +46,7 @@ func TestTenantListCarrierAttention(t *testing.T) {
 	require.True(t, cleared)
 	out = b.mustRun(t, "tenant", "list")
 	require.NotContains(t, out, "texts filtered")
+	require.NotContains(t, b.mustRun(t, "tenant", "show", "--tenant", "filtered"), "carriers are filtering")
 }
 
 // TestConversationShowsLandline: a number a carrier called a landline is a
