@@ -64,6 +64,6 @@ func TestConversationShowsLandline(t *testing.T) {
 		"phone +15125550177 cannot receive texts (code 30006)"))
 
 	out := b.mustRun(t, "conversation", "--tenant", "landline", "--lead", id.String())
-	require.Contains(t, out, "\n    contact problem: phone +15125550177 cannot receive texts (code 30006)\n")
+	require.Contains(t, out, "\n    contact problem: carrier: phone +15125550177 cannot receive texts (code 30006)\n")
 	require.Contains(t, out, "suppressed sms +15125550177 since: landline: the carrier cannot deliver texts to this number (code 30006) (carrier)")
 }

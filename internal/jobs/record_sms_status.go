@@ -103,7 +103,7 @@ func finalSMSStatus(status string) (delivered, final bool) {
 // is in both, so a shop can look it up.
 func notTextable(ctx context.Context, st *store.Store, tenantID uuid.UUID, phone string, code int) error {
 	reason := fmt.Sprintf("landline: the carrier cannot deliver texts to this number (code %d)", code)
-	problem := fmt.Sprintf("phone %s cannot receive texts (a landline, the carrier said: code %d); texts to it stopped, email goes on", phone, code)
+	problem := fmt.Sprintf("phone %s cannot receive texts (a landline, the carrier said: code %d), texts to it stopped, email goes on", phone, code)
 	return st.MarkNotTextable(ctx, tenantID, lead.PhoneNumber(phone), reason, problem)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -136,17 +137,31 @@ func (s *Store) GetCarrierAttention(ctx context.Context, tenantID uuid.UUID) (a 
 	return a, nil
 }
 
+// CarrierProblemPrefix starts a contact problem a carrier's verdict
+// recorded (MarkNotTextable), as opposed to one found in the CRM's records.
+const CarrierProblemPrefix = "carrier: "
+
+// keepCarrierProblem is UpsertLead's new contact_problem when the CRM's
+// newer version of a lead brings its problems ($18): the CRM's, plus the
+// carrier's verdict on the lead's number while the number stays the same
+// ($9). The CRM knows nothing of the carrier, so without it the next edit
+// in the CRM would erase "cannot receive texts" from the thread. A new
+// number starts clean (its own suppression, if any, stands apart). In an
+// UPDATE's SET, contact_problem and phone are the row's old values.
+const keepCarrierProblem = `concat_ws('; ', nullif($18, ''),
+	CASE WHEN phone = $9 THEN substring(contact_problem from '` + CarrierProblemPrefix + `[^;]*') END)`
+
 // MarkNotTextable records that the carrier cannot deliver texts to phone
 // (a landline): a suppression of the number on sms (source "carrier", so
 // no further text to it is paid for; email is another channel and goes
 // on), and problem added to the contact problems of every lead of the
-// tenant with that number (once: a repeated verdict adds nothing). The
-// suppression keeps an earlier one (a STOP stays a STOP).
-//
-// A later ingest of the lead from a newer CRM version rewrites its contact
-// problems from the CRM's records and so drops problem; the suppression,
-// which the thread shows too, stays.
+// tenant with that number (once: a repeated verdict adds nothing), as
+// CarrierProblemPrefix + problem, with any ";" made a "," (problems are
+// joined by "; "). It survives the lead's later ingests while its number
+// stays (keepCarrierProblem). The suppression keeps an earlier one (a STOP
+// stays a STOP).
 func (s *Store) MarkNotTextable(ctx context.Context, tenantID uuid.UUID, phone lead.PhoneNumber, reason, problem string) (err error) {
+	problem = CarrierProblemPrefix + strings.ReplaceAll(problem, ";", ",")
 	db, done, err := s.open(ctx, tenantID)
 	if err != nil {
 		return err

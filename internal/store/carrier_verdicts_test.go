@@ -73,14 +73,14 @@ func TestMarkNotTextable(t *testing.T) {
 	require.NoError(t, err)
 
 	for range 2 {
-		require.NoError(t, b.store.MarkNotTextable(ctx, b.a.ID, phone, "landline (code 30006)", "cannot receive texts (30006)"))
+		require.NoError(t, b.store.MarkNotTextable(ctx, b.a.ID, phone, "landline (code 30006)", "cannot receive texts (30006); stopped"))
 	}
 	l1, err := b.store.GetLead(ctx, b.a.ID, lead1)
 	require.NoError(t, err)
-	require.Equal(t, "invalid customer.email: no @; cannot receive texts (30006)", l1.ContactProblem)
+	require.Equal(t, "invalid customer.email: no @; carrier: cannot receive texts (30006), stopped", l1.ContactProblem)
 	l2, err := b.store.GetLead(ctx, b.a.ID, lead2)
 	require.NoError(t, err)
-	require.Equal(t, "cannot receive texts (30006)", l2.ContactProblem)
+	require.Equal(t, "carrier: cannot receive texts (30006), stopped", l2.ContactProblem)
 	o, err := b.store.GetLead(ctx, b.b.ID, elsewhere)
 	require.NoError(t, err)
 	require.Empty(t, o.ContactProblem, "another tenant's lead of the same number")
@@ -93,6 +93,23 @@ func TestMarkNotTextable(t *testing.T) {
 	emailOK, err := b.store.IsSuppressed(ctx, b.a.ID, lead.ChannelEmail, "")
 	require.NoError(t, err)
 	require.False(t, emailOK)
+
+	// A newer version from the CRM brings its own problems: the carrier's
+	// stays while the number does, and goes with a new number.
+	refresh := func(ext string, version int64, p lead.PhoneNumber, problem string) string {
+		t.Helper()
+		id, _, err := b.store.UpsertLead(ctx, b.a.ID, fixture.Lead(ext, func(l *lead.Lead) {
+			l.Phone, l.ContactProblem, l.CRMVersion = p, problem, version
+		}), false)
+		require.NoError(t, err)
+		got, err := b.store.GetLead(ctx, b.a.ID, id)
+		require.NoError(t, err)
+		return got.ContactProblem
+	}
+	require.Equal(t, "invalid customer.vehicle: gone; carrier: cannot receive texts (30006), stopped", refresh("order:1", 5, phone, "invalid customer.vehicle: gone"))
+	require.Equal(t, "carrier: cannot receive texts (30006), stopped", refresh("order:1", 6, phone, ""))
+	require.Equal(t, "carrier: cannot receive texts (30006), stopped", refresh("order:1", 7, phone, ""), "kept once")
+	require.Empty(t, refresh("order:2", 5, "+15125550144", ""), "a new number starts clean")
 
 	// A STOP first: it stays the suppression's reason.
 	stopped := lead.PhoneNumber("+15125550143")
