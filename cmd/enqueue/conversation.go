@@ -172,6 +172,11 @@ func writeThreadText(w io.Writer, tenant lead.Tenant, th store.Thread, loc *time
 	for _, l := range th.Leads {
 		fmt.Fprintf(&b, "lead %s  %s %s %s, %s, %s  %s\n", shortID(l.ID), l.Source, escapeText(l.ExternalID),
 			escapeText(strings.TrimSpace(l.FirstName+" "+l.LastName)), escapeText(string(l.Phone)), escapeText(string(l.Email)), l.Status)
+		if l.ContactProblem != "" {
+			// What is wrong with the lead's number or address: the CRM's
+			// records, or a carrier's verdict (a landline).
+			fmt.Fprintf(&b, "    contact problem: %s\n", escapeText(l.ContactProblem))
+		}
 	}
 	for _, e := range th.Events {
 		b.WriteString("\n")

@@ -38,6 +38,9 @@ func (c *tenantShowCmd) run(ctx context.Context, d *deps) error {
 	if err := c.noteRefusedRecords(ctx, d, t); err != nil {
 		return err
 	}
+	if err := noteCarrierAttention(ctx, d, t); err != nil {
+		return err
+	}
 	if d.keys == nil {
 		return nil
 	}

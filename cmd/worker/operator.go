@@ -78,6 +78,9 @@ func (f fleetStats) FleetStats(ctx context.Context) (metrics.Snapshot, error) {
 		if t.AmbiguousMessages {
 			s.NeedingAttention[metrics.AttentionAmbiguousMessages]++
 		}
+		if t.CarrierFiltering {
+			s.NeedingAttention[metrics.AttentionCarrierFiltering]++
+		}
 		if !t.Enabled {
 			continue
 		}

@@ -314,6 +314,9 @@ func recordResult[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[
 				return err
 			}
 		}
+		if err := d.refusedAtSend(ctx, st, tenantID, msg, sendErr); err != nil {
+			return err
+		}
 		status, reason := failedStatus(sendErr), sendErr.Error()
 		next = afterSendFailed(msg, ch, sendErr)
 		if lastAttempt(job, next) {

@@ -216,7 +216,8 @@ func eventsByTenant(events []messaging.EmailEvent) (map[uuid.UUID][]messaging.Em
 
 // SMSStatus enqueues a delivery status callback of the tenant's text.
 func (w *WebhookIntake) SMSStatus(ctx context.Context, tenantID uuid.UUID, s messaging.SMSStatus) error {
-	args := RecordSMSStatusArgs{TenantID: tenantID, MessageSID: s.ProviderID, Status: s.Status, ErrorCode: s.ErrorCode}
+	args := RecordSMSStatusArgs{TenantID: tenantID, MessageSID: s.ProviderID, Status: s.Status, ErrorCode: s.ErrorCode,
+		Verdict: s.Verdict}
 	if _, err := w.Client.Insert(ctx, args, nil); err != nil {
 		return fmt.Errorf("error enqueueing status of message %s: %w", s.ProviderID, err)
 	}

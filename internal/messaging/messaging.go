@@ -111,7 +111,10 @@ type SendError struct {
 	// RetryAfter is how long the provider asked us to wait (429), zero if
 	// it did not say.
 	RetryAfter time.Duration
-	Err        error
+	// Verdict is what the error says about the recipient's number or the
+	// sender, beyond this one message (VerdictNone for most errors).
+	Verdict Verdict
+	Err     error
 }
 
 func (e *SendError) Error() string {
@@ -133,6 +136,39 @@ func ClassOf(err error) Class {
 	}
 	return ClassAmbiguous
 }
+
+// Verdict is what a carrier (through the SMS provider) said about a text
+// that goes beyond the one message: the number is a landline, the sender is
+// filtered or unregistered. Jobs act on it without knowing any provider's
+// codes; each provider maps its own codes to these.
+type Verdict string
+
+// The carrier verdicts. The provider's error code stays on the message; the
+// verdict is what the fleet does about it.
+const (
+	// VerdictNone: nothing beyond the message itself (delivered, or an
+	// error about this message only).
+	VerdictNone Verdict = ""
+	// VerdictLandline: the number cannot receive texts (a landline, or not
+	// a mobile number). Texts to it stop for the tenant; email goes on.
+	VerdictLandline Verdict = "landline"
+	// VerdictUnreachable: the handset is off or out of coverage, or the
+	// number is unknown to its carrier. Often transient: recorded, nothing
+	// stops.
+	VerdictUnreachable Verdict = "unreachable"
+	// VerdictOptedOut: the provider holds a STOP from the number.
+	VerdictOptedOut Verdict = "opted_out"
+	// VerdictFiltered: the carrier filtered the text as spam.
+	VerdictFiltered Verdict = "filtered"
+	// VerdictUnregistered: the sender is not registered for this traffic
+	// (an unregistered 10DLC number, an unverified toll-free number):
+	// every text from it fails until the shop's registration is fixed.
+	VerdictUnregistered Verdict = "unregistered"
+)
+
+// Filtering reports whether the verdict is about the sender rather than
+// the recipient: the carrier is blocking the shop's texts.
+func (v Verdict) Filtering() bool { return v == VerdictFiltered || v == VerdictUnregistered }
 
 // EmailEvent is a provider's report about one of our emails, mapped back to
 // our tenant and message through the custom args the send attached.

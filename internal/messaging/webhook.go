@@ -53,6 +53,8 @@ type SMSStatus struct {
 	// ErrorCode is the provider's error (Twilio's 30003 unreachable,
 	// 30007 filtered, ...), 0 when there is none.
 	ErrorCode int
+	// Verdict is the provider's reading of ErrorCode.
+	Verdict Verdict
 }
 
 // SMSWebhooks verifies and decodes an SMS provider's webhooks. url is the

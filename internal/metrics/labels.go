@@ -131,11 +131,15 @@ const (
 	// AttentionAmbiguousMessages: the tenant has messages no one can tell
 	// were sent or not.
 	AttentionAmbiguousMessages = "ambiguous_messages"
+	// AttentionCarrierFiltering: carriers are filtering or refusing the
+	// tenant's texts (spam filtering, an unregistered 10DLC or toll-free
+	// sender).
+	AttentionCarrierFiltering = "carrier_filtering"
 )
 
 // AttentionReasons lists every reason a tenant needs attention.
 func AttentionReasons() []string {
-	return []string{AttentionCRMCredentials, AttentionAmbiguousMessages}
+	return []string{AttentionCRMCredentials, AttentionAmbiguousMessages, AttentionCarrierFiltering}
 }
 
 // oneOf is v when it is one of allowed, else "other": a label value that

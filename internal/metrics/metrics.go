@@ -81,6 +81,7 @@ type Metrics struct {
 	webhooks        *prometheus.CounterVec
 	speedToLead     *prometheus.HistogramVec
 	speedFromSeen   *prometheus.HistogramVec
+	carrierVerdicts *prometheus.CounterVec
 }
 
 // New builds a process's metrics and registers them, with Go's runtime
@@ -92,6 +93,7 @@ func New(opts Opts) *Metrics {
 	m.newCRMMetrics()
 	m.newWebhookMetrics()
 	m.newSpeedToLeadMetrics()
+	m.newCarrierMetrics()
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "build_info",
 		Help: "Always 1; its labels say which build and Go version this replica runs.",

@@ -66,6 +66,7 @@ const (
 //	POST   /_sandbox/simulate/bounce     {"email", "reason" (optional)}: the last email sent there bounces
 //	POST   /_sandbox/simulate/email-reply {"from", "text", "automatic" (optional)}: from answers the last email it got, at its reply address
 //	POST   /_sandbox/simulate/call       {"tenant_id" or "shop_number", "from", "answer": "no-answer"}: the customer calls the shop
+//	POST   /_sandbox/simulate/carrier    {"number", "code": 30006}: the carrier's verdict on the last text to number, by status callback
 //	GET    /_sandbox/simulate/events?after=N  what was played since event N (texts, bounces, leads), oldest first
 type Server struct {
 	ShopMonkey *fakeshopmonkey.API
@@ -126,6 +127,7 @@ func NewServer(opts ServerOpts) *Server {
 	s.mux.HandleFunc("POST /_sandbox/simulate/bounce", s.Simulator.handleBounce)
 	s.mux.HandleFunc("POST /_sandbox/simulate/email-reply", s.Simulator.handleEmailReply)
 	s.mux.HandleFunc("POST /_sandbox/simulate/call", s.Simulator.handleCall)
+	s.mux.HandleFunc("POST /_sandbox/simulate/carrier", s.Simulator.handleCarrier)
 	s.mux.HandleFunc("GET /_sandbox/simulate/events", s.Simulator.handleEvents)
 	return s
 }

@@ -47,6 +47,9 @@ type TenantStats struct {
 	PollFailing         bool
 	CredentialsRejected bool
 	AmbiguousMessages   bool
+	// CarrierFiltering says carriers are filtering the tenant's texts
+	// (MarkCarrierAttention).
+	CarrierFiltering bool
 }
 
 // FailedWindow is how far back leadorch_outbox_messages{status="failed"}
@@ -77,14 +80,14 @@ func (s *Store) FleetStats(ctx context.Context, queues []string) (FleetStats, er
 		return FleetStats{}, fmt.Errorf("error counting the outbox: %w", err)
 	}
 	rows, err = s.db.Query(ctx, `SELECT tenant_id, crm_kind, enabled, poll_lag_seconds, poll_failing,
-		credentials_rejected, ambiguous_messages FROM leadorch_fleet_tenants($1)`, fs.ReadAt)
+		credentials_rejected, ambiguous_messages, carrier_filtering FROM leadorch_fleet_tenants($1)`, fs.ReadAt)
 	if err != nil {
 		return FleetStats{}, fmt.Errorf("error reading tenants' figures: %w", err)
 	}
 	fs.Tenants, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TenantStats, error) {
 		var t TenantStats
 		var lag float64
-		err := r.Scan(&t.TenantID, &t.CRMKind, &t.Enabled, &lag, &t.PollFailing, &t.CredentialsRejected, &t.AmbiguousMessages)
+		err := r.Scan(&t.TenantID, &t.CRMKind, &t.Enabled, &lag, &t.PollFailing, &t.CredentialsRejected, &t.AmbiguousMessages, &t.CarrierFiltering)
 		t.PollLag = time.Duration(lag * float64(time.Second))
 		return t, err
 	})

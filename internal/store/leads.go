@@ -85,7 +85,7 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 		UPDATE leads SET customer_external_id = $5, vehicle_external_id = $6, first_name = $7,
 			last_name = $8, phone = $9, email = $10, vehicle = $11, summary = $12,
 			consent_sms = $13, consent_email = $14, consent_marketing = $15,
-			crm_updated_at = $16, crm_version = $17, contact_problem = $18, updated_at = now(),
+			crm_updated_at = $16, crm_version = $17, contact_problem = `+keepCarrierProblem+`, updated_at = now(),
 			status = CASE WHEN $4 = 'booked' AND status IN ('new', 'contacted') THEN 'booked' ELSE status END,
 			booked_at = CASE WHEN $4 = 'booked' AND status IN ('new', 'contacted') THEN coalesce(booked_at, now()) ELSE booked_at END
 		WHERE tenant_id = $1 AND crm = $2 AND external_id = $3 AND crm_version < $17

@@ -76,6 +76,9 @@ func classify(err error, seen observed) *messaging.SendError {
 	if se.Class == messaging.ClassRetry {
 		se.RetryAfter = seen.retryAfter
 	}
+	if tre != nil {
+		se.Verdict = carrierVerdict(tre.Code)
+	}
 	return se
 }
 
@@ -94,4 +97,51 @@ func classOf(code, status int) messaging.Class {
 		return messaging.ClassPermanent
 	}
 	return messaging.ClassAmbiguous
+}
+
+// Twilio's codes for what a carrier, or Twilio on its behalf, said about a
+// number or a sender. Where each comes back (/work/shared/reference:
+// messaging.md and compliance.md, from twilio.com/docs/api/errors/<code>):
+//
+//   - synchronously, as CreateMessage's 400 (a *client.TwilioRestError):
+//     21610 (the number texted STOP) and 21614 ('To' is not a mobile
+//     number: Twilio already knows the line type);
+//   - asynchronously, as a status callback's ErrorCode on undelivered or
+//     failed, never from CreateMessage: 30003 (unreachable handset, often
+//     transient), 30005 (unknown or inactive destination), 30006 (landline
+//     or unreachable carrier), 30007 (filtered by the carrier as spam),
+//     30034 (the number is not in an approved 10DLC campaign).
+//
+// 30032 (toll-free number not verified) is from the brief: it is not
+// in /work/shared/reference and a search of Twilio's error pages did not
+// find it, so it is read as the toll-free counterpart of 30034 (a sender
+// that is not registered) and arrives, like it, in status callbacks. 30035
+// and 30036 are documented nowhere we have read and are left unclassified:
+// they count as an error of that one message.
+const (
+	codeNotMobile       = 21614
+	codeUnreachable     = 30003
+	codeUnknownHandset  = 30005
+	codeLandline        = 30006
+	codeFiltered        = 30007
+	codeTollFreeUnverif = 30032
+	codeUnregistered    = 30034
+)
+
+// carrierVerdict reads a Twilio error code (0: none) as the fleet's
+// verdict about the number or the sender.
+func carrierVerdict(code int) messaging.Verdict {
+	switch code {
+	case codeLandline, codeNotMobile:
+		return messaging.VerdictLandline
+	case codeUnreachable, codeUnknownHandset:
+		return messaging.VerdictUnreachable
+	case codeOptedOut:
+		return messaging.VerdictOptedOut
+	case codeFiltered:
+		return messaging.VerdictFiltered
+	case codeUnregistered, codeTollFreeUnverif:
+		return messaging.VerdictUnregistered
+	}
+	return messaging.VerdictNone
 }

@@ -74,6 +74,7 @@ func (w *Webhooks) ParseStatus(url string, h http.Header, body []byte) (messagin
 		// 30034 unregistered 10DLC, ...), 0 when there is none.
 		ErrorCode: r.count("ErrorCode"),
 	}
+	s.Verdict = carrierVerdict(s.ErrorCode)
 	if r.err == nil && !slices.Contains(statuses, s.Status) {
 		r.fail("MessageStatus", "is not a Twilio message status: "+webhookfield.Excerpt(s.Status))
 	}

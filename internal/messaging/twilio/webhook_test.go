@@ -86,7 +86,8 @@ func TestParseStatus(t *testing.T) {
 	t.Parallel()
 	s, err := parseStatus(url.Values{"MessageSid": {"SM1"}, "AccountSid": {"AC1"}, "MessageStatus": {"failed"}, "ErrorCode": {"30034"}})
 	require.NoError(t, err)
-	require.Equal(t, messaging.SMSStatus{ProviderID: "SM1", AccountID: "AC1", Status: "failed", ErrorCode: 30034}, s)
+	require.Equal(t, messaging.SMSStatus{ProviderID: "SM1", AccountID: "AC1", Status: "failed", ErrorCode: 30034,
+		Verdict: messaging.VerdictUnregistered}, s)
 	s, err = parseStatus(url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}, "ErrorCode": {""}})
 	require.NoError(t, err)
 	require.Zero(t, s.ErrorCode)
@@ -178,5 +179,6 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	require.ErrorContains(t, err, "401")
 
 	require.NoError(t, faketwilio.PostStatus(ctx, srv.Client(), srv.URL+"/webhooks/twilio/t1/status", testTwilioToken, sid, "undelivered", 30007))
-	require.Equal(t, messaging.SMSStatus{ProviderID: sid, AccountID: faketwilio.DefaultAccountSID, Status: "undelivered", ErrorCode: 30007}, <-got)
+	require.Equal(t, messaging.SMSStatus{ProviderID: sid, AccountID: faketwilio.DefaultAccountSID, Status: "undelivered", ErrorCode: 30007,
+		Verdict: messaging.VerdictFiltered}, <-got)
 }

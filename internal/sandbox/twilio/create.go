@@ -77,6 +77,11 @@ func (t *API) createMessage(w http.ResponseWriter, r *http.Request) {
 		t.writeError(w, http.StatusBadRequest, 21610, "Attempt to send to unsubscribed recipient")
 		return
 	}
+	if t.landlines[to] {
+		t.mu.Unlock()
+		t.writeError(w, http.StatusBadRequest, 21614, "'To' number is not a valid mobile number")
+		return
+	}
 	rec := storedMessage{
 		Message: Message{
 			Sid:                 newSid("SM"),
@@ -89,6 +94,7 @@ func (t *API) createMessage(w http.ResponseWriter, r *http.Request) {
 			CreatedAt:           t.Now().UTC().Truncate(time.Second),
 		},
 		numSegments: segments(body),
+		errorCode:   t.refusals[to],
 	}
 	t.messages = append(t.messages, rec)
 	t.mu.Unlock()

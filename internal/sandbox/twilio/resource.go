@@ -73,5 +73,10 @@ func (t *API) resource(m storedMessage, sent bool) messageResource {
 		res.DateSent = &created
 		res.NumSegments = strconv.Itoa(m.numSegments)
 	}
+	if sent && m.errorCode != 0 {
+		// The carrier's refusal is the message's last word.
+		status, code := finalStatusOf(m.errorCode)
+		res.Status, res.ErrorCode = status, &code
+	}
 	return res
 }

@@ -60,12 +60,18 @@ type API struct {
 	mu       sync.Mutex
 	messages []storedMessage
 	optedOut map[string]bool
+	// landlines are refused at create (21614); refusals are the error
+	// code the carrier answers each number's messages with (carrier.go).
+	landlines map[string]bool
+	refusals  map[string]int
 }
 
 // storedMessage is one stored message with what the fake derived from it.
 type storedMessage struct {
 	Message
 	numSegments int
+	// errorCode is the carrier's refusal of the message (0: delivered).
+	errorCode int
 }
 
 // New returns a fake Twilio account that accepts only accountSID and
@@ -75,6 +81,8 @@ func New(accountSID, authToken string) *API {
 		accountSID: accountSID,
 		authToken:  authToken,
 		optedOut:   make(map[string]bool),
+		landlines:  make(map[string]bool),
+		refusals:   make(map[string]int),
 	}
 }
 
