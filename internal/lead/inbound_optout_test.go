@@ -188,3 +188,28 @@ func TestProviderOptOutKeyword(t *testing.T) {
 		require.False(t, lead.ProviderOptOutKeyword(body), "%q", body)
 	}
 }
+
+// TestOptOutConfirmation: the one confirmation goes past the opt-out it
+// confirms, is owed only where the carrier did not confirm, and only once.
+func TestOptOutConfirmation(t *testing.T) {
+	t.Parallel()
+
+	step := lead.Step{Name: lead.OptOutConfirmationStep("SM1"), Channel: lead.ChannelSMS}
+	require.True(t, step.IsOptOutConfirmation())
+	require.False(t, step.IsHelpAnswer())
+	require.False(t, (lead.Step{Name: "day1"}).IsOptOutConfirmation())
+	for _, st := range []lead.Status{lead.StatusNew, lead.StatusContacted, lead.StatusReplied, lead.StatusBooked, lead.StatusOptedOut, lead.StatusClosed} {
+		l := lead.Lead{Status: st, Phone: "+15555550100"}
+		require.Empty(t, lead.SkipReasonFor(l, step, true, lead.ConsentPolicy{}), st)
+	}
+
+	require.True(t, lead.ConfirmsOptOut("stop texting me", false))
+	require.True(t, lead.ConfirmsOptOut("Stop.", false), "unsure whether Twilio took it: confirm")
+	require.False(t, lead.ConfirmsOptOut("STOP", false), "Twilio confirms its keywords itself")
+	require.False(t, lead.ConfirmsOptOut("stop texting me", true), "a second opt-out")
+
+	// No sequence step may pass for one.
+	seq := lead.Sequence{{Name: lead.OptOutConfirmationStep("x"), Channel: lead.ChannelSMS, Template: lead.Templates{SMS: "hi"}}}
+	err := seq.Validate()
+	require.ErrorContains(t, err, "reserved for opt-out confirmations")
+}
