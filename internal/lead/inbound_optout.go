@@ -41,11 +41,14 @@ import (
 //     customer's next STOP is final.
 //
 // Where the law and a real customer pull apart, the phrase list leans to
-// the law: "stop calling me" and "do not contact me" revoke texts too (a
-// reasonable person asking not to be called does not expect texts
-// instead), and "wrong number" revokes (whoever answers never consented).
-// "Not interested" does not: it declines this estimate, not every message
-// the shop may send about a later one, and as a reply it stops the
+// the law: "do not contact me", "no more messages" and "leave me alone"
+// name no channel and revoke texts, and "wrong number" revokes (whoever
+// answers never consented). A phrase that names another channel does not:
+// "stop calling me" and "stop emailing me" are about the shop's people
+// and its emails, so they are replies the shop reads ("don't call me, text
+// me" would otherwise silence the very channel the customer asked for).
+// "Not interested" is a reply too: it declines this estimate, not every
+// message the shop may send about a later one, and as a reply it stops the
 // follow-ups anyway.
 
 // optOutPhrase is true when body is an opt-out in the customer's own
@@ -135,7 +138,8 @@ var conjunction = regexp.MustCompile(` (?:and|but|or|then) `)
 // The pieces of the phrases. Each is an alternation of whole words.
 const (
 	// optText is what the customer wants no more of.
-	optText = `(?:texts?|texting|texted|txts?|txting|messages?|messaging|msgs?|sms|contact|contacting|calls?|calling|emails?|emailing|spam|spamming|reminders|notifications|marketing|ads|promotions|promos)`
+	// Calls and emails are not here: see the note on channels above.
+	optText = `(?:texts?|texting|texted|txts?|txting|messages?|messaging|msgs?|sms|contact|contacting|spam|spamming|reminders|notifications|marketing|ads|promotions|promos)`
 	// optObj is who or where it goes.
 	optObj = `(?:me|us|this number|my number|my phone|this phone|my cell|to me|to this number)`
 	// optDet comes before the texts ("stop the texts", "no more of these").
@@ -145,7 +149,7 @@ const (
 	// optAbout may follow a phrase: "stop texting me about this".
 	optAbout = `(?: about (?:this|that|it|anything|any of this|my car|the car))?`
 	// optLead are courtesy words before a phrase, any number of them.
-	optLead = `(?:(?:please|pls|plz|kindly|just|ok|okay|k|hey|hi|hello|sorry|so|now|seriously|yes|no|i said|i asked you to|i already said|can you|could you|would you|will you|you need to|you guys|guys|yall|sir|omg|oh my god|for the last time)\s)*`
+	optLead = `(?:(?:please|pls|plz|kindly|just|ok|okay|k|hey|hi|hello|sorry|so|now|seriously|yes|no|i said|i asked you to|i already said|can you|could you|would you|will you|you can|you may|you need to|you guys|guys|yall|sir|omg|oh my god|for the last time)\s)*`
 	// optTrail are courtesy words after it.
 	optTrail = `(?:\s(?:please|pls|plz|now|thanks|thank you|thx|ty|asap|immediately|right now|already|again|anymore|any more|ever again|for good|forever|at all|ok|okay|guys|lol|period|seriously|sir|maam|mam|bye|goodbye|immediately))*`
 )
@@ -158,7 +162,9 @@ var strongOptOut = anchoredOptOut(
 	`(?:how (?:do i|can i|to|do we|can we) )?(?:stop|quit|cease|end|halt|discontinue)(?: (?:sending|with|getting|receiving))?(?: `+optObj+`)?(?: `+optDet+`)? `+optText+`(?: `+optObj+`)?`+optAbout,
 	// "please don't text me", "do not contact this number", "never text
 	// me again", "don't send me any more messages".
-	`(?:do not|never|please do not)(?: ever)? (?:text|txt|message|msg|contact|call|email|spam|sms)(?: `+optObj+`)?`+optAbout,
+	`(?:do not|never|please do not)(?: ever)? (?:text|txt|message|msg|contact|spam|sms)(?: `+optObj+`)?`+optAbout,
+	// "stop sending", "quit sending these".
+	`(?:stop|quit) sending(?: (?:these|them|this|those|stuff|me stuff|me these))?`,
 	`(?:do not|never) send(?: `+optObj+`)?(?: `+optDet+`)? `+optText,
 	// "no more texts", "enough with the messages".
 	`(?:no more|enough(?: with)?)(?: `+optDet+`)? `+optText+`(?: `+optObj+`)?`,
@@ -195,7 +201,7 @@ var bareOptOut = anchoredOptOut(
 // courtesyClause is a clause that says nothing to the shop beside an
 // opt-out: "thanks", "bye", "who is this".
 var courtesyClause = anchoredOptOut(
-	`(?:thanks|thank you|thx|ty|bye|goodbye|ok|okay|sorry|please|pls|no|no thanks|no thank you|who is this|who are you|i never signed up|i did not sign up for this|not interested|seriously|lol|wtf)`,
+	`(?:thanks|thank you|thx|ty|bye|goodbye|ok|okay|sorry|please|pls|no|nope|nah|no thanks|no thank you|who is this|who are you|i never signed up(?: for this)?|i did not sign up(?: for this)?|not interested|seriously|lol|wtf)`,
 )
 
 // anchoredOptOut compiles alternatives, each of which must make up the

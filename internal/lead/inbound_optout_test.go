@@ -47,7 +47,11 @@ func TestClassifyInboundOptOutPhrases(t *testing.T) {
 		"You have the wrong number",
 		"wrong #",
 		"quit texting me",
-		"stop calling me",
+		"Stop sending",
+		"you can stop texting me now thanks",
+		"I never signed up for this, stop",
+		"Nope, stop",
+		"Stop contacting me",
 		"STOP SPAMMING ME",
 		"I don't want these texts",
 		"I no longer want to receive messages",
@@ -120,6 +124,14 @@ func TestClassifyInboundOptOutPhrases(t *testing.T) {
 		"how do I get there?",
 		"Is the number on your site the right number to call?",
 		"Please call me instead of texting, my number is 555-201-3344",
+		"stop calling me",       // the shop's people call: they read it
+		"dont call me, text me", // the channel the customer asks for stays open
+		"stop calling, text me instead",
+		"No more calls please, texting is fine",
+		"stop emailing me",                      // emails are unsubscribed by email (and List-Unsubscribe)
+		"Stop. I already got it done elsewhere", // a bare stop among other words: a reply the shop reads
+		"Stop everything",
+		"Please stop the work on my car",
 	}
 	for _, body := range optOuts {
 		t.Run("opt-out/"+body, func(t *testing.T) {
