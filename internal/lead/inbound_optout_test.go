@@ -225,3 +225,23 @@ func TestOptOutConfirmation(t *testing.T) {
 	err := seq.Validate()
 	require.ErrorContains(t, err, "reserved for opt-out confirmations")
 }
+
+// FuzzClassifyInboundPadding: invisible padding around a text (a
+// zero-width space, a byte-order mark, a no-break space) never changes
+// what it means.
+func FuzzClassifyInboundPadding(f *testing.F) {
+	for _, seed := range []string{"STOP", "stop texting me", "can you stop by at 3?", "YES", "help", "", "don't stop, text me the quote", "wrong number, stop"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		require.Equal(t, lead.ClassifyInbound(body), lead.ClassifyInbound("\ufeff\u200b"+body+"\u00a0\u200e"), "%q", body)
+	})
+}
+
+// BenchmarkClassifyInbound is the cost of reading one reply that is not
+// an opt-out (every clause tried against every phrase).
+func BenchmarkClassifyInbound(b *testing.B) {
+	for b.Loop() {
+		lead.ClassifyInbound("Hi, can you stop by at 3? My car won't stop squeaking, and the stop light is on.")
+	}
+}
