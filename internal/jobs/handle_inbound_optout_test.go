@@ -162,6 +162,27 @@ func TestOptOutKeywordIsTwiliosToConfirm(t *testing.T) {
 	require.True(t, suppressed)
 	require.Len(t, b.textsTo(l.Phone), 1, "nothing from us after the keyword")
 	require.Zero(t, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'send_sms' AND args->>'step' LIKE 'opt-out-%'`))
+
+	// HELP while Twilio blocks the number (as it does after its keyword):
+	// our answer is tried, Twilio refuses it (21610, recorded on the row)
+	// and nothing reaches the customer.
+	b.sandbox.Twilio.OptOut(string(l.Phone))
+	b.text(t, shop, l.Phone, "HELP")
+	b.settled(t, optOutKinds...)
+	require.Len(t, b.textsTo(l.Phone), 1)
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM messages WHERE tenant_id = $1 AND step LIKE 'help-%' AND status = 'suppressed'
+		AND last_error LIKE '%21610%'`, shop.ID), "recorded as refused by Twilio")
+
+	// Back in, then out again in their own words: a new revocation, and
+	// its one confirmation.
+	b.text(t, shop, l.Phone, "START")
+	b.settled(t, optOutKinds...)
+	b.sandbox.Twilio.OptIn(string(l.Phone))
+	b.text(t, shop, l.Phone, "Please take me off your list")
+	require.Eventually(t, func() bool { return len(b.textsTo(l.Phone)) == 2 }, 10*time.Second, 10*time.Millisecond)
+	require.Contains(t, b.textsTo(l.Phone)[1].Body, "you are unsubscribed")
+	b.settled(t, optOutKinds...)
+	require.Len(t, b.textsTo(l.Phone), 2)
 }
 
 // TestOptOutOfAnUnknownNumber: a phrase from a number no lead has
