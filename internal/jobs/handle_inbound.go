@@ -52,8 +52,11 @@ func (w *HandleInboundWorker) Work(ctx context.Context, job *river.Job[HandleInb
 
 // handleInbound acts on the tenant's stored text inboundID and, in the
 // same transaction, marks it handled and:
-//   - STOP suppresses the number for the shop, moves its lead to opted_out
-//     and cancels the lead's pending texts;
+//   - STOP (a keyword or the customer's own words) suppresses the number
+//     for the shop, moves its lead to opted_out and cancels the lead's
+//     pending texts; where Twilio did not confirm it (its block covers
+//     only the single keywords) and the number was not suppressed already,
+//     the one confirmation text is queued;
 //   - START lifts the suppression and lets the lead be texted again;
 //   - HELP queues the shop's help text as the answer;
 //   - anything else is a reply: the lead is marked replied, every pending
@@ -102,9 +105,10 @@ func applyInbound[T river.JobArgs](ctx context.Context, d *Deps, tx pgx.Tx, job 
 		}
 		return completeTx(ctx, tx, job)
 	}
+	confirm := false
 	switch kind {
 	case lead.InboundStop:
-		if err := st.Suppress(ctx, tenant.ID, lead.ChannelSMS, string(from), "the customer texted "+strings.ToUpper(strings.TrimSpace(in.Body)), "inbound"); err != nil {
+		if confirm, err = suppressOptOut(ctx, st, tenant.ID, from, in); err != nil {
 			return err
 		}
 	case lead.InboundStart:
@@ -125,7 +129,46 @@ func applyInbound[T river.JobArgs](ctx context.Context, d *Deps, tx pgx.Tx, job 
 			return err
 		}
 	}
+	if confirm && known {
+		// One confirmation, on the newest lead, however many the customer
+		// has. A number no lead has gets none: the outbox sends for leads.
+		client := river.ClientFromContext[pgx.Tx](ctx)
+		if _, err := client.InsertTx(ctx, tx, SendSMSArgs{TenantID: tenant.ID, LeadID: l.ID, Step: lead.OptOutConfirmationStep(in.ProviderID)}, nil); err != nil {
+			return err
+		}
+	}
 	return completeTx(ctx, tx, job)
+}
+
+// suppressOptOut puts the number that texted the opt-out in on the
+// tenant's suppression list and reports whether the shop owes the one
+// confirmation (lead.ConfirmsOptOut): Twilio confirms its own keywords,
+// and a number suppressed already was confirmed before. The caller holds
+// the number's lock (lockCustomerLeads), so of two opt-outs handled at
+// once only the first finds the number free.
+func suppressOptOut(ctx context.Context, st *store.Store, tenantID uuid.UUID, from lead.PhoneNumber, in store.InboundMessage) (confirm bool, err error) {
+	was, err := st.IsSuppressed(ctx, tenantID, lead.ChannelSMS, string(from))
+	if err != nil {
+		return false, err
+	}
+	reason := "the customer texted " + strings.ToUpper(strings.TrimSpace(in.Body))
+	if !lead.ProviderOptOutKeyword(in.Body) {
+		// Their own words, quoted as they wrote them (shortened).
+		reason = fmt.Sprintf("the customer texted %q", truncateRunes(strings.TrimSpace(in.Body), 80))
+	}
+	if err := st.Suppress(ctx, tenantID, lead.ChannelSMS, string(from), reason, "inbound"); err != nil {
+		return false, err
+	}
+	return lead.ConfirmsOptOut(in.Body, was), nil
+}
+
+// truncateRunes shortens s to at most n runes, marking the cut.
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // lockCustomerLeads returns, newest first, every lead of the customer who

@@ -157,6 +157,9 @@ func stepToSend(ctx context.Context, d *Deps, tenant lead.Tenant, leadID uuid.UU
 		// The answer to HELP is owed at once, whatever the hour (it is
 		// not a solicitation).
 		return helpStep(tenant, stepName), nil
+	case kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsOptOutConfirmation():
+		// So is an opt-out's one confirmation (handle_inbound).
+		return lead.Step{Name: stepName, Channel: lead.ChannelSMS, Template: lead.Templates{SMS: lead.OptOutConfirmationText}}, nil
 	case kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsBookingText():
 		// A booking's confirmation is in no sequence either. It waits for
 		// the window too: the page has already told the customer, and a

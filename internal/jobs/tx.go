@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/leadorch/lead-orchestrator/internal/lead"
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
@@ -67,12 +68,16 @@ func completeTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, job *river.Job[
 // provider has the message and record it (make chaos caught cancelled
 // retries leaving texts the provider had unrecorded). When it runs, the
 // guards read the lead's new status under the outbox row lock and stop
-// anything not yet sent.
+// anything not yet sent. An opt-out's confirmation is never cancelled: it
+// is owed whatever the customer texts next, and a second "stop texting
+// me" cancelling the first one's left the customer with none
+// (TestOptOutInOwnWords caught it).
 func cancelPendingSteps(ctx context.Context, tx pgx.Tx, tenantID, leadID uuid.UUID, kinds ...string) (int, error) {
 	rows, err := tx.Query(ctx, `SELECT id FROM river_job
 		WHERE kind = ANY($1) AND args->>'tenant_id' = $2 AND args->>'lead_id' = $3
-		AND state IN ('scheduled', 'available', 'pending') AND coalesce(cardinality(attempted_by), 0) = 0`,
-		kinds, tenantID.String(), leadID.String())
+		AND state IN ('scheduled', 'available', 'pending') AND coalesce(cardinality(attempted_by), 0) = 0
+		AND NOT starts_with(coalesce(args->>'step', ''), $4)`,
+		kinds, tenantID.String(), leadID.String(), lead.OptOutConfirmationStepPrefix)
 	if err != nil {
 		return 0, fmt.Errorf("error finding pending steps of lead %s: %w", leadID, err)
 	}

@@ -122,8 +122,11 @@ func missedCallSkipReason(l Lead, suppressed bool, policy ConsentPolicy) string 
 
 // oneOffSkipReason is the guard of a step that belongs to no sequence
 // (oneOff true), which answers something rather than following up:
-//   - the answer to a HELP goes to whoever asked, replied or booked or
-//     not; only a suppression (they also sent STOP) stops it;
+//   - the answer to a HELP goes to whoever asked, replied, booked or
+//     opted out or not (where the carrier blocked the number after a STOP
+//     keyword it refuses the answer, 21610);
+//   - the one confirmation of an opt-out in the customer's own words
+//     (OptOutConfirmationStep) goes, though the number is suppressed;
 //   - a notice goes to the shop, about a lead: only a suppression of the
 //     shop's own address (it bounced) stops it;
 //   - the shop answering a customer who wrote to it is the conversation
@@ -137,7 +140,12 @@ func oneOffSkipReason(l Lead, step Step, suppressed bool, policy ConsentPolicy) 
 	const onList = "the address is on the tenant's suppression list"
 	_, answer := step.ShopAnswerInbound()
 	switch {
-	case step.IsHelpAnswer(), step.IsNotice():
+	case step.IsHelpAnswer(), step.IsOptOutConfirmation():
+		// Both answer the customer's own text, the confirmation even the
+		// opt-out it confirms; HELP is answered after an opt-out too
+		// (the customer asks who is texting them and how to stop).
+		return "", true
+	case step.IsNotice():
 		if suppressed {
 			return onList, true
 		}

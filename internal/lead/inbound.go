@@ -28,18 +28,19 @@ const (
 	InboundShopAnswer InboundKind = "shop_answer"
 )
 
-// ClassifyInbound reads the body of an inbound text. A keyword counts only
+// ClassifyInbound reads the body of an inbound text. A keyword counts
 // when it is the whole message, in any case, ignoring surrounding spaces
-// (Unicode ones too), invisible format characters and punctuation ("Stop.",
-// " STOP!! ", "stop\u00a0"). "Stop texting me please" is a reply, not an
-// opt-out: that is what Twilio's STOP filtering and Advanced Opt-Out do
-// (only single-word messages trigger a block), so our suppression list and
-// Twilio's agree. Such a reply still stops the lead's follow-ups, because
-// any reply does, and the shop reads it. An empty body (a photo with no
-// text) is a reply.
+// (Unicode ones too), invisible format characters and punctuation
+// ("Stop.", " STOP!! ", "stop\u00a0"). An opt-out in the customer's own
+// words ("stop texting me", "OPT OUT", "take me off your list") is an
+// opt-out too (see optOutPhrase): since the FCC's 2024 revocation rules
+// any reasonable means revokes consent. The opt-in and help words stay
+// exact: "yes, Tuesday works" is a reply, never a consent. Anything else is
+// a reply, which stops the lead's follow-ups; the shop reads it. An empty
+// body (a photo with no text) is a reply.
 //
-// Opt-out: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT.
-// Opt-in: START, UNSTOP, YES. Help: HELP, INFO.
+// Opt-out: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT,
+// and the phrases. Opt-in: START, UNSTOP, YES. Help: HELP, INFO.
 func ClassifyInbound(body string) InboundKind {
 	switch strings.ToUpper(strings.TrimFunc(body, isKeywordPadding)) {
 	case "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT":
@@ -49,7 +50,27 @@ func ClassifyInbound(body string) InboundKind {
 	case "HELP", "INFO":
 		return InboundHelp
 	}
+	if optOutPhrase(body) {
+		return InboundStop
+	}
 	return InboundReply
+}
+
+// ProviderOptOutKeyword reports whether body is an opt-out keyword as
+// Twilio reads one: one of its default words, any case, as the whole
+// message with nothing but white space around it. Twilio blocks such a
+// number itself and answers it with its own confirmation, so the shop
+// must not send one. It is deliberately narrower than ClassifyInbound:
+// where we are unsure whether Twilio took a text ("Stop.", "stop
+// texting me") we confirm ourselves, and should Twilio have blocked the
+// number after all it refuses our confirmation (21610) rather than
+// deliver a second one.
+func ProviderOptOutKeyword(body string) bool {
+	switch strings.ToUpper(strings.TrimSpace(body)) {
+	case "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT":
+		return true
+	}
+	return false
 }
 
 // isKeywordPadding reports whether r may surround a keyword: white space

@@ -61,23 +61,28 @@ func TestClassifyInbound(t *testing.T) {
 		{"help?", lead.InboundHelp},
 		{"Info", lead.InboundHelp},
 
-		// The whole message only: anything more is a reply for the shop.
-		{"Stop texting me please", lead.InboundReply},
-		{"STOP PLEASE", lead.InboundReply},
-		{"please stop", lead.InboundReply},
-		{"Please cancel", lead.InboundReply},
-		{"STOP ALL", lead.InboundReply},
-		{"opt out", lead.InboundReply},
-		{"S T O P", lead.InboundReply},
+		// Changed with issue 14: since the FCC's 2024 revocation rules these
+		// revoke consent too (they were replies, as Twilio reads them; see
+		// TestClassifyInboundOptOutPhrases for the full table).
+		{"Stop texting me please", lead.InboundStop},
+		{"STOP PLEASE", lead.InboundStop},
+		{"please stop", lead.InboundStop},
+		{"STOP ALL", lead.InboundStop},
+		{"opt out", lead.InboundStop},
+		{"S T O P", lead.InboundStop},
+		{"STOP 🛑", lead.InboundStop},
+		{"ＳＴＯＰ", lead.InboundStop}, // full-width: Twilio does not block it, so our list must
+
+		// Only the keyword as the whole message, or a phrase: anything more
+		// is a reply for the shop.
+		{"Please cancel", lead.InboundReply}, // cancel what: the appointment, most likely
 		{"STOPP", lead.InboundReply},
 		{"stopping by tomorrow", lead.InboundReply},
-		{"STOP 🛑", lead.InboundReply},
 		{"Yes please, Tuesday works", lead.InboundReply},
 		{"yes, book me in", lead.InboundReply},
 		{"I need help with my brakes", lead.InboundReply},
 		{"Start the repair", lead.InboundReply},
 		{"Hi, what time tomorrow?", lead.InboundReply},
-		{"ＳＴＯＰ", lead.InboundReply}, // full-width letters are not the keyword (Twilio does not block them either)
 		{"No", lead.InboundReply},
 		{"ok", lead.InboundReply},
 

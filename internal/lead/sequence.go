@@ -368,6 +368,9 @@ func stepNameProblem(name string) string {
 		// A booking's confirmations are steps named so, sent to a booked
 		// lead; a sequence step with such a name would be too.
 		return fmt.Sprintf("%s starts with %q, which is reserved for booking confirmations", quote(name), BookingTextStepPrefix)
+	case strings.HasPrefix(name, OptOutConfirmationStepPrefix):
+		// An opt-out's confirmation goes past the opt-out itself.
+		return fmt.Sprintf("%s starts with %q, which is reserved for opt-out confirmations", quote(name), OptOutConfirmationStepPrefix)
 	case strings.HasPrefix(name, MissedCallStepPrefix):
 		// The texts to missed callers are steps named so; a sequence step
 		// with such a name would be sent as one.
