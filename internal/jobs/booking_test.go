@@ -446,6 +446,10 @@ func TestBookingMoveAndCancelOnTekmetric(t *testing.T) {
 	require.Len(t, listed, 1)
 	require.Equal(t, b.CRMAppointmentID, listed[0].ID)
 	require.True(t, listed[0].Start.Equal(target.Start), "the CRM's appointment is moved, not booked again")
+	// The move's text and notice go before the cancel is asked: a change
+	// made before the last one's messages went supersedes them (only the
+	// latest is said).
+	w.settled(t, "change_booking", "send_sms", "notify_shop", "send_email")
 
 	_, err = w.desk.Request(ctx, w.token, lead.BookingRequest{Action: lead.BookingCancel, Key: "cancel-1"})
 	require.NoError(t, err)
