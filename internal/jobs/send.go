@@ -194,6 +194,7 @@ func stepToSend(ctx context.Context, d *Deps, tenant lead.Tenant, leadID uuid.UU
 // (reconcile, outside the lock), stop it by a guard (done), or move it to
 // sending and commit before any provider call (send).
 func claim[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenant lead.Tenant, step lead.Step, draft lead.Message, ch channel) (msg lead.Message, what decision, err error) {
+	var held error // the text cap's snooze, returned once its reason is committed
 	err = d.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
 		if msg, err = st.LockMessage(ctx, tenant.ID, draft); err != nil {
@@ -215,9 +216,16 @@ func claim[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], ten
 			}
 			return completeTx(ctx, tx, job)
 		}
+		if held, err = holdForTextCap(ctx, d, tx, st, tenant, step, msg, ch); err != nil || held != nil {
+			what = decideDone
+			return err
+		}
 		what = decideSend
 		return st.MarkMessageSending(ctx, tenant.ID, msg.ID, d.now())
 	})
+	if err == nil && held != nil {
+		err = held
+	}
 	return msg, what, err
 }
 
