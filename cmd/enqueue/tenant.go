@@ -350,6 +350,25 @@ var tenantSettings = []tenantSetting{
 			return strconv.Itoa(t.Compliance.ASMGroupID)
 		},
 	},
+	// How often the shop may text one number (issue 14, item 4).
+	{
+		flag: "text-cap", field: "compliance.text_cap", label: "text cap",
+		usage: "at most this many follow-up texts to one number in a rolling window, as texts/hours (3/24h, the default: Florida's 3 in 24 h); answers the customer asked for are not counted",
+		set: func(t *lead.Tenant, v string) error {
+			c, err := lead.ParseTextCap(v)
+			if err != nil {
+				return err
+			}
+			t.Compliance.TextCap = c
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if t.Compliance.TextCap == (lead.TextCap{}) {
+				return t.Compliance.TextCap.String() + " (default)"
+			}
+			return t.Compliance.TextCap.String()
+		},
+	},
 	{
 		flag: "disabled", field: "enabled", label: "enabled", isBool: true,
 		usage: "no polls or messages until `tenant enable` (update: --disabled=false enables)",
