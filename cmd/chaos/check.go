@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -29,6 +31,7 @@ type report struct {
 	followUp     followUpReport
 	conversation conversationReport
 	booking      bookingReport
+	textCap      capReport
 }
 
 // channelReport counts one channel's messages.
@@ -65,6 +68,10 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 		return nil, err
 	}
 	if err := r.checkExecutions(ctx, pool); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.textCap, err = checkTextCaps(ctx, pool, sb, tenants); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -288,9 +295,11 @@ func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, due
 		case m.status == string(lead.MessageAmbiguous):
 			c.ambiguous++
 		case m.status == string(lead.MessageSuppressed),
-			m.status == string(lead.MessageSkipped) && (m.reason == "the customer opted out" || m.reason == "the customer replied"):
+			m.status == string(lead.MessageSkipped) && (m.reason == "the customer opted out" || m.reason == "the customer replied"),
+			m.status == string(lead.MessagePending) && strings.HasPrefix(m.reason, lead.TextCapHeldPrefix):
 			// The harness texts STOP and replies from numbers that come
-			// back as new leads: their first text is rightly held.
+			// back as new leads: their first text is rightly held (and
+			// one over the number's text cap waits for its window).
 			c.suppressed++
 		case m.status == string(lead.MessageSent) || m.status == string(lead.MessageDelivered):
 			if !providerIDs[m.providerID] {
@@ -366,7 +375,7 @@ func (r *report) violations() int {
 			n++
 		}
 	}
-	for _, bad := range append(r.conversation.violations(), r.booking.violations()...) {
+	for _, bad := range slices.Concat(r.conversation.violations(), r.booking.violations(), r.textCap.violations()) {
 		if bad {
 			n++
 		}
@@ -414,6 +423,7 @@ func (r *report) print(w io.Writer) {
 	row("texts sent in quiet hours", fu.textsOutsideWindow, fu.textsOutsideWindow == 0)
 	r.conversation.print(row, info)
 	r.booking.print(row, info)
+	r.textCap.print(row, info)
 	info("job runs (finished jobs)", r.jobRuns)
 	info("execution rows of those jobs", r.executionRows)
 	row("runs without exactly one row", r.runsUnrecorded, r.runsUnrecorded == 0)

@@ -59,8 +59,8 @@ func holdForTextCap(ctx context.Context, d *Deps, tx pgx.Tx, st *store.Store, te
 	// the window: when the one at index len-Texts does (oldest first).
 	opens := counted[len(counted)-capped.Texts].Add(window + capMargin)
 	wait := opens.Sub(now)
-	reason := fmt.Sprintf("held by the text cap (%s): %d texts to this number in the window; next try at %s",
-		capped, len(counted), opens.UTC().Format(time.RFC3339))
+	reason := fmt.Sprintf("%s (%s): %d texts to this number in the window; next try at %s",
+		lead.TextCapHeldPrefix, capped, len(counted), opens.UTC().Format(time.RFC3339))
 	if err := st.SetMessageStatus(ctx, tenant.ID, msg.ID, lead.MessagePending, reason); err != nil {
 		return nil, err
 	}

@@ -26,6 +26,11 @@ const (
 	MaxCapWindowHours = 168
 )
 
+// TextCapHeldPrefix starts the reason on the outbox row of a text the
+// cap holds back (pending until the window has room), so an operator, and
+// the chaos harness, tell it from a text stuck for another reason.
+const TextCapHeldPrefix = "held by the text cap"
+
 // Effective is the cap with its defaults filled in: each zero field
 // takes its default, so a tenant that set only the window keeps 3 texts.
 func (c TextCap) Effective() TextCap {
