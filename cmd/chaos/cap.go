@@ -20,8 +20,52 @@ import (
 // cap allows, counted at the Twilio fake, which sees every text that went
 // whatever the outbox recorded.
 
+// repeatBurst is how many requests a repeat customer makes at once: more
+// than the default cap of 3, so their first answers race for its places.
+const repeatBurst = 5
+
+// capShop is the shop whose repeat customers the harness plays (neither
+// the nudge shop nor the quiet and call shop), -1 for none.
+func capShop(shops int) int {
+	if shops < 3 {
+		return -1
+	}
+	return 1
+}
+
+// playRepeatCustomers makes, every four seconds until ctx ends, one new
+// customer of the cap shop ask repeatBurst times at once (repeatBurst
+// leads with one number): their first answers are claimed concurrently on
+// every replica, and at most the cap of them may go. It returns the
+// customers played.
+func playRepeatCustomers(ctx context.Context, sb *sandbox.Server, tenants []lead.Tenant, say func(string, ...any)) int {
+	i := capShop(len(tenants))
+	if i < 0 {
+		return 0
+	}
+	t := tenants[i]
+	tick := time.NewTicker(4 * time.Second)
+	defer tick.Stop()
+	for played := 0; ; {
+		select {
+		case <-ctx.Done():
+			return played
+		case <-tick.C:
+		}
+		number := fmt.Sprintf("+1512554%04d", played)
+		for range repeatBurst {
+			if _, err := sb.AddCRMLeadPhone(t.CRMKind, t.CRMLocationID, number); err != nil {
+				say("error adding a repeat customer's lead: %v", err)
+			}
+		}
+		played++
+	}
+}
+
 // capReport is what the text cap check found.
 type capReport struct {
+	// repeatCustomers: customers who asked repeatBurst times at once.
+	repeatCustomers int
 	// counted: texts at Twilio the cap counts; held: texts the cap still
 	// holds back at the end (pending, to go when the window has room).
 	counted, held int
@@ -120,6 +164,7 @@ func (r capReport) violations() []bool {
 }
 
 func (r capReport) print(row func(string, any, bool), info func(string, any)) {
+	info(fmt.Sprintf("repeat customers played (%d requests at once each)", repeatBurst), r.repeatCustomers)
 	info("capped texts at Twilio / held by the cap at the end", fmt.Sprintf("%d / %d", r.counted, r.held))
 	v := any(r.numbersOverCap)
 	if r.worst != "" {

@@ -361,6 +361,7 @@ func (g *game) play(ctx context.Context, stdout io.Writer) (int, error) {
 	if r.booking, err = checkBookings(ctx, pool, sb, fire.booking); err != nil {
 		return 0, err
 	}
+	r.textCap.repeatCustomers = fire.repeatCustomers
 	r.print(stdout)
 	if n := r.violations(); n > 0 {
 		fmt.Fprintf(stdout, "\nFAIL: %d invariant(s) violated (logs in %s)\n", n, logDir)
@@ -375,6 +376,7 @@ type fireReport struct {
 	kills, pgRestarts, stops, replies int
 	conversation                      conversationPlay
 	booking                           bookingPlay
+	repeatCustomers                   int
 }
 
 // underFire runs the chaos for o.duration: leads arrive, STOPs and replies
@@ -392,13 +394,15 @@ func (g *game) underFire(ctx context.Context) fireReport {
 	wg.Go(func() { conversation = playConversation(chaosCtx, f, sb, tenants, say) })
 	var booking bookingPlay
 	wg.Go(func() { booking = playBookings(chaosCtx, f, sb) })
+	var repeats int
+	wg.Go(func() { repeats = playRepeatCustomers(chaosCtx, sb, tenants, say) })
 	var kills, pgRestarts int
 	wg.Go(func() {
 		kills, pgRestarts = f.wreak(chaosCtx, cluster, o, say)
 	})
 	wg.Wait()
 	stopChaos()
-	return fireReport{kills: kills, pgRestarts: pgRestarts, stops: stops, replies: replies, conversation: conversation, booking: booking}
+	return fireReport{kills: kills, pgRestarts: pgRestarts, stops: stops, replies: replies, conversation: conversation, booking: booking, repeatCustomers: repeats}
 }
 
 // drainBound is how long, once the faults stop, the fleet may take to
