@@ -409,7 +409,11 @@ func (r *report) print(w io.Writer) {
 		info(c.name+" sent (distinct at the provider)", c.c.sent)
 		row(c.name+" sent twice", c.c.sentTwice, c.c.sentTwice == 0)
 		info(c.name+" ambiguous (held for an operator)", c.c.ambiguous)
-		info(c.name+" held back (opted out, replied, or over the text cap)", c.c.suppressed)
+		held := c.name + " held back (customer opted out or replied)"
+		if c.name == "texts" {
+			held = "texts held back (opted out, replied, or over the text cap)"
+		}
+		info(held, c.c.suppressed)
 		row(c.name+" due but not sent or held", c.c.undelivered, c.c.undelivered == 0)
 		row(c.name+" sent but not recorded", c.c.unrecorded, c.c.unrecorded == 0)
 	}
