@@ -189,7 +189,7 @@ var tenantSettings = []tenantSetting{
 		set: func(t *lead.Tenant, v string) error {
 			// Stored in its normal form; what does not parse is left as
 			// typed for Validate to name.
-			if p, err := lead.ParsePhoneNumber(v); err == nil {
+			if p, err := lead.ParseAnyPhoneNumber(v); err == nil {
 				v = string(p)
 			}
 			t.SMSFrom = v
@@ -304,7 +304,7 @@ var tenantSettings = []tenantSetting{
 		flag: "shop-phone", field: "shop_phone", label: "shop phone",
 		usage: "the shop's own phone, where calls to its Twilio number are forwarded; empty: calls are not answered",
 		set: func(t *lead.Tenant, v string) error {
-			if p, err := lead.ParsePhoneNumber(v); err == nil {
+			if p, err := lead.ParseAnyPhoneNumber(v); err == nil {
 				v = string(p)
 			}
 			t.ShopPhone = v

@@ -60,7 +60,7 @@ func (w *HandleMissedCallWorker) Work(ctx context.Context, job *river.Job[Handle
 	if err != nil {
 		return cancelIfNotFound(err)
 	}
-	from, err := lead.ParsePhoneNumber(call.From)
+	from, err := tenant.ParsePhoneNumber(call.From)
 	if !call.HandledAt.IsZero() || err != nil {
 		if err != nil {
 			d.Logger.InfoContext(ctx, "missed call from a withheld or invalid number; no lead, no text",

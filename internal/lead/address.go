@@ -172,9 +172,11 @@ func validIn(n *phonenumbers.PhoneNumber, regions []string) error {
 	}
 	nsn := phonenumbers.GetNationalSignificantNumber(n)
 	if n.GetCountryCode() == 1 {
-		return fmt.Errorf("is not a number in use in North America (no area code %s with exchange %s)", nsn[:3], nsn[3:6])
+		// The area code, not the exchange: a reason travels in job errors
+		// and logs, and more digits would begin to name the customer.
+		return fmt.Errorf("is not a number in use in North America (area code %s, or its exchange, is not in use)", nsn[:3])
 	}
-	return fmt.Errorf("is not a number in use (no such range after +%d)", n.GetCountryCode())
+	return fmt.Errorf("is not a number in use in %s (no such range after +%d)", phonenumbers.GetRegionCodeForCountryCode(int(n.GetCountryCode())), n.GetCountryCode())
 }
 
 func (p PhoneNumber) String() string { return string(p) }
