@@ -324,6 +324,20 @@ var tenantSettings = []tenantSetting{
 		},
 	},
 	{
+		flag: "phone-regions", field: "compliance.phone_regions", label: "phone regions",
+		usage: "the regions whose numbers the shop's customers have, comma-separated (US,CA,MX); a number valid in none is not texted; empty or default: US,CA",
+		set: func(t *lead.Tenant, v string) error {
+			t.Compliance.PhoneRegions = phoneRegionsFlag(v)
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if len(t.Compliance.PhoneRegions) == 0 {
+				return strings.Join(t.Compliance.Regions(), ", ") + " (the default)"
+			}
+			return strings.Join(t.Compliance.PhoneRegions, ", ")
+		},
+	},
+	{
 		flag: "disabled", field: "enabled", label: "enabled", isBool: true,
 		usage: "no polls or messages until `tenant enable` (update: --disabled=false enables)",
 		set: func(t *lead.Tenant, v string) error {
@@ -735,4 +749,18 @@ func writeTenant(w io.Writer, t lead.Tenant) error {
 		return err
 	}
 	return writeSequence(w, t)
+}
+
+// phoneRegionsFlag reads --phone-regions: comma-separated region codes,
+// trimmed and upper-cased (an operator typing "us, ca" means US and CA);
+// "default" or nothing clears them. Validate judges each code.
+func phoneRegionsFlag(v string) []string {
+	if strings.TrimSpace(v) == "" || strings.TrimSpace(v) == "default" {
+		return nil
+	}
+	var regions []string
+	for _, r := range strings.Split(v, ",") {
+		regions = append(regions, strings.ToUpper(strings.TrimSpace(r)))
+	}
+	return regions
 }
