@@ -140,6 +140,9 @@ func readPhoneNumber(s, region string) (*phonenumbers.PhoneNumber, error) {
 	}
 	if n.GetCountryCode() == 1 {
 		nsn := phonenumbers.GetNationalSignificantNumber(n)
+		if len(nsn) != 10 { // dialled out of another region: "00 1 23" in GB
+			return nil, errors.New("is not a valid North American number (+1 and 10 digits)")
+		}
 		if nsn[0] == '0' || nsn[0] == '1' {
 			return nil, errors.New("has an area code starting with " + nsn[:1] + ", which no North American number has")
 		}

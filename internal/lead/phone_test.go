@@ -80,6 +80,9 @@ func TestParsePhoneNumberIn(t *testing.T) {
 		{raw: "(312) 201-3344", regions: []string{"CA"}, reason: "is a number of US, not of the shop's phone regions (CA)"},
 		// The reason is the first region's: a GB shop reads GB's words.
 		{raw: "020 7946", regions: []string{"GB", "US"}, reason: "is not a number in use in GB (no such range after +44)"},
+		// GB's international prefix, then +1 and too few digits.
+		{raw: "00 1 23", regions: []string{"GB"}, reason: "is not a valid North American number (+1 and 10 digits)"},
+		{raw: "00 1 312 201 3344", regions: []string{"GB", "US"}, want: "+13122013344"},
 		{raw: "(312) 201-3344", regions: []string{"XX"}, reason: `cannot be read: the shop's phone region "XX" is not a region (such as US or CA)`},
 	} {
 		t.Run(tc.raw+"/"+strings.Join(tc.regions, ","), func(t *testing.T) {
@@ -225,4 +228,34 @@ func TestPhoneNumberPlace(t *testing.T) {
 		_, err := bad.Place()
 		require.EqualError(t, err, "is not a number in E.164 form (+ and the country code)", string(bad))
 	}
+}
+
+// FuzzParsePhoneNumberIn: whatever a CRM writes, parsing never panics
+// (it did on "00 1 23" read in GB: +1 with two digits), and a number it
+// accepts is E.164 that parses again to itself and has a place.
+func FuzzParsePhoneNumberIn(f *testing.F) {
+	for _, seed := range []string{"(312) 201-3344", "+44 20 7946 0958", "00 1 23", "011 44 20 7946 0958", "+1", "1", "+0 555", "020 7946 0958", "+266696687", " 1-800-555-0199 "} {
+		f.Add(seed, true)
+		f.Add(seed, false)
+	}
+	f.Fuzz(func(t *testing.T, raw string, british bool) {
+		regions := []string{"US", "CA"}
+		if british {
+			regions = []string{"GB", "US"}
+		}
+		p, err := lead.ParsePhoneNumberIn(raw, regions)
+		// Read as North American, as ParseAnyPhoneNumber reads a number
+		// without a country code: what one accepts, so does the other.
+		if _, anyErr := lead.ParseAnyPhoneNumber(raw); !british && err == nil && anyErr != nil {
+			t.Fatalf("%q: valid for %v but refused as any number: %v", raw, regions, anyErr)
+		}
+		if err != nil {
+			return
+		}
+		again, err := lead.ParsePhoneNumberIn(string(p), regions)
+		require.NoError(t, err, raw)
+		require.Equal(t, p, again, raw)
+		_, err = p.Place()
+		require.NoError(t, err, raw)
+	})
 }
