@@ -23,10 +23,12 @@ type PhonePlace struct {
 	// America/Los_Angeles). None when the data knows no zone.
 	TimeZones []string
 	// CountryWide says TimeZones is the list for the number's whole
-	// country code, because the data knows no zone for any longer prefix:
-	// for +1 some 40 zones from Adak to Guam, which say nothing about
-	// where the customer is (a window that must hold in all of them never
-	// opens). A caller then uses the shop's zone instead.
+	// country code, because the data knows no zone for any longer prefix
+	// (a toll-free number, an area code it does not map): for +1 some 40
+	// zones from Adak to Guam, which say nothing about where the customer
+	// is (a window that must hold in all of them never opens), so a
+	// caller uses the shop's zone instead; for a country of one zone
+	// (+86: Asia/Shanghai) the one zone is exact.
 	CountryWide bool
 }
 

@@ -1,6 +1,7 @@
 package lead_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +221,10 @@ func TestPhoneNumberPlace(t *testing.T) {
 		require.Greater(t, len(got.TimeZones), 30, number)
 		require.Contains(t, got.TimeZones, "America/Adak")
 	}
+	china, err := lead.PhoneNumber("+8613800138000").Place()
+	require.NoError(t, err)
+	require.Equal(t, lead.PhonePlace{Region: "CN", TimeZones: []string{"Asia/Shanghai"}, CountryWide: true}, china, "one zone for all of +86")
+
 	got, err := lead.PhoneNumber("+15552013344").Place()
 	require.NoError(t, err)
 	require.Empty(t, got.Region, "not in use anywhere")
@@ -258,4 +263,26 @@ func FuzzParsePhoneNumberIn(f *testing.F) {
 		_, err = p.Place()
 		require.NoError(t, err, raw)
 	})
+}
+
+func ExampleParsePhoneNumberIn() {
+	for _, raw := range []string{"(416) 201-3344", "+44 20 7946 0958", "(555) 201-3344"} {
+		p, err := lead.ParsePhoneNumberIn(raw, []string{"US", "CA"})
+		fmt.Println(p, err)
+	}
+	// Output:
+	// +14162013344 <nil>
+	//  is a number of GB, not of the shop's phone regions (US, CA)
+	//  is not a number in use in North America (area code 555, or its exchange, is not in use)
+}
+
+func ExamplePhoneNumber_Place() {
+	for _, p := range []lead.PhoneNumber{"+13122013344", "+12085550100", "+18005550199"} {
+		place, _ := p.Place()
+		fmt.Println(p, place.Region, len(place.TimeZones), place.TimeZones[0], place.CountryWide)
+	}
+	// Output:
+	// +13122013344 US 1 America/Chicago false
+	// +12085550100 US 2 America/Boise false
+	// +18005550199 US 42 America/Adak true
 }
