@@ -34,10 +34,10 @@ func (t Tenant) Validate(knownCRMKinds []string) error {
 	t.checkCRM(&p, knownCRMKinds)
 	t.checkSending(&p)
 	t.checkSchedule(&p)
+	t.checkPhoneRegions(&p)
 	t.checkSenders(&p)
 	t.checkTemplates(&p)
 	t.checkBooking(&p)
-	t.checkPhoneRegions(&p)
 	return errors.Join(p.errs...)
 }
 
