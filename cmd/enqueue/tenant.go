@@ -189,7 +189,7 @@ var tenantSettings = []tenantSetting{
 		set: func(t *lead.Tenant, v string) error {
 			// Stored in its normal form; what does not parse is left as
 			// typed for Validate to name.
-			if p, err := lead.ParsePhoneNumber(v); err == nil {
+			if p, err := lead.ParseAnyPhoneNumber(v); err == nil {
 				v = string(p)
 			}
 			t.SMSFrom = v
@@ -304,7 +304,7 @@ var tenantSettings = []tenantSetting{
 		flag: "shop-phone", field: "shop_phone", label: "shop phone",
 		usage: "the shop's own phone, where calls to its Twilio number are forwarded; empty: calls are not answered",
 		set: func(t *lead.Tenant, v string) error {
-			if p, err := lead.ParsePhoneNumber(v); err == nil {
+			if p, err := lead.ParseAnyPhoneNumber(v); err == nil {
 				v = string(p)
 			}
 			t.ShopPhone = v
@@ -348,6 +348,20 @@ var tenantSettings = []tenantSetting{
 				return "none"
 			}
 			return strconv.Itoa(t.Compliance.ASMGroupID)
+		},
+	},
+	{
+		flag: "phone-regions", field: "compliance.phone_regions", label: "phone regions",
+		usage: "the regions whose numbers the shop's customers have, comma-separated (US,CA,MX); a number valid in none is not texted; empty or default: US,CA",
+		set: func(t *lead.Tenant, v string) error {
+			t.Compliance.PhoneRegions = phoneRegionsFlag(v)
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if len(t.Compliance.PhoneRegions) == 0 {
+				return strings.Join(t.Compliance.Regions(), ", ") + " (the default)"
+			}
+			return strings.Join(t.Compliance.PhoneRegions, ", ")
 		},
 	},
 	{
@@ -762,4 +776,18 @@ func writeTenant(w io.Writer, t lead.Tenant) error {
 		return err
 	}
 	return writeSequence(w, t)
+}
+
+// phoneRegionsFlag reads --phone-regions: comma-separated region codes,
+// trimmed and upper-cased (an operator typing "us, ca" means US and CA);
+// "default" or nothing clears them. Validate judges each code.
+func phoneRegionsFlag(v string) []string {
+	if strings.TrimSpace(v) == "" || strings.TrimSpace(v) == "default" {
+		return nil
+	}
+	var regions []string
+	for _, r := range strings.Split(v, ",") {
+		regions = append(regions, strings.ToUpper(strings.TrimSpace(r)))
+	}
+	return regions
 }
