@@ -38,7 +38,6 @@ var (
 	followUpEmail = lead.Step{Name: "day2", Channel: lead.ChannelEmail}
 	initialText   = lead.Step{Name: lead.StepInitial, Channel: lead.ChannelSMS}
 	initialEmail  = lead.Step{Name: lead.StepInitial, Channel: lead.ChannelEmail}
-	allDay        = lead.QuietHours{Start: 0, End: 24 * 60}
 )
 
 // TestClosedDaysValidate: each day a real YYYY-MM-DD date, each once, at
@@ -206,7 +205,7 @@ func TestClosedDayMinuteByMinute(t *testing.T) {
 			t.Parallel()
 			loc, err := time.LoadLocation(tc.zone)
 			require.NoError(t, err)
-			shop := closedShop(t, tc.zone, lead.QuietRuleNone, allDay, tc.closed)
+			shop := closedShop(t, tc.zone, lead.QuietRuleNone, lead.AllDay, tc.closed)
 			nextDay, err := time.Parse(time.RFC3339, tc.nextDay)
 			require.NoError(t, err)
 			from := nextDay.Add(-time.Duration(tc.minutes+120) * time.Minute)
