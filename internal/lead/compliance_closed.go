@@ -158,27 +158,30 @@ func startOfNextDay(t time.Time, loc *time.Location) time.Time {
 // text to the window's opening that day). Its errors name the setting
 // that is wrong or wrap ErrWindowNeverOpens.
 func (t Tenant) NextSendTime(step Step, now time.Time) (time.Time, error) {
-	text := step.Channel == ChannelSMS
 	held := t.Compliance.HoldsOnClosedDays(step)
-	if !text && !held {
-		return now, nil
-	}
-	loc, err := t.Location()
-	if err != nil {
-		return time.Time{}, err
-	}
-	cal := ClosedCalendar{loc: loc}
-	if held {
-		if cal, err = t.Compliance.NewClosedCalendar(loc); err != nil {
+	if step.Channel != ChannelSMS {
+		if !held {
+			return now, nil
+		}
+		loc, err := t.Location()
+		if err != nil {
 			return time.Time{}, err
 		}
-	}
-	if !text {
+		cal, err := t.Compliance.NewClosedCalendar(loc)
+		if err != nil {
+			return time.Time{}, err
+		}
 		return cal.NextOpenDay(now), nil
 	}
 	w, err := t.SendWindow()
 	if err != nil {
 		return time.Time{}, fmt.Errorf("the sending window is invalid: %w", err)
+	}
+	cal := ClosedCalendar{loc: w.Location}
+	if held {
+		if cal, err = t.Compliance.NewClosedCalendar(w.Location); err != nil {
+			return time.Time{}, err
+		}
 	}
 	return cal.NextOpening(w, now)
 }
