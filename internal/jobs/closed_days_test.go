@@ -102,3 +102,25 @@ func TestClosedDaysHoldFollowUps(t *testing.T) {
 	require.Equal(t, 4, stats.SMS)
 	require.Equal(t, 3, stats.Emails)
 }
+
+// TestClosedDaysHandEditedRow: a closed day that does not parse (a tenant
+// row edited by hand, past Validate) cancels the follow-up with the
+// setting named, and nothing is sent: the calendar is not guessed.
+func TestClosedDaysHandEditedRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	shop := b.addShop(t, "edited")
+	_, err := b.pool.Exec(ctx, `UPDATE tenants SET compliance = '{"closed_days": ["2026-12-25", "25/12/2026"]}' WHERE id = $1`, shop.ID)
+	require.NoError(t, err)
+	client := b.startClient(t, jobs.ClientOpts{})
+	leadID := b.newLead(t, shop, 1)
+
+	job, err := client.Insert(ctx, jobs.SendSMSArgs{TenantID: shop.ID, LeadID: leadID, Step: "day1"}, nil)
+	require.NoError(t, err)
+	final := waitFinal(t, client, job.Job.ID)
+	require.Equal(t, rivertype.JobStateCancelled, final.State)
+	require.NotEmpty(t, final.Errors)
+	require.Contains(t, final.Errors[len(final.Errors)-1].Error, `compliance.closed_days[1]: "25/12/2026" is not a date`)
+	require.Zero(t, b.sandbox.Stats().SMS)
+}
