@@ -185,3 +185,44 @@ func (t Tenant) NextSendTime(step Step, now time.Time) (time.Time, error) {
 	}
 	return cal.NextOpening(w, now)
 }
+
+// OpenBetween is how much of [a, b) window w was open on open days:
+// w.OpenBetween less what of it fell on closed days. It walks the days
+// from a's to b's, so its cost is the span's length in days.
+func (cal ClosedCalendar) OpenBetween(w SendWindow, a, b time.Time) time.Duration {
+	open := w.OpenBetween(a, b)
+	if len(cal.days) == 0 || !b.After(a) {
+		return open
+	}
+	for day := a; day.Before(b); {
+		next := startOfNextDay(day, cal.loc)
+		if cal.IsClosed(day) {
+			end := b
+			if next.Before(b) {
+				end = next
+			}
+			open -= w.OpenBetween(day, end)
+		}
+		day = next
+	}
+	return open
+}
+
+// FirstTextOpenBetween is how much of [a, b) the shop's first text to a
+// new inquiry could have gone out: its sending window, on open days
+// unless it answers on closed days. The speed-to-lead report counts a
+// lead that came in on Christmas Eve at 20:55 and was texted on the 26th
+// at 08:00 as five minutes: the shop chose not to text sooner.
+func (t Tenant) FirstTextOpenBetween(a, b time.Time) (time.Duration, error) {
+	w, err := t.SendWindow()
+	if err != nil {
+		return 0, err
+	}
+	cal := ClosedCalendar{loc: w.Location}
+	if t.Compliance.HoldsOnClosedDays(Step{Name: StepInitial, Channel: ChannelSMS}) {
+		if cal, err = t.Compliance.NewClosedCalendar(w.Location); err != nil {
+			return 0, err
+		}
+	}
+	return cal.OpenBetween(w, a, b), nil
+}

@@ -263,3 +263,36 @@ func TestClosedDaysHandEdited(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, time.Unix(0, 0), next)
 }
+
+// TestClosedDaysOpenBetween: the time a first text could have gone out
+// leaves the closed days out (all of them, a span's first and last days
+// too), unless the shop answers on closed days.
+func TestClosedDaysOpenBetween(t *testing.T) {
+	t.Parallel()
+	ny, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	shop := closedShop(t, "America/New_York", lead.QuietRuleFederal, lead.QuietHours{}, "2026-12-25", "2026-12-31", "2027-01-01")
+	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, ny) }
+	for _, tc := range []struct {
+		name     string
+		a, b     time.Time
+		want     time.Duration
+		answered time.Duration // with answer_on_closed_days
+	}{
+		{"OpenDay", at(2026, 12, 24, 10, 0), at(2026, 12, 24, 10, 5), 5 * time.Minute, 5 * time.Minute},
+		{"OverChristmas", at(2026, 12, 24, 20, 55), at(2026, 12, 26, 8, 0), 5 * time.Minute, 5*time.Minute + 13*time.Hour},
+		{"OnChristmas", at(2026, 12, 25, 9, 0), at(2026, 12, 25, 10, 0), 0, time.Hour},
+		{"FromChristmas", at(2026, 12, 25, 20, 0), at(2026, 12, 26, 8, 30), 30 * time.Minute, time.Hour + 30*time.Minute},
+		{"OverTheNewYear", at(2026, 12, 30, 20, 0), at(2027, 1, 2, 9, 0), 2 * time.Hour, 2*time.Hour + 26*time.Hour},
+		{"Backwards", at(2026, 12, 26, 9, 0), at(2026, 12, 24, 9, 0), 0, 0},
+	} {
+		got, err := shop.FirstTextOpenBetween(tc.a, tc.b)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got, tc.name)
+		answers := shop
+		answers.Compliance.AnswerOnClosedDays = true
+		got, err = answers.FirstTextOpenBetween(tc.a, tc.b)
+		require.NoError(t, err)
+		require.Equal(t, tc.answered, got, tc.name+" with answer_on_closed_days")
+	}
+}
