@@ -296,3 +296,38 @@ func TestClosedDaysOpenBetween(t *testing.T) {
 		require.Equal(t, tc.answered, got, tc.name+" with answer_on_closed_days")
 	}
 }
+
+// BenchmarkNextSendTime is what a send job pays to ask when a follow-up
+// may go: with no closed days, with a year of them but today open, and
+// due on the first of 366 closed days in a row (the worst case). On the
+// 2-core dev box: 8.5 us (loading the zone, as before), 88 us (reading
+// 366 dates) and 335 us (skipping them one by one): under a millisecond
+// in the worst case, next to a send job's database and provider round
+// trips, so the calendar is read per job rather than cached.
+func BenchmarkNextSendTime(b *testing.B) {
+	var year []string
+	for d := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC); len(year) < lead.MaxClosedDays; d = d.AddDate(0, 0, 1) {
+		year = append(year, d.Format(lead.ClosedDayLayout))
+	}
+	chicago, err := time.LoadLocation("America/Chicago")
+	require.NoError(b, err)
+	for _, bc := range []struct {
+		name string
+		days []string
+		at   time.Time
+	}{
+		{"NoClosedDays", nil, time.Date(2026, 7, 1, 10, 0, 0, 0, chicago)},
+		{"YearOfClosedDaysOpenToday", year, time.Date(2026, 6, 30, 10, 0, 0, 0, chicago)},
+		{"FirstOf366ClosedDays", year, time.Date(2026, 7, 1, 10, 0, 0, 0, chicago)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			shop := closedTenant()
+			shop.Compliance.ClosedDays = bc.days
+			for b.Loop() {
+				if _, err := shop.NextSendTime(followUpText, bc.at); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
