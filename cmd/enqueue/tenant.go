@@ -350,6 +350,45 @@ var tenantSettings = []tenantSetting{
 			return strconv.Itoa(t.Compliance.ASMGroupID)
 		},
 	},
+	// The days the shop sends no follow-up (issue 14, item 3).
+	{
+		flag: "closed-days", field: "compliance.closed_days", label: "closed days",
+		usage: "days no follow-up goes out, comma-separated YYYY-MM-DD on the shop's clock (2026-12-25,2027-01-01); one due then goes on the next open day; none: clears",
+		set: func(t *lead.Tenant, v string) error {
+			t.Compliance.ClosedDays = nil
+			if v = strings.TrimSpace(v); v == "" || v == "none" {
+				return nil
+			}
+			for _, day := range strings.Split(v, ",") {
+				t.Compliance.ClosedDays = append(t.Compliance.ClosedDays, strings.TrimSpace(day))
+			}
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if len(t.Compliance.ClosedDays) == 0 {
+				return "none"
+			}
+			return strings.Join(t.Compliance.ClosedDays, ", ")
+		},
+	},
+	{
+		flag: "answer-on-closed-days", field: "compliance.answer_on_closed_days", label: "answer on closed days", isBool: true,
+		usage: "the first answer to a new inquiry goes on a closed day too (in the sending window); default: it waits like a follow-up (update: =false)",
+		set: func(t *lead.Tenant, v string) error {
+			answer, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			t.Compliance.AnswerOnClosedDays = answer
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if t.Compliance.AnswerOnClosedDays {
+				return "yes: a new inquiry is answered on closed days too"
+			}
+			return "no: a new inquiry's answer waits for the next open day"
+		},
+	},
 	{
 		flag: "phone-regions", field: "compliance.phone_regions", label: "phone regions",
 		usage: "the regions whose numbers the shop's customers have, comma-separated (US,CA,MX); a number valid in none is not texted; empty or default: US,CA",

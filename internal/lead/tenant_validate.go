@@ -39,6 +39,7 @@ func (t Tenant) Validate(knownCRMKinds []string) error {
 	t.checkTemplates(&p)
 	t.checkBooking(&p)
 	t.checkEmailCompliance(&p)
+	t.checkClosedDays(&p)
 	return errors.Join(p.errs...)
 }
 
