@@ -18,7 +18,7 @@ func TestTextCapValidate(t *testing.T) {
 	valid := func(c lead.TextCap) lead.Tenant {
 		return lead.Tenant{Name: "Main Street Auto", CRMKind: "shopmonkey", CRMLocationID: "loc-1",
 			CRMSecret: lead.SealedSecret{KeyID: "k1", Ciphertext: []byte("x")}, TimeZone: "America/Chicago",
-			PollInterval: time.Minute, SMSFrom: "+15555550123", Compliance: lead.Compliance{TextCap: c}}
+			PollInterval: time.Minute, SMSFrom: "+13125550123", Compliance: lead.Compliance{TextCap: c}}
 	}
 	tests := []struct {
 		name   string
