@@ -31,7 +31,9 @@ const capMargin = time.Second
 // window is at most a week (a day by default), every guard is read again
 // when it goes (a reply, a booking or a STOP stops it then), and a late
 // follow-up about the same service request is still that follow-up; it
-// never sends more than the cap allows.
+// never sends more than the cap allows. Only claim asks it: a resend
+// after an interrupted send (reconcile) takes no new place, its row has
+// counted (sending) since its first claim.
 func holdForTextCap(ctx context.Context, d *Deps, tx pgx.Tx, st *store.Store, tenant lead.Tenant, step lead.Step, msg lead.Message, ch channel) (held error, err error) {
 	if ch.kind() != lead.ChannelSMS || !step.CountsTowardTextCap() {
 		return nil, nil
