@@ -115,6 +115,13 @@ commands:
         merges every lead of the number. Bodies in full, control
         characters escaped. --format json: an array of events (time,
         kind, channel, direction, status, body, step, lead_id, ...).
+  ` + consentSynopsis + `
+        answer "why did you text me" for a number: every lead of it with
+        where its consent came from (the CRM field, its value, when we
+        read it), and every message to the customer with its time and the
+        rule it went by (consent, the shop's first reply, an answer to
+        the customer's HELP or text, a booking or opt-out confirmation),
+        or why it did not go.
   ` + reportSynopsis + `
         speed to lead per shop and source, for leads first seen in
         [--since, --until) (default the last 7 days; D is a duration back
@@ -368,6 +375,8 @@ func newCommand(words []string) (command, string, []string, error) {
 		return &reportCmd{}, reportSynopsis, words[1:], nil
 	case "conversation":
 		return &conversationCmd{}, conversationSynopsis, words[1:], nil
+	case "consent":
+		return &consentCmd{}, consentSynopsis, words[1:], nil
 	case "tenant":
 		if len(words) < 2 {
 			return nil, "", nil, &usageError{msg: "tenant needs a subcommand: " + tenantSubcommands + "\n" + usage()}
