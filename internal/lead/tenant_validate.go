@@ -38,6 +38,7 @@ func (t Tenant) Validate(knownCRMKinds []string) error {
 	t.checkTemplates(&p)
 	t.checkBooking(&p)
 	t.checkEmailCompliance(&p)
+	t.checkOptOutWording(&p)
 	return errors.Join(p.errs...)
 }
 
