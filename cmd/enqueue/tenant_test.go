@@ -34,7 +34,7 @@ func TestTenantCommands(t *testing.T) {
 		require.Regexp(t, `crm secret:\s+sealed with key A\n`, stdout)
 		require.Regexp(t, `sms from:\s+\+15555550142\n`, stdout)
 		require.Regexp(t, `quiet hours:\s+texts only 08:00-21:00\n`, stdout)
-		require.Regexp(t, `sms template:\s+"Hi \{\{\.Lead\.FirstName\}\}"\n`, stdout)
+		require.Regexp(t, `sms template:\s+"Hi \{\{\.Lead\.FirstName\}\}\. Reply STOP to opt out"\n`, stdout)
 		require.Regexp(t, `email text template:\s+fleet default\n`, stdout)
 
 		tenant, err := b.store.FleetFindTenant(context.Background(), "Main Street Auto")
@@ -165,7 +165,7 @@ func TestTenantCommands(t *testing.T) {
 				`messaging service sid:\s+` + sid + `\n`,
 				`email from:\s+service@oak.example.com\n`,
 				`email from name:\s+Oak Street Auto\n`,
-				`sms template:\s+"Hi \{\{\.Lead\.FirstName\}\}, it's \{\{\.Shop\.Name\}\}"\n`,
+				`sms template:\s+"Hi \{\{\.Lead\.FirstName\}\}, it's \{\{\.Shop\.Name\}\}\. Reply STOP to opt out"\n`,
 				`email subject template:\s+"Your \{\{\.Vehicle\.Name\}\}"\n`,
 				`email text template:\s+"Hello \{\{\.Lead\.FirstName\}\}"\n`,
 				`enabled:\s+false\n`,
