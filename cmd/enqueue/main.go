@@ -107,13 +107,14 @@ commands:
   ` + conversationSynopsis + `
         print one customer's thread in time order, each event at its time
         in the shop's zone: the lead's creation (and how we found it), our
-        texts and emails (step, status, to, body, why it failed or was
-        skipped), the customer's replies by text and email (auto-replies
-        marked), the shop's notices and answers (and the text that
-        carried each), STOP/START and suppressions, calls, the booking and
-        the opt-out. L is a lead id or its CRM record (order:123); --phone
-        merges every lead of the number. Bodies in full, control
-        characters escaped. --format json: an array of events (time,
+        texts and emails (step, status, to, body, the rule each went by,
+        why it failed or was skipped), each lead's consent evidence, the
+        customer's replies by text and email (auto-replies marked), the
+        shop's notices and answers (and the text that carried each),
+        STOP/START and suppressions, calls, the booking and the opt-out.
+        L is a lead id or its CRM record (order:123); --phone merges
+        every lead of the number. Bodies in full, control characters
+        escaped. --format json: an array of events (time,
         kind, channel, direction, status, body, step, lead_id, ...).
   ` + consentSynopsis + `
         answer "why did you text me" for a number: every lead of it with
