@@ -31,7 +31,7 @@ func TestRefusesOwnerURL(t *testing.T) {
 		{"backfill", "--tenant", "Main Street Auto", "--since", "2024-01-01", "--until", "2024-01-02"},
 		{"messages", "--tenant", "Main Street Auto"},
 		{"tenant", "disable", "--tenant", "Main Street Auto"},
-		{"tenant", "add", "--name", "New Auto", "--location-id", "loc", "--sms-from", "+15555550100", "--secret-env", "SHOP_KEY"},
+		{"tenant", "add", "--name", "New Auto", "--location-id", "loc", "--sms-from", "+13125550100", "--secret-env", "SHOP_KEY"},
 		{"tenant", "rotate-keys"},
 	} {
 		stdout, _, err := b.run(t, args...)

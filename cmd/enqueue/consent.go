@@ -36,7 +36,7 @@ func (c *consentCmd) parseArgs(args []string, _ func(string) string) error {
 	if err := requireFlags("consent", consentSynopsis, "tenant", c.tenant, "phone", c.phoneArg); err != nil {
 		return err
 	}
-	p, err := lead.ParsePhoneNumber(c.phoneArg)
+	p, err := lead.ParseAnyPhoneNumber(c.phoneArg) // a number looked up, as conversation reads it
 	if err != nil {
 		return usageErrorf(consentSynopsis, "consent: --phone %q: %v", c.phoneArg, err)
 	}

@@ -62,8 +62,8 @@ func TestConsentReport(t *testing.T) {
 	shop := b.addTenant(t, "Consent Auto")
 	first, second := b.addConsentThread(t, shop)
 
-	out := b.mustRun(t, "consent", "--tenant", "Consent Auto", "--phone", "(555) 201-3344")
-	require.Contains(t, out, "Why Consent Auto texted +15552013344")
+	out := b.mustRun(t, "consent", "--tenant", "Consent Auto", "--phone", "(312) 201-3344")
+	require.Contains(t, out, "Why Consent Auto texted +13122013344")
 	require.Contains(t, out, "lead "+shortID(first)+"  estimate order:88 Ann, created in the CRM ")
 	require.Contains(t, out, "\n    consent to texts: yes (shopmonkey customer.phoneNumbers[0].optIn=true read 2026-12-01T10:00Z)\n")
 	require.Contains(t, out, "\n    consent to email: no (shopmonkey customer.emails[0].subscribed=false read 2026-12-01T10:00Z)\n")
@@ -71,13 +71,13 @@ func TestConsentReport(t *testing.T) {
 	require.Contains(t, out, "\n    consent to texts: yes (no record of where consent came from)\n", "a lead stored before evidence was kept says so")
 
 	msgs := out[strings.Index(out, "\nMessages:\n"):]
-	require.Regexp(t, `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d C[SD]T  text sent to \+15552013344, step initial  \[lead `+shortID(first)+`\]\n`+
+	require.Regexp(t, `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d C[SD]T  text sent to \+13122013344, step initial  \[lead `+shortID(first)+`\]\n`+
 		`    allowed by consent: shopmonkey customer\.phoneNumbers\[0\]\.optIn=true read 2026-12-01T10:00Z\n`, msgs)
-	require.Regexp(t, `text sent to \+15552013344, step help-in-1  \[lead `+shortID(first)+`\]\n    allowed by answer to the customer's HELP\n`, msgs)
+	require.Regexp(t, `text sent to \+13122013344, step help-in-1  \[lead `+shortID(first)+`\]\n    allowed by answer to the customer's HELP\n`, msgs)
 	require.Regexp(t, `email skipped to ann@example\.com, step day3  \[lead `+shortID(first)+`\]\n    not sent: the customer has not consented to email\n`, msgs)
 
-	_, _, err := b.run(t, "consent", "--tenant", "Consent Auto", "--phone", "(555) 201-9999")
-	require.ErrorContains(t, err, "--phone +15552019999: tenant Consent Auto has no lead of this number")
+	_, _, err := b.run(t, "consent", "--tenant", "Consent Auto", "--phone", "(312) 201-9999")
+	require.ErrorContains(t, err, "--phone +13122019999: tenant Consent Auto has no lead of this number")
 	_, _, err = b.run(t, "consent", "--tenant", "Consent Auto")
 	require.ErrorContains(t, err, "consent: --phone is required")
 	_, _, err = b.run(t, "consent", "--tenant", "Consent Auto", "--phone", "12")
@@ -95,8 +95,8 @@ func TestConversationShowsConsent(t *testing.T) {
 	out := b.mustRun(t, "conversation", "--tenant", "Consent Thread", "--lead", first.String())
 	require.Contains(t, out, "\n    consent: text yes (shopmonkey customer.phoneNumbers[0].optIn=true read 2026-12-01T10:00Z); "+
 		"email no (shopmonkey customer.emails[0].subscribed=false read 2026-12-01T10:00Z)\n")
-	require.Contains(t, out, "text out, sent: step initial to +15552013344; allowed by consent: shopmonkey customer.phoneNumbers[0].optIn=true read 2026-12-01T10:00Z  [lead ")
-	require.Contains(t, out, "text out, sent: step help-in-1 to +15552013344; allowed by answer to the customer's HELP  [lead ")
+	require.Contains(t, out, "text out, sent: step initial to +13122013344; allowed by consent: shopmonkey customer.phoneNumbers[0].optIn=true read 2026-12-01T10:00Z  [lead ")
+	require.Contains(t, out, "text out, sent: step help-in-1 to +13122013344; allowed by answer to the customer's HELP  [lead ")
 	require.Contains(t, out, "email out, skipped: step day3 to ann@example.com: the customer has not consented to email  [lead ")
 
 	js := b.mustRun(t, "conversation", "--tenant", "Consent Thread", "--lead", first.String(), "--format", "json")

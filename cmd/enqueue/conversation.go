@@ -54,7 +54,7 @@ func (c *conversationCmd) parseArgs(args []string, _ func(string) string) error 
 	case c.lead != "" && c.phoneArg != "":
 		return usageErrorf(conversationSynopsis, "conversation: give --lead or --phone, not both")
 	case c.phoneArg != "":
-		p, err := lead.ParsePhoneNumber(c.phoneArg)
+		p, err := lead.ParseAnyPhoneNumber(c.phoneArg)
 		if err != nil {
 			return usageErrorf(conversationSynopsis, "conversation: --phone %q: %v", c.phoneArg, err)
 		}

@@ -54,25 +54,25 @@ func TestConversation(t *testing.T) {
 	// The fixed part of the thread, as the shop reads it.
 	want := []string{
 		`2025-03-07 09:00:00 CST  lead: estimate order:501 created in the CRM, found via webhook at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d C[SD]T; now opted_out  \[lead ` + first + `\]`,
-		`2025-03-07 09:00:06 CST  text out, sent: step initial to \+15552013344  \[lead ` + first + `\]`,
+		`2025-03-07 09:00:06 CST  text out, sent: step initial to \+13122013344  \[lead ` + first + `\]`,
 		`2025-03-07 09:00:07 CST  email out, failed: step initial to ann@example.com: SendGrid 400: does not contain a valid address  \[lead ` + first + `\]`,
 		`2025-03-08 10:00:00 CST  email auto-reply in from ann@example.com \(recorded, stops nothing\), handled  \[lead ` + first + `\]`,
-		`2025-03-08 14:00:00 CST  text STOP in from \+15552013344, handled  \[lead ` + first + `\]`,
-		`2025-03-08 14:05:00 CST  text START in from \+15552013344, handled  \[lead ` + first + `\]`,
+		`2025-03-08 14:00:00 CST  text STOP in from \+13122013344, handled  \[lead ` + first + `\]`,
+		`2025-03-08 14:05:00 CST  text START in from \+13122013344, handled  \[lead ` + first + `\]`,
 		`2025-03-10 09:30:00 CDT  email reply in from Ann@Example.com, handled  \[lead ` + first + `\]`,
 		`2025-03-10 09:30:06 CDT  notice to the shop by email, sent: step notice-[0-9a-f]{16} to desk@shop.example  \[lead ` + first + `\]`,
 		`2025-03-10 10:00:00 CDT  shop's answer ` + answer + ` by email in from owner@shop.example, handled  \[lead ` + first + `\]`,
-		`2025-03-10 10:00:03 CDT  shop's answer ` + answer + ` texted, sent: step answer-` + answer + ` to \+15552013344  \[lead ` + first + `\]`,
-		`2025-03-11 07:55:00 CDT  call from \+15552013344 to \+15555550100 missed \(no-answer\)  \[lead ` + second + `\]`,
+		`2025-03-10 10:00:03 CDT  shop's answer ` + answer + ` texted, sent: step answer-` + answer + ` to \+13122013344  \[lead ` + first + `\]`,
+		`2025-03-11 07:55:00 CDT  call from \+13122013344 to \+13125550100 missed \(no-answer\)  \[lead ` + second + `\]`,
 		`2025-03-11 08:00:00 CDT  lead: appointment appointment:502 created in the CRM, found via poll at .*; now booked  \[lead ` + second + `\]`,
-		`2025-03-12 07:00:00 CDT  call from \+15552013344 to \+15555550100 answered \(completed\)$`,
-		`2025-03-12 08:00:00 CDT  text reply in from \+15552013344, received, not handled yet$`,
-		`2025-03-12 09:00:00 CDT  text STOP in from \+15552013344, handled  \[lead ` + second + `\]`,
+		`2025-03-12 07:00:00 CDT  call from \+13122013344 to \+13125550100 answered \(completed\)$`,
+		`2025-03-12 08:00:00 CDT  text reply in from \+13122013344, received, not handled yet$`,
+		`2025-03-12 09:00:00 CDT  text STOP in from \+13122013344, handled  \[lead ` + second + `\]`,
 		// Stamped by the database's clock as the fixture ran.
 		` booked  \[lead ` + second + `\]$`,
-		` suppressed sms \+15552013344 since: the customer texted STOP \(inbound\)$`,
+		` suppressed sms \+13122013344 since: the customer texted STOP \(inbound\)$`,
 		` opted out  \[lead ` + first + `\]$`,
-		` text out, skipped: step day7 to \+15552013344: the lead opted out  \[lead ` + first + `\]$`,
+		` text out, skipped: step day7 to \+13122013344: the lead opted out  \[lead ` + first + `\]$`,
 	}
 
 	// The fixture's leads were stored without consent evidence.
@@ -80,12 +80,12 @@ func TestConversation(t *testing.T) {
 	t.Run("ByPhone", func(t *testing.T) {
 		t.Parallel()
 		// Any spelling of the number lead.ParsePhoneNumber takes.
-		out, _, err := b.run(t, "conversation", "--tenant", "Thread Auto", "--phone", "(555) 201-3344")
+		out, _, err := b.run(t, "conversation", "--tenant", "Thread Auto", "--phone", "(312) 201-3344")
 		require.NoError(t, err)
-		require.True(t, strings.HasPrefix(out, "Conversation with +15552013344 at Thread Auto (times in America/Chicago)\n"+
-			"lead "+first+"  estimate order:501 Ann, +15552013344, ann@example.com  opted_out\n"+
+		require.True(t, strings.HasPrefix(out, "Conversation with +13122013344 at Thread Auto (times in America/Chicago)\n"+
+			"lead "+first+"  estimate order:501 Ann, +13122013344, ann@example.com  opted_out\n"+
 			noEvidence+
-			"lead "+second+"  appointment appointment:502 Ann, +15552013344, ann@example.com  booked\n"+
+			"lead "+second+"  appointment appointment:502 Ann, +13122013344, ann@example.com  booked\n"+
 			noEvidence), out)
 		heads, bodies := headlines(out)
 		require.Len(t, heads, len(want), out)
@@ -127,7 +127,7 @@ func TestConversation(t *testing.T) {
 	})
 	t.Run("JSON", func(t *testing.T) {
 		t.Parallel()
-		out, _, err := b.run(t, "conversation", "--tenant", "Thread Auto", "--phone", "+1 555 201 3344", "--format", "json")
+		out, _, err := b.run(t, "conversation", "--tenant", "Thread Auto", "--phone", "+1 312 201 3344", "--format", "json")
 		require.NoError(t, err)
 		var events []map[string]any
 		require.NoError(t, json.Unmarshal([]byte(out), &events))
@@ -154,7 +154,7 @@ func TestConversation(t *testing.T) {
 		}, events[6])
 		require.Equal(t, map[string]any{
 			"time": "2025-03-10T10:00:03-05:00", "kind": "shop_answer_text", "channel": "sms", "direction": "out", "status": "sent",
-			"body": "See you Tuesday at 9.", "step": lead.ShopAnswerStepPrefix + answer, "lead_id": c.First.String(), "to": "+15552013344",
+			"body": "See you Tuesday at 9.", "step": lead.ShopAnswerStepPrefix + answer, "lead_id": c.First.String(), "to": "+13122013344",
 			"ref": c.AnswerText.String(), "answer_id": float64(c.AnswerID),
 		}, events[9])
 		require.Nil(t, events[12]["lead_id"], "a call no lead took")
@@ -169,14 +169,14 @@ func TestConversation(t *testing.T) {
 		require.EqualError(t, err, "--lead "+c.First.String()+": tenant Other Auto has no such lead")
 		_, _, err = b.run(t, "conversation", "--tenant", "Other Auto", "--lead", "order:501")
 		require.EqualError(t, err, "--lead order:501: tenant Other Auto has no such lead")
-		_, _, err = b.run(t, "conversation", "--tenant", "Other Auto", "--phone", "+15552013344")
-		require.EqualError(t, err, "--phone +15552013344: tenant Other Auto has no lead, text or call of this number")
+		_, _, err = b.run(t, "conversation", "--tenant", "Other Auto", "--phone", "+13122013344")
+		require.EqualError(t, err, "--phone +13122013344: tenant Other Auto has no lead, text or call of this number")
 		var uErr *usageError
 		require.False(t, errors.As(err, &uErr), "not a usage error: exit 1")
 		// Its own lead of the number shows alone.
 		own, _, err := b.store.UpsertLead(t.Context(), other.ID, fixture.Lead("order:9"), false)
 		require.NoError(t, err)
-		out, _, err := b.run(t, "conversation", "--tenant", "Other Auto", "--phone", "+15552013344")
+		out, _, err := b.run(t, "conversation", "--tenant", "Other Auto", "--phone", "+13122013344")
 		require.NoError(t, err)
 		heads, _ := headlines(out)
 		require.Len(t, heads, 1, out)
@@ -196,14 +196,14 @@ func TestConversationBadArguments(t *testing.T) {
 	}{
 		{"MissingTenant", []string{"--lead", uuid.NewString()}, "conversation: --tenant is required", true},
 		{"Neither", []string{"--tenant", "Main Street Auto"}, "conversation: --lead or --phone is required", true},
-		{"Both", []string{"--tenant", "Main Street Auto", "--lead", uuid.NewString(), "--phone", "+15552013344"},
+		{"Both", []string{"--tenant", "Main Street Auto", "--lead", uuid.NewString(), "--phone", "+13122013344"},
 			"conversation: give --lead or --phone, not both", true},
 		{"LeadNotAnID", []string{"--tenant", "Main Street Auto", "--lead", "invoice:7"},
 			`conversation: --lead "invoice:7": not a lead id (a UUID), nor a CRM record`, true},
 		{"PhoneNotANumber", []string{"--tenant", "Main Street Auto", "--phone", "call me"}, `conversation: --phone "call me":`, true},
-		{"BadFormat", []string{"--tenant", "Main Street Auto", "--phone", "+15552013344", "--format", "yaml"},
+		{"BadFormat", []string{"--tenant", "Main Street Auto", "--phone", "+13122013344", "--format", "yaml"},
 			`conversation: --format "yaml": want text or json`, true},
-		{"UnknownTenant", []string{"--tenant", "Nowhere Auto", "--phone", "+15552013344"}, `--tenant "Nowhere Auto": no tenant has this name or id`, false},
+		{"UnknownTenant", []string{"--tenant", "Nowhere Auto", "--phone", "+13122013344"}, `--tenant "Nowhere Auto": no tenant has this name or id`, false},
 		{"UnknownLead", []string{"--tenant", "Main Street Auto", "--lead", "00000000-0000-0000-0000-000000000001"},
 			"--lead 00000000-0000-0000-0000-000000000001: tenant Main Street Auto has no such lead", false},
 	}

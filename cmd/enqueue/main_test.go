@@ -196,7 +196,7 @@ func TestBadArguments(t *testing.T) {
 	})
 
 	addArgs := func(more ...string) []string {
-		return append([]string{"tenant", "add", "--name", "New Auto", "--location-id", "loc", "--sms-from", "+15555550100"}, more...)
+		return append([]string{"tenant", "add", "--name", "New Auto", "--location-id", "loc", "--sms-from", "+13125550100"}, more...)
 	}
 
 	tests := []struct {
@@ -248,15 +248,15 @@ func TestBadArguments(t *testing.T) {
 		{"TenantAddBadRateLimit", addArgs("--secret-env", "SHOP_KEY", "--rate-limit", "-1"), []string{"--rate-limit: is -1 requests per minute"}, true},
 		{"TenantAddBadBaseURL", addArgs("--secret-env", "SHOP_KEY", "--crm-base-url", "ftp://crm.example.com"), []string{"--crm-base-url: must be an http(s) URL"}, true},
 		{"TenantAddTekmetricNoClientID", []string{"tenant", "add", "--name", "New Auto", "--crm", "tekmetric", "--location-id", "238",
-			"--secret-env", "SHOP_KEY", "--sms-from", "+15555550100"}, []string{"tenant add: --client-id: is required: the OAuth client id"}, true},
+			"--secret-env", "SHOP_KEY", "--sms-from", "+13125550100"}, []string{"tenant add: --client-id: is required: the OAuth client id"}, true},
 		{"TenantAddTekmetricBadLocation", []string{"tenant", "add", "--name", "New Auto", "--crm", "tekmetric", "--location-id", "shop-238",
-			"--client-id", "cid", "--secret-env", "SHOP_KEY", "--sms-from", "+15555550100"}, []string{"tenant add: --location-id: must be the Tekmetric shop id, a positive integer"}, true},
+			"--client-id", "cid", "--secret-env", "SHOP_KEY", "--sms-from", "+13125550100"}, []string{"tenant add: --location-id: must be the Tekmetric shop id, a positive integer"}, true},
 		{"TenantAddManyProblems", []string{"tenant", "add", "--time-zone", "Nowhere", "--rate-limit", "lots", "--quiet-hours", "late"}, []string{
 			"7 problems:", "--secret-env VAR or --secret-file FILE is required", "--name: is required",
 			"--location-id: is required", "--time-zone", "--sms-from", "--rate-limit", "--quiet-hours",
 		}, true},
 		{"TenantAddTekmetricManyProblems", []string{"tenant", "add", "--name", "New Auto", "--crm", "tekmetric", "--location-id", "x",
-			"--sms-from", "+15555550100", "--poll-interval", "1s"}, []string{
+			"--sms-from", "+13125550100", "--poll-interval", "1s"}, []string{
 			"4 problems:", "--secret-env VAR or --secret-file FILE is required", "--location-id: must be the Tekmetric shop id",
 			"--client-id: is required", "--poll-interval",
 		}, true},

@@ -52,7 +52,6 @@ const noLeads = "none"
 
 // shopReport is one shop's rows, one per source, by source name.
 func shopReport(t lead.Tenant, leads []store.ReportLead, problems []store.ReportMessageProblem) []reportRow {
-	window, windowErr := t.SendWindow()
 	bySource := map[lead.Source][]store.ReportLead{}
 	for _, l := range leads {
 		bySource[l.Source] = append(bySource[l.Source], l)
@@ -80,8 +79,10 @@ func shopReport(t lead.Tenant, leads []store.ReportLead, problems []store.Report
 			}
 			row.Texted++
 			toText = append(toText, seconds(l.FirstTextAt.Sub(l.FirstSeenAt)))
-			if windowErr == nil {
-				inWindow = append(inWindow, seconds(window.OpenBetween(l.FirstSeenAt, l.FirstTextAt)))
+			// The shop's sending hours, less its closed days when its
+			// first answer waits them out.
+			if open, err := t.FirstTextOpenBetween(l.FirstSeenAt, l.FirstTextAt); err == nil {
+				inWindow = append(inWindow, seconds(open))
 			}
 			if !l.CRMCreatedAt.IsZero() {
 				fromCRM = append(fromCRM, seconds(l.FirstTextAt.Sub(l.CRMCreatedAt)))

@@ -130,7 +130,7 @@ func setupReport(t *testing.T) *testBundle {
 func TestReport(t *testing.T) {
 	t.Parallel()
 	b := setupReport(t)
-	customer := []string{"+15552013344", "ann@example.com", "ann", "3344"}
+	customer := []string{"+13122013344", "ann@example.com", "ann", "3344"}
 
 	t.Run("CSV", func(t *testing.T) {
 		t.Parallel()

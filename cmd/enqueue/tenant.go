@@ -189,7 +189,7 @@ var tenantSettings = []tenantSetting{
 		set: func(t *lead.Tenant, v string) error {
 			// Stored in its normal form; what does not parse is left as
 			// typed for Validate to name.
-			if p, err := lead.ParsePhoneNumber(v); err == nil {
+			if p, err := lead.ParseAnyPhoneNumber(v); err == nil {
 				v = string(p)
 			}
 			t.SMSFrom = v
@@ -304,7 +304,7 @@ var tenantSettings = []tenantSetting{
 		flag: "shop-phone", field: "shop_phone", label: "shop phone",
 		usage: "the shop's own phone, where calls to its Twilio number are forwarded; empty: calls are not answered",
 		set: func(t *lead.Tenant, v string) error {
-			if p, err := lead.ParsePhoneNumber(v); err == nil {
+			if p, err := lead.ParseAnyPhoneNumber(v); err == nil {
 				v = string(p)
 			}
 			t.ShopPhone = v
@@ -348,6 +348,59 @@ var tenantSettings = []tenantSetting{
 				return "none"
 			}
 			return strconv.Itoa(t.Compliance.ASMGroupID)
+		},
+	},
+	// The days the shop sends no follow-up (issue 14, item 3).
+	{
+		flag: "closed-days", field: "compliance.closed_days", label: "closed days",
+		usage: "days no follow-up goes out, comma-separated YYYY-MM-DD on the shop's clock (2026-12-25,2027-01-01); one due then goes on the next open day; none: clears",
+		set: func(t *lead.Tenant, v string) error {
+			t.Compliance.ClosedDays = nil
+			if v = strings.TrimSpace(v); v == "" || v == "none" {
+				return nil
+			}
+			for _, day := range strings.Split(v, ",") {
+				t.Compliance.ClosedDays = append(t.Compliance.ClosedDays, strings.TrimSpace(day))
+			}
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if len(t.Compliance.ClosedDays) == 0 {
+				return "none"
+			}
+			return strings.Join(t.Compliance.ClosedDays, ", ")
+		},
+	},
+	{
+		flag: "answer-on-closed-days", field: "compliance.answer_on_closed_days", label: "answer on closed days", isBool: true,
+		usage: "the first answer to a new inquiry goes on a closed day too (in the sending window); default: it waits like a follow-up (update: =false)",
+		set: func(t *lead.Tenant, v string) error {
+			answer, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			t.Compliance.AnswerOnClosedDays = answer
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if t.Compliance.AnswerOnClosedDays {
+				return "yes: a new inquiry is answered on closed days too"
+			}
+			return "no: a new inquiry's answer waits for the next open day"
+		},
+	},
+	{
+		flag: "phone-regions", field: "compliance.phone_regions", label: "phone regions",
+		usage: "the regions whose numbers the shop's customers have, comma-separated (US,CA,MX); a number valid in none is not texted; empty or default: US,CA",
+		set: func(t *lead.Tenant, v string) error {
+			t.Compliance.PhoneRegions = phoneRegionsFlag(v)
+			return nil
+		},
+		show: func(t lead.Tenant) string {
+			if len(t.Compliance.PhoneRegions) == 0 {
+				return strings.Join(t.Compliance.Regions(), ", ") + " (the default)"
+			}
+			return strings.Join(t.Compliance.PhoneRegions, ", ")
 		},
 	},
 	{
@@ -762,4 +815,18 @@ func writeTenant(w io.Writer, t lead.Tenant) error {
 		return err
 	}
 	return writeSequence(w, t)
+}
+
+// phoneRegionsFlag reads --phone-regions: comma-separated region codes,
+// trimmed and upper-cased (an operator typing "us, ca" means US and CA);
+// "default" or nothing clears them. Validate judges each code.
+func phoneRegionsFlag(v string) []string {
+	if strings.TrimSpace(v) == "" || strings.TrimSpace(v) == "default" {
+		return nil
+	}
+	var regions []string
+	for _, r := range strings.Split(v, ",") {
+		regions = append(regions, strings.ToUpper(strings.TrimSpace(r)))
+	}
+	return regions
 }

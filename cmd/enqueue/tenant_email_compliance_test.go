@@ -16,7 +16,7 @@ func TestTenantEmailComplianceFlags(t *testing.T) {
 	b := setup(t)
 	b.setSecret("SHOP_KEY", "sm_live_3c9a1b2d4e7f")
 	_, _, err := b.run(t, "tenant", "add", "--name", "Elm Garage", "--location-id", "loc-9",
-		"--secret-env", "SHOP_KEY", "--time-zone", "America/Chicago", "--sms-from", "+15555550142")
+		"--secret-env", "SHOP_KEY", "--time-zone", "America/Chicago", "--sms-from", "+13125550142")
 	require.NoError(t, err)
 
 	stdout, _, err := b.run(t, "tenant", "show", "--tenant", "Elm Garage")

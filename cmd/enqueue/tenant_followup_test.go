@@ -79,7 +79,7 @@ func TestTenantFollowUpSettings(t *testing.T) {
 		seqFile := writeTestFile(t, sequenceJSON)
 
 		stdout, _, err := b.run(t, "tenant", "add", "--name", "Main Street Auto", "--location-id", "loc-42",
-			"--secret-env", "SHOP_KEY", "--time-zone", "America/Chicago", "--sms-from", "+15555550142",
+			"--secret-env", "SHOP_KEY", "--time-zone", "America/Chicago", "--sms-from", "+13125550142",
 			"--quiet-hours", "09:00-22:00", "--quiet-rule", "tx", "--sequence-file", seqFile,
 			"--first-reply-without-consent", "--notify-email", "Desk@Main.Example.COM",
 			"--help-text", "{{.Shop.Name}}: call us at 555-0142. Reply STOP to opt out.",
@@ -176,7 +176,7 @@ func TestTenantFollowUpSettings(t *testing.T) {
 		b.setSecret("SHOP_KEY", "sm_live_3c9a1b2d4e7f")
 		add := func(seqFile string) error {
 			_, _, err := b.run(t, "tenant", "add", "--name", "Main Street Auto", "--location-id", "loc-42",
-				"--secret-env", "SHOP_KEY", "--sms-from", "+15555550142", "--sequence-file", seqFile)
+				"--secret-env", "SHOP_KEY", "--sms-from", "+13125550142", "--sequence-file", seqFile)
 			return err
 		}
 
@@ -272,7 +272,7 @@ func TestTenantFollowUpSettings(t *testing.T) {
 		b := setup(t)
 		b.setSecret("OAK_SECRET", "tk_client_secret_5e2b7c")
 		stdout, _, err := b.run(t, "tenant", "add", "--name", "Oak Garage", "--crm", "tekmetric", "--location-id", "238",
-			"--client-id", "oak-client-7", "--secret-env", "OAK_SECRET", "--sms-from", "+15555550199", "--new-webhook-token")
+			"--client-id", "oak-client-7", "--secret-env", "OAK_SECRET", "--sms-from", "+13125550199", "--new-webhook-token")
 		require.NoError(t, err)
 		tenant, err := b.store.FleetFindTenant(ctx, "Oak Garage")
 		require.NoError(t, err)
@@ -387,7 +387,7 @@ func TestTenantFollowUpSettings(t *testing.T) {
 		b.setSecret("SHOP_KEY", "sm_live_3c9a1b2d4e7f")
 		b.setSecret("SHORT_SECRET", "too-short")
 		_, _, err := b.run(t, "tenant", "add", "--name", "Main Street Auto", "--location-id", "loc-42",
-			"--secret-env", "SHOP_KEY", "--sms-from", "+15555550142",
+			"--secret-env", "SHOP_KEY", "--sms-from", "+13125550142",
 			"--quiet-rule", "TEXAS", "--notify-email", "front desk", "--help-text", "Call {{.Shop.Phone}}",
 			"--first-reply-without-consent=maybe", "--webhook-secret-env", "SHORT_SECRET", "--new-webhook-token",
 			"--sequence-file", writeTestFile(t, `[{"name": "Initial", "channel": "fax"}]`))
@@ -417,7 +417,7 @@ func TestTenantConversationSettings(t *testing.T) {
 	b.setSecret("SHOP_KEY", "sm_live_3c9a1b2d4e7f")
 
 	_, _, err := b.run(t, "tenant", "add", "--name", "Bad Settings Auto", "--location-id", "loc-1", "--secret-env", "SHOP_KEY",
-		"--sms-from", "+15555550142", "--reply-domain", "https://reply.shop.example/", "--shop-phone", "call us", "--missed-call-text", "Hi {{.Shop.Phone}}")
+		"--sms-from", "+13125550142", "--reply-domain", "https://reply.shop.example/", "--shop-phone", "call us", "--missed-call-text", "Hi {{.Shop.Phone}}")
 	require.ErrorContains(t, err, "tenant add: 3 problems:")
 	for _, want := range []string{
 		`--reply-domain: "https://reply.shop.example/" is not a domain`,
@@ -428,7 +428,7 @@ func TestTenantConversationSettings(t *testing.T) {
 	}
 
 	stdout := b.mustRun(t, "tenant", "add", "--name", "Main Street Auto", "--location-id", "loc-42", "--secret-env", "SHOP_KEY",
-		"--sms-from", "+15555550142", "--reply-domain", "Reply.MainStreet.Example", "--shop-phone", "(512) 555-0142",
+		"--sms-from", "+13125550142", "--reply-domain", "Reply.MainStreet.Example", "--shop-phone", "(512) 555-0142",
 		"--missed-call-text", "Sorry we missed you at {{.Shop.Name}}. Reply STOP to opt out.")
 	require.Contains(t, stdout, "added tenant Main Street Auto")
 	tenant, err := b.store.FleetFindTenant(ctx, "Main Street Auto")

@@ -25,7 +25,7 @@ func TestTenantRotateKeys(t *testing.T) {
 		secrets := map[string]string{"Main Street Auto": "sm_main_1111", "Elm Street Auto": "sm_elm_2222", "Oak Street Auto": "tk_oak_3333"}
 		for name, secret := range secrets {
 			b.setSecret("SECRET", secret)
-			args := []string{"tenant", "add", "--name", name, "--location-id", "238", "--secret-env", "SECRET", "--sms-from", "+15555550100"}
+			args := []string{"tenant", "add", "--name", name, "--location-id", "238", "--secret-env", "SECRET", "--sms-from", "+13125550100"}
 			if name == "Oak Street Auto" {
 				args = append(args, "--crm", "tekmetric", "--client-id", "oak", "--disabled")
 			}

@@ -28,11 +28,11 @@ func TestTenantCommands(t *testing.T) {
 
 		stdout, _, err := b.run(t, "tenant", "add", "--name", "Main Street Auto", "--location-id", "loc-42",
 			"--api-key-env", "MAIN_STREET_KEY", "--time-zone", "America/Denver", "--poll-interval", "90s",
-			"--sms-from", "(555) 555-0142", "--email-from", "Shop@Example.COM", "--sms-template", "Hi {{.Lead.FirstName}}. Reply STOP to opt out")
+			"--sms-from", "(312) 555-0142", "--email-from", "Shop@Example.COM", "--sms-template", "Hi {{.Lead.FirstName}}. Reply STOP to opt out")
 		require.NoError(t, err)
 		require.Contains(t, stdout, "added tenant Main Street Auto")
 		require.Regexp(t, `crm secret:\s+sealed with key A\n`, stdout)
-		require.Regexp(t, `sms from:\s+\+15555550142\n`, stdout)
+		require.Regexp(t, `sms from:\s+\+13125550142\n`, stdout)
 		require.Regexp(t, `quiet hours:\s+texts only 08:00-21:00\n`, stdout)
 		require.Regexp(t, `sms template:\s+"Hi \{\{\.Lead\.FirstName\}\}\. Reply STOP to opt out"\n`, stdout)
 		require.Regexp(t, `email text template:\s+fleet default\n`, stdout)
@@ -48,7 +48,7 @@ func TestTenantCommands(t *testing.T) {
 		require.Equal(t, "America/Denver", tenant.TimeZone)
 		require.Equal(t, lead.DefaultQuietHours, tenant.QuietHours)
 		require.Equal(t, 90*time.Second, tenant.PollInterval)
-		require.Equal(t, "+15555550142", tenant.SMSFrom)
+		require.Equal(t, "+13125550142", tenant.SMSFrom)
 		require.Equal(t, "Shop@example.com", tenant.EmailFrom)
 		require.Equal(t, "Hi {{.Lead.FirstName}}. Reply STOP to opt out", tenant.Templates.SMS)
 		require.True(t, tenant.Enabled)
@@ -109,7 +109,7 @@ func TestTenantCommands(t *testing.T) {
 		stdout, _, err := b.run(t, "tenant", "add", "--name", "Oak Street Auto", "--crm", "tekmetric",
 			"--location-id", "238", "--client-id", "oak-client-7", "--secret-env", "OAK_SECRET",
 			"--crm-base-url", "https://sandbox.tekmetric.com", "--rate-limit", "120", "--quiet-hours", "09:30-20:00",
-			"--time-zone", "America/Chicago", "--poll-interval", "2m", "--sms-from", "+15555550199",
+			"--time-zone", "America/Chicago", "--poll-interval", "2m", "--sms-from", "+13125550199",
 			"--messaging-service-sid", sid, "--email-from", "service@oak.example.com", "--email-from-name", "Oak Street Auto",
 			"--sms-template", "Hi {{.Lead.FirstName}}, it's {{.Shop.Name}}. Reply STOP to opt out", "--email-subject-template", "Your {{.Vehicle.Name}}",
 			"--email-text-template", "Hello {{.Lead.FirstName}}", "--disabled")
@@ -140,7 +140,7 @@ func TestTenantCommands(t *testing.T) {
 			ID: tenant.ID, Name: "Oak Street Auto", CRMKind: "tekmetric", CRMBaseURL: "https://sandbox.tekmetric.com",
 			CRMLocationID: "238", CRMClientID: "oak-client-7", CRMSecret: tenant.CRMSecret, CRMRateLimit: 120,
 			TimeZone: "America/Chicago", QuietHours: lead.QuietHours{Start: 9*60 + 30, End: 20 * 60}, PollInterval: 2 * time.Minute,
-			PollCursor: tenant.PollCursor, NextPollAt: tenant.NextPollAt, SMSFrom: "+15555550199", MessagingServiceSID: sid,
+			PollCursor: tenant.PollCursor, NextPollAt: tenant.NextPollAt, SMSFrom: "+13125550199", MessagingServiceSID: sid,
 			EmailFrom: "service@oak.example.com", EmailFromName: "Oak Street Auto",
 			Templates: lead.Templates{SMS: "Hi {{.Lead.FirstName}}, it's {{.Shop.Name}}. Reply STOP to opt out", EmailSubject: "Your {{.Vehicle.Name}}", EmailText: "Hello {{.Lead.FirstName}}"},
 			Enabled:   false, CreatedAt: tenant.CreatedAt, UpdatedAt: tenant.UpdatedAt,
@@ -161,7 +161,7 @@ func TestTenantCommands(t *testing.T) {
 				`time zone:\s+America/Chicago\n`,
 				`quiet hours:\s+texts only 09:30-20:00\n`,
 				`poll interval:\s+2m0s\n`,
-				`sms from:\s+\+15555550199\n`,
+				`sms from:\s+\+13125550199\n`,
 				`messaging service sid:\s+` + sid + `\n`,
 				`email from:\s+service@oak.example.com\n`,
 				`email from name:\s+Oak Street Auto\n`,
@@ -228,7 +228,7 @@ func TestTenantCommands(t *testing.T) {
 		b.secrets = append(b.secrets, secret)
 		b.addTenant(t, "Main Street Auto")
 		for _, flag := range []string{"--api-key-env", "--api-key-file", "--secret-env", "--secret-file"} {
-			_, _, err := b.run(t, "tenant", "add", "--name", "X Auto", "--location-id", "l", "--sms-from", "+15555550100", flag, secret)
+			_, _, err := b.run(t, "tenant", "add", "--name", "X Auto", "--location-id", "l", "--sms-from", "+13125550100", flag, secret)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), flag)
 
@@ -245,7 +245,7 @@ func TestTenantCommands(t *testing.T) {
 		// before connecting to anything (there is no database here).
 		b := &testBundle{env: map[string]string{"SHOP_KEY": "sk_test_1"}, secrets: []string{"sk_test_1"}}
 		for _, args := range [][]string{
-			{"tenant", "add", "--name", "X Auto", "--location-id", "l", "--sms-from", "+15555550100", "--secret-env", "SHOP_KEY"},
+			{"tenant", "add", "--name", "X Auto", "--location-id", "l", "--sms-from", "+13125550100", "--secret-env", "SHOP_KEY"},
 			{"tenant", "update", "--tenant", "X Auto", "--poll-interval", "2m"},
 			{"tenant", "rotate-keys"},
 		} {

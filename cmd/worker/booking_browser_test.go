@@ -90,11 +90,11 @@ func setupBookingWorld(t *testing.T) *bookingWorld {
 	phones := map[string]string{}
 	for i, name := range bookingCustomers {
 		ref, err := sb.ShopMonkey.AddLead(location, fakeshopmonkey.LeadSpec{
-			FirstName: name, LastName: "Rivera", Phone: fmt.Sprintf("(555) 201-00%02d", i+10),
+			FirstName: name, LastName: "Rivera", Phone: fmt.Sprintf("(312) 201-00%02d", i+10),
 			Complaint: "Brakes squeal when stopping", Year: 2019, Make: "Honda", Model: "Civic",
 		})
 		require.NoError(t, err)
-		phones[fmt.Sprintf("+1555201%04d", i+10)] = name
+		phones[fmt.Sprintf("+1312201%04d", i+10)] = name
 		w.customerIDs[name] = ref.CustomerID
 	}
 	w.ivyCustomerID = addTekmetricCustomer(t, b, sb, keys)
@@ -119,7 +119,7 @@ func setupBookingWorld(t *testing.T) *bookingWorld {
 // from ivyPhone.
 const (
 	tekmetricShopID = 4242
-	ivyPhone        = "+15552010020"
+	ivyPhone        = "+13122010020"
 )
 
 // addTekmetricCustomer adds a Tekmetric shop with booking on (whose API
@@ -134,7 +134,7 @@ func addTekmetricCustomer(t *testing.T, b *testBundle, sb *sandbox.Server, keys 
 		fixture.PollEvery(5*time.Second), fixture.Senders("+15005550009", "desk@summit.example.com"),
 		fixture.Unlimited, fixture.SendAnyTime, fixture.BookingOn), secret)
 	ref, err := sb.Tekmetric.AddLead(tekmetricShopID, faketekmetric.LeadSpec{
-		FirstName: "Ivy", LastName: "Chen", Phone: "(555) 201-0020", Year: 2021, Make: "Subaru", Model: "Outback",
+		FirstName: "Ivy", LastName: "Chen", Phone: "(312) 201-0020", Year: 2021, Make: "Subaru", Model: "Outback",
 	})
 	require.NoError(t, err)
 	return ref.CustomerID

@@ -68,7 +68,7 @@ const withheldCaller = "anonymous"
 // hold), withheldCaller for a withheld one, as sent otherwise.
 func storedCall(c messaging.VoiceCall) store.Call {
 	from := c.From
-	if p, err := lead.ParsePhoneNumber(c.From); err == nil {
+	if p, err := lead.ParseAnyPhoneNumber(c.From); err == nil {
 		from = string(p)
 	}
 	if c.CallerWithheld {

@@ -31,12 +31,12 @@ func TestConsentEvidence(t *testing.T) {
 	tm := b.addTekmetricShop(t, "evidencetm", 42, nil)
 
 	ann, err := b.sandbox.ShopMonkey.AddLead(sm.CRMLocationID, fakeshopmonkey.LeadSpec{FirstName: "Ann",
-		Phone: "(555) 401-1001", Email: "ann@example.com", OptIn: new(true), Subscribed: new(true)})
+		Phone: "(312) 401-1001", Email: "ann@example.com", OptIn: new(true), Subscribed: new(true)})
 	require.NoError(t, err)
 	bo, err := b.sandbox.ShopMonkey.AddLead(firstReply.CRMLocationID, fakeshopmonkey.LeadSpec{FirstName: "Bo",
-		Phone: "(555) 401-1002", Email: "bo@example.com", OptIn: new(false), Subscribed: new(false)})
+		Phone: "(312) 401-1002", Email: "bo@example.com", OptIn: new(false), Subscribed: new(false)})
 	require.NoError(t, err)
-	cy, err := b.sandbox.Tekmetric.AddLead(42, faketekmetric.LeadSpec{FirstName: "Cy", Phone: "555-401-1003",
+	cy, err := b.sandbox.Tekmetric.AddLead(42, faketekmetric.LeadSpec{FirstName: "Cy", Phone: "312-401-1003",
 		Email: "cy@example.com", OKForMarketing: new(true)})
 	require.NoError(t, err)
 

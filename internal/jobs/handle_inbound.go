@@ -68,7 +68,7 @@ func handleInbound[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job
 	if err != nil || in == nil {
 		return err
 	}
-	from, err := lead.ParsePhoneNumber(in.From)
+	from, err := lead.ParseAnyPhoneNumber(in.From)
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("inbound message %d: field from: %w", in.ID, err))
 	}

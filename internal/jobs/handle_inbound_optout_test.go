@@ -199,7 +199,7 @@ func TestOptOutOfAnUnknownNumber(t *testing.T) {
 	ctx := context.Background()
 	b := setupWebhooks(t)
 	shop := b.addShop(t, "unknown")
-	const number = lead.PhoneNumber("+15552019876")
+	const number = lead.PhoneNumber("+13122019876")
 
 	b.text(t, shop, number, "wrong number, take me off your list")
 	b.settled(t, optOutKinds...)
@@ -207,7 +207,7 @@ func TestOptOutOfAnUnknownNumber(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, suppressed)
 
-	_, err = b.sandbox.ShopMonkey.AddLead(shop.CRMLocationID, fakeshopmonkey.LeadSpec{Phone: "(555) 201-9876"})
+	_, err = b.sandbox.ShopMonkey.AddLead(shop.CRMLocationID, fakeshopmonkey.LeadSpec{Phone: "(312) 201-9876"})
 	require.NoError(t, err)
 	b.pollNow(t, shop)
 	require.Eventually(t, func() bool {

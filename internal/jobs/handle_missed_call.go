@@ -44,8 +44,9 @@ func NewHandleMissedCallWorker(deps *Deps) *HandleMissedCallWorker {
 }
 
 // Work handles the missed call; see applyMissedCall. A caller who
-// withheld their number (or whose number is not one) cannot be texted or
-// known again: the call is marked handled with no lead. A disabled shop's
+// withheld their number (or whose number is not one, or not one of the
+// shop's phone regions) cannot be texted or known again: the call is
+// marked handled with no lead. A disabled shop's
 // calls are still recorded as leads (the caller called, whatever the
 // automation's state); the text's own job is cancelled for a disabled
 // shop, as every send is.
@@ -60,11 +61,11 @@ func (w *HandleMissedCallWorker) Work(ctx context.Context, job *river.Job[Handle
 	if err != nil {
 		return cancelIfNotFound(err)
 	}
-	from, err := lead.ParsePhoneNumber(call.From)
+	from, err := tenant.ParsePhoneNumber(call.From)
 	if !call.HandledAt.IsZero() || err != nil {
 		if err != nil {
 			d.Logger.InfoContext(ctx, "missed call from a withheld or invalid number; no lead, no text",
-				slog.String("tenant_id", tenant.ID.String()), slog.Int64("call_id", call.ID))
+				slog.String("tenant_id", tenant.ID.String()), slog.Int64("call_id", call.ID), slog.String("reason", err.Error()))
 		}
 		return d.inTx(ctx, func(tx pgx.Tx) error {
 			if _, err := store.New(tx).MarkCallHandled(ctx, tenant.ID, call.ID, uuid.Nil, time.Time{}); err != nil {

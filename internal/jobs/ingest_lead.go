@@ -181,7 +181,7 @@ func fetchLead(ctx context.Context, job *river.Job[IngestLeadArgs], adapter crm.
 			problems = append(problems, &lead.ValidationError{Field: "vehicle", Reason: reason})
 		}
 	}
-	l, err := lead.NewLead(tenant.ID, tenant.CRMKind, in, customer, vehicle, problems...)
+	l, err := lead.NewLeadIn(tenant.Compliance.Regions(), tenant.ID, tenant.CRMKind, in, customer, vehicle, problems...)
 	if err != nil {
 		// The refusal is of the version fetched, not of the one the job
 		// was given (a webhook's may be newer than what the CRM serves).

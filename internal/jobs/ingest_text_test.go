@@ -57,7 +57,7 @@ type textLead struct {
 // contactFor gives the i-th lead of a table its own phone and email, so
 // every text and email at the fakes is matched to its lead.
 func contactFor(i int) (phone string, e164 lead.PhoneNumber, email string) {
-	return fmt.Sprintf("(555) 301-%04d", i), lead.PhoneNumber(fmt.Sprintf("+1555301%04d", i)), fmt.Sprintf("lead-%d@example.com", i)
+	return fmt.Sprintf("(312) 301-%04d", i), lead.PhoneNumber(fmt.Sprintf("+1312301%04d", i)), fmt.Sprintf("lead-%d@example.com", i)
 }
 
 // smField is one free-text field of a ShopMonkey lead, set through the

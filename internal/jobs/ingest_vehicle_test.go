@@ -32,7 +32,7 @@ func TestVehicleNotFoundKeepsLead(t *testing.T) {
 
 	// Texted: a good phone, a bad email.
 	texted, err := b.sandbox.ShopMonkey.AddLead(sm.CRMLocationID, fakeshopmonkey.LeadSpec{MissingVehicle: true,
-		FirstName: "Grace", Phone: "(555) 401-0001", Email: "grace at example"})
+		FirstName: "Grace", Phone: "(312) 401-0001", Email: "grace at example"})
 	require.NoError(t, err)
 	// Emailed: a bad phone, a good email.
 	emailed, err := b.sandbox.ShopMonkey.AddLead(sm.CRMLocationID, fakeshopmonkey.LeadSpec{MissingVehicle: true,
@@ -43,7 +43,7 @@ func TestVehicleNotFoundKeepsLead(t *testing.T) {
 		Phone: "12", Email: "nobody"})
 	require.NoError(t, err)
 	tmTexted, err := b.sandbox.Tekmetric.AddLead(41, faketekmetric.LeadSpec{MissingVehicle: true,
-		FirstName: "Owen", Phone: "555-401-0002", Email: "owen at example"})
+		FirstName: "Owen", Phone: "312-401-0002", Email: "owen at example"})
 	require.NoError(t, err)
 
 	client := b.startClient(t, jobs.ClientOpts{ScheduleInterval: time.Hour})
@@ -87,7 +87,7 @@ func TestVehicleNotFoundKeepsLead(t *testing.T) {
 	msgs := b.sandbox.Twilio.Messages()
 	require.Len(t, msgs, 2)
 	for _, m := range msgs {
-		require.Contains(t, []string{"+15554010001", "+15554010002"}, m.To)
+		require.Contains(t, []string{"+13124010001", "+13124010002"}, m.To)
 		require.True(t, strings.HasPrefix(m.Body, "Hi Grace, this is novehicle. We got your request and will text you") ||
 			strings.HasPrefix(m.Body, "Hi Owen, this is novehicletm. We got your request and will text you"), m.Body)
 		noVehicle(m.Body)

@@ -176,15 +176,14 @@ func stepToSend(ctx context.Context, d *Deps, tenant lead.Tenant, leadID uuid.UU
 		// The shop changed its sequence since this step was scheduled.
 		return lead.Step{}, river.JobCancel(fmt.Errorf("step %s (%s) is no longer in tenant %s's sequence", stepName, kind, tenant.Name))
 	}
-	// Everything else waits for the window.
-	if kind == lead.ChannelSMS {
-		if wait, err := outsideWindow(tenant, d.now()); err != nil || wait > 0 {
-			if err != nil {
-				return lead.Step{}, river.JobCancel(err)
-			}
-			// Not an attempt: the text waits for the shop's next opening.
-			return lead.Step{}, river.JobSnooze(wait)
+	// Everything else waits for the window (texts) and the shop's closed
+	// days (follow-ups, by text or email).
+	if wait, err := outsideWindow(tenant, step, d.now()); err != nil || wait > 0 {
+		if err != nil {
+			return lead.Step{}, river.JobCancel(err)
 		}
+		// Not an attempt: the step waits for the shop's next opening.
+		return lead.Step{}, river.JobSnooze(wait)
 	}
 	return step, nil
 }
@@ -241,18 +240,12 @@ func missedCallStep(t lead.Tenant, name string) lead.Step {
 	return lead.Step{Name: name, Channel: lead.ChannelSMS, Template: lead.Templates{SMS: text}}
 }
 
-// outsideWindow reports how long a text must wait for the shop's sending
-// window (zero when it may go now). An invalid window (a tenant row edited
-// by hand) is an error: it never opens.
-func outsideWindow(t lead.Tenant, now time.Time) (time.Duration, error) {
-	w, err := t.SendWindow()
-	if err != nil {
-		return 0, fmt.Errorf("tenant %s: the sending window is invalid: %w", t.Name, err)
-	}
-	if w.Allows(now) {
-		return 0, nil
-	}
-	next, err := w.NextOpening(now)
+// outsideWindow reports how long step must wait (zero when it may go
+// now): a text for the shop's sending window, a follow-up for the end of
+// the shop's closed days (lead.Tenant.NextSendTime). An invalid window or
+// calendar (a tenant row edited by hand) is an error: it never opens.
+func outsideWindow(t lead.Tenant, step lead.Step, now time.Time) (time.Duration, error) {
+	next, err := t.NextSendTime(step, now)
 	if err != nil {
 		return 0, fmt.Errorf("tenant %s: %w", t.Name, err)
 	}

@@ -143,7 +143,7 @@ func (w *WebhookIntake) Inbound(ctx context.Context, tenantID uuid.UUID, m messa
 // otherwise, for handle_inbound_message to refuse by name.
 func inboundMessage(m messaging.InboundText) store.InboundMessage {
 	from := m.From
-	if p, err := lead.ParsePhoneNumber(m.From); err == nil {
+	if p, err := lead.ParseAnyPhoneNumber(m.From); err == nil {
 		from = string(p)
 	}
 	return store.InboundMessage{ProviderID: m.ProviderID, From: from, To: m.To, Body: m.Body,

@@ -38,7 +38,7 @@ func TestOptOutWordingValidate(t *testing.T) {
 	valid := func() lead.Tenant {
 		return lead.Tenant{Name: "Main Street Auto", CRMKind: "shopmonkey", CRMLocationID: "loc-1",
 			CRMSecret: lead.SealedSecret{KeyID: "k1", Ciphertext: []byte("x")}, TimeZone: "America/Chicago",
-			PollInterval: time.Minute, SMSFrom: "+15555550123", EmailFrom: "shop@example.com"}
+			PollInterval: time.Minute, SMSFrom: "+13125550123", EmailFrom: "shop@example.com"}
 	}
 	fields := func(err error) []string {
 		var out []string
@@ -103,8 +103,8 @@ func TestAllowedBy(t *testing.T) {
 	ev := lead.ConsentEvidenceSet{
 		SMS: lead.ConsentEvidence{Field: "customer.phoneNumbers[0].optIn", Value: "true"},
 	}.Stamp("shopmonkey", read)
-	consented := lead.Lead{Phone: "+15552013344", Email: "ann@example.com", Consent: lead.Consent{SMS: true}, ConsentEvidence: ev}
-	none := lead.Lead{Phone: "+15552013344"}
+	consented := lead.Lead{Phone: "+13122013344", Email: "ann@example.com", Consent: lead.Consent{SMS: true}, ConsentEvidence: ev}
+	none := lead.Lead{Phone: "+13122013344"}
 	allow := lead.ConsentPolicy{AllowFirstReplyWithoutConsent: true}
 	sms := func(name string) lead.Step { return lead.Step{Name: name, Channel: lead.ChannelSMS} }
 

@@ -18,7 +18,7 @@ func TestEmailComplianceValidate(t *testing.T) {
 	valid := func(c lead.Compliance) lead.Tenant {
 		return lead.Tenant{Name: "Main Street Auto", CRMKind: "shopmonkey", CRMLocationID: "loc-1",
 			CRMSecret: lead.SealedSecret{KeyID: "k1", Ciphertext: []byte("x")}, TimeZone: "America/Chicago",
-			PollInterval: time.Minute, SMSFrom: "+15555550123", EmailFrom: "shop@example.com", Compliance: c}
+			PollInterval: time.Minute, SMSFrom: "+13125550123", EmailFrom: "shop@example.com", Compliance: c}
 	}
 	tests := []struct {
 		name   string

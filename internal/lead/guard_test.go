@@ -13,7 +13,7 @@ func TestSkipReasonFor(t *testing.T) {
 	t.Parallel()
 
 	reachable := lead.Lead{
-		Status: lead.StatusContacted, Phone: "+15552013344", Email: "ann@example.com",
+		Status: lead.StatusContacted, Phone: "+13122013344", Email: "ann@example.com",
 		Consent: lead.Consent{SMS: true, Email: true},
 	}
 	var (
@@ -107,7 +107,7 @@ func TestSkipReasonFor(t *testing.T) {
 func TestSkipReasonIsTheInitialStep(t *testing.T) {
 	t.Parallel()
 
-	base := lead.Lead{Status: lead.StatusNew, Phone: "+15552013344", Email: "ann@example.com", Consent: lead.Consent{SMS: true, Email: true}}
+	base := lead.Lead{Status: lead.StatusNew, Phone: "+13122013344", Email: "ann@example.com", Consent: lead.Consent{SMS: true, Email: true}}
 	tests := []struct {
 		name       string
 		change     func(*lead.Lead)
@@ -142,7 +142,7 @@ func TestSkipReasonForHelpAnswer(t *testing.T) {
 	step := lead.Step{Name: lead.HelpAnswerStep("SM1"), Channel: lead.ChannelSMS}
 	require.True(t, step.IsHelpAnswer())
 	for _, st := range []lead.Status{lead.StatusNew, lead.StatusReplied, lead.StatusBooked, lead.StatusOptedOut} {
-		l := lead.Lead{Status: st, Phone: "+15555550100"}
+		l := lead.Lead{Status: st, Phone: "+13125550100"}
 		require.Empty(t, lead.SkipReasonFor(l, step, false, lead.ConsentPolicy{}), st)
 		require.Empty(t, lead.SkipReasonFor(l, step, true, lead.ConsentPolicy{}), st)
 	}

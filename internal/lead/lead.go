@@ -220,6 +220,13 @@ type Lead struct {
 // nobody could be reached; it names every problem found, each with its
 // field, not only the first.
 func NewLead(tenantID uuid.UUID, crmKind string, in Inquiry, c Customer, v Vehicle, found ...*ValidationError) (Lead, error) {
+	return NewLeadIn(nil, tenantID, crmKind, in, c, v, found...)
+}
+
+// NewLeadIn is NewLead for a shop whose customers' numbers must be valid in
+// regions (its Compliance.Regions; empty: US and Canada): a number of
+// another region is dropped and named like a malformed one.
+func NewLeadIn(regions []string, tenantID uuid.UUID, crmKind string, in Inquiry, c Customer, v Vehicle, found ...*ValidationError) (Lead, error) {
 	l := Lead{
 		TenantID:           tenantID,
 		CRM:                crmKind,
@@ -256,7 +263,7 @@ func NewLead(tenantID uuid.UUID, crmKind string, in Inquiry, c Customer, v Vehic
 	problems = append(problems, cleanedProblems(c.Cleaned)...)
 	problems = append(problems, cleanedProblems(v.Cleaned)...)
 	if p, ok := pickPhone(c.Phones); ok {
-		if num, err := ParsePhoneNumber(p.Number); err != nil {
+		if num, err := ParsePhoneNumberIn(p.Number, regions); err != nil {
 			problems = append(problems, &ValidationError{Field: "customer.phone", Reason: err.Error()})
 		} else {
 			l.Phone = num

@@ -137,7 +137,7 @@ func CheckTemplate(name, text string) error {
 		return nil
 	}
 	full := MessageData{
-		Lead:    Lead{FirstName: "Ann", LastName: "Lee", Phone: "+15555550100", Email: "ann@example.com", Summary: "Brakes squeal", Source: SourceEstimate},
+		Lead:    Lead{FirstName: "Ann", LastName: "Lee", Phone: "+13125550100", Email: "ann@example.com", Summary: "Brakes squeal", Source: SourceEstimate},
 		Vehicle: Vehicle{Year: 2019, Make: "Honda", Model: "Civic"},
 		Shop:    Shop{Name: "Sample Auto", TimeZone: "America/New_York"},
 		// A link, so that {{.BookingURL}} and what a template writes

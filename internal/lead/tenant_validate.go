@@ -34,10 +34,12 @@ func (t Tenant) Validate(knownCRMKinds []string) error {
 	t.checkCRM(&p, knownCRMKinds)
 	t.checkSending(&p)
 	t.checkSchedule(&p)
+	t.checkPhoneRegions(&p)
 	t.checkSenders(&p)
 	t.checkTemplates(&p)
 	t.checkBooking(&p)
 	t.checkEmailCompliance(&p)
+	t.checkClosedDays(&p)
 	t.checkOptOutWording(&p)
 	return errors.Join(p.errs...)
 }
@@ -127,7 +129,7 @@ func (t Tenant) checkSending(p *tenantProblems) {
 		}
 	}
 	if t.ShopPhone != "" {
-		if _, err := ParsePhoneNumber(t.ShopPhone); err != nil {
+		if _, err := t.ParsePhoneNumber(t.ShopPhone); err != nil {
 			p.bad("shop_phone", err.Error())
 		}
 	}
@@ -164,7 +166,7 @@ func (t Tenant) checkSchedule(p *tenantProblems) {
 // sends from.
 func (t Tenant) checkSenders(p *tenantProblems) {
 	if t.SMSFrom != "" {
-		if num, err := ParsePhoneNumber(t.SMSFrom); err != nil {
+		if num, err := t.ParsePhoneNumber(t.SMSFrom); err != nil {
 			p.bad("sms_from", err.Error())
 		} else if string(num) != t.SMSFrom {
 			p.bad("sms_from", "must be in E.164 form ("+string(num)+")")

@@ -25,7 +25,7 @@ func TestTenantValidate(t *testing.T) {
 			CRMSecret:     sealed,
 			TimeZone:      "America/Chicago",
 			PollInterval:  time.Minute,
-			SMSFrom:       "+15555550123",
+			SMSFrom:       "+13125550123",
 			EmailFrom:     "shop@example.com",
 		}
 	}
@@ -72,7 +72,7 @@ func TestTenantValidate(t *testing.T) {
 		{"PollIntervalLong", func(tn *lead.Tenant) { tn.PollInterval = 24*time.Hour + time.Second }, []string{"poll_interval"}},
 		{"PollIntervalFraction", func(tn *lead.Tenant) { tn.PollInterval = 5500 * time.Millisecond }, []string{"poll_interval"}},
 		{"SMSFromInvalid", func(tn *lead.Tenant) { tn.SMSFrom = "call me" }, []string{"sms_from"}},
-		{"SMSFromNotE164", func(tn *lead.Tenant) { tn.SMSFrom = "(555) 555-0123" }, []string{"sms_from"}},
+		{"SMSFromNotE164", func(tn *lead.Tenant) { tn.SMSFrom = "(312) 555-0123" }, []string{"sms_from"}},
 		{"MessagingServiceSIDInvalid", func(tn *lead.Tenant) { tn.MessagingServiceSID = "MG123" }, []string{"messaging_service_sid"}},
 		{"MessagingServiceSIDNotHex", func(tn *lead.Tenant) { tn.MessagingServiceSID = "MG" + strings.Repeat("z", 32) }, []string{"messaging_service_sid"}},
 		{"NoSender", func(tn *lead.Tenant) { tn.SMSFrom = "" }, []string{"sms_from"}},

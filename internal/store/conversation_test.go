@@ -53,10 +53,10 @@ func TestThread(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.store.LockMessage(ctx, b.b.ID, fixture.SMS(otherLead, lead.StepInitial, "other shop"))
 	require.NoError(t, err)
-	_, _, err = b.store.RecordInbound(ctx, b.b.ID, store.InboundMessage{ProviderID: "SMother", From: "+15552013344", To: "+15125550100",
+	_, _, err = b.store.RecordInbound(ctx, b.b.ID, store.InboundMessage{ProviderID: "SMother", From: "+13122013344", To: "+15125550100",
 		Body: "other", Kind: "reply", LeadID: otherLead})
 	require.NoError(t, err)
-	_, err = b.db.Owner.Exec(ctx, `INSERT INTO calls (tenant_id, call_sid, from_number, to_number, dial_status) VALUES ($1, 'CA-other', '+15552013344', '+15125550100', 'busy')`, b.b.ID)
+	_, err = b.db.Owner.Exec(ctx, `INSERT INTO calls (tenant_id, call_sid, from_number, to_number, dial_status) VALUES ($1, 'CA-other', '+13122013344', '+15125550100', 'busy')`, b.b.ID)
 	require.NoError(t, err)
 	require.NoError(t, b.store.Suppress(ctx, b.b.ID, lead.ChannelEmail, "ann@example.com", "bounce", "sendgrid"))
 
@@ -94,7 +94,7 @@ func TestThread(t *testing.T) {
 
 	t.Run("ByPhoneMergesTheNumbersLeads", func(t *testing.T) {
 		t.Parallel()
-		th, err := b.store.Thread(ctx, shop.ID, store.ThreadOpts{Phone: "+15552013344"})
+		th, err := b.store.Thread(ctx, shop.ID, store.ThreadOpts{Phone: "+13122013344"})
 		require.NoError(t, err)
 		require.Equal(t, all, threadLines(t, th, since))
 		require.Len(t, th.Leads, 2)
@@ -120,7 +120,7 @@ func TestThread(t *testing.T) {
 	})
 	t.Run("WhatEachEventSays", func(t *testing.T) {
 		t.Parallel()
-		th, err := b.store.Thread(ctx, shop.ID, store.ThreadOpts{Phone: "+15552013344"})
+		th, err := b.store.Thread(ctx, shop.ID, store.ThreadOpts{Phone: "+13122013344"})
 		require.NoError(t, err)
 		e := th.Events
 		require.Equal(t, store.ThreadEvent{At: e[0].At, Kind: store.ThreadLead, Status: "opted_out", LeadID: first,
@@ -139,7 +139,7 @@ func TestThread(t *testing.T) {
 		require.Equal(t, "owner@shop.example", e[8].From)
 		require.Equal(t, []string{"voice", "in", "CA-missed", "no-answer"}, []string{e[10].Channel, e[10].Direction, e[10].Ref, e[10].Reason})
 		require.Equal(t, fixture.ConversationWeirdBody, e[13].Body)
-		require.Equal(t, []string{"sms", "+15552013344", "the customer texted STOP (inbound)"}, []string{e[16].Channel, e[16].To, e[16].Reason})
+		require.Equal(t, []string{"sms", "+13122013344", "the customer texted STOP (inbound)"}, []string{e[16].Channel, e[16].To, e[16].Reason})
 		require.Equal(t, "the lead opted out", e[18].Reason)
 	})
 	t.Run("AnotherTenantsLeadIsNotFound", func(t *testing.T) {
@@ -151,7 +151,7 @@ func TestThread(t *testing.T) {
 		_, err = b.store.Thread(ctx, b.b.ID, store.ThreadOpts{CRM: "shopmonkey", ExternalID: "appointment:502"})
 		require.ErrorIs(t, err, store.ErrNotFound)
 		// The other shop's own thread of the number holds only its own.
-		th, err := b.store.Thread(ctx, b.b.ID, store.ThreadOpts{Phone: "+15552013344"})
+		th, err := b.store.Thread(ctx, b.b.ID, store.ThreadOpts{Phone: "+13122013344"})
 		require.NoError(t, err)
 		var kinds []store.ThreadEventKind
 		for _, e := range th.Events {
@@ -161,11 +161,11 @@ func TestThread(t *testing.T) {
 	})
 	t.Run("ANumberWithoutLeads", func(t *testing.T) {
 		t.Parallel()
-		_, err := b.store.Thread(ctx, shop.ID, store.ThreadOpts{Phone: "+15552019999"})
+		_, err := b.store.Thread(ctx, shop.ID, store.ThreadOpts{Phone: "+13122019999"})
 		require.ErrorIs(t, err, store.ErrNotFound)
-		_, err = b.db.Owner.Exec(ctx, `INSERT INTO calls (tenant_id, call_sid, from_number, to_number, dial_status) VALUES ($1, 'CA-stranger', '+15552018888', '+15555550100', '')`, shop.ID)
+		_, err = b.db.Owner.Exec(ctx, `INSERT INTO calls (tenant_id, call_sid, from_number, to_number, dial_status) VALUES ($1, 'CA-stranger', '+13122018888', '+13125550100', '')`, shop.ID)
 		require.NoError(t, err)
-		th, err := b.store.Thread(ctx, shop.ID, store.ThreadOpts{Phone: "+15552018888"})
+		th, err := b.store.Thread(ctx, shop.ID, store.ThreadOpts{Phone: "+13122018888"})
 		require.NoError(t, err)
 		require.Empty(t, th.Leads)
 		require.Len(t, th.Events, 1)
@@ -175,7 +175,7 @@ func TestThread(t *testing.T) {
 		t.Parallel()
 		_, err := b.store.Thread(ctx, shop.ID, store.ThreadOpts{})
 		require.ErrorContains(t, err, "want exactly one of LeadID, ExternalID and Phone, got 0")
-		_, err = b.store.Thread(ctx, shop.ID, store.ThreadOpts{LeadID: first, Phone: "+15552013344"})
+		_, err = b.store.Thread(ctx, shop.ID, store.ThreadOpts{LeadID: first, Phone: "+13122013344"})
 		require.ErrorContains(t, err, "got 2")
 	})
 }

@@ -58,7 +58,7 @@ func setupIsolation(t *testing.T) *isolationBundle {
 		_, _, err = b.store.TakeCRMRequests(ctx, tn.tenant.ID, 60, 10, 1, time.Now())
 		require.NoError(t, err)
 		// The same provider and delivery ids in both: they are per tenant.
-		*tn.inbound, _, err = b.store.RecordInbound(ctx, tn.tenant.ID, store.InboundMessage{ProviderID: "SMin", LeadID: id, From: "+15552013344",
+		*tn.inbound, _, err = b.store.RecordInbound(ctx, tn.tenant.ID, store.InboundMessage{ProviderID: "SMin", LeadID: id, From: "+13122013344",
 			To: "+15125550100", Body: "hi", Kind: "reply"})
 		require.NoError(t, err)
 		// The same delivery key in both: a batch's shares are per tenant.
@@ -185,7 +185,7 @@ func TestIsolationUnscopedQueries(t *testing.T) {
 	// Writing a row for b from a's transaction is refused.
 	for name, sql := range map[string]string{
 		"lead":        `INSERT INTO leads (tenant_id, crm, external_id, source) VALUES ('` + b.b.ID.String() + `', 'shopmonkey', 'x', 'estimate')`,
-		"suppression": `INSERT INTO suppressions (tenant_id, channel, address, reason, source) VALUES ('` + b.b.ID.String() + `', 'sms', '+15550000000', 'x', 'x')`,
+		"suppression": `INSERT INTO suppressions (tenant_id, channel, address, reason, source) VALUES ('` + b.b.ID.String() + `', 'sms', '+13122000000', 'x', 'x')`,
 		"move a lead": `UPDATE leads SET tenant_id = '` + b.b.ID.String() + `'`,
 	} {
 		tx, err := b.db.App.Begin(ctx)
@@ -281,13 +281,13 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	inbound, err := st.ListInbound(ctx, a, b.leadB)
 	require.NoError(t, err)
 	require.Empty(t, inbound, "ListInbound")
-	byPhone, err := st.FindLeadsByPhone(ctx, a, "+15552013344")
+	byPhone, err := st.FindLeadsByPhone(ctx, a, "+13122013344")
 	require.NoError(t, err)
 	require.Len(t, byPhone, 1, "FindLeadsByPhone: the same number, a's own lead only")
 	require.Equal(t, b.leadA, byPhone[0].ID)
 	_, err = st.Thread(ctx, a, store.ThreadOpts{LeadID: b.leadB})
 	require.ErrorIs(t, err, store.ErrNotFound, "Thread of b's lead")
-	thread, err := st.Thread(ctx, a, store.ThreadOpts{Phone: "+15552013344"})
+	thread, err := st.Thread(ctx, a, store.ThreadOpts{Phone: "+13122013344"})
 	require.NoError(t, err)
 	for _, e := range thread.Events {
 		require.NotEqual(t, b.leadB, e.LeadID, "Thread by phone: a's own events only")
@@ -295,15 +295,15 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	}
 	require.Len(t, thread.Leads, 1, "Thread by phone: a's own lead only")
 	require.NotEmpty(t, thread.Events)
-	later, err := st.InboundAfter(ctx, a, "+15552013344", "reply", time.Now().Add(-time.Hour))
+	later, err := st.InboundAfter(ctx, a, "+13122013344", "reply", time.Now().Add(-time.Hour))
 	require.NoError(t, err)
 	require.True(t, later, "InboundAfter sees a's own reply")
 	_, err = b.db.Owner.Exec(ctx, `DELETE FROM inbound_messages WHERE tenant_id = $1`, a)
 	require.NoError(t, err)
-	later, err = st.InboundAfter(ctx, a, "+15552013344", "reply", time.Now().Add(-time.Hour))
+	later, err = st.InboundAfter(ctx, a, "+13122013344", "reply", time.Now().Add(-time.Hour))
 	require.NoError(t, err)
 	require.False(t, later, "InboundAfter: b's reply from the same number is not a's")
-	_, _, err = st.RecordInbound(ctx, a, store.InboundMessage{ProviderID: "SMin", LeadID: b.leadA, From: "+15552013344",
+	_, _, err = st.RecordInbound(ctx, a, store.InboundMessage{ProviderID: "SMin", LeadID: b.leadA, From: "+13122013344",
 		To: "+15125550100", Body: "hi", Kind: "reply"})
 	require.NoError(t, err)
 	_, err = st.GetInbound(ctx, a, b.inboundB)
@@ -345,7 +345,7 @@ func TestIsolationEveryRepositoryMethod(t *testing.T) {
 	// Writes: nothing of b's changes.
 	require.ErrorIs(t, st.SetLeadStatus(ctx, a, b.leadB, lead.StatusReplied), store.ErrNotFound, "SetLeadStatus")
 	require.NoError(t, st.Unsuppress(ctx, a, lead.ChannelEmail, "b@example.com"), "Unsuppress")
-	_, isNew, err = st.RecordInbound(ctx, a, store.InboundMessage{ProviderID: "SMx", From: "+15552013344", To: "+1", Body: "x", Kind: "reply"})
+	_, isNew, err = st.RecordInbound(ctx, a, store.InboundMessage{ProviderID: "SMx", From: "+13122013344", To: "+1", Body: "x", Kind: "reply"})
 	require.NoError(t, err)
 	require.True(t, isNew, "RecordInbound")
 	isNew, err = st.TakeWebhookDelivery(ctx, a, "shopmonkey", "msg_2")

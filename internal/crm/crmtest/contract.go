@@ -120,7 +120,7 @@ func runRecords(t *testing.T, h Harness) {
 		t.Parallel()
 		w := h.New(t)
 		ref := w.AddLead(t, LeadSpec{
-			CreatedAt: w.Since.Add(time.Minute), FirstName: "Ann", LastName: "Lee", Phone: "555-201-3344", Email: "Ann@Example.com",
+			CreatedAt: w.Since.Add(time.Minute), FirstName: "Ann", LastName: "Lee", Phone: "312-201-3344", Email: "Ann@Example.com",
 			Year: 2019, Make: "Honda", Model: "Civic", Submodel: "EX", VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123",
 		})
 		c, err := w.Adapter.GetCustomer(t.Context(), ref.CustomerID)
@@ -128,7 +128,7 @@ func runRecords(t *testing.T, h Harness) {
 		require.Equal(t, ref.CustomerID, c.ExternalID)
 		require.Equal(t, []string{"Ann", "Lee"}, []string{c.FirstName, c.LastName})
 		require.Len(t, c.Phones, 1)
-		require.Equal(t, "555-201-3344", c.Phones[0].Number, "the phone as written: NewLead judges it")
+		require.Equal(t, "312-201-3344", c.Phones[0].Number, "the phone as written: NewLead judges it")
 		require.True(t, c.Phones[0].Primary)
 		require.Len(t, c.Emails, 1)
 		require.Equal(t, "Ann@Example.com", c.Emails[0].Address)
@@ -139,7 +139,7 @@ func runRecords(t *testing.T, h Harness) {
 			VIN: "1HGCV1F30KA000001", LicensePlate: "7ABC123"}, v)
 
 		l := NewLead(t, w.Adapter, h.Kind, ref, c)
-		require.Equal(t, lead.PhoneNumber("+15552013344"), l.Phone)
+		require.Equal(t, lead.PhoneNumber("+13122013344"), l.Phone)
 		require.Equal(t, lead.Email("Ann@example.com"), l.Email, "the domain is case-insensitive, the mailbox is not")
 		require.Equal(t, "2019 Honda Civic EX", l.Vehicle.Name())
 	})

@@ -17,7 +17,7 @@ import (
 // them is unverified: embedded phoneNumbers/emails arrays are used when they
 // hold something, otherwise the customer's phone_number and email lists are
 // fetched. Phone numbers are returned as ShopMonkey wrote them
-// ("(555) 201-3344"); lead.NewLead normalises them.
+// ("(312) 201-3344"); lead.NewLead normalises them.
 func (a *Adapter) GetCustomer(ctx context.Context, customerID string) (lead.Customer, error) {
 	raw, err := crm.UnescapeID(customerID)
 	if err != nil {

@@ -345,13 +345,13 @@ func TestGetCustomer(t *testing.T) {
 		b := setup(t)
 		b.fake.SetEmbedContacts(embed)
 		ref := b.AddLead(t, fakeshopmonkey.LeadSpec{
-			FirstName: "Ann", LastName: "Lee", Phone: "(555) 201-3344", Email: "Ann@Example.com",
+			FirstName: "Ann", LastName: "Lee", Phone: "(312) 201-3344", Email: "Ann@Example.com",
 			OptIn: new(false), Subscribed: new(true), MarketingOptIn: new(false), PreferredContactMethod: "Email",
 		})
 
 		c := crmtest.Customer(t, b.adapter, ref.CustomerID)
 		want := crmtest.AnnLee(ref.CustomerID,
-			lead.CustomerPhone{Number: "(555) 201-3344", Type: "Mobile", Primary: true, OptIn: false,
+			lead.CustomerPhone{Number: "(312) 201-3344", Type: "Mobile", Primary: true, OptIn: false,
 				OptInEvidence: lead.ConsentEvidence{Field: "customer.phoneNumbers[0].optIn", Value: "false"}},
 			lead.CustomerEmail{Address: "Ann@Example.com", Primary: true, Subscribed: true,
 				SubscribedEvidence: lead.ConsentEvidence{Field: "customer.emails[0].subscribed", Value: "true"}})
@@ -370,16 +370,16 @@ func TestGetCustomer(t *testing.T) {
 			require.Equal(t, 2, listed)
 		}
 
-		crmtest.RequireLead(t, b.adapter, shopmonkey.Kind, ref, c, "+15552013344", lead.Consent{SMS: false, Email: true, Marketing: false})
+		crmtest.RequireLead(t, b.adapter, shopmonkey.Kind, ref, c, "+13122013344", lead.Consent{SMS: false, Email: true, Marketing: false})
 	})
 	t.Run("EmptyEmbeddedListsAreFetched", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		id := b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c1","firstName":"Bo","phoneNumbers":[],"emails":null}`)
-		b.AddRaw(t, fakeshopmonkey.PhoneNumber, `{"id":"p1","customerId":"c1","number":"555-201-0000","type":"Home","primary":true,"optIn":true}`)
+		b.AddRaw(t, fakeshopmonkey.PhoneNumber, `{"id":"p1","customerId":"c1","number":"312-201-0000","type":"Home","primary":true,"optIn":true}`)
 		c, err := b.adapter.GetCustomer(t.Context(), id)
 		require.NoError(t, err)
-		require.Equal(t, []lead.CustomerPhone{{Number: "555-201-0000", Type: "Home", Primary: true, OptIn: true,
+		require.Equal(t, []lead.CustomerPhone{{Number: "312-201-0000", Type: "Home", Primary: true, OptIn: true,
 			OptInEvidence: lead.ConsentEvidence{Field: "customer.phoneNumbers[0].optIn", Value: "true"}}}, c.Phones)
 		require.Empty(t, c.Emails)
 	})
@@ -388,7 +388,7 @@ func TestGetCustomer(t *testing.T) {
 		// A record without the flag reads as no consent, and the evidence
 		// says the field was absent rather than false.
 		b := setup(t)
-		id := b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c2","firstName":"Cy","phoneNumbers":[{"number":"555-201-0001","primary":true}],`+
+		id := b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c2","firstName":"Cy","phoneNumbers":[{"number":"312-201-0001","primary":true}],`+
 			`"emails":[{"email":"cy@example.com","subscribed":null}]}`)
 		c, err := b.adapter.GetCustomer(t.Context(), id)
 		require.NoError(t, err)
@@ -423,7 +423,7 @@ func TestGetCustomer(t *testing.T) {
 	t.Run("MalformedEmbeddedPhone", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		id := b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c2","phoneNumbers":[{"number":5552013344}]}`)
+		id := b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c2","phoneNumbers":[{"number":3122013344}]}`)
 		_, err := b.adapter.GetCustomer(t.Context(), id)
 		crmtest.RequireInvalidRecord(t, err, "customer c2", "phoneNumbers[0].number")
 	})
@@ -604,7 +604,7 @@ func TestBadTextInRecords(t *testing.T) {
 	b := setup(t)
 
 	ref, err := b.fake.AddLead(testLocation, fakeshopmonkey.LeadSpec{FirstName: "Ma\x00ria", Complaint: "Brakes " + fake.InvalidUTF8 + " squeal",
-		Make: "Hon\x00da", Model: "Civic", Phone: "(555) 201-3344\x00", Email: "maria@example.com"})
+		Make: "Hon\x00da", Model: "Civic", Phone: "(312) 201-3344\x00", Email: "maria@example.com"})
 	require.NoError(t, err)
 	in, err := b.adapter.GetLead(ctx, ref.ExternalID)
 	require.NoError(t, err)
@@ -613,7 +613,7 @@ func TestBadTextInRecords(t *testing.T) {
 	c, err := b.adapter.GetCustomer(ctx, in.CustomerID)
 	require.NoError(t, err)
 	require.Equal(t, "Maria", c.FirstName)
-	require.Equal(t, "(555) 201-3344", c.Phones[0].Number)
+	require.Equal(t, "(312) 201-3344", c.Phones[0].Number)
 	require.Equal(t, []string{"customer.firstName", "customer.phoneNumbers[0].number"}, c.Cleaned)
 	v, err := b.adapter.GetVehicle(ctx, in.VehicleID)
 	require.NoError(t, err)

@@ -584,16 +584,16 @@ func TestGetCustomer(t *testing.T) {
 
 	crmtest.EachBool(t, "OKForMarketing", func(t *testing.T, ok bool) {
 		b := setup(t)
-		ref := b.AddLead(t, faketekmetric.LeadSpec{FirstName: "Ann", LastName: "Lee", Phone: "555-201-3344", Email: "Ann@Example.com", OKForMarketing: new(ok)})
+		ref := b.AddLead(t, faketekmetric.LeadSpec{FirstName: "Ann", LastName: "Lee", Phone: "312-201-3344", Email: "Ann@Example.com", OKForMarketing: new(ok)})
 		c := crmtest.Customer(t, b.adapter, ref.CustomerID)
 		// The one flag is every channel's evidence.
 		evidence := lead.ConsentEvidence{Field: "customer.okForMarketing", Value: strconv.FormatBool(ok)}
 		want := crmtest.AnnLee(ref.CustomerID,
-			lead.CustomerPhone{Number: "555-201-3344", Type: "Cell", Primary: true, OptIn: ok, OptInEvidence: evidence},
+			lead.CustomerPhone{Number: "312-201-3344", Type: "Cell", Primary: true, OptIn: ok, OptInEvidence: evidence},
 			lead.CustomerEmail{Address: "Ann@Example.com", Primary: true, Subscribed: ok, SubscribedEvidence: evidence})
 		want.MarketingOptIn = ok
 		require.Equal(t, want, c, "okForMarketing is the consent of every channel")
-		crmtest.RequireLead(t, b.adapter, tekmetric.Kind, ref, c, "+15552013344", lead.Consent{SMS: ok, Email: ok, Marketing: ok})
+		crmtest.RequireLead(t, b.adapter, tekmetric.Kind, ref, c, "+13122013344", lead.Consent{SMS: ok, Email: ok, Marketing: ok})
 	})
 	t.Run("OtherShapes", func(t *testing.T) {
 		t.Parallel()
@@ -602,7 +602,7 @@ func TestGetCustomer(t *testing.T) {
 		// under "phones".
 		id := b.AddRaw(t, faketekmetric.Customers, `{"id": 61, "shopId": 3, "firstName": "Acme", "lastName": "Fleet",
 			"contactFirstName": "Bo", "contactLastName": "Diaz", "customerType": {"id": 2, "code": "BUSINESS"},
-			"email": ["", "fleet@acme.test", "bo@acme.test"], "phones": [{"number": "555-201-0000", "type": "Work", "primary": false}]}`)
+			"email": ["", "fleet@acme.test", "bo@acme.test"], "phones": [{"number": "312-201-0000", "type": "Work", "primary": false}]}`)
 		c, err := b.adapter.GetCustomer(t.Context(), strconv.FormatInt(id, 10))
 		require.NoError(t, err)
 		absent := lead.ConsentEvidence{Field: "customer.okForMarketing", Value: lead.ConsentValueAbsent}
@@ -611,7 +611,7 @@ func TestGetCustomer(t *testing.T) {
 			FirstName:   "Bo",
 			LastName:    "Diaz",
 			CompanyName: "Acme Fleet",
-			Phones:      []lead.CustomerPhone{{Number: "555-201-0000", Type: "Work", OptInEvidence: absent}},
+			Phones:      []lead.CustomerPhone{{Number: "312-201-0000", Type: "Work", OptInEvidence: absent}},
 			Emails: []lead.CustomerEmail{{Address: "fleet@acme.test", Primary: true, SubscribedEvidence: absent},
 				{Address: "bo@acme.test", SubscribedEvidence: absent}},
 		}, c, "no okForMarketing: no consent")
@@ -622,7 +622,7 @@ func TestGetCustomer(t *testing.T) {
 		b.AddRaw(t, faketekmetric.Customers, `{"id": 62, "shopId": 3, "email": {"address": "x"}}`)
 		_, err := b.adapter.GetCustomer(t.Context(), "62")
 		crmtest.RequireInvalidRecord(t, err, "customer 62", "email")
-		b.AddRaw(t, faketekmetric.Customers, `{"id": 63, "shopId": 3, "phone": [{"number": 5552013344}]}`)
+		b.AddRaw(t, faketekmetric.Customers, `{"id": 63, "shopId": 3, "phone": [{"number": 3122013344}]}`)
 		_, err = b.adapter.GetCustomer(t.Context(), "63")
 		crmtest.RequireInvalidRecord(t, err, "customer 63", "phone.number")
 	})
@@ -784,7 +784,7 @@ func TestBadTextInRecords(t *testing.T) {
 	b := setup(t)
 	a := b.newAdapter(t, nil)
 	ref := b.AddLead(t, faketekmetric.LeadSpec{FirstName: "Lei\x00la", Concern: "Grinding " + fake.InvalidUTF8 + " noise",
-		Model: "CX-5\x00", Make: "Mazda", Phone: "555-201-3344", Email: "leila" + fake.InvalidUTF8 + "@example.com"})
+		Model: "CX-5\x00", Make: "Mazda", Phone: "312-201-3344", Email: "leila" + fake.InvalidUTF8 + "@example.com"})
 
 	in, err := a.GetLead(ctx, ref.ExternalID)
 	require.NoError(t, err)

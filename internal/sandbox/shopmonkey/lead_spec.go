@@ -25,7 +25,7 @@ type LeadSpec struct {
 	LastName    string `json:"last_name,omitempty"`
 	CompanyName string `json:"company_name,omitempty"`
 	// Phone is stored exactly as given, so a test can plant "call me maybe";
-	// generated numbers look like ShopMonkey's: "(555) 201-3344".
+	// generated numbers look like ShopMonkey's: "(312) 201-3344".
 	Phone   string `json:"phone,omitempty"`
 	NoPhone bool   `json:"no_phone,omitempty"`
 	Email   string `json:"email,omitempty"`
@@ -181,7 +181,7 @@ func (s *API) seedCustomer(locationID string, spec LeadSpec, created time.Time) 
 	if !spec.NoPhone {
 		phone := spec.Phone
 		if phone == "" {
-			phone = fmt.Sprintf("(555) %03d-%04d", 201+s.rng.IntN(799), s.rng.IntN(10000))
+			phone = fmt.Sprintf("(312) %03d-%04d", 201+s.rng.IntN(799), s.rng.IntN(10000))
 		}
 		if _, err := s.records.Insert(locationID, PhoneNumber, map[string]any{
 			"id": s.newID(), "customerId": id, "number": phone, "type": "Mobile", "primary": true, "optIn": fake.OrTrue(spec.OptIn),

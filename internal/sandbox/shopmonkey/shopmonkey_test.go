@@ -394,7 +394,7 @@ func TestShopMonkeyRecords(t *testing.T) {
 		phones := c["phoneNumbers"].([]any)
 		require.Len(t, phones, 1)
 		p := phones[0].(map[string]any)
-		require.Regexp(t, regexp.MustCompile(`^\(555\) \d{3}-\d{4}$`), p["number"])
+		require.Regexp(t, regexp.MustCompile(`^\(312\) \d{3}-\d{4}$`), p["number"])
 		require.Equal(t, false, p["optIn"])
 		require.Equal(t, true, p["primary"])
 		require.Len(t, c["emails"].([]any), 1)

@@ -24,7 +24,7 @@ type LeadSpec struct {
 	FirstName  string `json:"first_name,omitempty"`
 	LastName   string `json:"last_name,omitempty"`
 	// Phone is stored exactly as given; generated numbers look like
-	// Tekmetric's: "555-201-3344".
+	// Tekmetric's: "312-201-3344".
 	Phone   string `json:"phone,omitempty"`
 	NoPhone bool   `json:"no_phone,omitempty"`
 	Email   string `json:"email,omitempty"`
@@ -209,7 +209,7 @@ func (s *API) seedCustomer(shopID int64, spec LeadSpec, created time.Time) (*sto
 	last := cmp.Or(spec.LastName, s.pick("Hernandez", "Walker", "Adeyemi", "Tran", "Novak", "Schmidt", "Khan", "Murphy", "Silva", "Young"))
 	var phones []map[string]any
 	if !spec.NoPhone {
-		number := cmp.Or(spec.Phone, fmt.Sprintf("555-%03d-%04d", 201+s.rng.IntN(799), s.rng.IntN(10000)))
+		number := cmp.Or(spec.Phone, fmt.Sprintf("312-%03d-%04d", 201+s.rng.IntN(799), s.rng.IntN(10000)))
 		phones = append(phones, map[string]any{"id": s.newID(), "number": number, "type": "Cell", "primary": true})
 	}
 	var email any

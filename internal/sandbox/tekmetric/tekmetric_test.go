@@ -539,7 +539,7 @@ func TestTekmetricRecords(t *testing.T) {
 		require.IsType(t, "", c["email"], "email is a string on read")
 		phones := c["phone"].([]any)
 		require.Len(t, phones, 1)
-		require.Regexp(t, regexp.MustCompile(`^555-\d{3}-\d{4}$`), phones[0].(map[string]any)["number"])
+		require.Regexp(t, regexp.MustCompile(`^312-\d{3}-\d{4}$`), phones[0].(map[string]any)["number"])
 		require.Equal(t, false, c["okForMarketing"])
 		require.Equal(t, 3.0, c["shopId"])
 	})
