@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -129,6 +130,11 @@ type threadEventJSON struct {
 	Source    string  `json:"source,omitempty"`
 	FoundVia  string  `json:"found_via,omitempty"`
 	FoundAt   string  `json:"found_at,omitempty"`
+	AllowedBy string  `json:"allowed_by,omitempty"`
+	// ConsentSMS and ConsentEmail are, on a lead's event, where its
+	// consent to each channel came from.
+	ConsentSMS   string `json:"consent_sms,omitempty"`
+	ConsentEmail string `json:"consent_email,omitempty"`
 }
 
 func writeThreadJSON(w io.Writer, th store.Thread, loc *time.Location) error {
@@ -138,6 +144,12 @@ func writeThreadJSON(w io.Writer, th store.Thread, loc *time.Location) error {
 			Time: e.At.In(loc).Format(time.RFC3339), Kind: string(e.Kind), Channel: e.Channel, Direction: e.Direction,
 			Status: e.Status, Body: e.Body, Step: e.Step, Reason: e.Reason, From: e.From, To: e.To, Subject: e.Subject,
 			RawBody: e.RawBody, Ref: e.Ref, AnswerID: e.AnswerID, Source: e.Source, FoundVia: e.FoundVia,
+			AllowedBy: e.AllowedBy,
+		}
+		if e.Kind == store.ThreadLead {
+			if i := slices.IndexFunc(th.Leads, func(l lead.Lead) bool { return l.ID == e.LeadID }); i >= 0 {
+				j.ConsentSMS, j.ConsentEmail = consentLine(th.Leads[i], lead.ChannelSMS), consentLine(th.Leads[i], lead.ChannelEmail)
+			}
 		}
 		if e.LeadID != uuid.Nil {
 			id := e.LeadID.String()
@@ -177,6 +189,8 @@ func writeThreadText(w io.Writer, tenant lead.Tenant, th store.Thread, loc *time
 			// records, or a carrier's verdict (a landline).
 			fmt.Fprintf(&b, "    contact problem: %s\n", escapeText(l.ContactProblem))
 		}
+		// Where its consent came from ("why did you text me").
+		fmt.Fprintf(&b, "    consent: text %s; email %s\n", escapeText(consentLine(l, lead.ChannelSMS)), escapeText(consentLine(l, lead.ChannelEmail)))
 	}
 	for _, e := range th.Events {
 		b.WriteString("\n")
@@ -227,10 +241,27 @@ func threadHeadline(e store.ThreadEvent, loc *time.Location) string {
 	if e.Reason != "" && (e.Kind == store.ThreadMessage || e.Kind == store.ThreadShopNotice || e.Kind == store.ThreadShopAnswerText) {
 		s += ": " + x(e.Reason)
 	}
+	if e.AllowedBy != "" {
+		s += "; allowed by " + x(e.AllowedBy)
+	}
 	if e.LeadID != uuid.Nil {
 		s += "  [lead " + shortID(e.LeadID) + "]"
 	}
 	return s
+}
+
+// consentLine is a lead's consent to channel ch and its evidence:
+// "yes (shopmonkey customer.phoneNumbers[0].optIn=true read ...)".
+func consentLine(l lead.Lead, ch lead.Channel) string {
+	yes := l.Consent.SMS
+	if ch == lead.ChannelEmail {
+		yes = l.Consent.Email
+	}
+	word := "no"
+	if yes {
+		word = "yes"
+	}
+	return word + " (" + l.ConsentEvidence.Of(ch).String() + ")"
 }
 
 // writeThreadBody writes what was said, indented under its headline, one

@@ -107,14 +107,22 @@ commands:
   ` + conversationSynopsis + `
         print one customer's thread in time order, each event at its time
         in the shop's zone: the lead's creation (and how we found it), our
-        texts and emails (step, status, to, body, why it failed or was
-        skipped), the customer's replies by text and email (auto-replies
-        marked), the shop's notices and answers (and the text that
-        carried each), STOP/START and suppressions, calls, the booking and
-        the opt-out. L is a lead id or its CRM record (order:123); --phone
-        merges every lead of the number. Bodies in full, control
-        characters escaped. --format json: an array of events (time,
+        texts and emails (step, status, to, body, the rule each went by,
+        why it failed or was skipped), each lead's consent evidence, the
+        customer's replies by text and email (auto-replies marked), the
+        shop's notices and answers (and the text that carried each),
+        STOP/START and suppressions, calls, the booking and the opt-out.
+        L is a lead id or its CRM record (order:123); --phone merges
+        every lead of the number. Bodies in full, control characters
+        escaped. --format json: an array of events (time,
         kind, channel, direction, status, body, step, lead_id, ...).
+  ` + consentSynopsis + `
+        answer "why did you text me" for a number: every lead of it with
+        where its consent came from (the CRM field, its value, when we
+        read it), and every message to the customer with its time and the
+        rule it went by (consent, the shop's first reply, an answer to
+        the customer's HELP or text, a booking or opt-out confirmation),
+        or why it did not go.
   ` + reportSynopsis + `
         speed to lead per shop and source, for leads first seen in
         [--since, --until) (default the last 7 days; D is a duration back
@@ -368,6 +376,8 @@ func newCommand(words []string) (command, string, []string, error) {
 		return &reportCmd{}, reportSynopsis, words[1:], nil
 	case "conversation":
 		return &conversationCmd{}, conversationSynopsis, words[1:], nil
+	case "consent":
+		return &consentCmd{}, consentSynopsis, words[1:], nil
 	case "tenant":
 		if len(words) < 2 {
 			return nil, "", nil, &usageError{msg: "tenant needs a subcommand: " + tenantSubcommands + "\n" + usage()}

@@ -28,13 +28,13 @@ func TestTenantCommands(t *testing.T) {
 
 		stdout, _, err := b.run(t, "tenant", "add", "--name", "Main Street Auto", "--location-id", "loc-42",
 			"--api-key-env", "MAIN_STREET_KEY", "--time-zone", "America/Denver", "--poll-interval", "90s",
-			"--sms-from", "(312) 555-0142", "--email-from", "Shop@Example.COM", "--sms-template", "Hi {{.Lead.FirstName}}")
+			"--sms-from", "(312) 555-0142", "--email-from", "Shop@Example.COM", "--sms-template", "Hi {{.Lead.FirstName}}. Reply STOP to opt out")
 		require.NoError(t, err)
 		require.Contains(t, stdout, "added tenant Main Street Auto")
 		require.Regexp(t, `crm secret:\s+sealed with key A\n`, stdout)
 		require.Regexp(t, `sms from:\s+\+13125550142\n`, stdout)
 		require.Regexp(t, `quiet hours:\s+texts only 08:00-21:00\n`, stdout)
-		require.Regexp(t, `sms template:\s+"Hi \{\{\.Lead\.FirstName\}\}"\n`, stdout)
+		require.Regexp(t, `sms template:\s+"Hi \{\{\.Lead\.FirstName\}\}\. Reply STOP to opt out"\n`, stdout)
 		require.Regexp(t, `email text template:\s+fleet default\n`, stdout)
 
 		tenant, err := b.store.FleetFindTenant(context.Background(), "Main Street Auto")
@@ -50,7 +50,7 @@ func TestTenantCommands(t *testing.T) {
 		require.Equal(t, 90*time.Second, tenant.PollInterval)
 		require.Equal(t, "+13125550142", tenant.SMSFrom)
 		require.Equal(t, "Shop@example.com", tenant.EmailFrom)
-		require.Equal(t, "Hi {{.Lead.FirstName}}", tenant.Templates.SMS)
+		require.Equal(t, "Hi {{.Lead.FirstName}}. Reply STOP to opt out", tenant.Templates.SMS)
 		require.True(t, tenant.Enabled)
 
 		// A second tenant, its key from a file, added disabled.
@@ -111,7 +111,7 @@ func TestTenantCommands(t *testing.T) {
 			"--crm-base-url", "https://sandbox.tekmetric.com", "--rate-limit", "120", "--quiet-hours", "09:30-20:00",
 			"--time-zone", "America/Chicago", "--poll-interval", "2m", "--sms-from", "+13125550199",
 			"--messaging-service-sid", sid, "--email-from", "service@oak.example.com", "--email-from-name", "Oak Street Auto",
-			"--sms-template", "Hi {{.Lead.FirstName}}, it's {{.Shop.Name}}", "--email-subject-template", "Your {{.Vehicle.Name}}",
+			"--sms-template", "Hi {{.Lead.FirstName}}, it's {{.Shop.Name}}. Reply STOP to opt out", "--email-subject-template", "Your {{.Vehicle.Name}}",
 			"--email-text-template", "Hello {{.Lead.FirstName}}", "--disabled")
 		require.NoError(t, err)
 		require.Contains(t, stdout, "added tenant Oak Street Auto")
@@ -142,7 +142,7 @@ func TestTenantCommands(t *testing.T) {
 			TimeZone: "America/Chicago", QuietHours: lead.QuietHours{Start: 9*60 + 30, End: 20 * 60}, PollInterval: 2 * time.Minute,
 			PollCursor: tenant.PollCursor, NextPollAt: tenant.NextPollAt, SMSFrom: "+13125550199", MessagingServiceSID: sid,
 			EmailFrom: "service@oak.example.com", EmailFromName: "Oak Street Auto",
-			Templates: lead.Templates{SMS: "Hi {{.Lead.FirstName}}, it's {{.Shop.Name}}", EmailSubject: "Your {{.Vehicle.Name}}", EmailText: "Hello {{.Lead.FirstName}}"},
+			Templates: lead.Templates{SMS: "Hi {{.Lead.FirstName}}, it's {{.Shop.Name}}. Reply STOP to opt out", EmailSubject: "Your {{.Vehicle.Name}}", EmailText: "Hello {{.Lead.FirstName}}"},
 			Enabled:   false, CreatedAt: tenant.CreatedAt, UpdatedAt: tenant.UpdatedAt,
 		}, tenant)
 
@@ -165,7 +165,7 @@ func TestTenantCommands(t *testing.T) {
 				`messaging service sid:\s+` + sid + `\n`,
 				`email from:\s+service@oak.example.com\n`,
 				`email from name:\s+Oak Street Auto\n`,
-				`sms template:\s+"Hi \{\{\.Lead\.FirstName\}\}, it's \{\{\.Shop\.Name\}\}"\n`,
+				`sms template:\s+"Hi \{\{\.Lead\.FirstName\}\}, it's \{\{\.Shop\.Name\}\}\. Reply STOP to opt out"\n`,
 				`email subject template:\s+"Your \{\{\.Vehicle\.Name\}\}"\n`,
 				`email text template:\s+"Hello \{\{\.Lead\.FirstName\}\}"\n`,
 				`enabled:\s+false\n`,

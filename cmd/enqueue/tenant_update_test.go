@@ -78,18 +78,18 @@ func TestTenantUpdate(t *testing.T) {
 		b := setup(t)
 		before := b.addTenant(t, "Main Street Auto")
 		stdout, _, err := b.run(t, "tenant", "update", "--tenant", "Main Street Auto", "--name", "Main St. Auto",
-			"--disabled", "--sms-template", "Hi {{.Lead.FirstName}}")
+			"--disabled", "--sms-template", "Hi {{.Lead.FirstName}}. Reply STOP to opt out")
 		require.NoError(t, err)
 		require.Contains(t, stdout, "updated tenant Main St. Auto")
 		require.Regexp(t, `name:\s+Main Street Auto\s+-> Main St. Auto\n`, stdout)
 		require.Regexp(t, `enabled:\s+true\s+-> false\n`, stdout)
-		require.Regexp(t, `sms template:\s+fleet default\s+-> "Hi \{\{\.Lead\.FirstName\}\}"\n`, stdout)
+		require.Regexp(t, `sms template:\s+fleet default\s+-> "Hi \{\{\.Lead\.FirstName\}\}\. Reply STOP to opt out"\n`, stdout)
 
 		after, err := b.store.FleetFindTenant(ctx, "Main St. Auto")
 		require.NoError(t, err)
 		require.Equal(t, before.ID, after.ID)
 		require.False(t, after.Enabled)
-		require.Equal(t, "Hi {{.Lead.FirstName}}", after.Templates.SMS)
+		require.Equal(t, "Hi {{.Lead.FirstName}}. Reply STOP to opt out", after.Templates.SMS)
 
 		// An empty template goes back to the fleet's; --disabled=false
 		// enables.

@@ -243,7 +243,7 @@ log:
 			{"LEADORCH_TWILIO_AUTH_TOKEN", "envtoken1", func(c *config.Config) any { return c.Twilio.AuthToken }, "envtoken1"},
 			{"LEADORCH_SENDGRID_API_KEY", "SG.env.key", func(c *config.Config) any { return c.SendGrid.APIKey }, "SG.env.key"},
 			{"LEADORCH_SENDGRID_SANDBOX_MODE", "true", func(c *config.Config) any { return c.SendGrid.SandboxMode }, true},
-			{"LEADORCH_TEMPLATES_SMS", "Hi {{.Lead.FirstName}}", func(c *config.Config) any { return c.Templates.SMS }, "Hi {{.Lead.FirstName}}"},
+			{"LEADORCH_TEMPLATES_SMS", "Hi {{.Lead.FirstName}}, reply STOP to opt out", func(c *config.Config) any { return c.Templates.SMS }, "Hi {{.Lead.FirstName}}, reply STOP to opt out"},
 			{"LEADORCH_LOG_LEVEL", "warn", func(c *config.Config) any { return c.Log.Level }, "warn"},
 			{"LEADORCH_LOG_FORMAT", "text", func(c *config.Config) any { return c.Log.Format }, "text"},
 		}
@@ -497,6 +497,9 @@ func TestValidate(t *testing.T) {
 			{"SendGridTimeout", func(c *config.Config) { c.SendGrid.Timeout = 0 }, "sendgrid.timeout", "must be between 1ms and 5m0s, got 0s"},
 			{"TemplateSMSParse", func(c *config.Config) { c.Templates.SMS = "{{.Lead.FirstName" }, "templates.sms", "does not parse: template: templates.sms:1:"},
 			{"TemplateSMSUnknownField", func(c *config.Config) { c.Templates.SMS = "Hi {{.Lead.Nick}}" }, "templates.sms", "unknown field Nick (in {{.Lead.Nick}}, line 1 column 10)"},
+			// The fleet's first text names STOP, as a tenant's must.
+			{"TemplateSMSWithoutOptOut", func(c *config.Config) { c.Templates.SMS = "Hi {{.Lead.FirstName}}, we got your request." }, "templates.sms", "lacks opt-out wording: a first text must name STOP"},
+			{"TemplateSMSStopInAWord", func(c *config.Config) { c.Templates.SMS = "Hi {{.Lead.FirstName}}, we work nonstop." }, "templates.sms", "lacks opt-out wording"},
 			{"TemplateEmailTextUnknownFieldInBranch", func(c *config.Config) {
 				c.Templates.EmailText = "{{if .Lead.FirstName}}Hi {{.Lead.FirstName}}{{else}}Hi {{.Shop.Owner}}{{end}}"
 			}, "templates.email_text", "unknown field Owner"},

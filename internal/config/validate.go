@@ -247,6 +247,10 @@ func (c *Config) providerProblems(check checker) {
 // outputProblems checks what the fleet writes: message templates and logs.
 func (c *Config) outputProblems(check checker) {
 	check.template("templates.sms", c.Templates.SMS)
+	if c.Templates.SMS != "" && !lead.HasOptOutWording(c.Templates.SMS) && lead.CheckTemplate("templates.sms", c.Templates.SMS) == nil {
+		// The fleet's first text, as a tenant's is checked when saved.
+		check.add("templates.sms", "lacks opt-out wording: a first text must name "+lead.OptOutKeyword+" (\"Reply STOP to opt out\")")
+	}
 	check.template("templates.email_subject", c.Templates.EmailSubject)
 	check.template("templates.email_text", c.Templates.EmailText)
 

@@ -13,8 +13,9 @@ import (
 	"github.com/leadorch/lead-orchestrator/internal/store"
 )
 
-// bookingTemplate is the test fleet's first text with the booking link.
-const bookingTemplate = "Hi {{.Lead.FirstName}}, {{.Shop.Name}} got your request.{{with .BookingURL}} Book a time: {{.}}{{end}}"
+// bookingTemplate is the test fleet's first text with the booking link
+// (and STOP, which every first text must name).
+const bookingTemplate = "Hi {{.Lead.FirstName}}, {{.Shop.Name}} got your request.{{with .BookingURL}} Book a time: {{.}}{{end}} Reply STOP to opt out."
 
 var linkPattern = regexp.MustCompile(`https://book\.test/book/([a-z2-7]{32})`)
 

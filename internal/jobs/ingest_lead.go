@@ -196,6 +196,8 @@ func fetchLead(ctx context.Context, job *river.Job[IngestLeadArgs], adapter crm.
 func (w *IngestLeadWorker) storeLead(ctx context.Context, job *river.Job[IngestLeadArgs], tenant lead.Tenant, l lead.Lead) error {
 	a := job.Args
 	l.FoundVia = a.foundVia()
+	// When we read the consent fields: the fetch just now.
+	l.ConsentEvidence = l.ConsentEvidence.Stamp(tenant.CRMKind, w.deps.now())
 	return w.deps.inTx(ctx, func(tx pgx.Tx) error {
 		st := store.New(tx)
 		id, inserted, err := st.UpsertLead(ctx, tenant.ID, l, !a.SendMessages)

@@ -285,7 +285,9 @@ func applyGuards(ctx context.Context, tx pgx.Tx, st *store.Store, tenant lead.Te
 		reason = ec.skipReason(tenant, step)
 	}
 	if reason == "" {
-		return false, nil
+		// The rule it goes by, kept with the row in this transaction
+		// ("why did you text me", enqueue consent).
+		return false, st.SetMessageAllowedBy(ctx, tenantID, msg.ID, lead.AllowedBy(l, step, tenant.ConsentPolicy()))
 	}
 	status := lead.MessageSkipped
 	if suppressed {

@@ -29,7 +29,7 @@ func (b *testBundle) addTekmetricShop(t *testing.T, name string, shopID int64, m
 		func(t *lead.Tenant) { t.CRMClientID = clientID },
 		fixture.PollEvery(5*time.Second), fixture.Senders("+15005550009", "desk@"+name+".example.com"),
 		func(t *lead.Tenant) {
-			t.Templates = lead.Templates{SMS: "{{.Shop.Name}} here: thanks {{.Lead.FirstName}}, we saw your {{.Vehicle.Name}} request."}
+			t.Templates = lead.Templates{SMS: "{{.Shop.Name}} here: thanks {{.Lead.FirstName}}, we saw your {{.Vehicle.Name}} request. Reply STOP to opt out."}
 		},
 		fixture.Unlimited, fixture.SendAnyTime)
 	if mutate != nil {
@@ -305,7 +305,7 @@ func TestTenantChangeAppliesWithoutRestart(t *testing.T) {
 	require.Eventually(t, func() bool { return b.sandbox.Stats().SMS == 1 }, 15*time.Second, 20*time.Millisecond)
 
 	shop.SMSFrom = "+15005550010"
-	shop.Templates.SMS = "Birch Auto (new number): hi {{.Lead.FirstName}}"
+	shop.Templates.SMS = "Birch Auto (new number): hi {{.Lead.FirstName}}. Reply STOP to opt out"
 	_, err := b.store.UpdateTenant(ctx, shop, nil)
 	require.NoError(t, err)
 	b.addLeads(t, shop, 1)

@@ -104,6 +104,9 @@ type CustomerPhone struct {
 	Primary bool
 	// OptIn is the CRM's SMS consent flag for this number.
 	OptIn bool
+	// OptInEvidence names the field OptIn was read from and its value
+	// (the adapter knows its record's shape; the ingest stamps the time).
+	OptInEvidence ConsentEvidence
 }
 
 // CustomerEmail is one email record of a customer.
@@ -111,6 +114,9 @@ type CustomerEmail struct {
 	Address    string
 	Primary    bool
 	Subscribed bool
+	// SubscribedEvidence names the field Subscribed was read from, as
+	// CustomerPhone.OptInEvidence.
+	SubscribedEvidence ConsentEvidence
 }
 
 // Vehicle is the customer's vehicle the lead is about.
@@ -175,6 +181,9 @@ type Lead struct {
 	Vehicle   Vehicle
 	Summary   string
 	Consent   Consent
+	// ConsentEvidence is where Consent.SMS and Consent.Email came from
+	// (which CRM field, its value, when we read it).
+	ConsentEvidence ConsentEvidenceSet
 	// ContactProblem lists every problem found in the CRM's records of
 	// the lead, joined by "; ": a phone number or email that is not one
 	// ("invalid customer.phone: has 7 digits, ..."), a vehicle the CRM no
@@ -259,6 +268,7 @@ func NewLeadIn(regions []string, tenantID uuid.UUID, crmKind string, in Inquiry,
 		} else {
 			l.Phone = num
 			l.Consent.SMS = p.OptIn
+			l.ConsentEvidence.SMS = p.OptInEvidence
 		}
 	}
 	if e, ok := pickEmail(c.Emails); ok {
@@ -267,6 +277,7 @@ func NewLeadIn(regions []string, tenantID uuid.UUID, crmKind string, in Inquiry,
 		} else {
 			l.Email = addr
 			l.Consent.Email = e.Subscribed
+			l.ConsentEvidence.Email = e.SubscribedEvidence
 		}
 	}
 	l.ContactProblem = joinProblems(problems)

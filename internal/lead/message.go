@@ -68,7 +68,11 @@ type Message struct {
 	ProviderID string
 	Attempts   int
 	LastError  string
-	SendingAt  time.Time
-	SentAt     time.Time
-	CreatedAt  time.Time
+	// AllowedBy is the rule the guards let the message go by (AllowedBy),
+	// recorded when it was claimed; "" for a row never claimed, or
+	// claimed before the rule was kept.
+	AllowedBy string
+	SendingAt time.Time
+	SentAt    time.Time
+	CreatedAt time.Time
 }

@@ -41,6 +41,7 @@ func (t Tenant) Validate(knownCRMKinds []string) error {
 	t.checkEmailCompliance(&p)
 	t.checkClosedDays(&p)
 	t.checkTextCap(&p)
+	t.checkOptOutWording(&p)
 	return errors.Join(p.errs...)
 }
 

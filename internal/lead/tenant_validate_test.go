@@ -47,7 +47,7 @@ func TestTenantValidate(t *testing.T) {
 			tn.PollInterval = 5 * time.Second
 		}, nil},
 		{"ValidTemplates", func(tn *lead.Tenant) {
-			tn.Templates = lead.Templates{SMS: "Hi {{.Lead.FirstName}}", EmailSubject: "{{.Shop.Name}}", EmailText: "About your {{.Vehicle.Name}}"}
+			tn.Templates = lead.Templates{SMS: "Hi {{.Lead.FirstName}}. Reply STOP to opt out", EmailSubject: "{{.Shop.Name}}", EmailText: "About your {{.Vehicle.Name}}"}
 		}, nil},
 		{"NameEmpty", func(tn *lead.Tenant) { tn.Name = " " }, []string{"name"}},
 		{"NameTooLong", func(tn *lead.Tenant) { tn.Name = strings.Repeat("n", 101) }, []string{"name"}},

@@ -104,6 +104,9 @@ type ThreadEvent struct {
 	Source   string
 	FoundVia string
 	FoundAt  time.Time
+	// AllowedBy is, on a message, the rule the guards let it go by
+	// (messages.allowed_by; "" when it was never claimed).
+	AllowedBy string
 }
 
 // Thread is one customer's conversation with a shop.
@@ -309,7 +312,7 @@ func threadMessages(ctx context.Context, db DBTX, tenantID uuid.UUID, c threadCo
 		e := ThreadEvent{
 			At: m.CreatedAt, Kind: ThreadMessage, Channel: string(m.Channel), Direction: "out", Status: string(m.Status),
 			Reason: m.LastError, Step: m.Step, LeadID: m.LeadID, From: m.From, To: m.To, Subject: m.Subject, Body: m.Body,
-			Ref: m.ID.String(),
+			Ref: m.ID.String(), AllowedBy: m.AllowedBy,
 		}
 		switch {
 		case !m.SentAt.IsZero():

@@ -16,19 +16,20 @@ import (
 const leadColumns = `id, tenant_id, crm, external_id, source, status, customer_external_id,
 	vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
 	consent_sms, consent_email, consent_marketing, contact_problem, coalesce(crm_created_at, created_at),
-	coalesce(crm_updated_at, created_at), crm_version, created_at, updated_at, replied_at, found_via`
+	coalesce(crm_updated_at, created_at), crm_version, created_at, updated_at, replied_at, found_via, consent_evidence`
 
 func scanLead(row pgx.Row) (lead.Lead, error) {
 	var (
 		l            lead.Lead
 		phone, email string
 		vehicle      []byte
+		evidence     []byte
 		repliedAt    *time.Time
 	)
 	err := row.Scan(&l.ID, &l.TenantID, &l.CRM, &l.ExternalID, &l.Source, &l.Status,
 		&l.CustomerExternalID, &l.VehicleExternalID, &l.FirstName, &l.LastName, &phone, &email,
 		&vehicle, &l.Summary, &l.Consent.SMS, &l.Consent.Email, &l.Consent.Marketing, &l.ContactProblem,
-		&l.CRMCreatedAt, &l.CRMUpdatedAt, &l.CRMVersion, &l.CreatedAt, &l.UpdatedAt, &repliedAt, &l.FoundVia)
+		&l.CRMCreatedAt, &l.CRMUpdatedAt, &l.CRMVersion, &l.CreatedAt, &l.UpdatedAt, &repliedAt, &l.FoundVia, &evidence)
 	if err != nil {
 		return lead.Lead{}, err
 	}
@@ -38,6 +39,9 @@ func scanLead(row pgx.Row) (lead.Lead, error) {
 	l.Phone, l.Email = lead.PhoneNumber(phone), lead.Email(email)
 	if err := json.Unmarshal(vehicle, &l.Vehicle); err != nil {
 		return lead.Lead{}, fmt.Errorf("error decoding vehicle of lead %s: %w", l.ID, err)
+	}
+	if err := json.Unmarshal(evidence, &l.ConsentEvidence); err != nil {
+		return lead.Lead{}, fmt.Errorf("error decoding consent_evidence of lead %s: %w", l.ID, err)
 	}
 	return l, nil
 }
@@ -59,16 +63,20 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 	if err != nil {
 		return uuid.Nil, false, err
 	}
+	evidence, err := json.Marshal(l.ConsentEvidence)
+	if err != nil {
+		return uuid.Nil, false, err
+	}
 	args := []any{tenantID, l.CRM, l.ExternalID, l.Source, l.Status, l.CustomerExternalID,
 		l.VehicleExternalID, l.FirstName, l.LastName, string(l.Phone), string(l.Email), jsonParam(vehicle),
 		l.Summary, l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, backfilled,
-		nullTime(l.CRMCreatedAt), nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem, string(l.FoundVia.OrUnknown())}
+		nullTime(l.CRMCreatedAt), nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem, string(l.FoundVia.OrUnknown()), jsonParam(evidence)}
 	err = db.QueryRow(ctx, `
 		INSERT INTO leads (tenant_id, crm, external_id, source, status, customer_external_id,
 			vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
 			consent_sms, consent_email, consent_marketing, backfilled, crm_created_at,
-			crm_updated_at, crm_version, contact_problem, found_via, booked_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+			crm_updated_at, crm_version, contact_problem, found_via, consent_evidence, booked_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
 			CASE WHEN $5 = 'booked' THEN now() END)
 		ON CONFLICT (tenant_id, crm, external_id) DO NOTHING
 		RETURNING id`, args...).Scan(&id)
@@ -84,7 +92,7 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 	err = db.QueryRow(ctx, `
 		UPDATE leads SET customer_external_id = $5, vehicle_external_id = $6, first_name = $7,
 			last_name = $8, phone = $9, email = $10, vehicle = $11, summary = $12,
-			consent_sms = $13, consent_email = $14, consent_marketing = $15,
+			consent_sms = $13, consent_email = $14, consent_marketing = $15, consent_evidence = $19,
 			crm_updated_at = $16, crm_version = $17, contact_problem = `+keepCarrierProblem+`, updated_at = now(),
 			status = CASE WHEN $4 = 'booked' AND status IN ('new', 'contacted') THEN 'booked' ELSE status END,
 			booked_at = CASE WHEN $4 = 'booked' AND status IN ('new', 'contacted') THEN coalesce(booked_at, now()) ELSE booked_at END
@@ -92,7 +100,7 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 		RETURNING id`,
 		tenantID, l.CRM, l.ExternalID, string(l.Status), l.CustomerExternalID, l.VehicleExternalID,
 		l.FirstName, l.LastName, string(l.Phone), string(l.Email), jsonParam(vehicle), l.Summary,
-		l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem).Scan(&id)
+		l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem, jsonParam(evidence)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Same or older version: nothing to refresh.
 		err = db.QueryRow(ctx, `SELECT id FROM leads WHERE tenant_id = $1 AND crm = $2 AND external_id = $3`,

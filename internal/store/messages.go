@@ -13,7 +13,7 @@ import (
 )
 
 const messageColumns = `id, tenant_id, lead_id, step, channel, to_address, from_address,
-	messaging_service_sid, from_name, subject, body, status, coalesce(provider_id, ''), attempts, last_error, sending_at, sent_at, created_at, reply_to`
+	messaging_service_sid, from_name, subject, body, status, coalesce(provider_id, ''), attempts, last_error, sending_at, sent_at, created_at, reply_to, allowed_by`
 
 func scanMessage(row pgx.Row) (lead.Message, error) {
 	var (
@@ -21,7 +21,7 @@ func scanMessage(row pgx.Row) (lead.Message, error) {
 		sendingAt, sentAt *time.Time
 	)
 	err := row.Scan(&m.ID, &m.TenantID, &m.LeadID, &m.Step, &m.Channel, &m.To, &m.From,
-		&m.MessagingServiceSID, &m.FromName, &m.Subject, &m.Body, &m.Status, &m.ProviderID, &m.Attempts, &m.LastError, &sendingAt, &sentAt, &m.CreatedAt, &m.ReplyTo)
+		&m.MessagingServiceSID, &m.FromName, &m.Subject, &m.Body, &m.Status, &m.ProviderID, &m.Attempts, &m.LastError, &sendingAt, &sentAt, &m.CreatedAt, &m.ReplyTo, &m.AllowedBy)
 	if sendingAt != nil {
 		m.SendingAt = *sendingAt
 	}
@@ -79,6 +79,13 @@ func (s *Store) MarkMessageSending(ctx context.Context, tenantID, messageID uuid
 // MarkMessageSent records the provider's id for a message it accepted.
 func (s *Store) MarkMessageSent(ctx context.Context, tenantID, messageID uuid.UUID, providerID string, at time.Time) error {
 	return s.updateMessage(ctx, tenantID, messageID, `status = 'sent', provider_id = $3, sent_at = $4, last_error = ''`, providerID, at)
+}
+
+// SetMessageAllowedBy records the rule the guards let the message go by
+// (lead.AllowedBy), in the claim's transaction, so that the row says why
+// it was sent as things stood when it was.
+func (s *Store) SetMessageAllowedBy(ctx context.Context, tenantID, messageID uuid.UUID, allowedBy string) error {
+	return s.updateMessage(ctx, tenantID, messageID, `allowed_by = $3`, allowedBy)
 }
 
 // SetMessageStatus moves a message to status with the reason why (an

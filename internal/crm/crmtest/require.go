@@ -117,4 +117,14 @@ func RequireLead(t *testing.T, a crm.Adapter, kind string, ref fake.LeadRef, c l
 	l := NewLead(t, a, kind, ref, c)
 	require.Equal(t, phone, l.Phone)
 	require.Equal(t, consent, l.Consent)
+	// Every CRM names the field each channel's consent came from, and
+	// its value says what the consent is ("why did you text me").
+	for ch, yes := range map[lead.Channel]bool{lead.ChannelSMS: l.Consent.SMS, lead.ChannelEmail: l.Consent.Email} {
+		if (ch == lead.ChannelSMS && l.Phone == "") || (ch == lead.ChannelEmail && l.Email == "") {
+			continue
+		}
+		ev := l.ConsentEvidence.Of(ch)
+		require.NotEmpty(t, ev.Field, "the %s consent's field", ch)
+		require.Equal(t, yes, ev.Value == "true", "the %s consent's evidence %s", ch, ev)
+	}
 }

@@ -105,6 +105,8 @@ func decodePhone(d *recordDecoder) lead.CustomerPhone {
 		Type:    d.text("type"),
 		Primary: d.boolean("primary"),
 		OptIn:   d.boolean("optIn"),
+		// The field's path says which phone record it was.
+		OptInEvidence: d.evidence("optIn"),
 	}
 }
 
@@ -114,9 +116,10 @@ func decodeEmail(d *recordDecoder) lead.CustomerEmail {
 		return lead.CustomerEmail{}
 	}
 	return lead.CustomerEmail{
-		Address:    d.text("email"),
-		Primary:    d.boolean("primary"),
-		Subscribed: d.boolean("subscribed"),
+		Address:            d.text("email"),
+		Primary:            d.boolean("primary"),
+		Subscribed:         d.boolean("subscribed"),
+		SubscribedEvidence: d.evidence("subscribed"),
 	}
 }
 

@@ -158,6 +158,17 @@ func (d *recordDecoder) boolean(field string) bool {
 	return b
 }
 
+// evidence names a consent field as read: its path in the record and its
+// raw value ("true"), or lead.ConsentValueAbsent, for the lead's consent
+// evidence.
+func (d *recordDecoder) evidence(field string) lead.ConsentEvidence {
+	v := lead.ConsentValueAbsent
+	if raw := d.value(field); raw != nil {
+		v = string(raw)
+	}
+	return lead.ConsentEvidence{Field: d.path + field, Value: v}
+}
+
 // integer reads an optional integer that ShopMonkey may write as a number or
 // as a numeric string ("number" is seen both ways); absent or null is 0.
 func (d *recordDecoder) integer(field string) int64 {

@@ -351,8 +351,10 @@ func TestGetCustomer(t *testing.T) {
 
 		c := crmtest.Customer(t, b.adapter, ref.CustomerID)
 		want := crmtest.AnnLee(ref.CustomerID,
-			lead.CustomerPhone{Number: "(312) 201-3344", Type: "Mobile", Primary: true, OptIn: false},
-			lead.CustomerEmail{Address: "Ann@Example.com", Primary: true, Subscribed: true})
+			lead.CustomerPhone{Number: "(312) 201-3344", Type: "Mobile", Primary: true, OptIn: false,
+				OptInEvidence: lead.ConsentEvidence{Field: "customer.phoneNumbers[0].optIn", Value: "false"}},
+			lead.CustomerEmail{Address: "Ann@Example.com", Primary: true, Subscribed: true,
+				SubscribedEvidence: lead.ConsentEvidence{Field: "customer.emails[0].subscribed", Value: "true"}})
 		want.MarketingOptIn, want.PreferredContact = false, "Email"
 		require.Equal(t, want, c)
 
@@ -377,8 +379,22 @@ func TestGetCustomer(t *testing.T) {
 		b.AddRaw(t, fakeshopmonkey.PhoneNumber, `{"id":"p1","customerId":"c1","number":"312-201-0000","type":"Home","primary":true,"optIn":true}`)
 		c, err := b.adapter.GetCustomer(t.Context(), id)
 		require.NoError(t, err)
-		require.Equal(t, []lead.CustomerPhone{{Number: "312-201-0000", Type: "Home", Primary: true, OptIn: true}}, c.Phones)
+		require.Equal(t, []lead.CustomerPhone{{Number: "312-201-0000", Type: "Home", Primary: true, OptIn: true,
+			OptInEvidence: lead.ConsentEvidence{Field: "customer.phoneNumbers[0].optIn", Value: "true"}}}, c.Phones)
 		require.Empty(t, c.Emails)
+	})
+	t.Run("AbsentConsentIsEvidenceToo", func(t *testing.T) {
+		t.Parallel()
+		// A record without the flag reads as no consent, and the evidence
+		// says the field was absent rather than false.
+		b := setup(t)
+		id := b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c2","firstName":"Cy","phoneNumbers":[{"number":"312-201-0001","primary":true}],`+
+			`"emails":[{"email":"cy@example.com","subscribed":null}]}`)
+		c, err := b.adapter.GetCustomer(t.Context(), id)
+		require.NoError(t, err)
+		require.Equal(t, lead.ConsentEvidence{Field: "customer.phoneNumbers[0].optIn", Value: lead.ConsentValueAbsent}, c.Phones[0].OptInEvidence)
+		require.False(t, c.Phones[0].OptIn)
+		require.Equal(t, lead.ConsentEvidence{Field: "customer.emails[0].subscribed", Value: lead.ConsentValueAbsent}, c.Emails[0].SubscribedEvidence)
 	})
 	t.Run("UnusablePhoneIsKeptForNewLeadToJudge", func(t *testing.T) {
 		t.Parallel()

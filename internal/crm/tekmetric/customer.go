@@ -73,6 +73,11 @@ func (c *Client) GetCustomer(ctx context.Context, customerID string) (lead.Custo
 	}
 
 	consent := v.OKForMarketing != nil && *v.OKForMarketing
+	// Every channel's evidence is the one flag.
+	evidence := lead.ConsentEvidence{Field: "customer.okForMarketing", Value: lead.ConsentValueAbsent}
+	if v.OKForMarketing != nil {
+		evidence.Value = strconv.FormatBool(*v.OKForMarketing)
+	}
 	cust := lead.Customer{
 		ExternalID:     strconv.FormatInt(v.ID, 10),
 		FirstName:      chk.text("firstName", v.FirstName),
@@ -90,10 +95,10 @@ func (c *Client) GetCustomer(ctx context.Context, customerID string) (lead.Custo
 	}
 	for i, p := range phones {
 		at := field + "[" + strconv.Itoa(i) + "]."
-		cust.Phones = append(cust.Phones, lead.CustomerPhone{Number: chk.text(at+"number", p.Number), Type: chk.text(at+"type", p.Type), Primary: p.Primary, OptIn: consent})
+		cust.Phones = append(cust.Phones, lead.CustomerPhone{Number: chk.text(at+"number", p.Number), Type: chk.text(at+"type", p.Type), Primary: p.Primary, OptIn: consent, OptInEvidence: evidence})
 	}
 	for i, e := range emails {
-		cust.Emails = append(cust.Emails, lead.CustomerEmail{Address: chk.text("email", e), Primary: i == 0, Subscribed: consent})
+		cust.Emails = append(cust.Emails, lead.CustomerEmail{Address: chk.text("email", e), Primary: i == 0, Subscribed: consent, SubscribedEvidence: evidence})
 	}
 	cust.Cleaned = chk.cleaned
 	return cust, nil

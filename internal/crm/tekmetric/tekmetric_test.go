@@ -586,9 +586,11 @@ func TestGetCustomer(t *testing.T) {
 		b := setup(t)
 		ref := b.AddLead(t, faketekmetric.LeadSpec{FirstName: "Ann", LastName: "Lee", Phone: "312-201-3344", Email: "Ann@Example.com", OKForMarketing: new(ok)})
 		c := crmtest.Customer(t, b.adapter, ref.CustomerID)
+		// The one flag is every channel's evidence.
+		evidence := lead.ConsentEvidence{Field: "customer.okForMarketing", Value: strconv.FormatBool(ok)}
 		want := crmtest.AnnLee(ref.CustomerID,
-			lead.CustomerPhone{Number: "312-201-3344", Type: "Cell", Primary: true, OptIn: ok},
-			lead.CustomerEmail{Address: "Ann@Example.com", Primary: true, Subscribed: ok})
+			lead.CustomerPhone{Number: "312-201-3344", Type: "Cell", Primary: true, OptIn: ok, OptInEvidence: evidence},
+			lead.CustomerEmail{Address: "Ann@Example.com", Primary: true, Subscribed: ok, SubscribedEvidence: evidence})
 		want.MarketingOptIn = ok
 		require.Equal(t, want, c, "okForMarketing is the consent of every channel")
 		crmtest.RequireLead(t, b.adapter, tekmetric.Kind, ref, c, "+13122013344", lead.Consent{SMS: ok, Email: ok, Marketing: ok})
@@ -603,13 +605,15 @@ func TestGetCustomer(t *testing.T) {
 			"email": ["", "fleet@acme.test", "bo@acme.test"], "phones": [{"number": "312-201-0000", "type": "Work", "primary": false}]}`)
 		c, err := b.adapter.GetCustomer(t.Context(), strconv.FormatInt(id, 10))
 		require.NoError(t, err)
+		absent := lead.ConsentEvidence{Field: "customer.okForMarketing", Value: lead.ConsentValueAbsent}
 		require.Equal(t, lead.Customer{
 			ExternalID:  "61",
 			FirstName:   "Bo",
 			LastName:    "Diaz",
 			CompanyName: "Acme Fleet",
-			Phones:      []lead.CustomerPhone{{Number: "312-201-0000", Type: "Work"}},
-			Emails:      []lead.CustomerEmail{{Address: "fleet@acme.test", Primary: true}, {Address: "bo@acme.test"}},
+			Phones:      []lead.CustomerPhone{{Number: "312-201-0000", Type: "Work", OptInEvidence: absent}},
+			Emails: []lead.CustomerEmail{{Address: "fleet@acme.test", Primary: true, SubscribedEvidence: absent},
+				{Address: "bo@acme.test", SubscribedEvidence: absent}},
 		}, c, "no okForMarketing: no consent")
 	})
 	t.Run("Malformed", func(t *testing.T) {

@@ -1,0 +1,2 @@
+ALTER TABLE messages DROP COLUMN allowed_by;
+ALTER TABLE leads DROP COLUMN consent_evidence;
