@@ -269,10 +269,7 @@ func (p *bookingPage) writeError(w http.ResponseWriter, r *http.Request, err err
 	}
 }
 
-// render writes v with the page's headers. The CSP allows nothing but
-// page.html's one inline style (by a nonce fresh per response) and forms
-// posting back here; no-referrer and no-store because the URL holds the
-// customer's token, noindex because no search engine should list a lead.
+// render writes v with a token page's headers (writeTokenPage).
 func (p *bookingPage) render(w http.ResponseWriter, r *http.Request, status int, v bookingView) {
 	v.Nonce = newRandomToken()
 	var buf bytes.Buffer
@@ -281,15 +278,7 @@ func (p *bookingPage) render(w http.ResponseWriter, r *http.Request, status int,
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+v.Nonce+"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Robots-Tag", "noindex")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	writeTokenPage(w, status, v.Nonce, buf.Bytes())
 }
 
 // messageView is a page of a heading and one line, naming no shop.

@@ -129,8 +129,7 @@ func (p *unsubscribePage) writeError(w http.ResponseWriter, r *http.Request, err
 	}
 }
 
-// render writes v with the booking page's headers (booking_page.go's
-// render says why each): the URL holds the customer's token.
+// render writes v with a token page's headers (writeTokenPage).
 func (p *unsubscribePage) render(w http.ResponseWriter, r *http.Request, status int, v unsubscribeView) {
 	v.Nonce = newRandomToken()
 	var buf bytes.Buffer
@@ -139,13 +138,5 @@ func (p *unsubscribePage) render(w http.ResponseWriter, r *http.Request, status 
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+v.Nonce+"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Robots-Tag", "noindex")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	writeTokenPage(w, status, v.Nonce, buf.Bytes())
 }

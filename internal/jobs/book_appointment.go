@@ -287,12 +287,8 @@ func (w *BookAppointmentWorker) finish(ctx context.Context, job *river.Job[BookA
 // the booking ends in last: failed when nothing was created yet,
 // ambiguous when the CRM may have it.
 func (w *BookAppointmentWorker) callFailed(ctx context.Context, job *river.Job[BookAppointmentArgs], t lead.Tenant, b store.BookingRecord, last lead.BookingState, err error) error {
-	var limited *crm.RateLimitedError
-	if errors.As(err, &limited) {
-		return crmError(job.JobRow, "booking "+b.ID.String(), err)
-	}
-	if !refused(err) && !lastAttempt(job, err) {
-		return err
+	if next, retry := retryCRMCall(job, "booking "+b.ID.String(), err); retry {
+		return next
 	}
 	reason := "We could not reach the shop's calendar; please call the shop."
 	if last == lead.BookingAmbiguous {
@@ -310,6 +306,21 @@ func (w *BookAppointmentWorker) giveUp(ctx context.Context, job *river.Job[BookA
 		state = lead.BookingAmbiguous
 	}
 	return w.finish(ctx, job, t, b, state, "We could not reach the shop's calendar; please call the shop.", slog.Any("error", err))
+}
+
+// retryCRMCall says whether a booking job's failed CRM call is tried
+// again (retry true, with next to return): a rate limit snoozes, any other
+// failure retries while attempts remain, unless the CRM refused it for
+// good (refused). retry false: the job ends the booking or change now.
+func retryCRMCall[T river.JobArgs](job *river.Job[T], action string, err error) (next error, retry bool) {
+	var limited *crm.RateLimitedError
+	if errors.As(err, &limited) {
+		return crmError(job.JobRow, action, err), true
+	}
+	if !refused(err) && !lastAttempt(job, err) {
+		return err, true
+	}
+	return nil, false
 }
 
 // refused reports whether the CRM certainly did not act and never will on

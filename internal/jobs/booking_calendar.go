@@ -115,13 +115,13 @@ func placesTaken(busy []lead.TimeRange, start, end time.Time) int {
 // appointmentTitle is what the shop's calendar calls an online booking:
 // the customer's request, bounded.
 func appointmentTitle(l lead.Lead) string {
-	const max = 80
+	const maxTitle = 80
 	title := "Online booking"
 	if s := strings.Join(strings.Fields(l.Summary), " "); s != "" {
 		title += ": " + s
 	}
-	if r := []rune(title); len(r) > max {
-		title = string(r[:max-1]) + "…"
+	if r := []rune(title); len(r) > maxTitle {
+		title = string(r[:maxTitle-1]) + "…"
 	}
 	return title
 }

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -101,12 +100,8 @@ func (w *ChangeBookingWorker) Work(ctx context.Context, job *river.Job[ChangeBoo
 // callFailed retries a failed edit (a rate limit snoozes), and ends the
 // change as failed when no retry can help.
 func (w *ChangeBookingWorker) callFailed(ctx context.Context, job *river.Job[ChangeBookingArgs], t lead.Tenant, l lead.Lead, b store.BookingRecord, err error) error {
-	var limited *crm.RateLimitedError
-	if errors.As(err, &limited) {
-		return crmError(job.JobRow, "changing booking "+b.ID.String(), err)
-	}
-	if !refused(err) && !lastAttempt(job, err) {
-		return err
+	if next, retry := retryCRMCall(job, "changing booking "+b.ID.String(), err); retry {
+		return next
 	}
 	reason := "We could not reach the shop's calendar; please call the shop."
 	if refused(err) {

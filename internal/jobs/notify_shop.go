@@ -63,6 +63,15 @@ func (w *NotifyShopWorker) Work(ctx context.Context, job *river.Job[NotifyShopAr
 	if err != nil {
 		return cancelIfNotFound(err)
 	}
+	if a.Reason == NoticeBooking {
+		// Composed from the booking, not from any inbound message.
+		notice := lead.Message{LeadID: l.ID, Step: lead.NoticeStep(a.Reason, a.MessageSID), Channel: lead.ChannelEmail,
+			To: t.NotifyEmail, From: t.EmailFrom, FromName: "Lead Orchestrator"}
+		if notice.Subject, notice.Body, err = bookingNotice(ctx, st, t, l, a.MessageSID); err != nil {
+			return err
+		}
+		return w.sendNotice(ctx, job, t, notice)
+	}
 	in, err := st.ListInbound(ctx, a.TenantID, a.LeadID)
 	if err != nil {
 		return err
@@ -79,12 +88,6 @@ func (w *NotifyShopWorker) Work(ctx context.Context, job *river.Job[NotifyShopAr
 	name := l.FirstName + " " + l.LastName
 	notice := lead.Message{LeadID: l.ID, Step: lead.NoticeStep(a.Reason, a.MessageSID), Channel: lead.ChannelEmail,
 		To: t.NotifyEmail, From: t.EmailFrom, FromName: "Lead Orchestrator"}
-	if a.Reason == NoticeBooking {
-		if notice.Subject, notice.Body, err = bookingNotice(ctx, st, t, l, a.MessageSID); err != nil {
-			return err
-		}
-		return w.sendNotice(ctx, job, t, notice)
-	}
 	if a.Reason == NoticeMissedCall {
 		notice.Subject = "Missed call from " + string(l.Phone)
 		notice.Body = fmt.Sprintf("%s called %s and nobody answered. They were sent your missed-call text (unless they opted out or were texted about a missed call in the last 24 hours).\n\nCall them back or answer their reply.\n",
