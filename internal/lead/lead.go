@@ -93,8 +93,19 @@ type Customer struct {
 	MarketingOptIn bool
 	// PreferredContact is the CRM's "SMS", "Email" or "All" (empty if unset).
 	PreferredContact string
+	// Address is where the customer lives, as far as the CRM says.
+	Address CustomerAddress
 	// Cleaned names the fields CleanText had to repair, as for Inquiry.
 	Cleaned []string
+}
+
+// CustomerAddress is the part of a customer's postal address the
+// recipient's clock needs, as the CRM wrote it: the state or province
+// ("TX", "Texas", "ON") and the country ("US", "USA", "Canada"; often
+// empty). NewLead reads it with ParseSubdivision into Lead.CustomerRegion.
+type CustomerAddress struct {
+	State   string
+	Country string
 }
 
 // CustomerPhone is one phone record of a customer.
@@ -181,6 +192,11 @@ type Lead struct {
 	Vehicle   Vehicle
 	Summary   string
 	Consent   Consent
+	// CustomerRegion is the ISO 3166-2 code of the state or province of
+	// the customer's address in the CRM ("US-TX"), or "" when the CRM has
+	// none (or one we could not read, named in ContactProblem). Texts wait
+	// for the hours allowed there (Tenant.RecipientOf).
+	CustomerRegion string
 	// ConsentEvidence is where Consent.SMS and Consent.Email came from
 	// (which CRM field, its value, when we read it).
 	ConsentEvidence ConsentEvidenceSet
@@ -279,6 +295,11 @@ func NewLeadIn(regions []string, tenantID uuid.UUID, crmKind string, in Inquiry,
 			l.Consent.Email = e.Subscribed
 			l.ConsentEvidence.Email = e.SubscribedEvidence
 		}
+	}
+	if sub, err := ParseSubdivision(c.Address.State, c.Address.Country); err != nil {
+		problems = append(problems, &ValidationError{Field: "customer.address.state", Reason: err.Error()})
+	} else {
+		l.CustomerRegion = sub.Code
 	}
 	l.ContactProblem = joinProblems(problems)
 	if l.Phone == "" && l.Email == "" {
