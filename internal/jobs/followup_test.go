@@ -30,7 +30,10 @@ func TestTextWaitsForTheSendingWindow(t *testing.T) {
 
 	chicago, err := time.LoadLocation("America/Chicago")
 	require.NoError(t, err)
-	// 22:30 in Chicago: past the 21:00 close, the next opening is 08:00.
+	// 22:30 in Chicago: past the 21:00 close, the next opening is 09:00,
+	// not 08:00: the lead's number (+1512) is in Texas, whose law texts
+	// from 9 on a weekday (TestTextWaitsForTheCustomersClock has the
+	// customer elsewhere).
 	now := time.Date(2026, 11, 25, 22, 30, 0, 0, chicago)
 	b.deps.Now = func() time.Time { return now }
 	client := b.startClient(t, jobs.ClientOpts{})
@@ -47,7 +50,7 @@ func TestTextWaitsForTheSendingWindow(t *testing.T) {
 		require.NoError(t, err)
 		return snoozed.State == rivertype.JobStateScheduled
 	}, 10*time.Second, 20*time.Millisecond)
-	wantOpening := time.Date(2026, 11, 26, 8, 0, 0, 0, chicago)
+	wantOpening := time.Date(2026, 11, 26, 9, 0, 0, 0, chicago)
 	// River schedules against its own (real) clock: the snooze lasts as
 	// long as the shop's clock says is left until the opening.
 	require.InDelta(t, wantOpening.Sub(now).Seconds(), time.Until(snoozed.ScheduledAt).Seconds(), 5)
@@ -64,6 +67,48 @@ func TestTextWaitsForTheSendingWindow(t *testing.T) {
 	require.NoError(t, err)
 	final := waitFinal(t, client, text.Job.ID)
 	require.Equal(t, rivertype.JobStateCompleted, final.State)
+	require.Equal(t, 1, b.sandbox.Stats().SMS)
+}
+
+// TestTextWaitsForTheCustomersClock: at 09:30 in Chicago the shop's
+// window is open, but a customer whose number is in Hawaii (05:30 there)
+// is texted at 08:00 Honolulu time, 12:00 in Chicago; nothing is sent
+// before and no attempt is spent.
+func TestTextWaitsForTheCustomersClock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	shop := b.addShop(t, "aloha")
+	shop.QuietHours, shop.QuietRule = lead.DefaultQuietHours, lead.QuietRuleFederal
+	_, err := b.store.UpdateTenant(ctx, shop, nil)
+	require.NoError(t, err)
+
+	chicago, err := time.LoadLocation("America/Chicago")
+	require.NoError(t, err)
+	now := time.Date(2026, 11, 25, 9, 30, 0, 0, chicago)
+	b.deps.Now = func() time.Time { return now }
+	client := b.startClient(t, jobs.ClientOpts{})
+	leadID := b.newLead(t, shop, 1)
+	_, err = b.pool.Exec(ctx, `UPDATE leads SET phone = '+18082013344' WHERE id = $1`, leadID)
+	require.NoError(t, err)
+
+	text, err := client.Insert(ctx, jobs.SendSMSArgs{TenantID: shop.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
+	require.NoError(t, err)
+	var snoozed *rivertype.JobRow
+	require.Eventually(t, func() bool {
+		snoozed, err = client.JobGet(ctx, text.Job.ID)
+		require.NoError(t, err)
+		return snoozed.State == rivertype.JobStateScheduled
+	}, 10*time.Second, 20*time.Millisecond)
+	wantOpening := time.Date(2026, 11, 25, 12, 0, 0, 0, chicago) // 08:00 in Honolulu
+	require.InDelta(t, wantOpening.Sub(now).Seconds(), time.Until(snoozed.ScheduledAt).Seconds(), 5)
+	require.Equal(t, 0, snoozed.Attempt)
+	require.Zero(t, b.sandbox.Stats().SMS, "no text at 05:30 in Honolulu")
+
+	now = wantOpening.Add(time.Minute)
+	_, err = b.pool.Exec(ctx, `UPDATE river_job SET scheduled_at = now() WHERE id = $1`, text.Job.ID)
+	require.NoError(t, err)
+	require.Equal(t, rivertype.JobStateCompleted, waitFinal(t, client, text.Job.ID).State)
 	require.Equal(t, 1, b.sandbox.Stats().SMS)
 }
 

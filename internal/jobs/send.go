@@ -94,15 +94,20 @@ func deliver[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], t
 		// it again.
 		return redeliverNotice(ctx, d, job, tenant, leadID, stepName, ch)
 	}
-	step, err := stepToSend(ctx, d, tenant, leadID, stepName, ch.kind())
+	step, waits, err := stepToSend(ctx, d, tenant, leadID, stepName, ch.kind())
 	if err != nil {
 		return err
 	}
-	// The lead is read here only to render the body; the guards read it
-	// again under the row lock.
+	// The lead is read here to render the body and to know where the
+	// customer is; the guards read it again under the row lock.
 	l, err := store.New(d.Pool).GetLead(ctx, tenantID, leadID)
 	if err != nil {
 		return cancelIfNotFound(err)
+	}
+	if waits {
+		if err := waitForWindow(tenant, step, l, d.now()); err != nil {
+			return err
+		}
 	}
 	link := d.bookingLink(tenant, l, step)
 	draft, err := ch.compose(tenant, l, step, link)
@@ -143,30 +148,30 @@ func deliverDraft[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[
 
 // stepToSend is the step of the tenant's sequence the job sends now (or
 // the one-off step it names: a HELP answer, a shop's answer, a missed
-// caller's text), or what the job does instead: cancel when the step is
-// gone from the sequence (or the window can never open), snooze until the
-// shop's window opens.
-func stepToSend(ctx context.Context, d *Deps, tenant lead.Tenant, leadID uuid.UUID, stepName string, kind lead.Channel) (lead.Step, error) {
+// caller's text), and whether it waits for the sending window and the
+// shop's closed days (waitForWindow); or what the job does instead: cancel
+// when the step is gone from the sequence.
+func stepToSend(ctx context.Context, d *Deps, tenant lead.Tenant, leadID uuid.UUID, stepName string, kind lead.Channel) (step lead.Step, waits bool, err error) {
 	step, ok := tenant.SequenceOrDefault().Find(stepName, kind)
 	help := kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsHelpAnswer()
 	_, answer := (lead.Step{Name: stepName}).ShopAnswerInbound()
 	switch {
 	case answer && kind == lead.ChannelSMS:
-		return shopAnswerStep(ctx, d, tenant, stepName)
+		step, err = shopAnswerStep(ctx, d, tenant, stepName)
+		return step, false, err
 	case help:
 		// The answer to HELP is owed at once, whatever the hour (it is
 		// not a solicitation).
-		return helpStep(tenant, stepName), nil
+		return helpStep(tenant, stepName), false, nil
 	case kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsOptOutConfirmation():
 		// So is an opt-out's one confirmation (handle_inbound).
-		return lead.Step{Name: stepName, Channel: lead.ChannelSMS, Template: lead.Templates{SMS: lead.OptOutConfirmationText}}, nil
+		return lead.Step{Name: stepName, Channel: lead.ChannelSMS, Template: lead.Templates{SMS: lead.OptOutConfirmationText}}, false, nil
 	case kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsBookingText():
 		// A booking's confirmation is in no sequence either. It waits for
 		// the window too: the page has already told the customer, and a
 		// text at night is one the shop must not send.
-		var err error
 		if step, err = bookingTextStep(ctx, d, tenant, leadID, stepName); err != nil {
-			return lead.Step{}, err
+			return lead.Step{}, false, err
 		}
 	case kind == lead.ChannelSMS && (lead.Step{Name: stepName}).IsMissedCallText():
 		// A missed caller's text is not in any sequence; it waits for the
@@ -174,18 +179,11 @@ func stepToSend(ctx context.Context, d *Deps, tenant lead.Tenant, leadID uuid.UU
 		step = missedCallStep(tenant, stepName)
 	case !ok:
 		// The shop changed its sequence since this step was scheduled.
-		return lead.Step{}, river.JobCancel(fmt.Errorf("step %s (%s) is no longer in tenant %s's sequence", stepName, kind, tenant.Name))
+		return lead.Step{}, false, river.JobCancel(fmt.Errorf("step %s (%s) is no longer in tenant %s's sequence", stepName, kind, tenant.Name))
 	}
 	// Everything else waits for the window (texts) and the shop's closed
 	// days (follow-ups, by text or email).
-	if wait, err := outsideWindow(tenant, step, d.now()); err != nil || wait > 0 {
-		if err != nil {
-			return lead.Step{}, river.JobCancel(err)
-		}
-		// Not an attempt: the step waits for the shop's next opening.
-		return lead.Step{}, river.JobSnooze(wait)
-	}
-	return step, nil
+	return step, true, nil
 }
 
 // claim is the send's first transaction: lock the outbox row (creating it
@@ -248,16 +246,22 @@ func missedCallStep(t lead.Tenant, name string) lead.Step {
 	return lead.Step{Name: name, Channel: lead.ChannelSMS, Template: lead.Templates{SMS: text}}
 }
 
-// outsideWindow reports how long step must wait (zero when it may go
-// now): a text for the shop's sending window, a follow-up for the end of
-// the shop's closed days (lead.Tenant.NextSendTime). An invalid window or
-// calendar (a tenant row edited by hand) is an error: it never opens.
-func outsideWindow(t lead.Tenant, step lead.Step, now time.Time) (time.Duration, error) {
-	next, err := t.NextSendTime(step, now)
+// waitForWindow is nil when step may go to lead l now, else what the job
+// does instead: snooze until it may (a text for the shop's sending window
+// and the legal hours where the customer is, lead.RecipientOf; a
+// follow-up for the end of the shop's closed days:
+// lead.Tenant.NextSendTime), or cancel when the window or calendar is
+// invalid (a tenant row edited by hand) or never opens for this customer.
+func waitForWindow(t lead.Tenant, step lead.Step, l lead.Lead, now time.Time) error {
+	next, err := t.NextSendTime(step, lead.RecipientOf(l.CustomerRegion, l.Phone), now)
 	if err != nil {
-		return 0, fmt.Errorf("tenant %s: %w", t.Name, err)
+		return river.JobCancel(fmt.Errorf("tenant %s: %w", t.Name, err))
 	}
-	return next.Sub(now), nil
+	if wait := next.Sub(now); wait > 0 {
+		// Not an attempt: the step waits for its next opening.
+		return river.JobSnooze(wait)
+	}
+	return nil
 }
 
 // applyGuards checks, inside the claim transaction, whether the message may

@@ -123,7 +123,7 @@ func (cal ClosedCalendar) NextOpenDay(t time.Time) time.Time {
 // day is open. A closed day closes the window all day, so a text due on
 // one goes at the window's opening on the next open day. Its errors are
 // w.NextOpening's.
-func (cal ClosedCalendar) NextOpening(w SendWindow, t time.Time) (time.Time, error) {
+func (cal ClosedCalendar) NextOpening(w opener, t time.Time) (time.Time, error) {
 	for range len(cal.days) + 1 {
 		next, err := w.NextOpening(t)
 		if err != nil || !cal.IsClosed(next) {
@@ -151,13 +151,21 @@ func startOfNextDay(t time.Time, loc *time.Location) time.Time {
 	return next
 }
 
-// NextSendTime is when step may go out, at or after now: now itself when
-// nothing holds it. A text waits for the shop's sending window; a step
+// opener is a window that says when it next opens: SendWindow, or
+// TextWindow (the shop's and the customer's together).
+type opener interface {
+	NextOpening(t time.Time) (time.Time, error)
+	String() string
+}
+
+// NextSendTime is when step may go out to customer to, at or after now:
+// now itself when nothing holds it. A text waits for the shop's sending
+// window and for the legal hours where the customer is (TextWindow); a step
 // that HoldsOnClosedDays also waits out the shop's closed days (an email
 // to the first instant of the next open day, as email keeps no hours; a
 // text to the window's opening that day). Its errors name the setting
 // that is wrong or wrap ErrWindowNeverOpens.
-func (t Tenant) NextSendTime(step Step, now time.Time) (time.Time, error) {
+func (t Tenant) NextSendTime(step Step, to Recipient, now time.Time) (time.Time, error) {
 	held := t.Compliance.HoldsOnClosedDays(step)
 	if step.Channel != ChannelSMS {
 		if !held {
@@ -173,13 +181,13 @@ func (t Tenant) NextSendTime(step Step, now time.Time) (time.Time, error) {
 		}
 		return cal.NextOpenDay(now), nil
 	}
-	w, err := t.SendWindow()
+	w, err := t.TextWindow(to)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("the sending window is invalid: %w", err)
 	}
-	cal := ClosedCalendar{loc: w.Location}
+	cal := ClosedCalendar{loc: w.Shop.Location}
 	if held {
-		if cal, err = t.Compliance.NewClosedCalendar(w.Location); err != nil {
+		if cal, err = t.Compliance.NewClosedCalendar(w.Shop.Location); err != nil {
 			return time.Time{}, err
 		}
 	}

@@ -138,10 +138,10 @@ func TestClosedDaysOverTheYearBoundary(t *testing.T) {
 			shop := closedShop(t, zone, lead.QuietRuleFederal, lead.QuietHours{}, "2026-12-31", "2027-01-01")
 			due := time.Date(2026, 12, 31, 10, 0, 0, 0, loc)
 
-			next, err := shop.NextSendTime(followUpText, due)
+			next, err := shop.NextSendTime(followUpText, lead.Recipient{}, due)
 			require.NoError(t, err)
 			require.Equal(t, time.Date(2027, 1, 2, 8, 0, 0, 0, loc), next.In(loc))
-			next, err = shop.NextSendTime(followUpEmail, due)
+			next, err = shop.NextSendTime(followUpEmail, lead.Recipient{}, due)
 			require.NoError(t, err)
 			require.Equal(t, time.Date(2027, 1, 2, 0, 0, 0, 0, loc), next.In(loc))
 			// Late on Jan 2 the text goes at once; early, at 08:00.
@@ -151,27 +151,27 @@ func TestClosedDaysOverTheYearBoundary(t *testing.T) {
 				time.Date(2027, 1, 1, 23, 59, 0, 0, loc):  time.Date(2027, 1, 2, 8, 0, 0, 0, loc),
 				time.Date(2026, 12, 30, 22, 0, 0, 0, loc): time.Date(2027, 1, 2, 8, 0, 0, 0, loc),
 			} {
-				next, err := shop.NextSendTime(followUpText, at)
+				next, err := shop.NextSendTime(followUpText, lead.Recipient{}, at)
 				require.NoError(t, err)
 				require.Equal(t, want, next.In(loc), "due %s", at)
 			}
 
 			// The first answer waits by default, like a follow-up ...
-			next, err = shop.NextSendTime(initialText, due)
+			next, err = shop.NextSendTime(initialText, lead.Recipient{}, due)
 			require.NoError(t, err)
 			require.Equal(t, time.Date(2027, 1, 2, 8, 0, 0, 0, loc), next.In(loc))
 			// ... and goes at once when the shop answers on closed days
 			// (in the window: the law's hours hold every day).
 			shop.Compliance.AnswerOnClosedDays = true
 			for _, step := range []lead.Step{initialText, initialEmail} {
-				next, err = shop.NextSendTime(step, due)
+				next, err = shop.NextSendTime(step, lead.Recipient{}, due)
 				require.NoError(t, err)
 				require.Equal(t, due, next, "%s %s", step.Name, step.Channel)
 			}
-			next, err = shop.NextSendTime(initialText, due.Add(12*time.Hour))
+			next, err = shop.NextSendTime(initialText, lead.Recipient{}, due.Add(12*time.Hour))
 			require.NoError(t, err)
 			require.Equal(t, time.Date(2027, 1, 1, 8, 0, 0, 0, loc), next.In(loc), "a closed day's first answer still keeps the window's hours")
-			next, err = shop.NextSendTime(followUpText, due)
+			next, err = shop.NextSendTime(followUpText, lead.Recipient{}, due)
 			require.NoError(t, err)
 			require.Equal(t, time.Date(2027, 1, 2, 8, 0, 0, 0, loc), next.In(loc), "follow-ups still wait")
 		})
@@ -219,7 +219,7 @@ func TestClosedDayMinuteByMinute(t *testing.T) {
 					closedMinutes++
 				}
 				for _, step := range []lead.Step{followUpText, followUpEmail} {
-					next, err := shop.NextSendTime(step, at)
+					next, err := shop.NextSendTime(step, lead.Recipient{}, at)
 					require.NoError(t, err)
 					require.True(t, want.Equal(next), "%s %s at %s: got %s, want %s", step.Channel, tc.closed, at.In(loc), next.In(loc), want.In(loc))
 				}
@@ -242,10 +242,10 @@ func TestClosedDaysOutlastTheWindowSearch(t *testing.T) {
 	shop := closedShop(t, "America/Chicago", lead.QuietRuleTexas, lead.QuietHours{}, days...)
 	chicago, err := time.LoadLocation("America/Chicago")
 	require.NoError(t, err)
-	next, err := shop.NextSendTime(followUpText, time.Date(2026, 7, 1, 9, 0, 0, 0, chicago))
+	next, err := shop.NextSendTime(followUpText, lead.Recipient{}, time.Date(2026, 7, 1, 9, 0, 0, 0, chicago))
 	require.NoError(t, err)
 	// 366 days from 2026-07-01 end on 2027-07-01; 2027-07-02 is a Friday.
-	require.Equal(t, time.Date(2027, 7, 2, 8, 0, 0, 0, chicago), next.In(chicago))
+	require.Equal(t, time.Date(2027, 7, 2, 9, 0, 0, 0, chicago), next.In(chicago))
 }
 
 // TestClosedDaysHandEdited: a calendar that does not parse (a row edited
@@ -254,12 +254,12 @@ func TestClosedDaysHandEdited(t *testing.T) {
 	t.Parallel()
 	shop := closedTenant()
 	shop.Compliance.ClosedDays = []string{"2026-12-25", "25/12/2026"}
-	_, err := shop.NextSendTime(followUpEmail, time.Now())
+	_, err := shop.NextSendTime(followUpEmail, lead.Recipient{}, time.Now())
 	var vErr *lead.ValidationError
 	require.ErrorAs(t, err, &vErr)
 	require.Equal(t, "compliance.closed_days[1]", vErr.Field)
 	// A step no closed day holds does not read the calendar.
-	next, err := shop.NextSendTime(lead.Step{Name: lead.NoticeStepPrefix + "x", Channel: lead.ChannelEmail}, time.Unix(0, 0))
+	next, err := shop.NextSendTime(lead.Step{Name: lead.NoticeStepPrefix + "x", Channel: lead.ChannelEmail}, lead.Recipient{}, time.Unix(0, 0))
 	require.NoError(t, err)
 	require.Equal(t, time.Unix(0, 0), next)
 }
@@ -324,7 +324,7 @@ func BenchmarkNextSendTime(b *testing.B) {
 			shop := closedTenant()
 			shop.Compliance.ClosedDays = bc.days
 			for b.Loop() {
-				if _, err := shop.NextSendTime(followUpText, bc.at); err != nil {
+				if _, err := shop.NextSendTime(followUpText, lead.Recipient{}, bc.at); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -27,8 +27,9 @@ const (
 	QuietRuleMaryland QuietRule = "MD"
 	// QuietRuleConnecticut: 09:00-20:00 every day.
 	QuietRuleConnecticut QuietRule = "CT"
-	// QuietRuleTexas: 08:00-21:00 Monday to Saturday, 12:00-21:00 on
-	// Sunday.
+	// QuietRuleTexas: 09:00-21:00 Monday to Saturday, 12:00-21:00 on
+	// Sunday (Bus. & Com. Code 301.051: not before 9 a.m. on a weekday or
+	// Saturday, nor before noon on Sunday, nor after 9 p.m.).
 	QuietRuleTexas QuietRule = "TX"
 	// QuietRuleNone adds nothing to the shop's own hours: for shops whose
 	// customers no such law covers, and for test and demo fleets that must
@@ -60,7 +61,7 @@ func (r QuietRule) HoursOn(d time.Weekday) (hours QuietHours, ok bool) {
 		if d == time.Sunday {
 			return QuietHours{Start: 12 * 60, End: 21 * 60}, true
 		}
-		return QuietHours{Start: 8 * 60, End: 21 * 60}, true
+		return QuietHours{Start: 9 * 60, End: 21 * 60}, true
 	}
 	return QuietHours{}, false
 }

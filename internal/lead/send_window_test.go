@@ -54,9 +54,10 @@ func TestQuietRule(t *testing.T) {
 		{lead.QuietRuleOklahoma, time.Sunday, "08:00-20:00", false},
 		{lead.QuietRuleMaryland, time.Friday, "08:00-20:00", false},
 		{lead.QuietRuleConnecticut, time.Tuesday, "09:00-20:00", false},
-		{lead.QuietRuleTexas, time.Saturday, "08:00-21:00", false},
+		// 9 a.m., not the federal 8 (it read 08:00 before).
+		{lead.QuietRuleTexas, time.Saturday, "09:00-21:00", false},
 		{lead.QuietRuleTexas, time.Sunday, "12:00-21:00", false},
-		{lead.QuietRuleTexas, time.Monday, "08:00-21:00", false},
+		{lead.QuietRuleTexas, time.Monday, "09:00-21:00", false},
 		{"TEXAS", time.Monday, "", true},
 		{"fl", time.Monday, "", true},
 		{lead.QuietRuleNone, time.Sunday, "00:00-24:00", false},
@@ -108,7 +109,7 @@ func TestSendWindowValidate(t *testing.T) {
 		{"NeverOverlapsFlorida", lead.SendWindow{Hours: hours(t, "21:00", "24:00"), Rule: lead.QuietRuleFlorida, Location: ny}, []string{"quiet_hours"},
 			"texts could never go out"},
 		{"NeverOverlapsTexas", lead.SendWindow{Hours: hours(t, "06:00", "07:30"), Rule: lead.QuietRuleTexas, Location: ny}, []string{"quiet_hours"},
-			"(08:00-21:00, Sunday 12:00-21:00)"},
+			"(09:00-21:00, Sunday 12:00-21:00)"},
 		{"EverythingAtOnce", lead.SendWindow{Hours: hours(t, "10:00", "09:00"), Rule: "XX"}, []string{"time_zone", "quiet_hours", "quiet_rule"}, "is required"},
 	}
 	for _, tt := range tests {
@@ -227,8 +228,8 @@ func TestSendWindowNextOpening(t *testing.T) {
 		{"TexasSundayMorning", texas, "2026-04-12T09:00:00-04:00", "2026-04-12T12:00:00-04:00"},
 		{"TexasSundayJustBeforeNoon", texas, "2026-04-12T11:59:59-04:00", "2026-04-12T12:00:00-04:00"},
 		{"TexasSundayNoon", texas, "2026-04-12T12:00:00-04:00", "2026-04-12T12:00:00-04:00"},
-		{"TexasSundayNight", texas, "2026-04-12T21:00:00-04:00", "2026-04-13T08:00:00-04:00"},
-		{"TexasSaturdayMorning", texas, "2026-04-11T08:00:00-04:00", "2026-04-11T08:00:00-04:00"},
+		{"TexasSundayNight", texas, "2026-04-12T21:00:00-04:00", "2026-04-13T09:00:00-04:00"},
+		{"TexasSaturdayMorning", texas, "2026-04-11T08:00:00-04:00", "2026-04-11T09:00:00-04:00"}, // 9 a.m. in Texas, not 8
 		{"TexasSpringSunday", texas, "2026-03-07T22:00:00-05:00", "2026-03-08T12:00:00-04:00"},
 		{"TexasSpringSundayMorning", texas, "2026-03-08T08:00:00-04:00", "2026-03-08T12:00:00-04:00"},
 		{"TexasFallSunday", texas, "2026-11-01T01:30:00-05:00", "2026-11-01T12:00:00-05:00"},
@@ -247,8 +248,8 @@ func TestSendWindowNextOpening(t *testing.T) {
 		{"WideHoursClippedEvening", lead.SendWindow{Hours: hours(t, "07:00", "22:00"), Location: ny}, "2026-03-10T21:30:00-04:00", "2026-03-11T08:00:00-04:00"},
 		{"AllDayHoursAreFederal", lead.SendWindow{Hours: hours(t, "00:00", "24:00"), Location: ny}, "2026-03-10T06:00:00-04:00", "2026-03-10T08:00:00-04:00"},
 		{"HalfHours", lead.SendWindow{Hours: hours(t, "09:30", "17:45"), Location: ny}, "2026-03-10T17:45:00-04:00", "2026-03-11T09:30:00-04:00"},
-		{"NoSundayUnderTexas", lead.SendWindow{Hours: hours(t, "08:00", "11:00"), Rule: lead.QuietRuleTexas, Location: ny}, "2026-04-11T11:00:00-04:00", "2026-04-13T08:00:00-04:00"},
-		{"NoSundayUnderTexasOnFallBack", lead.SendWindow{Hours: hours(t, "08:00", "11:00"), Rule: lead.QuietRuleTexas, Location: ny}, "2026-10-31T12:00:00-04:00", "2026-11-02T08:00:00-05:00"},
+		{"NoSundayUnderTexas", lead.SendWindow{Hours: hours(t, "08:00", "11:00"), Rule: lead.QuietRuleTexas, Location: ny}, "2026-04-11T11:00:00-04:00", "2026-04-13T09:00:00-04:00"},
+		{"NoSundayUnderTexasOnFallBack", lead.SendWindow{Hours: hours(t, "08:00", "11:00"), Rule: lead.QuietRuleTexas, Location: ny}, "2026-10-31T12:00:00-04:00", "2026-11-02T09:00:00-05:00"},
 
 		// Other zones: one without DST, UTC, a fixed offset, another DST
 		// zone on another date.
@@ -300,7 +301,7 @@ func TestSendWindowAllowsEveryMinute(t *testing.T) {
 			for at := start; at.Before(end); at = at.Add(time.Minute) {
 				local := at.In(ny)
 				minute := local.Hour()*60 + local.Minute()
-				open := 8 * 60
+				open := 9 * 60
 				if local.Weekday() == time.Sunday {
 					open = 12 * 60
 				}
@@ -334,7 +335,7 @@ func TestSendWindowHoursOn(t *testing.T) {
 		{lead.SendWindow{Hours: hours(t, "07:00", "19:00"), Rule: lead.QuietRuleConnecticut, Location: ny}, time.Monday, "09:00-19:00"},
 		{lead.SendWindow{Hours: hours(t, "07:00", "19:00"), Rule: lead.QuietRuleTexas, Location: ny}, time.Sunday, "12:00-19:00"},
 		{lead.SendWindow{Hours: hours(t, "08:00", "11:00"), Rule: lead.QuietRuleTexas, Location: ny}, time.Sunday, ""},
-		{lead.SendWindow{Hours: hours(t, "08:00", "11:00"), Rule: lead.QuietRuleTexas, Location: ny}, time.Saturday, "08:00-11:00"},
+		{lead.SendWindow{Hours: hours(t, "08:00", "11:00"), Rule: lead.QuietRuleTexas, Location: ny}, time.Saturday, "09:00-11:00"},
 		{lead.SendWindow{Hours: hours(t, "08:00", "12:00"), Rule: lead.QuietRuleTexas, Location: ny}, time.Sunday, ""},
 		{lead.SendWindow{Rule: "XX", Location: ny}, time.Monday, ""},
 		{lead.SendWindow{Hours: hours(t, "12:00", "08:00"), Location: ny}, time.Monday, ""},
