@@ -173,6 +173,10 @@ var tenantSettings = []tenantSetting{
 		show: sendWindowText,
 	},
 	{
+		field: "customer_clock", label: "customer's clock",
+		show: lead.Tenant.DescribeCustomerClock,
+	},
+	{
 		flag: "poll-interval", field: "poll_interval", label: "poll interval", usage: "how often the CRM is polled",
 		set: func(t *lead.Tenant, v string) error {
 			d, err := time.ParseDuration(v)

@@ -122,6 +122,9 @@ func TestTenantFollowUpSettings(t *testing.T) {
 				`quiet hours:\s+texts only 09:00-22:00\n`,
 				`quiet rule:\s+TX\n`,
 				`sending window:\s+texts only 09:00-21:00, Sunday 12:00-21:00, America/Chicago time\n`,
+				// The TX rule holds on the customer's clock too, and the
+				// stricter states' rules stay stricter.
+				`customer's clock:\s+texts only 09:00-21:00, Sunday 12:00-21:00 on the customer's clock \(the state of their address in the CRM, else their number's area code; in every zone of one a zone line cuts; else the shop's\), stricter in CT, FL, MD, OK 09:00-20:00, Sunday 12:00-20:00\n`,
 				`sequence:\s+the shop's own, 4 messages\n`,
 				`first reply without consent:\s+allowed: the answer to the customer's own inquiry may go without consent; follow-ups need it\n`,
 				`notify email:\s+Desk@main.example.com\n`,
@@ -156,6 +159,7 @@ func TestTenantFollowUpSettings(t *testing.T) {
 		for _, want := range []string{
 			`quiet rule:\s+federal \(the default\)\n`,
 			`sending window:\s+texts only 08:00-21:00 every day, America/Chicago time\n`,
+			`customer's clock:\s+texts only 08:00-21:00 every day on the customer's clock \(.*\), stricter in CT 09:00-20:00 every day; FL, MD, OK 08:00-20:00 every day; TX 09:00-21:00, Sunday 12:00-21:00\n`,
 			`sequence:\s+default, 5 messages\n`,
 			`first reply without consent:\s+not allowed: every message needs the customer's consent\n`,
 			`notify email:\s+none\n`,

@@ -282,3 +282,51 @@ func (w TextWindow) Describe() string {
 
 // String is Describe, for errors.
 func (w TextWindow) String() string { return w.Describe() }
+
+// DescribeCustomerClock says in plain words, for `tenant show`, which
+// hours the shop's texts keep on the customer's clock: "texts only 08:00-21:00 every
+// day on the customer's clock (the state of their address in the CRM, else
+// their number's area code; in every zone of one a zone line cuts; else
+// the shop's), stricter in FL, MD, OK 08:00-20:00 every day; CT ...".
+func (t Tenant) DescribeCustomerClock() string {
+	if t.QuietRule == QuietRuleNone {
+		return "not kept: quiet rule none keeps only the shop's own hours"
+	}
+	rules := []QuietRule{QuietRuleFederal}
+	if t.QuietRule != "" && t.QuietRule != QuietRuleFederal {
+		rules = append(rules, t.QuietRule)
+	}
+	hoursOn := func(extra QuietRule) hoursOnFunc {
+		return func(d time.Weekday) (QuietHours, bool) {
+			hours := AllDay
+			for _, r := range append(slices.Clone(rules), extra) {
+				h, _ := r.HoursOn(d)
+				hours = QuietHours{Start: max(hours.Start, h.Start), End: min(hours.End, h.End)}
+			}
+			return hours, hours.End > hours.Start
+		}
+	}
+	base := describeWeek(hoursOn(QuietRuleFederal))
+	var order []string
+	byHours := map[string][]string{}
+	for _, s := range subdivisions {
+		if s.Rule == "" {
+			continue
+		}
+		if h := describeWeek(hoursOn(s.Rule)); h != base {
+			if _, ok := byHours[h]; !ok {
+				order = append(order, h)
+			}
+			byHours[h] = append(byHours[h], s.Short())
+		}
+	}
+	text := "texts only " + base + " on the customer's clock (the state of their address in the CRM, else their number's area code; in every zone of one a zone line cuts; else the shop's)"
+	var stricter []string
+	for _, h := range order {
+		stricter = append(stricter, strings.Join(byHours[h], ", ")+" "+h)
+	}
+	if len(stricter) > 0 {
+		text += ", stricter in " + strings.Join(stricter, "; ")
+	}
+	return text
+}
