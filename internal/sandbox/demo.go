@@ -117,15 +117,23 @@ func (s *Server) AddCRMLead(kind, location string, appointment bool, createdAt t
 // AddCRMLeadPhone adds a new estimate to a shop of CRM kind whose customer
 // has the phone number given (a returning customer, say).
 func (s *Server) AddCRMLeadPhone(kind, location, phone string) (fake.LeadRef, error) {
+	return s.AddCRMLeadAt(kind, location, phone, "")
+}
+
+// AddCRMLeadAt adds a new estimate to a shop of CRM kind whose customer
+// has the phone number given (empty: the fake's own) and an address in
+// state, stored as given ("TX", "Texas", or one no one can read); an
+// empty state is a customer without an address.
+func (s *Server) AddCRMLeadAt(kind, location, phone, state string) (fake.LeadRef, error) {
 	switch kind {
 	case ProviderShopMonkey:
-		return s.ShopMonkey.AddLead(location, fakeshopmonkey.LeadSpec{Phone: phone})
+		return s.ShopMonkey.AddLead(location, fakeshopmonkey.LeadSpec{Phone: phone, State: state})
 	case ProviderTekmetric:
 		id, err := tekmetricShopID(location)
 		if err != nil {
 			return fake.LeadRef{}, err
 		}
-		return s.Tekmetric.AddLead(id, faketekmetric.LeadSpec{Phone: phone})
+		return s.Tekmetric.AddLead(id, faketekmetric.LeadSpec{Phone: phone, State: state})
 	}
 	return fake.LeadRef{}, fmt.Errorf("unknown CRM %q", kind)
 }

@@ -16,7 +16,7 @@ import (
 const leadColumns = `id, tenant_id, crm, external_id, source, status, customer_external_id,
 	vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
 	consent_sms, consent_email, consent_marketing, contact_problem, coalesce(crm_created_at, created_at),
-	coalesce(crm_updated_at, created_at), crm_version, created_at, updated_at, replied_at, found_via, consent_evidence`
+	coalesce(crm_updated_at, created_at), crm_version, created_at, updated_at, replied_at, found_via, consent_evidence, customer_region`
 
 func scanLead(row pgx.Row) (lead.Lead, error) {
 	var (
@@ -29,7 +29,7 @@ func scanLead(row pgx.Row) (lead.Lead, error) {
 	err := row.Scan(&l.ID, &l.TenantID, &l.CRM, &l.ExternalID, &l.Source, &l.Status,
 		&l.CustomerExternalID, &l.VehicleExternalID, &l.FirstName, &l.LastName, &phone, &email,
 		&vehicle, &l.Summary, &l.Consent.SMS, &l.Consent.Email, &l.Consent.Marketing, &l.ContactProblem,
-		&l.CRMCreatedAt, &l.CRMUpdatedAt, &l.CRMVersion, &l.CreatedAt, &l.UpdatedAt, &repliedAt, &l.FoundVia, &evidence)
+		&l.CRMCreatedAt, &l.CRMUpdatedAt, &l.CRMVersion, &l.CreatedAt, &l.UpdatedAt, &repliedAt, &l.FoundVia, &evidence, &l.CustomerRegion)
 	if err != nil {
 		return lead.Lead{}, err
 	}
@@ -70,13 +70,13 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 	args := []any{tenantID, l.CRM, l.ExternalID, l.Source, l.Status, l.CustomerExternalID,
 		l.VehicleExternalID, l.FirstName, l.LastName, string(l.Phone), string(l.Email), jsonParam(vehicle),
 		l.Summary, l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, backfilled,
-		nullTime(l.CRMCreatedAt), nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem, string(l.FoundVia.OrUnknown()), jsonParam(evidence)}
+		nullTime(l.CRMCreatedAt), nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem, string(l.FoundVia.OrUnknown()), jsonParam(evidence), l.CustomerRegion}
 	err = db.QueryRow(ctx, `
 		INSERT INTO leads (tenant_id, crm, external_id, source, status, customer_external_id,
 			vehicle_external_id, first_name, last_name, phone, email, vehicle, summary,
 			consent_sms, consent_email, consent_marketing, backfilled, crm_created_at,
-			crm_updated_at, crm_version, contact_problem, found_via, consent_evidence, booked_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+			crm_updated_at, crm_version, contact_problem, found_via, consent_evidence, customer_region, booked_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
 			CASE WHEN $5 = 'booked' THEN now() END)
 		ON CONFLICT (tenant_id, crm, external_id) DO NOTHING
 		RETURNING id`, args...).Scan(&id)
@@ -86,13 +86,13 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return uuid.Nil, false, fmt.Errorf("error inserting lead %s: %w", l.ExternalID, err)
 	}
-	// The lead exists. Refresh what the CRM owns (contact details, consent,
-	// vehicle) when this version is newer; the status is ours and stays,
+	// The lead exists. Refresh what the CRM owns (contact details and the
+	// customer's region, consent, vehicle) when this version is newer; the status is ours and stays,
 	// except that a booking seen in the CRM moves an open lead to booked.
 	err = db.QueryRow(ctx, `
 		UPDATE leads SET customer_external_id = $5, vehicle_external_id = $6, first_name = $7,
 			last_name = $8, phone = $9, email = $10, vehicle = $11, summary = $12,
-			consent_sms = $13, consent_email = $14, consent_marketing = $15, consent_evidence = $19,
+			consent_sms = $13, consent_email = $14, consent_marketing = $15, consent_evidence = $19, customer_region = $20,
 			crm_updated_at = $16, crm_version = $17, contact_problem = `+keepCarrierProblem+`, updated_at = now(),
 			status = CASE WHEN $4 = 'booked' AND status IN ('new', 'contacted') THEN 'booked' ELSE status END,
 			booked_at = CASE WHEN $4 = 'booked' AND status IN ('new', 'contacted') THEN coalesce(booked_at, now()) ELSE booked_at END
@@ -100,7 +100,8 @@ func (s *Store) UpsertLead(ctx context.Context, tenantID uuid.UUID, l lead.Lead,
 		RETURNING id`,
 		tenantID, l.CRM, l.ExternalID, string(l.Status), l.CustomerExternalID, l.VehicleExternalID,
 		l.FirstName, l.LastName, string(l.Phone), string(l.Email), jsonParam(vehicle), l.Summary,
-		l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem, jsonParam(evidence)).Scan(&id)
+		l.Consent.SMS, l.Consent.Email, l.Consent.Marketing, nullTime(l.CRMUpdatedAt), l.CRMVersion, l.ContactProblem, jsonParam(evidence),
+		l.CustomerRegion).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Same or older version: nothing to refresh.
 		err = db.QueryRow(ctx, `SELECT id FROM leads WHERE tenant_id = $1 AND crm = $2 AND external_id = $3`,

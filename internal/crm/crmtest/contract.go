@@ -143,6 +143,23 @@ func runRecords(t *testing.T, h Harness) {
 		require.Equal(t, lead.Email("Ann@example.com"), l.Email, "the domain is case-insensitive, the mailbox is not")
 		require.Equal(t, "2019 Honda Civic EX", l.Vehicle.Name())
 	})
+	t.Run("CustomerState", func(t *testing.T) {
+		t.Parallel()
+		// The state is passed on as written, and NewLead reads it into
+		// the lead's region; a customer without an address has none.
+		w := h.New(t)
+		for _, tc := range []struct{ state, region string }{{"TX", "US-TX"}, {"Texas", "US-TX"}, {"", ""}} {
+			ref := w.AddLead(t, LeadSpec{CreatedAt: w.Since.Add(time.Minute), Phone: "312-201-3344", State: tc.state})
+			c, err := w.Adapter.GetCustomer(t.Context(), ref.CustomerID)
+			require.NoError(t, err)
+			require.Equal(t, tc.state, c.Address.State, "state %q", tc.state)
+			require.Empty(t, c.Address.Country, "state %q: no country the fake was not given", tc.state)
+			require.Empty(t, c.Cleaned, "state %q", tc.state)
+			l := NewLead(t, w.Adapter, h.Kind, ref, c)
+			require.Equal(t, tc.region, l.CustomerRegion, "state %q", tc.state)
+			require.Empty(t, l.ContactProblem, "state %q", tc.state)
+		}
+	})
 	t.Run("YearAsString", func(t *testing.T) {
 		t.Parallel()
 		w := h.New(t)

@@ -102,6 +102,9 @@ type LeadSpec struct {
 	FirstName, LastName string
 	// Phone and Email are stored as given; empty means the fake's own.
 	Phone, Email string
+	// State is the state of the customer's address, stored as given;
+	// empty means a customer without an address.
+	State string
 
 	Year                  int
 	Make, Model, Submodel string

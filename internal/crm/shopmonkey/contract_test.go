@@ -75,7 +75,7 @@ func newWorld(t *testing.T) *crmtest.World {
 // smSpec is the contract's lead as the fake seeds it.
 func smSpec(s crmtest.LeadSpec) fakeshopmonkey.LeadSpec {
 	kind := map[bool]string{true: "appointment"}[s.Appointment]
-	return fakeshopmonkey.LeadSpec{Kind: kind, CreatedAt: s.CreatedAt, FirstName: s.FirstName, LastName: s.LastName, Phone: s.Phone, Email: s.Email,
+	return fakeshopmonkey.LeadSpec{Kind: kind, CreatedAt: s.CreatedAt, FirstName: s.FirstName, LastName: s.LastName, Phone: s.Phone, Email: s.Email, State: s.State,
 		Year: s.Year, Make: s.Make, Model: s.Model, Submodel: s.Submodel, VIN: s.VIN, LicensePlate: s.LicensePlate}
 }
 

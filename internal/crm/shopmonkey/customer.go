@@ -18,6 +18,13 @@ import (
 // hold something, otherwise the customer's phone_number and email lists are
 // fetched. Phone numbers are returned as ShopMonkey wrote them
 // ("(312) 201-3344"); lead.NewLead normalises them.
+//
+// The customer's state and country are its Address, as written ("TX",
+// "Texas"; "US", "USA"); lead.NewLead reads them. The v3 customer keeps
+// its address at the top level (address1, address2, city, state,
+// postalCode, country, each an optional string); only state and country
+// are read. Unverified: the CRM reference we work from (crm.md) does not
+// list a customer's address fields.
 func (a *Adapter) GetCustomer(ctx context.Context, customerID string) (lead.Customer, error) {
 	raw, err := crm.UnescapeID(customerID)
 	if err != nil {
@@ -37,6 +44,7 @@ func (a *Adapter) GetCustomer(ctx context.Context, customerID string) (lead.Cust
 		CompanyName:      d.text("companyName"),
 		MarketingOptIn:   d.boolean("marketingOptIn"),
 		PreferredContact: d.text("preferredContactMethod"),
+		Address:          lead.CustomerAddress{State: d.text("state"), Country: d.text("country")},
 	}
 	locations := d.textList("locationIds")
 	phones, _ := d.objects("phoneNumbers")

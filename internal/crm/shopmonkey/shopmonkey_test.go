@@ -427,6 +427,35 @@ func TestGetCustomer(t *testing.T) {
 		_, err := b.adapter.GetCustomer(t.Context(), id)
 		crmtest.RequireInvalidRecord(t, err, "customer c2", "phoneNumbers[0].number")
 	})
+	t.Run("Address", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		// State and country are read, cleaned as every text is; the
+		// other address fields are not.
+		id := b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c3","phoneNumbers":[],"emails":[],"address1":"1 King St W","address2":null,
+			"city":"Toronto","state":"O\u0000N","postalCode":"M5H 1A1","country":"Canada"}`)
+		c, err := b.adapter.GetCustomer(t.Context(), id)
+		require.NoError(t, err)
+		require.Equal(t, lead.CustomerAddress{State: "ON", Country: "Canada"}, c.Address)
+		require.Equal(t, []string{"customer.state"}, c.Cleaned)
+
+		id = b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c4","phoneNumbers":[],"emails":[],"address1":null,"state":null,"country":null}`)
+		c, err = b.adapter.GetCustomer(t.Context(), id)
+		require.NoError(t, err)
+		require.Equal(t, lead.CustomerAddress{}, c.Address)
+	})
+	t.Run("MalformedAddress", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		// A state or country that is not a string is a bad record, as
+		// any text field of the wrong type is (companyName, firstName).
+		id := b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c5","state":{"code":"TX"}}`)
+		_, err := b.adapter.GetCustomer(t.Context(), id)
+		crmtest.RequireInvalidRecord(t, err, "customer c5", "state")
+		id = b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c6","state":"TX","country":840}`)
+		_, err = b.adapter.GetCustomer(t.Context(), id)
+		crmtest.RequireInvalidRecord(t, err, "customer c6", "country")
+	})
 }
 
 func TestErrors(t *testing.T) {

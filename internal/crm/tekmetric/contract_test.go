@@ -81,7 +81,7 @@ func newWorld(t *testing.T) *crmtest.World {
 // tmSpec is the contract's lead as the fake seeds it.
 func tmSpec(s crmtest.LeadSpec) faketekmetric.LeadSpec {
 	kind := map[bool]string{true: faketekmetric.Appointment}[s.Appointment]
-	return faketekmetric.LeadSpec{Kind: kind, CreatedAt: s.CreatedAt, FirstName: s.FirstName, LastName: s.LastName, Phone: s.Phone, Email: s.Email,
+	return faketekmetric.LeadSpec{Kind: kind, CreatedAt: s.CreatedAt, FirstName: s.FirstName, LastName: s.LastName, Phone: s.Phone, Email: s.Email, State: s.State,
 		Year: s.Year, Make: s.Make, Model: s.Model, SubModel: s.Submodel, VIN: s.VIN, LicensePlate: s.LicensePlate}
 }
 

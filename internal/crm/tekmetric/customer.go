@@ -24,6 +24,10 @@ const customerTypeBusiness = 2
 // Subscribed: a customer the shop did not mark OK for marketing gets no
 // automated text or email. Phone numbers are returned as Tekmetric wrote
 // them ("111-111-1111"); lead.NewLead normalises them.
+//
+// The address's state is the customer's Address.State, as written ("TX",
+// "Texas"); lead.NewLead reads it. Tekmetric's shops are in the US and
+// Canada and its address has no country, so Address.Country stays empty.
 func (c *Client) GetCustomer(ctx context.Context, customerID string) (lead.Customer, error) {
 	id, err := parseID(customerID)
 	if err != nil {
@@ -58,6 +62,14 @@ func (c *Client) GetCustomer(ctx context.Context, customerID string) (lead.Custo
 			ID int64 `json:"id"`
 		} `json:"customerType"`
 		DeletedDate string `json:"deletedDate"`
+		// Address is {id, address1, address2, city, state, zip,
+		// streetAddress, fullAddress}, or null for a customer without
+		// one; only the state is read. Unverified: the CRM reference we
+		// work from (crm.md) does not list a customer's address, and no
+		// real account's customer has been seen with one.
+		Address *struct {
+			State string `json:"state"`
+		} `json:"address"`
 	}
 	chk := decodeRecord("customer", raw, &v)
 	emails := decodeEmails(chk, v.Email)
@@ -83,6 +95,9 @@ func (c *Client) GetCustomer(ctx context.Context, customerID string) (lead.Custo
 		FirstName:      chk.text("firstName", v.FirstName),
 		LastName:       chk.text("lastName", v.LastName),
 		MarketingOptIn: consent,
+	}
+	if v.Address != nil {
+		cust.Address.State = chk.text("address.state", v.Address.State)
 	}
 	if v.CustomerType != nil && v.CustomerType.ID == customerTypeBusiness {
 		cust.CompanyName = strings.TrimSpace(cust.FirstName + " " + cust.LastName)

@@ -625,6 +625,31 @@ func TestGetCustomer(t *testing.T) {
 		b.AddRaw(t, faketekmetric.Customers, `{"id": 63, "shopId": 3, "phone": [{"number": 3122013344}]}`)
 		_, err = b.adapter.GetCustomer(t.Context(), "63")
 		crmtest.RequireInvalidRecord(t, err, "customer 63", "phone.number")
+		b.AddRaw(t, faketekmetric.Customers, `{"id": 65, "shopId": 3, "address": {"state": 48}}`)
+		_, err = b.adapter.GetCustomer(t.Context(), "65")
+		crmtest.RequireInvalidRecord(t, err, "customer 65", "address.state")
+		b.AddRaw(t, faketekmetric.Customers, `{"id": 66, "shopId": 3, "address": "1 Main St, Austin, TX"}`)
+		_, err = b.adapter.GetCustomer(t.Context(), "66")
+		crmtest.RequireInvalidRecord(t, err, "customer 66", "address")
+	})
+	t.Run("Address", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		// Only the state is read, cleaned as every text is; a null
+		// address or one without a state is no state.
+		b.AddRaw(t, faketekmetric.Customers, `{"id": 67, "shopId": 3, "address": {"id": 5, "address1": "1 Main St", "address2": null,
+			"city": "Austin", "state": " T\u0000X ", "zip": "78701", "streetAddress": "1 Main St", "fullAddress": "1 Main St, Austin, TX 78701"}}`)
+		c, err := b.adapter.GetCustomer(t.Context(), "67")
+		require.NoError(t, err)
+		require.Equal(t, lead.CustomerAddress{State: "TX"}, c.Address, "Tekmetric has no country")
+		require.Equal(t, []string{"customer.address.state"}, c.Cleaned)
+		for id, raw := range map[string]string{"68": `null`, "69": `{"id": 6, "city": "Austin", "state": null}`} {
+			b.AddRaw(t, faketekmetric.Customers, `{"id": `+id+`, "shopId": 3, "address": `+raw+`}`)
+			c, err := b.adapter.GetCustomer(t.Context(), id)
+			require.NoError(t, err, raw)
+			require.Equal(t, lead.CustomerAddress{}, c.Address, raw)
+			require.Empty(t, c.Cleaned, raw)
+		}
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()

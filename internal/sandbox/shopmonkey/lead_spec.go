@@ -3,6 +3,7 @@ package fakeshopmonkey
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,14 @@ type LeadSpec struct {
 	Subscribed             *bool  `json:"subscribed,omitempty"`
 	MarketingOptIn         *bool  `json:"marketing_opt_in,omitempty"`
 	PreferredContactMethod string `json:"preferred_contact_method,omitempty"`
+	// State and Country are the customer's address, stored as given
+	// ("TX", "Texas", "Tejas"; "US", "Canada"), so a test can plant one
+	// the orchestrator cannot read. With neither the customer has no
+	// address: every address field is null, as for a customer the shop
+	// entered by name and phone only. With a state, the street, city and
+	// postal code are the fake's own.
+	State   string `json:"state,omitempty"`
+	Country string `json:"country,omitempty"`
 
 	// VehicleID reuses a vehicle of the location; the vehicle fields are
 	// then ignored.
@@ -164,7 +173,7 @@ func (s *API) seedCustomer(locationID string, spec LeadSpec, created time.Time) 
 	first := cmp.Or(spec.FirstName, s.pick("Maria", "James", "Aisha", "Chen", "Luis", "Emily", "Omar", "Grace", "Dmitri", "Priya", "Tom", "Fatima"))
 	last := cmp.Or(spec.LastName, s.pick("Garcia", "Smith", "Okafor", "Nguyen", "Johnson", "Kowalski", "Haddad", "Brown", "Ivanova", "Patel", "Miller", "Rossi"))
 	id := s.newID()
-	cust, err := s.records.Insert(locationID, Customer, map[string]any{
+	data := map[string]any{
 		"id":                     id,
 		"firstName":              first,
 		"lastName":               last,
@@ -174,7 +183,9 @@ func (s *API) seedCustomer(locationID string, spec LeadSpec, created time.Time) 
 		"locationIds":            []string{locationID},
 		"createdDate":            formatTime(created),
 		"updatedDate":            formatTime(created),
-	})
+	}
+	maps.Copy(data, s.addressData(spec))
+	cust, err := s.records.Insert(locationID, Customer, data)
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +212,25 @@ func (s *API) seedCustomer(locationID string, spec LeadSpec, created time.Time) 
 		}
 	}
 	return cust, nil
+}
+
+// addressData is a customer's address as the v3 customer keeps it, at
+// the top level: every field null without a state or country.
+func (s *API) addressData(spec LeadSpec) map[string]any {
+	address := map[string]any{"address1": nil, "address2": nil, "city": nil, "state": nil, "postalCode": nil, "country": nil}
+	if spec.State == "" && spec.Country == "" {
+		return address
+	}
+	address["address1"] = fmt.Sprintf("%d %s", 100+s.rng.IntN(9900), s.pick("Main St", "Oak Ave", "Elm St", "Lakeview Dr", "Cedar Rd"))
+	address["city"] = s.pick("Springfield", "Riverside", "Fairview", "Georgetown", "Franklin")
+	address["postalCode"] = fmt.Sprintf("%05d", 10000+s.rng.IntN(89999))
+	if spec.State != "" {
+		address["state"] = spec.State
+	}
+	if spec.Country != "" {
+		address["country"] = spec.Country
+	}
+	return address
 }
 
 // seedVehicle returns the vehicle spec names, creating it unless spec

@@ -31,6 +31,12 @@ type LeadSpec struct {
 	NoEmail bool   `json:"no_email,omitempty"`
 	// OKForMarketing is Tekmetric's only consent flag; nil means true.
 	OKForMarketing *bool `json:"ok_for_marketing,omitempty"`
+	// State is the state of the customer's address, stored as given
+	// ("TX", "Texas", "Tejas"), so a test can plant one the orchestrator
+	// cannot read. Empty: the customer has no address (null), as for a
+	// customer the shop entered by name and phone only. With a state, the
+	// street, city and zip are the fake's own.
+	State string `json:"state,omitempty"`
 
 	// VehicleID reuses a vehicle of the shop; the vehicle fields are then
 	// ignored.
@@ -227,10 +233,32 @@ func (s *API) seedCustomer(shopID int64, spec LeadSpec, created time.Time) (*sto
 		"contactLastName":  nil,
 		"shopId":           shopID,
 		"okForMarketing":   fake.OrTrue(spec.OKForMarketing),
+		"address":          s.addressData(spec),
 		"createdDate":      formatUTC(created),
 		"updatedDate":      formatUTC(created),
 		"deletedDate":      nil,
 	})
+}
+
+// addressData is a customer's address as Tekmetric serves it, an object
+// with its own id, or nil (null) without a state.
+func (s *API) addressData(spec LeadSpec) any {
+	if spec.State == "" {
+		return nil
+	}
+	street := fmt.Sprintf("%d %s", 100+s.rng.IntN(9900), s.pick("Main St", "Oak Ave", "Elm St", "Lakeview Dr", "Cedar Rd"))
+	city := s.pick("Springfield", "Riverside", "Fairview", "Georgetown", "Franklin")
+	zip := fmt.Sprintf("%05d", 10000+s.rng.IntN(89999))
+	return map[string]any{
+		"id":            s.newID(),
+		"address1":      street,
+		"address2":      "",
+		"city":          city,
+		"state":         spec.State,
+		"zip":           zip,
+		"streetAddress": street,
+		"fullAddress":   fmt.Sprintf("%s, %s, %s %s", street, city, spec.State, zip),
+	}
 }
 
 // seedVehicle returns the vehicle spec names, creating it unless spec
