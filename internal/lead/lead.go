@@ -106,6 +106,12 @@ type Customer struct {
 type CustomerAddress struct {
 	State   string
 	Country string
+	// Problem is set by an adapter when the CRM's address cannot be read
+	// (a state that is a number, an address that is a string): the
+	// address is only a hint of where the customer is, so NewLead records
+	// it as a contact problem and keeps the lead, judging the customer's
+	// clock by the number instead.
+	Problem *ValidationError
 }
 
 // CustomerPhone is one phone record of a customer.
@@ -296,7 +302,9 @@ func NewLeadIn(regions []string, tenantID uuid.UUID, crmKind string, in Inquiry,
 			l.ConsentEvidence.Email = e.SubscribedEvidence
 		}
 	}
-	if sub, err := ParseSubdivision(c.Address.State, c.Address.Country); err != nil {
+	if c.Address.Problem != nil {
+		problems = append(problems, c.Address.Problem)
+	} else if sub, err := ParseSubdivision(c.Address.State, c.Address.Country); err != nil {
 		problems = append(problems, &ValidationError{Field: "customer.address.state", Reason: err.Error()})
 	} else {
 		l.CustomerRegion = sub.Code

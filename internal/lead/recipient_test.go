@@ -109,6 +109,13 @@ func TestNewLeadReadsTheAddressState(t *testing.T) {
 	require.Empty(t, l.CustomerRegion)
 	require.Equal(t, lead.PhoneNumber("+15122013344"), l.Phone)
 	require.Contains(t, l.ContactProblem, `invalid customer.address.state: "Tejas" is not a US state or Canadian province`)
+
+	// An address the adapter could not read at all: named, lead kept.
+	c.Address = lead.CustomerAddress{State: "TX", Problem: &lead.ValidationError{Field: "customer.state", Reason: "is not a string: 48"}}
+	l, err = lead.NewLead(uuid.New(), "shopmonkey", in, c, lead.Vehicle{})
+	require.NoError(t, err)
+	require.Empty(t, l.CustomerRegion)
+	require.Equal(t, "invalid customer.state: is not a string: 48", l.ContactProblem)
 }
 
 // The legal hours a window must hold, written out here rather than taken

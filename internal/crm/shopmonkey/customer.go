@@ -2,6 +2,7 @@ package shopmonkey
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmhttp"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
@@ -44,7 +46,7 @@ func (a *Adapter) GetCustomer(ctx context.Context, customerID string) (lead.Cust
 		CompanyName:      d.text("companyName"),
 		MarketingOptIn:   d.boolean("marketingOptIn"),
 		PreferredContact: d.text("preferredContactMethod"),
-		Address:          lead.CustomerAddress{State: d.text("state"), Country: d.text("country")},
+		Address:          d.address(),
 	}
 	locations := d.textList("locationIds")
 	phones, _ := d.objects("phoneNumbers")
@@ -157,4 +159,31 @@ func (a *Adapter) GetVehicle(ctx context.Context, vehicleID string) (lead.Vehicl
 	}
 	v.Cleaned = d.cleaned
 	return v, nil
+}
+
+// address reads the customer's state and country. Unlike the other text
+// fields, one of the wrong type does not make the customer a bad record:
+// the address only says where the customer is, and the lead is kept
+// without it (lead.CustomerAddress.Problem names the field).
+func (d *recordDecoder) address() lead.CustomerAddress {
+	var a lead.CustomerAddress
+	for _, f := range []struct {
+		name string
+		to   *string
+	}{{"state", &a.State}, {"country", &a.Country}} {
+		v := d.value(f.name)
+		if v == nil {
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return lead.CustomerAddress{Problem: &lead.ValidationError{Field: d.path + f.name, Reason: "is not a string: " + crmhttp.ExcerptJSON(v)}}
+		}
+		clean, ok := lead.CleanText(s)
+		if !ok {
+			d.cleaned = append(d.cleaned, d.path+f.name)
+		}
+		*f.to = clean
+	}
+	return a
 }

@@ -447,14 +447,20 @@ func TestGetCustomer(t *testing.T) {
 	t.Run("MalformedAddress", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		// A state or country that is not a string is a bad record, as
-		// any text field of the wrong type is (companyName, firstName).
-		id := b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c5","state":{"code":"TX"}}`)
-		_, err := b.adapter.GetCustomer(t.Context(), id)
-		crmtest.RequireInvalidRecord(t, err, "customer c5", "state")
-		id = b.AddRaw(t, fakeshopmonkey.Customer, `{"id":"c6","state":"TX","country":840}`)
-		_, err = b.adapter.GetCustomer(t.Context(), id)
-		crmtest.RequireInvalidRecord(t, err, "customer c6", "country")
+		// A state or country that is not a string names the field and
+		// costs only the address: the customer (and the lead) is kept.
+		for id, want := range map[string]lead.ValidationError{
+			`{"id":"c5","firstName":"Ann","state":{"code":"TX"}}`:      {Field: "customer.state", Reason: `is not a string: {"code":"TX"}`},
+			`{"id":"c6","firstName":"Ann","state":"TX","country":840}`: {Field: "customer.country", Reason: "is not a string: 840"},
+		} {
+			ref := b.AddRaw(t, fakeshopmonkey.Customer, id)
+			c, err := b.adapter.GetCustomer(t.Context(), ref)
+			require.NoError(t, err, id)
+			require.Equal(t, "Ann", c.FirstName)
+			require.NotNil(t, c.Address.Problem, id)
+			require.Equal(t, want, *c.Address.Problem, id)
+			require.Empty(t, c.Address.State, id)
+		}
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/leadorch/lead-orchestrator/internal/crm"
+	"github.com/leadorch/lead-orchestrator/internal/crm/crmhttp"
 	"github.com/leadorch/lead-orchestrator/internal/lead"
 )
 
@@ -67,9 +68,9 @@ func (c *Client) GetCustomer(ctx context.Context, customerID string) (lead.Custo
 		// one; only the state is read. Unverified: the CRM reference we
 		// work from (crm.md) does not list a customer's address, and no
 		// real account's customer has been seen with one.
-		Address *struct {
-			State string `json:"state"`
-		} `json:"address"`
+		// Read apart (tekmetricAddress): one of the wrong shape is a
+		// contact problem, not a bad record.
+		Address json.RawMessage `json:"address"`
 	}
 	chk := decodeRecord("customer", raw, &v)
 	emails := decodeEmails(chk, v.Email)
@@ -96,9 +97,7 @@ func (c *Client) GetCustomer(ctx context.Context, customerID string) (lead.Custo
 		LastName:       chk.text("lastName", v.LastName),
 		MarketingOptIn: consent,
 	}
-	if v.Address != nil {
-		cust.Address.State = chk.text("address.state", v.Address.State)
-	}
+	cust.Address = tekmetricAddress(chk, v.Address)
 	if v.CustomerType != nil && v.CustomerType.ID == customerTypeBusiness {
 		cust.CompanyName = strings.TrimSpace(cust.FirstName + " " + cust.LastName)
 		cust.FirstName = chk.text("contactFirstName", v.ContactFirstName)
@@ -219,4 +218,29 @@ func parseID(s string) (int64, error) {
 		return 0, fmt.Errorf("not a Tekmetric id: %w", crm.ErrNotFound)
 	}
 	return id, nil
+}
+
+// tekmetricAddress reads the state of a customer's address object. An
+// address of the wrong shape (a string, a state that is a number) does
+// not make the customer a bad record: the address only says where the
+// customer is, and the lead is kept without it
+// (lead.CustomerAddress.Problem names the field).
+func tekmetricAddress(chk *recordCheck, raw json.RawMessage) lead.CustomerAddress {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return lead.CustomerAddress{}
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return lead.CustomerAddress{Problem: &lead.ValidationError{Field: chk.path + "address", Reason: "is not an object: " + crmhttp.ExcerptJSON(raw)}}
+	}
+	state := bytes.TrimSpace(obj["state"])
+	if len(state) == 0 || string(state) == "null" {
+		return lead.CustomerAddress{}
+	}
+	var s string
+	if err := json.Unmarshal(state, &s); err != nil {
+		return lead.CustomerAddress{Problem: &lead.ValidationError{Field: chk.path + "address.state", Reason: "is not a string: " + crmhttp.ExcerptJSON(state)}}
+	}
+	return lead.CustomerAddress{State: chk.text("address.state", s)}
 }

@@ -625,12 +625,20 @@ func TestGetCustomer(t *testing.T) {
 		b.AddRaw(t, faketekmetric.Customers, `{"id": 63, "shopId": 3, "phone": [{"number": 3122013344}]}`)
 		_, err = b.adapter.GetCustomer(t.Context(), "63")
 		crmtest.RequireInvalidRecord(t, err, "customer 63", "phone.number")
-		b.AddRaw(t, faketekmetric.Customers, `{"id": 65, "shopId": 3, "address": {"state": 48}}`)
-		_, err = b.adapter.GetCustomer(t.Context(), "65")
-		crmtest.RequireInvalidRecord(t, err, "customer 65", "address.state")
-		b.AddRaw(t, faketekmetric.Customers, `{"id": 66, "shopId": 3, "address": "1 Main St, Austin, TX"}`)
-		_, err = b.adapter.GetCustomer(t.Context(), "66")
-		crmtest.RequireInvalidRecord(t, err, "customer 66", "address")
+		// An address of the wrong shape names the field and costs only
+		// the address: the customer (and the lead) is kept.
+		for id, want := range map[string]lead.ValidationError{
+			`{"id": 65, "shopId": 3, "firstName": "Ann", "address": {"state": 48}}`:           {Field: "customer.address.state", Reason: "is not a string: 48"},
+			`{"id": 66, "shopId": 3, "firstName": "Ann", "address": "1 Main St, Austin, TX"}`: {Field: "customer.address", Reason: `is not an object: "1 Main St, Austin, TX"`},
+		} {
+			b.AddRaw(t, faketekmetric.Customers, id)
+			ref := id[7:9]
+			c, err := b.adapter.GetCustomer(t.Context(), ref)
+			require.NoError(t, err, id)
+			require.Equal(t, "Ann", c.FirstName)
+			require.NotNil(t, c.Address.Problem, id)
+			require.Equal(t, want, *c.Address.Problem, id)
+		}
 	})
 	t.Run("Address", func(t *testing.T) {
 		t.Parallel()
