@@ -84,7 +84,8 @@ func RecipientOf(region string, phone PhoneNumber) Recipient {
 }
 
 // areaCodeSubdivision is the US state or Canadian province libphonenumber's
-// geocoding names for a +1 number's area code ("Texas" for +1512). Other
+// geocoding names for a +1 number's area code ("Texas" for +1512, "Chicago,
+// IL" for +1312201). Other
 // countries' numbers, and area codes it names no state for ("United
 // States" for +1800), have none.
 func areaCodeSubdivision(phone PhoneNumber, region string) (Subdivision, bool) {
@@ -98,6 +99,12 @@ func areaCodeSubdivision(phone PhoneNumber, region string) (Subdivision, bool) {
 	name, err := phonenumbers.GetGeocodingForNumber(n, "en")
 	if err != nil {
 		return Subdivision{}, false
+	}
+	// The data names an area code's state ("Texas") or, for a prefix
+	// it knows better, its town and state ("Chicago, IL").
+	if _, short, ok := strings.Cut(name, ", "); ok {
+		sub, found := SubdivisionByCode(region + "-" + short)
+		return sub, found
 	}
 	sub, ok := subdivisionByName(name)
 	if !ok || sub.Country() != region {

@@ -40,6 +40,8 @@ func TestRecipientOf(t *testing.T) {
 		{"AreaCodeStraddlingAZoneLine", "", "+12085550100", []string{"America/Boise", "America/Los_Angeles"}, "US-ID", "", "area code (Idaho)"},
 		{"AreaCodeOfAStateWithARule", "", "+15122013344", []string{"America/Chicago"}, "US-TX", lead.QuietRuleTexas, "area code (Texas)"},
 		{"OklahomaAreaCode", "", "+14052013344", []string{"America/Chicago"}, "US-OK", lead.QuietRuleOklahoma, "Oklahoma"},
+		{"TownAndStateOfAPrefix", "", "+13122015555", []string{"America/Chicago"}, "US-IL", "", "area code (Illinois)"},
+		{"TownAndStateWithARule", "", "+13052015555", []string{"America/New_York"}, "US-FL", lead.QuietRuleFlorida, "area code (Florida)"},
 		{"Hawaii", "", "+18082013344", []string{"Pacific/Honolulu"}, "US-HI", "", "Hawaii"},
 		{"Canada", "", "+16042013344", []string{"America/Vancouver"}, "CA-BC", "", "British Columbia"},
 		{"OneZoneCountry", "", "+442079460958", []string{"Europe/London"}, "", "", "area code (Europe/London)"},
