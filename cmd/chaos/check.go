@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -32,6 +33,7 @@ type report struct {
 	conversation conversationReport
 	booking      bookingReport
 	textCap      capReport
+	clock        clockReport
 }
 
 // channelReport counts one channel's messages.
@@ -53,12 +55,19 @@ type channelReport struct {
 	// suppressed: due but held back, rightly: the address opted out, or
 	// the customer already answered.
 	suppressed int
+	// waitingForClock: due but waiting, rightly, for the customer's
+	// clock to allow a text (texts only).
+	waitingForClock int
 }
 
 // check counts everything after the drain, invariant by invariant.
-func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants []lead.Tenant) (*report, error) {
+func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants []lead.Tenant, clock clockPlay) (*report, error) {
 	r := &report{}
 	if err := r.checkLeads(ctx, pool, sb, tenants); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.clock, err = checkClock(ctx, pool, sb, tenants, clock, time.Now()); err != nil {
 		return nil, err
 	}
 	if err := r.checkTexts(ctx, pool, sb); err != nil {
@@ -70,7 +79,6 @@ func check(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 	if err := r.checkExecutions(ctx, pool); err != nil {
 		return nil, err
 	}
-	var err error
 	if r.textCap, err = checkTextCaps(ctx, pool, sb, tenants); err != nil {
 		return nil, err
 	}
@@ -136,7 +144,7 @@ func (r *report) checkTexts(ctx context.Context, pool *pgxpool.Pool, sb *sandbox
 		return err
 	}
 	discountOwed(seen, owed)
-	r.texts, err = channelCounts(ctx, pool, lead.ChannelSMS, `consent_sms AND phone <> ''`, textStatus, len(seen), seen, bySid)
+	r.texts, err = channelCounts(ctx, pool, lead.ChannelSMS, `consent_sms AND phone <> ''`, textStatus, len(seen), seen, bySid, r.clock.held)
 	if err != nil {
 		return err
 	}
@@ -157,7 +165,7 @@ func (r *report) checkEmails(ctx context.Context, pool *pgxpool.Pool, sb *sandbo
 	if err != nil {
 		return err
 	}
-	r.emails, err = channelCounts(ctx, pool, lead.ChannelEmail, `consent_email AND email <> ''`, emailStatus, len(seen), seen, byID)
+	r.emails, err = channelCounts(ctx, pool, lead.ChannelEmail, `consent_email AND email <> ''`, emailStatus, len(seen), seen, byID, nil)
 	if err != nil {
 		return err
 	}
@@ -269,7 +277,7 @@ type messageRow struct {
 // channelCounts compares what was due with what the outbox says and what
 // the provider got.
 func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, dueWhere string, status map[string]messageRow,
-	distinctSent int, perKey map[string]int, providerIDs map[string]bool) (channelReport, error) {
+	distinctSent int, perKey map[string]int, providerIDs map[string]bool, waiting map[string]bool) (channelReport, error) {
 	var c channelReport
 	c.sent = distinctSent
 	for _, n := range perKey {
@@ -290,6 +298,8 @@ func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, due
 		c.due++
 		m, ok := status[leadID]
 		switch {
+		case !ok && waiting[leadID]:
+			c.waitingForClock++
 		case !ok:
 			c.undelivered++
 		case m.status == string(lead.MessageAmbiguous):
@@ -379,7 +389,7 @@ func (r *report) violations() int {
 			n++
 		}
 	}
-	for _, bad := range slices.Concat(r.conversation.violations(), r.booking.violations(), r.textCap.violations()) {
+	for _, bad := range slices.Concat(r.conversation.violations(), r.booking.violations(), r.textCap.violations(), r.clock.violations()) {
 		if bad {
 			n++
 		}
@@ -418,6 +428,9 @@ func (r *report) print(w io.Writer) {
 			held = "texts held back (opted out, replied, or over the text cap)"
 		}
 		info(held, c.c.suppressed)
+		if c.name == "texts" {
+			info("texts waiting for the customer's clock", c.c.waitingForClock)
+		}
 		row(c.name+" due but not sent or held", c.c.undelivered, c.c.undelivered == 0)
 		row(c.name+" sent but not recorded", c.c.unrecorded, c.c.unrecorded == 0)
 	}
@@ -432,6 +445,7 @@ func (r *report) print(w io.Writer) {
 	r.conversation.print(row, info)
 	r.booking.print(row, info)
 	r.textCap.print(row, info)
+	r.clock.print(row, info)
 	info("job runs (finished jobs)", r.jobRuns)
 	info("execution rows of those jobs", r.executionRows)
 	row("runs without exactly one row", r.runsUnrecorded, r.runsUnrecorded == 0)

@@ -147,11 +147,24 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	tenants, err := createShops(ctx, pool, sb, o.shops, quiet)
+	// The clock shop's customers are at night and at midday; its own
+	// clock at midday.
+	midday, err := middayZone(time.Now())
 	if err != nil {
 		return 0, err
 	}
-	g := &game{o: o, say: say, logDir: logDir, cluster: cluster, sb: sb, f: f, pool: pool, tenants: tenants, quiet: quiet}
+	tenants, err := createShops(ctx, pool, sb, o.shops, quiet, midday)
+	if err != nil {
+		return 0, err
+	}
+	var cast clockCast
+	if i := clockShop(o.shops); i >= 0 {
+		// Night and day must hold until the checks, after the drain.
+		if cast, err = castClock(tenants[i], time.Now(), o.duration+o.drainTimeout+time.Hour); err != nil {
+			return 0, err
+		}
+	}
+	g := &game{o: o, say: say, logDir: logDir, cluster: cluster, sb: sb, f: f, pool: pool, tenants: tenants, quiet: quiet, cast: cast}
 	return g.play(ctx, stdout)
 }
 
@@ -213,7 +226,7 @@ func newFleet(ctx context.Context, o *opts, logDir, dbURL string, urls sandbox.B
 
 // createShops creates the tenants, alternately a ShopMonkey location and a
 // Tekmetric shop of the sandbox, all served by the same replicas.
-func createShops(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, shops int, quiet quietShop) ([]lead.Tenant, error) {
+func createShops(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, shops int, quiet quietShop, midday *time.Location) ([]lead.Tenant, error) {
 	keys, err := credentials.ParseKeyring(sandbox.DevCredentialsKeys)
 	if err != nil {
 		return nil, err
@@ -227,6 +240,9 @@ func createShops(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, sh
 		}
 		if i == quiet.index {
 			zone = quiet.loc.String()
+		}
+		if i == clockShop(shops) {
+			zone = midday.String()
 		}
 		// The fake CRM writes zone-less times in the shop's zone, as the
 		// real one does: both must agree on it.
@@ -264,6 +280,12 @@ func createShops(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, sh
 		if i == quiet.index {
 			t.QuietHours = quiet.window
 		}
+		if i == clockShop(shops) {
+			// Texts keep the federal hours on the customer's clock, for
+			// customers the world over.
+			t.QuietRule = lead.QuietRuleFederal
+			t.Compliance.PhoneRegions = clockRegions
+		}
 		if i == nudgeShop {
 			// This shop nudges 20s after the first text unless the customer
 			// replied: the harness has some reply, and checks no nudge
@@ -295,6 +317,7 @@ type game struct {
 	pool    *pgxpool.Pool
 	tenants []lead.Tenant
 	quiet   quietShop
+	cast    clockCast
 }
 
 // play starts the replicas, runs the chaos, drains and checks, and returns
@@ -347,7 +370,7 @@ func (g *game) play(ctx context.Context, stdout io.Writer) (int, error) {
 		return 0, err
 	}
 	time.Sleep(3 * time.Second)
-	r, err := check(ctx, pool, sb, tenants)
+	r, err := check(ctx, pool, sb, tenants, fire.clock)
 	if err != nil {
 		return 0, err
 	}
@@ -377,6 +400,7 @@ type fireReport struct {
 	conversation                      conversationPlay
 	booking                           bookingPlay
 	repeatCustomers                   int
+	clock                             clockPlay
 }
 
 // underFire runs the chaos for o.duration: leads arrive, STOPs and replies
@@ -396,13 +420,15 @@ func (g *game) underFire(ctx context.Context) fireReport {
 	wg.Go(func() { booking = playBookings(chaosCtx, f, sb) })
 	var repeats int
 	wg.Go(func() { repeats = playRepeatCustomers(chaosCtx, sb, tenants, say) })
+	var clock clockPlay
+	wg.Go(func() { clock = playClockCustomers(chaosCtx, sb, tenants, g.cast, say) })
 	var kills, pgRestarts int
 	wg.Go(func() {
 		kills, pgRestarts = f.wreak(chaosCtx, cluster, o, say)
 	})
 	wg.Wait()
 	stopChaos()
-	return fireReport{kills: kills, pgRestarts: pgRestarts, stops: stops, replies: replies, conversation: conversation, booking: booking, repeatCustomers: repeats}
+	return fireReport{kills: kills, pgRestarts: pgRestarts, stops: stops, replies: replies, conversation: conversation, booking: booking, repeatCustomers: repeats, clock: clock}
 }
 
 // drainBound is how long, once the faults stop, the fleet may take to
@@ -669,10 +695,12 @@ func drain(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 			(SELECT count(*) FROM river_job WHERE kind IN ('ingest_lead', 'send_sms', 'send_email', 'record_email_event_batch',
 				'book_appointment', 'change_booking')
 				AND state NOT IN ('completed', 'cancelled', 'discarded')
-				-- a text the cap holds waits hours for its window: its row is
-				-- held, any other row of a snoozed job still counts open
-				AND NOT (kind = 'send_sms' AND state = 'scheduled' AND scheduled_at > now() + interval '1 hour'))`,
-			lead.TextCapHeldPrefix).Scan(&ingested, &open, &jobs)
+				-- a text the cap holds waits hours for its window (its row is
+				-- held, any other row of a snoozed job still counts open),
+				-- and one for its customer's clock may wait past the drain
+				-- (the checks judge it)
+				AND NOT (kind = 'send_sms' AND state = 'scheduled' AND scheduled_at > least(now() + interval '1 hour', $2)))`,
+			lead.TextCapHeldPrefix, deadline).Scan(&ingested, &open, &jobs)
 		if err == nil && ingested >= crmLeads && open == 0 && jobs == 0 {
 			say("drained: %d leads ingested, no message or job left open", ingested)
 			return true
