@@ -241,39 +241,61 @@ func checkClock(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, ten
 	for _, t := range tenants {
 		byID[t.ID] = t
 	}
-	type textRow struct {
-		tenantID       uuid.UUID
-		step, region   string
-		leadID, leadTo string
+	if err := r.judgeTexts(ctx, pool, sb, byID); err != nil {
+		return r, err
 	}
+	if err := r.findHeld(ctx, pool, byID, now); err != nil {
+		return r, err
+	}
+	err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM river_job j
+			WHERE j.kind = 'send_sms' AND j.state = 'scheduled' AND j.args->>'lead_id' = l.id::text AND j.args->>'step' = 'initial'))
+		FROM leads l WHERE l.phone = ANY($1)`, keys(play.nightNumbers())).Scan(&r.nightLeads, &r.nightWaiting)
+	return r, err
+}
+
+// nightNumbers are the customers played at night, by number or address.
+func (p clockPlay) nightNumbers() map[string]bool {
+	night := map[string]bool{}
+	for _, n := range append(append([]string(nil), p.night...), p.nightByAddress...) {
+		night[n] = true
+	}
+	return night
+}
+
+// textRow is what the outbox says a text at Twilio was, and of whom.
+type textRow struct {
+	tenantID     uuid.UUID
+	step, region string
+}
+
+// judgeTexts matches every text at Twilio to its outbox row (by sid, else
+// by number and words: an ambiguous row has no sid) and judges it against
+// its customer's window, texts owed at once whatever the hour aside.
+func (r *clockReport) judgeTexts(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, byID map[uuid.UUID]lead.Tenant) error {
 	bySid, byWords := map[string]textRow{}, map[string]textRow{}
-	rows, err := pool.Query(ctx, `SELECT m.tenant_id, m.step, coalesce(m.provider_id, ''), m.to_address, m.body, l.customer_region, l.id::text
+	rows, err := pool.Query(ctx, `SELECT m.tenant_id, m.step, coalesce(m.provider_id, ''), m.to_address, m.body, l.customer_region
 		FROM messages m JOIN leads l ON l.id = m.lead_id WHERE m.channel = 'sms'`)
 	if err != nil {
-		return r, err
+		return err
 	}
 	for rows.Next() {
 		var row textRow
-		var sid, body string
-		if err := rows.Scan(&row.tenantID, &row.step, &sid, &row.leadTo, &body, &row.region, &row.leadID); err != nil {
+		var sid, to, body string
+		if err := rows.Scan(&row.tenantID, &row.step, &sid, &to, &body, &row.region); err != nil {
 			rows.Close()
-			return r, err
+			return err
 		}
 		if sid != "" {
 			bySid[sid] = row
 		}
-		byWords[row.leadTo+"\x00"+body] = row
+		byWords[to+"\x00"+body] = row
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return r, err
+		return err
 	}
-	night := map[string]bool{}
-	for _, n := range append(append([]string(nil), play.night...), play.nightByAddress...) {
-		night[n] = true
-	}
-	day := map[string]bool{}
-	for _, n := range play.day {
+	night, day := r.play.nightNumbers(), map[string]bool{}
+	for _, n := range r.play.day {
 		day[n] = true
 	}
 	for _, m := range sb.Twilio.Messages() {
@@ -281,20 +303,14 @@ func checkClock(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, ten
 		if !ok {
 			row, ok = byWords[m.To+"\x00"+m.Body]
 		}
-		if !ok {
-			continue // the delivery check counts texts the outbox does not know
-		}
+		t, known := byID[row.tenantID]
 		step := lead.Step{Name: row.step}
-		if _, answer := step.ShopAnswerInbound(); answer || step.IsHelpAnswer() || step.IsOptOutConfirmation() {
-			continue // owed at once, whatever the hour
-		}
-		t, ok := byID[row.tenantID]
-		if !ok {
-			continue
+		if _, answer := step.ShopAnswerInbound(); !ok || !known || answer || step.IsHelpAnswer() || step.IsOptOutConfirmation() {
+			continue // unknown to the outbox (the delivery check counts those), or owed at once whatever the hour
 		}
 		w, err := t.TextWindow(lead.RecipientOf(row.region, lead.PhoneNumber(m.To)))
 		if err != nil {
-			return r, err
+			return err
 		}
 		r.checked++
 		if night[m.To] {
@@ -308,25 +324,28 @@ func checkClock(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, ten
 			r.worst = fmt.Sprintf("%s at %s (%s)", lead.MaskContacts(m.To), m.CreatedAt.UTC().Format(time.RFC3339), w.Describe())
 		}
 	}
+	return nil
+}
 
-	// Leads whose first text has no row: rightly held when their window
-	// has stayed closed since they arrived.
-	leads, err := pool.Query(ctx, `SELECT l.id::text, l.tenant_id, l.phone, l.customer_region, l.created_at,
-			EXISTS (SELECT 1 FROM river_job j WHERE j.kind = 'send_sms' AND j.state = 'scheduled' AND j.args->>'lead_id' = l.id::text)
+// findHeld finds the leads whose first text has no outbox row and is
+// rightly held: a send job waits for it and its window has stayed closed
+// since the lead arrived.
+func (r *clockReport) findHeld(ctx context.Context, pool *pgxpool.Pool, byID map[uuid.UUID]lead.Tenant, now time.Time) error {
+	leads, err := pool.Query(ctx, `SELECT l.id::text, l.tenant_id, l.phone, l.customer_region, l.created_at
 		FROM leads l
 		WHERE l.consent_sms AND l.phone <> ''
-			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.lead_id = l.id AND m.channel = 'sms' AND m.step = 'initial')`)
+			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.lead_id = l.id AND m.channel = 'sms' AND m.step = 'initial')
+			AND EXISTS (SELECT 1 FROM river_job j WHERE j.kind = 'send_sms' AND j.state = 'scheduled' AND j.args->>'lead_id' = l.id::text)`)
 	if err != nil {
-		return r, err
+		return err
 	}
 	defer leads.Close()
 	for leads.Next() {
 		var id, phone, region string
 		var tenantID uuid.UUID
 		var created time.Time
-		var waiting bool
-		if err := leads.Scan(&id, &tenantID, &phone, &region, &created, &waiting); err != nil {
-			return r, err
+		if err := leads.Scan(&id, &tenantID, &phone, &region, &created); err != nil {
+			return err
 		}
 		t, ok := byID[tenantID]
 		if !ok {
@@ -334,21 +353,13 @@ func checkClock(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, ten
 		}
 		w, err := t.TextWindow(lead.RecipientOf(region, lead.PhoneNumber(phone)))
 		if err != nil {
-			return r, err
+			return err
 		}
-		if waiting && closedThroughout(w, created, now) {
+		if closedThroughout(w, created, now) {
 			r.held[id] = true
 		}
 	}
-	if err := leads.Err(); err != nil {
-		return r, err
-	}
-	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM river_job j
-			WHERE j.kind = 'send_sms' AND j.state = 'scheduled' AND j.args->>'lead_id' = l.id::text AND j.args->>'step' = 'initial'))
-		FROM leads l WHERE l.phone = ANY($1)`, keys(night)).Scan(&r.nightLeads, &r.nightWaiting); err != nil {
-		return r, err
-	}
-	return r, nil
+	return leads.Err()
 }
 
 func keys(m map[string]bool) []string {

@@ -74,6 +74,8 @@ func writeConsent(w io.Writer, tenant lead.Tenant, th store.Thread, loc *time.Lo
 			x(strings.TrimSpace(l.FirstName+" "+l.LastName)), l.CRMCreatedAt.In(loc).Format(threadTimeLayout))
 		fmt.Fprintf(&b, "    consent to texts: %s\n", x(consentLine(l, lead.ChannelSMS)))
 		fmt.Fprintf(&b, "    consent to email: %s\n", x(consentLine(l, lead.ChannelEmail)))
+		// The hours its texts keep where the customer is, and why there.
+		fmt.Fprintf(&b, "    customer's clock: %s\n", x(tenant.CustomerClock(lead.RecipientOf(l.CustomerRegion, l.Phone))))
 	}
 	b.WriteString("\nMessages:\n")
 	n := 0

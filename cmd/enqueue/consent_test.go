@@ -28,7 +28,7 @@ var consentEvidence = lead.ConsentEvidenceSet{
 func (b *testBundle) addConsentThread(t *testing.T, tenant lead.Tenant) (first, second uuid.UUID) {
 	t.Helper()
 	ctx := context.Background()
-	withEvidence := fixture.Lead("order:88", func(l *lead.Lead) { l.ConsentEvidence = consentEvidence })
+	withEvidence := fixture.Lead("order:88", func(l *lead.Lead) { l.ConsentEvidence, l.CustomerRegion = consentEvidence, "US-FL" })
 	first, _, err := b.store.UpsertLead(ctx, tenant.ID, withEvidence, false)
 	require.NoError(t, err)
 	second, _, err = b.store.UpsertLead(ctx, tenant.ID, fixture.Lead("order:89"), false)
@@ -69,6 +69,11 @@ func TestConsentReport(t *testing.T) {
 	require.Contains(t, out, "\n    consent to email: no (shopmonkey customer.emails[0].subscribed=false read 2026-12-01T10:00Z)\n")
 	require.Contains(t, out, "lead "+shortID(second)+"  estimate order:89")
 	require.Contains(t, out, "\n    consent to texts: yes (no record of where consent came from)\n", "a lead stored before evidence was kept says so")
+	// Where each customer is, and the hours kept there: by the CRM
+	// address, else by the number's area code.
+	require.Contains(t, out, "\n    customer's clock: 08:00-20:00 every day America/New_York; 08:00-20:00 every day America/Chicago, "+
+		"by the customer's address in the CRM (Florida), under Florida's law (FL rule)\n")
+	require.Contains(t, out, "\n    customer's clock: 08:00-21:00 every day America/Chicago, by the number's area code (Illinois)\n")
 
 	msgs := out[strings.Index(out, "\nMessages:\n"):]
 	require.Regexp(t, `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d C[SD]T  text sent to \+13122013344, step initial  \[lead `+shortID(first)+`\]\n`+
@@ -95,6 +100,7 @@ func TestConversationShowsConsent(t *testing.T) {
 	out := b.mustRun(t, "conversation", "--tenant", "Consent Thread", "--lead", first.String())
 	require.Contains(t, out, "\n    consent: text yes (shopmonkey customer.phoneNumbers[0].optIn=true read 2026-12-01T10:00Z); "+
 		"email no (shopmonkey customer.emails[0].subscribed=false read 2026-12-01T10:00Z)\n")
+	require.Contains(t, out, "\n    customer's clock: 08:00-20:00 every day America/New_York; 08:00-20:00 every day America/Chicago, by the customer's address in the CRM (Florida)")
 	require.Contains(t, out, "text out, sent: step initial to +13122013344; allowed by consent: shopmonkey customer.phoneNumbers[0].optIn=true read 2026-12-01T10:00Z  [lead ")
 	require.Contains(t, out, "text out, sent: step help-in-1 to +13122013344; allowed by answer to the customer's HELP  [lead ")
 	require.Contains(t, out, "email out, skipped: step day3 to ann@example.com: the customer has not consented to email  [lead ")

@@ -191,6 +191,8 @@ func writeThreadText(w io.Writer, tenant lead.Tenant, th store.Thread, loc *time
 		}
 		// Where its consent came from ("why did you text me").
 		fmt.Fprintf(&b, "    consent: text %s; email %s\n", escapeText(consentLine(l, lead.ChannelSMS)), escapeText(consentLine(l, lead.ChannelEmail)))
+		// The hours its texts keep where the customer is, and why there.
+		fmt.Fprintf(&b, "    customer's clock: %s\n", escapeText(tenant.CustomerClock(lead.RecipientOf(l.CustomerRegion, l.Phone))))
 	}
 	for _, e := range th.Events {
 		b.WriteString("\n")

@@ -76,7 +76,9 @@ func TestConversation(t *testing.T) {
 	}
 
 	// The fixture's leads were stored without consent evidence.
-	const noEvidence = "    consent: text yes (no record of where consent came from); email yes (no record of where consent came from)\n"
+	const noEvidence = "    consent: text yes (no record of where consent came from); email yes (no record of where consent came from)\n" +
+		// And the hours its texts keep where the customer is.
+		"    customer's clock: 08:00-21:00 every day America/Chicago, by the number's area code (Illinois)\n"
 	t.Run("ByPhone", func(t *testing.T) {
 		t.Parallel()
 		// Any spelling of the number lead.ParsePhoneNumber takes.

@@ -302,13 +302,7 @@ func NewLeadIn(regions []string, tenantID uuid.UUID, crmKind string, in Inquiry,
 			l.ConsentEvidence.Email = e.SubscribedEvidence
 		}
 	}
-	if c.Address.Problem != nil {
-		problems = append(problems, c.Address.Problem)
-	} else if sub, err := ParseSubdivision(c.Address.State, c.Address.Country); err != nil {
-		problems = append(problems, &ValidationError{Field: "customer.address.state", Reason: err.Error()})
-	} else {
-		l.CustomerRegion = sub.Code
-	}
+	problems = append(problems, l.readAddress(c.Address)...)
 	l.ContactProblem = joinProblems(problems)
 	if l.Phone == "" && l.Email == "" {
 		// Named by the contact that failed (the phone, else the email),
@@ -332,6 +326,21 @@ func NewLeadIn(regions []string, tenantID uuid.UUID, crmKind string, in Inquiry,
 		return Lead{}, &ValidationError{Field: first.Field, Reason: first.Reason + "; also " + joinProblems(others)}
 	}
 	return l, nil
+}
+
+// readAddress sets CustomerRegion from the customer's address, or says
+// why it cannot: the address is only a hint of where the customer is, so
+// its problem is recorded and nothing else is lost.
+func (l *Lead) readAddress(a CustomerAddress) []*ValidationError {
+	if a.Problem != nil {
+		return []*ValidationError{a.Problem}
+	}
+	sub, err := ParseSubdivision(a.State, a.Country)
+	if err != nil {
+		return []*ValidationError{{Field: "customer.address.state", Reason: err.Error()}}
+	}
+	l.CustomerRegion = sub.Code
+	return nil
 }
 
 func joinProblems(ps []*ValidationError) string {

@@ -337,3 +337,22 @@ func (t Tenant) DescribeCustomerClock() string {
 	}
 	return text
 }
+
+// CustomerClock says, for one customer, which hours texts keep on their
+// clock and how we know where they are: "08:00-21:00 every day
+// Pacific/Honolulu, by the number's area code (Hawaii)". It is what
+// `enqueue conversation` and `enqueue consent` show beside the consent.
+func (t Tenant) CustomerClock(to Recipient) string {
+	w, err := t.TextWindow(to)
+	if err != nil {
+		return "none, the sending window is invalid: " + strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
+	if len(w.Customer) == 0 {
+		return "not kept (quiet rule none)"
+	}
+	s := w.describeCustomer() + ", by " + cmp.Or(w.To.From, recipientFromShop)
+	if r := w.To.Subdivision.Rule; r != "" {
+		s += ", under " + w.To.Subdivision.Name + "'s law (" + string(r) + " rule)"
+	}
+	return s
+}

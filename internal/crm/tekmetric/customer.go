@@ -55,22 +55,14 @@ func (c *Client) GetCustomer(ctx context.Context, customerID string) (lead.Custo
 		ContactLastName  string          `json:"contactLastName"`
 		Email            json.RawMessage `json:"email"`
 		Phone            []phone         `json:"phone"`
-		// Phones is how a customer is written (create and update); a read
-		// is documented with "phone", and either is accepted.
+		// Phones: how a customer is written; a read has "phone". Either goes.
 		Phones         []phone `json:"phones"`
 		OKForMarketing *bool   `json:"okForMarketing"`
 		CustomerType   *struct {
 			ID int64 `json:"id"`
 		} `json:"customerType"`
-		DeletedDate string `json:"deletedDate"`
-		// Address is {id, address1, address2, city, state, zip,
-		// streetAddress, fullAddress}, or null for a customer without
-		// one; only the state is read. Unverified: the CRM reference we
-		// work from (crm.md) does not list a customer's address, and no
-		// real account's customer has been seen with one.
-		// Read apart (tekmetricAddress): one of the wrong shape is a
-		// contact problem, not a bad record.
-		Address json.RawMessage `json:"address"`
+		DeletedDate string          `json:"deletedDate"`
+		Address     json.RawMessage `json:"address"` // tekmetricAddress
 	}
 	chk := decodeRecord("customer", raw, &v)
 	emails := decodeEmails(chk, v.Email)
@@ -220,7 +212,11 @@ func parseID(s string) (int64, error) {
 	return id, nil
 }
 
-// tekmetricAddress reads the state of a customer's address object. An
+// tekmetricAddress reads the state of a customer's address, the object
+// {id, address1, address2, city, state, zip, streetAddress, fullAddress}
+// or null for a customer without one (unverified: the CRM reference we
+// work from, crm.md, does not list a customer's address, and no real
+// account's customer has been seen with one). An
 // address of the wrong shape (a string, a state that is a number) does
 // not make the customer a bad record: the address only says where the
 // customer is, and the lead is kept without it
