@@ -298,7 +298,7 @@ func channelCounts(ctx context.Context, pool *pgxpool.Pool, ch lead.Channel, due
 		c.due++
 		m, ok := status[leadID]
 		switch {
-		case !ok && waiting[leadID]:
+		case waiting[leadID]:
 			c.waitingForClock++
 		case !ok:
 			c.undelivered++

@@ -17,8 +17,9 @@ import (
 // (quiet rule federal) where its customers are, and the harness gives it
 // customers whose clocks say night for the whole run (their number's
 // zone, or their CRM address's state while their number says day) and
-// customers at midday. The checks: no text of any shop reached Twilio at
-// an instant its customer's window forbade; every night customer's first
+// customers at midday. The checks: no text of any shop was claimed (its
+// window judged under the row's lock, and let go to Twilio) at an instant
+// its customer's window forbade; every night customer's first
 // text is waiting for their morning; the day customers were texted (the
 // delivery check counts them as it counts every lead).
 
@@ -135,12 +136,6 @@ func zonesOf(to lead.Recipient) string {
 	return strings.Join(names, ", ")
 }
 
-// outsideWindow reports whether a text Twilio got at instant at was sent
-// outside window w: w forbade at and, clockGrace before, forbade it too.
-func outsideWindow(w lead.TextWindow, at time.Time) bool {
-	return !w.Allows(at) && !w.Allows(at.Add(-clockGrace))
-}
-
 // closedThroughout: w does not open in [start, end].
 func closedThroughout(w lead.TextWindow, start, end time.Time) bool {
 	next, err := w.NextOpening(start)
@@ -212,9 +207,11 @@ func playClockCustomers(ctx context.Context, sb *sandbox.Server, tenants []lead.
 type clockReport struct {
 	play clockPlay
 	// checked: texts at Twilio whose window was judged; outside: those
-	// sent when their customer's window forbade it; worst describes one.
+	// claimed when their customer's window forbade it; worst describes
+	// one; longestLag is the longest a text took from its claim to Twilio.
 	checked, outside int
 	worst            string
+	longestLag       time.Duration
 	// nightWaiting: night customers (by number or by address) whose first
 	// text waits for their morning; nightLeads: those the fleet ingested;
 	// nightTexted: texts that reached them.
@@ -225,12 +222,6 @@ type clockReport struct {
 	// their window stayed closed from the lead's arrival to the check.
 	held map[string]bool
 }
-
-// clockGrace is how long after its window closes a text may reach Twilio
-// and still count as sent in it: a worker judges the window and claims
-// the row, then calls Twilio, and a Postgres restart between the two
-// stalls it seconds.
-const clockGrace = 15 * time.Second
 
 // checkClock judges every text at the Twilio fake against its customer's
 // window at the instant Twilio got it, and finds the leads whose first
@@ -266,6 +257,9 @@ func (p clockPlay) nightNumbers() map[string]bool {
 type textRow struct {
 	tenantID     uuid.UUID
 	step, region string
+	// claimed is when the row was last claimed (sending_at): the instant
+	// the worker judged the window under the row's lock and let it go.
+	claimed time.Time
 }
 
 // judgeTexts matches every text at Twilio to its outbox row (by sid, else
@@ -273,7 +267,8 @@ type textRow struct {
 // its customer's window, texts owed at once whatever the hour aside.
 func (r *clockReport) judgeTexts(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, byID map[uuid.UUID]lead.Tenant) error {
 	bySid, byWords := map[string]textRow{}, map[string]textRow{}
-	rows, err := pool.Query(ctx, `SELECT m.tenant_id, m.step, coalesce(m.provider_id, ''), m.to_address, m.body, l.customer_region
+	rows, err := pool.Query(ctx, `SELECT m.tenant_id, m.step, coalesce(m.provider_id, ''), m.to_address, m.body, l.customer_region,
+			coalesce(m.sending_at, 'epoch')
 		FROM messages m JOIN leads l ON l.id = m.lead_id WHERE m.channel = 'sms'`)
 	if err != nil {
 		return err
@@ -281,7 +276,7 @@ func (r *clockReport) judgeTexts(ctx context.Context, pool *pgxpool.Pool, sb *sa
 	for rows.Next() {
 		var row textRow
 		var sid, to, body string
-		if err := rows.Scan(&row.tenantID, &row.step, &sid, &to, &body, &row.region); err != nil {
+		if err := rows.Scan(&row.tenantID, &row.step, &sid, &to, &body, &row.region, &row.claimed); err != nil {
 			rows.Close()
 			return err
 		}
@@ -319,23 +314,27 @@ func (r *clockReport) judgeTexts(ctx context.Context, pool *pgxpool.Pool, sb *sa
 		if day[m.To] && row.step == lead.StepInitial {
 			r.dayTexted++
 		}
-		if outsideWindow(w, m.CreatedAt) {
+		if !w.Allows(row.claimed) {
 			r.outside++
-			r.worst = fmt.Sprintf("%s at %s (%s)", lead.MaskContacts(m.To), m.CreatedAt.UTC().Format(time.RFC3339), w.Describe())
+			r.worst = fmt.Sprintf("%s claimed %s (%s)", lead.MaskContacts(m.To), row.claimed.UTC().Format(time.RFC3339), w.Describe())
 		}
+		r.longestLag = max(r.longestLag, m.CreatedAt.Sub(row.claimed))
 	}
 	return nil
 }
 
-// findHeld finds the leads whose first text has no outbox row and is
-// rightly held: a send job waits for it and its window has stayed closed
-// since the lead arrived.
+// findHeld finds the leads whose first text has no outbox row (or one the
+// claim found the window closed on) and is rightly held: a send job waits
+// for it and its window has stayed closed since the lead arrived.
 func (r *clockReport) findHeld(ctx context.Context, pool *pgxpool.Pool, byID map[uuid.UUID]lead.Tenant, now time.Time) error {
 	leads, err := pool.Query(ctx, `SELECT l.id::text, l.tenant_id, l.phone, l.customer_region, l.created_at
 		FROM leads l
 		WHERE l.consent_sms AND l.phone <> ''
-			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.lead_id = l.id AND m.channel = 'sms' AND m.step = 'initial')
-			AND EXISTS (SELECT 1 FROM river_job j WHERE j.kind = 'send_sms' AND j.state = 'scheduled' AND j.args->>'lead_id' = l.id::text)`)
+			-- no row yet, or one the claim found the window closed on
+			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.lead_id = l.id AND m.channel = 'sms' AND m.step = 'initial'
+				AND NOT (m.status = 'pending' AND starts_with(m.last_error, $1)))
+			AND EXISTS (SELECT 1 FROM river_job j WHERE j.kind = 'send_sms' AND j.state = 'scheduled' AND j.args->>'lead_id' = l.id::text)`,
+		lead.WindowHeldPrefix)
 	if err != nil {
 		return err
 	}
@@ -393,7 +392,8 @@ func (r clockReport) print(row func(string, any, bool), info func(string, any)) 
 	if r.worst != "" {
 		v = fmt.Sprintf("%d (%s)", r.outside, r.worst)
 	}
-	row(fmt.Sprintf("texts outside the customer's window (%s grace)", clockGrace), v, r.outside == 0)
+	row("texts claimed outside the customer's window", v, r.outside == 0)
+	info("longest from a text's claim to Twilio", r.longestLag.Round(time.Millisecond))
 	row("texts to customers at night", r.nightTexted, r.nightTexted == 0)
 	row("night customers' first texts waiting for their morning", fmt.Sprintf("%d / %d", r.nightWaiting, r.nightLeads), r.nightWaiting == r.nightLeads)
 	info("midday customers texted", r.dayTexted)

@@ -56,20 +56,3 @@ func TestCastClockAtEveryHour(t *testing.T) {
 }
 
 func fmtNumber(tpl string) string { return fmt.Sprintf(tpl, 7) }
-
-// TestOutsideWindow: a text Twilio got within clockGrace of its window's
-// close was let go in it; one later, or before the opening, was not.
-func TestOutsideWindow(t *testing.T) {
-	t.Parallel()
-	shop := lead.Tenant{Name: "clock", TimeZone: "America/Chicago", QuietHours: lead.AllDay, QuietRule: lead.QuietRuleFederal}
-	w, err := shop.TextWindow(lead.RecipientOf("", "+18082013344"))
-	require.NoError(t, err)
-	honolulu, err := time.LoadLocation("Pacific/Honolulu")
-	require.NoError(t, err)
-	at := func(h, m, s int) time.Time { return time.Date(2026, 12, 7, h, m, s, 0, honolulu) }
-	require.False(t, outsideWindow(w, at(12, 0, 0)))
-	require.False(t, outsideWindow(w, at(8, 0, 0)), "the opening")
-	require.True(t, outsideWindow(w, at(7, 59, 59)), "before the opening: no grace")
-	require.False(t, outsideWindow(w, at(17, 0, 10)), "Chicago's 21:00 closed 10 s before: in the grace")
-	require.True(t, outsideWindow(w, at(17, 0, 16)), "16 s after the close")
-}

@@ -691,7 +691,8 @@ func drain(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 		var ingested, open, jobs int
 		err := pool.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM leads),
-			(SELECT count(*) FROM messages WHERE status IN ('pending', 'sending') AND NOT starts_with(last_error, $1)),
+			(SELECT count(*) FROM messages WHERE status IN ('pending', 'sending') AND NOT starts_with(last_error, $1)
+				AND NOT starts_with(last_error, $3)),
 			(SELECT count(*) FROM river_job WHERE kind IN ('ingest_lead', 'send_sms', 'send_email', 'record_email_event_batch',
 				'book_appointment', 'change_booking')
 				AND state NOT IN ('completed', 'cancelled', 'discarded')
@@ -700,7 +701,7 @@ func drain(ctx context.Context, pool *pgxpool.Pool, sb *sandbox.Server, tenants 
 				-- and one for its customer's clock may wait past the drain
 				-- (the checks judge it)
 				AND NOT (kind = 'send_sms' AND state = 'scheduled' AND scheduled_at > least(now() + interval '1 hour', $2)))`,
-			lead.TextCapHeldPrefix, deadline).Scan(&ingested, &open, &jobs)
+			lead.TextCapHeldPrefix, deadline, lead.WindowHeldPrefix).Scan(&ingested, &open, &jobs)
 		if err == nil && ingested >= crmLeads && open == 0 && jobs == 0 {
 			say("drained: %d leads ingested, no message or job left open", ingested)
 			return true

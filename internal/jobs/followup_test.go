@@ -2,6 +2,8 @@ package jobs_test
 
 import (
 	"context"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,6 +114,54 @@ func TestTextWaitsForTheCustomersClock(t *testing.T) {
 	require.Equal(t, 1, b.sandbox.Stats().SMS)
 }
 
+// TestWindowJudgedAgainAtTheClaim: the window is open when the job first
+// looks (20:59:59.9 in Chicago) and closed by the time it claims the row
+// (a Postgres restart, a slow replica): the text does not go, its row
+// stays pending with the reason, and the job snoozes to the opening
+// without spending an attempt.
+func TestWindowJudgedAgainAtTheClaim(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	shop := b.addShop(t, "late")
+	shop.QuietHours, shop.QuietRule = lead.DefaultQuietHours, lead.QuietRuleFederal
+	_, err := b.store.UpdateTenant(ctx, shop, nil)
+	require.NoError(t, err)
+	chicago, err := time.LoadLocation("America/Chicago")
+	require.NoError(t, err)
+	first := time.Date(2026, 11, 25, 20, 59, 59, 900_000_000, chicago)
+	later := first.Add(5 * time.Second)
+	// The job looks at 20:59:59.9; its claim's look at the window under
+	// the row's lock (holdForWindow) comes at 21:00:05.
+	b.deps.Now = func() time.Time {
+		if calledFrom("jobs.holdForWindow") {
+			return later
+		}
+		return first
+	}
+	client := b.startClient(t, jobs.ClientOpts{})
+	leadID := b.newLead(t, shop, 1)
+	_, err = b.pool.Exec(ctx, `UPDATE leads SET phone = '+13122013344' WHERE id = $1`, leadID) // Chicago, federal hours
+	require.NoError(t, err)
+
+	text, err := client.Insert(ctx, jobs.SendSMSArgs{TenantID: shop.ID, LeadID: leadID, Step: jobs.StepInitial}, nil)
+	require.NoError(t, err)
+	var snoozed *rivertype.JobRow
+	require.Eventually(t, func() bool {
+		snoozed, err = client.JobGet(ctx, text.Job.ID)
+		require.NoError(t, err)
+		return snoozed.State == rivertype.JobStateScheduled
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, 0, snoozed.Attempt)
+	require.Zero(t, b.sandbox.Stats().SMS, "nothing after 21:00")
+	opening := time.Date(2026, 11, 26, 8, 0, 0, 0, chicago)
+	require.InDelta(t, opening.Sub(later).Seconds(), time.Until(snoozed.ScheduledAt).Seconds(), 5)
+	var status, reason string
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT status, last_error FROM messages WHERE lead_id = $1 AND channel = 'sms'`, leadID).Scan(&status, &reason))
+	require.Equal(t, string(lead.MessagePending), status)
+	require.Equal(t, lead.WindowHeldPrefix+": it opens at 2026-11-26T14:00:00Z", reason)
+}
+
 // TestSequenceIsScheduledAndStopsOnReply: a new lead gets every step of the
 // shop's sequence as a scheduled job, due when its step is; a follow-up
 // "only if no reply" is skipped, and recorded as skipped, once the customer
@@ -189,4 +239,20 @@ func TestStepWithoutAddressIsSkipped(t *testing.T) {
 	require.Equal(t, lead.MessageSkipped, m.Status)
 	require.Equal(t, "the lead has no email address", m.LastError)
 	require.Zero(t, b.sandbox.Stats().Emails)
+}
+
+// calledFrom reports whether a function whose name ends in fn is on the
+// caller's stack.
+func calledFrom(fn string) bool {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		if strings.HasSuffix(f.Function, fn) {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
 }

@@ -205,13 +205,17 @@ func claim[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], ten
 			what = decideReconcile
 			return nil // nothing to commit; reconcile outside the lock
 		}
-		stopped, err := applyGuards(ctx, tx, st, tenant, step, msg, ch)
+		stopped, l, err := applyGuards(ctx, tx, st, tenant, step, msg, ch)
 		if err != nil || stopped {
 			what = decideDone
 			if err != nil {
 				return err
 			}
 			return completeTx(ctx, tx, job)
+		}
+		if held, err = holdForWindow(ctx, d, st, tenant, step, msg, l, ch); err != nil || held != nil {
+			what = decideDone
+			return err
 		}
 		if held, err = holdForTextCap(ctx, d, tx, st, tenant, step, msg, ch); err != nil || held != nil {
 			what = decideDone
@@ -271,18 +275,17 @@ func waitForWindow(t lead.Tenant, step lead.Step, l lead.Lead, now time.Time) er
 // It first waits for any reply or STOP of this customer being recorded
 // (store.LockForClaim), so that what it reads is what the customer last
 // said.
-func applyGuards(ctx context.Context, tx pgx.Tx, st *store.Store, tenant lead.Tenant, step lead.Step, msg lead.Message, ch channel) (stopped bool, err error) {
+func applyGuards(ctx context.Context, tx pgx.Tx, st *store.Store, tenant lead.Tenant, step lead.Step, msg lead.Message, ch channel) (stopped bool, l lead.Lead, err error) {
 	tenantID := tenant.ID
 	if err := store.LockForClaim(ctx, tx, tenantID, msg.LeadID, msg.To); err != nil {
-		return false, err
+		return false, l, err
 	}
-	l, err := st.GetLead(ctx, tenantID, msg.LeadID)
-	if err != nil {
-		return false, err
+	if l, err = st.GetLead(ctx, tenantID, msg.LeadID); err != nil {
+		return false, l, err
 	}
 	suppressed, err := st.IsSuppressed(ctx, tenantID, ch.kind(), msg.To)
 	if err != nil {
-		return false, err
+		return false, l, err
 	}
 	reason := lead.SkipReasonFor(l, step, suppressed, tenant.ConsentPolicy())
 	if ec, ok := ch.(emailChannel); ok && reason == "" {
@@ -291,13 +294,13 @@ func applyGuards(ctx context.Context, tx pgx.Tx, st *store.Store, tenant lead.Te
 	if reason == "" {
 		// The rule it goes by, kept with the row in this transaction
 		// ("why did you text me", enqueue consent).
-		return false, st.SetMessageAllowedBy(ctx, tenantID, msg.ID, lead.AllowedBy(l, step, tenant.ConsentPolicy()))
+		return false, l, st.SetMessageAllowedBy(ctx, tenantID, msg.ID, lead.AllowedBy(l, step, tenant.ConsentPolicy()))
 	}
 	status := lead.MessageSkipped
 	if suppressed {
 		status = lead.MessageSuppressed
 	}
-	return true, st.SetMessageStatus(ctx, tenantID, msg.ID, status, reason)
+	return true, l, st.SetMessageStatus(ctx, tenantID, msg.ID, status, reason)
 }
 
 // recordResult writes the provider's answer and says what the job does
@@ -402,6 +405,7 @@ func afterSendFailed(msg lead.Message, ch channel, sendErr error) error {
 // marks the message ambiguous for an operator.
 func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T], tenant lead.Tenant, step lead.Step, msg lead.Message, ch channel) (resend bool, err error) {
 	var first *store.FirstMessage
+	var held error // the window's snooze, returned once the row is pending again
 	since := d.now().Sub(msg.SendingAt)
 	if wait := d.ReconcileAfter - since; wait > 0 {
 		// The claim is recent: its provider call may still be in flight
@@ -441,18 +445,25 @@ func reconcile[T river.JobArgs](ctx context.Context, d *Deps, job *river.Job[T],
 		}
 		// Not sent: it may go out only if it still may go out at all (the
 		// customer may have replied or opted out since the first try).
-		stopped, err := applyGuards(ctx, tx, st, tenant, step, msg, ch)
+		stopped, l, err := applyGuards(ctx, tx, st, tenant, step, msg, ch)
 		if err != nil {
 			return err
 		}
 		if stopped {
 			return completeTx(ctx, tx, job)
 		}
+		// Nor after its window closed: it waits, pending, for the next.
+		if held, err = holdForWindow(ctx, d, st, tenant, step, msg, l, ch); err != nil || held != nil {
+			return err
+		}
 		resend = true
 		return st.MarkMessageSending(ctx, tenant.ID, msg.ID, d.now())
 	})
 	if err != nil {
 		return false, err
+	}
+	if held != nil {
+		return false, held
 	}
 	d.observeFirstMessages(first)
 	switch {

@@ -31,6 +31,11 @@ const (
 // the chaos harness, tell it from a text stuck for another reason.
 const TextCapHeldPrefix = "held by the text cap"
 
+// WindowHeldPrefix starts the reason on the outbox row of a text the
+// sending window closed on between the job's first look and its claim:
+// the row stays pending and the job snoozes to the opening.
+const WindowHeldPrefix = "waiting for the sending window"
+
 // Effective is the cap with its defaults filled in: each zero field
 // takes its default, so a tenant that set only the window keeps 3 texts.
 func (c TextCap) Effective() TextCap {

@@ -31,6 +31,16 @@ const ReservedStepPrefix = "help-"
 // the provider's message messageID.
 func HelpAnswerStep(messageID string) string { return ReservedStepPrefix + messageID }
 
+// WaitsForWindow reports whether a message of the step waits for the
+// sending window (a text) and the shop's closed days (Tenant.NextSendTime):
+// every one but what is owed at once, whatever the hour: the answer to a
+// HELP, an opt-out's confirmation, the shop's own answer to a text, and
+// the shop's notices.
+func (s Step) WaitsForWindow() bool {
+	_, answer := s.ShopAnswerInbound()
+	return !(s.IsHelpAnswer() || s.IsOptOutConfirmation() || answer || s.IsNotice())
+}
+
 // IsHelpAnswer reports whether the step answers a HELP (see
 // HelpAnswerStep) rather than belonging to a sequence.
 func (s Step) IsHelpAnswer() bool { return strings.HasPrefix(s.Name, ReservedStepPrefix) }
