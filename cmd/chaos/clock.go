@@ -333,7 +333,8 @@ func (r *clockReport) findHeld(ctx context.Context, pool *pgxpool.Pool, byID map
 			-- no row yet, or one the claim found the window closed on
 			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.lead_id = l.id AND m.channel = 'sms' AND m.step = 'initial'
 				AND NOT (m.status = 'pending' AND starts_with(m.last_error, $1)))
-			AND EXISTS (SELECT 1 FROM river_job j WHERE j.kind = 'send_sms' AND j.state = 'scheduled' AND j.args->>'lead_id' = l.id::text)`,
+			AND EXISTS (SELECT 1 FROM river_job j WHERE j.kind = 'send_sms' AND j.state = 'scheduled' AND j.args->>'lead_id' = l.id::text
+				AND j.args->>'step' = 'initial')`,
 		lead.WindowHeldPrefix)
 	if err != nil {
 		return err

@@ -101,10 +101,15 @@ func areaCodeSubdivision(phone PhoneNumber, region string) (Subdivision, bool) {
 		return Subdivision{}, false
 	}
 	// The data names an area code's state ("Texas") or, for a prefix
-	// it knows better, its town and state ("Chicago, IL").
-	if _, short, ok := strings.Cut(name, ", "); ok {
-		sub, found := SubdivisionByCode(region + "-" + short)
-		return sub, found
+	// it knows better, its town and state ("Chicago, IL"), or a street,
+	// town and state ("Louisiana Street, Houston, TX"): the state is
+	// after the last comma.
+	if i := strings.LastIndex(name, ", "); i >= 0 {
+		short := name[i+2:]
+		if len(short) != 2 {
+			return Subdivision{}, false
+		}
+		return SubdivisionByCode(region + "-" + short)
 	}
 	sub, ok := subdivisionByName(name)
 	if !ok || sub.Country() != region {

@@ -41,6 +41,10 @@ func TestRecipientOf(t *testing.T) {
 		{"AreaCodeOfAStateWithARule", "", "+15122013344", []string{"America/Chicago"}, "US-TX", lead.QuietRuleTexas, "area code (Texas)"},
 		{"OklahomaAreaCode", "", "+14052013344", []string{"America/Chicago"}, "US-OK", lead.QuietRuleOklahoma, "Oklahoma"},
 		{"TownAndStateOfAPrefix", "", "+13122015555", []string{"America/Chicago"}, "US-IL", "", "area code (Illinois)"},
+		// A street, town and state: the state is after the last comma (it
+		// read "US-Houston, TX", and the Texas rule was lost).
+		{"StreetTownAndState", "", "+17132764567", []string{"America/Chicago"}, "US-TX", lead.QuietRuleTexas, "area code (Texas)"},
+		{"StreetTownAndStatePlano", "", "+12147784567", []string{"America/Chicago"}, "US-TX", lead.QuietRuleTexas, "Texas"},
 		{"TownAndStateWithARule", "", "+13052015555", []string{"America/New_York"}, "US-FL", lead.QuietRuleFlorida, "area code (Florida)"},
 		{"Hawaii", "", "+18082013344", []string{"Pacific/Honolulu"}, "US-HI", "", "Hawaii"},
 		{"Canada", "", "+16042013344", []string{"America/Vancouver"}, "CA-BC", "", "British Columbia"},
